@@ -1,0 +1,11 @@
+package transport_test
+
+import (
+	"testing"
+
+	"github.com/peerplay/peerplay/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/netcode/transport"})
+}

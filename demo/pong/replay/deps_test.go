@@ -1,0 +1,14 @@
+package replay
+
+import (
+	"testing"
+
+	"github.com/peerplay/peerplay/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	deptest.Check(t, deptest.Rule{
+		Package: deptest.Module + "/demo/pong/replay",
+		Allow:   []string{deptest.Module + "/demo/pong/sim"},
+	})
+}

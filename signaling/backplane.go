@@ -1,0 +1,101 @@
+package signaling
+
+import (
+	"context"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// Backplane is the room registry and message bus behind a Server: it admits
+// members to rooms, holds their seats, delivers signals and membership
+// events between members, and lists rooms. Servers that share one Backplane
+// serve the same rooms: that is how several signald nodes form one service.
+// The zero Server uses NewMemoryBackplane (one process); a NATS
+// implementation lives outside this package so that it does not pull NATS
+// into the library.
+//
+// Implementations are safe for concurrent use. Ordering rule: the events
+// and signals delivered to one member arrive in the order the backplane
+// decided them, so a peer-joined always precedes that peer's signals, and a
+// Join or Resume result's peer list is consistent with the events that
+// follow it.
+type Backplane interface {
+	// Join admits a new member (creating the room if it does not exist),
+	// enforcing the room's password, size, game and the room-count limit,
+	// and attaches sink to the new seat. The other members get a
+	// PeerJoined event.
+	Join(ctx context.Context, req JoinRequest, sink Sink) (JoinResult, error)
+	// Resume re-attaches sink to the seat of peer in room if token is the
+	// seat's resume token and the seat still exists (attached or held). A
+	// previous attachment of the seat is replaced: its sink gets an
+	// EventKindUnknown event with Err = ErrReplaced, and nothing more.
+	// Signals that arrived while the seat was held are delivered to sink
+	// right after.
+	Resume(ctx context.Context, room string, peer transport.PeerID, token string, sink Sink) (JoinResult, error)
+	// Detach ends attachment a because its connection was lost: the seat
+	// is held for grace (signals to it are buffered, bounded) and then
+	// removed, announcing PeerLeft. A stale attachment is ignored.
+	Detach(ctx context.Context, a Attachment, grace time.Duration) error
+	// Leave removes a's seat now, announcing PeerLeft. A stale attachment
+	// is ignored.
+	Leave(ctx context.Context, a Attachment) error
+	// Signal delivers data from a's seat to the member to. It returns an
+	// error matching ErrUnknownPeer if to is not a member of the room, and
+	// ErrReplaced if a is no longer the seat's attachment. The backplane
+	// owns data after the call.
+	Signal(ctx context.Context, a Attachment, to transport.PeerID, data []byte) error
+	// UpdateRoom applies meta to a's room (empty strings and zero Max keep
+	// the current value; Max is clamped to maxRoomSize) and broadcasts the
+	// new info to every member as a RoomUpdated event.
+	UpdateRoom(ctx context.Context, a Attachment, meta RoomMeta, maxRoomSize int) (RoomInfo, error)
+	// Rooms returns every room, private ones included (Private set),
+	// sorted by Room.
+	Rooms(ctx context.Context) ([]RoomInfo, error)
+	// Close releases the backplane. Servers never close a Backplane they
+	// were given; the default one is closed by the Server.
+	Close() error
+}
+
+// Sink receives what the backplane delivers to one attached member. It is
+// called from backplane goroutines, possibly under backplane locks, so it
+// must not block and must not call the Backplane: it queues or drops (the
+// Server's sink closes a connection whose queue is full). The sink owns
+// ev.Data.
+type Sink func(ev Event)
+
+// JoinRequest is what Backplane.Join needs to admit a member.
+type JoinRequest struct {
+	Room     string
+	Name     string
+	Game     string
+	Password string
+	// Private and Max apply when the join creates the room. Max 0 or above
+	// MaxRoomSize means MaxRoomSize.
+	Private bool
+	Max     int
+	// MaxRooms and MaxRoomSize are the Server's limits (0 = unlimited).
+	MaxRooms    int
+	MaxRoomSize int
+}
+
+// JoinResult is an admitted member's seat.
+type JoinResult struct {
+	Attachment
+	// ResumeToken lets a new connection resume this seat (Backplane.Resume).
+	ResumeToken string
+	// Peers are the other members, sorted by ID.
+	Peers []PeerInfo
+	// Info is the room's current listing entry.
+	Info RoomInfo
+	// Resumed is true for the result of Resume.
+	Resumed bool
+}
+
+// Attachment identifies one connection's hold on a seat: a resumed seat gets
+// a new attachment, and calls with the old one are ignored or refused.
+type Attachment struct {
+	Room string
+	Peer transport.PeerID
+	ID   uint64
+}

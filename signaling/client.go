@@ -1,0 +1,696 @@
+package signaling
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// Client defaults (zero DialOptions fields).
+const (
+	DefaultEventQueueLen      = 1024
+	DefaultClientSendQueueLen = 256
+	DefaultReconnectMin       = 250 * time.Millisecond
+	DefaultReconnectMax       = 10 * time.Second
+	DefaultClientPingInterval = 15 * time.Second
+	DefaultClientPingTimeout  = 10 * time.Second
+)
+
+// clientReadLimit bounds one server message (a welcome of a large room,
+// a signal near the server's size limit).
+const clientReadLimit = 1 << 20
+
+// DialOptions configure a Client. Every zero field means its documented
+// default.
+type DialOptions struct {
+	// Name is the player's display name, shown to the other members.
+	Name string
+	// Password is the room's password: it sets it when this join creates
+	// the room, and must match it otherwise.
+	Password string
+	// Token is a join token (MintToken), required by servers with a
+	// TokenSecret.
+	Token string
+	// GameID names the game; a room created by this join plays it, and a
+	// room playing another game refuses the join (ErrWrongGame).
+	GameID string
+	// Private keeps a room this join creates out of the listing.
+	Private bool
+	// MaxPlayers is the size of a room this join creates (0 = the
+	// server's MaxRoomSize).
+	MaxPlayers int
+
+	// Logger receives the client's logs; nil discards them.
+	Logger *slog.Logger
+	// Header is sent with every WebSocket handshake (e.g. Origin,
+	// Authorization). HTTPClient makes the handshakes (nil =
+	// http.DefaultClient; set it for custom TLS).
+	Header     http.Header
+	HTTPClient *http.Client
+
+	// EventQueueLen is the capacity of Events (0 = 1024).
+	EventQueueLen int
+	// SendQueueLen bounds the signals and room updates waiting to be sent
+	// (0 = 256); Signal fails with ErrSendQueueFull beyond it.
+	SendQueueLen int
+	// ReconnectMin and ReconnectMax bound the reconnect backoff (0 = 250
+	// ms and 10 s): each failed attempt doubles the delay, with jitter.
+	ReconnectMin time.Duration
+	ReconnectMax time.Duration
+	// PingInterval is how often the client pings the server (0 = 15 s);
+	// PingTimeout how long it waits for the pong before it declares the
+	// server lost and reconnects (0 = 10 s).
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+}
+
+func (o *DialOptions) fill() error {
+	defInt := func(v *int, d int) error {
+		if *v < 0 {
+			return fmt.Errorf("%w: negative queue length %d", ErrInvalidConfig, *v)
+		}
+		if *v == 0 {
+			*v = d
+		}
+		return nil
+	}
+	defDur := func(v *time.Duration, d time.Duration) error {
+		if *v < 0 {
+			return fmt.Errorf("%w: negative duration %v", ErrInvalidConfig, *v)
+		}
+		if *v == 0 {
+			*v = d
+		}
+		return nil
+	}
+	for _, err := range []error{
+		defInt(&o.EventQueueLen, DefaultEventQueueLen),
+		defInt(&o.SendQueueLen, DefaultClientSendQueueLen),
+		defDur(&o.ReconnectMin, DefaultReconnectMin),
+		defDur(&o.ReconnectMax, DefaultReconnectMax),
+		defDur(&o.PingInterval, DefaultClientPingInterval),
+		defDur(&o.PingTimeout, DefaultClientPingTimeout),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if o.ReconnectMax < o.ReconnectMin {
+		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidConfig, o.ReconnectMax, o.ReconnectMin)
+	}
+	if o.MaxPlayers < 0 || o.MaxPlayers > maxRoomMax {
+		return fmt.Errorf("%w: MaxPlayers %d out of range 0..%d", ErrInvalidConfig, o.MaxPlayers, maxRoomMax)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Header = o.Header.Clone()
+	return nil
+}
+
+// Client is a member of one room on a signaling server. Its goroutines
+// read from the server, write queued messages, keep the connection alive,
+// and reconnect with backoff when the server is lost, resuming the same
+// seat (same Local ID). They never call game code: the game drains Events.
+// Safe for concurrent use.
+type Client struct {
+	url   string
+	room  string
+	opts  DialOptions
+	log   *slog.Logger
+	local transport.PeerID
+
+	events  chan Event
+	out     chan []byte   // queued frames; bounded
+	closing chan struct{} // closed by Close
+	done    chan struct{} // closed when run exits
+	once    sync.Once
+
+	mu     sync.Mutex // guards all following fields
+	peers  map[transport.PeerID]string
+	ice    []ICEServer
+	info   RoomInfo
+	resume string
+	limits Limits
+}
+
+// Dial connects to the signaling server at url (ws:// or wss://) and joins
+// room. It returns once the server's welcome arrived, or an error: a
+// *ServerError (matching ErrRoomFull, ErrBadPassword, ErrBadToken,
+// ErrVersion, ... with errors.Is) when the server refused, ctx's error, or
+// a connection error. The first connection is not retried; later losses
+// are (see Events).
+func Dial(ctx context.Context, url, room string, opts DialOptions) (*Client, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	if err := checkID("room", room, maxRoomLen, true); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	c := &Client{
+		url: url, room: room, opts: opts, log: opts.Logger,
+		events:  make(chan Event, opts.EventQueueLen),
+		out:     make(chan []byte, opts.SendQueueLen),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+		peers:   make(map[transport.PeerID]string),
+	}
+	ws, w, err := c.connect(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	c.local = w.Peer
+	c.adopt(w)
+	for _, p := range w.Peers {
+		c.peers[p.ID] = p.Name
+	}
+	go c.run(ws)
+	return c, nil
+}
+
+// Local is this client's peer ID, assigned by the server; it stays the
+// same across reconnects.
+func (c *Client) Local() transport.PeerID { return c.local }
+
+// Room is the room's ID.
+func (c *Client) Room() string { return c.room }
+
+// Peers returns the other members of the room as last heard from the
+// server, sorted.
+func (c *Client) Peers() []transport.PeerID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]transport.PeerID, 0, len(c.peers))
+	for id := range c.peers {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PeerName returns the display name of a member ("" if unknown).
+func (c *Client) PeerName(id transport.PeerID) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peers[id]
+}
+
+// ICEServers returns the ICE servers of the latest welcome (STUN, and TURN
+// with credentials issued for this client). The caller owns the slice.
+func (c *Client) ICEServers() []ICEServer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]ICEServer, len(c.ice))
+	for i, s := range c.ice {
+		s.URLs = slices.Clone(s.URLs)
+		out[i] = s
+	}
+	return out
+}
+
+// RoomInfo returns the room's metadata as last heard from the server.
+func (c *Client) RoomInfo() RoomInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.info
+}
+
+// Events returns the client's events, in the order they happened. It has
+// capacity DialOptions.EventQueueLen and is closed by Close.
+//
+// Overflow rule: nothing is dropped. When the channel is full, the client
+// stops reading from the server until the game drains it (backpressure).
+// If the game stalls long enough for the server's queue to overflow too,
+// the server cuts the connection (slow_consumer) and the client resumes
+// its seat as for any disconnection: Disconnected, then Reconnected; the
+// server buffers a bounded number of signals for a disconnected seat.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Signal queues data (opaque bytes, e.g. an SDP or ICE candidate as JSON)
+// for the member to. It never blocks and copies data. It fails with
+// ErrClosed after Close, ErrUnknownPeer (also matching
+// transport.ErrUnknownPeer) if to is not a member, ErrTooLarge (also
+// transport.ErrTooLarge) if the message would exceed the server's limit,
+// and ErrSendQueueFull (also transport.ErrSlowConsumer) if the send queue
+// is full. While reconnecting, signals wait in the queue.
+func (c *Client) Signal(to transport.PeerID, data []byte) error {
+	c.mu.Lock()
+	_, ok := c.peers[to]
+	limit := c.limits.MaxMessageBytes
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w (%w): %s", ErrUnknownPeer, transport.ErrUnknownPeer, to)
+	}
+	if limit > 0 && base64.StdEncoding.EncodedLen(len(data))+len(to)+64 > limit {
+		return fmt.Errorf("%w (%w): %d bytes of data, server limit %d per message", ErrTooLarge, transport.ErrTooLarge, len(data), limit)
+	}
+	return c.enqueue(encodeFrame(&frame{Type: typeSignal, To: to, Data: slices.Clone(data)}))
+}
+
+// SetRoomInfo changes the room's listing metadata (GET /rooms) for every
+// member: empty strings and a zero Max keep the current value (Max is
+// clamped to the server's room size limit). The number of players is
+// counted by the server. It never blocks; errors as for Signal.
+func (c *Client) SetRoomInfo(m RoomMeta) error {
+	if err := checkText("name", m.Name, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkText("game", m.Game, maxGameLen); err != nil {
+		return err
+	}
+	if err := checkText("state", m.State, maxStateLen); err != nil {
+		return err
+	}
+	if m.Max < 0 || m.Max > maxRoomMax {
+		return errorFor(CodeBadRequest, "max %d out of range", m.Max)
+	}
+	return c.enqueue(encodeFrame(&frame{Type: typeRoom, Meta: &m}))
+}
+
+func (c *Client) enqueue(b []byte) error {
+	select {
+	case <-c.closing:
+		return ErrClosed
+	default:
+	}
+	select {
+	case c.out <- b:
+		return nil
+	default:
+		return fmt.Errorf("%w (%w): %d messages waiting", ErrSendQueueFull, transport.ErrSlowConsumer, cap(c.out))
+	}
+}
+
+// Close leaves the room (the other members see PeerLeft at once), stops
+// every goroutine of the client, and closes Events. Idempotent; it returns
+// nil.
+func (c *Client) Close() error {
+	c.once.Do(func() { close(c.closing) })
+	<-c.done
+	return nil
+}
+
+// emit queues ev for the game, waiting while Events is full (see Events);
+// false if the client is closing.
+func (c *Client) emit(ev Event) bool {
+	select {
+	case c.events <- ev:
+		return true
+	case <-c.closing:
+		return false
+	}
+}
+
+// adopt records what a welcome says about the room and the server.
+func (c *Client) adopt(w *frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ice = w.ICE
+	if w.Info != nil {
+		c.info = *w.Info
+	}
+	c.resume = w.Resume
+	if w.Limits != nil {
+		c.limits = *w.Limits
+	}
+}
+
+// connect opens a WebSocket, sends the join (or the resume) and waits for
+// the welcome.
+func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *frame, error) {
+	ws, resp, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{
+		HTTPHeader: c.opts.Header, HTTPClient: c.opts.HTTPClient,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			if f, derr := decodeFrame(b, 0); derr == nil && f.Type == typeError && f.Code != "" {
+				return nil, nil, serverError(&f)
+			}
+			return nil, nil, fmt.Errorf("signaling: dial %s: HTTP %d: %w", c.url, resp.StatusCode, err)
+		}
+		return nil, nil, fmt.Errorf("signaling: dial %s: %w", c.url, err)
+	}
+	ws.SetReadLimit(clientReadLimit)
+	join := &frame{Type: typeJoin, Version: ProtocolVersion, Room: c.room}
+	if resume {
+		c.mu.Lock()
+		join.Peer, join.Resume = c.local, c.resume
+		c.mu.Unlock()
+	} else {
+		o := &c.opts
+		join.Name, join.Password, join.Token, join.Game, join.Private, join.Max = o.Name, o.Password, o.Token, o.GameID, o.Private, o.MaxPlayers
+	}
+	if err := ws.Write(ctx, websocket.MessageText, encodeFrame(join)); err != nil {
+		_ = ws.CloseNow()
+		return nil, nil, fmt.Errorf("signaling: send join: %w", err)
+	}
+	f, err := readServerFrame(ctx, ws)
+	if err != nil {
+		_ = ws.CloseNow()
+		return nil, nil, err
+	}
+	switch f.Type {
+	case typeWelcome:
+		if resume && f.Peer != c.local {
+			_ = ws.CloseNow()
+			return nil, nil, errorFor(CodeResumeFailed, "server resumed %s as %s", c.local, f.Peer)
+		}
+		return ws, f, nil
+	case typeError:
+		_ = ws.CloseNow()
+		return nil, nil, serverError(f)
+	default:
+		_ = ws.CloseNow()
+		return nil, nil, fmt.Errorf("%w: expected welcome, got %q", ErrBadRequest, truncate(f.Type, 32))
+	}
+}
+
+func serverError(f *frame) *ServerError {
+	return &ServerError{Code: f.Code, Message: f.Message, MinVersion: f.MinVersion, MaxVersion: f.MaxVersion}
+}
+
+// readServerFrame reads one valid server message. A close whose reason is
+// a known code becomes that *ServerError.
+func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) && Code(ce.Reason).Known() {
+				return nil, &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
+			}
+			return nil, fmt.Errorf("signaling: read: %w", err)
+		}
+		f, err := decodeFrame(b, 0)
+		if err != nil {
+			return nil, fmt.Errorf("signaling: bad message from server: %w", err)
+		}
+		if err := validateServerFrame(&f); err != nil {
+			return nil, fmt.Errorf("signaling: bad message from server: %w", err)
+		}
+		return &f, nil
+	}
+}
+
+// run owns the connection: it serves one session at a time and reconnects
+// between them, until Close or a fatal error.
+func (c *Client) run(ws *websocket.Conn) {
+	defer close(c.done)
+	defer close(c.events)
+	for {
+		err := c.session(ws)
+		select {
+		case <-c.closing:
+			return
+		default:
+		}
+		if fatal(err) {
+			c.log.Warn("signaling: giving up", "err", err)
+			c.emit(Event{Kind: Failed, Err: err})
+			<-c.closing
+			return
+		}
+		c.log.Info("signaling: connection lost, reconnecting", "err", err)
+		if !c.emit(Event{Kind: Disconnected, Err: err}) {
+			return
+		}
+		var w *frame
+		ws, w, err = c.reconnect()
+		if err != nil {
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			c.log.Warn("signaling: giving up", "err", err)
+			c.emit(Event{Kind: Failed, Err: err})
+			<-c.closing
+			return
+		}
+		if !c.resumed(w) {
+			_ = ws.CloseNow()
+			return
+		}
+	}
+}
+
+// fatal reports whether err ends the client for good: its seat is gone or
+// the server will never accept it.
+func fatal(err error) bool {
+	return errors.Is(err, ErrResumeFailed) || errors.Is(err, ErrReplaced) || errors.Is(err, ErrVersion)
+}
+
+// reconnect dials with backoff until the seat is resumed, a fatal answer
+// (returned), or Close (ErrClosed).
+func (c *Client) reconnect() (*websocket.Conn, *frame, error) {
+	delay := c.opts.ReconnectMin
+	for attempt := 1; ; attempt++ {
+		wait := delay/2 + rand.N(delay/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-c.closing:
+			t.Stop()
+			return nil, nil, ErrClosed
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingTimeout+5*time.Second)
+		stop := make(chan struct{})
+		go func() {
+			select {
+			case <-c.closing:
+				cancel()
+			case <-stop:
+			}
+		}()
+		ws, w, err := c.connect(ctx, true)
+		close(stop)
+		cancel()
+		if err == nil {
+			return ws, w, nil
+		}
+		select {
+		case <-c.closing:
+			return nil, nil, ErrClosed
+		default:
+		}
+		if fatal(err) {
+			return nil, nil, err
+		}
+		c.log.Debug("signaling: reconnect failed", "attempt", attempt, "err", err)
+		delay = min(delay*2, c.opts.ReconnectMax)
+	}
+}
+
+// resumed applies a resume's welcome: PeerJoined/PeerLeft for what
+// changed meanwhile, then Reconnected. False if closing.
+func (c *Client) resumed(w *frame) bool {
+	c.adopt(w)
+	now := make(map[transport.PeerID]string, len(w.Peers))
+	for _, p := range w.Peers {
+		now[p.ID] = p.Name
+	}
+	c.mu.Lock()
+	var left, joined []PeerInfo
+	for id := range c.peers {
+		if _, ok := now[id]; !ok {
+			left = append(left, PeerInfo{ID: id})
+		}
+	}
+	for _, p := range w.Peers {
+		if _, ok := c.peers[p.ID]; !ok {
+			joined = append(joined, p)
+		}
+	}
+	c.peers = now
+	c.mu.Unlock()
+	slices.SortFunc(left, func(a, b PeerInfo) int { return compareID(a.ID, b.ID) })
+	for _, p := range left {
+		if !c.emit(Event{Kind: PeerLeft, Peer: p.ID}) {
+			return false
+		}
+	}
+	for _, p := range joined {
+		if !c.emit(Event{Kind: PeerJoined, Peer: p.ID, Name: p.Name}) {
+			return false
+		}
+	}
+	c.log.Info("signaling: reconnected", "peer", c.local, "room", c.room)
+	return c.emit(Event{Kind: Reconnected})
+}
+
+func compareID(a, b transport.PeerID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// session serves one connection until it is lost (the error says why) or
+// Close (nil).
+func (c *Client) session(ws *websocket.Conn) error {
+	c.mu.Lock()
+	lim := c.limits
+	c.mu.Unlock()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		c.writer(ws, lim, stop)
+	}()
+	go func() {
+		defer wg.Done()
+		c.pinger(ws, stop)
+	}()
+	go func() {
+		defer wg.Done()
+		select {
+		case <-c.closing:
+			// Leave at once: the server announces PeerLeft without a
+			// grace period. The close handshake ends the reader.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = ws.Write(ctx, websocket.MessageText, encodeFrame(&frame{Type: typeLeave}))
+			cancel()
+			_ = ws.Close(websocket.StatusNormalClosure, "")
+		case <-stop:
+		}
+	}()
+	err := c.reader(ws)
+	close(stop)
+	select {
+	case <-c.closing:
+		err = nil
+	default:
+		_ = ws.CloseNow()
+	}
+	wg.Wait()
+	_ = ws.CloseNow()
+	return err
+}
+
+func (c *Client) reader(ws *websocket.Conn) error {
+	// Close ends a blocked Read with the close handshake (session).
+	ctx := context.Background()
+	var last *ServerError
+	for {
+		f, err := readServerFrame(ctx, ws)
+		if err != nil {
+			if last != nil {
+				return last
+			}
+			return err
+		}
+		switch f.Type {
+		case typePeerJoined:
+			c.mu.Lock()
+			c.peers[f.Peer] = f.Name
+			c.mu.Unlock()
+			if !c.emit(Event{Kind: PeerJoined, Peer: f.Peer, Name: f.Name}) {
+				return nil
+			}
+		case typePeerLeft:
+			c.mu.Lock()
+			delete(c.peers, f.Peer)
+			c.mu.Unlock()
+			if !c.emit(Event{Kind: PeerLeft, Peer: f.Peer}) {
+				return nil
+			}
+		case typeSignal:
+			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.Data}) {
+				return nil
+			}
+		case typeRoom:
+			info := *f.Info
+			c.mu.Lock()
+			c.info = info
+			c.mu.Unlock()
+			if !c.emit(Event{Kind: RoomUpdated, Room: &info}) {
+				return nil
+			}
+		case typeError:
+			se := serverError(f)
+			if se.Code == CodeUnknownPeer {
+				c.log.Debug("signaling: signal to a peer that left", "peer", f.Peer)
+				continue
+			}
+			last = se // the server closes next
+		}
+	}
+}
+
+func (c *Client) writer(ws *websocket.Conn, lim Limits, stop <-chan struct{}) {
+	// Pace below the server's limit so that a burst of ICE candidates
+	// never trips rate_limited.
+	bucket := tokenBucket{rate: 1e9, burst: 1e9}
+	if lim.MessagesPerSecond > 0 {
+		bucket = tokenBucket{rate: lim.MessagesPerSecond * 0.8, burst: max(1, float64(lim.Burst)/2)}
+	}
+	for {
+		select {
+		case b := <-c.out:
+			for !bucket.take(time.Now()) {
+				t := time.NewTimer(time.Duration(float64(time.Second) / bucket.rate))
+				select {
+				case <-t.C:
+				case <-stop:
+					t.Stop()
+					return
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+			err := ws.Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				c.log.Debug("signaling: write failed", "err", err)
+				_ = ws.CloseNow()
+				return
+			}
+		case <-stop:
+			return
+		}
+	}
+}
+
+func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}) {
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingTimeout)
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		err := ws.Ping(ctx)
+		timedOut := ctx.Err() == context.DeadlineExceeded
+		cancel()
+		if err != nil {
+			if timedOut {
+				c.log.Info("signaling: server did not answer a ping", "timeout", c.opts.PingTimeout)
+				_ = ws.CloseNow()
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,437 @@
+package game
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/peerplay/peerplay/demo/pong/play"
+	"github.com/peerplay/peerplay/demo/pong/replay"
+	"github.com/peerplay/peerplay/demo/pong/sim"
+)
+
+// Start says which screen the game opens on.
+type Start int
+
+// Start screens.
+const (
+	StartMenu   Start = iota // the menu (Host is preselected)
+	StartLocal               // a match against the bot
+	StartReplay              // watch Options.Replay
+	StartHost                // host a networked game right away
+	StartJoin                // join Options.JoinTarget right away
+)
+
+// Options configure New.
+type Options struct {
+	Name       string // the local player's name; "" = "player"
+	Bot        bool   // the bot plays the local paddle
+	Sim        sim.Config
+	Start      Start
+	JoinTarget string         // for StartJoin: room code or address
+	Replay     *replay.Replay // for StartReplay
+	Net        play.Network   // nil: only local play and replays
+	// Record, if set, is where a finished local match's replay is saved.
+	Record string
+	// Shot, if set, is a PNG path: the frame drawn at ShotFrame is saved
+	// there (with a JSON sidecar Shot+".json" giving where the sim put the
+	// paddles and the ball) and the game exits.
+	Shot      string
+	ShotFrame int
+	Logger    *slog.Logger // nil = discard
+}
+
+type screen int
+
+const (
+	scMenu screen = iota
+	scConnecting
+	scLobby
+	scMatch
+	scError
+)
+
+// Game is the ebiten.Game of demo/pong. Only ebiten's loop may call it.
+type Game struct {
+	opt Options
+	log *slog.Logger
+	sc  screen
+
+	// menu
+	sel  int
+	code string
+
+	// connecting
+	cancel context.CancelFunc
+	joined chan joinResult
+
+	// lobby and match
+	room    play.Room
+	match   play.Match
+	names   [2]string
+	chat    []play.ChatLine
+	notices []string
+	typing  bool
+	line    []rune
+	netOver bool
+	ready   bool
+
+	errMsg  string
+	endSaid bool
+
+	draws int
+	shot  *shotState
+	quit  bool
+}
+
+type joinResult struct {
+	room play.Room
+	err  error
+}
+
+// New returns a game opening on opt.Start.
+func New(opt Options) *Game {
+	if opt.Name == "" {
+		opt.Name = "player"
+	}
+	g := &Game{opt: opt, log: opt.Logger}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	switch opt.Start {
+	case StartLocal:
+		g.startLocal()
+	case StartReplay:
+		if opt.Replay != nil {
+			g.match = play.NewPlayback(opt.Replay)
+			g.names = [2]string{"replay", "replay"}
+			g.sc = scMatch
+		}
+	case StartHost:
+		g.connect("", true)
+	case StartJoin:
+		g.connect(opt.JoinTarget, false)
+	}
+	return g
+}
+
+// Run opens the window and runs g until the player quits.
+func Run(g *Game) error {
+	ebiten.SetWindowTitle("Peerplay Pong — " + g.opt.Name)
+	ebiten.SetWindowSize(ScreenW*2, ScreenH*2)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetTPS(ebiten.DefaultTPS)
+	err := ebiten.RunGame(g)
+	g.close()
+	return err
+}
+
+func (g *Game) close() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	if g.match != nil {
+		_ = g.match.Close()
+	}
+	if g.room != nil {
+		_ = g.room.Close()
+	}
+}
+
+func (g *Game) startLocal() {
+	g.match = play.NewLocal(play.LocalConfig{Sim: g.opt.Sim, Seat: 0, Bot: g.opt.Bot, Record: g.opt.Record != ""})
+	g.names = [2]string{g.opt.Name, "bot"}
+	g.sc = scMatch
+	g.endSaid = false
+}
+
+func (g *Game) connect(target string, host bool) {
+	if g.opt.Net == nil {
+		g.fail("networking is not available in this build")
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	g.joined = make(chan joinResult, 1)
+	g.sc = scConnecting
+	name := g.opt.Name
+	go func() {
+		var r play.Room
+		var err error
+		if host {
+			r, err = g.opt.Net.Host(ctx, name)
+		} else {
+			r, err = g.opt.Net.Join(ctx, target, name)
+		}
+		g.joined <- joinResult{r, err}
+	}()
+}
+
+func (g *Game) fail(msg string) {
+	g.log.Info("pong: screen", "error", msg)
+	g.errMsg = msg
+	g.sc = scError
+	if g.match != nil {
+		_ = g.match.Close()
+		g.match = nil
+	}
+	if g.room != nil {
+		_ = g.room.Close()
+		g.room = nil
+	}
+}
+
+func (g *Game) toMenu() {
+	g.close()
+	g.match, g.room, g.cancel = nil, nil, nil
+	g.chat, g.notices, g.typing, g.ready = nil, nil, false, false
+	g.sc = scMenu
+}
+
+// Layout fixes the logical screen size; ebiten scales it to the window.
+func (g *Game) Layout(int, int) (int, int) { return ScreenW, ScreenH }
+
+// Update runs one tick.
+func (g *Game) Update() error {
+	if g.quit || (g.shot != nil && g.shot.done) {
+		return ebiten.Termination
+	}
+	g.pollRoom()
+	switch g.sc {
+	case scMenu:
+		g.updateMenu()
+	case scConnecting:
+		select {
+		case res := <-g.joined:
+			g.cancel()
+			if res.err != nil {
+				g.fail("could not connect: " + res.err.Error())
+				break
+			}
+			g.room = res.room
+			g.sc = scLobby
+		default:
+			if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+				g.cancel()
+				g.sc = scMenu
+			}
+		}
+	case scLobby:
+		g.updateLobby()
+	case scMatch:
+		return g.updateMatch()
+	case scError:
+		if inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+			g.toMenu()
+		}
+	}
+	return nil
+}
+
+// pollRoom drains chat and notices and notices a room that ended.
+func (g *Game) pollRoom() {
+	if g.room == nil {
+		return
+	}
+	chat, notices := g.room.Poll()
+	g.chat = append(g.chat, chat...)
+	if len(g.chat) > 50 {
+		g.chat = g.chat[len(g.chat)-50:]
+	}
+	for _, n := range notices {
+		g.chat = append(g.chat, play.ChatLine{From: "*", Text: n})
+	}
+	if err := g.room.Err(); err != nil {
+		g.fail(err.Error())
+		return
+	}
+	if g.match == nil {
+		if m := g.room.Match(); m != nil {
+			g.match = m
+			g.names = [2]string{"left", "right"}
+			for _, p := range g.room.Players() {
+				if p.Seat == 0 || p.Seat == 1 {
+					g.names[p.Seat] = p.Name
+				}
+			}
+			g.sc = scMatch
+		}
+	}
+}
+
+func (g *Game) menuItems() []string {
+	items := []string{"Host a game", "Join by code: " + g.code + "_", "Play against the bot"}
+	if g.opt.Net != nil {
+		for _, lg := range g.opt.Net.LAN() {
+			items = append(items, "Join "+lg.Name+" on the LAN ("+lg.Target+")")
+		}
+	}
+	return append(items, "Quit")
+}
+
+func (g *Game) updateMenu() {
+	items := g.menuItems()
+	if inpututil.IsKeyJustPressed(ebiten.KeyArrowDown) {
+		g.sel = (g.sel + 1) % len(items)
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyArrowUp) {
+		g.sel = (g.sel + len(items) - 1) % len(items)
+	}
+	g.sel = min(g.sel, len(items)-1)
+	if g.sel == 1 {
+		for _, r := range ebiten.AppendInputChars(nil) {
+			if len(g.code) < 200 && r > ' ' && r < 127 {
+				g.code += string(r)
+			}
+		}
+		if inpututil.IsKeyJustPressed(ebiten.KeyBackspace) && g.code != "" {
+			g.code = g.code[:len(g.code)-1]
+		}
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		g.quit = true
+	}
+	if !inpututil.IsKeyJustPressed(ebiten.KeyEnter) {
+		return
+	}
+	switch {
+	case g.sel == 0:
+		g.connect("", true)
+	case g.sel == 1:
+		if g.code != "" {
+			g.connect(g.code, false)
+		}
+	case g.sel == 2:
+		g.startLocal()
+	case g.sel == len(items)-1:
+		g.quit = true
+	default:
+		lan := g.opt.Net.LAN()
+		if i := g.sel - 3; i < len(lan) {
+			g.connect(lan[i].Target, false)
+		}
+	}
+}
+
+// typeLine edits the chat line; it returns true while the player types.
+func (g *Game) typeLine() bool {
+	if !g.typing {
+		if inpututil.IsKeyJustPressed(ebiten.KeyEnter) && g.room != nil {
+			g.typing = true
+			g.line = g.line[:0]
+			return true
+		}
+		return false
+	}
+	for _, r := range ebiten.AppendInputChars(nil) {
+		if len(g.line) < 200 {
+			g.line = append(g.line, r)
+		}
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyBackspace) && len(g.line) > 0 {
+		g.line = g.line[:len(g.line)-1]
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		g.typing = false
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEnter) {
+		g.typing = false
+		if s := strings.TrimSpace(string(g.line)); s != "" {
+			if err := g.room.Say(s); err != nil {
+				g.chat = append(g.chat, play.ChatLine{From: "*", Text: "chat: " + err.Error()})
+			}
+		}
+	}
+	return true
+}
+
+func (g *Game) updateLobby() {
+	if g.typeLine() {
+		return
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyR) {
+		g.ready = !g.ready
+		if err := g.room.SetReady(g.ready); err != nil {
+			g.chat = append(g.chat, play.ChatLine{From: "*", Text: err.Error()})
+		}
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		g.toMenu()
+	}
+}
+
+func (g *Game) localInput() sim.Input {
+	var in sim.Input
+	if g.typing {
+		return in
+	}
+	if ebiten.IsKeyPressed(ebiten.KeyArrowUp) || ebiten.IsKeyPressed(ebiten.KeyW) {
+		in.Buttons |= sim.Up
+	}
+	if ebiten.IsKeyPressed(ebiten.KeyArrowDown) || ebiten.IsKeyPressed(ebiten.KeyS) {
+		in.Buttons |= sim.Down
+	}
+	return in
+}
+
+func (g *Game) updateMatch() error {
+	if g.match == nil {
+		g.sc = scMenu
+		return nil
+	}
+	typing := g.typeLine()
+	if !typing {
+		if inpututil.IsKeyJustPressed(ebiten.KeyTab) || inpututil.IsKeyJustPressed(ebiten.KeyF3) {
+			g.netOver = !g.netOver
+		}
+		if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+			g.toMenu()
+			return nil
+		}
+	}
+	s := g.match.State()
+	if s.Over() {
+		g.matchOver()
+		if !typing && inpututil.IsKeyJustPressed(ebiten.KeyEnter) && g.room == nil {
+			g.toMenu()
+		}
+	}
+	in := g.localInput()
+	if g.opt.Bot {
+		if seat := g.match.Seat(); seat >= 0 {
+			in = sim.Bot(s, seat)
+		}
+	}
+	if err := g.match.Tick(in); err != nil {
+		var de interface{ Desync() bool }
+		if errors.As(err, &de) {
+			g.fail("desync: " + err.Error())
+		} else {
+			g.fail(err.Error())
+		}
+	}
+	return nil
+}
+
+// matchOver runs once when the match ends: it saves the recording.
+func (g *Game) matchOver() {
+	if g.endSaid {
+		return
+	}
+	g.endSaid = true
+	s := g.match.State()
+	g.log.Info("pong: match over", "score0", s.Score[0], "score1", s.Score[1], "frames", s.Frame, "checksum", fmt.Sprintf("%016x", s.Checksum()))
+	if g.opt.Record == "" {
+		return
+	}
+	if r, ok := g.match.(interface{ Replay() *replay.Replay }); ok && r.Replay() != nil {
+		if err := r.Replay().Save(g.opt.Record); err != nil {
+			g.log.Error("pong: saving the replay", "err", err)
+		}
+	}
+}

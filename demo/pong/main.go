@@ -1,0 +1,110 @@
+// Command pong is the Peerplay demo: Pong for two players over a LAN or the
+// internet, in deterministic lockstep over a WebRTC mesh, or against a bot.
+//
+//	pong                      menu (Enter hosts; LAN games are listed)
+//	pong -host                host a game: embedded signaling + STUN server
+//	pong -join CODE           join a game announced on the LAN
+//	pong -join HOST:PORT/CODE join a game by address
+//	pong -signal URL -host    host through a public signald (internet)
+//	pong -signal URL -join CODE
+//	pong -headless -bot ...   no window: bots play, the result is printed
+//	pong -record F / -replay F
+//
+// The window needs cgo and X11 headers to build (ebiten), and ebiten opens
+// the X display while the program starts, before flags are read. For
+// servers and CI, build without the window: `go build -tags headless`
+// (CGO_ENABLED=0 works too); that binary runs -headless only.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/peerplay/peerplay/demo/pong/replay"
+	"github.com/peerplay/peerplay/demo/pong/sim"
+)
+
+type flags struct {
+	host     bool
+	join     string
+	signal   string
+	name     string
+	bot      bool
+	headless bool
+	record   string
+	replay   string
+	local    bool
+	seed     uint64
+	score    int
+	port     int
+	tps      int
+	timeout  int
+	verbose  bool
+	lanDisc  bool
+}
+
+func main() {
+	var f flags
+	flag.BoolVar(&f.host, "host", false, "host a game (starts an embedded signaling + STUN server unless -signal is set)")
+	flag.StringVar(&f.join, "join", "", "join a game: a room CODE found on the LAN, HOST:PORT/CODE, or CODE with -signal")
+	flag.StringVar(&f.signal, "signal", "", "signaling server URL for internet play, e.g. wss://signal.example.org/ws")
+	flag.StringVar(&f.name, "name", defaultName(), "your player name")
+	flag.BoolVar(&f.bot, "bot", false, "the AI plays your paddle")
+	flag.BoolVar(&f.headless, "headless", false, "no window: play (with -bot), print score and final checksum, exit")
+	flag.StringVar(&f.record, "record", "", "save the match's inputs to FILE (replay format v1)")
+	flag.StringVar(&f.replay, "replay", "", "play back a recorded match from FILE")
+	flag.BoolVar(&f.local, "local", false, "start a local match against the bot right away")
+	flag.Uint64Var(&f.seed, "seed", 0, "match seed for local matches (network matches take the host's)")
+	flag.IntVar(&f.score, "score", sim.DefaultWinScore, "points that win the match")
+	flag.IntVar(&f.port, "port", 7700, "TCP+UDP port of the embedded signaling/STUN server when hosting")
+	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
+	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
+	flag.BoolVar(&f.verbose, "v", false, "log debug details to stderr")
+	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
+	flag.Parse()
+
+	lvl := slog.LevelInfo
+	if f.verbose {
+		lvl = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if err := run(f, os.Stdout, log); err != nil {
+		fmt.Fprintln(os.Stderr, "pong:", err)
+		os.Exit(1)
+	}
+}
+
+func defaultName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "player"
+}
+
+func run(f flags, out io.Writer, log *slog.Logger) error {
+	cfg := sim.Config{Seed: f.seed, WinScore: f.score}
+	var rep *replay.Replay
+	if f.replay != "" {
+		r, err := replay.Load(f.replay)
+		if err != nil {
+			return err
+		}
+		rep = r
+	}
+	if f.headless {
+		return runHeadless(f, cfg, rep, out, log)
+	}
+	return runGUI(f, cfg, rep, log)
+}
+
+// result prints the line the headless runner and its tests read.
+func result(out io.Writer, s *sim.State) {
+	fmt.Fprintf(out, "result score=%d:%d winner=%d frames=%d checksum=%016x\n",
+		s.Score[0], s.Score[1], s.Winner, s.Frame, s.Checksum())
+}
+
+var errTimeout = errors.New("timed out")

@@ -7,6 +7,7 @@ replace github.com/peerplay/peerplay => ../..
 require (
 	github.com/hajimehoshi/ebiten/v2 v2.8.8
 	github.com/peerplay/peerplay v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 )
 
 require (

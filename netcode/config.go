@@ -1,0 +1,232 @@
+package netcode
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/peerplay/peerplay/netcode/internal/wire"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// MaxUnreliableSize is the largest message an Unreliable channel carries:
+// one SCTP packet, so a lost fragment never takes a whole message with it.
+// Send returns transport.ErrTooLarge above it.
+const MaxUnreliableSize = 1150
+
+// MaxChannels is the largest number of application channels in a Config.
+const MaxChannels = wire.MaxChannels
+
+// ChannelSpec names one application channel of the mesh. Every peer of a
+// room must list the same channels in the same order: the handshake
+// refuses a peer whose table differs.
+type ChannelSpec struct {
+	// Label names the channel in Mesh.Channel; 1 to 255 bytes, unique.
+	Label string
+	// Reliability is transport.Reliable or transport.Unreliable.
+	Reliability transport.Reliability
+}
+
+// ICEServer is a STUN or TURN server, as handed out by signaling.
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
+}
+
+// Config configures Join. The zero value of every optional field is the
+// documented default. Join copies the Config; the caller may reuse it.
+type Config struct {
+	// SignalURL is the signaling server's WebSocket URL (ws:// or
+	// wss://). Required.
+	SignalURL string
+	// Room is the room to join. Required.
+	Room string
+	// Channels lists the application channels, 1 to MaxChannels.
+	// Required. Each becomes one pre-negotiated data channel per peer,
+	// with SCTP stream ID 2+index (IDs 0 and 1 are the mesh's own control
+	// and ping channels).
+	Channels []ChannelSpec
+	// ICEServers, when non-nil, are the STUN/TURN servers used, replacing
+	// the ones signaling hands out; an empty non-nil slice means none
+	// (host candidates only). nil means: the signaling server's.
+	ICEServers []ICEServer
+
+	// GameID identifies the game. Signaling refuses to seat it in a room
+	// of another game, and peers whose GameID differs refuse each other in
+	// the handshake. At most 255 bytes.
+	GameID string
+	// Build identifies the game's build (version, commit): peers whose
+	// Build differs refuse each other in the handshake, so that players
+	// of incompatible builds never simulate together. At most 255 bytes.
+	Build string
+	// Name is this player's display name, sent to signaling and to peers
+	// in the handshake (Stats reports it). At most 255 bytes.
+	Name string
+	// Password and Token are passed to the signaling server.
+	Password, Token string
+
+	// Logger receives the mesh's logs and pion's, pion's under the
+	// attribute "pion" = scope. nil discards them.
+	Logger *slog.Logger
+	// SettingEngine, if set, is called on the pion SettingEngine after
+	// netcode's own settings, just before the API is built: the escape
+	// hatch for tests (SetNet for a virtual network, SetIPFilter,
+	// SetICEMulticastDNSMode) and for tuning. On js/wasm the engine has
+	// only DetachDataChannels, which netcode sets.
+	SettingEngine func(*webrtc.SettingEngine)
+
+	// InboxLen bounds each channel's inbox per peer, in messages. 0 means
+	// 1024.
+	InboxLen int
+	// InboxBytes bounds each channel's inbox per peer, in bytes (a single
+	// message larger than that is still accepted into an empty inbox). 0
+	// means 32 MiB.
+	InboxBytes int
+	// MaxMessageSize is the largest message on a Reliable channel, sent
+	// or received. 0 means 16 MiB.
+	MaxMessageSize int
+	// MaxReliableBuffered is how many bytes a Reliable channel may have
+	// queued in SCTP towards one peer before Send fails with
+	// ErrSlowConsumer. 0 means 16 MiB.
+	MaxReliableBuffered int
+	// MaxUnreliableBuffered is how many bytes an Unreliable channel may
+	// have queued in SCTP towards one peer before Send drops new messages
+	// (counted in Stats as DroppedStale): stale game datagrams are worth
+	// less than fresh ones. 0 means 32 KiB.
+	MaxUnreliableBuffered int
+
+	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepalive tune
+	// pion's ICE agent. 0 means 2 s, 5 s and 500 ms (pion's defaults are
+	// 5 s, 25 s, 2 s: slow for games). Native builds only.
+	ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive time.Duration
+	// SCTPRTOMax caps SCTP's retransmission timeout, which otherwise
+	// never goes below 1 s. 0 means 200 ms. Native builds only.
+	SCTPRTOMax time.Duration
+	// ConnectTimeout bounds the time from the first offer to a finished
+	// handshake; a peer that takes longer fails (and is retried while it
+	// stays in the room). 0 means 15 s.
+	ConnectTimeout time.Duration
+	// PeerTimeout is how long a connected peer may stay disconnected
+	// (while ICE restarts are tried) before it is dropped with
+	// EventFailed. 0 means 15 s.
+	PeerTimeout time.Duration
+	// ICERestarts is how many ICE restarts the offering side tries per
+	// disconnection. 0 means 3; negative means none.
+	ICERestarts int
+	// PingInterval is the period of the RTT probes on the ping channel.
+	// 0 means 500 ms.
+	PingInterval time.Duration
+	// EventQueueLen bounds the queue PollEvents drains. When it is full
+	// the oldest event is dropped (and counted in Stats). 0 means 1024.
+	EventQueueLen int
+
+	// dial replaces signaling for in-package tests.
+	dial dialFunc
+	// testHello rewrites the Hello frame (in-package hostile-peer tests).
+	testHello func([]byte) []byte
+}
+
+func (c *Config) setDefaults() {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defD := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.InboxLen, 1024)
+	def(&c.InboxBytes, 32<<20)
+	def(&c.MaxMessageSize, 16<<20)
+	def(&c.MaxReliableBuffered, 16<<20)
+	def(&c.MaxUnreliableBuffered, 32<<10)
+	def(&c.EventQueueLen, 1024)
+	def(&c.ICERestarts, 3)
+	defD(&c.ICEDisconnectedTimeout, 2*time.Second)
+	defD(&c.ICEFailedTimeout, 5*time.Second)
+	defD(&c.ICEKeepalive, 500*time.Millisecond)
+	defD(&c.SCTPRTOMax, 200*time.Millisecond)
+	defD(&c.ConnectTimeout, 15*time.Second)
+	defD(&c.PeerTimeout, 15*time.Second)
+	defD(&c.PingInterval, 500*time.Millisecond)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// validate checks a Config whose defaults are set; the error wraps
+// ErrInvalidConfig.
+func (c *Config) validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
+	}
+	if c.dial == nil {
+		u, err := url.Parse(c.SignalURL)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("SignalURL %q is not a ws:// or wss:// URL", c.SignalURL)
+		}
+	}
+	if c.Room == "" {
+		return bad("Room is empty")
+	}
+	if len(c.Channels) == 0 || len(c.Channels) > MaxChannels {
+		return bad("%d channels, want 1 to %d", len(c.Channels), MaxChannels)
+	}
+	seen := make(map[string]bool)
+	for i, ch := range c.Channels {
+		if ch.Label == "" || len(ch.Label) > wire.MaxString {
+			return bad("channel %d: label must be 1 to %d bytes", i, wire.MaxString)
+		}
+		if seen[ch.Label] {
+			return bad("channel label %q appears twice", ch.Label)
+		}
+		seen[ch.Label] = true
+		if !ch.Reliability.Valid() {
+			return bad("channel %q: reliability %v", ch.Label, ch.Reliability)
+		}
+	}
+	if len(c.GameID) > wire.MaxString || len(c.Build) > wire.MaxString || len(c.Name) > wire.MaxString {
+		return bad("GameID, Build and Name must be at most %d bytes", wire.MaxString)
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"InboxLen", c.InboxLen}, {"InboxBytes", c.InboxBytes}, {"MaxMessageSize", c.MaxMessageSize},
+		{"MaxReliableBuffered", c.MaxReliableBuffered}, {"MaxUnreliableBuffered", c.MaxUnreliableBuffered},
+		{"EventQueueLen", c.EventQueueLen}} {
+		if v.n < 0 {
+			return bad("%s is negative", v.name)
+		}
+	}
+	for _, v := range []struct {
+		name string
+		d    time.Duration
+	}{{"ICEDisconnectedTimeout", c.ICEDisconnectedTimeout}, {"ICEFailedTimeout", c.ICEFailedTimeout},
+		{"ICEKeepalive", c.ICEKeepalive}, {"SCTPRTOMax", c.SCTPRTOMax}, {"ConnectTimeout", c.ConnectTimeout},
+		{"PeerTimeout", c.PeerTimeout}, {"PingInterval", c.PingInterval}} {
+		if v.d < 0 {
+			return bad("%s is negative", v.name)
+		}
+	}
+	return nil
+}
+
+// copyConfig returns a deep copy of c's slices, so the caller may reuse c.
+func copyConfig(c Config) Config {
+	c.Channels = append([]ChannelSpec(nil), c.Channels...)
+	if c.ICEServers != nil {
+		servers := make([]ICEServer, len(c.ICEServers))
+		for i, s := range c.ICEServers {
+			s.URLs = append([]string(nil), s.URLs...)
+			servers[i] = s
+		}
+		c.ICEServers = servers
+	}
+	return c
+}

@@ -1,0 +1,117 @@
+// Package netcode puts a program into a full mesh of WebRTC data channels
+// with every other peer of a room, found through a signaling server. It is
+// the only Peerplay package that imports pion.
+//
+// Quick start:
+//
+//	mesh, err := netcode.Join(ctx, netcode.Config{
+//		SignalURL: "wss://signal.example.com/ws",
+//		Room:      "lobby-1",
+//		GameID:    "pong",
+//		Build:     "1.0.3",
+//		Channels: []netcode.ChannelSpec{
+//			{Label: "chat", Reliability: transport.Reliable},
+//			{Label: "input", Reliability: transport.Unreliable},
+//		},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer mesh.Close()
+//	if err := mesh.WaitPeers(ctx, 1); err != nil { // at least one other player
+//		return err
+//	}
+//	chat := mesh.Channel("chat")
+//	_ = chat.Broadcast([]byte("hello"))
+//	for { // the game loop
+//		for msg, ok := chat.TryRecv(); ok; msg, ok = chat.TryRecv() {
+//			fmt.Printf("%s: %s\n", msg.From, msg.Data)
+//		}
+//		for _, ev := range mesh.PollEvents() {
+//			log.Println(ev) // connected, left, refused, ...
+//		}
+//		// ... simulate, render ...
+//	}
+//
+// # Design
+//
+// Offerer rule. Each pair of peers has one PeerConnection, and only the
+// peer with the lower signaling ID creates the offer, so offers never
+// collide (no glare) and nothing is ever renegotiated. The offering side
+// also makes the ICE restarts.
+//
+// Signaling. Offers, answers and trickled ICE candidates travel as small
+// JSON messages (versioned) through the signaling server; remote
+// candidates that arrive before the remote description are queued. Each
+// message names its PeerConnection by a random session number and carries
+// the sender's mesh ID (Mesh.Local), so a peer that had to re-join a
+// restarted signaling server (and got a new signaling ID) is recognised:
+// its existing connection is kept.
+//
+// Channels. Every channel is pre-negotiated (negotiated: true) with a fixed
+// SCTP stream ID: 0 is the mesh's reliable control channel (handshake,
+// refusal, goodbye), 1 its unreliable ping channel (RTT), and application
+// channel i of Config.Channels gets ID 2+i. Reliable channels are ordered
+// and retransmitted, with SCTP's retransmission timeout capped at 200 ms
+// (instead of pion's 1 s floor); Unreliable channels are unordered with
+// maxRetransmits 0 and carry at most MaxUnreliableSize (1150) bytes per
+// message, one SCTP packet (larger: transport.ErrTooLarge). This needs
+// pion/datachannel ≥ v1.6.4: older versions silently made negotiated
+// channels reliable.
+//
+// Chunk framing. A Reliable message may be up to Config.MaxMessageSize
+// (16 MiB) long. On the wire each SCTP message of a Reliable application
+// channel starts with one kind byte: 0 = a whole message follows (messages
+// under 16 KiB); 1 = the first chunk, then a big-endian uint32 total
+// length, then data; 2 = a middle chunk; 3 = the last chunk. Chunks are at
+// most 16 KiB, the size every browser accepts; the channel is ordered, so
+// chunks arrive in order and never interleave. Unreliable messages are sent
+// as they are.
+//
+// Handshake. When the control channel opens, each side sends a Hello:
+// protocol version, GameID, Build, Name and its channel table. A peer
+// whose version, GameID, Build or channel table differs is refused on both
+// sides: each sends a Refuse frame, closes the connection and reports
+// EventRefused with a *RefusedError (errors.Is(err, ErrRefused)). Refused
+// peers are not retried. A peer enters Peers (and the channels' Peers),
+// and its data starts flowing, only after the handshake and once every
+// channel is open.
+//
+// Inboxes and overflow. Each channel has an inbox per sending peer,
+// bounded by Config.InboxLen messages and Config.InboxBytes bytes. An
+// Unreliable message that does not fit is dropped and counted
+// (ChannelStats.DroppedInbox). A Reliable message is never dropped: the
+// channel's read loop waits for room, SCTP's receive window fills, and the
+// sender's Send then fails loudly with transport.ErrSlowConsumer once
+// Config.MaxReliableBuffered bytes are queued. On the sending side pion
+// queues without bound, so an Unreliable Send is dropped (and counted as
+// DroppedStale) once Config.MaxUnreliableBuffered bytes wait for one peer:
+// stale game datagrams are worth less than fresh ones. Send never blocks.
+//
+// Peer life. Events report Connecting, Connected, Disconnected (ICE lost
+// the peer; the offering side tries up to Config.ICERestarts ICE restarts
+// while signaling is up), Connected again on recovery, and finally one of
+// Left (the peer said goodbye, closed its connection, or left the room
+// while unreachable), Failed (no connection within ConnectTimeout, or
+// disconnected longer than PeerTimeout) or Refused.
+//
+// Signaling outages. Once connected, peers talk directly: if the
+// signaling server goes away, traffic continues (EventSignalingLost). The
+// signaling client resumes its seat when the server returns; if the
+// server lost the seat (it restarted), the mesh joins the room again with
+// a new signaling ID but keeps its mesh ID, and EventSignalingRestored
+// follows. New peers can then join.
+//
+// Hostile peers. Every byte from a peer goes through total decoders: bad
+// frames and oversize messages are dropped and counted (ChannelStats
+// Malformed), a bad handshake is refused, and nothing a peer sends can
+// panic the mesh or grow a queue without bound.
+//
+// Logging goes to Config.Logger, pion's own logs included (attribute
+// "pion" = pion's scope). Close says goodbye to every peer and returns
+// once every goroutine the mesh started has exited.
+//
+// In the browser (GOOS=js GOARCH=wasm) pion drives the browser's
+// RTCPeerConnection: the same API works, but the ICE and SCTP tuning is
+// the browser's, and Stats has no packet counters.
+package netcode

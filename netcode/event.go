@@ -1,0 +1,88 @@
+package netcode
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// EventKind says what happened to a peer or to the signaling link.
+type EventKind int
+
+// Event kinds. A peer normally goes Connecting → Connected, then
+// Disconnected ↔ Connected while the network wobbles, and ends with
+// exactly one of Left, Failed or Refused.
+const (
+	EventUnknown EventKind = iota
+	// EventConnecting: a PeerConnection to the peer was created.
+	EventConnecting
+	// EventConnected: the handshake finished (the peer is now in Peers and
+	// on every channel), or a Disconnected peer is reachable again.
+	EventConnected
+	// EventDisconnected: ICE lost the peer; netcode tries ICE restarts
+	// until PeerTimeout. Sends still queue meanwhile.
+	EventDisconnected
+	// EventFailed: the peer could not be (re)connected in time and was
+	// dropped. Err says why.
+	EventFailed
+	// EventLeft: the peer closed its mesh or left the room.
+	EventLeft
+	// EventRefused: the handshake failed (version, game ID or channel
+	// mismatch, bad or missing handshake). Err is a *RefusedError.
+	EventRefused
+	// EventSignalingLost: the signaling server went away. Connected peers
+	// stay connected; new peers cannot join until EventSignalingRestored.
+	EventSignalingLost
+	// EventSignalingRestored: signaling is back.
+	EventSignalingRestored
+)
+
+// String returns the kind's name.
+func (k EventKind) String() string {
+	switch k {
+	case EventConnecting:
+		return "connecting"
+	case EventConnected:
+		return "connected"
+	case EventDisconnected:
+		return "disconnected"
+	case EventFailed:
+		return "failed"
+	case EventLeft:
+		return "left"
+	case EventRefused:
+		return "refused"
+	case EventSignalingLost:
+		return "signaling-lost"
+	case EventSignalingRestored:
+		return "signaling-restored"
+	case EventUnknown:
+		return "unknown"
+	default:
+		return fmt.Sprintf("unknown(%d)", int(k))
+	}
+}
+
+// Event is one entry of Mesh.PollEvents.
+type Event struct {
+	Kind EventKind
+	// Peer is the remote peer, empty for signaling events.
+	Peer transport.PeerID
+	// Err says why, for EventFailed and EventRefused (a *RefusedError);
+	// nil otherwise.
+	Err error
+	// At is when the mesh noticed.
+	At time.Time
+}
+
+func (e Event) String() string {
+	s := e.Kind.String()
+	if e.Peer != "" {
+		s += " " + string(e.Peer)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}

@@ -1,0 +1,451 @@
+package netcode
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/peerplay/peerplay/netcode/internal/wire"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// peer is one remote peer and its PeerConnection. Unless noted, fields
+// are owned by the mesh loop goroutine.
+type peer struct {
+	m *Mesh
+	// id is the peer's mesh identity: its signaling ID when its mesh
+	// joined. It is fixed once the peer is announced (EventConnecting).
+	id transport.PeerID
+	// addr is the signaling ID signals to the peer go to (it differs from
+	// id after the peer's mesh re-joined a restarted signaling server).
+	addr      transport.PeerID
+	offerer   bool
+	session   uint64
+	pc        *webrtc.PeerConnection
+	created   time.Time
+	announced bool // EventConnecting was emitted
+
+	remoteSet    bool
+	pendingCands []webrtc.ICECandidateInit
+	helloSent    bool
+	helloRecv    bool
+	opened       int
+	connected    bool // handshake done, every channel open, published
+	up           bool // the PeerConnection is in state connected
+	gone         bool // the peer left signaling
+	troubleSince time.Time
+	restarts     int // ICE restarts in the current trouble
+	lastRestart  time.Time
+	pingSeq      uint32
+	nextPing     time.Time
+	closed       bool
+	done         chan struct{} // closed when the peer is torn down
+
+	ctrl, ping *link
+	links      []*link // application channels, Config.Channels order
+
+	rtt rttWindow
+
+	mu          sync.Mutex // guards the following, read by Stats
+	name        string
+	iceRestarts int
+}
+
+func (p *peer) allLinks() []*link {
+	return append([]*link{p.ctrl, p.ping}, p.links...)
+}
+
+func newSession() uint64 {
+	var b [8]byte
+	for {
+		_, _ = rand.Read(b[:])
+		if s := binary.BigEndian.Uint64(b[:]); s != 0 {
+			return s
+		}
+	}
+}
+
+// newPeer creates the PeerConnection and its pre-negotiated channels, and
+// wires pion's callbacks to the mesh loop.
+func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) (*peer, error) {
+	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.iceServers()})
+	if err != nil {
+		return nil, fmt.Errorf("netcode: new PeerConnection: %w", err)
+	}
+	p := &peer{m: m, id: id, addr: addr, offerer: offerer, session: session, pc: pc,
+		created: time.Now(), done: make(chan struct{})}
+	mk := func(kind linkKind, id uint16, label string, rel transport.Reliability, ch *channel) (*link, error) {
+		dc, err := pc.CreateDataChannel(label, dataChannelInit(id, rel))
+		if err != nil {
+			return nil, fmt.Errorf("netcode: data channel %q: %w", label, err)
+		}
+		l := &link{p: p, kind: kind, ch: ch, rel: rel, dc: dc}
+		dc.OnOpen(func() {
+			// Detach here, in OnOpen, as pion requires.
+			pp, err := openPipe(dc)
+			m.post(func() { m.onLinkOpen(p, l, pp, err) })
+		})
+		return l, nil
+	}
+	if p.ctrl, err = mk(linkControl, controlChannelID, controlLabel, transport.Reliable, nil); err == nil {
+		p.ping, err = mk(linkPing, pingChannelID, pingLabel, transport.Unreliable, nil)
+	}
+	for i, ch := range m.chans {
+		if err != nil {
+			break
+		}
+		var l *link
+		l, err = mk(linkUser, uint16(firstUserChannelID+i), ch.spec.Label, ch.spec.Reliability, ch)
+		p.links = append(p.links, l)
+	}
+	if err != nil {
+		m.closeAsync(p, false)
+		return nil, err
+	}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			return
+		}
+		init := c.ToJSON()
+		m.post(func() { m.sendCandidate(p, init) })
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		m.post(func() { m.onPCState(p, s) })
+	})
+	return p, nil
+}
+
+// iceServers converts the configured or signaled servers for pion.
+func (m *Mesh) iceServers() []webrtc.ICEServer {
+	src := m.cfg.ICEServers
+	if src == nil && m.sig != nil {
+		src = m.sig.ICEServers()
+	}
+	out := make([]webrtc.ICEServer, 0, len(src))
+	for _, s := range src {
+		ws := webrtc.ICEServer{URLs: slices.Clone(s.URLs), Username: s.Username}
+		if s.Credential != "" {
+			ws.Credential = s.Credential
+		}
+		out = append(out, ws)
+	}
+	return out
+}
+
+func (m *Mesh) signal(p *peer, msg signalMsg) {
+	msg.ID = m.local
+	msg.Session = p.session
+	if m.sig == nil {
+		return
+	}
+	if err := m.sig.Signal(p.addr, encodeSignal(msg)); err != nil {
+		m.log.Debug("netcode: signal not sent", "peer", p.id, "type", msg.Type, "err", err)
+	}
+}
+
+// sendOffer creates and sends an offer (an ICE restart if restart).
+func (m *Mesh) sendOffer(p *peer, restart bool) error {
+	var opts *webrtc.OfferOptions
+	if restart {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+	}
+	offer, err := p.pc.CreateOffer(opts)
+	if err != nil {
+		return fmt.Errorf("netcode: create offer: %w", err)
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("netcode: set local offer: %w", err)
+	}
+	m.signal(p, signalMsg{Type: "offer", SDP: offer.SDP})
+	return nil
+}
+
+// answer applies a remote offer and sends the answer.
+func (m *Mesh) answer(p *peer, sdp string) error {
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("netcode: set remote offer: %w", err)
+	}
+	m.remoteDescriptionSet(p)
+	ans, err := p.pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("netcode: create answer: %w", err)
+	}
+	if err := p.pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("netcode: set local answer: %w", err)
+	}
+	m.signal(p, signalMsg{Type: "answer", SDP: ans.SDP})
+	return nil
+}
+
+// remoteDescriptionSet adds the remote candidates that arrived too early.
+func (m *Mesh) remoteDescriptionSet(p *peer) {
+	p.remoteSet = true
+	for _, c := range p.pendingCands {
+		if err := p.pc.AddICECandidate(c); err != nil {
+			m.log.Debug("netcode: remote candidate rejected", "peer", p.id, "err", err)
+		}
+	}
+	p.pendingCands = nil
+}
+
+// maxPendingCandidates bounds the remote candidates queued before the
+// remote description: a real peer has a handful.
+const maxPendingCandidates = 64
+
+func (m *Mesh) addRemoteCandidate(p *peer, c webrtc.ICECandidateInit) {
+	if !p.remoteSet {
+		if len(p.pendingCands) < maxPendingCandidates {
+			p.pendingCands = append(p.pendingCands, c)
+		}
+		return
+	}
+	if err := p.pc.AddICECandidate(c); err != nil {
+		m.log.Debug("netcode: remote candidate rejected", "peer", p.id, "err", err)
+	}
+}
+
+func (m *Mesh) sendCandidate(p *peer, c webrtc.ICECandidateInit) {
+	if p.closed {
+		return
+	}
+	m.signal(p, signalMsg{Type: "cand", Cand: &c})
+}
+
+// onLinkOpen runs when one data channel of p opened and was detached.
+func (m *Mesh) onLinkOpen(p *peer, l *link, pp *pipe, err error) {
+	if p.closed {
+		if pp != nil {
+			m.wg.Go(func() { _ = pp.close() })
+		}
+		return
+	}
+	if err != nil {
+		m.log.Warn("netcode: data channel detach failed", "peer", p.id, "err", err)
+		m.fail(p, fmt.Errorf("netcode: data channel: %w", err))
+		return
+	}
+	l.pipe = pp
+	p.opened++
+	if l.kind == linkControl {
+		m.wg.Go(l.readLoop)
+		hello, err := wire.AppendHello(nil, m.hello())
+		if err == nil && m.cfg.testHello != nil {
+			hello = m.cfg.testHello(hello)
+		}
+		if err == nil {
+			err = l.writeControl(hello)
+		}
+		if err != nil {
+			m.log.Warn("netcode: hello not sent", "peer", p.id, "err", err)
+			m.fail(p, err)
+			return
+		}
+		p.helloSent = true
+	}
+	m.maybeConnected(p)
+}
+
+func (m *Mesh) hello() wire.Hello {
+	h := wire.Hello{Version: wire.ProtocolVersion, GameID: m.cfg.GameID, Build: m.cfg.Build, Name: m.cfg.Name}
+	for _, c := range m.cfg.Channels {
+		h.Channels = append(h.Channels, wire.Channel{Reliability: uint8(c.Reliability), Label: c.Label})
+	}
+	return h
+}
+
+// onControl handles what p's control read loop posts.
+func (m *Mesh) onControl(p *peer, c wire.Control, err error) {
+	if p.closed {
+		return
+	}
+	if err != nil {
+		if !p.helloRecv {
+			m.refuse(p, wire.ReasonBadHandshake, err.Error())
+		}
+		return
+	}
+	switch c.Kind {
+	case wire.KindHello:
+		if p.helloRecv {
+			return
+		}
+		mine := m.hello()
+		switch {
+		case c.Hello.Version != mine.Version:
+			m.refuse(p, wire.ReasonVersion, fmt.Sprintf("ours %d, theirs %d", mine.Version, c.Hello.Version))
+			return
+		case c.Hello.GameID != mine.GameID || c.Hello.Build != mine.Build:
+			m.refuse(p, wire.ReasonGameID, fmt.Sprintf("ours %q build %q, theirs %q build %q",
+				mine.GameID, mine.Build, c.Hello.GameID, c.Hello.Build))
+			return
+		case !slices.Equal(c.Hello.Channels, mine.Channels):
+			m.refuse(p, wire.ReasonChannels, fmt.Sprintf("ours %v, theirs %v", mine.Channels, c.Hello.Channels))
+			return
+		}
+		p.helloRecv = true
+		p.mu.Lock()
+		p.name = c.Hello.Name
+		p.mu.Unlock()
+		m.maybeConnected(p)
+	case wire.KindRefuse:
+		m.refused[p.id] = true
+		m.teardown(p, EventRefused, &RefusedError{Peer: p.id, ByRemote: true, Reason: c.Reason.String(), Detail: c.Detail}, false)
+	case wire.KindBye:
+		m.teardown(p, EventLeft, nil, false)
+	}
+}
+
+// refuse ends the handshake with p: it tells p why, then closes.
+func (m *Mesh) refuse(p *peer, r wire.Reason, detail string) {
+	m.log.Info("netcode: refusing peer", "peer", p.id, "reason", r, "detail", detail)
+	_ = p.ctrl.writeControl(wire.AppendRefuse(nil, r, detail))
+	m.refused[p.id] = true
+	m.teardown(p, EventRefused, &RefusedError{Peer: p.id, Reason: r.String(), Detail: detail}, true)
+}
+
+// maybeConnected publishes p once the handshake is done and every channel
+// is open: only then do Send and Peers see it and its read loops start.
+func (m *Mesh) maybeConnected(p *peer) {
+	if p.connected || !p.helloSent || !p.helloRecv || p.opened != 2+len(p.links) {
+		return
+	}
+	p.connected = true
+	p.up = true
+	p.nextPing = time.Now()
+	m.mu.Lock()
+	m.connected[p.id] = p
+	m.publishLocked()
+	m.mu.Unlock()
+	m.wg.Go(p.ping.readLoop)
+	for _, l := range p.links {
+		m.wg.Go(l.readLoop)
+	}
+	m.log.Info("netcode: peer connected", "peer", p.id, "offerer", p.offerer, "after", time.Since(p.created))
+	m.emit(EventConnected, p.id, nil)
+}
+
+func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
+	if p.closed {
+		return
+	}
+	m.log.Debug("netcode: connection state", "peer", p.id, "state", s)
+	switch s {
+	case webrtc.PeerConnectionStateConnected:
+		p.up = true
+		if !p.troubleSince.IsZero() {
+			p.troubleSince = time.Time{}
+			p.restarts = 0
+			if p.connected {
+				m.emit(EventConnected, p.id, nil)
+			}
+		}
+	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
+		p.up = false
+		if !p.connected {
+			if s == webrtc.PeerConnectionStateFailed {
+				m.fail(p, errors.New("netcode: ICE failed before the handshake"))
+			}
+			return
+		}
+		if p.gone {
+			m.teardown(p, EventLeft, nil, false)
+			return
+		}
+		if p.troubleSince.IsZero() {
+			p.troubleSince = time.Now()
+			m.emit(EventDisconnected, p.id, nil)
+		}
+		m.maybeRestart(p, time.Now())
+	case webrtc.PeerConnectionStateClosed:
+		// The remote closed (DTLS close_notify).
+		m.teardown(p, EventLeft, nil, false)
+	}
+}
+
+// restartGap spaces ICE restart attempts.
+const restartGap = 2 * time.Second
+
+func (m *Mesh) maybeRestart(p *peer, now time.Time) {
+	if !p.offerer || !m.sigUp || p.restarts >= m.cfg.ICERestarts || now.Sub(p.lastRestart) < restartGap {
+		return
+	}
+	p.restarts++
+	p.lastRestart = now
+	p.mu.Lock()
+	p.iceRestarts++
+	p.mu.Unlock()
+	m.log.Info("netcode: ICE restart", "peer", p.id, "attempt", p.restarts)
+	if err := m.sendOffer(p, true); err != nil {
+		m.log.Warn("netcode: ICE restart failed", "peer", p.id, "err", err)
+	}
+}
+
+// fail drops p with EventFailed (if it was announced) and, on the offering
+// side, schedules a fresh attempt while the peer stays in the room.
+func (m *Mesh) fail(p *peer, err error) {
+	if p.offerer {
+		m.retryAt[p.addr] = time.Now().Add(m.cfg.PingInterval + restartGap)
+	}
+	kind := EventFailed
+	if !p.announced {
+		kind = EventUnknown
+	}
+	m.teardown(p, kind, err, false)
+}
+
+// teardown removes p, emits kind (unless EventUnknown) and closes the
+// PeerConnection in the background (after letting queued control frames
+// out when flush is set).
+func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush bool) {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	close(p.done)
+	m.mu.Lock()
+	if m.peers[p.id] == p {
+		delete(m.peers, p.id)
+	}
+	if m.connected[p.id] == p {
+		delete(m.connected, p.id)
+		m.publishLocked()
+	}
+	m.mu.Unlock()
+	delete(m.sessions, p.session)
+	if kind != EventUnknown {
+		m.log.Info("netcode: peer gone", "peer", p.id, "event", kind, "err", err)
+		m.emit(kind, p.id, err)
+	}
+	m.closeAsync(p, flush)
+}
+
+// closeAsync closes p's channels and PeerConnection in a goroutine:
+// GracefulClose waits for pion and must not run in a pion callback.
+func (m *Mesh) closeAsync(p *peer, flush bool) {
+	m.wg.Go(func() {
+		if flush && p.ctrl != nil && p.ctrl.pipe != nil {
+			deadline := time.Now().Add(flushTimeout)
+			for p.ctrl.pipe.buffered() > 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		for _, l := range p.allLinks() {
+			if l != nil && l.pipe != nil {
+				_ = l.pipe.close()
+			}
+		}
+		if err := closePC(p.pc); err != nil {
+			m.log.Debug("netcode: close PeerConnection", "peer", p.id, "err", err)
+		}
+	})
+}
+
+// flushTimeout bounds how long a closing peer waits for a Refuse or Bye
+// frame to be acknowledged.
+const flushTimeout = 250 * time.Millisecond

@@ -1,0 +1,90 @@
+package netcode
+
+import (
+	"context"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling"
+)
+
+// dialSignaling is the production dialFunc: a *signaling.Client behind
+// the signaler interface.
+func dialSignaling(ctx context.Context, cfg *Config) (signaler, error) {
+	c, err := signaling.Dial(ctx, cfg.SignalURL, cfg.Room, signaling.DialOptions{
+		Name: cfg.Name, Password: cfg.Password, Token: cfg.Token, GameID: cfg.GameID,
+		Logger: cfg.Logger.With("component", "signaling"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &signalingClient{c: c, events: make(chan sigEvent), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.convert()
+	return s, nil
+}
+
+// signalingClient adapts *signaling.Client: one goroutine converts its
+// events, and ends when the client's event channel closes.
+type signalingClient struct {
+	c      *signaling.Client
+	events chan sigEvent
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func (s *signalingClient) convert() {
+	defer close(s.done)
+	defer close(s.events)
+	for ev := range s.c.Events() {
+		var out sigEvent
+		switch ev.Kind {
+		case signaling.PeerJoined:
+			out = sigEvent{kind: sigPeerJoined, peer: ev.Peer}
+		case signaling.PeerLeft:
+			out = sigEvent{kind: sigPeerLeft, peer: ev.Peer}
+		case signaling.Signal:
+			out = sigEvent{kind: sigSignal, peer: ev.Peer, data: ev.Data}
+		case signaling.Disconnected:
+			out = sigEvent{kind: sigDisconnected}
+		case signaling.Reconnected:
+			out = sigEvent{kind: sigReconnected}
+		case signaling.Failed:
+			out = sigEvent{kind: sigFailed}
+		default:
+			continue
+		}
+		select {
+		case s.events <- out:
+		case <-s.stop:
+			// Drain so the client is never stuck on a full channel.
+		}
+	}
+}
+
+func (s *signalingClient) Local() transport.PeerID   { return s.c.Local() }
+func (s *signalingClient) Peers() []transport.PeerID { return s.c.Peers() }
+func (s *signalingClient) Events() <-chan sigEvent   { return s.events }
+
+func (s *signalingClient) Signal(to transport.PeerID, data []byte) error {
+	return s.c.Signal(to, data)
+}
+
+func (s *signalingClient) ICEServers() []ICEServer {
+	in := s.c.ICEServers()
+	out := make([]ICEServer, len(in))
+	for i, v := range in {
+		out[i] = ICEServer{URLs: v.URLs, Username: v.Username, Credential: v.Credential}
+	}
+	return out
+}
+
+// Close leaves the room and waits for the converter goroutine.
+func (s *signalingClient) Close() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	err := s.c.Close()
+	<-s.done
+	return err
+}

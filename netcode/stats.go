@@ -1,0 +1,191 @@
+package netcode
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// LinkType says how the selected ICE candidate pair reaches a peer.
+type LinkType int
+
+// Link types, from most to least direct. A pair's type is the less
+// direct of its two candidates' types (relay > srflx > prflx > host).
+const (
+	LinkUnknown LinkType = iota // no pair selected yet
+	LinkHost                    // both candidates are host addresses (same LAN or loopback)
+	LinkPrflx                   // NAT traversed; an address learned from connectivity checks
+	LinkSrflx                   // NAT traversed; an address learned from STUN
+	LinkRelay                   // through a TURN server
+)
+
+// String returns "host", "srflx", "prflx", "relay" or "unknown".
+func (t LinkType) String() string {
+	switch t {
+	case LinkHost:
+		return "host"
+	case LinkSrflx:
+		return "srflx"
+	case LinkPrflx:
+		return "prflx"
+	case LinkRelay:
+		return "relay"
+	case LinkUnknown:
+		return "unknown"
+	default:
+		return fmt.Sprintf("unknown(%d)", int(t))
+	}
+}
+
+func linkTypeOf(t webrtc.ICECandidateType) LinkType {
+	switch t {
+	case webrtc.ICECandidateTypeHost:
+		return LinkHost
+	case webrtc.ICECandidateTypeSrflx:
+		return LinkSrflx
+	case webrtc.ICECandidateTypePrflx:
+		return LinkPrflx
+	case webrtc.ICECandidateTypeRelay:
+		return LinkRelay
+	default:
+		return LinkUnknown
+	}
+}
+
+// Stats is a snapshot of the mesh.
+type Stats struct {
+	Local transport.PeerID
+	// Signaling is true while the signaling server is reachable.
+	Signaling bool
+	// EventsDropped counts events dropped because nobody polled.
+	EventsDropped uint64
+	// Peers lists every peer with a PeerConnection, sorted by ID.
+	Peers []PeerStats
+}
+
+// Peer returns the stats of one peer.
+func (s Stats) Peer(id transport.PeerID) (PeerStats, bool) {
+	for _, p := range s.Peers {
+		if p.Peer == id {
+			return p, true
+		}
+	}
+	return PeerStats{}, false
+}
+
+// PeerStats describes the link to one peer.
+type PeerStats struct {
+	Peer transport.PeerID
+	// Name is the peer's Config.Name, from its handshake.
+	Name string
+	// Connected is true once the handshake is done and while the peer is
+	// in Peers.
+	Connected bool
+	// State is pion's connection state ("connected", "disconnected", ...).
+	State string
+	// Link is the type of the selected candidate pair; LocalCandidate and
+	// RemoteCandidate are its two ends' types.
+	Link                            LinkType
+	LocalCandidate, RemoteCandidate LinkType
+	// RTT is the median round trip of the last pings on the ping channel
+	// (an unreliable data channel), and RTTJitter the mean absolute
+	// difference between consecutive samples. RTTSamples counts them.
+	RTT, RTTJitter time.Duration
+	RTTSamples     int
+	// ICERTT is the selected pair's STUN round trip (native only).
+	ICERTT time.Duration
+	// PacketsSent ... BytesReceived count UDP packets and bytes on the
+	// selected ICE candidate pair (native builds only; zero in browsers).
+	PacketsSent, PacketsReceived uint64
+	BytesSent, BytesReceived     uint64
+	// ICERestarts counts ICE restarts made with this peer.
+	ICERestarts int
+	// Channels has one entry per Config.Channels entry, same order.
+	Channels []ChannelStats
+	// Control counts the mesh's own control and ping traffic.
+	Control ChannelStats
+}
+
+// Dropped sums every channel's drops.
+func (p PeerStats) Dropped() uint64 {
+	var n uint64
+	for _, c := range append(slices.Clip(p.Channels), p.Control) {
+		n += c.DroppedInbox + c.DroppedStale + c.Malformed
+	}
+	return n
+}
+
+// ChannelStats counts one channel's traffic with one peer. Messages and
+// bytes are application messages (a chunked message counts once).
+type ChannelStats struct {
+	Label                            string
+	MessagesSent, MessagesReceived   uint64
+	BytesSent, BytesReceived         uint64
+	// DroppedInbox counts Unreliable messages dropped because the inbox
+	// was full.
+	DroppedInbox uint64
+	// DroppedStale counts Unreliable sends dropped because SCTP already
+	// held MaxUnreliableBuffered bytes for the peer.
+	DroppedStale uint64
+	// Malformed counts received messages that broke the framing or the
+	// size limit (dropped).
+	Malformed uint64
+}
+
+type transportCounters struct {
+	PacketsSent, PacketsReceived uint64
+	BytesSent, BytesReceived     uint64
+	ICERTT                       time.Duration
+}
+
+func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// rttWindow keeps the last rttWindowLen RTT samples of one peer.
+type rttWindow struct {
+	mu      sync.Mutex // guards following
+	samples [rttWindowLen]time.Duration
+	n, next int
+}
+
+const rttWindowLen = 32
+
+func (w *rttWindow) add(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.samples[w.next] = d
+	w.next = (w.next + 1) % rttWindowLen
+	w.n = min(w.n+1, rttWindowLen)
+}
+
+// summary returns the median and the mean absolute difference of
+// consecutive samples, oldest first.
+func (w *rttWindow) summary() (median, jitter time.Duration, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		return 0, 0, 0
+	}
+	ordered := make([]time.Duration, 0, w.n)
+	for i := range w.n {
+		ordered = append(ordered, w.samples[(w.next-w.n+i+rttWindowLen)%rttWindowLen])
+	}
+	var sum time.Duration
+	for i := 1; i < len(ordered); i++ {
+		d := ordered[i] - ordered[i-1]
+		sum += max(d, -d)
+	}
+	if len(ordered) > 1 {
+		jitter = sum / time.Duration(len(ordered)-1)
+	}
+	slices.Sort(ordered)
+	median = ordered[len(ordered)/2]
+	if len(ordered)%2 == 0 {
+		median = (ordered[len(ordered)/2-1] + ordered[len(ordered)/2]) / 2
+	}
+	return median, jitter, w.n
+}

@@ -38,7 +38,7 @@ func newChannel(m *Mesh, idx int, spec ChannelSpec) *channel {
 	return &channel{m: m, idx: idx, spec: spec, perPeer: make(map[transport.PeerID]*inboxCount)}
 }
 
-func (c *channel) Local() transport.PeerID  { return c.m.Local() }
+func (c *channel) Local() transport.PeerID   { return c.m.Local() }
 func (c *channel) Peers() []transport.PeerID { return c.m.Peers() }
 
 // Send queues p for one peer; it never blocks. Errors: ErrTooLarge above

@@ -48,8 +48,8 @@ type link struct {
 	wmu     sync.Mutex // serializes chunked writes; guards scratch
 	scratch []byte
 
-	msgsOut, bytesOut, msgsIn, bytesIn      atomic.Uint64
-	droppedInbox, droppedStale, malformed   atomic.Uint64
+	msgsOut, bytesOut, msgsIn, bytesIn    atomic.Uint64
+	droppedInbox, droppedStale, malformed atomic.Uint64
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -129,8 +129,8 @@ func (l *link) readLoop() {
 
 // readState is a read loop's own state.
 type readState struct {
-	ra                wire.Reassembler // reliable application channels
-	sawHello, sawBad  bool             // control channel
+	ra               wire.Reassembler // reliable application channels
+	sawHello, sawBad bool             // control channel
 }
 
 // handle processes one received message; false stops the read loop.

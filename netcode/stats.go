@@ -123,9 +123,9 @@ func (p PeerStats) Dropped() uint64 {
 // ChannelStats counts one channel's traffic with one peer. Messages and
 // bytes are application messages (a chunked message counts once).
 type ChannelStats struct {
-	Label                            string
-	MessagesSent, MessagesReceived   uint64
-	BytesSent, BytesReceived         uint64
+	Label                          string
+	MessagesSent, MessagesReceived uint64
+	BytesSent, BytesReceived       uint64
 	// DroppedInbox counts Unreliable messages dropped because the inbox
 	// was full.
 	DroppedInbox uint64

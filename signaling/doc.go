@@ -1,5 +1,122 @@
-// Package signaling gets the peers of a room to find each other: a
-// WebSocket signaling server (Server), its client (Client, used by
-// netcode), an embedded STUN server and a TURN server with coturn-style
-// time-limited credentials.
+// Package signaling gets the peers of a room to find each other and through
+// NAT: a WebSocket signaling server (Server, an http.Handler), its client
+// (Client, used by netcode), an embedded STUN server (ServeSTUN) and an
+// embedded TURN server (ServeTURN) with the time-limited credentials of
+// coturn's use-auth-secret scheme. After signaling, peers talk directly.
+//
+// Quick start:
+//
+//	srv := &signaling.Server{}              // zero value: documented defaults
+//	go http.ListenAndServe("127.0.0.1:8080", srv)
+//	defer srv.Close()
+//
+//	c, err := signaling.Dial(ctx, "ws://127.0.0.1:8080/ws", "lobby-1",
+//		signaling.DialOptions{Name: "alice", GameID: "pong"})
+//	if err != nil {
+//		return err // errors.Is(err, signaling.ErrRoomFull), ...
+//	}
+//	defer c.Close()
+//	for ev := range c.Events() {            // drain from the game loop, e.g. with select/default
+//		switch ev.Kind {
+//		case signaling.PeerJoined: _ = c.Signal(ev.Peer, offerJSON)
+//		case signaling.Signal:     handle(ev.Peer, ev.Data)
+//		}
+//	}
+//
+// # Protocol (version 1)
+//
+// Every message is one WebSocket text message holding one JSON object whose
+// "type" field says which other fields apply. Unknown fields are ignored;
+// a client ignores unknown types (a server answers them with bad_request).
+// Byte payloads ("data") are base64 (standard, padded), as encoding/json
+// writes []byte. The golden files in testdata/golden show every kind.
+//
+//	client → server
+//	  join    version (required; 1), room ([A-Za-z0-9_.-]{1,64}), name, password,
+//	          token, game, private, max — or, to resume a seat: version, room,
+//	          peer, resume
+//	  signal  to, data                        relay data to one member
+//	  room    meta {name, game, state, max}   change the listing (empty/0 = keep)
+//	  ping                                    answered by pong
+//	  leave                                   leave now (no grace period)
+//	server → client
+//	  welcome version, room, peer (yours), peers [{id, name}], ice [{urls,
+//	          username, credential}], info {room, name, game, players, max,
+//	          password, state}, limits {max_message_bytes, messages_per_second,
+//	          burst, ping_interval_ms, idle_timeout_ms, resume_grace_ms},
+//	          resume (token), resumed (true for a resume)
+//	  peer-joined peer, name
+//	  peer-left   peer
+//	  signal  peer (the sender), data
+//	  room    info                            a member changed the room
+//	  pong
+//	  error   code, message [, min_version, max_version] [, peer]
+//
+// Flow: the client opens the WebSocket (any path except /rooms) and sends
+// join within the join timeout. The server checks the version first: a
+// version it does not speak gets error "version" with min_version and
+// max_version, then the close; never a hang. Then admission: the join token
+// (when the server has a TokenSecret), the room's password, game and size,
+// the room-count limit. The server answers welcome, and announces
+// peer-joined to the others. From then on the client sends signal (to),
+// the server relays it as signal (peer) to that member only; room updates
+// are broadcast to every member as room, and listed by GET /rooms. A
+// member that sends leave or closes the WebSocket normally leaves at once
+// (peer-left). A member whose connection is lost keeps its seat for the
+// resume grace period: signals to it are buffered (at most 64, oldest
+// dropped), and a new connection that sends join with peer and resume
+// (the welcome's token) gets the same seat back (welcome with resumed);
+// only when the grace period ends do the others see peer-left. Client does
+// all this itself (Disconnected, Reconnected events).
+//
+// Errors carry a stable code. Fatal ones are followed by the close of the
+// WebSocket, whose close reason is the code again (so a client that missed
+// the message still knows); refusals before the upgrade (origin,
+// connections, shutdown) are HTTP 403/429/503 with the error message as
+// the JSON body. Codes: bad_request, version, too_large, rate_limited,
+// room_full, bad_password, bad_token, token_expired, wrong_game,
+// too_many_rooms, too_many_connections, origin, timeout (no join in time),
+// idle (ping unanswered), unknown_peer (not fatal: a signal to a non-member;
+// carries peer), resume_failed, slow_consumer, replaced, shutdown,
+// internal. A *ServerError matches the sentinel of its code:
+// errors.Is(err, ErrRoomFull).
+//
+// Keepalive: the server pings (WebSocket ping) every PingInterval and cuts a
+// client whose pong does not come within IdleTimeout (idle); the client
+// pings the server the same way and reconnects when it does not answer.
+// Browsers answer pings by themselves; they may also send ping messages.
+//
+// # Limits (Server fields; zero = default)
+//
+// Message size 64 KiB (too_large); 50 messages/s per connection with a
+// burst of 200 (rate_limited; Client paces itself below it); 10000 rooms
+// (too_many_rooms); 16 members per room (room_full); 10000 connections,
+// 64 per IP (too_many_connections); join within 10 s (timeout); pings every
+// 20 s, answered within 60 s (idle); 256 queued messages per client
+// (slow_consumer); resume grace 30 s; browser Origin must match the host
+// or OriginPatterns (origin). Join tokens are HMAC-SHA256 (MintToken,
+// VerifyToken); passwords are kept salted and hashed.
+//
+// # Rooms listing
+//
+// GET /rooms (optionally ?game=ID) answers {"rooms": [{"room", "name",
+// "game", "players", "max", "password", "state"}]} for public rooms,
+// sorted by room; private rooms are never listed.
+//
+// # STUN and TURN
+//
+// ServeSTUN answers binding requests on a UDP socket. ServeTURN runs
+// pion/turn on a UDP socket and accepts credentials made by TURNCredentials
+// with the Server's TURNSecret: username "<unix expiry>:<peer id>",
+// password base64(HMAC-SHA1(secret, username)) — coturn's
+// --use-auth-secret --static-auth-secret, so coturn can replace it with
+// the same secret. The welcome carries fresh credentials for every
+// ICEServers entry with a turn: URL.
+//
+// # Backplane
+//
+// Rooms, seats and delivery live behind the Backplane interface. The
+// default, MemoryBackplane, serves one process; Servers sharing a
+// Backplane serve the same rooms, which is how several nodes form one
+// service (a NATS implementation plugs in here).
 package signaling

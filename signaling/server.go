@@ -516,6 +516,9 @@ type conn struct {
 func (c *conn) fail(se *ServerError) {
 	c.once.Do(func() {
 		c.why = se
+		if se.Code != "" {
+			c.s.stats.reject(se.Code)
+		}
 		close(c.failCh)
 	})
 }
@@ -578,14 +581,14 @@ func (c *conn) serve() {
 		}
 	}()
 
-	// Join phase.
-	joinCtx, cancel := context.WithTimeout(context.Background(), s.cfg.JoinTimeout)
-	f, err := c.read(joinCtx)
-	cancel()
+	// Join phase. The timeout goes through fail, not the read's context:
+	// a cancelled read would close the WebSocket before the error is sent.
+	joinTimer := time.AfterFunc(s.cfg.JoinTimeout, func() {
+		c.fail(errorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout))
+	})
+	f, err := c.read(context.Background())
+	joinTimer.Stop()
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = errorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout)
-		}
 		c.failRead(err)
 		return
 	}
@@ -654,7 +657,6 @@ func (c *conn) serve() {
 func (c *conn) failRead(err error) {
 	var se *ServerError
 	if errors.As(err, &se) {
-		c.s.stats.reject(se.Code)
 		c.s.log.Debug("signaling: closing connection", "code", se.Code, "msg", se.Message, "ip", c.ip, "peer", c.att.Peer)
 		c.fail(se)
 		return
@@ -849,7 +851,6 @@ func (c *conn) pinger() {
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				c.s.stats.reject(CodeIdle)
 				c.fail(errorFor(CodeIdle, "no pong within %v", c.s.cfg.IdleTimeout))
 			}
 			return

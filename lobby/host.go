@@ -1,0 +1,489 @@
+package lobby
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/peerplay/peerplay/internal/safetext"
+	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// SetSettings replaces the game settings (host only, while the lobby is
+// open or counting down). It clears every other member's ready flag, so
+// that nobody starts on settings they have not seen, and so cancels a
+// countdown. Members above a lowered MaxPlayers stay; newcomers are turned
+// away until there is room.
+func (l *Lobby) SetSettings(s Settings) error {
+	if s.MaxPlayers < 1 || s.MaxPlayers > MaxMembers || len(s.Data) > MaxSettingsSize {
+		return fmt.Errorf("%w: MaxPlayers %d (1..%d), %d bytes of data (at most %d)",
+			ErrInvalidSettings, s.MaxPlayers, MaxMembers, len(s.Data), MaxSettingsSize)
+	}
+	return l.hostCall(func() error {
+		if l.v.phase != PhaseOpen && l.v.phase != PhaseCountdown {
+			return fmt.Errorf("%w: %s", ErrPhase, l.v.phase)
+		}
+		l.mutate(func(nv *view) {
+			nv.settings = s.clone()
+			for i := range nv.members {
+				if nv.members[i].ID != l.local {
+					nv.members[i].Ready = false
+				}
+			}
+			if l.forced {
+				nv.phase = PhaseOpen
+				l.forced = false
+			}
+		})
+		return nil
+	})
+}
+
+// Kick removes a member and bans it from the lobby for as long as the
+// lobby lives (the ban survives host migration). Host only. A kick during
+// a start round abandons the round.
+func (l *Lobby) Kick(p transport.PeerID) error {
+	return l.hostCall(func() error {
+		if p == l.local || l.v.index(p) < 0 {
+			return fmt.Errorf("%w: %s", ErrNotMember, p)
+		}
+		if l.rnd != nil && l.rnd.live() && slices.Contains(l.rnd.seats, p) {
+			l.abortRound(StartReasonCancelled, p, true)
+		}
+		l.mutate(func(nv *view) {
+			nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p })
+			if len(nv.banned) == MaxMembers {
+				nv.banned = nv.banned[1:]
+			}
+			nv.banned = append(nv.banned, p)
+		})
+		l.send(p, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonKicked})
+		return nil
+	})
+}
+
+// Start starts the countdown whether or not the members are ready (host
+// only). A member joining or leaving cancels it; when it ends, every
+// member is seated.
+func (l *Lobby) Start() error {
+	return l.hostCall(func() error {
+		switch {
+		case l.v.phase == PhaseCountdown && l.forced:
+			return nil
+		case l.v.phase != PhaseOpen && l.v.phase != PhaseCountdown:
+			return fmt.Errorf("%w: %s", ErrPhase, l.v.phase)
+		}
+		l.mutate(func(nv *view) { l.beginCountdown(nv, true) })
+		return nil
+	})
+}
+
+// Reopen returns the lobby to PhaseOpen after a match (host only): ready
+// flags and late marks are cleared, and Match reports nothing until the
+// next start.
+func (l *Lobby) Reopen() error {
+	return l.hostCall(func() error {
+		if l.v.phase != PhaseStarted {
+			return fmt.Errorf("%w: %s", ErrPhase, l.v.phase)
+		}
+		l.mutate(func(nv *view) {
+			nv.phase = PhaseOpen
+			for i := range nv.members {
+				nv.members[i].Ready = false
+				nv.members[i].Late = false
+			}
+		})
+		l.rnd = nil
+		return nil
+	})
+}
+
+func (l *Lobby) hostCall(f func() error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return ErrClosed
+	case !l.isHost:
+		return ErrNotHost
+	}
+	l.now = l.cfg.Now()
+	err := f()
+	l.flush()
+	return err
+}
+
+// found makes the local peer the host of a new lobby.
+func (l *Lobby) found() {
+	nv := view{
+		host:     l.local,
+		term:     l.v.term + 1,
+		phase:    PhaseOpen,
+		settings: l.cfg.Settings.clone(),
+	}
+	nv.members = []Member{l.memberFrom(l.local, l.prof, false, &nv)}
+	l.isHost = true
+	l.mig = migration{}
+	l.log.Debug("founding", "term", nv.term)
+	l.hostRules(&nv)
+	l.setView(nv)
+	l.dirty = true
+}
+
+// becomeHost takes over after the host left: same roster minus the old
+// host (and anyone we saw disconnect), next term.
+func (l *Lobby) becomeHost(old transport.PeerID) {
+	nv := l.v.clone()
+	nv.host = l.local
+	nv.term++
+	nv.version = 0
+	nv.members = slices.DeleteFunc(nv.members, func(m Member) bool {
+		return m.ID == old || (m.ID != l.local && l.seen[m.ID] && !l.connected[m.ID])
+	})
+	if i := nv.index(l.local); i >= 0 {
+		nv.members[i] = l.memberFrom(l.local, l.prof, nv.members[i].Late, &nv)
+	}
+	if l.rnd != nil && l.rnd.live() {
+		l.abortRound(StartReasonHostChanged, old, false)
+		l.sendTo(l.rnd.seats, lobbyfb.BodyAbort, &lobbyfb.AbortT{
+			Term: l.rnd.term, Round: l.rnd.num, Reason: lobbyfb.AbortReasonHostChanged, Peer: string(old),
+		})
+	}
+	if nv.phase == PhaseCountdown || nv.phase == PhaseStarting {
+		nv.phase = PhaseOpen
+	}
+	l.isHost = true
+	l.mig = migration{}
+	l.log.Debug("taking over", "old", string(old), "term", nv.term)
+	l.hostRules(&nv)
+	l.setView(nv)
+	l.dirty = true
+}
+
+// onHello admits or updates a peer (host), or points it at the host.
+func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
+	if !l.isHost {
+		if l.v.host != "" && !l.mig.active {
+			l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonNotHost, Host: string(l.v.host)})
+		} else {
+			l.stats.Ignored++
+		}
+		return
+	}
+	if slices.Contains(l.v.banned, from) {
+		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonKicked})
+		return
+	}
+	p := profile{name: safetext.Name(h.Name, MaxNameRunes), team: int(h.Team), seat: int(h.Seat), ready: h.Ready}
+	i := l.v.index(from)
+	if i < 0 && len(l.v.members) >= l.v.settings.MaxPlayers {
+		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonFull})
+		return
+	}
+	delete(l.leftMsg, from)
+	late := l.v.phase == PhaseStarting || l.v.phase == PhaseStarted
+	if i >= 0 {
+		late = l.v.members[i].Late
+	}
+	m := l.memberFrom(from, p, late, &l.v)
+	if i >= 0 && l.v.members[i] == m {
+		l.greet = append(l.greet, from) // it may have missed the snapshot that admitted it
+		return
+	}
+	l.mutate(func(nv *view) {
+		if i >= 0 {
+			nv.members[i] = m
+		} else {
+			nv.members = append(nv.members, m)
+		}
+	})
+}
+
+// onLeave handles a peer leaving the lobby (Close, or following another
+// host).
+func (l *Lobby) onLeave(from transport.PeerID) {
+	l.leftMsg[from] = true
+	l.peerDown(from, ReasonLeft)
+}
+
+// claim orders competing hosts: a higher term wins, then the larger
+// roster (counting only members connected to us, so that a claim cannot
+// be inflated with made-up IDs), then the smaller PeerID.
+type claim struct {
+	term uint32
+	size int
+	host transport.PeerID
+}
+
+func (a claim) beats(b claim) bool {
+	if a.term != b.term {
+		return a.term > b.term
+	}
+	if a.size != b.size {
+		return a.size > b.size
+	}
+	return a.host < b.host
+}
+
+func (l *Lobby) claimOf(host transport.PeerID, term uint32, ids []transport.PeerID) claim {
+	n := 0
+	for _, id := range ids {
+		if id == l.local || id == host || l.connected[id] {
+			n++
+		}
+	}
+	return claim{term: term, size: n, host: host}
+}
+
+// onSnapshot applies the host's state, or weighs a competing claim.
+func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
+	if from == l.v.host && s.Term == l.v.term && !l.isHost {
+		if uint64(s.Term)<<32|uint64(s.Version) <= uint64(l.v.term)<<32|uint64(l.v.version) {
+			l.stats.Ignored++
+			return
+		}
+		l.mig = migration{}
+		l.applySnapshot(from, s)
+		return
+	}
+	ids := make([]transport.PeerID, len(s.Members))
+	for i, m := range s.Members {
+		ids[i] = transport.PeerID(m.Id)
+	}
+	theirs := l.claimOf(from, s.Term, ids)
+	var accept bool
+	switch {
+	case l.v.host == "" || l.stale:
+		accept = true
+	case l.mig.active:
+		accept = s.Term > l.v.term || (s.Term == l.v.term && from == l.mig.old)
+	default:
+		accept = theirs.beats(l.claimOf(l.v.host, l.v.term, l.v.ids()))
+	}
+	if !accept {
+		l.stats.Ignored++
+		if l.isHost {
+			l.greet = append(l.greet, from) // let the weaker claimant learn of us
+		}
+		return
+	}
+	old := l.v.host
+	if l.isHost {
+		// Step down, and point our members at the winner.
+		l.isHost = false
+		l.dirty = false
+		l.greet = nil
+		if l.rnd != nil && l.rnd.live() {
+			l.abortRound(StartReasonHostChanged, from, true)
+		}
+		members := slices.DeleteFunc(l.v.ids(), func(p transport.PeerID) bool { return p == from })
+		l.sendTo(members, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonNotHost, Host: string(from)})
+	} else if l.rnd != nil && l.rnd.live() && l.rnd.term != s.Term {
+		l.abortRound(StartReasonHostChanged, from, false)
+	}
+	if old != "" && old != l.local && old != from && l.connected[old] && !l.mig.active {
+		l.send(old, lobbyfb.BodyLeave, &lobbyfb.LeaveT{})
+	}
+	// Two lobbies merging (the old host is still with us, or we were a
+	// host ourselves): members of the lobby we leave that are not in the
+	// new one did not leave anything, so report no Left for them. A
+	// successor's claim after the host left is an ordinary change.
+	if old != "" && old != from && (old == l.local || l.connected[old]) && !l.mig.active {
+		l.v.members = slices.DeleteFunc(l.v.members, func(m Member) bool { return !slices.Contains(ids, m.ID) })
+	}
+	l.mig = migration{}
+	l.stale = false
+	l.log.Debug("following", "host", string(from), "term", s.Term)
+	l.applySnapshot(from, s)
+	if l.helloAt != uint64(s.Term)<<32|uint64(s.Version) {
+		l.sendHello() // the new host may hold an old profile of ours
+	}
+}
+
+func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
+	nv := view{
+		host:     from,
+		term:     s.Term,
+		version:  s.Version,
+		phase:    Phase(s.Phase) + PhaseDiscovering,
+		round:    s.Round,
+		settings: Settings{MaxPlayers: int(s.MaxPlayers), Data: slices.Clone(s.Settings)},
+	}
+	for _, m := range s.Members {
+		nv.members = append(nv.members, Member{
+			ID:        transport.PeerID(m.Id),
+			Name:      safetext.Name(m.Name, MaxNameRunes),
+			Requested: safetext.Name(m.Requested, MaxNameRunes),
+			Team:      int(m.Team), Seat: int(m.Seat), Ready: m.Ready, Late: m.Late,
+		})
+	}
+	for _, b := range s.Banned {
+		nv.banned = append(nv.banned, transport.PeerID(b))
+	}
+	if nv.phase == PhaseCountdown {
+		l.cdEnd = l.now.Add(msDuration(s.CountdownMs))
+	}
+	if r := l.rnd; r != nil && r.launched && r.term == s.Term && r.num == s.Round && nv.phase == PhaseStarting {
+		nv.phase = PhaseStarted // the host's Launch overtook this snapshot via a relay
+	}
+	l.setView(nv)
+	i := nv.index(l.local)
+	switch {
+	case slices.Contains(nv.banned, l.local):
+		if !l.kicked {
+			l.kicked = true
+			l.emit(Event{Kind: EventKicked, Err: ErrKicked})
+		}
+	case i >= 0:
+		l.full = false
+		l.prof.ready = nv.members[i].Ready
+	case l.helloAt != uint64(s.Term)<<32|uint64(s.Version) && (!l.full || len(nv.members) < nv.settings.MaxPlayers):
+		l.sendHello()
+	}
+}
+
+func (l *Lobby) onReject(from transport.PeerID, r *lobbyfb.RejectT) {
+	switch r.Reason {
+	case lobbyfb.RejectReasonNotHost:
+		// The peer we took for the host follows h: accept h's next claim
+		// whatever it weighs, and ask h to admit us.
+		h := transport.PeerID(r.Host)
+		if (l.v.host == "" || from == l.v.host) && !l.isHost && h != l.local && l.connected[h] {
+			l.stale = from == l.v.host
+			l.send(h, lobbyfb.BodyHello, &lobbyfb.HelloT{
+				Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready,
+			})
+		}
+		return
+	case lobbyfb.RejectReasonFull:
+		if from != l.v.host {
+			l.stats.Ignored++
+			return
+		}
+		if !l.full {
+			l.full = true
+			l.emit(Event{Kind: EventRejected, Peer: from, Err: ErrLobbyFull})
+		}
+	case lobbyfb.RejectReasonKicked:
+		if from != l.v.host || l.isHost {
+			l.stats.Ignored++
+			return
+		}
+		if !l.kicked {
+			kind := EventRejected
+			if l.v.index(l.local) >= 0 {
+				kind = EventKicked
+			}
+			l.kicked = true
+			l.emit(Event{Kind: kind, Peer: from, Err: ErrKicked})
+		}
+	default:
+		l.stats.Ignored++
+	}
+}
+
+// --- migration --------------------------------------------------------------
+
+func (l *Lobby) startMigration(old transport.PeerID) {
+	l.log.Debug("host left", "host", string(old))
+	l.mig = migration{active: true, old: old}
+	if l.rnd != nil && l.rnd.live() {
+		l.abortRound(StartReasonHostChanged, old, false)
+	}
+	l.evalMigration()
+}
+
+// evalMigration picks the successor: the first member, in admission
+// order, still connected to us, after those that already timed out.
+func (l *Lobby) evalMigration() {
+	var cands []transport.PeerID
+	for _, m := range l.v.members {
+		if m.ID != l.mig.old && (m.ID == l.local || l.connected[m.ID]) {
+			cands = append(cands, m.ID)
+		}
+	}
+	if l.v.index(l.local) < 0 || l.kicked {
+		// Not a member: we cannot take over; wait for a claim, then look
+		// for a host afresh.
+		if l.mig.skip > 0 || len(cands) == 0 {
+			l.mig = migration{}
+			l.v = view{term: l.v.term}
+			l.discover = l.now.Add(l.cfg.DiscoveryDelay)
+			return
+		}
+		l.mig.cand = cands[0]
+		l.mig.deadline = l.now.Add(l.cfg.MigrationTimeout)
+		return
+	}
+	succ := cands[min(l.mig.skip, len(cands)-1)]
+	if succ == l.local || l.mig.skip >= len(cands) {
+		l.becomeHost(l.mig.old)
+		return
+	}
+	l.mig.cand = succ
+	l.mig.deadline = l.now.Add(l.cfg.MigrationTimeout)
+}
+
+// --- dispatch and timers -----------------------------------------------------
+
+func (l *Lobby) handle(m transport.Message) {
+	if m.From == l.local || m.From == "" {
+		l.stats.Ignored++
+		return
+	}
+	body, err := decode(m.Data)
+	if err != nil {
+		l.stats.Malformed++
+		l.log.Debug("drop", "from", string(m.From), "err", err)
+		return
+	}
+	switch v := body.Value.(type) {
+	case *lobbyfb.HelloT:
+		l.onHello(m.From, v)
+	case *lobbyfb.SnapshotT:
+		l.onSnapshot(m.From, v)
+	case *lobbyfb.RejectT:
+		l.onReject(m.From, v)
+	case *lobbyfb.LeaveT:
+		l.onLeave(m.From)
+	case *lobbyfb.ProposeT:
+		l.onPropose(m.From, v)
+	case *lobbyfb.CommitT:
+		l.onCommit(m.From, v)
+	case *lobbyfb.RevealT:
+		l.onReveal(m.From, v)
+	case *lobbyfb.ConfirmT:
+		l.onConfirm(m.From, v)
+	case *lobbyfb.LaunchT:
+		l.onLaunch(m.From, v)
+	case *lobbyfb.AbortT:
+		l.onAbort(m.From, v)
+	}
+}
+
+func (l *Lobby) timers() {
+	switch {
+	case l.v.host == "" && !l.isHost && !l.mig.active:
+		if !l.now.Before(l.discover) {
+			l.found()
+		}
+	case l.mig.active:
+		if !l.now.Before(l.mig.deadline) {
+			l.mig.skip++
+			l.evalMigration()
+		}
+	}
+	if l.isHost && l.v.phase == PhaseOpen {
+		nv := l.v.clone()
+		if l.hostRules(&nv); nv.phase != PhaseOpen {
+			l.setView(nv) // ready again after a leave or a failed round
+			l.dirty = true
+		}
+	}
+	if l.isHost && l.v.phase == PhaseCountdown && !l.now.Before(l.cdEnd) {
+		l.beginRound()
+	}
+	if r := l.rnd; r != nil && r.live() && !l.now.Before(r.deadline) {
+		l.abortRound(StartReasonTimeout, r.missing(l.isHost), true)
+	}
+}

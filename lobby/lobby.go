@@ -1,0 +1,572 @@
+package lobby
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/peerplay/peerplay/internal/safetext"
+	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// maxPerPoll bounds the messages one Poll reads, so that a flood cannot
+// stall a frame; the rest wait in the Conn for the next Poll.
+const maxPerPoll = 1024
+
+// Lobby is the local peer's end of a lobby over one Reliable Conn. It
+// starts no goroutine and never calls game code: the game calls Poll each
+// frame (or whenever it likes) and reads State. It is safe for concurrent
+// use.
+//
+// The Lobby owns the Conn's receive side (it calls TryRecv): give it a
+// channel of its own. It does not close the Conn.
+type Lobby struct {
+	conn  transport.Conn
+	cfg   Config
+	log   *slog.Logger
+	local transport.PeerID
+
+	mu        sync.Mutex // guards all following fields
+	enc       encoder
+	now       time.Time // Config.Now, read once per call
+	closed    bool
+	prof      profile // what the local peer asks the host for
+	v         view    // the lobby as the host last described it
+	isHost    bool
+	kicked    bool
+	stale     bool   // our host stepped down: accept the next claim
+	full      bool   // the host last turned us away: full
+	helloAt   uint64 // term<<32|version of the snapshot we last answered with a Hello
+	connected map[transport.PeerID]bool
+	seen      map[transport.PeerID]bool // ever in Peers(): only those can be "disconnected"
+	leftMsg   map[transport.PeerID]bool // sent Leave since they last said Hello
+	discover  time.Time                 // when to found the lobby if no host appears
+	mig       migration
+	cdEnd     time.Time          // end of the countdown, local clock
+	cdMembers []transport.PeerID // members when the countdown started
+	forced    bool               // host: the countdown comes from Start
+	rnd       *round
+	early     map[transport.PeerID]*lobbyfb.CommitT // commits ahead of their Propose
+	match     *Match
+	dirty     bool               // host: broadcast a snapshot at the end of this call
+	greet     []transport.PeerID // host: peers to send the current snapshot to
+	events    []Event
+	stats     Stats
+}
+
+type profile struct {
+	name       string
+	team, seat int
+	ready      bool
+}
+
+// view is the lobby as the host describes it in a Snapshot.
+type view struct {
+	host          transport.PeerID
+	term, version uint32
+	phase         Phase // PhaseOpen..PhaseStarted, or PhaseUnknown before any host
+	round         uint32
+	settings      Settings
+	members       []Member
+	banned        []transport.PeerID
+}
+
+func (v view) clone() view {
+	v.settings = v.settings.clone()
+	v.members = slices.Clone(v.members)
+	v.banned = slices.Clone(v.banned)
+	return v
+}
+
+func (v view) index(id transport.PeerID) int {
+	return slices.IndexFunc(v.members, func(m Member) bool { return m.ID == id })
+}
+
+func (v view) ids() []transport.PeerID {
+	ids := make([]transport.PeerID, len(v.members))
+	for i, m := range v.members {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+type migration struct {
+	active   bool
+	old      transport.PeerID // the host that left
+	skip     int              // candidates passed over after a timeout
+	cand     transport.PeerID // the successor we wait for
+	deadline time.Time
+}
+
+// New joins the lobby on conn, which must be a Reliable channel that no
+// one else reads. The lobby then listens for a host for
+// Config.DiscoveryDelay and founds the lobby itself if none speaks up.
+func New(conn transport.Conn, cfg Config) (*Lobby, error) {
+	if conn == nil {
+		return nil, fmt.Errorf("%w: nil Conn", ErrInvalidConfig)
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	local := conn.Local()
+	if local == "" || len(local) > MaxPeerIDSize {
+		return nil, fmt.Errorf("%w: local PeerID %q (1..%d bytes)", ErrInvalidConfig, local, MaxPeerIDSize)
+	}
+	l := &Lobby{
+		conn:      conn,
+		cfg:       c,
+		log:       c.Logger.With("pkg", "lobby", "local", string(local)),
+		local:     local,
+		prof:      profile{name: c.Name, team: c.Team, seat: c.Seat},
+		connected: make(map[transport.PeerID]bool),
+		seen:      make(map[transport.PeerID]bool),
+		leftMsg:   make(map[transport.PeerID]bool),
+		early:     make(map[transport.PeerID]*lobbyfb.CommitT),
+	}
+	l.now = c.Now()
+	l.discover = l.now.Add(c.DiscoveryDelay)
+	return l, nil
+}
+
+// Local returns the local peer's ID.
+func (l *Lobby) Local() transport.PeerID { return l.local }
+
+// Poll reads what arrived, runs the timers (discovery, countdown, start
+// round, migration) and returns the events since the last Poll, oldest
+// first; the caller owns the slice. Call it every frame.
+func (l *Lobby) Poll() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return l.takeEvents()
+	}
+	l.now = l.cfg.Now()
+	l.refreshPeers()
+	for range maxPerPoll {
+		m, ok := l.conn.TryRecv()
+		if !ok {
+			break
+		}
+		l.handle(m)
+	}
+	l.timers()
+	l.flush()
+	return l.takeEvents()
+}
+
+func (l *Lobby) takeEvents() []Event {
+	ev := l.events
+	l.events = nil
+	return ev
+}
+
+// State returns a copy of the lobby as the local peer sees it.
+func (l *Lobby) State() State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := State{
+		Phase:    l.phaseLocked(),
+		Local:    l.local,
+		Term:     l.v.term,
+		Version:  l.v.version,
+		Kicked:   l.kicked,
+		Members:  slices.Clone(l.v.members),
+		Settings: l.v.settings.clone(),
+		Banned:   slices.Clone(l.v.banned),
+	}
+	if !l.mig.active {
+		s.Host = l.v.host
+	}
+	s.Joined = l.v.index(l.local) >= 0 && !l.kicked
+	if s.Phase == PhaseCountdown {
+		s.Countdown = max(0, l.cdEnd.Sub(l.cfg.Now()))
+	}
+	return s
+}
+
+func (l *Lobby) phaseLocked() Phase {
+	switch {
+	case l.closed:
+		return PhaseClosed
+	case l.mig.active:
+		return PhaseMigrating
+	case l.v.host == "":
+		return PhaseDiscovering
+	}
+	return l.v.phase
+}
+
+// Match returns the agreed Match once EventStarted has been reported, and
+// until the host reopens the lobby.
+func (l *Lobby) Match() (Match, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.match == nil {
+		return Match{}, false
+	}
+	return l.match.clone(), true
+}
+
+// Stats returns the lobby's counters.
+func (l *Lobby) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
+// Close tells the other peers that the local peer leaves and stops the
+// lobby; later calls return ErrClosed and Poll returns nothing new. It
+// does not close the Conn. Close is idempotent.
+func (l *Lobby) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	if err := l.conn.Broadcast(l.enc.encode(lobbyfb.BodyLeave, &lobbyfb.LeaveT{})); err != nil {
+		l.log.Debug("leave", "err", err)
+	}
+	return nil
+}
+
+// SetName asks for a display name (cleaned and cut to MaxNameRunes; ""
+// means the PeerID). The host renames duplicates: see EventRenamed.
+func (l *Lobby) SetName(name string) error {
+	return l.setProfile(func(p *profile) { p.name = safetext.Name(name, MaxNameRunes) })
+}
+
+// SetTeam sets the local team preference (0: none).
+func (l *Lobby) SetTeam(team int) error {
+	if int64(int32(team)) != int64(team) {
+		return fmt.Errorf("%w: team %d", ErrInvalidSettings, team)
+	}
+	return l.setProfile(func(p *profile) { p.team = team })
+}
+
+// SetSeat sets the local seat preference, 1-based (0: any).
+func (l *Lobby) SetSeat(seat int) error {
+	if seat < 0 || seat > MaxMembers {
+		return fmt.Errorf("%w: seat %d outside 0..%d", ErrInvalidSettings, seat, MaxMembers)
+	}
+	return l.setProfile(func(p *profile) { p.seat = seat })
+}
+
+// SetReady sets the local ready flag. When MinPlayers members are all
+// ready, the host starts the countdown (unless Config.ManualStart).
+func (l *Lobby) SetReady(ready bool) error {
+	return l.setProfile(func(p *profile) { p.ready = ready })
+}
+
+func (l *Lobby) setProfile(f func(*profile)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.now = l.cfg.Now()
+	f(&l.prof)
+	if l.isHost {
+		l.mutate(func(nv *view) {
+			if i := nv.index(l.local); i >= 0 {
+				nv.members[i] = l.memberFrom(l.local, l.prof, nv.members[i].Late, nv)
+			}
+		})
+	} else {
+		l.sendHello()
+	}
+	l.flush()
+	return nil
+}
+
+// --- membership -----------------------------------------------------------
+
+func (l *Lobby) refreshPeers() {
+	cur := l.conn.Peers()
+	now := make(map[transport.PeerID]bool, len(cur))
+	for _, p := range cur {
+		now[p] = true
+		if !l.connected[p] {
+			l.seen[p] = true
+			if l.isHost {
+				l.greet = append(l.greet, p)
+			}
+		}
+	}
+	var gone []transport.PeerID
+	for p := range l.connected {
+		if !now[p] {
+			gone = append(gone, p)
+		}
+	}
+	slices.Sort(gone)
+	l.connected = now
+	for _, p := range gone {
+		l.peerDown(p, ReasonDisconnected)
+	}
+}
+
+// peerDown handles a peer that disconnected or sent Leave.
+func (l *Lobby) peerDown(p transport.PeerID, why Reason) {
+	delete(l.early, p)
+	switch {
+	case l.isHost:
+		if l.rnd != nil && l.rnd.live() && slices.Contains(l.rnd.seats, p) {
+			l.abortRound(StartReasonLeft, p, true)
+		}
+		if l.v.index(p) >= 0 {
+			l.mutate(func(nv *view) { nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p }) })
+		}
+	case p == l.v.host && !l.mig.active:
+		l.startMigration(p)
+	case l.mig.active && p == l.mig.cand:
+		l.evalMigration()
+	}
+	_ = why
+}
+
+// memberFrom builds the roster row for a peer's profile, making the name
+// unique among nv's other members.
+func (l *Lobby) memberFrom(id transport.PeerID, p profile, late bool, nv *view) Member {
+	want := p.name
+	if want == "" {
+		want = safetext.Name(string(id), MaxNameRunes)
+	}
+	name := uniqueName(want, id, nv.members)
+	m := Member{ID: id, Name: name, Team: p.team, Seat: p.seat, Ready: p.ready, Late: late}
+	if name != want {
+		m.Requested = want
+	}
+	return m
+}
+
+// uniqueName returns want, or "want (N)" with the smallest N >= 2 that no
+// other member holds (names compare case-insensitively).
+func uniqueName(want string, id transport.PeerID, members []Member) string {
+	taken := func(n string) bool {
+		return slices.ContainsFunc(members, func(m Member) bool { return m.ID != id && strings.EqualFold(m.Name, n) })
+	}
+	if !taken(want) {
+		return want
+	}
+	for i := 2; ; i++ {
+		suffix := " (" + strconv.Itoa(i) + ")"
+		n := safetext.Truncate(want, MaxNameRunes-len(suffix)) + suffix
+		if !taken(n) {
+			return n
+		}
+	}
+}
+
+// mutate applies a host-side change, then the host's rules (countdown),
+// reports the events and schedules a snapshot.
+func (l *Lobby) mutate(f func(nv *view)) {
+	nv := l.v.clone()
+	f(&nv)
+	l.hostRules(&nv)
+	phase := l.v.phase
+	l.setView(nv)
+	l.dirty = true
+	if nv.phase != phase {
+		l.flush() // members see every phase change, even one undone in this Poll
+	}
+}
+
+// hostRules starts or cancels the countdown.
+func (l *Lobby) hostRules(nv *view) {
+	allReady := len(nv.members) >= l.cfg.MinPlayers && !slices.ContainsFunc(nv.members, func(m Member) bool { return !m.Ready })
+	switch nv.phase {
+	case PhaseOpen:
+		if !l.cfg.ManualStart && allReady {
+			l.beginCountdown(nv, false)
+		}
+	case PhaseCountdown:
+		if !slices.Equal(nv.ids(), l.cdMembers) || (!l.forced && !allReady) {
+			nv.phase = PhaseOpen
+			l.forced = false
+		}
+	}
+}
+
+func (l *Lobby) beginCountdown(nv *view, forced bool) {
+	nv.phase = PhaseCountdown
+	l.forced = forced
+	l.cdEnd = l.now.Add(l.cfg.Countdown)
+	l.cdMembers = nv.ids()
+}
+
+// setView replaces the view and reports what changed.
+func (l *Lobby) setView(nv view) {
+	old := l.v
+	l.v = nv
+	if nv.host != old.host && nv.host != "" {
+		l.emit(Event{Kind: EventHostChanged, Peer: nv.host})
+	}
+	for _, m := range nv.members {
+		i := old.index(m.ID)
+		switch {
+		case i < 0 && m.Late:
+			l.emit(Event{Kind: EventLateArrival, Peer: m.ID, Member: m})
+		case i < 0:
+			l.emit(Event{Kind: EventJoined, Peer: m.ID, Member: m})
+		case old.members[i] != m:
+			o := old.members[i]
+			if o.Name != m.Name || o.Team != m.Team || o.Seat != m.Seat || o.Ready != m.Ready {
+				l.emit(Event{Kind: EventUpdated, Peer: m.ID, Member: m})
+			}
+		}
+		if m.Requested != "" && (i < 0 || old.members[i].Requested != m.Requested || old.members[i].Name != m.Name) {
+			l.emit(Event{Kind: EventRenamed, Peer: m.ID, Member: m})
+		}
+	}
+	var left []transport.PeerID
+	for _, o := range old.members {
+		if nv.index(o.ID) < 0 {
+			left = append(left, o.ID)
+			l.emit(Event{Kind: EventLeft, Peer: o.ID, Member: o, Reason: l.leaveReason(o.ID, old, nv)})
+		}
+	}
+	if old.host != "" && !old.settings.equal(nv.settings) {
+		l.emit(Event{Kind: EventSettingsChanged})
+	}
+	switch {
+	case nv.phase == PhaseCountdown && old.phase != PhaseCountdown:
+		l.emit(Event{Kind: EventCountdown, Countdown: max(0, l.cdEnd.Sub(l.now))})
+	case old.phase == PhaseCountdown && nv.phase == PhaseOpen:
+		l.emit(Event{Kind: EventCountdownCancelled, Reason: cancelReason(old, nv, left)})
+	case old.phase == PhaseStarted && nv.phase == PhaseOpen && old.host == nv.host:
+		l.match = nil
+		l.prof.ready = false
+		l.emit(Event{Kind: EventReopened})
+	}
+	if nv.phase == PhaseStarting && (old.phase != PhaseStarting || old.round != nv.round) {
+		l.emit(Event{Kind: EventStarting})
+	}
+}
+
+func (l *Lobby) leaveReason(id transport.PeerID, old, nv view) Reason {
+	switch {
+	case slices.Contains(nv.banned, id) && !slices.Contains(old.banned, id):
+		return ReasonKicked
+	case l.leftMsg[id]:
+		return ReasonLeft
+	case !l.connected[id] && id != l.local:
+		return ReasonDisconnected
+	}
+	return ReasonLeft
+}
+
+func cancelReason(old, nv view, left []transport.PeerID) Reason {
+	switch {
+	case old.host != nv.host:
+		return ReasonHostChanged
+	case len(left) > 0:
+		for _, id := range left {
+			if slices.Contains(nv.banned, id) {
+				return ReasonKicked
+			}
+		}
+		return ReasonLeft
+	case len(nv.members) > len(old.members):
+		return ReasonJoined
+	case !old.settings.equal(nv.settings):
+		return ReasonSettings
+	}
+	for _, m := range nv.members {
+		if !m.Ready {
+			return ReasonUnready
+		}
+	}
+	return ReasonUnknown
+}
+
+func (l *Lobby) emit(e Event) { l.events = append(l.events, e) }
+
+// --- sending --------------------------------------------------------------
+
+func (l *Lobby) send(to transport.PeerID, typ lobbyfb.Body, v any) {
+	if to == l.local {
+		return
+	}
+	if err := l.conn.Send(to, l.enc.encode(typ, v)); err != nil {
+		l.stats.SendErrors++
+		l.log.Debug("send", "to", string(to), "type", typ.String(), "err", err)
+	}
+}
+
+// sendTo sends one message to several peers (never to the local peer).
+func (l *Lobby) sendTo(peers []transport.PeerID, typ lobbyfb.Body, v any) {
+	data := l.enc.encode(typ, v)
+	for _, p := range peers {
+		if p == l.local {
+			continue
+		}
+		if err := l.conn.Send(p, data); err != nil {
+			l.stats.SendErrors++
+			l.log.Debug("send", "to", string(p), "type", typ.String(), "err", err)
+		}
+	}
+}
+
+func (l *Lobby) broadcast(typ lobbyfb.Body, v any) {
+	if err := l.conn.Broadcast(l.enc.encode(typ, v)); err != nil {
+		l.stats.SendErrors++
+		l.log.Debug("broadcast", "type", typ.String(), "err", err)
+	}
+}
+
+func (l *Lobby) sendHello() {
+	if l.v.host == "" || l.v.host == l.local || l.kicked || l.mig.active {
+		return
+	}
+	l.helloAt = uint64(l.v.term)<<32 | uint64(l.v.version)
+	l.send(l.v.host, lobbyfb.BodyHello, &lobbyfb.HelloT{
+		Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready,
+	})
+}
+
+// flush sends the host's snapshot: to everyone if it changed, else to the
+// peers that just connected.
+func (l *Lobby) flush() {
+	if !l.isHost {
+		l.greet = nil
+		l.dirty = false
+		return
+	}
+	switch {
+	case l.dirty:
+		l.v.version++
+		l.broadcast(lobbyfb.BodySnapshot, l.snapshot())
+	case len(l.greet) > 0:
+		slices.Sort(l.greet)
+		l.sendTo(slices.Compact(l.greet), lobbyfb.BodySnapshot, l.snapshot())
+	}
+	l.dirty = false
+	l.greet = nil
+}
+
+func (l *Lobby) snapshot() *lobbyfb.SnapshotT {
+	s := &lobbyfb.SnapshotT{
+		Term: l.v.term, Version: l.v.version, Phase: lobbyfb.Phase(l.v.phase - PhaseDiscovering),
+		Round: l.v.round, MaxPlayers: byte(l.v.settings.MaxPlayers), Settings: l.v.settings.Data,
+	}
+	if l.v.phase == PhaseCountdown {
+		s.CountdownMs = uint32(max(0, l.cdEnd.Sub(l.now)).Milliseconds())
+	}
+	for _, m := range l.v.members {
+		s.Members = append(s.Members, &lobbyfb.MemberT{
+			Id: string(m.ID), Name: m.Name, Requested: m.Requested, Team: int32(m.Team), Seat: int32(m.Seat),
+			Ready: m.Ready, Late: m.Late,
+		})
+	}
+	for _, b := range l.v.banned {
+		s.Banned = append(s.Banned, string(b))
+	}
+	return s
+}

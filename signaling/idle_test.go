@@ -1,0 +1,137 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+func heapAlloc() uint64 {
+	var m runtime.MemStats
+	for range 3 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestThousandsOfIdleConnections: 2000 loopback connections that never
+// join. While they are open the server still serves a room; each is then
+// cut with timeout, and the memory returns near its baseline.
+func TestThousandsOfIdleConnections(t *testing.T) {
+	const n = 2000
+	srv := &Server{MaxConnsPerIP: n + 10, JoinTimeout: 3 * time.Second}
+	url, _ := testServer(t, srv)
+	warm := dial(t, url, "warm", DialOptions{})
+	_ = warm.Close()
+	base := heapAlloc()
+	gBase := runtime.NumGoroutine()
+
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 64) // bounded dial concurrency
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			ws, _, err := websocket.Dial(ctx, url, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = ws
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("idle dial: %v", err)
+	}
+	if got := srv.Stats().Connections; got < n {
+		t.Fatalf("server holds %d connections, want ≥ %d", got, n)
+	}
+	peak := heapAlloc()
+
+	// The server serves others meanwhile.
+	a := dial(t, url, "busy", DialOptions{})
+	b := dial(t, url, "busy", DialOptions{})
+	expect(t, a, PeerJoined, b.Local())
+	if err := b.Signal(a.Local(), []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, a, Signal, b.Local())
+	_ = a.Close()
+	_ = b.Close()
+
+	// Each idle connection is cut with timeout.
+	codes := make(chan Code, n)
+	for _, ws := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer ws.CloseNow()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, msg, err := ws.Read(ctx)
+			if err != nil {
+				codes <- Code("read error: " + err.Error())
+				return
+			}
+			f, err := decodeFrame(msg, 0)
+			if err != nil {
+				codes <- Code("bad frame")
+				return
+			}
+			_, _, err = ws.Read(ctx)
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Reason != string(f.Code) {
+				codes <- Code("no close with the code")
+				return
+			}
+			codes <- f.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	clear(conns) // the client side's objects must not count as server leftovers
+	for c := range codes {
+		if c != CodeTimeout {
+			t.Fatalf("idle connection ended with %q, want %q", c, CodeTimeout)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Stats().Connections != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("server still holds %d connections", srv.Stats().Connections)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := srv.Stats().Rejects[CodeTimeout]; got != n {
+		t.Fatalf("timeout rejects = %d, want %d", got, n)
+	}
+	// Let the connections' goroutines finish, then compare.
+	for runtime.NumGoroutine() > gBase+10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := heapAlloc()
+	t.Logf("heap: baseline %d KiB, with %d idle connections %d KiB, after %d KiB; goroutines %d → %d",
+		base>>10, n, peak>>10, after>>10, gBase, runtime.NumGoroutine())
+	// Generous: the runtime keeps exited goroutines' descriptors (~1.5 MiB
+	// for these 2000+2000), and pools and map capacity may stay.
+	const tolerance = 4 << 20
+	if after > base+tolerance {
+		t.Fatalf("heap %d KiB after, baseline %d KiB: more than %d KiB left behind", after>>10, base>>10, tolerance>>10)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+	"go.uber.org/goleak"
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
@@ -248,3 +249,10 @@ func (l *eventLog) find(kind EventKind, peer transport.PeerID) (Event, bool) {
 }
 
 var _ = bytes.Equal
+
+// checkLeaks makes t fail if goroutines survive its cleanups (meshes and
+// servers registered after this call are closed first).
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+}

@@ -119,6 +119,12 @@ func (l *link) readLoop() {
 	for {
 		msg, err := l.pipe.read(buf)
 		if err != nil {
+			if errors.Is(err, errMessageTooBig) {
+				// The message cannot be skipped: this channel is stuck.
+				l.malformed.Add(1)
+				p := l.p
+				p.m.post(func() { p.m.fail(p, err) })
+			}
 			return
 		}
 		if !l.handle(msg, &st) {
@@ -143,7 +149,11 @@ func (l *link) handle(msg []byte, st *readState) bool {
 		// flooding the control channel cannot grow the loop's queue.
 		c, err := wire.DecodeControl(msg)
 		switch {
-		case err != nil || c.Kind == wire.KindHello && st.sawHello:
+		case err != nil || c.Kind == wire.KindHello && st.sawHello ||
+			!st.sawHello && (c.Kind == wire.KindPing || c.Kind == wire.KindPong):
+			if err == nil {
+				err = fmt.Errorf("%w: %v frame before the hello", wire.ErrMalformed, c.Kind)
+			}
 			l.malformed.Add(1)
 			if st.sawHello || st.sawBad {
 				return true

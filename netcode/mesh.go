@@ -584,6 +584,7 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 		// We offered to a peer we already have under its mesh ID: drop the
 		// new attempt, remember where that peer now lives in signaling.
 		if p := m.sessions[msg.Session]; p != nil && p.offerer && p.addr == from && !p.connected {
+			m.log.Debug("netcode: peer already connected under its mesh ID", "peer", msg.ID, "signaling-id", from)
 			if old := m.peers[msg.ID]; old != nil && old != p {
 				old.addr = from
 			}
@@ -625,6 +626,7 @@ func (m *Mesh) onOffer(from transport.PeerID, msg signalMsg) {
 		if p.connected && p.up && p.addr != from {
 			// The peer re-joined signaling and offers again, but our
 			// connection is fine: tell it so.
+			m.log.Debug("netcode: duplicate offer from a connected peer", "peer", p.id, "signaling-id", from)
 			p.addr = from
 			m.signal(&peer{session: msg.Session, addr: from}, signalMsg{Type: "dup"})
 			return

@@ -21,7 +21,10 @@ func newAPI(cfg *Config) *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }
 
-var errPipeClosed = errors.New("netcode: data channel closed")
+var (
+	errPipeClosed    = errors.New("netcode: data channel closed")
+	errMessageTooBig = errors.New("netcode: peer sent a message above 4 MiB") // never returned in the browser
+)
 
 // pipe is one open data channel. pion's js OnMessage (and its detach
 // emulation) starts a goroutine per message, which may reorder a reliable

@@ -10,6 +10,8 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+const maxSCTPMessage = 64 << 10
+
 // newAPI builds the pion API with netcode's settings: detached data
 // channels, fast ICE timeouts, a 200 ms SCTP RTO cap and pion's logs in
 // the injected logger; then the caller's SettingEngine hook.
@@ -18,6 +20,11 @@ func newAPI(cfg *Config) *webrtc.API {
 	se.DetachDataChannels()
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, cfg.ICEKeepalive)
 	se.SetSCTPRTOMax(cfg.SCTPRTOMax)
+	// Advertise (a=max-message-size) that we accept SCTP messages up to
+	// 64 KiB: netcode sends at most 16 KiB, and a conforming peer can then
+	// not wedge the association with a message larger than SCTP's 1 MiB
+	// receive buffer.
+	se.SetSCTPMaxMessageSize(maxSCTPMessage)
 	if cfg.SettingEngine != nil {
 		cfg.SettingEngine(&se)
 	}
@@ -40,17 +47,27 @@ func openPipe(dc *webrtc.DataChannel) (*pipe, error) {
 	return &pipe{dc: dc, rwc: rwc}, nil
 }
 
-// read returns the next message: in buf if it fits, else in a new slice
-// of its exact size (pion's SCTP receive window bounds it). The result is
-// valid until the next read.
+// maxReadSize bounds a message read from a data channel. We advertise
+// 64 KiB and netcode's own messages are at most 16 KiB; SCTP's receive
+// buffer (1 MiB) bounds what a non-conforming peer can get through.
+const maxReadSize = 4 << 20
+
+var errMessageTooBig = errors.New("netcode: peer sent a message above 4 MiB")
+
+// read returns the next message: in buf if it fits, else in a larger
+// buffer (a message too big for buf stays queued in SCTP, so it is read
+// again). The result is valid until the next read.
 func (p *pipe) read(buf []byte) ([]byte, error) {
-	n, _, err := p.rwc.ReadDataChannel(buf)
-	if errors.Is(err, io.ErrShortBuffer) && n > len(buf) {
-		big := make([]byte, n)
-		n, _, err = p.rwc.ReadDataChannel(big)
-		return big[:n], err
+	for {
+		n, _, err := p.rwc.ReadDataChannel(buf)
+		if !errors.Is(err, io.ErrShortBuffer) {
+			return buf[:n], err
+		}
+		if len(buf) >= maxReadSize {
+			return nil, errMessageTooBig
+		}
+		buf = make([]byte, min(2*len(buf), maxReadSize))
 	}
-	return buf[:n], err
 }
 
 // write queues one message; it does not block.

@@ -1,0 +1,138 @@
+//go:build !js
+
+package netcode
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/internal/wire"
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// TestHostileHandshake: a peer whose Hello is garbage is refused (bad
+// handshake), counted, and nobody crashes.
+func TestHostileHandshake(t *testing.T) {
+	tests := []struct {
+		name  string
+		hello func([]byte) []byte
+	}{
+		{"garbage", func([]byte) []byte { return []byte("GET / HTTP/1.1\r\n\r\n") }},
+		{"truncated", func(h []byte) []byte { return h[:len(h)-3] }},
+		{"bad magic", func(h []byte) []byte { h = bytes.Clone(h); h[0] = 'X'; return h }},
+		{"not a hello", func([]byte) []byte { return wire.AppendPing(nil, 1, 2) }},
+		{"empty", func([]byte) []byte { return []byte{0} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sig := startSignaling(t)
+			honest := join(t, sig.url(), "room", "honest")
+			bad := join(t, sig.url(), "room", "bad", func(c *Config) { c.testHello = tt.hello })
+			l := &eventLog{m: honest}
+			var ev Event
+			waitFor(t, 10*time.Second, "the honest peer's refusal", func() bool {
+				var ok bool
+				ev, ok = l.find(EventRefused, bad.Local())
+				return ok
+			})
+			var re *RefusedError
+			if !errors.As(ev.Err, &re) || re.Reason != "bad handshake" || re.ByRemote {
+				t.Errorf("refusal %v, want a local bad handshake refusal", ev.Err)
+			}
+			if len(honest.Peers()) != 0 || len(bad.Peers()) != 0 {
+				t.Errorf("Peers after refusal: honest %v, bad %v", honest.Peers(), bad.Peers())
+			}
+		})
+	}
+}
+
+// hostileLink returns m's link to peer on application channel idx (or the
+// control/ping link for idx -1/-2), to write raw bytes that bypass
+// netcode's own framing.
+func hostileLink(t *testing.T, m *Mesh, peer transport.PeerID, idx int) *link {
+	t.Helper()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p := m.connected[peer]
+	if p == nil {
+		t.Fatalf("%s not connected to %s", m.Local(), peer)
+	}
+	switch idx {
+	case -1:
+		return p.ctrl
+	case -2:
+		return p.ping
+	}
+	return p.links[idx]
+}
+
+// TestHostileData: garbage and oversize messages on every channel of a
+// connected peer are dropped and counted; the connection survives and
+// good messages still arrive.
+func TestHostileData(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	honest := join(t, sig.url(), "room", "honest")
+	bad := join(t, sig.url(), "room", "bad")
+	waitMesh(t, 10*time.Second, honest, bad)
+	to := honest.Local()
+
+	raw := func(idx int, frames ...[]byte) {
+		t.Helper()
+		l := hostileLink(t, bad, to, idx)
+		for _, f := range frames {
+			if err := l.pipe.write(f); err != nil {
+				t.Fatalf("raw write: %v", err)
+			}
+		}
+	}
+	first := []byte{wire.ChunkFirst, 0, 0, 0x40, 0} // announces 16 KiB... then breaks off
+	first = append(first, make([]byte, 100)...)
+	raw(0, // reliable: 5 malformed frames
+		[]byte{9, 1, 2},                                 // unknown kind
+		[]byte{wire.ChunkMiddle, 1},                     // continuation without a first
+		[]byte{wire.ChunkFirst, 0xff, 0xff, 0xff, 0xff}, // 4 GiB announced
+		first, []byte{wire.ChunkWhole, 7}, // whole inside a chunked message
+		make([]byte, 3*wire.ChunkSize), // oversize frame
+	)
+	raw(1, make([]byte, 3000), make([]byte, MaxUnreliableSize+1)) // unreliable: 2 oversize
+	// Above the 64 KiB we advertise, a conforming (pion) sender refuses:
+	// no message can wedge SCTP's 1 MiB receive buffer.
+	if err := hostileLink(t, bad, to, 0).pipe.write(make([]byte, 5<<20)); err == nil {
+		t.Error("a 5 MiB SCTP message was accepted for sending; want the advertised 64 KiB limit")
+	}
+	hello, _ := wire.AppendHello(nil, wire.Hello{Version: wire.ProtocolVersion})
+	raw(-1, []byte("junk"), hello)               // control after the handshake: 2
+	raw(-2, []byte("junk"), wire.AppendBye(nil)) // ping channel: 2
+
+	// Good messages still arrive, in order on the reliable channel.
+	if err := bad.Channel("rel").Send(to, []byte("ok1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Channel("unrel").Send(to, []byte("ok2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, honest.Channel("rel"), 1, 5*time.Second)[0]; string(got.Data) != "ok1" {
+		t.Errorf("reliable: got %q, want ok1", got.Data)
+	}
+	if got := recvN(t, honest.Channel("unrel"), 1, 5*time.Second)[0]; string(got.Data) != "ok2" {
+		t.Errorf("unreliable: got %q, want ok2", got.Data)
+	}
+	var ps PeerStats
+	waitFor(t, 5*time.Second, "malformed counts", func() bool {
+		ps, _ = honest.Stats().Peer(bad.Local())
+		return ps.Control.Malformed >= 4
+	})
+	if ps.Channels[0].Malformed != 5 || ps.Channels[1].Malformed != 2 || ps.Control.Malformed != 4 {
+		t.Errorf("malformed counts: rel %d, unrel %d, control %d; want 5, 2, 4",
+			ps.Channels[0].Malformed, ps.Channels[1].Malformed, ps.Control.Malformed)
+	}
+	if ps.Dropped() != 11 {
+		t.Errorf("Dropped() = %d, want 11", ps.Dropped())
+	}
+	if len(honest.Peers()) != 1 {
+		t.Errorf("honest peer dropped the connection: Peers %v", honest.Peers())
+	}
+}

@@ -1,0 +1,91 @@
+//go:build !js
+
+package netcode
+
+import (
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/signaling"
+)
+
+// TestSignalingOutage kills the signaling server mid-session: traffic
+// between connected peers continues. A fresh server on the same address
+// comes back (with empty rooms, so the old peers re-join with new
+// signaling IDs): a new peer joins and forms a full mesh with them, while
+// the old peers keep their original link and identity.
+func TestSignalingOutage(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignalingWith(t, func() *signaling.Server {
+		return &signaling.Server{ResumeGrace: -1}
+	})
+	a := join(t, sig.url(), "room", "a")
+	b := join(t, sig.url(), "room", "b")
+	waitMesh(t, 10*time.Second, a, b)
+	la, lb := &eventLog{m: a}, &eventLog{m: b}
+	ida, idb := a.Local(), b.Local()
+
+	sig.kill()
+	for _, l := range []*eventLog{la, lb} {
+		waitFor(t, 10*time.Second, "EventSignalingLost", func() bool { return l.has(EventSignalingLost, "") })
+	}
+	// Traffic continues on both channel kinds, both ways.
+	for i := range 5 {
+		for _, pair := range [][2]*Mesh{{a, b}, {b, a}} {
+			for _, label := range []string{"rel", "unrel"} {
+				if err := pair[0].Channel(label).Send(pair[1].Local(), []byte{byte(i)}); err != nil {
+					t.Fatalf("Send during the outage: %v", err)
+				}
+				if got := recvN(t, pair[1].Channel(label), 1, 5*time.Second)[0]; got.Data[0] != byte(i) {
+					t.Fatalf("got %v, want %d", got.Data, i)
+				}
+			}
+		}
+	}
+	if a.Stats().Signaling {
+		t.Error("Stats.Signaling true during the outage")
+	}
+
+	sig.restart()
+	for _, l := range []*eventLog{la, lb} {
+		waitFor(t, 20*time.Second, "EventSignalingRestored", func() bool { return l.has(EventSignalingRestored, "") })
+	}
+	c := join(t, sig.url(), "room", "c")
+	waitMesh(t, 20*time.Second, a, b, c)
+	if a.Local() != ida || b.Local() != idb {
+		t.Errorf("mesh IDs changed: %s→%s, %s→%s", ida, a.Local(), idb, b.Local())
+	}
+	// The old link between a and b was kept (no second Connected event).
+	n := 0
+	for _, ev := range la.poll() {
+		if ev.Kind == EventConnected && ev.Peer == idb {
+			n++
+		}
+		if (ev.Kind == EventLeft || ev.Kind == EventFailed || ev.Kind == EventDisconnected) && ev.Peer == idb {
+			t.Errorf("a: unexpected %v", ev)
+		}
+	}
+	if n != 1 {
+		t.Errorf("a saw %d EventConnected for b, want 1", n)
+	}
+	// Everyone talks to the newcomer, and the newcomer knows the old peers
+	// by their mesh IDs.
+	if err := c.Channel("rel").Broadcast([]byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Mesh{a, b} {
+		if got := recvN(t, m.Channel("rel"), 1, 5*time.Second)[0]; got.From != c.Local() {
+			t.Errorf("%s: message from %s, want %s", m.Local(), got.From, c.Local())
+		}
+		if err := m.Channel("unrel").Send(c.Local(), []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	froms := map[string]bool{}
+	for _, msg := range recvN(t, c.Channel("unrel"), 2, 5*time.Second) {
+		froms[string(msg.From)] = true
+	}
+	if !froms[string(ida)] || !froms[string(idb)] {
+		t.Errorf("c got messages from %v, want %s and %s", froms, ida, idb)
+	}
+}

@@ -40,11 +40,13 @@ type flags struct {
 	local    bool
 	seed     uint64
 	score    int
-	port     int
 	tps      int
 	timeout  int
 	verbose  bool
 	lanDisc  bool
+	lanAddr  string
+	listen   string
+	loopback bool
 }
 
 func main() {
@@ -60,11 +62,13 @@ func main() {
 	flag.BoolVar(&f.local, "local", false, "start a local match against the bot right away")
 	flag.Uint64Var(&f.seed, "seed", 0, "match seed for local matches (network matches take the host's)")
 	flag.IntVar(&f.score, "score", sim.DefaultWinScore, "points that win the match")
-	flag.IntVar(&f.port, "port", 7700, "TCP+UDP port of the embedded signaling/STUN server when hosting")
+	flag.StringVar(&f.listen, "listen", ":7700", "address of the embedded signaling (TCP) and STUN (UDP) server when hosting")
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
 	flag.BoolVar(&f.verbose, "v", false, "log debug details to stderr")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
+	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
+	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS (tests)")
 	flag.Parse()
 
 	lvl := slog.LevelInfo
@@ -89,7 +93,7 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 	cfg := sim.Config{Seed: f.seed, WinScore: f.score}
 	var rep *replay.Replay
 	if f.replay != "" {
-		r, err := replay.Load(f.replay)
+		r, err := replay.LoadAny(f.replay)
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func build(t *testing.T, headless bool) string {
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	stdout bytes.Buffer
+	stdout lockedBuffer
 	stderr lockedBuffer
 	done   chan error
 }

@@ -21,7 +21,7 @@ func TestRecordedMatchReplays(t *testing.T) {
 	if rScore != score || rFrames != frames || rSum != sum {
 		t.Errorf("replay: score %s frames %s checksum %s; recorded %s, %s, %s", rScore, rFrames, rSum, score, frames, sum)
 	}
-	if !strings.Contains(out, "final checksum matches") {
+	if !strings.Contains(out, "every recorded checksum matches") {
 		t.Errorf("replay output does not confirm the checksum:\n%s", out)
 	}
 

@@ -144,8 +144,12 @@ func (g *Game) drawNet(dst *ebiten.Image) {
 		if p.Relayed {
 			link = "relayed"
 		}
-		lines = append(lines, fmt.Sprintf("%-10.10s %4dms %5dms %4.1f%% %-8s %4df %6d %5.0f/%-5.0f",
-			p.Name, p.RTT.Milliseconds(), p.Jitter.Milliseconds(), p.Loss*100, link, p.InputDelay, p.Stalls, p.KbpsIn, p.KbpsOut))
+		loss := " n/a "
+		if p.Loss >= 0 {
+			loss = fmt.Sprintf("%4.1f%%", p.Loss*100)
+		}
+		lines = append(lines, fmt.Sprintf("%-10.10s %4dms %5dms %s %-8s %4df %6d %5.0f/%-5.0f",
+			p.Name, p.RTT.Milliseconds(), p.Jitter.Milliseconds(), loss, link, p.InputDelay, p.Stalls, p.KbpsIn, p.KbpsOut))
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "(no peers)")

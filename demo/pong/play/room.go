@@ -26,7 +26,7 @@ type PeerStat struct {
 	Name       string
 	RTT        time.Duration
 	Jitter     time.Duration
-	Loss       float64 // fraction of datagrams lost, 0..1
+	Loss       float64 // fraction of datagrams lost, 0..1; negative = unknown
 	Relayed    bool    // the link goes through TURN
 	InputDelay int     // frames
 	Stalls     int     // frames the match could not advance

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/peerplay/peerplay/demo/pong/netplay"
+	"github.com/peerplay/peerplay/demo/pong/play"
+	"github.com/peerplay/peerplay/demo/pong/sim"
+)
+
+func netConfig(f flags, log *slog.Logger) netplay.Config {
+	return netplay.Config{
+		Signal:   f.signal,
+		Listen:   f.listen,
+		LAN:      f.lanDisc,
+		LANAddr:  f.lanAddr,
+		Loopback: f.loopback,
+		WinScore: f.score,
+		Logger:   log,
+	}
+}
+
+func newNetwork(f flags, log *slog.Logger) (play.Network, func(), error) {
+	n, err := netplay.New(netConfig(f, log))
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, func() { n.Close() }, nil
+}
+
+// runHeadlessNet hosts or joins, marks the bot ready, plays the match with
+// the bot on the local paddle at -tps ticks per second, and prints the
+// result line at the frame the match ended.
+func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(f.timeout)*time.Second)
+	defer cancel()
+	cfg := netConfig(f, log)
+	var rec *os.File
+	if f.record != "" {
+		var err error
+		if rec, err = os.Create(f.record); err != nil {
+			return err
+		}
+		defer rec.Close()
+		cfg.Record = rec
+	}
+	n, err := netplay.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	var room play.Room
+	if f.host {
+		room, err = n.Host(ctx, f.name)
+	} else {
+		room, err = n.Join(ctx, f.join, f.name)
+	}
+	if err != nil {
+		return err
+	}
+	defer room.Close()
+	if f.host {
+		fmt.Fprintf(out, "host room=%s\n", room.Code())
+		fmt.Fprintf(out, "join with: %s\n", room.JoinHint())
+	}
+	if err := room.SetReady(true); err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Second / time.Duration(max(f.tps, 1)))
+	defer tick.Stop()
+	var final *sim.State
+	var lingerUntil time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w after %ds", errTimeout, f.timeout)
+		case <-tick.C:
+		}
+		chat, notices := room.Poll()
+		for _, c := range chat {
+			log.Info("chat", "from", c.From, "text", c.Text)
+		}
+		for _, s := range notices {
+			log.Info("room: " + s)
+		}
+		m := room.Match()
+		if err := room.Err(); err != nil {
+			if final != nil {
+				break // the peer left after the end: fine
+			}
+			return err
+		}
+		if m == nil {
+			continue
+		}
+		s := m.State()
+		if err := m.Tick(sim.Bot(s, m.Seat())); err != nil && final == nil {
+			return err
+		}
+		if final == nil {
+			if nm, ok := m.(*netplay.Match); ok && nm.Final() != nil {
+				final = nm.Final()
+				result(out, final)
+				// Keep ticking a moment so the peer gets our last inputs.
+				lingerUntil = time.Now().Add(2 * time.Second)
+			}
+		}
+		if final != nil && time.Now().After(lingerUntil) {
+			break
+		}
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package netplay
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/peerplay/peerplay/demo/pong/play"
+	"github.com/peerplay/peerplay/demo/pong/sim"
+	"github.com/peerplay/peerplay/netcode"
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+)
+
+type netIP = net.IP
+
+// Match is a networked pong match in lockstep. Only the game loop calls it.
+type Match struct {
+	sess  *lockstep.Session[sim.Input]
+	room  *Room
+	s     sim.State
+	final *sim.State // the state when the match ended
+	err   error
+}
+
+var _ play.Match = (*Match)(nil)
+
+func newMatch(sess *lockstep.Session[sim.Input], cfg sim.Config, r *Room) *Match {
+	return &Match{sess: sess, room: r, s: sim.New(cfg)}
+}
+
+// DesyncError is returned by Tick when the peers' checksums differ.
+type DesyncError struct{ Err error }
+
+func (e *DesyncError) Error() string { return e.Err.Error() }
+func (e *DesyncError) Unwrap() error { return e.Err }
+
+// Desync marks the error for the front.
+func (e *DesyncError) Desync() bool { return true }
+
+// Tick advances by every frame lockstep has ready (none while it stalls).
+func (m *Match) Tick(local sim.Input) error {
+	if m.err != nil {
+		return m.err
+	}
+	steps, err := m.sess.Advance(local)
+	for _, st := range steps {
+		var in [2]sim.Input
+		copy(in[:], st.Inputs)
+		m.s.Step(in)
+		m.sess.ReportChecksum(st.Frame, m.s.Checksum())
+		if m.s.Over() && m.final == nil {
+			f := m.s
+			m.final = &f
+		}
+	}
+	var de *lockstep.DesyncError
+	if errors.As(err, &de) {
+		m.err = &DesyncError{Err: fmt.Errorf("desync: %w", err)}
+		return m.err
+	}
+	if err != nil {
+		m.err = err
+		return err
+	}
+	for _, ev := range m.sess.PollEvents() {
+		switch ev.Kind {
+		case lockstep.EventDesync:
+			m.err = &DesyncError{Err: fmt.Errorf("desync at frame %d: %v", ev.Frame, ev.Err)}
+			return m.err
+		case lockstep.EventPlayerLost, lockstep.EventPlayerDropped:
+			if !m.over() {
+				m.err = fmt.Errorf("%s left the game", m.room.name(ev.Peer))
+				m.room.err = m.err
+				return m.err
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Match) over() bool { return m.s.Over() }
+
+// State returns the current state.
+func (m *Match) State() *sim.State { return &m.s }
+
+// Final returns the state at the frame the match ended, or nil.
+func (m *Match) Final() *sim.State { return m.final }
+
+// Seat returns the local seat.
+func (m *Match) Seat() int { return m.sess.LocalSeat() }
+
+// Close ends the lockstep session.
+func (m *Match) Close() error { return m.sess.Close() }
+
+// rateSample remembers byte counters to turn them into kbps.
+type rateSample struct {
+	at      time.Time
+	in, out uint64
+	kin     float64
+	kout    float64
+}
+
+func (r *Room) rate(p netcode.PeerStats) (in, out float64) {
+	if r.rates == nil {
+		r.rates = map[transport.PeerID]*rateSample{}
+	}
+	now := time.Now()
+	s := r.rates[p.Peer]
+	if s == nil {
+		r.rates[p.Peer] = &rateSample{at: now, in: p.BytesReceived, out: p.BytesSent}
+		return 0, 0
+	}
+	if dt := now.Sub(s.at).Seconds(); dt >= 1 {
+		s.kin = float64(p.BytesReceived-s.in) * 8 / 1000 / dt
+		s.kout = float64(p.BytesSent-s.out) * 8 / 1000 / dt
+		s.at, s.in, s.out = now, p.BytesReceived, p.BytesSent
+	}
+	return s.kin, s.kout
+}
+
+// loss is unknown: neither netcode nor lockstep reports per-peer loss yet.
+func (r *Room) loss(transport.PeerID, lockstep.Stats) float64 { return -1 }

@@ -1,0 +1,276 @@
+package lockstep
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
+)
+
+// Defaults used for zero Config fields.
+const (
+	DefaultInputDelay        = 2
+	DefaultMaxInputDelay     = 20
+	DefaultTickRate          = 60
+	DefaultInputWindow       = 64
+	DefaultChecksumInterval  = 30
+	DefaultDisconnectTimeout = 2 * time.Second
+	DefaultJoinTimeout       = 10 * time.Second
+	DefaultAdaptiveMargin    = 2.0
+	DefaultAdaptiveHold      = 2 * time.Second
+	DefaultLossTarget        = 0.001
+)
+
+const (
+	// MaxSeats is the largest number of seats in a session.
+	MaxSeats = wire.MaxSeats
+	// MaxInputSize is the largest input type, in encoded bytes.
+	MaxInputSize = 64
+	// MaxDatagram is the largest datagram a session sends, in bytes: one
+	// SCTP packet, so an unreliable data channel never fragments it.
+	MaxDatagram = wire.MaxDatagram
+)
+
+// Config configures a Session. The zero value of every field is a
+// documented default; only Seats is required.
+type Config struct {
+	// Seats lists the peers playing, the local one included. Seat numbers
+	// are indexes into the sorted list, so every peer derives the same
+	// seats from the same set of PeerIDs (typically the lobby's).
+	Seats []transport.PeerID
+
+	// InputDelay is the number of frames between the tick a local input
+	// is given to Advance and the frame it takes effect in: the latency
+	// budget inputs have to reach every peer. 0 means DefaultInputDelay
+	// (2 frames, GGPO's sample value); with Adaptive it is the starting
+	// value.
+	InputDelay int
+	// MaxInputDelay caps InputDelay and the adaptive delay. 0 means
+	// DefaultMaxInputDelay (20 frames, 333 ms at 60 Hz), lowered to fit
+	// the input window when inputs are large.
+	MaxInputDelay int
+	// Adaptive, when Enabled, recomputes the delay from measured RTT and
+	// jitter (see AdaptiveDelay).
+	Adaptive AdaptiveDelay
+
+	// CatchUp is the most frames one Advance returns. 0 means 1: after a
+	// stall the game resumes at one frame per tick, which keeps local
+	// inputs evenly spaced and stalls rare. Higher values let a peer that
+	// fell behind catch up in fewer ticks, but the frames caught up in one
+	// tick share one local input and are sent together, so the next stall
+	// tends to come in the same rhythm. At most MaxInputDelay+1.
+	CatchUp int
+
+	// TickRate is how many times per second the game calls Advance. The
+	// session schedules nothing itself; the rate converts RTT into frames
+	// for the adaptive delay and time sync. 0 means 60.
+	TickRate int
+	// InputWindow bounds the local inputs not yet acknowledged by every
+	// peer; each datagram carries all of them, so it also bounds the
+	// datagram. When the window is full the local input is not used (the
+	// session stalls until acknowledgements arrive). 0 means
+	// DefaultInputWindow (64 frames); it is lowered to what fits
+	// MaxDatagram for the seat count and input size.
+	InputWindow int
+	// ChecksumInterval is the distance, in frames, between the frames
+	// whose checksums peers compare (ReportChecksum ignores the others).
+	// 0 means DefaultChecksumInterval (30); negative disables the check.
+	ChecksumInterval int
+	// DisconnectTimeout is how long a seat may stay silent before the
+	// survivors start dropping it. 0 means 2 s (GGRS's default).
+	DisconnectTimeout time.Duration
+	// JoinTimeout replaces DisconnectTimeout for a seat never heard from
+	// since the session started (peers start their sessions at slightly
+	// different times). 0 means 10 s.
+	JoinTimeout time.Duration
+
+	// GameID tags every datagram; datagrams of another game are dropped
+	// (a previous match on the same channel). It is written to replays.
+	GameID uint64
+	// Seed is the game's seed, written to replays only (the session
+	// itself uses no randomness).
+	Seed uint64
+	// Record, if set, receives the replay log: a header and every Step
+	// and reported checksum (see Replay). Writes are buffered; Close
+	// flushes. The session does not close it.
+	Record io.Writer
+
+	// Now is the session's only clock. nil means time.Now.
+	Now func() time.Time
+	// Logger receives rare events (player loss, desync, delay changes).
+	// nil discards.
+	Logger *slog.Logger
+}
+
+// AdaptiveDelay derives the input delay from the worst measured link:
+//
+//	delay = ceil((srtt/2 + Margin·rttvar) / tick) + lossFrames
+//
+// with srtt and rttvar the RFC 6298 smoothed round-trip time and its mean
+// deviation (after at least 8 samples), and lossFrames the extra frames a
+// lossy link needs: the inputs of a lost datagram ride again in the next
+// one, a tick later, so with a measured loss rate p an input has k+1
+// chances to arrive in time with k extra frames; k is the smallest with
+// p^(k+1) <= LossTarget, at most 4. The worst connected seat counts, and
+// the result is clamped to [Min, Max]. A higher delay applies at once
+// (stalls cost more than latency); a lower one only after it has been
+// enough for Hold, one frame at a time (hysteresis).
+//
+// The RTT is measured between game ticks, so it includes the wait for the
+// next Advance on each side (up to a tick each way), which inputs suffer
+// too.
+type AdaptiveDelay struct {
+	// Enabled turns adaptation on; otherwise InputDelay is fixed.
+	Enabled bool
+	// Min is the smallest delay. 0 means 1.
+	Min int
+	// Max is the largest delay. 0 means Config.MaxInputDelay.
+	Max int
+	// Margin multiplies the jitter (rttvar). 0 means 2.
+	Margin float64
+	// Hold is how long a lower delay must suffice before the delay
+	// shrinks by one frame. 0 means 2 s.
+	Hold time.Duration
+	// LossTarget is the acceptable probability, per link and frame, that
+	// every copy of an input is lost or late. 0 means 0.001; 1 ignores
+	// loss.
+	LossTarget float64
+}
+
+// settings is a validated Config with defaults applied.
+type settings struct {
+	Config
+	tick   time.Duration
+	window int // effective InputWindow
+	relay  int // inputs per relay datagram
+}
+
+func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
+	bad := func(format string, a ...any) (settings, error) {
+		return settings{}, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
+	}
+	c.Seats = slices.Clone(c.Seats)
+	slices.Sort(c.Seats)
+	switch {
+	case len(c.Seats) == 0:
+		return bad("no seats")
+	case len(c.Seats) > MaxSeats:
+		return bad("%d seats, at most %d", len(c.Seats), MaxSeats)
+	case len(slices.Compact(slices.Clone(c.Seats))) != len(c.Seats):
+		return bad("duplicate seat in %v", c.Seats)
+	case !slices.Contains(c.Seats, local):
+		return bad("local peer %q is not seated in %v", local, c.Seats)
+	case c.InputDelay < 0, c.MaxInputDelay < 0, c.CatchUp < 0, c.TickRate < 0, c.InputWindow < 0,
+		c.DisconnectTimeout < 0, c.JoinTimeout < 0,
+		c.Adaptive.Min < 0, c.Adaptive.Max < 0, c.Adaptive.Margin < 0, c.Adaptive.Hold < 0, c.Adaptive.LossTarget < 0, c.Adaptive.LossTarget > 1:
+		return bad("negative value")
+	}
+	if c.TickRate == 0 {
+		c.TickRate = DefaultTickRate
+	}
+	if c.InputWindow == 0 {
+		c.InputWindow = DefaultInputWindow
+	}
+	frameCap, relayCap := datagramCapacity(len(c.Seats), isize)
+	window := min(c.InputWindow, frameCap)
+	if c.MaxInputDelay == 0 {
+		c.MaxInputDelay = min(DefaultMaxInputDelay, window-2)
+	}
+	if c.InputDelay == 0 {
+		c.InputDelay = min(DefaultInputDelay, c.MaxInputDelay)
+	}
+	a := &c.Adaptive
+	if a.Min == 0 {
+		a.Min = 1
+	}
+	if a.Max == 0 {
+		a.Max = c.MaxInputDelay
+	}
+	if a.Margin == 0 {
+		a.Margin = DefaultAdaptiveMargin
+	}
+	if a.Hold == 0 {
+		a.Hold = DefaultAdaptiveHold
+	}
+	if a.LossTarget == 0 {
+		a.LossTarget = DefaultLossTarget
+	}
+	if c.CatchUp == 0 {
+		c.CatchUp = 1
+	}
+	if c.ChecksumInterval == 0 {
+		c.ChecksumInterval = DefaultChecksumInterval
+	}
+	if c.DisconnectTimeout == 0 {
+		c.DisconnectTimeout = DefaultDisconnectTimeout
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = DefaultJoinTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case c.MaxInputDelay < 1:
+		return bad("input window %d (at most %d inputs of %d bytes fit a datagram for %d seats) leaves no room for an input delay",
+			window, frameCap, isize, len(c.Seats))
+	case c.MaxInputDelay+2 > window:
+		return bad("MaxInputDelay %d needs an input window of at least %d, have %d (datagram room: %d inputs of %d bytes)",
+			c.MaxInputDelay, c.MaxInputDelay+2, window, frameCap, isize)
+	case c.CatchUp > c.MaxInputDelay+1:
+		return bad("CatchUp %d above MaxInputDelay+1 = %d", c.CatchUp, c.MaxInputDelay+1)
+	case c.InputDelay > c.MaxInputDelay:
+		return bad("InputDelay %d above MaxInputDelay %d", c.InputDelay, c.MaxInputDelay)
+	case a.Min > a.Max || a.Max > c.MaxInputDelay:
+		return bad("adaptive delay range [%d, %d] outside [1, %d]", a.Min, a.Max, c.MaxInputDelay)
+	}
+	if a.Enabled {
+		c.InputDelay = max(a.Min, min(a.Max, c.InputDelay))
+	}
+	return settings{
+		Config: c,
+		tick:   time.Second / time.Duration(c.TickRate),
+		window: window,
+		relay:  relayCap,
+	}, nil
+}
+
+// datagramCapacity returns how many inputs of isize bytes fit a Frame
+// datagram for seats seats (with every optional field at its largest) and
+// a Relay datagram, by encoding the worst case with no inputs.
+func datagramCapacity(seats, isize int) (frame, relay int) {
+	enc := wire.NewEncoder()
+	p := wire.Packet{
+		Kind: wire.KindFrame, Game: ^uint64(0), Seat: wire.MaxSeats - 1, Seq: ^uint32(0),
+		InputSize: uint16(isize), Frame: 1 << 30, Ping: ^uint32(0), Start: 1 << 30,
+		Lost: ^uint32(0), Seats: seats, NumChecksums: wire.MaxChecksums,
+	}
+	for i := range seats {
+		p.Acks[i] = 1 << 30
+		p.Echoes[i] = wire.Echo{Ping: ^uint32(0), Hold: ^uint32(0)}
+	}
+	for i := range p.Checksums {
+		p.Checksums[i] = wire.Checksum{Frame: 1 << 30, Sum: ^uint64(0)}
+	}
+	const slack = 8 // vector length prefix alignment
+	buf, err := enc.Encode(&p)
+	if err != nil {
+		return 0, 0
+	}
+	frame = (MaxDatagram - len(buf) - slack) / isize
+	p = wire.Packet{Kind: wire.KindRelay, Game: ^uint64(0), Seat: wire.MaxSeats - 1, Seq: ^uint32(0),
+		InputSize: uint16(isize), LostSeat: wire.MaxSeats - 1, Start: 1 << 30}
+	buf, err = enc.Encode(&p)
+	if err != nil {
+		return frame, 0
+	}
+	relay = (MaxDatagram - len(buf) - slack) / isize
+	return frame, relay
+}

@@ -1,0 +1,46 @@
+package lockstep
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+var (
+	// ErrInvalidConfig wraps every Config validation failure of NewSession.
+	ErrInvalidConfig = errors.New("lockstep: invalid config")
+	// ErrInputType is returned by NewSession and NewReplay for an input
+	// type I that encoding/binary cannot encode as a fixed number of bytes
+	// (binary.Size(I) <= 0, unexported fields), or whose size exceeds
+	// MaxInputSize.
+	ErrInputType = errors.New("lockstep: input type is not a fixed-size binary value")
+	// ErrClosed is returned by Advance after Close.
+	ErrClosed = errors.New("lockstep: session closed")
+	// ErrDesync is matched (errors.Is) by every *DesyncError.
+	ErrDesync = errors.New("lockstep: desync")
+	// ErrBadReplay wraps every failure to decode a replay file.
+	ErrBadReplay = errors.New("lockstep: malformed replay")
+	// ErrRecord wraps a failure to write the replay header in NewSession.
+	ErrRecord = errors.New("lockstep: cannot record")
+)
+
+// DesyncError reports that a peer computed another game-state checksum
+// than this one for the same frame: the simulations have diverged. Every
+// peer that compares the two checksums reports it, so in a two-player game
+// both players see it.
+type DesyncError struct {
+	Frame  Frame            // the frame whose checksums differ
+	Seat   int              // the remote seat that disagrees
+	Peer   transport.PeerID // that seat's peer
+	Local  uint64           // this peer's checksum
+	Remote uint64           // the remote seat's checksum
+}
+
+func (e *DesyncError) Error() string {
+	return fmt.Sprintf("lockstep: desync at frame %d: local checksum %#x, seat %d (%s) has %#x",
+		e.Frame, e.Local, e.Seat, e.Peer, e.Remote)
+}
+
+// Is makes errors.Is(err, ErrDesync) true.
+func (e *DesyncError) Is(target error) bool { return target == ErrDesync }

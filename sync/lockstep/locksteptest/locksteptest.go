@@ -1,0 +1,404 @@
+package locksteptest
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/memnet"
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+)
+
+// Sim is the game under test: a deterministic simulation.
+type Sim[I any] interface {
+	// Step applies one frame's inputs, indexed by seat.
+	Step(frame lockstep.Frame, inputs []I)
+	// Checksum summarizes the whole game state.
+	Checksum() uint64
+}
+
+// Config describes a run. Seats, Frames and NewSim are required.
+type Config[I any] struct {
+	// Seats is the number of players, 1..lockstep.MaxSeats.
+	Seats int
+	// Frames is how many frames every seat that stays must run.
+	Frames int
+	// Link is the impairment of every directed link (latency is one way:
+	// RTT = 2·Latency).
+	Link memnet.Link
+	// Seed seeds the network and the input generators.
+	Seed uint64
+	// NewSim returns a fresh simulation for a seat.
+	NewSim func(seat int) Sim[I]
+	// Input returns a seat's input for a tick. nil means the zero input.
+	Input func(seat, tick int, rng *rand.Rand) I
+	// MaxStall fails the run when a seat goes this many consecutive ticks
+	// without a step. 0 means JoinTimeout + 2 s worth of ticks: longer than
+	// any stall a player loss can cause, shorter than a deadlock.
+	MaxStall int
+	// Session is the template of every seat's lockstep.Config; Run fills
+	// in Seats (and leaves Now nil: the clock is synctest's).
+	Session lockstep.Config
+	// Leave makes seats leave during the run.
+	Leave []Leave
+	// Record, if set, returns the writer a seat records its replay to.
+	Record func(seat int) io.Writer
+	// Setup, if set, is called with the network before the first tick (to
+	// set per-link impairments, say).
+	Setup func(n *memnet.Network, peers []transport.PeerID)
+}
+
+// Leave makes Seat leave at Tick: with a goodbye (Session.Close), or
+// Silent: it just stops (a crash or a cut cable), and the others must
+// notice by timeout.
+type Leave struct {
+	Seat   int
+	Tick   int
+	Silent bool
+}
+
+// Result is what a run measured.
+type Result struct {
+	Ticks  int                      // ticks run
+	Frames []lockstep.Frame         // frames run, per seat
+	Stats  []lockstep.Stats         // each seat's session stats at the end (or when it left)
+	Drops  []map[int]lockstep.Frame // per seat: dropped seat -> drop frame it agreed
+}
+
+// Stalls returns the total and the longest stall over all seats.
+func (r Result) Stalls() (total uint64, longest int) {
+	for _, s := range r.Stats {
+		total += s.Stalls
+		longest = max(longest, s.LongestStall)
+	}
+	return total, longest
+}
+
+// Run runs cfg.Seats sessions of the simulation over a memnet network
+// inside a testing/synctest bubble (so minutes of play take a fraction of
+// a second of CPU) and fails t at the first checksum divergence between
+// seats, the first desync a session reports, a stall longer than
+// MaxStall, or survivors disagreeing on where a leaving seat was dropped.
+// Each tick, every seat calls Advance, applies the steps to its own
+// simulation and reports every frame's checksum.
+func Run[I any](t *testing.T, cfg Config[I]) Result {
+	t.Helper()
+	var res Result
+	var err error
+	synctest.Test(t, func(*testing.T) {
+		res, err = Simulate(cfg)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// DivergenceError reports two seats whose simulations differ after the
+// same frame.
+type DivergenceError struct {
+	Frame        lockstep.Frame
+	SeatA, SeatB int
+	SumA, SumB   uint64
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("locksteptest: checksums diverge at frame %d: seat %d has %#x, seat %d has %#x",
+		e.Frame, e.SeatA, e.SumA, e.SeatB, e.SumB)
+}
+
+// StallError reports a seat that made no progress for too long.
+type StallError struct {
+	Seat  int
+	Frame lockstep.Frame // the frame it waits for
+	Ticks int
+	Stats lockstep.Stats
+}
+
+func (e *StallError) Error() string {
+	st := e.Stats
+	return fmt.Sprintf("locksteptest: seat %d stalled %d ticks at frame %d (delay %d, rtt %v, window full %d, held %v)",
+		e.Seat, e.Ticks, e.Frame, st.InputDelay, st.RTT, st.WindowFull, held(st))
+}
+
+func held(st lockstep.Stats) []lockstep.Frame {
+	out := make([]lockstep.Frame, len(st.Seats))
+	for i, s := range st.Seats {
+		out[i] = s.Held
+	}
+	return out
+}
+
+// PeerID returns the memnet peer ID of seat i in a run: IDs sort in seat
+// order.
+func PeerID(i int) transport.PeerID { return transport.PeerID(fmt.Sprintf("seat%02d", i)) }
+
+// Simulate is Run without a testing.T. It sleeps between ticks, so call it
+// inside a synctest bubble (with a real clock it takes real time).
+func Simulate[I any](cfg Config[I]) (Result, error) {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	err = r.run()
+	return r.result(), err
+}
+
+type player[I any] struct {
+	sess  *lockstep.Session[I]
+	peer  *memnet.Peer
+	sim   Sim[I]
+	rng   *rand.Rand
+	sums  []uint64 // checksum after each frame run
+	stall int
+	gone  bool
+	leave *Leave
+	drops map[int]lockstep.Frame
+	stats lockstep.Stats
+}
+
+type runner[I any] struct {
+	cfg      Config[I]
+	tick     time.Duration
+	maxStall int
+	net      *memnet.Network
+	players  []*player[I]
+	ticks    int
+	// ref holds, by frame, the checksum of the first seat that stays to
+	// run that frame, and which seat it was.
+	ref     []uint64
+	refSeat []int
+}
+
+func newRunner[I any](cfg Config[I]) (*runner[I], error) {
+	if cfg.Seats < 1 || cfg.Seats > lockstep.MaxSeats || cfg.Frames < 1 || cfg.NewSim == nil {
+		return nil, fmt.Errorf("locksteptest: invalid config: %d seats, %d frames, NewSim set: %v",
+			cfg.Seats, cfg.Frames, cfg.NewSim != nil)
+	}
+	tickRate := cfg.Session.TickRate
+	if tickRate == 0 {
+		tickRate = lockstep.DefaultTickRate
+	}
+	r := &runner[I]{cfg: cfg, tick: time.Second / time.Duration(tickRate), maxStall: cfg.MaxStall}
+	if r.maxStall == 0 {
+		join := cfg.Session.JoinTimeout
+		if join == 0 {
+			join = lockstep.DefaultJoinTimeout
+		}
+		r.maxStall = int((join + 2*time.Second) / r.tick)
+	}
+	r.net = memnet.New(memnet.Config{Seed: cfg.Seed, Link: cfg.Link})
+	ids := make([]transport.PeerID, cfg.Seats)
+	for i := range ids {
+		ids[i] = PeerID(i)
+	}
+	r.players = make([]*player[I], cfg.Seats)
+	for i, id := range ids {
+		r.players[i] = &player[I]{
+			peer:  r.net.Join(id),
+			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
+			drops: map[int]lockstep.Frame{},
+		}
+	}
+	for k := range cfg.Leave {
+		l := &cfg.Leave[k]
+		if l.Seat < 0 || l.Seat >= cfg.Seats || r.players[l.Seat].leave != nil {
+			r.close()
+			return nil, fmt.Errorf("locksteptest: invalid leave of seat %d", l.Seat)
+		}
+		r.players[l.Seat].leave = l
+	}
+	if cfg.Setup != nil {
+		cfg.Setup(r.net, ids)
+	}
+	for i, p := range r.players {
+		sc := cfg.Session
+		sc.Seats = ids
+		if cfg.Record != nil {
+			sc.Record = cfg.Record(i)
+		}
+		sess, err := lockstep.NewSession[I](p.peer.Channel("lockstep", transport.Unreliable), sc)
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		p.sess = sess
+		p.sim = cfg.NewSim(i)
+	}
+	return r, nil
+}
+
+func (r *runner[I]) close() {
+	for _, p := range r.players {
+		if p.sess != nil && !p.gone {
+			p.stats = p.sess.Stats()
+			_ = p.sess.Close()
+		}
+	}
+	_ = r.net.Close()
+}
+
+func (r *runner[I]) result() Result {
+	res := Result{
+		Ticks:  r.ticks,
+		Frames: make([]lockstep.Frame, len(r.players)),
+		Stats:  make([]lockstep.Stats, len(r.players)),
+		Drops:  make([]map[int]lockstep.Frame, len(r.players)),
+	}
+	for i, p := range r.players {
+		res.Frames[i] = lockstep.Frame(len(p.sums))
+		res.Stats[i] = p.stats
+		if p.sess != nil && !p.gone {
+			res.Stats[i] = p.sess.Stats()
+		}
+		res.Drops[i] = p.drops
+	}
+	return res
+}
+
+func (r *runner[I]) run() error {
+	waited := 0
+	for ; ; r.ticks++ {
+		for i, p := range r.players {
+			if p.gone {
+				continue
+			}
+			if p.leave != nil && p.leave.Tick == r.ticks {
+				r.depart(p)
+				continue
+			}
+			if err := r.step(i, p); err != nil {
+				return err
+			}
+		}
+		done, reached := r.done()
+		if done {
+			break
+		}
+		if reached {
+			// Every frame is run; waiting for a drop agreement.
+			if waited++; waited > r.maxStall {
+				return fmt.Errorf("locksteptest: no drop agreement %d ticks after frame %d", waited, r.cfg.Frames)
+			}
+		}
+		time.Sleep(r.tick)
+	}
+	return r.checkDrops()
+}
+
+// depart makes a seat leave, politely or not.
+func (r *runner[I]) depart(p *player[I]) {
+	p.gone = true
+	p.stats = p.sess.Stats()
+	if !p.leave.Silent {
+		_ = p.sess.Close()
+	}
+	_ = p.peer.Close()
+}
+
+// step runs one tick of seat i.
+func (r *runner[I]) step(i int, p *player[I]) error {
+	var in I
+	if r.cfg.Input != nil {
+		in = r.cfg.Input(i, r.ticks, p.rng)
+	}
+	steps, err := p.sess.Advance(in)
+	if err != nil {
+		return fmt.Errorf("locksteptest: seat %d, tick %d: %w", i, r.ticks, err)
+	}
+	for _, st := range steps {
+		if st.Frame != lockstep.Frame(len(p.sums)) {
+			return fmt.Errorf("locksteptest: seat %d got frame %d, want %d", i, st.Frame, len(p.sums))
+		}
+		p.sim.Step(st.Frame, st.Inputs)
+		sum := p.sim.Checksum()
+		p.sess.ReportChecksum(st.Frame, sum)
+		p.sums = append(p.sums, sum)
+		if p.leave == nil {
+			if err := r.compare(i, st.Frame, sum); err != nil {
+				return err
+			}
+		}
+	}
+	if len(steps) == 0 && len(p.sums) < r.cfg.Frames {
+		if p.stall++; p.stall > r.maxStall {
+			return &StallError{Seat: i, Frame: lockstep.Frame(len(p.sums)), Ticks: p.stall, Stats: p.sess.Stats()}
+		}
+	} else {
+		p.stall = 0
+	}
+	for _, e := range p.sess.PollEvents() {
+		switch e.Kind {
+		case lockstep.EventPlayerDropped:
+			p.drops[e.Seat] = e.Frame
+		case lockstep.EventDesync:
+			return fmt.Errorf("locksteptest: seat %d: %w", i, e.Err)
+		}
+	}
+	return nil
+}
+
+func (r *runner[I]) compare(i int, f lockstep.Frame, sum uint64) error {
+	switch {
+	case int(f) < len(r.ref):
+		if r.ref[f] != sum {
+			return &DivergenceError{Frame: f, SeatA: r.refSeat[f], SumA: r.ref[f], SeatB: i, SumB: sum}
+		}
+	case int(f) == len(r.ref):
+		r.ref = append(r.ref, sum)
+		r.refSeat = append(r.refSeat, i)
+	}
+	return nil
+}
+
+// done reports whether every remaining seat ran every frame and dropped
+// every leaving seat; reached, whether the frames alone are done.
+func (r *runner[I]) done() (done, reached bool) {
+	done, reached = true, true
+	for _, p := range r.players {
+		if p.gone {
+			continue
+		}
+		if len(p.sums) < r.cfg.Frames {
+			done, reached = false, false
+		}
+		for _, l := range r.cfg.Leave {
+			if _, ok := p.drops[l.Seat]; !ok {
+				done = false
+			}
+		}
+	}
+	return done, reached
+}
+
+// checkDrops verifies that the seats that stayed dropped each leaving
+// seat at the same frame, and that the leaving seat's own checksums match
+// the others' on the frames it ran before that frame.
+func (r *runner[I]) checkDrops() error {
+	for _, l := range r.cfg.Leave {
+		agreed, by := lockstep.NoFrame, -1
+		for i, p := range r.players {
+			if p.gone {
+				continue
+			}
+			f := p.drops[l.Seat]
+			if by >= 0 && f != agreed {
+				return fmt.Errorf("locksteptest: seat %d dropped at frame %d by seat %d, at %d by seat %d",
+					l.Seat, agreed, by, f, i)
+			}
+			agreed, by = f, i
+		}
+		left := r.players[l.Seat]
+		for f := 0; f < len(left.sums) && f < int(agreed) && f < len(r.ref); f++ {
+			if left.sums[f] != r.ref[f] {
+				return &DivergenceError{Frame: lockstep.Frame(f), SeatA: r.refSeat[f], SumA: r.ref[f], SeatB: l.Seat, SumB: left.sums[f]}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package lockstep
+
+import (
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// Stats is a snapshot of a session's counters and estimates.
+type Stats struct {
+	Frame      Frame // the next frame Advance will return
+	InputFrame Frame // the last frame holding a local input
+	InputDelay int   // the current input delay, in frames
+	Window     int   // the effective input window (see Config.InputWindow)
+
+	RTT    time.Duration // smoothed RTT of the worst connected seat
+	Jitter time.Duration // its mean deviation (RFC 6298 rttvar)
+	// FramesAhead is how many frames this peer runs ahead of the slowest
+	// connected seat (smoothed; negative: behind). See Session.SlowDown.
+	FramesAhead float64
+
+	Ticks         uint64 // Advance calls
+	Stalls        uint64 // Advance calls that returned no step
+	LongestStall  int    // the longest run of consecutive stalled calls
+	InputsUnused  uint64 // Advance calls whose local input filled no frame
+	WindowFull    uint64 // times the input window stopped the local input
+	DatagramsSent uint64
+	BytesSent     uint64
+	DatagramsRecv uint64
+	BytesRecv     uint64
+	LargestSent   int    // the largest datagram sent, in bytes
+	SendErrors    uint64 // Conn.Send failures (peer not connected, ...)
+	Relayed       uint64 // relay datagrams sent during player-loss agreements
+	EventsDropped uint64 // events lost to a full queue
+
+	Dropped Drops // received datagrams dropped, by reason
+
+	Seats []SeatStats // indexed by seat
+}
+
+// Drops counts received datagrams dropped, by reason. None is fatal.
+type Drops struct {
+	Spoofed   uint64 // the datagram's seat is not its transport sender's, or the sender has no seat
+	Malformed uint64 // not a valid datagram (wire errors, wrong seat count or input size)
+	Oversize  uint64 // larger than MaxDatagram
+	Foreign   uint64 // another GameID
+	Stale     uint64 // sequence number older than the replay window (64 datagrams)
+	Replayed  uint64 // sequence number already seen (a network duplicate or a replay)
+	FarFuture uint64 // frames or acks beyond what the sender can have reached
+	FromLost  uint64 // from a seat this peer considers lost or dropped
+	Conflicts uint64 // inputs that differ from those already held for the same frame (kept the first)
+}
+
+// SeatStats describes one seat as seen from this peer.
+type SeatStats struct {
+	Peer      transport.PeerID
+	Local     bool
+	Lost      bool  // lost or dropped
+	Dropped   bool  // the drop frame is agreed
+	DropFrame Frame // the first frame without its input, if Dropped
+	Held      Frame // the last frame of its inputs held here (-1: none)
+	RTT       time.Duration
+	Jitter    time.Duration
+	LastHeard time.Duration // since its last accepted datagram, at the last Advance
+}
+
+// Stats returns a snapshot. It allocates (the Seats slice); call it at
+// most a few times per second.
+func (s *Session[I]) Stats() Stats {
+	st := s.stats
+	st.Frame = s.next
+	st.InputFrame = s.seats[s.me].hold
+	st.InputDelay = s.delay
+	st.Window = s.cfg.window
+	st.FramesAhead = s.ahead
+	worst := -1
+	st.Seats = make([]SeatStats, s.n)
+	for t := range s.seats {
+		sd := &s.seats[t]
+		bit := uint32(1) << t
+		st.Seats[t] = SeatStats{
+			Peer:      sd.id,
+			Local:     t == s.me,
+			Lost:      s.lost&bit != 0,
+			Dropped:   s.dropped&bit != 0,
+			DropFrame: s.dropFrame[t] + 1,
+			Held:      sd.hold,
+			RTT:       sd.srtt,
+			Jitter:    sd.rttvar,
+		}
+		if t != s.me {
+			st.Seats[t].LastHeard = s.lastNow.Sub(sd.lastHeard)
+		}
+		if !st.Seats[t].Dropped {
+			st.Seats[t].DropFrame = 0
+		}
+		if t != s.me && s.lost&bit == 0 && sd.samples > 0 && (worst < 0 || sd.srtt > s.seats[worst].srtt) {
+			worst = t
+		}
+	}
+	if worst >= 0 {
+		st.RTT, st.Jitter = s.seats[worst].srtt, s.seats[worst].rttvar
+	}
+	return st
+}

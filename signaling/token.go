@@ -68,11 +68,11 @@ func VerifyToken(secret []byte, token string, now time.Time) (TokenClaims, error
 		return bad("malformed token")
 	}
 	head, sig := token[:dot], token[dot+1:]
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	mac, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || !hmac.Equal(mac, tokenMAC(secret, head)) {
 		return bad("token signature does not verify")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(head[len(tokenPrefix):])
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(head[len(tokenPrefix):])
 	if err != nil {
 		return bad("malformed token payload")
 	}

@@ -1,0 +1,258 @@
+package signaling
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden")
+
+// goldenFrames holds one message of every kind, as the wire shows them.
+var goldenFrames = []struct {
+	name   string
+	client bool // sent by the client (else by the server)
+	f      frame
+}{
+	{"join", true, frame{Type: typeJoin, Version: 1, Room: "lobby-1", Name: "alice", Password: "pw", Token: "v1.e30.c2ln", Game: "pong", Private: true, Max: 4}},
+	{"join-resume", true, frame{Type: typeJoin, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu"}},
+	{"signal-to", true, frame{Type: typeSignal, To: "qrstuvwxyz234567", Data: []byte(`{"type":"offer","sdp":"v=0"}`)}},
+	{"room-meta", true, frame{Type: typeRoom, Meta: &RoomMeta{Name: "Alice's table", State: "playing", Max: 3}}},
+	{"ping", true, frame{Type: typePing}},
+	{"leave", true, frame{Type: typeLeave}},
+	{"welcome", false, frame{Type: typeWelcome, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu",
+		Peers: []PeerInfo{{ID: "qrstuvwxyz234567", Name: "bob"}},
+		ICE: []ICEServer{{URLs: []string{"stun:stun.example:3478"}},
+			{URLs: []string{"turn:turn.example:3478?transport=udp"}, Username: "1795921264:abcdefghijklmnop", Credential: "b64hmac="}},
+		Info:   &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 4, Password: true, State: "lobby"},
+		Limits: &Limits{MaxMessageBytes: 65536, MessagesPerSecond: 50, Burst: 200, PingIntervalMS: 20000, IdleTimeoutMS: 60000, ResumeGraceMS: 30000}}},
+	{"welcome-resumed", false, frame{Type: typeWelcome, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu", Resumed: true,
+		Info: &RoomInfo{Room: "lobby-1", Players: 1, Max: 16}}},
+	{"peer-joined", false, frame{Type: typePeerJoined, Peer: "qrstuvwxyz234567", Name: "bob"}},
+	{"peer-left", false, frame{Type: typePeerLeft, Peer: "qrstuvwxyz234567"}},
+	{"signal-from", false, frame{Type: typeSignal, Peer: "qrstuvwxyz234567", Data: []byte(`{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}`)}},
+	{"room-info", false, frame{Type: typeRoom, Info: &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 3, State: "playing"}}},
+	{"pong", false, frame{Type: typePong}},
+	{"error", false, frame{Type: typeError, Code: CodeRoomFull, Message: "room lobby-1 is full (4 of 4)"}},
+	{"error-version", false, frame{Type: typeError, Code: CodeVersion, Message: "protocol version 2 not supported", MinVersion: 1, MaxVersion: 1}},
+	{"error-unknown-peer", false, frame{Type: typeError, Code: CodeUnknownPeer, Message: "no peer x in room lobby-1", Peer: "x"}},
+}
+
+func TestGolden(t *testing.T) {
+	for _, g := range goldenFrames {
+		t.Run(g.name, func(t *testing.T) {
+			got := encodeFrame(&g.f)
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, got, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			pretty.WriteByte('\n')
+			path := filepath.Join("testdata", "golden", g.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(pretty.Bytes(), want) {
+				t.Fatalf("encoding changed:\n got %s\nwant %s", pretty.Bytes(), want)
+			}
+			// The golden file decodes to the same frame and validates.
+			f, err := decodeFrame(want, DefaultMaxMessageBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(f, g.f) {
+				t.Fatalf("decoded %+v, want %+v", f, g.f)
+			}
+			validate := validateServerFrame
+			if g.client {
+				validate = validateClientFrame
+			}
+			if err := validate(&f); err != nil {
+				t.Fatalf("golden frame invalid: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateClientFrame(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Code // "" = valid
+	}{
+		{`{"type":"join","version":1,"room":"a"}`, ""},
+		{`{"type":"join","version":1,"room":"a","future_field":[1,2]}`, ""},
+		{`{"type":"join","room":"a"}`, CodeVersion},
+		{`{"type":"join","version":2,"room":"a"}`, CodeVersion},
+		{`{"type":"join","version":1}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a/b"}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a","max":-1}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a","max":5000}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a","resume":"x"}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a","peer":"p q","resume":"x"}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a","password":"` + strings.Repeat("p", 129) + `"}`, CodeBadRequest},
+		{`{"type":"signal","to":"p","data":"aGk="}`, ""},
+		{`{"type":"signal","data":"aGk="}`, CodeBadRequest},
+		{`{"type":"room","meta":{"state":"` + strings.Repeat("s", 33) + `"}}`, CodeBadRequest},
+		{`{"type":"room","meta":{"max":-2}}`, CodeBadRequest},
+		{`{"type":"room","meta":{}}`, ""},
+		{`{"type":"ping"}`, ""},
+		{`{"type":"leave"}`, ""},
+		{`{"type":"welcome"}`, CodeBadRequest},
+		{`{"type":"join","version":"1","room":"a"}`, CodeBadRequest},
+		{`{"type":1}`, CodeBadRequest},
+		{`null`, CodeBadRequest},
+		{`  `, CodeBadRequest},
+	} {
+		f, err := decodeFrame([]byte(tc.in), DefaultMaxMessageBytes)
+		if err == nil {
+			err = validateClientFrame(&f)
+		}
+		var got Code
+		var se *ServerError
+		if errors.As(err, &se) {
+			got = se.Code
+		} else if err != nil {
+			t.Fatalf("%s: error %v is not a *ServerError", tc.in, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %q (%v), want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestCodesAndSentinels(t *testing.T) {
+	for code, sentinel := range codeSentinels {
+		err := error(&ServerError{Code: code, Message: "m"})
+		if !errors.Is(err, sentinel) {
+			t.Errorf("%s does not match its sentinel", code)
+		}
+		if errors.Is(err, ErrClosed) {
+			t.Errorf("%s matches ErrClosed", code)
+		}
+		if got := asServerError(sentinel).Code; got != code {
+			t.Errorf("asServerError(%v).Code = %s, want %s", sentinel, got, code)
+		}
+	}
+	if Code("nope").Known() || Code("nope").Sentinel() != nil {
+		t.Error("unknown code reported known")
+	}
+	for k := EventKindUnknown; k <= Failed+1; k++ {
+		if k.String() == "" {
+			t.Errorf("EventKind(%d) has no name", k)
+		}
+	}
+	if got := Failed + 1; !strings.HasPrefix(got.String(), "unknown(") {
+		t.Errorf("out of range kind: %q", got.String())
+	}
+}
+
+func TestTokenRoundTrip(t *testing.T) {
+	secret := []byte("k")
+	exp := time.Unix(2000000000, 0)
+	tok, err := MintToken(secret, TokenClaims{Room: "r-1", Name: "alice", Expiry: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := VerifyToken(secret, tok, exp.Add(-time.Second))
+	if err != nil || c.Room != "r-1" || c.Name != "alice" || !c.Expiry.Equal(exp) {
+		t.Fatalf("VerifyToken = %+v, %v", c, err)
+	}
+	if _, err := VerifyToken(secret, tok, exp); !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("at expiry: %v, want ErrTokenExpired", err)
+	}
+	// Flip one byte anywhere: never valid.
+	for i := range tok {
+		b := []byte(tok)
+		b[i] ^= 0x01
+		if _, err := VerifyToken(secret, string(b), exp.Add(-time.Second)); err == nil {
+			t.Fatalf("token with byte %d flipped verifies", i)
+		}
+	}
+	for _, bad := range []TokenClaims{{Room: "", Expiry: exp}, {Room: "a b", Expiry: exp}, {Room: "r"}} {
+		if _, err := MintToken(secret, bad); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("MintToken(%+v): %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+	if _, err := MintToken(nil, TokenClaims{Room: "r", Expiry: exp}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("empty secret: %v", err)
+	}
+}
+
+// FuzzDecodeFrame: the decoder and both validators are total.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, g := range goldenFrames {
+		f.Add(encodeFrame(&g.f))
+	}
+	f.Add([]byte(`{"type":"join","version":1,"room":"a","data":"!!"}`))
+	f.Add([]byte(`{"type":"signal","to":"p","data":null,"peers":[{"id":1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := decodeFrame(b, 4096)
+		if err != nil {
+			var se *ServerError
+			if !errors.As(err, &se) || !se.Code.Known() {
+				t.Fatalf("decode error %v without a known code", err)
+			}
+			return
+		}
+		_ = validateClientFrame(&fr)
+		_ = validateServerFrame(&fr)
+		// What decodes re-encodes and decodes to the same frame.
+		again, err := decodeFrame(encodeFrame(&fr), 0)
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(again), normalize(fr)) {
+			t.Fatalf("round trip changed the frame:\n%+v\n%+v", fr, again)
+		}
+	})
+}
+
+// normalize maps empty slices to nil (omitempty drops them).
+func normalize(f frame) frame {
+	if len(f.Data) == 0 {
+		f.Data = nil
+	}
+	if len(f.Peers) == 0 {
+		f.Peers = nil
+	}
+	if len(f.ICE) == 0 {
+		f.ICE = nil
+	}
+	return f
+}
+
+// FuzzVerifyToken: token verification is total and never accepts what it
+// did not mint.
+func FuzzVerifyToken(f *testing.F) {
+	secret := []byte("fuzz")
+	tok, _ := MintToken(secret, TokenClaims{Room: "r", Name: "n", Expiry: time.Unix(2000000000, 0)})
+	f.Add(tok)
+	f.Add("v1.")
+	f.Add("v1..")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := VerifyToken(secret, s, time.Unix(1000000000, 0))
+		if err == nil && s != tok {
+			// Another valid token must have a valid signature: re-mint it.
+			re, merr := MintToken(secret, c)
+			if merr != nil {
+				t.Fatalf("accepted token with unmintable claims %+v", c)
+			}
+			_ = re
+		}
+	})
+}

@@ -1,0 +1,135 @@
+//go:build netlab
+
+package netlab_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netlab"
+)
+
+// signalURL is where the signaling server listens in the internet
+// namespace; STUN and TURN sit next to it.
+const (
+	signalURL  = "ws://203.0.113.1:8080/ws"
+	turnSecret = "netlab-secret"
+)
+
+// startSignald runs the signaling server (with STUN on :3478 and TURN on
+// :3479) in the internet namespace and waits until it listens.
+func startSignald(t *testing.T, lab *netlab.Lab, args ...string) *netlab.Proc {
+	t.Helper()
+	bin := bins.Build(t, "internal/cmd/labsignald")
+	p := lab.Internet().Start(t, "signald", bin, append([]string{"-secret", turnSecret}, args...)...)
+	waitLine(t, p, 20*time.Second, `^ready$`)
+	return p
+}
+
+// startPeer runs labpeer on h.
+func startPeer(t *testing.T, h *netlab.Host, args ...string) *netlab.Proc {
+	t.Helper()
+	bin := bins.Build(t, "internal/cmd/labpeer")
+	return h.Start(t, h.Name()+"/labpeer", bin, args...)
+}
+
+// pairKey names an unordered pair.
+func pairKey(a, b string) string {
+	if a > b {
+		a, b = b, a
+	}
+	return a + "-" + b
+}
+
+// direct is what netcode reports for a link straight through two NATs
+// (no relay). pion gathers server-reflexive candidates on sockets of their
+// own, while the pair ICE selects runs between the host sockets, whose NAT
+// mappings each side learns from the other's connectivity checks: so the
+// selected pair is host -> prflx on both ends, LinkPrflx. Either kind
+// proves the NATs were traversed without TURN.
+var direct = []string{"srflx", "prflx"}
+
+// TestConnectivityMatrix puts five peers into one room, one full mesh of
+// ten links, and checks the link type netcode reports on both ends of each:
+//
+//	a1, a2  behind restricted router ra (one LAN)   a1-a2: host
+//	b       behind restricted router rb              a*-b:  srflx/prflx (direct)
+//	c       behind symmetric router sc               *-c, *-d: relay
+//	d       behind symmetric router sd               (restricted-symmetric and
+//	                                                  symmetric-symmetric)
+func TestConnectivityMatrix(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{})
+	ra := lab.AddRouter("ra", netlab.NATRestricted)
+	hosts := []*netlab.Host{
+		ra.AddHost("a1"), ra.AddHost("a2"),
+		lab.AddRouter("rb", netlab.NATRestricted).AddHost("b"),
+		lab.AddRouter("sc", netlab.NATSymmetric).AddHost("c"),
+		lab.AddRouter("sd", netlab.NATSymmetric).AddHost("d"),
+	}
+	want := map[string][]string{
+		pairKey("a1", "a2"): {"host"},
+		pairKey("a1", "b"):  direct, pairKey("a2", "b"): direct,
+	}
+	for _, x := range []string{"a1", "a2", "b", "c"} {
+		for _, y := range []string{"c", "d"} {
+			if x != y {
+				want[pairKey(x, y)] = []string{"relay"}
+			}
+		}
+	}
+	startSignald(t, lab)
+	procs := make([]*netlab.Proc, len(hosts))
+	for i, h := range hosts {
+		procs[i] = startPeer(t, h, "mesh", "-signal", signalURL, "-room", "matrix", "-name", h.Name(),
+			"-peers", fmt.Sprint(len(hosts)), "-timeout", "60s")
+	}
+	linkRE := regexp.MustCompile(`^link (\S+) (\S+) (\S+) `)
+	got := map[string][]string{} // pair -> link type seen from each end
+	for _, p := range procs {
+		if err := p.Wait(waitCtx(t, 90*time.Second)); err != nil {
+			t.Fatalf("%s: %v\n%s", p.Name(), err, p.Output())
+		}
+		for _, l := range p.Lines() {
+			if m := linkRE.FindStringSubmatch(l); m != nil {
+				got[pairKey(m[1], m[2])] = append(got[pairKey(m[1], m[2])], m[3])
+				t.Log(l)
+			}
+		}
+	}
+	for pair, w := range want {
+		g := got[pair]
+		if len(g) != 2 || !slices.Contains(w, g[0]) || !slices.Contains(w, g[1]) {
+			t.Errorf("link %s: the two ends report %v, want %v on both", pair, g, w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d links, want %d: %v", len(got), len(want), got)
+	}
+}
+
+// TestTURNExpired: two peers behind symmetric NATs need TURN; their TURN
+// credentials expired an hour ago. Each must give up with a clear error
+// within a bound, not hang.
+func TestTURNExpired(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{})
+	c := lab.AddRouter("sc", netlab.NATSymmetric).AddHost("c")
+	d := lab.AddRouter("sd", netlab.NATSymmetric).AddHost("d")
+	startSignald(t, lab)
+	var procs []*netlab.Proc
+	for _, h := range []*netlab.Host{c, d} {
+		procs = append(procs, startPeer(t, h, "mesh", "-signal", signalURL, "-room", "expired", "-name", h.Name(),
+			"-peers", "2", "-timeout", "45s", "-fail-fast", "-turn-expired-secret", turnSecret))
+	}
+	for _, p := range procs {
+		err := p.Wait(waitCtx(t, 60*time.Second))
+		out := p.Output()
+		if err == nil {
+			t.Errorf("%s connected without a usable TURN server:\n%s", p.Name(), out)
+			continue
+		}
+		t.Logf("%s: %v\n%s", p.Name(), err, out)
+	}
+}

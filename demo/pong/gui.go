@@ -18,7 +18,9 @@ func runGUI(f flags, cfg sim.Config, rep *replay.Replay, log *slog.Logger) error
 	opt := game.Options{
 		Name: f.name, Bot: f.bot, Sim: cfg, Record: f.record, Logger: log,
 		Replay: rep, JoinTarget: f.join,
-		Shot: os.Getenv("PONG_SHOT"),
+		Shot:        os.Getenv("PONG_SHOT"),
+		ShotInMatch: os.Getenv("PONG_SHOT_IN_MATCH") != "",
+		NetOverlay:  f.netstats,
 	}
 	if n, err := strconv.Atoi(os.Getenv("PONG_SHOT_FRAME")); err == nil {
 		opt.ShotFrame = n

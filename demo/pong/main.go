@@ -47,6 +47,7 @@ type flags struct {
 	lanAddr  string
 	listen   string
 	loopback bool
+	netstats bool
 }
 
 func main() {
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&f.listen, "listen", ":7700", "address of the embedded signaling (TCP) and STUN (UDP) server when hosting")
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
+	flag.BoolVar(&f.netstats, "netstats", false, "show the network overlay from the start (Tab toggles it)")
 	flag.BoolVar(&f.verbose, "v", false, "log debug details to stderr")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")

@@ -43,7 +43,12 @@ type Options struct {
 	// paddles and the ball) and the game exits.
 	Shot      string
 	ShotFrame int
-	Logger    *slog.Logger // nil = discard
+	// ShotInMatch counts ShotFrame from the first frame of a match
+	// instead of from the start.
+	ShotInMatch bool
+	// NetOverlay shows the network overlay from the start (Tab toggles).
+	NetOverlay bool
+	Logger     *slog.Logger // nil = discard
 }
 
 type screen int
@@ -84,9 +89,10 @@ type Game struct {
 	errMsg  string
 	endSaid bool
 
-	draws int
-	shot  *shotState
-	quit  bool
+	draws      int
+	matchDraws int
+	shot       *shotState
+	quit       bool
 }
 
 type joinResult struct {
@@ -99,7 +105,7 @@ func New(opt Options) *Game {
 	if opt.Name == "" {
 		opt.Name = "player"
 	}
-	g := &Game{opt: opt, log: opt.Logger}
+	g := &Game{opt: opt, log: opt.Logger, netOver: opt.NetOverlay}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -215,6 +221,12 @@ func (g *Game) Update() error {
 			}
 			g.room = res.room
 			g.sc = scLobby
+			if g.opt.Bot { // the bot is always ready
+				g.ready = true
+				if err := g.room.SetReady(true); err != nil {
+					g.fail(err.Error())
+				}
+			}
 		default:
 			if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
 				g.cancel()
@@ -254,10 +266,8 @@ func (g *Game) pollRoom() {
 		if m := g.room.Match(); m != nil {
 			g.match = m
 			g.names = [2]string{"left", "right"}
-			for _, p := range g.room.Players() {
-				if p.Seat == 0 || p.Seat == 1 {
-					g.names[p.Seat] = p.Name
-				}
+			if n, ok := m.(interface{ Names() [2]string }); ok {
+				g.names = n.Names()
 			}
 			g.sc = scMatch
 		}

@@ -3,6 +3,7 @@ package game
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 )
@@ -23,7 +24,11 @@ func (g *Game) Draw(dst *ebiten.Image) {
 		g.drawMatch(dst)
 	case scError:
 		dst.Fill(Background)
-		centred(dst, "Game over", 110, 3)
+		title := "Game over"
+		if strings.HasPrefix(g.errMsg, "desync") {
+			title = "Out of sync"
+		}
+		centred(dst, title, 110, 3)
 		y := 180
 		for _, l := range wrap(g.errMsg, 90) {
 			centred(dst, l, y, 1)
@@ -31,7 +36,14 @@ func (g *Game) Draw(dst *ebiten.Image) {
 		}
 		centred(dst, "Enter: back to the menu", y+24, 1)
 	}
-	if g.opt.Shot != "" && g.shot == nil && g.draws >= g.opt.ShotFrame {
+	if g.sc == scMatch {
+		g.matchDraws++
+	}
+	n := g.draws
+	if g.opt.ShotInMatch {
+		n = g.matchDraws
+	}
+	if g.opt.Shot != "" && g.shot == nil && n >= g.opt.ShotFrame {
 		g.takeShot(dst)
 	}
 }
@@ -75,7 +87,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		if p.Ready {
 			mark = "[x]"
 		}
-		role := "spectator"
+		role := ""
 		switch p.Seat {
 		case 0:
 			role = "left paddle"
@@ -138,7 +150,7 @@ func (g *Game) drawMatch(dst *ebiten.Image) {
 }
 
 func (g *Game) drawNet(dst *ebiten.Image) {
-	lines := []string{"peer          RTT  jitter  loss  link     delay stalls  kbps in/out"}
+	lines := []string{"peer            RTT   jitter  loss  link     delay stalls  kbps in/out"}
 	for _, p := range g.room.Stats() {
 		link := "direct"
 		if p.Relayed {
@@ -148,8 +160,8 @@ func (g *Game) drawNet(dst *ebiten.Image) {
 		if p.Loss >= 0 {
 			loss = fmt.Sprintf("%4.1f%%", p.Loss*100)
 		}
-		lines = append(lines, fmt.Sprintf("%-10.10s %4dms %5dms %s %-8s %4df %6d %5.0f/%-5.0f",
-			p.Name, p.RTT.Milliseconds(), p.Jitter.Milliseconds(), loss, link, p.InputDelay, p.Stalls, p.KbpsIn, p.KbpsOut))
+		lines = append(lines, fmt.Sprintf("%-10.10s %6.1fms %6.1fms %s %-8s %4df %6d %5.0f/%-5.0f",
+			p.Name, ms(p.RTT), ms(p.Jitter), loss, link, p.InputDelay, p.Stalls, p.KbpsIn, p.KbpsOut))
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "(no peers)")
@@ -172,3 +184,5 @@ func wrap(s string, width int) []string {
 	}
 	return out
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -22,6 +22,18 @@ type Match struct {
 	s     sim.State
 	final *sim.State // the state when the match ended
 	err   error
+	seats []transport.PeerID
+}
+
+// Names returns the players' names by seat.
+func (m *Match) Names() [2]string {
+	var out [2]string
+	for i := range out {
+		if i < len(m.seats) {
+			out[i] = m.room.name(m.seats[i])
+		}
+	}
+	return out
 }
 
 var _ play.Match = (*Match)(nil)

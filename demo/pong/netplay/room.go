@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -310,9 +311,9 @@ func (r *Room) Players() []play.Player {
 	st := r.lobby.State()
 	var out []play.Player
 	for _, m := range st.Members {
-		seat := m.Seat - 1
-		if seat > 1 {
-			seat = -1
+		seat := -1 // not seated yet: the lobby seats players at the start
+		if r.match != nil {
+			seat = slices.Index(r.match.seats, m.ID)
 		}
 		out = append(out, play.Player{
 			ID: string(m.ID), Name: m.Name, Ready: m.Ready, Host: m.ID == st.Host,
@@ -416,6 +417,7 @@ func (r *Room) startMatch(m lobby.Match) error {
 		return fmt.Errorf("netplay: starting lockstep: %w", err)
 	}
 	r.match = newMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
+	r.match.seats = slices.Clone(m.Seats)
 	return nil
 }
 

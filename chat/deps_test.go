@@ -1,0 +1,18 @@
+package chat
+
+import (
+	"testing"
+
+	"github.com/peerplay/peerplay/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	allow := []string{
+		deptest.Module + "/netcode/transport",
+		deptest.Module + "/chat/internal/",
+		deptest.Module + "/internal/safetext",
+		"github.com/google/flatbuffers",
+	}
+	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/chat", Allow: allow})
+	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/chat", Allow: allow, Env: []string{"GOOS=js", "GOARCH=wasm"}})
+}

@@ -213,12 +213,12 @@ type peerState struct {
 	connected bool
 	firstSeen time.Time
 	left      time.Time // when it disconnected; zero while connected
-	helloSent bool   // our Hello is out: everything else we send follows it
-	hello     bool   // its Hello arrived: it runs a bus here
-	synced    bool   // its whole history arrived: its frontier counts
-	served    bool   // we answered its Hello
-	histGot   int    // history entries received this session
-	frontier  uint64 // it promised every later stamp exceeds this
+	helloSent bool      // our Hello is out: everything else we send follows it
+	hello     bool      // its Hello arrived: it runs a bus here
+	synced    bool      // its whole history arrived: its frontier counts
+	served    bool      // we answered its Hello
+	histGot   int       // history entries received this session
+	frontier  uint64    // it promised every later stamp exceeds this
 	lastSeq   uint64
 	recv      bucket
 	st        PeerStats

@@ -1,0 +1,18 @@
+// Command signald runs the Peerplay signaling service: WebSocket rooms
+// (package signaling), the public room listing at GET /rooms, an embedded
+// STUN server, an optional embedded TURN server with coturn-compatible
+// time-limited credentials, /healthz, and Prometheus /metrics. Logs are
+// JSON (log/slog) on stderr. SIGINT or SIGTERM shuts it down gracefully:
+// clients are told (error shutdown) and may resume on another node.
+//
+// Every flag can also be set by an environment variable: SIGNALD_ and the
+// flag name in upper case with - as _ (e.g. SIGNALD_TURN_SECRET). A flag
+// given on the command line wins. Run signald -h for the list.
+//
+// Example (one public host 203.0.113.7, TLS terminated by signald):
+//
+//	signald -addr :443 -tls-cert cert.pem -tls-key key.pem \
+//	  -stun-addr :3478 -stun-url stun:203.0.113.7:3478 \
+//	  -turn-addr :3479 -turn-relay-ip 203.0.113.7 -turn-ports 49152-65535 \
+//	  -turn-url 'turn:203.0.113.7:3479?transport=udp' -turn-secret "$SECRET"
+package main

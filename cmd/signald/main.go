@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/peerplay/peerplay/signaling"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "signald:", err)
+		os.Exit(1)
+	}
+}
+
+// config is signald's configuration, from flags and environment.
+type config struct {
+	addr, tlsCert, tlsKey               string
+	stunAddr, turnAddr                  string
+	turnRelayIP, turnRelayBind          string
+	turnPorts, turnSecret, turnRealm    string
+	turnTTL                             time.Duration
+	stunURLs, turnURLs                  string
+	tokenSecret, origins, realIPHeader  string
+	maxMessageBytes, burst              int
+	msgsPerSec                          float64
+	maxRooms, maxRoomSize               int
+	maxConns, maxConnsPerIP             int
+	joinTimeout, pingInterval           time.Duration
+	idleTimeout, resumeGrace, shutdownT time.Duration
+	logLevel                            string
+}
+
+func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("signald", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.addr, "addr", ":8080", "HTTP(S) listen address for WebSocket, /rooms, /healthz, /metrics")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS/WSS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&c.stunAddr, "stun-addr", ":3478", "UDP listen address of the embedded STUN server (empty: off)")
+	fs.StringVar(&c.stunURLs, "stun-url", "", "comma-separated STUN URLs sent to clients (e.g. stun:203.0.113.7:3478)")
+	fs.StringVar(&c.turnAddr, "turn-addr", "", "UDP listen address of the embedded TURN server (empty: off; use coturn instead)")
+	fs.StringVar(&c.turnRelayIP, "turn-relay-ip", "", "public IP of TURN relay addresses (required with -turn-addr)")
+	fs.StringVar(&c.turnRelayBind, "turn-relay-bind", "0.0.0.0", "local address TURN relay sockets bind to")
+	fs.StringVar(&c.turnPorts, "turn-ports", "", "TURN relay port range MIN-MAX (empty: any)")
+	fs.StringVar(&c.turnSecret, "turn-secret", "", "shared TURN secret (coturn static-auth-secret): credentials in the welcome, and the embedded TURN server")
+	fs.StringVar(&c.turnRealm, "turn-realm", signaling.DefaultTURNRealm, "TURN realm of the embedded server")
+	fs.DurationVar(&c.turnTTL, "turn-ttl", signaling.DefaultTURNCredentialTTL, "validity of issued TURN credentials")
+	fs.StringVar(&c.turnURLs, "turn-url", "", "comma-separated TURN URLs sent to clients with fresh credentials (e.g. turn:203.0.113.7:3479?transport=udp)")
+	fs.StringVar(&c.tokenSecret, "token-secret", "", "if set, joins need a token minted with this secret (signaling.MintToken)")
+	fs.StringVar(&c.origins, "origins", "", "comma-separated browser origin patterns allowed besides the server's host (* = any)")
+	fs.StringVar(&c.realIPHeader, "real-ip-header", "", "header holding the client IP behind a trusted proxy (e.g. X-Real-IP)")
+	fs.IntVar(&c.maxMessageBytes, "max-message-bytes", signaling.DefaultMaxMessageBytes, "largest client message")
+	fs.Float64Var(&c.msgsPerSec, "max-msgs-per-sec", signaling.DefaultMessagesPerSecond, "messages per second per connection")
+	fs.IntVar(&c.burst, "burst", signaling.DefaultBurst, "message burst per connection")
+	fs.IntVar(&c.maxRooms, "max-rooms", signaling.DefaultMaxRooms, "most rooms")
+	fs.IntVar(&c.maxRoomSize, "max-room-size", signaling.DefaultMaxRoomSize, "most members per room")
+	fs.IntVar(&c.maxConns, "max-conns", signaling.DefaultMaxConns, "most WebSocket connections")
+	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", signaling.DefaultMaxConnsPerIP, "most WebSocket connections per client IP")
+	fs.DurationVar(&c.joinTimeout, "join-timeout", signaling.DefaultJoinTimeout, "time for a new connection to join")
+	fs.DurationVar(&c.pingInterval, "ping-interval", signaling.DefaultPingInterval, "keepalive ping interval")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", signaling.DefaultIdleTimeout, "cut clients whose pong is this late")
+	fs.DurationVar(&c.resumeGrace, "resume-grace", signaling.DefaultResumeGrace, "how long a lost member's seat is held for a resume")
+	fs.DurationVar(&c.shutdownT, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	// Environment first, command line over it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		key := "SIGNALD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(key); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", key, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	if c.turnAddr != "" && (c.turnSecret == "" || c.turnRelayIP == "") {
+		return nil, errors.New("-turn-addr needs -turn-secret and -turn-relay-ip")
+	}
+	if c.turnURLs != "" && c.turnSecret == "" {
+		return nil, errors.New("-turn-url needs -turn-secret (the credentials are made with it)")
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// addrs are the bound addresses, reported once serving.
+type addrs struct {
+	HTTP, STUN, TURN string
+}
+
+// run is signald: it serves until ctx ends, then shuts down gracefully.
+// ready, if set, is called with the bound addresses once serving.
+func run(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer, ready func(addrs)) error {
+	cfg, err := parseFlags(args, getenv, logOut)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+
+	srv := &signaling.Server{
+		Logger:            log,
+		OriginPatterns:    splitList(cfg.origins),
+		RealIPHeader:      cfg.realIPHeader,
+		MaxMessageBytes:   cfg.maxMessageBytes,
+		MessagesPerSecond: cfg.msgsPerSec,
+		Burst:             cfg.burst,
+		MaxRooms:          cfg.maxRooms,
+		MaxRoomSize:       cfg.maxRoomSize,
+		MaxConns:          cfg.maxConns,
+		MaxConnsPerIP:     cfg.maxConnsPerIP,
+		JoinTimeout:       cfg.joinTimeout,
+		PingInterval:      cfg.pingInterval,
+		IdleTimeout:       cfg.idleTimeout,
+		ResumeGrace:       cfg.resumeGrace,
+		TURNSecret:        cfg.turnSecret,
+		TURNCredentialTTL: cfg.turnTTL,
+		TURNRealm:         cfg.turnRealm,
+	}
+	if cfg.tokenSecret != "" {
+		srv.TokenSecret = []byte(cfg.tokenSecret)
+	}
+	if u := splitList(cfg.stunURLs); len(u) > 0 {
+		srv.ICEServers = append(srv.ICEServers, signaling.ICEServer{URLs: u})
+	}
+	if u := splitList(cfg.turnURLs); len(u) > 0 {
+		srv.ICEServers = append(srv.ICEServers, signaling.ICEServer{URLs: u})
+	}
+	if err := srv.Validate(); err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	var relay signaling.TURNRelay
+	if cfg.turnAddr != "" {
+		relay.IP = net.ParseIP(cfg.turnRelayIP)
+		if relay.IP == nil {
+			return fmt.Errorf("-turn-relay-ip %q is not an IP address", cfg.turnRelayIP)
+		}
+		relay.Address = cfg.turnRelayBind
+		if cfg.turnPorts != "" {
+			lo, hi, ok := strings.Cut(cfg.turnPorts, "-")
+			min, err1 := strconv.ParseUint(lo, 10, 16)
+			max, err2 := strconv.ParseUint(hi, 10, 16)
+			if !ok || err1 != nil || err2 != nil || min == 0 || min > max {
+				return fmt.Errorf("-turn-ports %q: want MIN-MAX", cfg.turnPorts)
+			}
+			relay.MinPort, relay.MaxPort = uint16(min), uint16(max)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(srv))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", srv)
+
+	// Listen on everything first, so that a bad address fails at start.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	var bound addrs
+	bound.HTTP = ln.Addr().String()
+	errc := make(chan error, 3)
+	serving := 0
+	if cfg.stunAddr != "" {
+		pc, err := net.ListenPacket("udp", cfg.stunAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("stun: %w", err)
+		}
+		bound.STUN = pc.LocalAddr().String()
+		serving++
+		go func() { errc <- srv.ServeSTUN(pc) }()
+	}
+	if cfg.turnAddr != "" {
+		pc, err := net.ListenPacket("udp", cfg.turnAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("turn: %w", err)
+		}
+		bound.TURN = pc.LocalAddr().String()
+		serving++
+		go func() { errc <- srv.ServeTURN(pc, relay) }()
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	tlsOn := cfg.tlsCert != ""
+	if tlsOn {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	serving++
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("signald: serving", "http", bound.HTTP, "tls", tlsOn, "stun", bound.STUN, "turn", bound.TURN)
+	if ready != nil {
+		ready(bound)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("signald: shutting down")
+	case runErr = <-errc:
+		serving--
+		log.Error("signald: a listener failed", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownT)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("signald: http shutdown", "err", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("signald: signaling shutdown", "err", err)
+	}
+	for ; serving > 0; serving-- {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, signaling.ErrServerClosed) && runErr == nil {
+			runErr = err
+		}
+	}
+	log.Info("signald: stopped")
+	return runErr
+}

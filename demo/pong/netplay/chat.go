@@ -1,80 +1,36 @@
 package netplay
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
+	"github.com/peerplay/peerplay/chat"
 	"github.com/peerplay/peerplay/demo/pong/play"
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
-// chat is a stand-in for the SDK's chat package until it lands: one text
-// line per Reliable message, "name\x00text". It is replaced by package
-// chat without changing the Room API.
-type chat struct {
-	conn transport.Conn
-	name string
-	in   []play.ChatLine
+// roomChat adapts the SDK's chat package to play.ChatLine. Joined/left
+// system lines are left out: the lobby already announces them.
+type roomChat struct {
+	ch *chat.Chat
 }
 
-// maxChat bounds a chat message in bytes (sender and receiver).
-const maxChat = 600
-
-func newChat(c transport.Conn, name string) *chat { return &chat{conn: c, name: name} }
-
-func (c *chat) say(text string) error {
-	text = clean(text, 200)
-	if text == "" {
-		return nil
+func newChat(c transport.Conn, name string) (*roomChat, error) {
+	ch, err := chat.New(c, chat.Config{Name: name})
+	if err != nil {
+		return nil, err
 	}
-	c.in = append(c.in, play.ChatLine{From: c.name, Text: text})
-	return c.conn.Broadcast([]byte(clean(c.name, 32) + "\x00" + text))
+	return &roomChat{ch: ch}, nil
 }
 
-// poll drains the channel (bounded per call, so a flood cannot stall a tick).
-func (c *chat) poll() []play.ChatLine {
-	for range 64 {
-		m, ok := c.conn.TryRecv()
-		if !ok {
-			break
+func (c *roomChat) say(text string) error { return c.ch.Say(text) }
+
+func (c *roomChat) poll() []play.ChatLine {
+	var out []play.ChatLine
+	for _, m := range c.ch.Poll() {
+		if m.Kind != chat.KindText {
+			continue
 		}
-		if l, ok := decodeChat(m.Data); ok {
-			c.in = append(c.in, l)
-		}
+		out = append(out, play.ChatLine{From: m.Name, Text: m.Text})
 	}
-	out := c.in
-	c.in = nil
 	return out
 }
 
-// decodeChat parses a peer's chat message; it is total.
-func decodeChat(b []byte) (play.ChatLine, bool) {
-	if len(b) > maxChat || !utf8.Valid(b) {
-		return play.ChatLine{}, false
-	}
-	name, text, ok := strings.Cut(string(b), "\x00")
-	if !ok {
-		return play.ChatLine{}, false
-	}
-	name, text = clean(name, 32), clean(text, 200)
-	if name == "" || text == "" {
-		return play.ChatLine{}, false
-	}
-	return play.ChatLine{From: name, Text: text}, true
-}
-
-// clean drops control and non-printing characters and cuts to n runes.
-func clean(s string, n int) string {
-	var b strings.Builder
-	for _, r := range s {
-		if n == 0 {
-			break
-		}
-		if unicode.IsPrint(r) {
-			b.WriteRune(r)
-			n--
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
+func (c *roomChat) close() error { return c.ch.Close() }

@@ -1,6 +1,6 @@
 // Package netplay puts demo/pong on a Peerplay mesh: it implements
 // play.Network and play.Room with netcode (WebRTC), lobby (names, ready,
-// seats, seed), a chat channel and lockstep (the match), plus the host's
+// seats, seed), chat and lockstep (the match), plus the host's
 // embedded signaling + STUN server and LAN discovery (package lan).
 //
 // Channels of a pong mesh: "lobby" and "chat" are Reliable, "input" is
@@ -23,7 +23,4 @@
 //			_ = m.Tick(sim.Input{})
 //		}
 //	}
-//
-// Chat is a stand-in (one text line per Reliable message) until the SDK's
-// chat package lands.
 package netplay

@@ -261,7 +261,11 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 		net: n, mesh: mesh, lobby: lb, code: code, hint: hint, srv: srv, ann: ann,
 		names: map[transport.PeerID]string{},
 	}
-	r.chat = newChat(mesh.Channel(chanChat), name)
+	if r.chat, err = newChat(mesh.Channel(chanChat), name); err != nil {
+		lb.Close()
+		mesh.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -278,7 +282,7 @@ type Room struct {
 	net   *Network
 	mesh  *netcode.Mesh
 	lobby *lobby.Lobby
-	chat  *chat
+	chat  *roomChat
 	code  string
 	hint  string
 	srv   *Server
@@ -467,6 +471,7 @@ func (r *Room) Close() error {
 		if r.match != nil {
 			_ = r.match.sess.Close()
 		}
+		_ = r.chat.close()
 		_ = r.lobby.Close()
 		_ = r.mesh.Close()
 		if r.ann != nil {

@@ -385,24 +385,22 @@ func serverError(f *frame) *ServerError {
 // readServerFrame reads one valid server message. A close whose reason is
 // a known code becomes that *ServerError.
 func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
-	for {
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			var ce websocket.CloseError
-			if errors.As(err, &ce) && Code(ce.Reason).Known() {
-				return nil, &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
-			}
-			return nil, fmt.Errorf("signaling: read: %w", err)
+	_, b, err := ws.Read(ctx)
+	if err != nil {
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && Code(ce.Reason).Known() {
+			return nil, &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
 		}
-		f, err := decodeFrame(b, 0)
-		if err != nil {
-			return nil, fmt.Errorf("signaling: bad message from server: %w", err)
-		}
-		if err := validateServerFrame(&f); err != nil {
-			return nil, fmt.Errorf("signaling: bad message from server: %w", err)
-		}
-		return &f, nil
+		return nil, fmt.Errorf("signaling: read: %w", err)
 	}
+	f, err := decodeFrame(b, 0)
+	if err != nil {
+		return nil, fmt.Errorf("signaling: bad message from server: %w", err)
+	}
+	if err := validateServerFrame(&f); err != nil {
+		return nil, fmt.Errorf("signaling: bad message from server: %w", err)
+	}
+	return &f, nil
 }
 
 // run owns the connection: it serves one session at a time and reconnects

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -92,10 +91,6 @@ type Limits struct {
 	PingIntervalMS    int64   `json:"ping_interval_ms"`
 	IdleTimeoutMS     int64   `json:"idle_timeout_ms"`
 	ResumeGraceMS     int64   `json:"resume_grace_ms"`
-}
-
-func (l *Limits) resumeGrace() time.Duration {
-	return time.Duration(l.ResumeGraceMS) * time.Millisecond
 }
 
 // frame is every message of the protocol: one flat JSON object whose

@@ -12,10 +12,10 @@ import (
 // collector exports signaling.Server.Stats as Prometheus metrics, read at
 // scrape time (the library itself has no Prometheus dependency).
 type collector struct {
-	srv                                     *signaling.Server
-	conns, members, rooms, turnAllocs       *prometheus.Desc
-	messages, signals, joins, resumes, stun *prometheus.Desc
-	rejects                                 *prometheus.Desc
+	srv                               *signaling.Server
+	conns, members, rooms, turnAllocs *prometheus.Desc
+	messages, signals, joins, stun    *prometheus.Desc
+	rejects                           *prometheus.Desc
 }
 
 func newCollector(srv *signaling.Server) *collector {

@@ -170,6 +170,10 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		}
 		return
 	}
+	if l.seen[from] && !l.connected[from] {
+		l.stats.Ignored++ // it said hello, then left before we read it
+		return
+	}
 	if slices.Contains(l.v.banned, from) {
 		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonKicked})
 		return
@@ -336,7 +340,13 @@ func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 		}
 	case i >= 0:
 		l.full = false
-		l.prof.ready = nv.members[i].Ready
+		me := nv.members[i]
+		switch {
+		case me.Ready == l.prof.ready && me.Team == l.prof.team && me.Seat == l.prof.seat:
+			l.profSent = false // the host shows what we asked for
+		case !l.profSent:
+			l.prof.ready = me.Ready // the host cleared it (Reopen, new settings, a failed round)
+		}
 	case l.helloAt != uint64(s.Term)<<32|uint64(s.Version) && (!l.full || len(nv.members) < nv.settings.MaxPlayers):
 		l.sendHello()
 	}

@@ -36,6 +36,7 @@ type Lobby struct {
 	now       time.Time // Config.Now, read once per call
 	closed    bool
 	prof      profile // what the local peer asks the host for
+	profSent  bool    // prof changed and the host's roster does not show it yet
 	v         view    // the lobby as the host last described it
 	isHost    bool
 	kicked    bool
@@ -279,6 +280,7 @@ func (l *Lobby) setProfile(f func(*profile)) error {
 			}
 		})
 	} else {
+		l.profSent = true
 		l.sendHello()
 	}
 	l.flush()

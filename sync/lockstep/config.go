@@ -20,8 +20,8 @@ const (
 	DefaultChecksumInterval  = 30
 	DefaultDisconnectTimeout = 2 * time.Second
 	DefaultJoinTimeout       = 10 * time.Second
-	DefaultAdaptiveMargin    = 2.0
-	DefaultAdaptiveHold      = 2 * time.Second
+	DefaultAdaptiveMargin    = 1.0
+	DefaultAdaptiveHold      = time.Second
 	DefaultLossTarget        = 0.001
 )
 
@@ -108,21 +108,26 @@ type Config struct {
 
 // AdaptiveDelay derives the input delay from the worst measured link:
 //
-//	delay = ceil((srtt/2 + Margin·rttvar) / tick) + lossFrames
+//	delay = ceil((rtt/2 + Margin·jitter) / tick) + lossFrames
 //
-// with srtt and rttvar the RFC 6298 smoothed round-trip time and its mean
-// deviation (after at least 8 samples), and lossFrames the extra frames a
-// lossy link needs: the inputs of a lost datagram ride again in the next
-// one, a tick later, so with a measured loss rate p an input has k+1
-// chances to arrive in time with k extra frames; k is the smallest with
-// p^(k+1) <= LossTarget, at most 4. The worst connected seat counts, and
-// the result is clamped to [Min, Max]. A higher delay applies at once
-// (stalls cost more than latency); a lower one only after it has been
-// enough for Hold, one frame at a time (hysteresis).
+// where rtt is the smoothed round-trip time (RFC 6298's srtt, after at
+// least 8 samples), jitter the one-way jitter: half the 95th percentile of
+// the variation between consecutive RTT samples over the last 64, and
+// lossFrames the extra frames a lossy link needs: the inputs of a lost
+// datagram ride again in the next one, a tick later, so with a measured
+// loss rate p an input has k+1 chances to arrive in time with k extra
+// frames; k is the smallest with p^(k+1) <= LossTarget, at most 4. The
+// worst connected seat counts, and the result is clamped to [Min, Max]. A
+// higher delay applies at once (stalls cost more than latency); a lower
+// one only after it has been enough for Hold, one frame at a time
+// (hysteresis; each step down discards one local input).
 //
-// The RTT is measured between game ticks, so it includes the wait for the
-// next Advance on each side (up to a tick each way), which inputs suffer
-// too.
+// Jitter from consecutive variations (as RTP's interarrival jitter),
+// rather than RFC 6298's deviation from the mean, keeps a step change of
+// the RTT (a route change) from reading as jitter: the delay moves from
+// the old level to the new one without overshooting. The RTT is measured
+// between game ticks, so it includes the wait for the next Advance on each
+// side (up to a tick each way), which inputs suffer too.
 type AdaptiveDelay struct {
 	// Enabled turns adaptation on; otherwise InputDelay is fixed.
 	Enabled bool
@@ -130,10 +135,10 @@ type AdaptiveDelay struct {
 	Min int
 	// Max is the largest delay. 0 means Config.MaxInputDelay.
 	Max int
-	// Margin multiplies the jitter (rttvar). 0 means 2.
+	// Margin multiplies the jitter. 0 means 1.
 	Margin float64
 	// Hold is how long a lower delay must suffice before the delay
-	// shrinks by one frame. 0 means 2 s.
+	// shrinks by one frame. 0 means 1 s.
 	Hold time.Duration
 	// LossTarget is the acceptable probability, per link and frame, that
 	// every copy of an input is lost or late. 0 means 0.001; 1 ignores

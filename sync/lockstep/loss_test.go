@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/memnet"
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
 	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
 )
 
@@ -57,4 +60,117 @@ func TestPlayerLoss(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCascadingLoss: seats fall silent one after another, each while the
+// survivors are still agreeing on the previous one, and two at once.
+func TestCascadingLoss(t *testing.T) {
+	tests := []struct {
+		name  string
+		leave []locksteptest.Leave
+	}{
+		{"during agreement", []locksteptest.Leave{{Seat: 3, Tick: 300, Silent: true}, {Seat: 5, Tick: 360, Silent: true}, {Seat: 6, Tick: 420, Silent: true}}},
+		{"simultaneous", []locksteptest.Leave{{Seat: 1, Tick: 500, Silent: true}, {Seat: 2, Tick: 500, Silent: true}}},
+		{"goodbye then silence", []locksteptest.Leave{{Seat: 0, Tick: 200}, {Seat: 7, Tick: 205, Silent: true}}},
+		{"all but one", []locksteptest.Leave{{Seat: 0, Tick: 100}, {Seat: 1, Tick: 150, Silent: true}, {Seat: 2, Tick: 200}, {Seat: 3, Tick: 250, Silent: true}, {Seat: 5, Tick: 300}, {Seat: 6, Tick: 350, Silent: true}, {Seat: 7, Tick: 400}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := simConfig(8, 1200)
+			cfg.Link = memnet.Link{Latency: 30 * time.Millisecond, Jitter: 10 * time.Millisecond, Loss: 0.1}
+			cfg.Session.Adaptive.Enabled = true
+			cfg.Leave = tt.leave
+			res := locksteptest.Run(t, cfg)
+			for i := range 8 {
+				if res.Stats[i].Frame >= 1200 && len(res.Drops[i]) != len(tt.leave) {
+					t.Errorf("seat %d dropped %v, want %d seats", i, res.Drops[i], len(tt.leave))
+				}
+			}
+		})
+	}
+}
+
+// TestPartitionBetweenTwo: seats 0 and 1 stop hearing each other while
+// both still talk to seats 2 and 3. Each of 0 and 1 reports the other
+// lost, and seats 2 and 3 adopt whichever report reaches them first
+// (contagion; after that they ignore the reported seat). Depending on the
+// order, one of 0 and 1 stays in the game with 2 and 3, or both are
+// dropped. Whatever happens: seats still playing together agree on every
+// drop frame and every checksum, 0 and 1 never end up in the same game,
+// and no seat deadlocks (a seat cut off continues alone).
+func TestPartitionBetweenTwo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New(memnet.Config{Seed: 4, Link: memnet.Link{Latency: 20 * time.Millisecond}})
+		defer n.Close()
+		ids := []transport.PeerID{"p0", "p1", "p2", "p3"}
+		var ss []*lockstep.Session[input]
+		for _, id := range ids {
+			s, err := lockstep.NewSession[input](n.Join(id).Channel("ls", transport.Unreliable), lockstep.Config{Seats: ids, InputDelay: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss = append(ss, s)
+		}
+		sims := make([]*hashSim, 4)
+		sums := make([]map[lockstep.Frame]uint64, 4)
+		drops := make([]map[int]lockstep.Frame, 4)
+		for i := range sims {
+			sims[i], sums[i], drops[i] = newHashSim(4), map[lockstep.Frame]uint64{}, map[int]lockstep.Frame{}
+		}
+		for tick := range 1200 {
+			if tick == 200 {
+				n.Partition("p0", "p1")
+			}
+			for i, s := range ss {
+				steps, err := s.Advance(input{Buttons: uint8(i), Dx: int16(tick % 7)})
+				if err != nil {
+					t.Fatalf("seat %d: %v", i, err)
+				}
+				for _, st := range steps {
+					sims[i].Step(st.Frame, st.Inputs)
+					sums[i][st.Frame] = sims[i].Checksum()
+					s.ReportChecksum(st.Frame, sums[i][st.Frame])
+				}
+				for _, e := range s.PollEvents() {
+					if e.Kind == lockstep.EventPlayerDropped {
+						drops[i][e.Seat] = e.Frame
+					}
+				}
+			}
+			time.Sleep(time.Second / 60)
+		}
+		together := func(i, j int) bool {
+			_, di := drops[i][j]
+			_, dj := drops[j][i]
+			return !di && !dj
+		}
+		if !together(2, 3) {
+			t.Fatalf("seats 2 and 3 dropped each other: %v, %v", drops[2], drops[3])
+		}
+		if together(0, 1) {
+			t.Errorf("seats 0 and 1 still play together across the partition")
+		}
+		for i := range 4 {
+			for j := i + 1; j < 4; j++ {
+				if !together(i, j) {
+					continue
+				}
+				if fmt.Sprint(drops[i]) != fmt.Sprint(drops[j]) {
+					t.Errorf("seats %d and %d play together but dropped %v vs %v", i, j, drops[i], drops[j])
+				}
+				fi, fj := ss[i].Stats().Frame, ss[j].Stats().Frame
+				for f := lockstep.Frame(0); f < min(fi, fj); f++ {
+					if sums[i][f] != sums[j][f] {
+						t.Fatalf("seats %d and %d diverge at frame %d", i, j, f)
+					}
+				}
+			}
+		}
+		for i, s := range ss {
+			if st := s.Stats(); st.Frame < 900 {
+				t.Errorf("seat %d reached only frame %d (deadlock?)", i, st.Frame)
+			}
+		}
+		t.Logf("drops: %v", drops)
+	})
 }

@@ -64,7 +64,8 @@ func (h ReplayHeader) marshal() ([]byte, error) {
 	return b, nil
 }
 
-// recorder buffers the replay log. After the first write error it stops.
+// recorder buffers the replay log, flushing about once a second of frames
+// and on Close. After the first write error it stops.
 type recorder struct {
 	w   *bufio.Writer
 	buf [13]byte
@@ -90,7 +91,7 @@ func (r *recorder) close() error {
 	return r.w.Flush()
 }
 
-// fail stops recording and reports err once.
+// recordFailed stops recording and reports err once.
 func (s *Session[I]) recordFailed(err error) {
 	s.rec.err = fmt.Errorf("lockstep: recording: %w", err)
 	s.cfg.Logger.Warn("lockstep: recording stopped", "err", err)
@@ -117,6 +118,12 @@ func (s *Session[I]) recordStep(f Frame) {
 		if _, err := r.w.Write(in); err != nil {
 			s.recordFailed(err)
 			return
+		}
+	}
+	// Flush about once a second, so a crash loses little of the log.
+	if int(f)%s.cfg.TickRate == s.cfg.TickRate-1 {
+		if err := r.w.Flush(); err != nil {
+			s.recordFailed(err)
 		}
 	}
 }

@@ -107,9 +107,7 @@ type seat struct {
 	ping     uint32
 	pingAt   time.Time
 	hasPing  bool
-	srtt     time.Duration
-	rttvar   time.Duration
-	samples  int
+	rtt      rttStats
 	frame    Frame // its next frame, as last reported
 	frameAt  time.Time
 	hasFrame bool
@@ -630,13 +628,14 @@ func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest boo
 	for t := range s.n {
 		sd.acks[t] = max(sd.acks[t], Frame(p.Acks[t]))
 	}
-	if e := p.Echoes[s.me]; e.Hold != wire.NoHold {
-		rtt := int32(s.micros(now) - e.Ping - e.Hold)
-		if rtt >= 0 {
-			s.sampleRTT(sd, time.Duration(rtt)*time.Microsecond)
-		}
-	}
 	if newest {
+		// RTT samples from in-order datagrams only: one overtaken on the
+		// way (jitter, a route change) adds nothing but noise.
+		if e := p.Echoes[s.me]; e.Hold != wire.NoHold {
+			if rtt := int32(s.micros(now) - e.Ping - e.Hold); rtt >= 0 {
+				sd.rtt.add(time.Duration(rtt) * time.Microsecond)
+			}
+		}
 		sd.ping, sd.pingAt, sd.hasPing = p.Ping, now, true
 		sd.frame, sd.frameAt, sd.hasFrame = Frame(p.Frame), now, true
 	}

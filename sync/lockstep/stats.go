@@ -13,8 +13,12 @@ type Stats struct {
 	InputDelay int   // the current input delay, in frames
 	Window     int   // the effective input window (see Config.InputWindow)
 
-	RTT    time.Duration // smoothed RTT of the worst connected seat
-	Jitter time.Duration // its mean deviation (RFC 6298 rttvar)
+	// RTT is the smoothed round-trip time of the worst connected seat,
+	// measured between game ticks (it includes the wait for the next
+	// Advance on each side); Jitter is its one-way jitter (see
+	// AdaptiveDelay).
+	RTT    time.Duration
+	Jitter time.Duration
 	// FramesAhead is how many frames this peer runs ahead of the slowest
 	// connected seat (smoothed; negative: behind). See Session.SlowDown.
 	FramesAhead float64
@@ -85,8 +89,8 @@ func (s *Session[I]) Stats() Stats {
 			Dropped:   s.dropped&bit != 0,
 			DropFrame: s.dropFrame[t] + 1,
 			Held:      sd.hold,
-			RTT:       sd.srtt,
-			Jitter:    sd.rttvar,
+			RTT:       sd.rtt.srtt,
+			Jitter:    sd.rtt.jitter(),
 		}
 		if t != s.me {
 			st.Seats[t].LastHeard = s.lastNow.Sub(sd.lastHeard)
@@ -94,12 +98,12 @@ func (s *Session[I]) Stats() Stats {
 		if !st.Seats[t].Dropped {
 			st.Seats[t].DropFrame = 0
 		}
-		if t != s.me && s.lost&bit == 0 && sd.samples > 0 && (worst < 0 || sd.srtt > s.seats[worst].srtt) {
+		if t != s.me && s.lost&bit == 0 && sd.rtt.samples > 0 && (worst < 0 || sd.rtt.srtt > s.seats[worst].rtt.srtt) {
 			worst = t
 		}
 	}
 	if worst >= 0 {
-		st.RTT, st.Jitter = s.seats[worst].srtt, s.seats[worst].rttvar
+		st.RTT, st.Jitter = s.seats[worst].rtt.srtt, s.seats[worst].rtt.jitter()
 	}
 	return st
 }

@@ -50,6 +50,9 @@ type Config[I any] struct {
 	// Setup, if set, is called with the network before the first tick (to
 	// set per-link impairments, say).
 	Setup func(n *memnet.Network, peers []transport.PeerID)
+	// OnTick, if set, is called at the start of every tick (to change the
+	// network during the run: SetLink, Partition, ...).
+	OnTick func(tick int, n *memnet.Network)
 }
 
 // Leave makes Seat leave at Tick: with a goodbye (Session.Close), or
@@ -67,6 +70,7 @@ type Result struct {
 	Frames []lockstep.Frame         // frames run, per seat
 	Stats  []lockstep.Stats         // each seat's session stats at the end (or when it left)
 	Drops  []map[int]lockstep.Frame // per seat: dropped seat -> drop frame it agreed
+	Events [][]lockstep.Event       // per seat: every event its session reported, in order
 }
 
 // Stalls returns the total and the longest stall over all seats.
@@ -150,16 +154,17 @@ func Simulate[I any](cfg Config[I]) (Result, error) {
 }
 
 type player[I any] struct {
-	sess  *lockstep.Session[I]
-	peer  *memnet.Peer
-	sim   Sim[I]
-	rng   *rand.Rand
-	sums  []uint64 // checksum after each frame run
-	stall int
-	gone  bool
-	leave *Leave
-	drops map[int]lockstep.Frame
-	stats lockstep.Stats
+	sess   *lockstep.Session[I]
+	peer   *memnet.Peer
+	sim    Sim[I]
+	rng    *rand.Rand
+	sums   []uint64 // checksum after each frame run
+	stall  int
+	gone   bool
+	leave  *Leave
+	drops  map[int]lockstep.Frame
+	events []lockstep.Event
+	stats  lockstep.Stats
 }
 
 type runner[I any] struct {
@@ -249,6 +254,7 @@ func (r *runner[I]) result() Result {
 		Frames: make([]lockstep.Frame, len(r.players)),
 		Stats:  make([]lockstep.Stats, len(r.players)),
 		Drops:  make([]map[int]lockstep.Frame, len(r.players)),
+		Events: make([][]lockstep.Event, len(r.players)),
 	}
 	for i, p := range r.players {
 		res.Frames[i] = lockstep.Frame(len(p.sums))
@@ -257,6 +263,7 @@ func (r *runner[I]) result() Result {
 			res.Stats[i] = p.sess.Stats()
 		}
 		res.Drops[i] = p.drops
+		res.Events[i] = p.events
 	}
 	return res
 }
@@ -264,6 +271,9 @@ func (r *runner[I]) result() Result {
 func (r *runner[I]) run() error {
 	waited := 0
 	for ; ; r.ticks++ {
+		if r.cfg.OnTick != nil {
+			r.cfg.OnTick(r.ticks, r.net)
+		}
 		for i, p := range r.players {
 			if p.gone {
 				continue
@@ -333,6 +343,7 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		p.stall = 0
 	}
 	for _, e := range p.sess.PollEvents() {
+		p.events = append(p.events, e)
 		switch e.Kind {
 		case lockstep.EventPlayerDropped:
 			p.drops[e.Seat] = e.Frame

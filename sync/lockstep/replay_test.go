@@ -1,0 +1,214 @@
+package lockstep_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
+)
+
+// recordSmall records a tiny two-seat game over Loopback: 4 ticks, inputs
+// derived from the tick, a checksum every frame.
+func recordSmall(t testing.TB, w io.Writer) {
+	t.Helper()
+	conns := locksteptest.Loopback("alice", "bob")
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	ids := []transport.PeerID{"alice", "bob"}
+	a, err := lockstep.NewSession[input](conns[0], lockstep.Config{
+		Seats: ids, Now: clock.Now, Record: w, GameID: 0x1234, Seed: 42, ChecksumInterval: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := lockstep.NewSession[input](conns[1], lockstep.Config{Seats: ids, Now: clock.Now, GameID: 0x1234})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tick := range 4 {
+		clock.t = clock.t.Add(time.Second / 60)
+		steps, err := a.Advance(input{Buttons: uint8(tick), Dx: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range steps {
+			a.ReportChecksum(st.Frame, 0xc0ffee00+uint64(st.Frame))
+		}
+		if _, err := b.Advance(input{Buttons: 9, Dx: int16(tick)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goldenReplay pins the replay format (version 1): header, then steps and
+// checksums. A change here breaks old replay files.
+const goldenReplay = "50504c5201000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
+	"0500616c696365" + "0300626f62" +
+	"0100000000" + "000000" + "000000" + "0200000000" + "00eeffc000000000" +
+	"0101000000" + "000000" + "000000" + "0201000000" + "01eeffc000000000" +
+	"0102000000" + "01ffff" + "090000" + "0202000000" + "02eeffc000000000"
+
+func TestReplayGolden(t *testing.T) {
+	var buf bytes.Buffer
+	recordSmall(t, &buf)
+	if got := hex.EncodeToString(buf.Bytes()); got != goldenReplay {
+		t.Errorf("replay bytes changed:\n got %s\nwant %s", got, goldenReplay)
+	}
+	r, err := lockstep.NewReplay[input](bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []lockstep.Step[input]{
+		{Frame: 0, Inputs: []input{{}, {}}},
+		{Frame: 1, Inputs: []input{{}, {}}},
+		// Tick 0 stalls (bob's head start has not arrived): frame 2 holds
+		// alice's input of tick 1.
+		{Frame: 2, Inputs: []input{{Buttons: 1, Dx: -1}, {Buttons: 9, Dx: 0}}},
+	}
+	for _, w := range want {
+		st, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Frame != w.Frame || !equalInputs(st.Inputs, w.Inputs) {
+			t.Errorf("Next = %+v, want %+v", st, w)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("Next at the end = %v, want io.EOF", err)
+	}
+	if sum, ok := r.Checksum(2); !ok || sum != 0xc0ffee02 {
+		t.Errorf("Checksum(2) = %#x, %v", sum, ok)
+	}
+}
+
+func TestReplayRejects(t *testing.T) {
+	valid, err := hex.DecodeString(goldenReplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mut := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), valid...)) }
+	// Offsets: 30-byte fixed header, "alice" (2+5), "bob" (2+3): the first
+	// record's tag is at 42, its frame at 43.
+	tests := []struct {
+		name    string
+		data    []byte
+		wantNew error // from NewReplay
+		wantAt  error // from Next, reading everything
+	}{
+		{"empty", nil, lockstep.ErrBadReplay, nil},
+		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b }), lockstep.ErrBadReplay, nil},
+		{"version", mut(func(b []byte) []byte { b[4] = 2; return b }), lockstep.ErrBadReplay, nil},
+		{"input size", mut(func(b []byte) []byte { b[6] = 4; return b }), lockstep.ErrInputType, nil},
+		{"no seats", mut(func(b []byte) []byte { b[28] = 0; return b }), lockstep.ErrBadReplay, nil},
+		{"local seat", mut(func(b []byte) []byte { b[29] = 2; return b }), lockstep.ErrBadReplay, nil},
+		{"id length", mut(func(b []byte) []byte { b[30] = 0; return b }), lockstep.ErrBadReplay, nil},
+		{"truncated header", valid[:35], lockstep.ErrBadReplay, nil},
+		{"truncated step", valid[:len(valid)-20], nil, io.ErrUnexpectedEOF},
+		{"unknown record", mut(func(b []byte) []byte { b[42] = 7; return b }), nil, lockstep.ErrBadReplay},
+		{"frame out of order", mut(func(b []byte) []byte { b[43] = 5; return b }), nil, lockstep.ErrBadReplay},
+		{"checksum first", mut(func(b []byte) []byte { b[42] = 2; return b }), nil, lockstep.ErrBadReplay},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := lockstep.NewReplay[input](bytes.NewReader(tt.data))
+			if tt.wantNew != nil {
+				if !errors.Is(err, tt.wantNew) {
+					t.Errorf("NewReplay = %v, want %v", err, tt.wantNew)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewReplay: %v", err)
+			}
+			for {
+				_, err = r.Next()
+				if err != nil {
+					break
+				}
+			}
+			if !errors.Is(err, tt.wantAt) || !errors.Is(err, lockstep.ErrBadReplay) {
+				t.Errorf("Next = %v, want %v (and ErrBadReplay)", err, tt.wantAt)
+			}
+		})
+	}
+}
+
+// FuzzReplay: the replay decoder never panics and never loops: each Next
+// consumes input or ends.
+func FuzzReplay(f *testing.F) {
+	valid, _ := hex.DecodeString(goldenReplay)
+	f.Add(valid)
+	f.Add(valid[:50])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := lockstep.NewReplay[input](bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for range len(data) + 1 {
+			if _, err := r.Next(); err != nil {
+				return
+			}
+		}
+		t.Fatalf("Next returned more steps than there are bytes")
+	})
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.n <= 0 {
+		return 0, errors.New("disk full")
+	}
+	w.n--
+	return len(p), nil
+}
+
+// TestRecordError: a failing writer stops the recording with one event;
+// the game goes on, and Close reports the error.
+func TestRecordError(t *testing.T) {
+	ids := []transport.PeerID{"a", "b"}
+	if _, err := lockstep.NewSession[input](locksteptest.Loopback(ids...)[0], lockstep.Config{Seats: ids, Record: &failWriter{}}); err != nil {
+		t.Fatalf("NewSession with a failing writer = %v; the header is buffered, want nil", err)
+	}
+	conns := locksteptest.Loopback(ids...)
+	w := &failWriter{n: 0}
+	a, err := lockstep.NewSession[input](conns[0], lockstep.Config{Seats: ids, Record: w, TickRate: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := lockstep.NewSession[input](conns[1], lockstep.Config{Seats: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, frames := 0, 0
+	for range 60 {
+		steps, err := a.Advance(input{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames += len(steps)
+		if _, err := b.Advance(input{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range a.PollEvents() {
+			if e.Kind == lockstep.EventRecordError {
+				events++
+			}
+		}
+	}
+	if events != 1 || frames < 50 {
+		t.Errorf("%d record-error events, %d frames; want 1 and the game going on", events, frames)
+	}
+	if err := a.Close(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("disk full")) {
+		t.Errorf("Close = %v, want the write error", err)
+	}
+}

@@ -20,13 +20,19 @@ const (
 	turnSecret = "netlab-secret"
 )
 
-// startSignald runs the signaling server (with STUN on :3478 and TURN on
-// :3479) in the internet namespace and waits until it listens.
+// startSignald runs cmd/signald in the internet namespace, with STUN on
+// :3478 and TURN on :3479 (relaying from 203.0.113.1), and waits until it
+// serves.
 func startSignald(t *testing.T, lab *netlab.Lab, args ...string) *netlab.Proc {
 	t.Helper()
-	bin := bins.Build(t, "internal/cmd/labsignald")
-	p := lab.Internet().Start(t, "signald", bin, append([]string{"-secret", turnSecret}, args...)...)
-	waitLine(t, p, 20*time.Second, `^ready$`)
+	bin := bins.Build(t, "../cmd/signald")
+	p := lab.Internet().Start(t, "signald", bin, append([]string{
+		"-addr", "203.0.113.1:8080",
+		"-stun-addr", "203.0.113.1:3478", "-stun-url", "stun:203.0.113.1:3478",
+		"-turn-addr", "203.0.113.1:3479", "-turn-relay-ip", "203.0.113.1",
+		"-turn-url", "turn:203.0.113.1:3479?transport=udp", "-turn-secret", turnSecret,
+	}, args...)...)
+	waitLine(t, p, 20*time.Second, `signald: serving`)
 	return p
 }
 

@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/datachannel"
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
+	"github.com/pion/webrtc/v4"
+)
+
+// PionConfig chooses the data channel of a PionPair.
+type PionConfig struct {
+	// Reliable selects a reliable ordered channel; the zero value is the
+	// lockstep channel: unordered, maxRetransmits 0.
+	Reliable bool
+	// Count wraps each peer's UDP sockets to count what goes on the wire
+	// (PionPair.WireA, WireB). It costs a few atomic adds per packet and
+	// turns off ICE's allocation-free address path, so latency rungs leave
+	// it off.
+	Count bool
+}
+
+// PionPair is two pion PeerConnections in one process, connected over
+// loopback UDP4 only (IP filter, mDNS off), each holding one negotiated,
+// detached data channel with ID 1. It is the "raw pion" rung every
+// comparison is divided by.
+type PionPair struct {
+	A, B     *webrtc.PeerConnection
+	ChA, ChB datachannel.ReadWriteCloserDeadliner
+	// WireA and WireB count the UDP datagrams each side sent (nil unless
+	// PionConfig.Count).
+	WireA, WireB *WireCounter
+}
+
+// NewPionPair connects a pair; it gives up when ctx is done.
+func NewPionPair(ctx context.Context, cfg PionConfig) (*PionPair, error) {
+	p := &PionPair{}
+	var err error
+	if cfg.Count {
+		p.WireA, p.WireB = &WireCounter{}, &WireCounter{}
+	}
+	if p.A, err = newLoopbackPC(p.WireA); err != nil {
+		return nil, err
+	}
+	if p.B, err = newLoopbackPC(p.WireB); err != nil {
+		_ = p.A.Close()
+		return nil, err
+	}
+	init := &webrtc.DataChannelInit{Negotiated: ptr(true), ID: ptr(uint16(1))}
+	if !cfg.Reliable {
+		init.Ordered, init.MaxRetransmits = ptr(false), ptr(uint16(0))
+	}
+	openA, errA := openDetached(p.A, "bench", init)
+	openB, errB := openDetached(p.B, "bench", init)
+	if err := errors.Join(errA, errB); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := Connect(ctx, p.A, p.B); err != nil {
+		p.Close()
+		return nil, err
+	}
+	for _, w := range []struct {
+		ch  <-chan datachannel.ReadWriteCloserDeadliner
+		dst *datachannel.ReadWriteCloserDeadliner
+	}{{openA, &p.ChA}, {openB, &p.ChB}} {
+		select {
+		case c := <-w.ch:
+			if c == nil {
+				p.Close()
+				return nil, errors.New("bench: detach failed")
+			}
+			*w.dst = c
+		case <-ctx.Done():
+			p.Close()
+			return nil, fmt.Errorf("bench: data channel open: %w", ctx.Err())
+		}
+	}
+	return p, nil
+}
+
+// Close closes both PeerConnections and waits for pion's goroutines.
+func (p *PionPair) Close() {
+	for _, c := range []datachannel.ReadWriteCloserDeadliner{p.ChA, p.ChB} {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	for _, pc := range []*webrtc.PeerConnection{p.A, p.B} {
+		if pc != nil {
+			_ = pc.GracefulClose()
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// LoopbackAPI returns a webrtc.API restricted to loopback UDP4 with mDNS
+// off and detached data channels. If wire is not nil, every UDP datagram
+// sent is counted in it.
+func LoopbackAPI(wire *WireCounter) (*webrtc.API, error) {
+	var se webrtc.SettingEngine
+	se.DetachDataChannels()
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	se.LoggerFactory = lf
+	if wire != nil {
+		n, err := stdnet.NewNet()
+		if err != nil {
+			return nil, err
+		}
+		se.SetNet(&countingNet{Net: n, w: wire})
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se)), nil
+}
+
+func newLoopbackPC(wire *WireCounter) (*webrtc.PeerConnection, error) {
+	api, err := LoopbackAPI(wire)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewPeerConnection(webrtc.Configuration{})
+}
+
+// openDetached creates a negotiated channel and returns where its detached
+// form will arrive once open (nil on a detach error).
+func openDetached(pc *webrtc.PeerConnection, label string, init *webrtc.DataChannelInit) (<-chan datachannel.ReadWriteCloserDeadliner, error) {
+	dc, err := pc.CreateDataChannel(label, init)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan datachannel.ReadWriteCloserDeadliner, 1)
+	dc.OnOpen(func() {
+		raw, err := dc.DetachWithDeadline()
+		if err != nil {
+			raw = nil
+		}
+		ch <- raw
+	})
+	return ch, nil
+}
+
+// Connect runs a non-trickle offer/answer between a (offerer) and b.
+func Connect(ctx context.Context, a, b *webrtc.PeerConnection) error {
+	offer, err := a.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	gatherA := webrtc.GatheringCompletePromise(a)
+	if err := a.SetLocalDescription(offer); err != nil {
+		return err
+	}
+	if err := waitDone(ctx, gatherA); err != nil {
+		return err
+	}
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		return err
+	}
+	answer, err := b.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	gatherB := webrtc.GatheringCompletePromise(b)
+	if err := b.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	if err := waitDone(ctx, gatherB); err != nil {
+		return err
+	}
+	return a.SetRemoteDescription(*b.LocalDescription())
+}
+
+func waitDone(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bench: ICE gathering: %w", ctx.Err())
+	}
+}
+
+// WireCounter counts UDP datagrams and their payload bytes (everything
+// above the UDP header). Safe for concurrent use.
+type WireCounter struct {
+	packets, bytes atomic.Int64
+}
+
+// Add counts one datagram of n bytes.
+func (w *WireCounter) Add(n int) {
+	w.packets.Add(1)
+	w.bytes.Add(int64(n))
+}
+
+// Load returns the datagrams and UDP payload bytes counted so far.
+func (w *WireCounter) Load() (packets, bytes int64) {
+	return w.packets.Load(), w.bytes.Load()
+}
+
+type countingNet struct {
+	*stdnet.Net
+	w *WireCounter
+}
+
+func (n *countingNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &countingUDPConn{UDPConn: c, w: n.w}, nil
+}
+
+func (n *countingNet) ListenPacket(network, address string) (net.PacketConn, error) {
+	c, err := n.Net.ListenPacket(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &countingPacketConn{PacketConn: c, w: n.w}, nil
+}
+
+type countingUDPConn struct {
+	transport.UDPConn
+	w *WireCounter
+}
+
+func (c *countingUDPConn) count(n int, err error) (int, error) {
+	if err == nil {
+		c.w.Add(n)
+	}
+	return n, err
+}
+
+func (c *countingUDPConn) Write(b []byte) (int, error) { return c.count(c.UDPConn.Write(b)) }
+func (c *countingUDPConn) WriteTo(b []byte, a net.Addr) (int, error) {
+	return c.count(c.UDPConn.WriteTo(b, a))
+}
+func (c *countingUDPConn) WriteToUDP(b []byte, a *net.UDPAddr) (int, error) {
+	return c.count(c.UDPConn.WriteToUDP(b, a))
+}
+func (c *countingUDPConn) WriteMsgUDP(b, oob []byte, a *net.UDPAddr) (int, int, error) {
+	n, oobn, err := c.UDPConn.WriteMsgUDP(b, oob, a)
+	if err == nil {
+		c.w.Add(n)
+	}
+	return n, oobn, err
+}
+
+type countingPacketConn struct {
+	net.PacketConn
+	w *WireCounter
+}
+
+func (c *countingPacketConn) WriteTo(b []byte, a net.Addr) (int, error) {
+	n, err := c.PacketConn.WriteTo(b, a)
+	if err == nil {
+		c.w.Add(n)
+	}
+	return n, err
+}
+
+// deadline is how long a measurement waits for one echo before it gives up.
+const deadline = 2 * time.Second

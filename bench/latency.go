@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/datachannel"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/pion/datachannel"
 )
 
 // ErrLost is returned by Pinger.Ping when no echo came back in time.

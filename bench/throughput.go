@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pion/datachannel"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/pion/datachannel"
 )
 
 // Throughput is one bulk transfer: Messages of Size bytes delivered in

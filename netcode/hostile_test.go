@@ -41,9 +41,15 @@ func TestHostileHandshake(t *testing.T) {
 			if !errors.As(ev.Err, &re) || re.Reason != "bad handshake" || re.ByRemote {
 				t.Errorf("refusal %v, want a local bad handshake refusal", ev.Err)
 			}
-			if len(honest.Peers()) != 0 || len(bad.Peers()) != 0 {
-				t.Errorf("Peers after refusal: honest %v, bad %v", honest.Peers(), bad.Peers())
+			if len(honest.Peers()) != 0 {
+				t.Errorf("honest Peers after refusal: %v", honest.Peers())
 			}
+			// The bad peer accepted the honest Hello, but hears the refusal.
+			lb := &eventLog{m: bad}
+			waitFor(t, 5*time.Second, "the bad peer to drop the honest one", func() bool {
+				ev, ok := lb.find(EventRefused, honest.Local())
+				return ok && errors.As(ev.Err, &re) && re.ByRemote && len(bad.Peers()) == 0
+			})
 		})
 	}
 }

@@ -361,6 +361,12 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 			p.troubleSince = time.Now()
 			m.emit(EventDisconnected, p.id, nil)
 		}
+		if s == webrtc.PeerConnectionStateFailed {
+			// The last restart's candidates did not work either (they may
+			// have been gathered while the network was down): try again
+			// now rather than after restartGap.
+			p.lastRestart = time.Time{}
+		}
 		m.maybeRestart(p, time.Now())
 	case webrtc.PeerConnectionStateClosed:
 		// The remote closed (DTLS close_notify).

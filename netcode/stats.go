@@ -19,8 +19,8 @@ type LinkType int
 const (
 	LinkUnknown LinkType = iota // no pair selected yet
 	LinkHost                    // both candidates are host addresses (same LAN or loopback)
-	LinkPrflx                   // NAT traversed; an address learned from connectivity checks
-	LinkSrflx                   // NAT traversed; an address learned from STUN
+	LinkPrflx                   // direct through NAT; an address learned from connectivity checks (hole punching)
+	LinkSrflx                   // direct through NAT; an address learned from STUN
 	LinkRelay                   // through a TURN server
 )
 

@@ -1,0 +1,340 @@
+//go:build !js
+
+package netcode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/turn/v5"
+	"github.com/pion/webrtc/v4"
+)
+
+// A virtual network (pion/transport vnet): a WAN with a STUN/TURN server
+// at 1.2.3.4, LAN A (192.168.0.0/24) behind NAT 27.1.1.1 and LAN B
+// (10.0.0.0/24) behind NAT 28.1.1.1. Signaling stays on real loopback
+// WebSockets; only pion's ICE traffic runs on the vnet.
+type vnetLab struct {
+	wan          *vnet.Router
+	netA, netB   *vnet.Net
+	delays       []*vnet.DelayFilter
+	turn         *turn.Server
+	ice          []ICEServer
+	cut          atomic.Bool // drop every packet to or from LAN A
+	lossA, lossB int
+}
+
+var (
+	fullCone  = &vnet.NATType{MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointIndependent}
+	portRestr = &vnet.NATType{MappingBehavior: vnet.EndpointIndependent, FilteringBehavior: vnet.EndpointAddrPortDependent}
+	symmetric = &vnet.NATType{MappingBehavior: vnet.EndpointAddrPortDependent, FilteringBehavior: vnet.EndpointAddrPortDependent}
+)
+
+const turnSecret = "vnet-secret"
+
+type impair struct {
+	lossPct int           // inbound loss, percent
+	delay   time.Duration // inbound one-way delay
+}
+
+func newVNetLab(t *testing.T, natA, natB *vnet.NATType, impA, impB impair) *vnetLab {
+	t.Helper()
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	lab := &vnetLab{}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	lab.wan, err = vnet.NewRouter(&vnet.RouterConfig{CIDR: "0.0.0.0/0", LoggerFactory: lf})
+	must(err)
+	wanNet, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{"1.2.3.4"}})
+	must(err)
+	must(lab.wan.AddNet(wanNet))
+	lab.wan.AddChunkFilter(func(c vnet.Chunk) bool {
+		// While cut, LAN A is off the WAN (signaling, on real loopback,
+		// still works).
+		return !lab.cut.Load() || !isLANA(c.SourceAddr()) && !isLANA(c.DestinationAddr())
+	})
+	lan := func(cidr, public, host string, nat *vnet.NATType, imp impair, seed int64) *vnet.Net {
+		r, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: cidr, StaticIPs: []string{public}, NATType: nat, LoggerFactory: lf})
+		must(err)
+		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{host}})
+		must(err)
+		must(r.AddNet(n))
+		var nic vnet.NIC = r
+		if imp.lossPct > 0 {
+			nic, err = vnet.NewLossFilter(nic, imp.lossPct, vnet.WithLossSeed(seed))
+			must(err)
+		}
+		if imp.delay > 0 {
+			d, err := vnet.NewDelayFilter(nic, vnet.WithDelay(imp.delay))
+			must(err)
+			lab.delays = append(lab.delays, d)
+			nic = d
+		}
+		if nic == vnet.NIC(r) {
+			must(lab.wan.AddRouter(r))
+		} else {
+			must(lab.wan.AddNet(nic))
+			must(lab.wan.AddChildRouter(r))
+		}
+		return n
+	}
+	lab.netA = lan("192.168.0.0/24", "27.1.1.1", "192.168.0.2", natA, impA, 42)
+	lab.netB = lan("10.0.0.0/24", "28.1.1.1", "10.0.0.2", natB, impB, 43)
+	must(lab.wan.Start())
+
+	pc, err := wanNet.ListenPacket("udp4", "1.2.3.4:3478")
+	must(err)
+	lab.turn, err = turn.NewServer(turn.ServerConfig{
+		Realm:       "peerplay",
+		AuthHandler: turn.LongTermTURNRESTAuthHandler(turnSecret, lf.NewLogger("turn")),
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
+			RelayAddress: net.ParseIP("1.2.3.4"), Address: "0.0.0.0", Net: wanNet}}},
+		LoggerFactory: lf,
+	})
+	must(err)
+	user, pass, err := turn.GenerateLongTermTURNRESTCredentials(turnSecret, "player", time.Hour)
+	must(err)
+	lab.ice = []ICEServer{
+		{URLs: []string{"stun:1.2.3.4:3478"}},
+		{URLs: []string{"turn:1.2.3.4:3478?transport=udp"}, Username: user, Credential: pass},
+	}
+	// Runs after the meshes' cleanups (registered later): the order the
+	// notes prescribe, router before delay filters.
+	t.Cleanup(func() {
+		_ = lab.turn.Close()
+		_ = lab.wan.Stop()
+		for _, d := range lab.delays {
+			_ = d.Close()
+		}
+	})
+	return lab
+}
+
+func isLANA(a net.Addr) bool {
+	u, ok := a.(*net.UDPAddr)
+	return ok && u.IP.Equal(net.IPv4(27, 1, 1, 1))
+}
+
+// on puts a mesh's pion on one of the lab's LANs.
+func (lab *vnetLab) on(n *vnet.Net) meshOpt {
+	return func(c *Config) {
+		c.ICEServers = lab.ice
+		c.SettingEngine = func(se *webrtc.SettingEngine) {
+			se.SetNet(n)
+			se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		}
+	}
+}
+
+// TestVNetNAT: behind endpoint-independent NATs the peers connect
+// directly through STUN-learned (or peer-reflexive) addresses; behind
+// symmetric NATs only via the TURN relay.
+func TestVNetNAT(t *testing.T) {
+	tests := []struct {
+		name       string
+		natA, natB *vnet.NATType
+		want       []LinkType
+	}{
+		// pion gathers srflx candidates on sockets of their own, so the pair
+		// that wins is usually the host socket punched through the NAT,
+		// which the far end learns as peer-reflexive: either type means
+		// "direct through NAT".
+		{"full cone", fullCone, fullCone, []LinkType{LinkSrflx, LinkPrflx}},
+		{"port restricted", portRestr, portRestr, []LinkType{LinkSrflx, LinkPrflx}},
+		{"symmetric", symmetric, symmetric, []LinkType{LinkRelay}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sig := startSignaling(t)
+			lab := newVNetLab(t, tt.natA, tt.natB, impair{}, impair{})
+			a := join(t, sig.url(), "room", "a", lab.on(lab.netA))
+			b := join(t, sig.url(), "room", "b", lab.on(lab.netB))
+			start := time.Now()
+			waitMesh(t, 20*time.Second, a, b)
+			t.Logf("connected in %v", time.Since(start))
+			for _, pair := range [][2]*Mesh{{a, b}, {b, a}} {
+				ps, _ := pair[0].Stats().Peer(pair[1].Local())
+				t.Logf("%s: link %v (local %v, remote %v)", pair[0].cfg.Name, ps.Link, ps.LocalCandidate, ps.RemoteCandidate)
+				ok := false
+				for _, w := range tt.want {
+					ok = ok || ps.Link == w
+				}
+				if !ok {
+					t.Errorf("%s: link type %v, want one of %v", pair[0].cfg.Name, ps.Link, tt.want)
+				}
+				if err := pair[0].Channel("rel").Send(pair[1].Local(), []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+				recvN(t, pair[1].Channel("rel"), 1, 5*time.Second)
+			}
+		})
+	}
+}
+
+// TestVNetLossDelay: with 10 % loss and 20 ms delay each way the Reliable
+// channel stays exact, and the Unreliable channel really drops (the
+// regression test for pion/datachannel < v1.6.4, which made negotiated
+// channels reliable and ordered).
+func TestVNetLossDelay(t *testing.T) {
+	sig := startSignaling(t)
+	imp := impair{lossPct: 10, delay: 20 * time.Millisecond}
+	lab := newVNetLab(t, fullCone, fullCone, imp, imp)
+	a := join(t, sig.url(), "room", "a", lab.on(lab.netA))
+	b := join(t, sig.url(), "room", "b", lab.on(lab.netB))
+	waitMesh(t, 30*time.Second, a, b)
+
+	// Reliable: 200 small messages and one of 256 KiB, exact and in order.
+	const n = 200
+	big := bytes.Repeat([]byte("0123456789abcdef"), 16<<10)
+	for i := range n {
+		msg := binary.BigEndian.AppendUint32(nil, uint32(i))
+		if err := a.Channel("rel").Send(b.Local(), msg); err != nil {
+			t.Fatal(err)
+		}
+		if i == n/2 {
+			if err := a.Channel("rel").Send(b.Local(), big); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	got := recvN(t, b.Channel("rel"), n+1, 30*time.Second)
+	seq := 0
+	for _, m := range got {
+		if len(m.Data) == len(big) {
+			if !bytes.Equal(m.Data, big) || seq != n/2+1 {
+				t.Errorf("big message corrupted or out of place (after %d)", seq)
+			}
+			continue
+		}
+		if v := binary.BigEndian.Uint32(m.Data); v != uint32(seq) {
+			t.Fatalf("reliable message %d arrived as %d", v, seq)
+		}
+		seq++
+	}
+
+	// Unreliable: some of 300 datagrams are lost, most arrive.
+	const sent = 300
+	for i := range sent {
+		if err := a.Channel("unrel").Send(b.Local(), binary.BigEndian.AppendUint32(nil, uint32(i))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // longer than any retransmission would take
+	received := 0
+	for _, ok := b.Channel("unrel").TryRecv(); ok; _, ok = b.Channel("unrel").TryRecv() {
+		received++
+	}
+	t.Logf("unreliable: %d of %d datagrams arrived with 10%% loss", received, sent)
+	if received >= sent || received < sent/2 {
+		t.Errorf("unreliable channel delivered %d of %d; want some lost (it must not retransmit) and most delivered", received, sent)
+	}
+	ps, _ := a.Stats().Peer(b.Local())
+	t.Logf("RTT with 2×20 ms delay: median %v jitter %v", ps.RTT, ps.RTTJitter)
+	if ps.RTT < 40*time.Millisecond {
+		t.Errorf("RTT %v below the 40 ms the link imposes", ps.RTT)
+	}
+}
+
+// offerer returns which of a and b makes the offers (lower signaling ID).
+func offerer(a, b *Mesh) (off, ans *Mesh) {
+	if a.Local() < b.Local() {
+		return a, b
+	}
+	return b, a
+}
+
+// TestVNetICERestart cuts the path between two connected peers: both see
+// EventDisconnected, the offering side restarts ICE, and when the path
+// returns both see EventConnected and traffic flows on the same
+// connection. A cut longer than PeerTimeout fails the peer (EventFailed);
+// the offering side keeps retrying while the peer stays in the room, and
+// a fresh connection forms once the path is back.
+func TestVNetICERestart(t *testing.T) {
+	sig := startSignaling(t)
+	lab := newVNetLab(t, fullCone, fullCone, impair{}, impair{})
+	fast := func(c *Config) {
+		c.ICEDisconnectedTimeout, c.ICEFailedTimeout = time.Second, 2*time.Second
+		c.PeerTimeout = 5 * time.Second
+		c.ConnectTimeout = 3 * time.Second
+	}
+	a := join(t, sig.url(), "room", "a", lab.on(lab.netA), fast)
+	b := join(t, sig.url(), "room", "b", lab.on(lab.netB), fast)
+	waitMesh(t, 20*time.Second, a, b)
+	off, ans := offerer(a, b)
+	lo, la := &eventLog{m: off}, &eventLog{m: ans}
+
+	// A short cut: ICE restart, recovery.
+	lab.cut.Store(true)
+	for _, l := range []*eventLog{lo, la} {
+		waitFor(t, 10*time.Second, "EventDisconnected", func() bool {
+			return l.has(EventDisconnected, other(l.m, a, b).Local())
+		})
+	}
+	waitFor(t, 10*time.Second, "an ICE restart", func() bool {
+		ps, _ := off.Stats().Peer(ans.Local())
+		return ps.ICERestarts > 0
+	})
+	lab.cut.Store(false)
+	for _, l := range []*eventLog{lo, la} {
+		waitFor(t, 15*time.Second, "EventConnected again", func() bool {
+			n := 0
+			for _, ev := range l.poll() {
+				if ev.Kind == EventConnected {
+					n++
+				}
+			}
+			return n == 2
+		})
+	}
+	if err := off.Channel("rel").Send(ans.Local(), []byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, ans.Channel("rel"), 1, 10*time.Second)[0]; string(got.Data) != "back" {
+		t.Errorf("after the restart: got %q", got.Data)
+	}
+	for _, ev := range append(lo.poll(), la.poll()...) {
+		if ev.Kind == EventFailed || ev.Kind == EventLeft {
+			t.Errorf("unexpected %v during a short cut", ev)
+		}
+	}
+
+	// A long cut: the peer fails, and comes back as a new connection.
+	lab.cut.Store(true)
+	for _, l := range []*eventLog{lo, la} {
+		waitFor(t, 20*time.Second, "EventFailed", func() bool { return l.has(EventFailed, other(l.m, a, b).Local()) })
+	}
+	if len(off.Peers()) != 0 || len(ans.Peers()) != 0 {
+		t.Errorf("failed peer still in Peers: %v, %v", off.Peers(), ans.Peers())
+	}
+	lab.cut.Store(false)
+	waitMesh(t, 20*time.Second, a, b)
+	if err := ans.Channel("unrel").Send(off.Local(), []byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, off.Channel("unrel"), 1, 10*time.Second)[0]; string(got.Data) != "again" {
+		t.Errorf("after reconnecting: got %q", got.Data)
+	}
+}
+
+func other(m, a, b *Mesh) *Mesh {
+	if m == a {
+		return b
+	}
+	return a
+}

@@ -18,7 +18,11 @@ import (
 // drop each at one agreed frame, keep identical checksums, and finish.
 func TestPlayerLoss(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for trial := range 24 {
+	trials := 24
+	if reduced() {
+		trials = 12
+	}
+	for trial := range trials {
 		seats := []int{2, 3, 4, 8}[trial%4]
 		leaving := 1 + rng.IntN(seats-1)
 		if seats == 2 {

@@ -414,7 +414,10 @@ func (s *Session[I]) send(now time.Time) {
 			p.Echoes[t] = wire.Echo{Ping: sd.ping, Hold: uint32(now.Sub(sd.pingAt) / time.Microsecond)}
 		}
 	}
-	p.NumChecksums = s.nrecent
+	// Checksums: the newest, sent in every datagram until the next one,
+	// which is redundancy enough; with intervals under 4 frames, enough
+	// of the latest to cover 4 frames.
+	p.NumChecksums = min(s.nrecent, (3+s.cfg.ChecksumInterval)/max(s.cfg.ChecksumInterval, 1))
 	p.Checksums = s.recent
 	s.transmit(p, -1)
 
@@ -658,11 +661,11 @@ func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest boo
 // frames already held are compared, and a difference counted.
 func (s *Session[I]) store(t int, start Frame, raw []byte) {
 	sd := &s.seats[t]
-	limit := s.floor(t) + s.rcap
+	oldest := s.floor(t) // ring slots from here to hold are valid
+	limit := oldest + s.rcap
 	if s.dropped&(1<<t) != 0 {
 		limit = min(limit, s.dropFrame[t]+1)
 	}
-	oldest := limit - s.rcap
 	f := start
 	for k := 0; k+s.isize <= len(raw); k, f = k+s.isize, f+1 {
 		in := raw[k : k+s.isize]

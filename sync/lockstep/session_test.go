@@ -77,6 +77,7 @@ func TestDefaults(t *testing.T) {
 func TestInputType(t *testing.T) {
 	conns := locksteptest.Loopback("a", "b")
 	cfg := lockstep.Config{Seats: []transport.PeerID{"a", "b"}}
+	//lint:ignore U1000 the unexported fields are the point: Decode cannot set them
 	type unexported struct{ a, b uint8 }
 	type big struct {
 		B [lockstep.MaxInputSize + 1]byte

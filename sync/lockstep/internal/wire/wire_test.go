@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -272,4 +273,61 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-decode differs: kind %v/%v, %d/%d input bytes", q.Kind, p.Kind, len(q.Inputs), len(p.Inputs))
 		}
 	})
+}
+
+// benchPacket is a steady-state Frame datagram of an N-seat game: 8
+// unacknowledged 3-byte inputs, acks and echoes for every seat, two
+// checksums.
+func benchPacket(seats int) *Packet {
+	p := &Packet{Kind: KindFrame, Game: 42, Seat: 1, Seq: 1000, InputSize: 3, Frame: 500, Ping: 123456,
+		Start: 497, Inputs: make([]byte, 8*3), Seats: seats, NumChecksums: 2}
+	for i := range seats {
+		p.Acks[i] = 496 + int32(i)
+		p.Echoes[i] = Echo{Ping: 120000 + uint32(i), Hold: 4000}
+	}
+	p.Checksums[0] = Checksum{Frame: 480, Sum: 0x1234}
+	p.Checksums[1] = Checksum{Frame: 450, Sum: 0x5678}
+	return p
+}
+
+// BenchmarkEncode: one op encodes one Frame datagram (reused Builder).
+func BenchmarkEncode(b *testing.B) {
+	for _, seats := range []int{2, 4, 8} {
+		b.Run(strconv.Itoa(seats)+"seats", func(b *testing.B) {
+			enc := NewEncoder()
+			p := benchPacket(seats)
+			var n int
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, err := enc.Encode(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(buf)
+			}
+			b.ReportMetric(float64(n), "bytes")
+		})
+	}
+}
+
+// BenchmarkDecode: one op decodes one Frame datagram (reused accessors,
+// recover included).
+func BenchmarkDecode(b *testing.B) {
+	for _, seats := range []int{2, 4, 8} {
+		b.Run(strconv.Itoa(seats)+"seats", func(b *testing.B) {
+			buf, err := NewEncoder().Encode(benchPacket(seats))
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf = append([]byte(nil), buf...)
+			var d Decoder
+			var p Packet
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := d.Decode(buf, &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,0 +1,166 @@
+package bench_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
+)
+
+// lsInput is a typical small game input: 3 bytes on the wire.
+type lsInput struct {
+	Buttons uint8
+	Axis    int16
+}
+
+type lsClock struct{ t time.Time }
+
+func (c *lsClock) now() time.Time { return c.t }
+
+// lsCluster is N sessions over locksteptest.Loopback (instant, lossless,
+// allocation-free), ticked together by a fake clock: what is measured is
+// the session's own work (receive, decode, emit, stamp, encode, send).
+type lsCluster struct {
+	sess  []*lockstep.Session[lsInput]
+	clock *lsClock
+	ticks int
+}
+
+func newLSCluster(b *testing.B, seats int, rec io.Writer) *lsCluster {
+	b.Helper()
+	ids := make([]transport.PeerID, seats)
+	for i := range ids {
+		ids[i] = locksteptest.PeerID(i)
+	}
+	c := &lsCluster{clock: &lsClock{t: time.Unix(1e9, 0)}}
+	for i, conn := range locksteptest.Loopback(ids...) {
+		cfg := lockstep.Config{Seats: ids, Now: c.clock.now, ChecksumInterval: 30, Adaptive: lockstep.AdaptiveDelay{Enabled: true}}
+		if i == 0 {
+			cfg.Record = rec
+		}
+		s, err := lockstep.NewSession[lsInput](conn, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.sess = append(c.sess, s)
+	}
+	for range 300 { // warm up: steady state, buffers grown
+		c.tick(b)
+	}
+	return c
+}
+
+func (c *lsCluster) tick(b *testing.B) {
+	c.clock.t = c.clock.t.Add(time.Second / 60)
+	c.ticks++
+	for i, s := range c.sess {
+		steps, err := s.Advance(lsInput{Buttons: uint8(c.ticks), Axis: int16(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, st := range steps {
+			s.ReportChecksum(st.Frame, uint64(st.Frame)*2654435761)
+		}
+	}
+}
+
+// BenchmarkLockstepAdvance: one op is one tick of every seat of an
+// N-seat game (N Advance calls, N datagrams encoded, N·(N-1) delivered and
+// decoded). ns/advance is the cost of one seat's Advance per tick;
+// B/datagram is the mean datagram size in steady state (3-byte inputs, a
+// checksum every 30 frames); allocs/op must be 0.
+func BenchmarkLockstepAdvance(b *testing.B) {
+	for _, seats := range []int{2, 4, 8} {
+		b.Run(fmt.Sprintf("seats=%d", seats), func(b *testing.B) {
+			c := newLSCluster(b, seats, nil)
+			st0 := c.sess[0].Stats()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				c.tick(b)
+			}
+			b.StopTimer()
+			st := c.sess[0].Stats()
+			if st.Frame-st0.Frame < lockstep.Frame(b.N)*9/10 {
+				b.Fatalf("not in steady state: %d frames in %d ticks", st.Frame-st0.Frame, b.N)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*seats), "ns/advance")
+			b.ReportMetric(float64(st.BytesSent-st0.BytesSent)/float64(st.DatagramsSent-st0.DatagramsSent), "B/datagram")
+		})
+	}
+}
+
+// BenchmarkLockstepStall: the cost of an Advance that returns no step
+// (the other seat is silent): one datagram encoded and sent, nothing
+// received.
+func BenchmarkLockstepStall(b *testing.B) {
+	ids := []transport.PeerID{"a", "b"}
+	conns := locksteptest.Loopback(ids...)
+	clock := &lsClock{t: time.Unix(1e9, 0)}
+	s, err := lockstep.NewSession[lsInput](conns[0], lockstep.Config{Seats: ids, Now: clock.now, JoinTimeout: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		clock.t = clock.t.Add(time.Millisecond)
+		if steps, err := s.Advance(lsInput{}); err != nil || len(steps) != 0 {
+			b.Fatalf("Advance = %d steps, %v; want a stall", len(steps), err)
+		}
+		for { // drain so the loopback inbox never fills
+			if _, ok := conns[1].TryRecv(); !ok {
+				break
+			}
+		}
+	}
+}
+
+// BenchmarkLockstepRecord: BenchmarkLockstepAdvance with seat 0 recording
+// its replay log (buffered, to memory); B/frame is the log's growth.
+func BenchmarkLockstepRecord(b *testing.B) {
+	var log bytes.Buffer
+	c := newLSCluster(b, 2, &log)
+	n0 := log.Len()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.tick(b)
+		if log.Len() > 64<<20 {
+			log.Reset()
+			n0 = 0
+		}
+	}
+	b.ReportMetric(float64(log.Len()-n0)/float64(b.N), "B/frame")
+}
+
+// BenchmarkLockstepReplay: one op is one Step read back from a replay log.
+func BenchmarkLockstepReplay(b *testing.B) {
+	var log bytes.Buffer
+	c := newLSCluster(b, 4, &log)
+	for range 10_000 {
+		c.tick(b)
+	}
+	if err := c.sess[0].Close(); err != nil {
+		b.Fatal(err)
+	}
+	data := log.Bytes()
+	b.ReportAllocs()
+	var r *lockstep.Replay[lsInput]
+	for b.Loop() {
+		if r == nil {
+			var err error
+			if r, err = lockstep.NewReplay[lsInput](bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := r.Next(); err == io.EOF {
+			r = nil
+		} else if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

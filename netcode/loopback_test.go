@@ -23,6 +23,7 @@ import (
 func TestFullMesh(t *testing.T) {
 	for _, n := range []int{2, 4, 8} {
 		t.Run(fmt.Sprintf("%dpeers", n), func(t *testing.T) {
+			checkLeaks(t)
 			sig := startSignaling(t)
 			meshes := make([]*Mesh, n)
 			start := time.Now()
@@ -85,6 +86,7 @@ func TestFullMesh(t *testing.T) {
 // TestLeaveAndLateJoin: a peer that closes is seen leaving by everyone; a
 // peer that joins late is seen connecting by everyone.
 func TestLeaveAndLateJoin(t *testing.T) {
+	checkLeaks(t)
 	sig := startSignaling(t)
 	var meshes []*Mesh
 	var logs []*eventLog

@@ -458,13 +458,13 @@ func (m *Mesh) signalingGone(why error) {
 func (m *Mesh) redial() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { // cancels a dial in progress when the mesh closes
+	m.wg.Go(func() { // cancels a dial in progress when the mesh closes
 		select {
 		case <-m.quit:
 			cancel()
 		case <-ctx.Done():
 		}
-	}()
+	})
 	dial := m.cfg.dial
 	if dial == nil {
 		dial = dialSignaling

@@ -338,3 +338,37 @@ func other(m, a, b *Mesh) *Mesh {
 	}
 	return a
 }
+
+// TestVNetCrashedPeer: a peer that vanishes without a goodbye (its
+// signaling connection drops and its network goes) is reported as left
+// once ICE loses it, without waiting for PeerTimeout.
+func TestVNetCrashedPeer(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	lab := newVNetLab(t, fullCone, fullCone, impair{}, impair{})
+	fast := func(c *Config) { c.ICEDisconnectedTimeout, c.ICEFailedTimeout = time.Second, 2*time.Second }
+	a := join(t, sig.url(), "room", "a", lab.on(lab.netA), fast)
+	b := join(t, sig.url(), "room", "b", lab.on(lab.netB), fast)
+	waitMesh(t, 20*time.Second, a, b)
+	lb := &eventLog{m: b}
+	// a "crashes": it leaves signaling (as a dead process's socket would)
+	// and its network is cut; it never says bye.
+	done := make(chan struct{})
+	a.post(func() {
+		old := a.sig
+		a.sig, a.sigEvents = nil, nil
+		a.wg.Go(func() { _ = old.Close() })
+		close(done)
+	})
+	<-done
+	lab.cut.Store(true)
+	start := time.Now()
+	waitFor(t, 10*time.Second, "EventLeft", func() bool { return lb.has(EventLeft, a.Local()) })
+	t.Logf("crashed peer reported left after %v", time.Since(start))
+	if lb.has(EventFailed, a.Local()) {
+		t.Error("crashed peer reported as failed, want left")
+	}
+	if len(b.Peers()) != 0 {
+		t.Errorf("b.Peers() = %v", b.Peers())
+	}
+}

@@ -23,9 +23,11 @@
 //	}
 //
 // Give the lobby a channel of its own (it reads every message on it) and
-// call Poll every frame. State returns a copy of the roster; State().Listing()
-// gives the players/max/state triple to publish in a room listing (for
-// example the signaling server's room metadata).
+// call Poll every frame. State returns a copy of the roster;
+// State().Listing() gives the players/max/state triple to publish in a
+// room listing — with package signaling, the host would call
+// client.SetRoomInfo(signaling.RoomMeta{State: li.State, Max: li.MaxPlayers})
+// when it changes (the server counts the players itself).
 //
 // # Host
 //

@@ -207,7 +207,7 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 // host).
 func (l *Lobby) onLeave(from transport.PeerID) {
 	l.leftMsg[from] = true
-	l.peerDown(from, ReasonLeft)
+	l.peerDown(from)
 }
 
 // claim orders competing hosts: a higher term wins, then the larger

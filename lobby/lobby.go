@@ -310,12 +310,12 @@ func (l *Lobby) refreshPeers() {
 	slices.Sort(gone)
 	l.connected = now
 	for _, p := range gone {
-		l.peerDown(p, ReasonDisconnected)
+		l.peerDown(p)
 	}
 }
 
 // peerDown handles a peer that disconnected or sent Leave.
-func (l *Lobby) peerDown(p transport.PeerID, why Reason) {
+func (l *Lobby) peerDown(p transport.PeerID) {
 	delete(l.early, p)
 	switch {
 	case l.isHost:
@@ -330,7 +330,6 @@ func (l *Lobby) peerDown(p transport.PeerID, why Reason) {
 	case l.mig.active && p == l.mig.cand:
 		l.evalMigration()
 	}
-	_ = why
 }
 
 // memberFrom builds the roster row for a peer's profile, making the name

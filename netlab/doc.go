@@ -65,40 +65,70 @@
 // Both routers also drop traffic from the WAN that conntrack did not see go
 // out, forwarded or addressed to the router itself, as a home router's
 // firewall does. The second drop keeps hole punching working: see
-// Lab.AddRouter. TestNAT* in this package prove these
-// behaviours with real packets (cmd natprobe) before any Peerplay test
-// relies on them. Impairment (delay, loss) is not available: tc netem is
-// missing on the CI kernel.
+// Lab.AddRouter. TestNATMapping, TestNATFiltering, TestHolePunch and
+// TestSegments prove these behaviours with real packets (the natprobe
+// helper) before any Peerplay test relies on them. Impairment (delay,
+// loss) is not modelled: tc netem is missing on the CI kernel.
 //
 // # Isolation and cleanup
 //
 // Namespaces are named "<prefix>-<run id>-<name>" (prefix "pplab", run id 8
 // random hex digits), so parallel and aborted runs never collide. Veth
 // pairs are created directly inside their namespaces, bridges and iptables
-// rules live inside them: nothing is added to the root namespace, and
-// deleting a lab's namespaces removes every interface, bridge and rule it
-// made. New registers the teardown with t.Cleanup, so it runs when a test
-// fails or calls t.Fatal: it SIGKILLs every process left in the namespaces
-// (ip netns pids), deletes them, and fails the test if any remains.
-// Processes started with Host.Start carry Pdeathsig=SIGKILL.
+// rules live inside them: nothing is added to the root namespace (no
+// interface of the lab is connected to it, so no packet can leave the
+// lab), and deleting a lab's namespaces removes every interface, bridge
+// and rule it made. New registers the teardown with t.Cleanup, so it runs
+// when a test fails or calls t.Fatal: it SIGKILLs every process left in
+// the namespaces (ip netns pids), deletes them, and fails the test if any
+// remains (TestCleanup checks this, also for a test that fails fatally).
+// Processes started with Host.Start carry Pdeathsig=SIGKILL, so they die
+// with the test binary.
 //
 // A live run holds an flock on /run/netlab/<prefix>-<run id>.lock. New
 // first calls Sweep, which deletes the namespaces (and kills the processes)
 // of every run whose lock is no longer held: a test binary killed by
-// SIGKILL or a go test timeout leaves nothing behind for long.
+// SIGKILL or by go test's -timeout (which skips t.Cleanup) leaves
+// namespaces behind only until the next run (TestSweep).
 //
-// The lab only ever sends to addresses of namespaces it created.
+// # Scenarios
+//
+// The tests run Peerplay as separate processes, built once per test
+// process by Builds: cmd/signald in the internet namespace (signaling on
+// 203.0.113.1:8080, STUN :3478, TURN :3479), the test peer
+// internal/cmd/labpeer (netcode directly; "mesh" and 4-seat lockstep
+// "game" modes) and demo/pong built with -tags headless:
+//
+//	TestConnectivityMatrix  5 peers, 10 links: host on one LAN, direct
+//	                        (srflx/prflx) through two restricted NATs, relay
+//	                        whenever a symmetric NAT is involved
+//	TestTURNExpired         expired TURN credentials: the peers give up in
+//	                        seconds and the log names TURN's 401
+//	TestGamePeerKilled      4-seat lockstep, one peer SIGKILLed: the three
+//	                        survivors drop it at the same frame and finish
+//	                        with equal checksums
+//	TestGameSignaldKilled   signald SIGKILLed mid-game: play goes on;
+//	                        restarted: the meshes re-join it and a new room
+//	                        forms
+//	TestPongTopologies      headless pong bots, LAN/restricted/symmetric/
+//	                        mixed at once: equal result lines and checksums
+//	TestPongLANDiscovery    two pong hosts on an isolated LAN find each
+//	                        other by LAN discovery and play
 //
 // # Running
 //
-// The tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN), iproute2, iptables
-// and procps, and sit behind the build tag netlab so a developer's plain
-// go test ./... does not need root:
+// The tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN), iproute2, iptables,
+// procps and util-linux (setpriv), and sit behind the build tag netlab so
+// a developer's plain go test ./... does not need root. From the module
+// root:
 //
 //	sudo go test -tags netlab -race ./netlab/...
 //
-// Without root every test fails at once with ErrNeedRoot's message, which
-// says why; none skips. NETLAB_VERBOSE=1 logs every helper process's output
-// even when tests pass. Helper programs (internal/cmd/...) are built once
-// per test process by Builds.
+// The whole lab takes about 100 s on two cores once the helpers are built
+// (a cold build adds about a minute). Without root every test fails at
+// once with ErrNeedRoot's message, which says why; none skips
+// (TestNeedsRoot checks this). NETLAB_VERBOSE=1 logs every helper
+// process's output even when tests pass; a failing test always logs the
+// output of its processes and each namespace's addresses, NAT rules and
+// conntrack table.
 package netlab

@@ -368,6 +368,9 @@ func TestSweep(t *testing.T) {
 // TestNeedsRoot runs this test binary as an unprivileged user: every test
 // must fail and say it needs root.
 func TestNeedsRoot(t *testing.T) {
+	if err := netlab.CheckPrivileges(); err != nil {
+		t.Fatal(err) // dropping privileges needs them first
+	}
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func joinMeshes(b *testing.B, n int) *Meshes {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ms, err := JoinMeshes(ctx, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ms.Close)
+	return ms
+}
+
+// BenchmarkRTTNetcode adds the SDK rungs to the ladder of BenchmarkRTT:
+// a netcode Unreliable Channel (32-byte ping) and a lockstep frame (two
+// sessions playing ping-pong over that channel, see LockstepRTT).
+func BenchmarkRTTNetcode(b *testing.B) {
+	b.Run("netcode-unreliable", func(b *testing.B) {
+		ms := joinMeshes(b, 2)
+		benchRTT(b, NewConnPinger(ms.M[0].Channel(LabelInput), ms.M[1].Channel(LabelInput)))
+	})
+	b.Run("lockstep-frame", func(b *testing.B) {
+		ms := joinMeshes(b, 2)
+		b.ReportAllocs()
+		b.ResetTimer()
+		d, lost, err := LockstepRTT(ms.M[0].Channel(LabelInput), ms.M[1].Channel(LabelInput), 50, b.N)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := d.Summary()
+		b.ReportMetric(Micros(s.P50), "p50-µs")
+		b.ReportMetric(Micros(s.P99), "p99-µs")
+		b.ReportMetric(float64(lost), "lost")
+	})
+}
+
+// BenchmarkThroughputNetcode: one op is one message, netcode Reliable
+// channel and chat lines (64 B).
+func BenchmarkThroughputNetcode(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		b.Run("netcode-reliable/"+sizeName(size), func(b *testing.B) {
+			ms := joinMeshes(b, 2)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			t, err := ConnThroughput(context.Background(), ms.M[0].Channel(LabelBulk), ms.M[1].Channel(LabelBulk), size, b.N, 50*time.Microsecond)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(t.MsgsPerSec(), "msgs/s")
+		})
+	}
+	b.Run("chat/64B", func(b *testing.B) {
+		ms := joinMeshes(b, 2)
+		b.SetBytes(64)
+		b.ReportAllocs()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		b.ResetTimer()
+		t, err := ChatThroughput(ctx, ms.M[0].Channel(LabelChat), ms.M[1].Channel(LabelChat), 64, b.N)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(t.MsgsPerSec(), "msgs/s")
+	})
+}
+
+// BenchmarkMeshFormation: one op forms a full mesh of n peers on loopback
+// (signaling join, offers, ICE, DTLS, SCTP, handshake, every channel
+// open). ms/mesh is the formation time, start of all joins to the last
+// peer seeing the others.
+func BenchmarkMeshFormation(b *testing.B) {
+	for _, n := range []int{2, 4, 8} {
+		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) {
+			var ds Durations
+			for range b.N {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				ms, err := JoinMeshes(ctx, n)
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, ms.Formation)
+				b.StopTimer()
+				ms.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(ds.Quantile(0.5))/1e6, "ms/mesh")
+		})
+	}
+}

@@ -152,6 +152,7 @@ type Replay[I any] struct {
 	raw    []byte
 	inputs []I
 	sums   map[Frame]uint64
+	buf    [8]byte // record fields (a field, not a local: it would escape)
 }
 
 // NewReplay reads the header of a replay log. The input type must have
@@ -234,11 +235,10 @@ func (r *Replay[I]) Next() (Step[I], error) {
 		if err != nil {
 			return Step[I]{}, badReplay("record", err)
 		}
-		var fb [4]byte
-		if _, err := io.ReadFull(r.r, fb[:]); err != nil {
+		if _, err := io.ReadFull(r.r, r.buf[:4]); err != nil {
 			return Step[I]{}, badReplay("record", err)
 		}
-		f := Frame(le.Uint32(fb[:]))
+		f := Frame(le.Uint32(r.buf[:4]))
 		switch tag {
 		case recStep:
 			if f != r.next {
@@ -255,14 +255,13 @@ func (r *Replay[I]) Next() (Step[I], error) {
 			r.next++
 			return Step[I]{Frame: f, Inputs: r.inputs}, nil
 		case recChecksum:
-			var sb [8]byte
-			if _, err := io.ReadFull(r.r, sb[:]); err != nil {
+			if _, err := io.ReadFull(r.r, r.buf[:8]); err != nil {
 				return Step[I]{}, badReplay("checksum", err)
 			}
 			if f < 0 || f >= r.next {
 				return Step[I]{}, fmt.Errorf("%w: checksum for frame %d before its step", ErrBadReplay, f)
 			}
-			r.sums[f] = le.Uint64(sb[:])
+			r.sums[f] = le.Uint64(r.buf[:8])
 		default:
 			return Step[I]{}, fmt.Errorf("%w: unknown record %#x", ErrBadReplay, tag)
 		}

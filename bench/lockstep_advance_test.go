@@ -106,6 +106,9 @@ func BenchmarkLockstepStall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if _, err := s.Advance(lsInput{}); err != nil { // warm up the encoder
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		clock.t = clock.t.Add(time.Millisecond)

@@ -3,7 +3,7 @@ PACKAGES=(
 	# signaling: coturn interop; signaling at scale: NATS
 	coturn nats-server
 	# network lab: namespaces, veth, NAT
-	iproute2 iptables
+	iproute2 iptables procps util-linux
 	# FlatBuffers compiler: CI regenerates the committed code and diffs it
 	flatbuffers-compiler
 	# demo/pong: ebiten needs cgo + X11/GL headers; Xvfb for a real window

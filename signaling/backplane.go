@@ -72,7 +72,11 @@ type Backplane interface {
 // called from backplane goroutines, possibly under backplane locks, so it
 // must not block and must not call the Backplane: it queues or drops (the
 // Server's sink closes a connection whose queue is full). The sink owns
-// ev.Data.
+// ev.Data. An event of kind EventKindUnknown with Err set ends the
+// attachment: ErrReplaced (the seat was resumed elsewhere), or another
+// error, ideally a *ServerError, that the Server sends to the client
+// before closing (e.g. resume_failed when a clustered backplane lost the
+// seat). Nothing more is delivered to that sink.
 type Sink func(ev Event)
 
 // JoinRequest is what Backplane.Join needs to admit a member.

@@ -31,6 +31,7 @@ const (
 	CodeReplaced     Code = "replaced"             // the seat was resumed by a newer connection
 	CodeWrongGame    Code = "wrong_game"           // the room plays another game
 	CodeShutdown     Code = "shutdown"             // the server is shutting down; reconnect later
+	CodeUnavailable  Code = "unavailable"          // the server cannot reach its backplane (e.g. NATS); retry later
 	CodeInternal     Code = "internal"             // a server-side failure
 )
 
@@ -56,6 +57,7 @@ var (
 	ErrReplaced      = errors.New("signaling: connection replaced")
 	ErrWrongGame     = errors.New("signaling: room plays another game")
 	ErrShutdown      = errors.New("signaling: server shutting down")
+	ErrUnavailable   = errors.New("signaling: backplane unavailable")
 	ErrInternal      = errors.New("signaling: internal server error")
 	ErrClosed        = errors.New("signaling: closed")
 	ErrSendQueueFull = errors.New("signaling: send queue full")
@@ -86,6 +88,7 @@ var codeSentinels = map[Code]error{
 	CodeReplaced:     ErrReplaced,
 	CodeWrongGame:    ErrWrongGame,
 	CodeShutdown:     ErrShutdown,
+	CodeUnavailable:  ErrUnavailable,
 	CodeInternal:     ErrInternal,
 }
 

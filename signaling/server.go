@@ -536,8 +536,13 @@ func (c *conn) sink(ev Event) {
 	case RoomUpdated:
 		f = &frame{Type: typeRoom, Info: ev.Room}
 	default:
-		if errors.Is(ev.Err, ErrReplaced) {
+		switch {
+		case errors.Is(ev.Err, ErrReplaced):
 			c.fail(errorFor(CodeReplaced, "the seat was resumed by a newer connection"))
+		case ev.Err != nil:
+			// The backplane ended the seat (e.g. a clustered backplane
+			// lost it): tell the client why, with the error's code.
+			c.fail(asServerError(ev.Err))
 		}
 		return
 	}

@@ -1,0 +1,68 @@
+package natsbackplane
+
+import (
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+)
+
+// TestCrossNode: members connected to three different nodes see each other
+// join and leave, exchange signals and room updates, and every node lists
+// the same rooms.
+func TestCrossNode(t *testing.T) {
+	ns := natstest.Start(t)
+	nodes := []*node{startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1"), startNode(t, ns.URL(), "n2")}
+	waitReady(t, nodes...)
+
+	a := dial(t, nodes[0].wsURL(), "room", signaling.DialOptions{Name: "alice", GameID: "g"})
+	b := dial(t, nodes[1].wsURL(), "room", signaling.DialOptions{Name: "bob", GameID: "g"})
+	if got := expect(t, a, signaling.PeerJoined, b.Local()); got.Name != "bob" {
+		t.Fatalf("alice saw %q join, want bob", got.Name)
+	}
+	c := dial(t, nodes[2].wsURL(), "room", signaling.DialOptions{Name: "carol", GameID: "g"})
+	expect(t, a, signaling.PeerJoined, c.Local())
+	expect(t, b, signaling.PeerJoined, c.Local())
+	if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
+		t.Fatalf("carol's welcome lists %v, want %v", got, want)
+	}
+
+	// Signals cross nodes, to the right member only.
+	if err := a.Signal(c.Local(), []byte("a→c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signal(b.Local(), []byte("c→b")); err != nil {
+		t.Fatal(err)
+	}
+	if ev := expect(t, c, signaling.Signal, a.Local()); string(ev.Data) != "a→c" {
+		t.Fatalf("carol got %q", ev.Data)
+	}
+	if ev := expect(t, b, signaling.Signal, c.Local()); string(ev.Data) != "c→b" {
+		t.Fatalf("bob got %q", ev.Data)
+	}
+
+	// A room update reaches every member, and every listing.
+	if err := b.SetRoomInfo(signaling.RoomMeta{Name: "Bob's", State: "playing"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*signaling.Client{a, b, c} {
+		if ev := expect(t, cl, signaling.RoomUpdated, ""); ev.Room.Name != "Bob's" || ev.Room.Players != 3 {
+			t.Fatalf("room update %+v", ev.Room)
+		}
+	}
+	want := `[{"room":"room","name":"Bob's","game":"g","players":3,"max":16,"password":false,"state":"playing"}]`
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { got := listing(t, n); if got != want { t.Log(got) }; return got == want })
+	}
+
+	// Leaving on one node is seen on the others at once (no grace).
+	bob := b.Local()
+	_ = b.Close()
+	expect(t, a, signaling.PeerLeft, bob)
+	expect(t, c, signaling.PeerLeft, bob)
+	want = `[{"room":"room","name":"Bob's","game":"g","players":2,"max":16,"password":false,"state":"playing"}]`
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { got := listing(t, n); if got != want { t.Log(got) }; return got == want })
+	}
+}

@@ -56,6 +56,12 @@ func LoopbackSettings(se *webrtc.SettingEngine) {
 
 // JoinMeshes starts a signaling server and n meshes, all joining at once.
 func JoinMeshes(ctx context.Context, n int) (*Meshes, error) {
+	return JoinMeshesCounted(ctx, n, nil)
+}
+
+// JoinMeshesCounted is JoinMeshes with mesh i's UDP sends counted in
+// wire[i] (wire nil: none counted).
+func JoinMeshesCounted(ctx context.Context, n int, wire []*WireCounter) (*Meshes, error) {
 	ms := &Meshes{sig: &signaling.Server{MaxRoomSize: max(n, 2)}}
 	ms.ts = httptest.NewServer(ms.sig)
 	url := "ws" + strings.TrimPrefix(ms.ts.URL, "http") + "/ws"
@@ -66,6 +72,17 @@ func JoinMeshes(ctx context.Context, n int) (*Meshes, error) {
 	t0 := time.Now()
 	for i := range n {
 		wg.Add(1)
+		settings := LoopbackSettings
+		if wire != nil {
+			net, err := countingNetFor(wire[i])
+			if err != nil {
+				return nil, err
+			}
+			settings = func(se *webrtc.SettingEngine) {
+				LoopbackSettings(se)
+				se.SetNet(net)
+			}
+		}
 		go func() {
 			defer wg.Done()
 			m, err := netcode.Join(ctx, netcode.Config{
@@ -75,7 +92,7 @@ func JoinMeshes(ctx context.Context, n int) (*Meshes, error) {
 				GameID:        "bench",
 				Channels:      MeshChannels,
 				ICEServers:    []netcode.ICEServer{},
-				SettingEngine: LoopbackSettings,
+				SettingEngine: settings,
 			})
 			if err != nil {
 				errs[i] = err

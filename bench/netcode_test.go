@@ -100,3 +100,36 @@ func BenchmarkMeshFormation(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMeshGame: 8 peers in this process, each a netcode mesh playing
+// lockstep at 60 Hz; one op is one 60 Hz tick of every peer (so b.N=1 is
+// a short smoke; bench/cmd/report plays 30 s). cpu-%/peer is process CPU
+// per peer as a share of one core; kbit/s/peer the upload of one peer.
+func BenchmarkMeshGame(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := RunMeshGame(ctx, 8, max(time.Duration(b.N)*SweepTick, 250*time.Millisecond))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.PerPeerPercent, "cpu-%/peer")
+	b.ReportMetric(r.UploadKbps, "kbit/s/peer")
+	b.ReportMetric(r.DatagramWire, "B/datagram-wire")
+}
+
+// BenchmarkDatagram reports the steady-state lockstep datagram (payload
+// handed to the data channel) for 2, 4 and 8 seats, 3-byte inputs.
+func BenchmarkDatagram(b *testing.B) {
+	for _, seats := range []int{2, 4, 8} {
+		b.Run(fmt.Sprintf("seats=%d", seats), func(b *testing.B) {
+			var mean float64
+			for range b.N {
+				var err error
+				if mean, err = DatagramSizes(seats); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(mean, "B/datagram")
+		})
+	}
+}

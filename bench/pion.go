@@ -117,11 +117,11 @@ func LoopbackAPI(wire *WireCounter) (*webrtc.API, error) {
 	lf.DefaultLogLevel = logging.LogLevelError
 	se.LoggerFactory = lf
 	if wire != nil {
-		n, err := stdnet.NewNet()
+		n, err := countingNetFor(wire)
 		if err != nil {
 			return nil, err
 		}
-		se.SetNet(&countingNet{Net: n, w: wire})
+		se.SetNet(n)
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se)), nil
 }
@@ -206,6 +206,14 @@ func (w *WireCounter) Add(n int) {
 // Load returns the datagrams and UDP payload bytes counted so far.
 func (w *WireCounter) Load() (packets, bytes int64) {
 	return w.packets.Load(), w.bytes.Load()
+}
+
+func countingNetFor(w *WireCounter) (transport.Net, error) {
+	n, err := stdnet.NewNet()
+	if err != nil {
+		return nil, err
+	}
+	return &countingNet{Net: n, w: w}, nil
 }
 
 type countingNet struct {

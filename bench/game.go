@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
+)
+
+// GameRun is n peers in one process, each a netcode mesh running a
+// lockstep session at 60 Hz, for Duration.
+type GameRun struct {
+	Peers    int
+	Duration time.Duration
+	// CPU is the process's user+system CPU time over Duration (all peers,
+	// pion, and the idle in-process signaling server); CPUPercent is it as
+	// a share of one core, PerPeerPercent that divided by Peers.
+	CPU            time.Duration
+	CPUPercent     float64
+	PerPeerPercent float64
+	// UploadKbps is the mean UDP upload of one peer, IP/UDP headers
+	// included (28 bytes per datagram), in kbit/s.
+	UploadKbps float64
+	// DatagramWire is the mean size of one UDP datagram sent, IP/UDP
+	// headers included.
+	DatagramWire float64
+	// Frames is the fewest frames a peer ran; Stalls the most stalled
+	// ticks of a peer.
+	Frames int
+	Stalls uint64
+}
+
+// IPUDPHeader is the IPv4 + UDP header of every datagram (RFC 791, 768).
+const IPUDPHeader = 20 + 8
+
+// RunMeshGame forms an n-peer mesh on loopback and plays lockstep on it at
+// 60 Hz for d (after a 1 s warm-up), measuring CPU and upload.
+func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
+	wire := make([]*WireCounter, n)
+	for i := range wire {
+		wire[i] = &WireCounter{}
+	}
+	ms, err := JoinMeshesCounted(ctx, n, wire)
+	if err != nil {
+		return GameRun{}, err
+	}
+	defer ms.Close()
+	seats := make([]transport.PeerID, n)
+	for i, m := range ms.M {
+		seats[i] = m.Local()
+	}
+	sess := make([]*lockstep.Session[Input], n)
+	for i, m := range ms.M {
+		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		if err != nil {
+			return GameRun{}, err
+		}
+		defer s.Close()
+		sess[i] = s
+	}
+	run := func(dur time.Duration) error {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i, s := range sess {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := time.NewTicker(SweepTick)
+				defer t.Stop()
+				end := time.Now().Add(dur)
+				var in Input
+				for now := range t.C {
+					if now.After(end) || ctx.Err() != nil {
+						return
+					}
+					in.Buttons++
+					steps, err := s.Advance(in)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					for _, st := range steps {
+						s.ReportChecksum(st.Frame, uint64(st.Frame))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	if err := run(time.Second); err != nil {
+		return GameRun{}, err
+	}
+	var p0, b0 [64]int64
+	for i, w := range wire {
+		p0[i], b0[i] = w.Load()
+	}
+	base := make([]lockstep.Stats, n)
+	for i, s := range sess {
+		base[i] = s.Stats()
+	}
+	cpu0 := processCPU()
+	t0 := time.Now()
+	if err := run(d); err != nil {
+		return GameRun{}, err
+	}
+	el := time.Since(t0)
+	r := GameRun{Peers: n, Duration: el, CPU: processCPU() - cpu0, Frames: -1}
+	r.CPUPercent = 100 * r.CPU.Seconds() / el.Seconds()
+	r.PerPeerPercent = r.CPUPercent / float64(n)
+	var pk, by int64
+	for i, w := range wire {
+		p, b := w.Load()
+		pk += p - p0[i]
+		by += b - b0[i]
+	}
+	if pk > 0 {
+		r.DatagramWire = float64(by)/float64(pk) + IPUDPHeader
+		r.UploadKbps = float64(by+IPUDPHeader*pk) * 8 / 1000 / el.Seconds() / float64(n)
+	}
+	for i, s := range sess {
+		st := s.Stats()
+		f := int(st.Frame - base[i].Frame)
+		if r.Frames < 0 || f < r.Frames {
+			r.Frames = f
+		}
+		r.Stalls = max(r.Stalls, st.Stalls-base[i].Stalls)
+	}
+	return r, nil
+}
+
+// processCPU is this process's user+system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// DatagramSizes runs seats lockstep sessions over locksteptest.Loopback
+// (instant, lossless) with a fake 60 Hz clock for 10 s of play and returns
+// the mean datagram one seat sent in steady state (3-byte inputs, adaptive
+// delay, a checksum every 30 frames) and the mean count of inputs it
+// carried.
+func DatagramSizes(seats int) (mean float64, err error) {
+	ids := make([]transport.PeerID, seats)
+	for i := range ids {
+		ids[i] = locksteptest.PeerID(i)
+	}
+	now := time.Unix(1e9, 0)
+	clock := func() time.Time { return now }
+	var sess []*lockstep.Session[Input]
+	for _, c := range locksteptest.Loopback(ids...) {
+		s, err := lockstep.NewSession[Input](c, lockstep.Config{Seats: ids, Now: clock, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		if err != nil {
+			return 0, err
+		}
+		defer s.Close()
+		sess = append(sess, s)
+	}
+	tick := func() error {
+		now = now.Add(SweepTick)
+		for _, s := range sess {
+			steps, err := s.Advance(Input{Buttons: 1})
+			if err != nil {
+				return err
+			}
+			for _, st := range steps {
+				s.ReportChecksum(st.Frame, uint64(st.Frame))
+			}
+		}
+		return nil
+	}
+	for range 300 {
+		if err := tick(); err != nil {
+			return 0, err
+		}
+	}
+	st0 := sess[0].Stats()
+	for range 600 {
+		if err := tick(); err != nil {
+			return 0, err
+		}
+	}
+	st := sess[0].Stats()
+	dg := st.DatagramsSent - st0.DatagramsSent
+	if dg == 0 {
+		return 0, fmt.Errorf("bench: no datagrams sent")
+	}
+	return float64(st.BytesSent-st0.BytesSent) / float64(dg), nil
+}

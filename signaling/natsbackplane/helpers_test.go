@@ -296,3 +296,23 @@ func (l *lb) close() {
 	l.mu.Unlock()
 	l.wg.Wait()
 }
+
+// waitUnit scales hang guards.
+const waitUnit = time.Second
+
+// listingOf returns n's listing entry of room only.
+func listingOf(t testing.TB, n *node, room string) string {
+	t.Helper()
+	var rooms []signaling.RoomInfo
+	if err := json.Unmarshal([]byte(listing(t, n)), &rooms); err != nil {
+		return "?"
+	}
+	var out []signaling.RoomInfo
+	for _, r := range rooms {
+		if r.Room == room {
+			out = append(out, r)
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}

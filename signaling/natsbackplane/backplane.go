@@ -195,6 +195,7 @@ type Backplane struct {
 	nodes       map[string]time.Time // node heartbeats seen (local time)
 	synced      map[string]bool      // keys seen by the current watcher before its initial marker
 	selfOrphan  map[seatKey]time.Time
+	dialErr     error // the last failed connection attempt
 	closed      bool
 }
 
@@ -230,6 +231,11 @@ func New(cfg Config) (*Backplane, error) {
 			nats.ConnectHandler(func(nc *nats.Conn) { b.log.Info("natsbackplane: connected to NATS", "url", nc.ConnectedUrlRedacted()) }),
 			nats.ReconnectHandler(func(nc *nats.Conn) {
 				b.log.Info("natsbackplane: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+			}),
+			nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+				b.mu.Lock()
+				b.dialErr = err
+				b.mu.Unlock()
 			}),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 				b.log.Warn("natsbackplane: disconnected from NATS", "err", err)
@@ -361,8 +367,14 @@ func (b *Backplane) setStateLocked(s State, err error) {
 // connErr describes why NATS is not connected.
 func (b *Backplane) connErr() error {
 	servers := strings.Join(b.nc.Servers(), ",")
-	if err := b.nc.LastError(); err != nil {
-		return fmt.Errorf("natsbackplane: not connected to NATS (%s): %w", servers, err)
+	b.mu.Lock()
+	err := b.dialErr
+	b.mu.Unlock()
+	if e := b.nc.LastError(); e != nil {
+		err = e
+	}
+	if err != nil {
+		return fmt.Errorf("natsbackplane: not connected to NATS (%s): %s: %w", servers, strings.ToLower(b.nc.Status().String()), err)
 	}
 	return fmt.Errorf("natsbackplane: not connected to NATS (%s): %s", servers, strings.ToLower(b.nc.Status().String()))
 }

@@ -53,7 +53,7 @@ func TestCrossNode(t *testing.T) {
 	}
 	want := `[{"room":"room","name":"Bob's","game":"g","players":3,"max":16,"password":false,"state":"playing"}]`
 	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { got := listing(t, n); if got != want { t.Log(got) }; return got == want })
+		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { return listing(t, n) == want })
 	}
 
 	// Leaving on one node is seen on the others at once (no grace).
@@ -63,6 +63,6 @@ func TestCrossNode(t *testing.T) {
 	expect(t, c, signaling.PeerLeft, bob)
 	want = `[{"room":"room","name":"Bob's","game":"g","players":2,"max":16,"password":false,"state":"playing"}]`
 	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { got := listing(t, n); if got != want { t.Log(got) }; return got == want })
+		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { return listing(t, n) == want })
 	}
 }

@@ -74,7 +74,7 @@ func startNode(t testing.TB, url, name string, opts ...nodeOpt) *node {
 	return n
 }
 
-func (n *node) wsURL() string   { return "ws" + strings.TrimPrefix(n.ts.URL, "http") + "/ws" }
+func (n *node) wsURL() string    { return "ws" + strings.TrimPrefix(n.ts.URL, "http") + "/ws" }
 func (n *node) hostport() string { return strings.TrimPrefix(n.ts.URL, "http://") }
 
 // close shuts the node down gracefully.
@@ -315,4 +315,20 @@ func listingOf(t testing.TB, n *node, room string) string {
 	}
 	b, _ := json.Marshal(out)
 	return string(b)
+}
+
+// setBackends replaces the backends for new connections.
+func (l *lb) setBackends(backends ...string) {
+	l.mu.Lock()
+	l.backends = backends
+	l.mu.Unlock()
+}
+
+// cut closes every forwarded connection.
+func (l *lb) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		_ = c.Close()
+	}
 }

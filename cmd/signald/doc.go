@@ -15,4 +15,20 @@
 //	  -stun-addr :3478 -stun-url stun:203.0.113.7:3478 \
 //	  -turn-addr :3479 -turn-relay-ip 203.0.113.7 -turn-ports 49152-65535 \
 //	  -turn-url 'turn:203.0.113.7:3479?transport=udp' -turn-secret "$SECRET"
+//
+// Several nodes (package signaling/natsbackplane): with -nats, rooms live
+// in a JetStream KV bucket on NATS and signals cross nodes over NATS
+// subjects, so any number of signald behind a load balancer serve the same
+// rooms, and a client whose node dies resumes its seat on another:
+//
+//	signald -addr :8080 -nats nats://n1:4222,nats://n2:4222,nats://n3:4222 \
+//	  -node "$(hostname)" -nats-ttl 15s -nats-replicas 3
+//
+// NATS unreachable at start is not fatal: signald waits -nats-wait (5 s)
+// for it, then serves degraded (/healthz answers 503 with the reason,
+// joins are refused with "unavailable") and recovers by itself when NATS
+// comes; the same happens when NATS goes away later. /healthz answers
+// {"status":"ok|degraded|unavailable","backplane":"nats","node":...,
+// "error":...,"since":...}; /metrics adds signald_node_info and
+// signald_backplane_* per node. A malformed -nats URL is fatal (exit 1).
 package main

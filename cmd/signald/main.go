@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/natsbackplane"
 )
 
 func main() {
@@ -52,6 +53,10 @@ type config struct {
 	joinTimeout, pingInterval           time.Duration
 	idleTimeout, resumeGrace, shutdownT time.Duration
 	logLevel                            string
+	natsURL, natsCreds, natsBucket      string
+	node                                string
+	natsTTL, natsWait                   time.Duration
+	natsReplicas                        int
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
@@ -87,6 +92,13 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	fs.DurationVar(&c.resumeGrace, "resume-grace", signaling.DefaultResumeGrace, "how long a lost member's seat is held for a resume")
 	fs.DurationVar(&c.shutdownT, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.natsURL, "nats", "", "NATS URL(s), comma-separated, for a multi-node service (rooms in a JetStream KV bucket); empty: one node, in memory")
+	fs.StringVar(&c.natsCreds, "nats-creds", "", "NATS credentials file (.creds) for -nats")
+	fs.StringVar(&c.natsBucket, "nats-bucket", natsbackplane.DefaultBucket, "JetStream KV bucket of the room registry (the same on every node)")
+	fs.DurationVar(&c.natsTTL, "nats-ttl", natsbackplane.DefaultTTL, "registry TTL: a dead node's rooms and seats expire after about this (the same on every node)")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", natsbackplane.DefaultReplicas, "replicas of the registry bucket when signald creates it (3 on a 3-node NATS cluster)")
+	fs.DurationVar(&c.natsWait, "nats-wait", 5*time.Second, "how long to wait for NATS at start before serving degraded (health 503) until it comes")
+	fs.StringVar(&c.node, "node", "", "this node's name in the cluster, unique ([A-Za-z0-9_-]; empty: host name and a random suffix)")
 	// Environment first, command line over it.
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -114,6 +126,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	if c.turnURLs != "" && c.turnSecret == "" {
 		return nil, errors.New("-turn-url needs -turn-secret (the credentials are made with it)")
+	}
+	if c.natsURL == "" && c.natsCreds != "" {
+		return nil, errors.New("-nats-creds needs -nats")
 	}
 	return c, nil
 }
@@ -174,6 +189,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	if u := splitList(cfg.turnURLs); len(u) > 0 {
 		srv.ICEServers = append(srv.ICEServers, signaling.ICEServer{URLs: u})
 	}
+	var bp *natsbackplane.Backplane
+	if cfg.natsURL != "" {
+		if bp, err = startNATS(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer bp.Close() // after the server's shutdown (deferred below) detached its seats
+		srv.Backplane = bp
+	}
 	if err := srv.Validate(); err != nil {
 		return err
 	}
@@ -199,11 +222,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(srv))
+	if bp != nil {
+		reg.MustRegister(newBackplaneCollector(bp))
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
-	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { serveHealth(w, bp) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", srv)
 

@@ -85,5 +85,5 @@ var allCodes = []signaling.Code{
 	signaling.CodeRoomFull, signaling.CodeBadPassword, signaling.CodeBadToken, signaling.CodeTokenExpired,
 	signaling.CodeWrongGame, signaling.CodeTooManyRooms, signaling.CodeTooManyConns, signaling.CodeOrigin,
 	signaling.CodeTimeout, signaling.CodeIdle, signaling.CodeUnknownPeer, signaling.CodeResumeFailed,
-	signaling.CodeSlowConsumer, signaling.CodeReplaced, signaling.CodeShutdown, signaling.CodeInternal,
+	signaling.CodeSlowConsumer, signaling.CodeReplaced, signaling.CodeShutdown, signaling.CodeUnavailable, signaling.CodeInternal,
 }

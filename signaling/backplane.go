@@ -15,16 +15,16 @@ import (
 // implementation lives outside this package so that it does not pull NATS
 // into the library.
 //
-// Mapping for a clustered implementation (issue 10, NATS): the room
-// registry (room info, password hash, seats with name, resume token and
-// held-until) is a JetStream KV bucket with a TTL, updated with
-// compare-and-set on the revision so that size and room-count limits hold
-// when joins race on different nodes; each node delivers to its attached
-// seats from one subject per seat (e.g. peerplay.seat.<room>.<peer>), so
-// events a node publishes for one member keep their order; a node's
-// seats are refreshed while it lives, so a dead node's rooms expire by
-// TTL. Resume works from any node because the seat and its token live in
-// the registry. Attachment.ID must then be unique cluster-wide.
+// The clustered implementation is package signaling/natsbackplane: the
+// registry (room info, password hash, seats with name, resume token hash
+// and node) is a JetStream KV bucket with a TTL, changed by
+// compare-and-set on the revision so that size limits hold when joins
+// race on different nodes; each node delivers to its seats from one
+// subject per seat, so events a node publishes for one member keep their
+// order; live nodes heartbeat and refresh their rooms, so a dead node's
+// entries expire by TTL. Resume works from any node because the seat and
+// its token live in the registry. Attachment.ID must then be unique
+// cluster-wide.
 //
 // Implementations are safe for concurrent use. Ordering rule: the events
 // and signals delivered to one member arrive in the order the backplane

@@ -78,7 +78,8 @@
 // too_many_rooms, too_many_connections, origin, timeout (no join in time),
 // idle (ping unanswered), unknown_peer (not fatal: a signal to a non-member;
 // carries peer), resume_failed, slow_consumer, replaced, shutdown,
-// internal. A *ServerError matches the sentinel of its code:
+// unavailable (the server cannot reach its backplane, e.g. NATS: retry
+// later; Client's reconnects do), internal. A *ServerError matches the sentinel of its code:
 // errors.Is(err, ErrRoomFull).
 //
 // Keepalive: the server pings (WebSocket ping) every PingInterval and cuts a
@@ -118,5 +119,8 @@
 // Rooms, seats and delivery live behind the Backplane interface. The
 // default, MemoryBackplane, serves one process; Servers sharing a
 // Backplane serve the same rooms, which is how several nodes form one
-// service (a NATS implementation plugs in here).
+// service: package signaling/natsbackplane keeps the rooms in a NATS
+// JetStream KV bucket and delivers over NATS subjects, so signald nodes on
+// several machines (signald -nats URL) serve the same rooms, and a client
+// resumes its seat on any of them.
 package signaling

@@ -65,9 +65,36 @@ func Start(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), name: "natstest", port: -1}
-	s.start()
 	tb.Cleanup(s.Kill)
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
 	return s
+}
+
+// Run is Start outside a test (examples, benchmarks' helpers): the caller
+// must Close the server, which also removes its store.
+func Run() (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "natstest")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin, dir: dir, name: "natstest", port: -1}
+	if err := s.start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close kills the server and removes its store (for Run).
+func (s *Server) Close() {
+	s.Kill()
+	_ = os.RemoveAll(s.dir)
 }
 
 // Reserve returns a loopback address nothing listens on yet (for "NATS is
@@ -90,12 +117,11 @@ func (s *Server) URL() string {
 	return fmt.Sprintf("nats://127.0.0.1:%d", s.port)
 }
 
-func (s *Server) start() {
-	s.tb.Helper()
+func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		return
+		return nil
 	}
 	var lastErr error
 	for attempt := 0; attempt < 50; attempt++ {
@@ -104,9 +130,9 @@ func (s *Server) start() {
 			time.Sleep(100 * time.Millisecond) // the old socket may linger a moment
 			continue
 		}
-		return
+		return nil
 	}
-	s.tb.Fatalf("natstest: %v", lastErr)
+	return fmt.Errorf("natstest: %v", lastErr)
 }
 
 func (s *Server) startLocked() error {
@@ -204,8 +230,17 @@ func (s *Server) stop(sig syscall.Signal) {
 }
 
 // Restart starts the server again (after Kill or Stop, or the first time
-// after Reserve) on the same port with the same store.
-func (s *Server) Restart() { s.start() }
+// after Reserve) on the same port with the same store. It fails the test
+// if the server does not come up.
+func (s *Server) Restart() {
+	if err := s.start(); err != nil {
+		if s.tb == nil {
+			panic(err) // Run's servers are not restarted by their users
+		}
+		s.tb.Helper()
+		s.tb.Fatal(err)
+	}
+}
 
 // Logs returns the server's log so far.
 func (s *Server) Logs() string {

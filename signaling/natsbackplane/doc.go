@@ -1,0 +1,123 @@
+// Package natsbackplane lets several signald nodes serve the same rooms: a
+// signaling.Backplane over NATS (github.com/nats-io/nats.go), with the
+// room registry in a JetStream key-value bucket and delivery on NATS
+// subjects. One node needs none of it (signaling's MemoryBackplane is the
+// default); this package is for operators who outgrow one machine. It
+// lives outside package signaling so that the library does not import
+// NATS.
+//
+// Quick start (one node of many; run the same on every node, each behind
+// the same load balancer, all on one NATS):
+//
+//	bp, err := natsbackplane.New(natsbackplane.Config{
+//		URL:  "nats://n1:4222,nats://n2:4222,nats://n3:4222",
+//		Node: "signald-1", // unique per node
+//	})
+//	if err != nil {
+//		return err // invalid Config or URL; an unreachable NATS is not an error
+//	}
+//	defer bp.Close() // after srv.Shutdown
+//	srv := &signaling.Server{Backplane: bp}
+//	go http.ListenAndServe(":8080", srv)
+//	defer srv.Shutdown(ctx)
+//	if bp.Health().State != natsbackplane.StateOK { /* /healthz: 503 */ }
+//
+// cmd/signald does this with -nats URL.
+//
+// # Registry: JetStream KV
+//
+// One bucket (Config.Bucket, default "peerplay_rooms"), history 1, TTL =
+// Config.TTL (default 15 s) as the bucket's max age, Config.Replicas
+// replicas, file storage. Keys:
+//
+//	room.<room>   the room (JSON, version 1): room, name, game, max, state,
+//	              private, password salt and SHA-256 hash, and members
+//	              {peer: {name, token (SHA-256 of the resume token), node,
+//	              attach, held_until}}
+//	node.<node>   a node's heartbeat (JSON: node, seats, at), put every TTL/4
+//
+// A room name becomes one key token: bytes outside [A-Za-z0-9-] are
+// written _xx in hex ("lobby.1" is room.lobby_2e1).
+//
+// Every change to a room (join, resume, leave, room update, reaping) is a
+// compare-and-set on its key: Get, change, then Update with the revision
+// read (Create when the room is new; Delete with the revision when the
+// last member leaves). A writer that lost the race reads again and
+// retries (with a small random backoff, at most 200 times). So admission
+// (room size, password, game) is decided on the room's latest record, and
+// joins racing on different nodes can never exceed a room's size. The
+// room-count limit (Server.MaxRooms) is checked against the node's watched
+// view of the registry, a few milliseconds behind: it is a soft limit
+// across nodes (racing creations on different nodes may pass it by the
+// number in flight).
+//
+// Each node watches the whole bucket and keeps a view of rooms and
+// heartbeats; GET /rooms is served from it, so every node lists the same
+// rooms within milliseconds. A room record is rewritten (same content,
+// compare-and-set) by a node with seats in it when nobody wrote it for
+// TTL/3 (plus jitter), so live rooms never reach the bucket's TTL; a room
+// no live node has seats in stops being refreshed and NATS expires it
+// within the TTL. Views drop records not refreshed within the TTL.
+//
+// # Delivery: subjects
+//
+//	<subject>.seat.<room>.<peer>   events for one seat: peer joined, peer
+//	                               left, signal, room updated (JSON v1
+//	                               with a unique id). The node holding the
+//	                               seat subscribes; whoever causes an event
+//	                               publishes it there.
+//	<subject>.node.<node>          requests to one node: "takeover" of a
+//	                               seat resumed elsewhere (reply: the
+//	                               signals it held).
+//
+// (<subject> is Config.Subject, default "peerplay".) A node publishes
+// PeerJoined to the other members after its join is committed, and a
+// member's signals come from the node that holds the member; NATS keeps
+// the order of one connection's messages, so a PeerJoined precedes that
+// peer's signals. Events from different nodes have no order between them;
+// a resume may announce a peer the welcome already listed (clients treat
+// a repeated PeerJoined as a no-op).
+//
+// # Seats, resumes and node loss
+//
+// A lost connection is held by its node for the Server's ResumeGrace
+// (signals buffered there, at most 64); the registry is not touched
+// unless the grace ends (the node then removes the seat) or the node
+// shuts down first: Close hands its seats to the registry as orphans
+// (node "", held_until) that any node removes once their grace ends, and
+// deletes its heartbeat. A client may resume on any node (the seat and its
+// token hash are in the registry): that node compare-and-sets the seat to
+// itself and asks the previous node (<subject>.node.<node>, 2 s) to let
+// go, which replaces the old connection and hands over the held signals.
+//
+// A node that dies stops heartbeating. Its node.<node> key expires within
+// the TTL; rooms only it held expire within the TTL; its seats in rooms
+// shared with live nodes are removed by any live node (the reaper, every
+// TTL/4, confirms the missing heartbeat with a Get) about TTL after the
+// death, announcing PeerLeft. Its clients thus have about TTL to resume on
+// another node (through the load balancer); those that do keep their seat
+// and peer ID, and their WebRTC mesh never notices.
+//
+// # NATS failures
+//
+// New never waits for NATS: it dials with endless reconnects. Health
+// reports StateUnavailable (not connected; the error names the servers and
+// the last dial error), StateDegraded (connected, but JetStream or the
+// bucket fails) or StateOK. While not OK, joins, resumes and GET /rooms
+// fail with the signaling code "unavailable" (clients retry); connected
+// clients stay connected, and their signals are buffered by the NATS
+// client and sent on reconnection (a signal whose recipient's node has not
+// resubscribed yet is lost, like a lost datagram: WebRTC negotiation
+// retries). On reconnection a node sets the registry up again (creating
+// the bucket if NATS lost it), re-reads it, and puts back any of its live
+// seats the registry lost (NATS restarted without its store, or expired
+// it after an outage longer than the TTL, or this node was cut off longer
+// than the TTL and reaped): the other members see them join again.
+//
+// # Metrics
+//
+// Stats are per node: seats held here, rooms and nodes seen, messages
+// published, received and dropped, compare-and-set conflicts, registry
+// errors, seats reaped, repaired and taken over, reconnections. signald
+// exports them as signald_backplane_*.
+package natsbackplane

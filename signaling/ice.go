@@ -55,9 +55,10 @@ func (s *Server) ServeSTUN(pc net.PacketConn) error {
 			stun.Fingerprint) != nil {
 			continue
 		}
-		if _, err := pc.WriteTo(res.Raw, addr); err == nil {
-			s.stats.stun.Add(1)
-		}
+		// Count before answering: a client that got its answer sees the
+		// count (a failed write is rare and counted anyway).
+		s.stats.stun.Add(1)
+		_, _ = pc.WriteTo(res.Raw, addr)
 	}
 }
 

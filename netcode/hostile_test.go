@@ -5,8 +5,11 @@ package netcode
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -140,5 +143,34 @@ func TestHostileData(t *testing.T) {
 	}
 	if len(honest.Peers()) != 1 {
 		t.Errorf("honest peer dropped the connection: Peers %v", honest.Peers())
+	}
+}
+
+// TestOneIdentityPerMember: a room member that signals offers under many
+// made-up mesh IDs gets one PeerConnection, not one per ID.
+func TestOneIdentityPerMember(t *testing.T) {
+	sig := startSignaling(t)
+	m := join(t, sig.url(), "room", "victim")
+	// A valid offer, from a bare pion PeerConnection.
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.CreateDataChannel("x", nil); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		data := encodeSignal(signalMsg{Type: "offer", Session: uint64(i + 1), ID: transport.PeerID(fmt.Sprint("fake", i)), SDP: offer.SDP})
+		m.post(func() { m.onSignal("member", data) })
+	}
+	done := make(chan int)
+	m.post(func() { done <- len(m.peers) })
+	if n := <-done; n != 1 {
+		t.Errorf("%d PeerConnections for one member, want 1", n)
 	}
 }

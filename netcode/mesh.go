@@ -555,6 +555,14 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 		m.log.Debug("netcode: bad signal ignored", "from", from, "err", err)
 		return
 	}
+	if id, ok := m.who[from]; ok && id != msg.ID {
+		if p := m.peers[id]; p != nil && p.addr == from {
+			// One room member speaks for one mesh peer at a time, so a
+			// member cannot make us open connections for made-up IDs.
+			m.log.Debug("netcode: signal under a second identity ignored", "from", from, "id", msg.ID, "known-as", id)
+			return
+		}
+	}
 	m.who[from] = msg.ID
 	switch msg.Type {
 	case "offer":

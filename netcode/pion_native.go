@@ -5,6 +5,7 @@ package netcode
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
@@ -99,6 +100,6 @@ func transportStats(pc *webrtc.PeerConnection) (ts transportCounters) {
 	return transportCounters{
 		PacketsSent: uint64(s.PacketsSent), PacketsReceived: uint64(s.PacketsReceived),
 		BytesSent: s.BytesSent, BytesReceived: s.BytesReceived,
-		ICERTT: secondsToDuration(s.CurrentRoundTripTime),
+		ICERTT: time.Duration(s.CurrentRoundTripTime * float64(time.Second)),
 	}
 }

@@ -143,8 +143,6 @@ type transportCounters struct {
 	ICERTT                       time.Duration
 }
 
-func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
 // rttWindow keeps the last rttWindowLen RTT samples of one peer.
 type rttWindow struct {
 	mu      sync.Mutex // guards following

@@ -22,13 +22,12 @@ import (
 // (10.0.0.0/24) behind NAT 28.1.1.1. Signaling stays on real loopback
 // WebSockets; only pion's ICE traffic runs on the vnet.
 type vnetLab struct {
-	wan          *vnet.Router
-	netA, netB   *vnet.Net
-	delays       []*vnet.DelayFilter
-	turn         *turn.Server
-	ice          []ICEServer
-	cut          atomic.Bool // drop every packet to or from LAN A
-	lossA, lossB int
+	wan        *vnet.Router
+	netA, netB *vnet.Net
+	delays     []*vnet.DelayFilter
+	turn       *turn.Server
+	ice        []ICEServer
+	cut        atomic.Bool // drop every packet to or from LAN A
 }
 
 var (

@@ -76,7 +76,7 @@ type Config struct {
 	// netcode's own settings, just before the API is built: the escape
 	// hatch for tests (SetNet for a virtual network, SetIPFilter,
 	// SetICEMulticastDNSMode) and for tuning. On js/wasm the engine has
-	// only DetachDataChannels, which netcode sets.
+	// only DetachDataChannels, which netcode does not use there.
 	SettingEngine func(*webrtc.SettingEngine)
 
 	// InboxLen bounds each channel's inbox per peer, in messages. 0 means

@@ -46,7 +46,9 @@
 // message names its PeerConnection by a random session number and carries
 // the sender's mesh ID (Mesh.Local), so a peer that had to re-join a
 // restarted signaling server (and got a new signaling ID) is recognised:
-// its existing connection is kept.
+// its existing connection is kept. One room member speaks for one mesh
+// peer at a time, so a member cannot make others open connections for
+// made-up IDs.
 //
 // Channels. Every channel is pre-negotiated (negotiated: true) with a fixed
 // SCTP stream ID: 0 is the mesh's reliable control channel (handshake,

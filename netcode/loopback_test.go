@@ -116,6 +116,21 @@ func TestLeaveAndLateJoin(t *testing.T) {
 		}
 	}
 
+	// No second attempt at the peer that left.
+	time.Sleep(300 * time.Millisecond)
+	for i, l := range []*eventLog{logs[0], logs[2]} {
+		seen := false
+		for _, ev := range l.poll() {
+			if ev.Peer != leaver.Local() {
+				continue
+			}
+			if seen {
+				t.Errorf("mesh %d: %v after the peer left", i, ev)
+			}
+			seen = seen || ev.Kind == EventLeft
+		}
+	}
+
 	late := join(t, sig.url(), "room", "late")
 	stay = append(stay, late)
 	waitMesh(t, 20*time.Second, stay...)

@@ -428,6 +428,11 @@ func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush bool) {
 		m.log.Info("netcode: peer gone", "peer", p.id, "event", kind, "err", err)
 		m.emit(kind, p.id, err)
 	}
+	if kind == EventLeft {
+		// Its signaling PeerLeft is probably on the way: do not offer to
+		// it again meanwhile.
+		m.retryAt[p.addr] = time.Now().Add(leaveGrace)
+	}
 	m.closeAsync(p, flush)
 }
 
@@ -451,6 +456,10 @@ func (m *Mesh) closeAsync(p *peer, flush bool) {
 		}
 	})
 }
+
+// leaveGrace is how long a peer that left is not offered to again while
+// signaling still lists it.
+const leaveGrace = 5 * time.Second
 
 // flushTimeout bounds how long a closing peer waits for a Refuse or Bye
 // frame to be acknowledged.

@@ -180,18 +180,20 @@ func (m *Mesh) PollEvents() []Event {
 func (m *Mesh) Stats() Stats {
 	m.mu.RLock()
 	s := Stats{Local: m.local, Signaling: m.sigUpShared, EventsDropped: m.eventsDropped}
-	peers := make([]*peer, 0, len(m.peers))
-	for _, p := range m.peers {
-		peers = append(peers, p)
+	type entry struct {
+		id        transport.PeerID // read under mu: the loop may rekey a peer
+		p         *peer
+		connected bool
 	}
-	connected := make(map[*peer]bool, len(m.connected))
-	for _, p := range m.connected {
-		connected[p] = true
+	peers := make([]entry, 0, len(m.peers))
+	for id, p := range m.peers {
+		peers = append(peers, entry{id, p, m.connected[id] == p})
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(peers, func(a, b *peer) int { return cmpPeerID(a.id, b.id) })
-	for _, p := range peers {
-		ps := PeerStats{Peer: p.id, Connected: connected[p], State: p.pc.ConnectionState().String()}
+	slices.SortFunc(peers, func(a, b entry) int { return cmpPeerID(a.id, b.id) })
+	for _, e := range peers {
+		p := e.p
+		ps := PeerStats{Peer: e.id, Connected: e.connected, State: p.pc.ConnectionState().String()}
 		p.mu.Lock()
 		ps.Name, ps.ICERestarts = p.name, p.iceRestarts
 		p.mu.Unlock()

@@ -977,6 +977,18 @@ func (b *Backplane) reap(ctx context.Context) {
 		return
 	}
 	kv := b.kv
+	// Forget what NATS expired without telling watchers: rooms nobody
+	// refreshed and heartbeats of dead nodes.
+	for room, c := range b.rooms {
+		if now.Sub(c.seen) > 2*b.cfg.TTL && b.byRoom[room] == nil {
+			delete(b.rooms, room)
+		}
+	}
+	for n, seen := range b.nodes {
+		if now.Sub(seen) > 10*b.cfg.TTL {
+			delete(b.nodes, n)
+		}
+	}
 	suspects := make(map[string]bool)
 	rooms := make(map[string]bool)
 	orphans := make(map[seatKey]time.Time)
@@ -1165,7 +1177,7 @@ func (b *Backplane) expireHeld(ctx context.Context) {
 	}
 	b.mu.Unlock()
 	for _, s := range due {
-		if err := b.removeSeat(ctx, s); err != nil {
+		if err := b.removeSeat(ctx, s, true); err != nil {
 			// Try again on the next tick.
 			b.mu.Lock()
 			if b.seats[s.key] == s && s.state == seatLeaving {

@@ -250,7 +250,7 @@ func (b *Backplane) Detach(ctx context.Context, a signaling.Attachment, grace ti
 	}
 	s.state, s.sink = seatLeaving, nil
 	b.mu.Unlock()
-	return b.removeSeat(ctx, s)
+	return b.removeSeat(ctx, s, false)
 }
 
 // Leave implements signaling.Backplane.
@@ -263,14 +263,15 @@ func (b *Backplane) Leave(ctx context.Context, a signaling.Attachment) error {
 	}
 	s.state, s.sink = seatLeaving, nil
 	b.mu.Unlock()
-	return b.removeSeat(ctx, s)
+	return b.removeSeat(ctx, s, false)
 }
 
 // removeSeat removes s (state seatLeaving) from the registry, announces
 // PeerLeft and forgets it. If the registry cannot be reached it returns
-// the error and keeps s, so that the caller may retry; a Leave or Detach
-// forgets it anyway (the reaper removes the registry entry later).
-func (b *Backplane) removeSeat(ctx context.Context, s *seat) error {
+// the error, and keeps s if retry is set (the caller tries again);
+// otherwise s is forgotten anyway, and the reaper removes the registry
+// entry later (a seat of this node that this node does not know).
+func (b *Backplane) removeSeat(ctx context.Context, s *seat, retry bool) error {
 	removed := false
 	rec, _, err := b.update(ctx, s.key.room, func(cur *record) (*record, error) {
 		removed = false
@@ -290,7 +291,10 @@ func (b *Backplane) removeSeat(ctx context.Context, s *seat) error {
 		return n, nil
 	})
 	if err != nil {
-		b.log.Warn("natsbackplane: could not remove a seat; the reaper will", "room", s.key.room, "peer", s.key.peer, "err", err)
+		b.log.Warn("natsbackplane: could not remove a seat", "room", s.key.room, "peer", s.key.peer, "retry", retry, "err", err)
+		if !retry {
+			b.dropSeat(s)
+		}
 		return err
 	}
 	b.dropSeat(s)

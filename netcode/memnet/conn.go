@@ -173,4 +173,3 @@ func (c *Conn) popLocked(now time.Time) (transport.Message, bool, time.Time) {
 	c.stats.Received++
 	return p.msg, true, time.Time{}
 }
-

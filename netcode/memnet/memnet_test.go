@@ -28,7 +28,7 @@ func pair(t *testing.T, cfg memnet.Config, rel transport.Reliability) (n *memnet
 	return n, a, b
 }
 
-func seqMsg(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
+func seqMsg(i int) []byte           { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
 func seqOf(m transport.Message) int { return int(binary.BigEndian.Uint32(m.Data)) }
 
 // arrival is one delivered message and how long it took.

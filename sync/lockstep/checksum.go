@@ -1,11 +1,13 @@
 package lockstep
 
+import "github.com/peerplay/peerplay/sync/lockstep/internal/wire"
+
 // ReportChecksum gives the session the game's state checksum after it
 // applied frame. Only frames that are multiples of ChecksumInterval are
 // compared (others are ignored, so a game may report every frame). The
-// session sends the latest few to every peer, and compares them with the
-// peers' own; a mismatch queues a *DesyncError for the next Advance and an
-// EventDesync.
+// session sends each in its next few datagrams to every peer, and
+// compares them with the peers' own; a mismatch queues a *DesyncError for
+// the next Advance and an EventDesync.
 func (s *Session[I]) ReportChecksum(frame Frame, sum uint64) {
 	iv := Frame(s.cfg.ChecksumInterval)
 	if iv <= 0 || frame < 0 || frame%iv != 0 || frame >= s.next {
@@ -17,8 +19,9 @@ func (s *Session[I]) ReportChecksum(frame Frame, sum uint64) {
 	}
 	*e = sumEntry{frame: frame, sum: sum, ok: true}
 	copy(s.recent[1:], s.recent[:len(s.recent)-1])
-	s.recent[0].Frame, s.recent[0].Sum = int32(frame), sum
-	s.nrecent = min(s.nrecent+1, len(s.recent))
+	copy(s.sendsFor[1:], s.sendsFor[:len(s.sendsFor)-1])
+	s.recent[0] = wire.Checksum{Frame: int32(frame), Sum: sum}
+	s.sendsFor[0] = checksumSends
 	if s.rec != nil {
 		s.recordChecksum(frame, sum)
 	}

@@ -249,33 +249,36 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 
 // datagramCapacity returns how many inputs of isize bytes fit a Frame
 // datagram for seats seats (with every optional field at its largest) and
-// a Relay datagram, by encoding the worst case with no inputs.
+// a Relay datagram, by encoding the worst case with one input.
 func datagramCapacity(seats, isize int) (frame, relay int) {
 	enc := wire.NewEncoder()
+	one := make([]byte, isize)
 	p := wire.Packet{
-		Kind: wire.KindFrame, Game: ^uint64(0), Seat: wire.MaxSeats - 1, Seq: ^uint32(0),
-		InputSize: uint16(isize), Frame: 1 << 30, Ping: ^uint32(0), Start: 1 << 30,
-		Lost: ^uint32(0), Seats: seats, NumChecksums: wire.MaxChecksums,
+		Kind: wire.KindFrame, Game: ^uint32(0), Seat: uint8(seats - 1), Seq: ^uint16(0), Ping: true,
+		InputSize: uint8(isize), Frame: wire.MaxFrame - 1, Start: wire.MaxFrame - 1, Inputs: one,
+		Lost: ^uint16(0), Seats: seats, NumEchoes: seats - 1, NumChecksums: wire.MaxChecksums,
 	}
 	for i := range seats {
-		p.Acks[i] = 1 << 30
-		p.Echoes[i] = wire.Echo{Ping: ^uint32(0), Hold: ^uint32(0)}
+		p.Acks[i] = p.Frame
+	}
+	for i := range p.NumEchoes {
+		p.Echoes[i] = wire.Echo{Seat: uint8(i), Seq: ^uint16(0), Hold: wire.MaxHold}
 	}
 	for i := range p.Checksums {
-		p.Checksums[i] = wire.Checksum{Frame: 1 << 30, Sum: ^uint64(0)}
+		p.Checksums[i] = wire.Checksum{Frame: wire.MaxFrame, Sum: ^uint64(0)}
 	}
-	const slack = 8 // vector length prefix alignment
+	const pad = 3 // the input vector is padded to 4 bytes
 	buf, err := enc.Encode(&p)
 	if err != nil {
 		return 0, 0
 	}
-	frame = (MaxDatagram - len(buf) - slack) / isize
-	p = wire.Packet{Kind: wire.KindRelay, Game: ^uint64(0), Seat: wire.MaxSeats - 1, Seq: ^uint32(0),
-		InputSize: uint16(isize), LostSeat: wire.MaxSeats - 1, Start: 1 << 30}
+	frame = (MaxDatagram-len(buf)-pad)/isize + 1
+	p = wire.Packet{Kind: wire.KindRelay, Game: ^uint32(0), Seat: wire.MaxSeats - 1, Seq: ^uint16(0),
+		InputSize: uint8(isize), LostSeat: wire.MaxSeats - 1, Start: wire.MaxFrame - 1, Inputs: one}
 	buf, err = enc.Encode(&p)
 	if err != nil {
 		return frame, 0
 	}
-	relay = (MaxDatagram - len(buf) - slack) / isize
+	relay = (MaxDatagram-len(buf)-pad)/isize + 1
 	return frame, relay
 }

@@ -37,11 +37,10 @@ func forge(t *testing.T, p wire.Packet) []byte {
 	return append([]byte(nil), buf...)
 }
 
-func frameFrom(seat, seats int, seq uint32) wire.Packet {
+func frameFrom(seat, seats int, seq uint16) wire.Packet {
 	p := wire.Packet{Kind: wire.KindFrame, Seat: uint8(seat), Seq: seq, InputSize: 3, Seats: seats}
 	for i := range seats {
 		p.Acks[i] = -1
-		p.Echoes[i].Hold = wire.NoHold
 	}
 	return p
 }
@@ -79,26 +78,26 @@ func TestHostileDatagrams(t *testing.T) {
 				}
 			}
 		}
-		valid := frameFrom(2, 3, 1<<20)
-		valid.Game = 77
+		valid := frameFrom(2, 3, 30_000)
+		valid.Game = wire.GameTag(77)
 		attacks := []struct {
 			name string
 			do   func()
 		}{
-			{"spoof seat 0", func() { p := frameFrom(0, 3, 5000); p.Game = 77; inject(evil.Conn, forge(t, p)) }},
+			{"spoof seat 0", func() { p := frameFrom(0, 3, 5000); p.Game = wire.GameTag(77); inject(evil.Conn, forge(t, p)) }},
 			{"unseated sender", func() { inject(mallory, forge(t, valid)) }},
 			{"garbage", func() { inject(evil.Conn, []byte("definitely not a flatbuffer, but long enough")) }},
 			{"truncated", func() { b := forge(t, valid); inject(evil.Conn, b[:len(b)-12]) }},
 			{"wrong input size", func() { p := valid; p.InputSize = 4; inject(evil.Conn, forge(t, p)) }},
-			{"wrong seat count", func() { p := frameFrom(2, 2, 1<<20); p.Game = 77; inject(evil.Conn, forge(t, p)) }},
+			{"wrong seat count", func() { p := frameFrom(2, 4, 30_000); p.Game = wire.GameTag(77); inject(evil.Conn, forge(t, p)) }},
 			{"oversize", func() { inject(evil.Conn, make([]byte, wire.MaxDatagram+100)) }},
-			{"foreign game", func() { p := valid; p.Game = 78; inject(evil.Conn, forge(t, p)) }},
+			{"foreign game", func() { p := valid; p.Game = wire.GameTag(78); inject(evil.Conn, forge(t, p)) }},
 			{"far future start", func() {
 				p := valid
-				p.Start, p.Inputs = 1<<24, make([]byte, 30)
+				p.Start, p.Frame, p.Inputs = 1<<24, 1<<24, make([]byte, 30)
 				inject(evil.Conn, forge(t, p))
 			}},
-			{"ack of unsent inputs", func() { p := valid; p.Acks[0] = 1 << 20; inject(evil.Conn, forge(t, p)) }},
+			{"ack of unsent inputs", func() { p := valid; p.Acks[0] = 20_000; inject(evil.Conn, forge(t, p)) }},
 			{"replay", func() {
 				// Re-send what seat 2's own session sent a moment ago.
 				for _, b := range evil.sent[len(evil.sent)-4:] {

@@ -49,10 +49,11 @@ type Session[I any] struct {
 	dropped   uint32 // seats whose drop frame is agreed
 	dropFrame [MaxSeats]Frame
 
-	// Checksums.
+	// Checksums: the local ring, and the newest ones with how many more
+	// Frame datagrams carry each (checksumSends after it is reported).
 	local    [checksumRing]sumEntry
 	recent   [wire.MaxChecksums]wire.Checksum
-	nrecent  int
+	sendsFor [wire.MaxChecksums]int
 	errQueue error // the first undelivered *DesyncError
 
 	// Adaptive delay and time sync.
@@ -63,7 +64,9 @@ type Session[I any] struct {
 	enc     *wire.Encoder
 	dec     wire.Decoder
 	in, out wire.Packet
-	seq     uint32
+	game    uint32 // wire.GameTag(GameID)
+	seq     uint16 // of the next Frame datagram
+	pings   [pingRing]pingSent
 	scratch []byte
 	tmp     I
 	zero    I
@@ -93,20 +96,22 @@ type seat struct {
 	lastHeard time.Time
 	heard     bool
 
-	// Replay filter: highest sequence number seen and a bitmap of the 64
-	// below it.
-	maxSeq  uint32
+	// Replay filter on its Frame datagrams: highest sequence number seen
+	// (serial arithmetic) and a bitmap of the 64 below it.
+	maxSeq  uint16
 	seqMask uint64
 	anySeq  bool
-	// loss estimates the fraction of its datagrams lost on the way here
-	// (an exponential average over about 256 datagrams; sequence gaps
-	// count as losses until the overtaken datagram arrives).
-	loss float64
+	// loss estimates the fraction of its Frame datagrams lost on the way
+	// here, from sequence gaps (a gap counts as a loss until the overtaken
+	// datagram arrives): the mean of the last lossN outcomes at first,
+	// then an exponential average over lossWindow datagrams.
+	loss  float64
+	lossN int
 
-	// RTT: its last ping, to echo, and our estimate.
-	ping     uint32
-	pingAt   time.Time
-	hasPing  bool
+	// RTT: its last ping, to echo in our next Frame, and our estimate.
+	echoDue  bool
+	echoSeq  uint16
+	echoAt   time.Time
 	rtt      rttStats
 	frame    Frame // its next frame, as last reported
 	frameAt  time.Time
@@ -123,9 +128,31 @@ type sumEntry struct {
 	ok    bool
 }
 
+// pingSent is a ping this peer sent: the Frame datagram's seq and clock.
+type pingSent struct {
+	seq uint16
+	at  uint32 // micros
+	ok  bool
+}
+
 const (
 	checksumRing = 32
 	minRing      = 256
+	// pingEvery: every pingEvery-th Frame datagram is a ping (the others
+	// carry no timing data), so each link gets an RTT sample every
+	// pingEvery ticks (15 a second at 60 Hz). Until every link has
+	// minSamples samples, every datagram is a ping: the adaptive delay
+	// waits for them, stalling meanwhile if the starting delay is short.
+	pingEvery = 4
+	// pingRing remembers the send times of the pings among the last
+	// pingRing Frame datagrams (about 4 s at 60 Hz): echoes of older ones
+	// give no sample.
+	pingRing = 256
+	// checksumSends is how many consecutive Frame datagrams carry each
+	// checksum, so that a lost datagram rarely costs a comparison.
+	checksumSends = 3
+	// lossWindow is the weight, in datagrams, of the loss average.
+	lossWindow = 256
 )
 
 // NewSession starts a lockstep session for the local peer of conn. conn
@@ -163,6 +190,7 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		seats:   make([]seat, n),
 		delay:   st.InputDelay,
 		enc:     wire.NewEncoder(),
+		game:    wire.GameTag(st.GameID),
 		scratch: make([]byte, max(st.window, st.relay)*isize),
 		steps:   make([]Step[I], 0, st.CatchUp),
 		stepIn:  make([]I, st.CatchUp*n),
@@ -396,29 +424,47 @@ func (s *Session[I]) send(now time.Time) {
 	if s.lost|1<<s.me == s.all {
 		return // alone
 	}
+	measuring := s.measuring()
 	p := &s.out
 	*p = wire.Packet{
-		Kind: wire.KindFrame, Game: s.cfg.GameID, Seat: uint8(s.me), InputSize: uint16(s.isize),
-		Frame: int32(s.next), Ping: s.micros(now), Lost: s.lost, Seats: s.n,
+		Kind: wire.KindFrame, Game: s.game, Seat: uint8(s.me), InputSize: uint8(s.isize), Seq: s.seq,
+		Ping: s.seq%pingEvery == 0 || measuring, Frame: int32(s.next), Seats: s.n,
+	}
+	if s.publishLost() {
+		p.Lost = uint16(s.lost)
 	}
 	me := &s.seats[s.me]
 	start := s.minAck() + 1
 	count := min(int(me.hold-start+1), s.cfg.window)
 	p.Start = int32(start)
 	p.Inputs = s.copyInputs(s.me, start, count)
+	// Each ping is echoed once; while this peer is still measuring its
+	// own links (start-up: its peers are too), the newest ping is echoed
+	// in every datagram until a newer one arrives, so that a lost echo
+	// does not cost a sample.
 	for t := range s.seats {
 		sd := &s.seats[t]
 		p.Acks[t] = int32(sd.hold)
-		p.Echoes[t] = wire.Echo{Hold: wire.NoHold}
-		if t != s.me && sd.hasPing {
-			p.Echoes[t] = wire.Echo{Ping: sd.ping, Hold: uint32(now.Sub(sd.pingAt) / time.Microsecond)}
+		if !sd.echoDue {
+			continue
+		}
+		sd.echoDue = measuring
+		if hold := now.Sub(sd.echoAt) / (wire.HoldUnit * time.Microsecond); s.survivor(t) && hold <= wire.MaxHold {
+			p.Echoes[p.NumEchoes] = wire.Echo{Seat: uint8(t), Seq: sd.echoSeq, Hold: uint16(hold)}
+			p.NumEchoes++
 		}
 	}
-	// Checksums: the newest, sent in every datagram until the next one,
-	// which is redundancy enough; with intervals under 4 frames, enough
-	// of the latest to cover 4 frames.
-	p.NumChecksums = min(s.nrecent, (3+s.cfg.ChecksumInterval)/max(s.cfg.ChecksumInterval, 1))
-	p.Checksums = s.recent
+	for i, c := range s.recent {
+		if s.sendsFor[i] > 0 {
+			s.sendsFor[i]--
+			p.Checksums[p.NumChecksums] = c
+			p.NumChecksums++
+		}
+	}
+	if p.Ping {
+		s.pings[s.seq%pingRing] = pingSent{seq: s.seq, at: s.micros(now), ok: true}
+	}
+	s.seq++
 	s.transmit(p, -1)
 
 	// Relays: survivors agree on a lost seat's drop frame only once they
@@ -436,13 +482,48 @@ func (s *Session[I]) send(now time.Time) {
 			start := a + 1
 			count := min(int(hold-a), s.cfg.relay)
 			*p = wire.Packet{
-				Kind: wire.KindRelay, Game: s.cfg.GameID, Seat: uint8(s.me), InputSize: uint16(s.isize),
+				Kind: wire.KindRelay, Game: s.game, Seat: uint8(s.me), InputSize: uint8(s.isize), Seq: s.seq - 1,
 				LostSeat: uint8(l), Start: int32(start), Inputs: s.copyInputs(l, start, count),
 			}
 			s.stats.Relayed++
 			s.transmit(p, v)
 		}
 	}
+}
+
+// measuring reports whether some survivor's link has fewer RTT samples
+// than the adaptive delay waits for.
+func (s *Session[I]) measuring() bool {
+	for v := range s.seats {
+		if s.survivor(v) && s.seats[v].rtt.samples < minSamples {
+			return true
+		}
+	}
+	return false
+}
+
+// publishLost reports whether Frame datagrams carry the lost mask: while
+// an agreement is pending here, and then until every survivor has
+// reported running past every agreed drop frame (running it needed the
+// decision, so that survivor needs the mask no more). In steady state,
+// and once a loss is settled, the mask costs nothing.
+func (s *Session[I]) publishLost() bool {
+	if s.lost == 0 {
+		return false
+	}
+	if s.lost&^s.dropped != 0 {
+		return true
+	}
+	last := NoFrame
+	for d := s.dropped; d != 0; d &= d - 1 {
+		last = max(last, s.dropFrame[bits.TrailingZeros32(d)])
+	}
+	for v := range s.seats {
+		if sd := &s.seats[v]; s.survivor(v) && (!sd.hasFrame || sd.frame <= last+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // copyInputs copies count inputs of seat t from frame start into scratch
@@ -455,11 +536,9 @@ func (s *Session[I]) copyInputs(t int, start Frame, count int) []byte {
 	return out
 }
 
-// transmit encodes p with the next sequence number and sends it to seat
-// to, or to every survivor if to < 0.
+// transmit encodes p and sends it to seat to, or to every survivor if
+// to < 0.
 func (s *Session[I]) transmit(p *wire.Packet, to int) {
-	p.Seq = s.seq
-	s.seq++
 	buf, err := s.enc.Encode(p)
 	if err != nil {
 		// Unreachable by construction (sizes are bounded in NewSession);
@@ -527,7 +606,7 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 	case int(p.Seat) != from:
 		d.Spoofed++
 		return
-	case p.Game != s.cfg.GameID:
+	case p.Game != s.game:
 		d.Foreign++
 		return
 	case int(p.InputSize) != s.isize || (p.Kind == wire.KindFrame && p.Seats != s.n) ||
@@ -541,9 +620,15 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 		d.FarFuture++
 		return
 	}
-	newest, ok := s.acceptSeq(from, p.Seq)
-	if !ok {
-		return
+	// Only Frame datagrams pass the replay filter (and count for loss):
+	// they alone go to every seat with consecutive numbers. A Relay or Bye
+	// repeats the last Frame's number, and applying one twice is harmless.
+	newest := false
+	if p.Kind == wire.KindFrame {
+		var ok bool
+		if newest, ok = s.acceptSeq(from, p.Seq); !ok {
+			return
+		}
 	}
 	sd := &s.seats[from]
 	sd.lastHeard = now
@@ -589,20 +674,23 @@ func (s *Session[I]) farFuture(from int, p *wire.Packet) bool {
 }
 
 // acceptSeq is the replay filter: a 64-datagram sliding window per sender,
-// as in DTLS. It reports whether seq is new, and whether it is the newest.
-func (s *Session[I]) acceptSeq(from int, seq uint32) (newest, ok bool) {
+// as in DTLS, over 16-bit sequence numbers compared in serial arithmetic
+// (RFC 1982: a number up to 32767 ahead is newer). It reports whether seq
+// is new, and whether it is the newest; it also feeds the loss estimate.
+func (s *Session[I]) acceptSeq(from int, seq uint16) (newest, ok bool) {
 	sd := &s.seats[from]
 	d := &s.stats.Dropped
-	switch {
-	case !sd.anySeq:
+	if !sd.anySeq {
 		sd.anySeq, sd.maxSeq, sd.seqMask = true, seq, 1
+		sd.lossSample(0)
 		return true, true
-	case seq > sd.maxSeq:
-		shift := seq - sd.maxSeq
-		for range min(shift-1, 256) {
-			sd.loss += (1 - sd.loss) / 256
+	}
+	if diff := int16(seq - sd.maxSeq); diff > 0 {
+		shift := uint16(diff)
+		for range min(shift-1, lossWindow) {
+			sd.lossSample(1)
 		}
-		sd.loss -= sd.loss / 256
+		sd.lossSample(0)
 		if shift >= 64 {
 			sd.seqMask = 1
 		} else {
@@ -621,8 +709,15 @@ func (s *Session[I]) acceptSeq(from int, seq uint32) (newest, ok bool) {
 		return false, false
 	}
 	sd.seqMask |= 1 << back
-	sd.loss = max(0, sd.loss-1.0/256) // counted as lost when overtaken
+	// Counted as lost when overtaken: take that sample back.
+	sd.loss = max(0, sd.loss-1/float64(sd.lossN))
 	return false, true
+}
+
+// lossSample adds one outcome (1: lost, 0: arrived) to the loss estimate.
+func (sd *seat) lossSample(lost float64) {
+	sd.lossN = min(sd.lossN+1, lossWindow)
+	sd.loss += (lost - sd.loss) / float64(sd.lossN)
 }
 
 func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest bool) {
@@ -634,19 +729,26 @@ func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest boo
 	if newest {
 		// RTT samples from in-order datagrams only: one overtaken on the
 		// way (jitter, a route change) adds nothing but noise.
-		if e := p.Echoes[s.me]; e.Hold != wire.NoHold {
-			if rtt := int32(s.micros(now) - e.Ping - e.Hold); rtt >= 0 {
-				sd.rtt.add(time.Duration(rtt) * time.Microsecond)
+		for _, e := range p.Echoes[:p.NumEchoes] {
+			if int(e.Seat) != s.me {
+				continue
+			}
+			if ps := s.pings[e.Seq%pingRing]; ps.ok && ps.seq == e.Seq {
+				if rtt := int32(s.micros(now) - ps.at - uint32(e.Hold)*wire.HoldUnit); rtt >= 0 {
+					sd.rtt.add(time.Duration(rtt) * time.Microsecond)
+				}
 			}
 		}
-		sd.ping, sd.pingAt, sd.hasPing = p.Ping, now, true
+		if p.Ping {
+			sd.echoDue, sd.echoSeq, sd.echoAt = true, p.Seq, now
+		}
 		sd.frame, sd.frameAt, sd.hasFrame = Frame(p.Frame), now, true
 	}
 	for i := range p.NumChecksums {
 		c := p.Checksums[i]
 		s.remoteSum(from, Frame(c.Frame), c.Sum)
 	}
-	lost := p.Lost & s.all
+	lost := uint32(p.Lost) & s.all
 	sd.lostView |= lost
 	// Contagion: a seat any survivor lost is lost for all, so survivors
 	// converge on one set (never ourselves: a peer that thinks we are gone
@@ -693,8 +795,8 @@ func (s *Session[I]) Close() error {
 	s.closed = true
 	if s.lost|1<<s.me != s.all {
 		p := &s.out
-		*p = wire.Packet{Kind: wire.KindBye, Game: s.cfg.GameID, Seat: uint8(s.me),
-			InputSize: uint16(s.isize), Frame: int32(s.next)}
+		*p = wire.Packet{Kind: wire.KindBye, Game: s.game, Seat: uint8(s.me),
+			InputSize: uint8(s.isize), Seq: s.seq - 1, Frame: int32(s.next)}
 		s.transmit(p, -1)
 	}
 	if s.rec != nil {

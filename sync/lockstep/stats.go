@@ -63,8 +63,22 @@ type SeatStats struct {
 	Dropped   bool  // the drop frame is agreed
 	DropFrame Frame // the first frame without its input, if Dropped
 	Held      Frame // the last frame of its inputs held here (-1: none)
-	RTT       time.Duration
-	Jitter    time.Duration
+	// RTT is the smoothed round-trip time to the seat and Jitter its
+	// one-way jitter (see AdaptiveDelay), from a ping every 4 datagrams;
+	// 0 until measured.
+	RTT    time.Duration
+	Jitter time.Duration
+	// Loss is the fraction of the seat's datagrams lost on the way here,
+	// 0 to 1, measured from gaps in their sequence numbers (a datagram
+	// overtaken by a later one counts as lost until it arrives; network
+	// duplicates do not count): the plain mean over the first 256
+	// datagrams, then an exponential moving average with weight 1/256,
+	// so it follows the last 256 datagrams (about 4 s at 60 Hz). It is
+	// the estimate the adaptive delay uses. 0 for the local seat and for
+	// a seat not heard from yet (see Heard).
+	Loss float64
+	// Heard reports whether any datagram of the seat was accepted.
+	Heard     bool
 	LastHeard time.Duration // since its last accepted datagram, at the last Advance
 }
 
@@ -91,6 +105,8 @@ func (s *Session[I]) Stats() Stats {
 			Held:      sd.hold,
 			RTT:       sd.rtt.srtt,
 			Jitter:    sd.rtt.jitter(),
+			Loss:      sd.loss,
+			Heard:     sd.heard,
 		}
 		if t != s.me {
 			st.Seats[t].LastHeard = s.lastNow.Sub(sd.lastHeard)

@@ -9,10 +9,15 @@ import (
 )
 
 const (
-	// Version is the wire version this package speaks (Packet.version).
-	Version = 1
-	// Identifier is the FlatBuffers file identifier of every datagram.
-	Identifier = "PPLS"
+	// Version is the wire version this package speaks: the fourth byte of
+	// the file identifier.
+	Version = 2
+	// Identifier is the FlatBuffers file identifier of every datagram:
+	// Magic followed by the version digit.
+	Identifier = Magic + "2"
+	// Magic is the first three bytes of the identifier of every wire
+	// version (version 1 used "PPLS").
+	Magic = "PPL"
 	// MaxDatagram is the largest datagram encoded or accepted, in bytes:
 	// one SCTP packet (pion's data channel MTU is about 1191 bytes, minus
 	// SCTP/DATA chunk headers) with room to spare.
@@ -21,16 +26,32 @@ const (
 	MaxSeats = 16
 	// MaxChecksums is the largest number of checksums per datagram.
 	MaxChecksums = 4
-	// NoHold marks an Echo with nothing to echo.
-	NoHold = ^uint32(0)
+	// MaxFrame is the largest frame number on the wire (2^30: 207 days at
+	// 60 Hz); every frame field, and Start plus the number of inputs, stay
+	// within it.
+	MaxFrame = 1 << 30
+	// MaxLead is the largest distance between the end of a Frame's input
+	// run and the sender's next frame (Start + inputs - Frame).
+	MaxLead = 1<<16 - 1
+	// MaxAckAhead is the largest distance from a Frame's Frame to one of
+	// its acks; an ack more than MaxAckAhead-1 below it is sent as
+	// "unknown" and decoded as -1.
+	MaxAckAhead = 1<<15 - 1
+	// HoldUnit is the unit of Echo.Hold.
+	HoldUnit = 16 // microseconds
+	// MaxHold is the largest Echo.Hold (about 1.05 s).
+	MaxHold = 1<<16 - 1
 
-	// minDatagram: root offset + identifier + a vtable and a table.
-	minDatagram = 16
+	// ackUnknown is the ack delta that means "not representable".
+	ackUnknown = -1 << 15
+	// minDatagram: root offset + identifier + a vtable and a table with
+	// the 16-byte head.
+	minDatagram = 8 + 6 + 4 + 16
 )
 
 var identifier = []byte(Identifier)
 
-// Kind is the body kind of a Packet.
+// Kind is the kind of a Packet.
 type Kind uint8
 
 const (
@@ -58,10 +79,17 @@ func (k Kind) String() string {
 	}
 }
 
-// Echo returns a ping timestamp to the seat that sent it.
+// GameTag is the 32-bit tag of a game ID that datagrams carry: its two
+// halves XORed. Distinct IDs that differ only in one half (sequential
+// IDs, random IDs in one half) always have distinct tags.
+func GameTag(id uint64) uint32 { return uint32(id) ^ uint32(id>>32) }
+
+// Echo answers seat Seat's ping Seq, held Hold·HoldUnit µs before it was
+// answered.
 type Echo struct {
-	Ping uint32 // the seat's clock, microseconds, as received
-	Hold uint32 // microseconds between receipt and this send; NoHold: none
+	Seat uint8
+	Seq  uint16
+	Hold uint16
 }
 
 // Checksum is a game-state checksum after running Frame.
@@ -71,27 +99,34 @@ type Checksum struct {
 }
 
 // Packet is one datagram, decoded or about to be encoded. Which fields are
-// meaningful depends on Kind (see lockstep.fbs). After Decode, Inputs
-// aliases the decoded buffer.
+// meaningful depends on Kind (see lockstep.fbs); the others are zero after
+// Decode and ignored by Encode. Frames are absolute here; Encode writes
+// them as deltas. After Decode, Inputs aliases the decoded buffer.
 type Packet struct {
 	Kind      Kind
-	Game      uint64
 	Seat      uint8
-	Seq       uint32
-	InputSize uint16
+	InputSize uint8
+	Seq       uint16
+	Game      uint32 // GameTag of the session's game ID
 
-	Frame    int32  // frame, bye: the sender's next frame to run
-	Ping     uint32 // frame: the sender's clock, microseconds
-	Start    int32  // frame, relay: the frame of the first input
-	Inputs   []byte // frame, relay: raw inputs, a multiple of InputSize
-	Lost     uint32 // frame: seats the sender considers lost (bit mask)
-	LostSeat uint8  // relay: the lost seat the inputs belong to
+	Ping   bool   // frame: receivers echo Seq
+	Frame  int32  // frame, bye: the sender's next frame to run
+	Start  int32  // frame, relay: the frame of the first input
+	Inputs []byte // frame, relay: raw inputs, a multiple of InputSize
 
-	Seats        int // frame: entries used in Acks and Echoes
-	Acks         [MaxSeats]int32
+	// Frame: the number of seats, and Acks[t]: the last frame of seat t's
+	// inputs the sender holds without a gap (-1: none, or unknown). Decode
+	// sets Acks[Seat] to Start+NumInputs()-1; Encode ignores it.
+	Seats int
+	Acks  [MaxSeats]int32
+
+	NumEchoes    int // frame: entries used in Echoes
 	Echoes       [MaxSeats]Echo
-	NumChecksums int // frame: entries used in Checksums
+	NumChecksums int // frame: entries used in Checksums, newest first
 	Checksums    [MaxChecksums]Checksum
+	Lost         uint16 // frame: seats the sender considers lost (bit mask)
+
+	LostSeat uint8 // relay: the lost seat the inputs belong to
 }
 
 // NumInputs is len(p.Inputs)/p.InputSize (0 if InputSize is 0).
@@ -124,65 +159,71 @@ func (e *Encoder) Encode(p *Packet) ([]byte, error) {
 	}
 	b := e.b
 	b.Reset()
-	var body flatbuffers.UOffsetT
-	var kind wirefb.Body
+	n := p.NumInputs()
+	var inputs, acks, echoes, sums flatbuffers.UOffsetT
+	var flags wirefb.Flags
+	var lead uint16
+	start := p.Start
 	switch p.Kind {
 	case KindFrame:
-		kind = wirefb.BodyFrame
-		inputs := b.CreateByteVector(p.Inputs)
-		var sums flatbuffers.UOffsetT
+		lead = uint16(p.Start + int32(n) - p.Frame)
+		if p.Ping {
+			flags |= wirefb.FlagsPing
+		}
+		// The builder writes back to front: the vectors created first end
+		// the buffer, after the inputs and the table.
 		if p.NumChecksums > 0 {
-			wirefb.FrameStartChecksumsVector(b, p.NumChecksums)
+			wirefb.PacketStartChecksumsVector(b, p.NumChecksums)
 			for i := p.NumChecksums - 1; i >= 0; i-- {
 				c := p.Checksums[i]
-				wirefb.CreateChecksum(b, c.Sum, c.Frame)
+				wirefb.CreateChecksum(b, c.Frame, uint32(c.Sum), uint32(c.Sum>>32))
 			}
 			sums = b.EndVector(p.NumChecksums)
 		}
-		wirefb.FrameStartEchoesVector(b, p.Seats)
-		for i := p.Seats - 1; i >= 0; i-- {
-			wirefb.CreateEcho(b, p.Echoes[i].Ping, p.Echoes[i].Hold)
+		if p.NumEchoes > 0 {
+			wirefb.PacketStartEchoesVector(b, p.NumEchoes)
+			for i := p.NumEchoes - 1; i >= 0; i-- {
+				x := p.Echoes[i]
+				wirefb.CreateEcho(b, x.Seq, x.Hold, x.Seat)
+			}
+			echoes = b.EndVector(p.NumEchoes)
 		}
-		echoes := b.EndVector(p.Seats)
-		wirefb.FrameStartAcksVector(b, p.Seats)
-		for i := p.Seats - 1; i >= 0; i-- {
-			b.PrependInt32(p.Acks[i])
+		if p.Seats > 1 {
+			wirefb.PacketStartAcksVector(b, p.Seats-1)
+			for t := p.Seats - 1; t >= 0; t-- {
+				if t != int(p.Seat) {
+					b.PrependInt16(ackDelta(p.Acks[t], p.Frame))
+				}
+			}
+			acks = b.EndVector(p.Seats - 1)
 		}
-		acks := b.EndVector(p.Seats)
-		wirefb.FrameStart(b)
-		wirefb.FrameAddInputs(b, inputs)
-		wirefb.FrameAddAcks(b, acks)
-		wirefb.FrameAddEchoes(b, echoes)
-		if p.NumChecksums > 0 {
-			wirefb.FrameAddChecksums(b, sums)
-		}
-		wirefb.FrameAddFrame(b, p.Frame)
-		wirefb.FrameAddPing(b, p.Ping)
-		wirefb.FrameAddStart(b, p.Start)
-		wirefb.FrameAddLost(b, p.Lost)
-		body = wirefb.FrameEnd(b)
-	case KindRelay:
-		kind = wirefb.BodyRelay
-		inputs := b.CreateByteVector(p.Inputs)
-		wirefb.RelayStart(b)
-		wirefb.RelayAddInputs(b, inputs)
-		wirefb.RelayAddStart(b, p.Start)
-		wirefb.RelayAddSeat(b, p.LostSeat)
-		body = wirefb.RelayEnd(b)
 	case KindBye:
-		kind = wirefb.BodyBye
-		wirefb.ByeStart(b)
-		wirefb.ByeAddFrame(b, p.Frame)
-		body = wirefb.ByeEnd(b)
+		start = p.Frame
+	}
+	if len(p.Inputs) > 0 && p.Kind != KindBye {
+		inputs = b.CreateByteVector(p.Inputs)
 	}
 	wirefb.PacketStart(b)
-	wirefb.PacketAddGame(b, p.Game)
-	wirefb.PacketAddBody(b, body)
-	wirefb.PacketAddSeq(b, p.Seq)
-	wirefb.PacketAddVersion(b, Version)
-	wirefb.PacketAddInputSize(b, p.InputSize)
-	wirefb.PacketAddSeat(b, p.Seat)
-	wirefb.PacketAddBodyType(b, kind)
+	if inputs != 0 {
+		wirefb.PacketAddInputs(b, inputs)
+	}
+	if acks != 0 {
+		wirefb.PacketAddAcks(b, acks)
+	}
+	if echoes != 0 {
+		wirefb.PacketAddEchoes(b, echoes)
+	}
+	if sums != 0 {
+		wirefb.PacketAddChecksums(b, sums)
+	}
+	if p.Kind == KindFrame {
+		wirefb.PacketAddLost(b, p.Lost)
+	}
+	if p.Kind == KindRelay {
+		wirefb.PacketAddRelaySeat(b, p.LostSeat)
+	}
+	wirefb.PacketAddHead(b, wirefb.CreateHead(b, wirefb.Kind(p.Kind), flags, p.Seat, p.InputSize,
+		p.Seq, lead, start, p.Game))
 	b.FinishWithFileIdentifier(wirefb.PacketEnd(b), identifier)
 	out := b.FinishedBytes()
 	if len(out) > MaxDatagram {
@@ -191,39 +232,52 @@ func (e *Encoder) Encode(p *Packet) ([]byte, error) {
 	return out, nil
 }
 
+// ackDelta writes ack relative to frame, or "unknown" if it is too far
+// below.
+func ackDelta(ack, frame int32) int16 {
+	d := ack - frame
+	if d < ackUnknown+1 {
+		return ackUnknown
+	}
+	return int16(d)
+}
+
 // check validates p against the limits Decode enforces, so that whatever
 // Encode produces, Decode accepts.
 func check(p *Packet) error {
-	switch {
-	case p.Kind < KindFrame || p.Kind > KindBye,
-		int(p.Seat) >= MaxSeats,
-		p.InputSize == 0,
-		len(p.Inputs)%int(p.InputSize) != 0,
-		len(p.Inputs) > MaxDatagram:
+	if p.Kind < KindFrame || p.Kind > KindBye || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
+		len(p.Inputs)%int(p.InputSize) != 0 || len(p.Inputs) > MaxDatagram {
 		return ErrInvalid
 	}
+	end := int64(p.Start) + int64(p.NumInputs())
 	switch p.Kind {
 	case KindFrame:
-		if p.Seats < 0 || p.Seats > MaxSeats || p.NumChecksums < 0 || p.NumChecksums > MaxChecksums ||
-			p.Frame < 0 || p.Start < 0 {
+		if p.Seats < 1 || p.Seats > MaxSeats || int(p.Seat) >= p.Seats ||
+			p.NumEchoes < 0 || p.NumEchoes > MaxSeats || p.NumChecksums < 0 || p.NumChecksums > MaxChecksums ||
+			p.Start < 0 || end > MaxFrame || p.Frame < 0 || end-int64(p.Frame) < 0 || end-int64(p.Frame) > MaxLead {
 			return ErrInvalid
 		}
-		for i := 0; i < p.Seats; i++ {
-			if p.Acks[i] < -1 {
+		for t := range p.Seats {
+			if a := p.Acks[t]; t != int(p.Seat) && (a < -1 || a > MaxFrame || a-p.Frame > MaxAckAhead) {
 				return ErrInvalid
 			}
 		}
-		for i := 0; i < p.NumChecksums; i++ {
-			if p.Checksums[i].Frame < 0 {
+		for _, x := range p.Echoes[:p.NumEchoes] {
+			if int(x.Seat) >= MaxSeats {
+				return ErrInvalid
+			}
+		}
+		for _, c := range p.Checksums[:p.NumChecksums] {
+			if c.Frame < 0 || c.Frame > MaxFrame {
 				return ErrInvalid
 			}
 		}
 	case KindRelay:
-		if int(p.LostSeat) >= MaxSeats || p.Start < 0 {
+		if int(p.LostSeat) >= MaxSeats || p.Start < 0 || end > MaxFrame {
 			return ErrInvalid
 		}
 	case KindBye:
-		if p.Frame < 0 {
+		if p.Frame < 0 || p.Frame > MaxFrame {
 			return ErrInvalid
 		}
 	}
@@ -233,24 +287,27 @@ func check(p *Packet) error {
 // Decoder reads datagrams with reused accessor structs. It is not safe for
 // concurrent use; the zero value is ready.
 type Decoder struct {
-	pkt   wirefb.Packet
-	tab   flatbuffers.Table
-	frame wirefb.Frame
-	relay wirefb.Relay
-	bye   wirefb.Bye
-	echo  wirefb.Echo
-	sum   wirefb.Checksum
+	pkt  wirefb.Packet
+	head wirefb.Head
+	echo wirefb.Echo
+	sum  wirefb.Checksum
 }
 
 // Decode parses buf into p, overwriting every field. On success p.Inputs
-// aliases buf. It never panics: any input that is not a valid version-1
-// Packet yields ErrTooLarge, ErrVersion or ErrMalformed, and p is then
-// unspecified.
+// aliases buf. It never panics: any input that is not a valid version-2
+// Packet yields ErrTooLarge, ErrVersion (another "PPL" identifier) or
+// ErrMalformed, and p is then unspecified.
 func (d *Decoder) Decode(buf []byte, p *Packet) error {
 	if len(buf) > MaxDatagram {
 		return ErrTooLarge
 	}
-	if len(buf) < minDatagram || !flatbuffers.BufferHasIdentifier(buf, Identifier) {
+	if len(buf) < 8 || !flatbuffers.BufferHasIdentifier(buf, Identifier) {
+		if len(buf) >= 8 && string(buf[4:7]) == Magic {
+			return ErrVersion
+		}
+		return ErrMalformed
+	}
+	if len(buf) < minDatagram {
 		return ErrMalformed
 	}
 	// Cap the slice at its length: the generated accessors slice byte
@@ -264,8 +321,8 @@ func (d *Decoder) Decode(buf []byte, p *Packet) error {
 	return d.decode(buf, root, p)
 }
 
-// decode reads the tables under recover: the generated accessors index
-// buf with offsets taken from buf itself.
+// decode reads the table under recover: the generated accessors index buf
+// with offsets taken from buf itself.
 //
 //go:noinline
 func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err error) {
@@ -276,88 +333,100 @@ func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err 
 	}()
 	*p = Packet{}
 	d.pkt.Init(buf, root)
-	if d.pkt.Version() != Version {
-		return ErrVersion
-	}
-	p.Game = d.pkt.Game()
-	p.Seat = d.pkt.Seat()
-	p.Seq = d.pkt.Seq()
-	p.InputSize = d.pkt.InputSize()
-	if int(p.Seat) >= MaxSeats || p.InputSize == 0 {
+	h := d.pkt.Head(&d.head)
+	if h == nil {
 		return ErrMalformed
 	}
-	if !d.pkt.Body(&d.tab) {
+	p.Kind = Kind(h.Kind())
+	p.Seat = h.Seat()
+	p.InputSize = h.InputSize()
+	p.Seq = h.Seq()
+	p.Game = h.Game()
+	p.Start = h.Start()
+	flags := h.Flags()
+	if p.Kind < KindFrame || p.Kind > KindBye || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
+		flags&^wirefb.FlagsPing != 0 || p.Start < 0 || p.Start > MaxFrame {
 		return ErrMalformed
 	}
-	switch d.pkt.BodyType() {
-	case wirefb.BodyFrame:
-		p.Kind = KindFrame
-		return d.decodeFrame(p)
-	case wirefb.BodyRelay:
-		p.Kind = KindRelay
-		r := &d.relay
-		r.Init(d.tab.Bytes, d.tab.Pos)
-		p.LostSeat = r.Seat()
-		p.Start = r.Start()
-		p.Inputs = r.InputsBytes()
-		if int(p.LostSeat) >= MaxSeats || p.Start < 0 || len(p.Inputs)%int(p.InputSize) != 0 {
+	switch p.Kind {
+	case KindFrame:
+		p.Ping = flags&wirefb.FlagsPing != 0
+		return d.decodeFrame(p, int32(h.Lead()))
+	case KindRelay:
+		p.LostSeat = d.pkt.RelaySeat()
+		p.Inputs = d.pkt.InputsBytes()
+		if int(p.LostSeat) >= MaxSeats || len(p.Inputs)%int(p.InputSize) != 0 ||
+			int64(p.Start)+int64(p.NumInputs()) > MaxFrame {
 			return ErrMalformed
 		}
-		return nil
-	case wirefb.BodyBye:
-		p.Kind = KindBye
-		d.bye.Init(d.tab.Bytes, d.tab.Pos)
-		p.Frame = d.bye.Frame()
-		if p.Frame < 0 {
-			return ErrMalformed
-		}
-		return nil
-	default:
-		return ErrMalformed
+	case KindBye:
+		p.Frame, p.Start = p.Start, 0
 	}
+	return nil
 }
 
-func (d *Decoder) decodeFrame(p *Packet) error {
-	f := &d.frame
-	f.Init(d.tab.Bytes, d.tab.Pos)
-	p.Frame = f.Frame()
-	p.Ping = f.Ping()
-	p.Start = f.Start()
-	p.Lost = f.Lost()
-	p.Inputs = f.InputsBytes()
-	if p.Frame < 0 || p.Start < 0 || len(p.Inputs)%int(p.InputSize) != 0 {
+func (d *Decoder) decodeFrame(p *Packet, lead int32) error {
+	pk := &d.pkt
+	p.Inputs = pk.InputsBytes()
+	p.Lost = pk.Lost()
+	if len(p.Inputs)%int(p.InputSize) != 0 {
+		return ErrMalformed
+	}
+	end := p.Start + int32(p.NumInputs()) // no overflow: Start <= 2^30, inputs <= 1024
+	p.Frame = end - lead
+	if end > MaxFrame || p.Frame < 0 {
 		return ErrMalformed
 	}
 	// Bound every count by our capacity, never by the buffer's claim.
-	n := f.AcksLength()
-	if n < 0 || n > MaxSeats || f.EchoesLength() != n {
+	n := pk.AcksLength()
+	if n < 0 || n > MaxSeats-1 || int(p.Seat) > n {
 		return ErrMalformed
 	}
-	p.Seats = n
-	for i := 0; i < n; i++ {
-		a := f.Acks(i)
-		if a < -1 {
+	p.Seats = n + 1
+	for i := range n {
+		t := i
+		if t >= int(p.Seat) {
+			t++
+		}
+		a := int32(-1)
+		if x := pk.Acks(i); x != ackUnknown {
+			a = p.Frame + int32(x)
+		}
+		if a < -1 || a > MaxFrame {
 			return ErrMalformed
 		}
-		p.Acks[i] = a
-		if !f.Echoes(&d.echo, i) {
-			return ErrMalformed
-		}
-		p.Echoes[i] = Echo{Ping: d.echo.Ping(), Hold: d.echo.Hold()}
+		p.Acks[t] = a
 	}
-	c := f.ChecksumsLength()
+	p.Acks[p.Seat] = end - 1
+	e := pk.EchoesLength()
+	if e < 0 || e > MaxSeats {
+		return ErrMalformed
+	}
+	p.NumEchoes = e
+	for i := range e {
+		if !pk.Echoes(&d.echo, i) {
+			return ErrMalformed
+		}
+		x := Echo{Seat: d.echo.Seat(), Seq: d.echo.Seq(), Hold: d.echo.Hold()}
+		if int(x.Seat) >= MaxSeats {
+			return ErrMalformed
+		}
+		p.Echoes[i] = x
+	}
+	c := pk.ChecksumsLength()
 	if c < 0 || c > MaxChecksums {
 		return ErrMalformed
 	}
 	p.NumChecksums = c
-	for i := 0; i < c; i++ {
-		if !f.Checksums(&d.sum, i) {
+	for i := range c {
+		if !pk.Checksums(&d.sum, i) {
 			return ErrMalformed
 		}
-		p.Checksums[i] = Checksum{Frame: d.sum.Frame(), Sum: d.sum.Sum()}
-		if p.Checksums[i].Frame < 0 {
+		s := Checksum{Frame: d.sum.Frame(), Sum: uint64(d.sum.SumHi())<<32 | uint64(d.sum.SumLo())}
+		if s.Frame < 0 || s.Frame > MaxFrame {
 			return ErrMalformed
 		}
+		p.Checksums[i] = s
 	}
 	return nil
 }

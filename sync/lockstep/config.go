@@ -88,8 +88,10 @@ type Config struct {
 	// different times). 0 means 10 s.
 	JoinTimeout time.Duration
 
-	// GameID tags every datagram; datagrams of another game are dropped
-	// (a previous match on the same channel). It is written to replays.
+	// GameID tags every datagram (as a 32-bit tag: its two halves
+	// XORed); datagrams of another game are dropped (a previous match on
+	// the same channel). Two IDs that differ in only one half always have
+	// different tags. It is written to replays.
 	GameID uint64
 	// Seed is the game's seed, written to replays only (the session
 	// itself uses no randomness).

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// rttWindow is the number of recent RTT variations kept per seat (about a
-// second at 60 Hz).
+// rttWindow is the number of recent RTT variations kept per seat (about
+// 4 s at 60 Hz, with a sample per ping, every 4th datagram).
 const rttWindow = 64
 
 // rttStats estimates a seat's round-trip time and jitter, with no

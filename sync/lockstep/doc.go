@@ -73,31 +73,65 @@
 //
 // # Wire
 //
-// Each tick the session sends one datagram (FlatBuffers, schema
-// internal/wire/lockstep.fbs, version 1, identifier "PPLS") to every
-// other seat: its seat, game ID and sequence number; its next frame and a
-// ping timestamp; every local input not yet acknowledged by all seats, as
-// a run from a start frame (raw encoding/binary little-endian bytes of
-// I); its acks (the last frame held of every seat's inputs); a ping echo
-// per seat (the seat's last timestamp and how long it was held, for RTT);
-// the newest checksum; and its lost-seat mask. A lost datagram costs no
-// retransmission round trip: the next one carries the same inputs. The
-// unacknowledged run is bounded by Config.InputWindow (default 64 frames,
-// lowered to what fits MaxDatagram = 1024 bytes: one SCTP packet, never
-// fragmented); a full window stops the local input (a stall) until acks
-// arrive. Two more kinds exist: Relay (a lost seat's inputs, between
-// survivors) and Bye (sent by Close). With 3-byte inputs a 2-seat
-// datagram is 160 to 220 bytes (more at high RTT: more inputs in flight),
-// an 8-seat one 230 to 300.
+// Each tick the session sends one Frame datagram (FlatBuffers, schema
+// internal/wire/lockstep.fbs, wire version 2, file identifier "PPL2") to
+// every other seat. Its layout is chosen for size, since it is paid every
+// tick on every link; in bytes, for 2 seats and one unacknowledged 3-byte
+// input (a fast link):
+//
+//	root offset, identifier "PPL2"     8
+//	vtable                             10, +2 per optional field; 2 padding
+//	table: offset of its vtable        4
+//	  head (struct)                    16: kind, flags (ping), seat, input size,
+//	                                   seq (16-bit), lead, start frame, game tag
+//	  inputs [ubyte]                   4 + 4 + 3, 1 padding: the local inputs not
+//	                                   yet acknowledged by every seat, raw
+//	                                   encoding/binary bytes of I from the start
+//	                                   frame (the next frame is start + n - lead)
+//	  acks [short]                     4 + 4 + 2 per other seat, padded: the last
+//	                                   frame held of its inputs, minus the next
+//	  echoes [Echo]                    when due: 4 + 4 + 6 per echo, padded
+//	  checksums [Checksum]             when due: 4 + 4 + 12 per checksum
+//	  lost (16-bit mask)               during a player-loss agreement: 2
+//
+// Of those 64 bytes, 21 are content (head, input, ack), 4 the identifier
+// and 39 FlatBuffers framing (offsets, vtable, vector lengths, padding).
+// Optional fields cost nothing when absent. Every 4th Frame is a ping (a
+// flag: its seq is its identity, the sender remembers when it sent it);
+// each receiver echoes the seq in its next Frame with how long it held it,
+// so the pinging seat measures the RTT. At start-up, until every link has
+// the 8 samples the adaptive delay waits for, every Frame is a ping and
+// the newest echo is repeated. A checksum rides in the 3 Frames
+// after its frame ran. The lost mask is sent while a player-loss
+// agreement is pending and until every survivor has run past the drop
+// frame. The sender's own holdings are implied (start + n - 1), and acks
+// far below the sender's frame (a dropped seat's, frozen) are sent as
+// "unknown". With 3-byte inputs on a fast link (one unacknowledged input)
+// a datagram is 64 bytes for 2 seats, 68 for 4 and 76 for 8; one with a
+// ping echo is 16 bytes more and one with a checksum 24 more, for a mean
+// of 70, 77 and 91 bytes (version 1: 160, 184 and 232, every field in
+// every datagram). Each further unacknowledged input adds 3 bytes: the
+// test matrix averages 78 bytes at 50 ms RTT and 125 at 300 ms for 2
+// seats (150 for 8 seats at 300 ms). TestDatagramSize pins these sizes.
+//
+// A lost datagram costs no retransmission round trip: the next one
+// carries the same inputs. The unacknowledged run is bounded by
+// Config.InputWindow (default 64 frames, lowered to what fits
+// MaxDatagram = 1024 bytes: one SCTP packet, never fragmented); a full
+// window stops the local input (a stall) until acks arrive. Two more
+// kinds exist: Relay (a lost seat's inputs, between survivors) and Bye
+// (sent by Close); they repeat the last Frame's seq.
 //
 // Decoding is total: size, identifier, root offset and version are
 // checked, every count is bounded by this package's capacity, the
 // FlatBuffers accessors run under recover, and the decoder is fuzzed.
 // Then the session checks the semantics: the datagram's seat must be the
-// transport sender's (peers cannot speak for each other), the game ID and
-// input size must match, frames and acks must be within reach (far-future
-// frames are dropped), and a 64-datagram sliding window per sender drops
-// duplicates and replays. Every drop is counted by reason in
+// transport sender's (peers cannot speak for each other), the game tag
+// (the two halves of Config.GameID XORed) and the input size must match, frames and acks must be within reach (far-future
+// frames are dropped), and a 64-datagram sliding window per sender (over
+// Frame sequence numbers, in 16-bit serial arithmetic) drops duplicates
+// and replays. The same sequence numbers measure each seat's loss
+// (Stats.Seats[i].Loss). Every drop is counted by reason in
 // Stats.Dropped; none is fatal. A seat's input for a frame, once held, is
 // never replaced (a conflicting copy is counted).
 //

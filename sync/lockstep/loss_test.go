@@ -10,6 +10,7 @@ import (
 	"github.com/peerplay/peerplay/netcode/memnet"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
 	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
 )
 
@@ -177,4 +178,88 @@ func TestPartitionBetweenTwo(t *testing.T) {
 		}
 		t.Logf("drops: %v", drops)
 	})
+}
+
+// maskTap decodes the Frame datagrams its session sends and remembers the
+// last tick whose datagram carried a lost mask.
+type maskTap struct {
+	transport.Conn
+	dec          wire.Decoder
+	tick         int
+	first, last  int // ticks of the first and last datagram with a mask
+	masks, total int
+}
+
+func (m *maskTap) Send(to transport.PeerID, b []byte) error {
+	var p wire.Packet
+	if err := m.dec.Decode(b, &p); err == nil && p.Kind == wire.KindFrame {
+		m.total++
+		if p.Lost != 0 {
+			if m.masks == 0 {
+				m.first = m.tick
+			}
+			m.masks++
+			m.last = m.tick
+		}
+	}
+	return m.Conn.Send(to, b)
+}
+
+// TestLostMaskSettles: the lost mask rides in Frame datagrams while the
+// survivors agree on a drop, and stops once every survivor has run past
+// the drop frame: a settled loss costs no bytes.
+func TestLostMaskSettles(t *testing.T) {
+	for _, silent := range []bool{false, true} {
+		t.Run(map[bool]string{false: "goodbye", true: "silent"}[silent], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { lostMaskSettles(t, silent) })
+		})
+	}
+}
+
+func lostMaskSettles(t *testing.T, silent bool) {
+	n := memnet.New(memnet.Config{Seed: 6, Link: memnet.Link{Latency: 30 * time.Millisecond, Loss: 0.1}})
+	defer n.Close()
+	ids := []transport.PeerID{"a", "b", "c"}
+	tap := &maskTap{Conn: n.Join("a").Channel("ls", transport.Unreliable)}
+	conns := []transport.Conn{tap, n.Join("b").Channel("ls", transport.Unreliable), n.Join("c").Channel("ls", transport.Unreliable)}
+	var ss []*lockstep.Session[input]
+	for _, c := range conns {
+		s, err := lockstep.NewSession[input](c, lockstep.Config{Seats: ids, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss = append(ss, s)
+	}
+	const leave, ticks = 200, 600
+	dropped := map[int]lockstep.Frame{}
+	for tick := range ticks {
+		tap.tick = tick
+		for i, s := range ss {
+			if i == 2 && tick >= leave {
+				if tick == leave && !silent {
+					_ = s.Close()
+				}
+				continue
+			}
+			if _, err := s.Advance(input{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range s.PollEvents() {
+				if e.Kind == lockstep.EventPlayerDropped && e.Seat == 2 {
+					dropped[i] = e.Frame
+				}
+			}
+		}
+		time.Sleep(time.Second / 60)
+	}
+	if len(dropped) != 2 || dropped[0] != dropped[1] {
+		t.Fatalf("drop frames %v, want seats 0 and 1 to agree", dropped)
+	}
+	if tap.masks == 0 || tap.first < leave || tap.last-tap.first > 60 || tap.last > ticks-60 {
+		t.Errorf("lost mask in %d of %d datagrams, ticks %d..%d; want some after tick %d, for at most a second",
+			tap.masks, tap.total, tap.first, tap.last, leave)
+	}
+	for _, s := range ss[:2] {
+		_ = s.Close()
+	}
 }

@@ -1,6 +1,6 @@
 // Package netcode puts a program into a full mesh of WebRTC data channels
 // with every other peer of a room, found through a signaling server. It is
-// the only Peerplay package that imports pion.
+// the only Peerplay package that uses pion's WebRTC stack.
 //
 // Quick start:
 //
@@ -107,7 +107,10 @@
 // Hostile peers. Every byte from a peer goes through total decoders: bad
 // frames and oversize messages are dropped and counted (ChannelStats
 // Malformed), a bad handshake is refused, and nothing a peer sends can
-// panic the mesh or grow a queue without bound.
+// panic the mesh or grow a queue without bound. Each side advertises that
+// it accepts SCTP messages of at most 64 KiB (netcode's own are at most
+// 16 KiB), so a conforming stack cannot wedge SCTP's 1 MiB receive buffer
+// with one giant message.
 //
 // Logging goes to Config.Logger, pion's own logs included (attribute
 // "pion" = pion's scope). Close says goodbye to every peer and returns

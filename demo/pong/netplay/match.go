@@ -132,5 +132,15 @@ func (r *Room) rate(p netcode.PeerStats) (in, out float64) {
 	return s.kin, s.kout
 }
 
-// loss is unknown: neither netcode nor lockstep reports per-peer loss yet.
-func (r *Room) loss(transport.PeerID, lockstep.Stats) float64 { return -1 }
+// loss is the fraction of peer's lockstep datagrams lost on the way here,
+// as the session measures it from their sequence numbers (over about the
+// last 4 s), or -1 (unknown) before the match or the peer's first
+// datagram.
+func (r *Room) loss(peer transport.PeerID, ls lockstep.Stats) float64 {
+	for _, s := range ls.Seats {
+		if s.Peer == peer && !s.Local && s.Heard {
+			return s.Loss
+		}
+	}
+	return -1
+}

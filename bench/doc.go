@@ -1,17 +1,45 @@
 // Package bench measures Peerplay against the physical limits and the
-// alternatives, side by side in one run: loopback round trips (raw UDP,
-// raw pion data channel, netcode Channel, lockstep frame), reliable
-// throughput, codec cost, bytes on the wire, mesh formation, input delay
-// and stalls under impairment, signaling against the PeerJS server, and
-// the CPU of a peer in an 8-peer mesh.
+// alternatives, side by side in one run, and holds the code of those
+// measurements: loopback round trips (raw UDP, raw pion data channel,
+// netcode Channel, lockstep frame), reliable throughput (raw pion, netcode,
+// chat), the lockstep codec against a hand-written baseline, bytes on the
+// wire, mesh formation, input delay and stalls under impairment, our
+// signaling server against the PeerJS server, and the CPU and upload of
+// peers in a mesh at 60 Hz.
 //
 // Quick start:
 //
-//	go test -run '^$' -bench . ./bench/     # every benchmark
-//	go run ./bench/cmd/report              # the full comparison → bench/REPORT.md + PNGs
+//	go test -run '^$' -bench . ./bench/    # every benchmark
+//	go run ./bench/cmd/report             # the full comparison: bench/REPORT.md + PNG plots (~8 min)
 //
-// The measurements are exported functions (RTT, PionThroughput,
-// ConnThroughput, ...), so the benchmarks in this package and the report
-// command run the same code. Every benchmark also works with
-// -benchtime 1x (the CI smoke).
+// The measurements are exported functions (RTT with a Pinger, LockstepRTT,
+// PionThroughput, ConnThroughput, ChatThroughput, JoinMeshes,
+// RunSweepCell, RelaySweep, IdleConns, RunMeshGame, DatagramSizes), so
+// the benchmarks here and the report command run the same code.
+//
+// # Benchmarks and the CI smoke
+//
+// CI runs `go test -run '^$' -bench . -benchtime 1x ./bench/...`: every
+// benchmark works at b.N = 1 and takes at most a few seconds. One op is
+// one round trip (BenchmarkRTT*, with p50-µs and p99-µs), one message
+// (BenchmarkThroughput*, msgs/s), one encode or decode
+// (BenchmarkCodecBaseline), one mesh formed (BenchmarkMeshFormation,
+// ms/mesh), one offered signal (BenchmarkSignalRelay: an in-process
+// server at 2,000 signals/s for at least 100 ms), one 60 Hz tick of an
+// 8-peer lockstep mesh (BenchmarkMeshGame: at least 250 ms). The heavy
+// parts run only in bench/cmd/report: the PeerJS comparison (it needs
+// node and npm), 10,000 idle WebSocket connections, the 30 s CPU run, and
+// the full impairment grid (TestImpairmentSweep with -sweep.out; without
+// it the test plays four corners of the grid and asserts only
+// correctness).
+//
+// # Rules the figures follow
+//
+// Every comparison is a ratio measured in the same run, on the same
+// machine, with the rungs interleaved; figures are medians over repeats,
+// latency as percentiles of individual samples (nearest rank). Traffic
+// goes only to 127.0.0.1: pion agents are restricted to loopback UDP4
+// with mDNS off, servers listen on 127.0.0.1. Nothing here asserts a
+// time: tests assert behaviour (identical inputs, codec round trips), and
+// the figures go to the report.
 package bench

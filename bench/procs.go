@@ -231,3 +231,38 @@ func CPUModel() string {
 	}
 	return "unknown"
 }
+
+// GoMetrics reads a Go server's Prometheus /metrics (the Go collector):
+// heap in use, stack in use and goroutines.
+func GoMetrics(base string) (heap, stack, goroutines float64, err error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer resp.Body.Close()
+	s := bufio.NewScanner(resp.Body)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	found := 0
+	for s.Scan() {
+		f := strings.Fields(s.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, perr := strconv.ParseFloat(f[1], 64)
+		if perr != nil {
+			continue
+		}
+		switch f[0] {
+		case "go_memstats_heap_inuse_bytes":
+			heap, found = v, found+1
+		case "go_memstats_stack_inuse_bytes":
+			stack, found = v, found+1
+		case "go_goroutines":
+			goroutines, found = v, found+1
+		}
+	}
+	if found != 3 {
+		return 0, 0, 0, errors.New("bench: /metrics lacks the Go collector")
+	}
+	return heap, stack, goroutines, s.Err()
+}

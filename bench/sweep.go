@@ -158,7 +158,6 @@ func MaxRTTWithoutStalls(cells []SweepCell) map[float64]int {
 	return out
 }
 
-
 // TheoryDelay is ceil((RTT/2)/tick) at 60 Hz, in frames: the least input
 // delay with which an input reaches the other peer before its frame runs.
 func TheoryDelay(rtt time.Duration) int {

@@ -525,6 +525,8 @@ func (b *Backplane) maintain() {
 					break
 				}
 				ready, lastBeat = true, time.Time{}
+				// Put back what the registry lost before saying healthy.
+				b.repair(ctx)
 			}
 			if time.Since(lastBeat) >= b.cfg.TTL/4 {
 				lastBeat = time.Now()
@@ -607,14 +609,24 @@ func (b *Backplane) setup(ctx context.Context) error {
 		_ = old.Stop()
 		oldCancel()
 	}
+	synced := make(chan struct{})
 	b.wg.Add(1)
-	go b.watch(w)
-	return nil
+	go b.watch(w, synced)
+	// Wait for the registry's current values, so that what follows
+	// (repair, health OK) works on a complete view.
+	select {
+	case <-synced:
+		return nil
+	case <-time.After(opTimeout):
+		return errors.New("natsbackplane: registry watch did not deliver its initial values")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // watch applies a watcher's entries to the local view until it stops. It
 // always drains: the NATS callback blocks on a full channel.
-func (b *Backplane) watch(w jetstream.KeyWatcher) {
+func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
 	defer b.wg.Done()
 	for e := range w.Updates() {
 		now := time.Now()
@@ -638,6 +650,10 @@ func (b *Backplane) watch(w jetstream.KeyWatcher) {
 			}
 			b.synced = nil
 			b.mu.Unlock()
+			if synced != nil {
+				close(synced)
+				synced = nil
+			}
 			continue
 		}
 		if b.synced != nil {

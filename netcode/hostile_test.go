@@ -132,7 +132,7 @@ func TestHostileData(t *testing.T) {
 	var ps PeerStats
 	waitFor(t, 5*time.Second, "malformed counts", func() bool {
 		ps, _ = honest.Stats().Peer(bad.Local())
-		return ps.Control.Malformed >= 4
+		return ps.Channels[0].Malformed >= 5 && ps.Channels[1].Malformed >= 2 && ps.Control.Malformed >= 4
 	})
 	if ps.Channels[0].Malformed != 5 || ps.Channels[1].Malformed != 2 || ps.Control.Malformed != 4 {
 		t.Errorf("malformed counts: rel %d, unrel %d, control %d; want 5, 2, 4",

@@ -225,6 +225,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-max-rooms", "3"}, map[string]string{"SIGNALD_MAX_ROOMS": "5"}, ""},
 		{[]string{"extra"}, nil, "unexpected arguments"},
 		{[]string{"-nope"}, nil, "not defined"},
+		{[]string{"-nats-creds", "x.creds"}, nil, "needs -nats"},
+		{[]string{"-nats", "nats://127.0.0.1:4222", "-node", "a", "-nats-ttl", "3s"}, nil, ""},
 	} {
 		_, err := parseFlags(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {

@@ -6,19 +6,46 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
 )
 
 // TestSignalingOutage kills the signaling server mid-session: traffic
-// between connected peers continues. A fresh server on the same address
-// comes back (with empty rooms, so the old peers re-join with new
-// signaling IDs): a new peer joins and forms a full mesh with them, while
-// the old peers keep their original link and identity.
+// between connected peers continues. A server on the same address comes
+// back, either fresh (empty rooms: the old peers re-join with new
+// signaling IDs) or sharing the old one's rooms (the clients resume their
+// seats): a new peer joins and forms a full mesh with them, while the old
+// peers keep their original link and identity.
 func TestSignalingOutage(t *testing.T) {
+	tests := []struct {
+		name string
+		// server returns the maker of each incarnation of the signaling
+		// server.
+		server func(t *testing.T) func() *signaling.Server
+		// rejoin: the old peers come back with new signaling IDs.
+		rejoin bool
+	}{
+		{"restart loses the rooms", func(*testing.T) func() *signaling.Server {
+			return func() *signaling.Server { return &signaling.Server{ResumeGrace: -1} }
+		}, true},
+		{"restart keeps the rooms", sharedBackplane, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testSignalingOutage(t, tt.server(t), tt.rejoin) })
+	}
+}
+
+// sharedBackplane makes servers that share one room registry, as the
+// nodes of a signaling cluster do: clients resume their seats (same ID).
+func sharedBackplane(t *testing.T) func() *signaling.Server {
+	bp := signaling.NewMemoryBackplane()
+	t.Cleanup(func() { _ = bp.Close() })
+	return func() *signaling.Server { return &signaling.Server{Backplane: bp} }
+}
+
+func testSignalingOutage(t *testing.T, server func() *signaling.Server, rejoin bool) {
 	checkLeaks(t)
-	sig := startSignalingWith(t, func() *signaling.Server {
-		return &signaling.Server{ResumeGrace: -1}
-	})
+	sig := startSignalingWith(t, server)
 	a := join(t, sig.url(), "room", "a")
 	b := join(t, sig.url(), "room", "b")
 	waitMesh(t, 10*time.Second, a, b)
@@ -52,6 +79,13 @@ func TestSignalingOutage(t *testing.T) {
 	}
 	c := join(t, sig.url(), "room", "c")
 	waitMesh(t, 20*time.Second, a, b, c)
+	for _, m := range []*Mesh{a, b} {
+		sigID := make(chan transport.PeerID)
+		m.post(func() { sigID <- m.sigLocal })
+		if got := <-sigID; (got != m.Local()) != rejoin {
+			t.Errorf("%s: signaling ID %s after the restart; want a new one: %v", m.Local(), got, rejoin)
+		}
+	}
 	if a.Local() != ida || b.Local() != idb {
 		t.Errorf("mesh IDs changed: %s→%s, %s→%s", ida, a.Local(), idb, b.Local())
 	}

@@ -119,8 +119,9 @@ func (l *link) readLoop() {
 	for {
 		msg, err := l.pipe.read(buf)
 		if err != nil {
-			if errors.Is(err, errMessageTooBig) {
-				// The message cannot be skipped: this channel is stuck.
+			if errors.Is(err, errMessageTooBig) || errors.Is(err, errPipeOverflow) {
+				// The message cannot be skipped (or the browser gave us
+				// more than we can hold): this channel is stuck.
 				l.malformed.Add(1)
 				p := l.p
 				p.m.post(func() { p.m.fail(p, err) })

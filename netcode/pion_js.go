@@ -24,7 +24,15 @@ func newAPI(cfg *Config) *webrtc.API {
 var (
 	errPipeClosed    = errors.New("netcode: data channel closed")
 	errMessageTooBig = errors.New("netcode: peer sent a message above 4 MiB") // never returned in the browser
+	// errPipeOverflow: the browser delivered more than maxPipeBytes that
+	// the read loop could not take (a Reliable inbox stayed full). The
+	// browser offers no back-pressure on receive, so the peer is failed
+	// rather than buffered without bound.
+	errPipeOverflow = errors.New("netcode: receive queue overflow (slow consumer)")
 )
+
+// maxPipeBytes bounds the messages a pipe holds for its read loop.
+const maxPipeBytes = 32 << 20
 
 // pipe is one open data channel. pion's js OnMessage (and its detach
 // emulation) starts a goroutine per message, which may reorder a reliable
@@ -35,10 +43,12 @@ type pipe struct {
 	onMsg js.Func
 	onEnd js.Func
 
-	mu     sync.Mutex
-	q      [][]byte
-	wake   chan struct{}
-	closed bool
+	mu       sync.Mutex
+	q        [][]byte
+	bytes    int
+	wake     chan struct{}
+	closed   bool
+	overflow bool
 }
 
 func openPipe(dc *webrtc.DataChannel) (*pipe, error) {
@@ -55,8 +65,13 @@ func openPipe(dc *webrtc.DataChannel) (*pipe, error) {
 		b := make([]byte, u.Length())
 		js.CopyBytesToGo(b, u)
 		p.mu.Lock()
-		if !p.closed {
+		switch {
+		case p.closed:
+		case p.bytes+len(b) > maxPipeBytes:
+			p.overflow, p.closed = true, true
+		default:
 			p.q = append(p.q, b)
+			p.bytes += len(b)
 		}
 		p.mu.Unlock()
 		select {
@@ -87,10 +102,15 @@ func (p *pipe) markClosed() {
 func (p *pipe) read([]byte) ([]byte, error) {
 	for {
 		p.mu.Lock()
+		if p.overflow {
+			p.mu.Unlock()
+			return nil, errPipeOverflow
+		}
 		if len(p.q) > 0 {
 			b := p.q[0]
 			p.q[0] = nil
 			p.q = p.q[1:]
+			p.bytes -= len(b)
 			p.mu.Unlock()
 			return b, nil
 		}

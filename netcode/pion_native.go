@@ -53,7 +53,10 @@ func openPipe(dc *webrtc.DataChannel) (*pipe, error) {
 // buffer (1 MiB) bounds what a non-conforming peer can get through.
 const maxReadSize = 4 << 20
 
-var errMessageTooBig = errors.New("netcode: peer sent a message above 4 MiB")
+var (
+	errMessageTooBig = errors.New("netcode: peer sent a message above 4 MiB")
+	errPipeOverflow  = errors.New("netcode: receive queue overflow") // browser build only
+)
 
 // read returns the next message: in buf if it fits, else in a larger
 // buffer (a message too big for buf stays queued in SCTP, so it is read

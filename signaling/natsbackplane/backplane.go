@@ -498,7 +498,7 @@ func (b *Backplane) maintain() {
 	defer t.Stop()
 	reconnects := b.nc.Stats().Reconnects
 	ready := false
-	var lastBeat time.Time
+	var lastBeat, lastFail time.Time // lastFail: setup is retried once a second
 	for {
 		switch {
 		case !b.nc.IsConnected():
@@ -515,11 +515,12 @@ func (b *Backplane) maintain() {
 					b.unready()
 				}
 			}
-			if !ready {
+			if !ready && time.Since(lastFail) >= time.Second {
 				if err := b.setup(ctx); err != nil {
 					if ctx.Err() != nil {
 						return
 					}
+					lastFail = time.Now()
 					b.st.registryErrors.Add(1)
 					b.setState(StateDegraded, err)
 					break
@@ -527,6 +528,9 @@ func (b *Backplane) maintain() {
 				ready, lastBeat = true, time.Time{}
 				// Put back what the registry lost before saying healthy.
 				b.repair(ctx)
+			}
+			if !ready {
+				break
 			}
 			if time.Since(lastBeat) >= b.cfg.TTL/4 {
 				lastBeat = time.Now()

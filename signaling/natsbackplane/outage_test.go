@@ -205,3 +205,18 @@ func get(t testing.TB, url string) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
+
+// TestNoJetStream: a NATS without JetStream leaves the node degraded, with
+// an error that says what to check, and joins refused with unavailable.
+func TestNoJetStream(t *testing.T) {
+	ns := natstest.StartCore(t)
+	n0 := startNode(t, ns.URL(), "n0")
+	waitFor(t, 10*waitUnit, "the node to report degraded", func() bool { return n0.bp.Health().State == StateDegraded })
+	if msg := n0.bp.Health().Err.Error(); !strings.Contains(msg, "JetStream") {
+		t.Errorf("health error %q does not mention JetStream", msg)
+	}
+	t.Logf("health: degraded: %v", n0.bp.Health().Err)
+	if _, err := signaling.Dial(testCtx(t), n0.wsURL(), "r", signaling.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
+		t.Fatalf("join without JetStream: %v, want ErrUnavailable", err)
+	}
+}

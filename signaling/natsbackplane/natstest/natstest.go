@@ -46,6 +46,7 @@ type Server struct {
 	bin  string
 	dir  string
 	name string
+	noJS bool
 
 	mu   sync.Mutex // guards all following fields
 	port int
@@ -65,6 +66,22 @@ func Start(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), name: "natstest", port: -1}
+	tb.Cleanup(s.Kill)
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// StartCore is Start without JetStream: core NATS only, as a
+// misconfigured deployment would have it.
+func StartCore(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := Binary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), name: "natstest", port: -1, noJS: true}
 	tb.Cleanup(s.Kill)
 	if err := s.start(); err != nil {
 		tb.Fatal(err)
@@ -136,7 +153,11 @@ func (s *Server) start() error {
 }
 
 func (s *Server) startLocked() error {
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.port), "-js", "-sd", s.dir, "-n", s.name)
+	args := []string{"-a", "127.0.0.1", "-p", fmt.Sprint(s.port), "-n", s.name}
+	if !s.noJS {
+		args = append(args, "-js", "-sd", s.dir)
+	}
+	cmd := exec.Command(s.bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

@@ -329,10 +329,7 @@ func (c *Client) adopt(w *frame) {
 // connect opens a WebSocket, sends the join (or the resume) and waits for
 // the welcome.
 func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *frame, error) {
-	ws, resp, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{
-		HTTPHeader: c.opts.Header, HTTPClient: c.opts.HTTPClient,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	ws, resp, err := websocket.Dial(ctx, c.url, dialOptions(c.opts))
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))

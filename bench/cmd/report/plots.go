@@ -73,7 +73,9 @@ func barPlot(path, title, ylabel string, cats []string, series []string, vals ma
 		b.LineStyle.Width = 0
 		b.Offset = w * vg.Length(float64(i)-float64(len(series)-1)/2)
 		p.Add(b)
-		p.Legend.Add(s, b)
+		if len(series) > 1 {
+			p.Legend.Add(s, b)
+		}
 	}
 	p.NominalX(cats...)
 	return save(p, path)
@@ -86,8 +88,22 @@ type line struct {
 	color  color.Color
 }
 
-func linePlot(path, title, x, y string, lines []line, logY bool) error {
+// intTicks labels a linear axis with whole numbers.
+type intTicks struct{ step float64 }
+
+func (t intTicks) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for v := math.Ceil(min/t.step) * t.step; v <= max; v += t.step {
+		ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("%.0f", v)})
+	}
+	return ts
+}
+
+func linePlot(path, title, x, y string, lines []line, logY bool, xStep float64) error {
 	p := newPlot(title, x, y)
+	if xStep > 0 {
+		p.X.Tick.Marker = intTicks{xStep}
+	}
 	if logY {
 		p.Legend.Top = false
 	}

@@ -24,7 +24,7 @@ import (
 // goBench runs `go test -bench` in the module and returns, per benchmark
 // name (without the -N suffix), the median of each metric over -count.
 func (r *report) goBench(ctx context.Context, pkg, pattern string, count int) (map[string]map[string]float64, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(count), pkg)
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", "300ms", "-count", strconv.Itoa(count), pkg)
 	cmd.Dir = r.module
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -75,7 +75,7 @@ func (r *report) codec(ctx context.Context) error {
 	}
 	r.printf("## 3. Codec: lockstep datagram, FlatBuffers vs hand-written\n\n")
 	r.printf("The SDK's codec (`sync/lockstep/internal/wire`, FlatBuffers, reused Builder, in-place accessors under `recover`; its own `BenchmarkEncode`/`BenchmarkDecode`) against `bench.BaselinePacket`, "+
-		"a hand-written `encoding/binary` codec of the same content (wire version 2, field for field) on the same packets: *busy* = 8 unacknowledged 3-byte inputs, the acks, an echo of every other seat and a checksum; *steady* = one input and the acks, the common datagram. `go test -bench -count %d`, medians.\n\n", count)
+		"a hand-written `encoding/binary` codec of the same content (wire version 2, field for field) on the same packets: *busy* = 8 unacknowledged 3-byte inputs, the acks, an echo of every other seat and a checksum; *steady* = one input and the acks, the common datagram. `go test -bench -benchtime 300ms -count %d`, medians.\n\n", count)
 	r.printf("| Packet | FB encode ns | FB decode ns | FB allocs (enc/dec) | FB bytes | baseline encode ns | baseline decode ns | baseline bytes | FB / baseline (enc+dec time) |\n|---|---|---|---|---|---|---|---|---|\n")
 	zero := true
 	for _, s := range []string{"2seats", "2seats-steady", "4seats", "4seats-steady", "8seats", "8seats-steady"} {
@@ -250,8 +250,8 @@ func (r *report) sweep(ctx context.Context) error {
 		dl = append(dl, line{name: fmt.Sprintf("session, %.0f%% loss", l*100), pts: d})
 		sl = append(sl, line{name: fmt.Sprintf("%.0f%% loss", l*100), pts: s})
 	}
-	if err := linePlot(filepath.Join(r.out, "sweep-delay.png"), "Input delay chosen by the adaptive session (median, 60 Hz)", "RTT (ms)", "frames", dl, false); err != nil {
+	if err := linePlot(filepath.Join(r.out, "sweep-delay.png"), "Input delay chosen by the adaptive session (median, 60 Hz)", "RTT (ms)", "frames", dl, false, 50); err != nil {
 		return err
 	}
-	return linePlot(filepath.Join(r.out, "sweep-stalls.png"), "Stalls after warm-up (per minute of play, 60 Hz)", "RTT (ms)", "stalls per minute", sl, false)
+	return linePlot(filepath.Join(r.out, "sweep-stalls.png"), "Stalls after warm-up (per minute of play, 60 Hz)", "RTT (ms)", "stalls per minute", sl, false, 50)
 }

@@ -42,7 +42,7 @@ func (r *report) signaling(ctx context.Context) error {
 			return bench.StartPeerJS(ctx, peerjs, pinServer)
 		}},
 	}
-	rates := []float64{2000, 4000, 8000, 16000, 24000, 32000, 40000, 48000, 64000, 80000, 96000, 128000}
+	rates := []float64{2000, 4000, 8000, 16000, 24000, 32000, 40000, 48000, 56000, 64000, 72000, 80000, 96000, 128000}
 	step, pairs, idle, sweeps := 2*time.Second, 100, 10000, 3
 	if r.quick {
 		rates, step, pairs, idle, sweeps = []float64{1000, 4000}, 300*time.Millisecond, 10, 500, 1
@@ -204,6 +204,15 @@ func (r *report) signaling(ctx context.Context) error {
 	if capped {
 		r.printf(" Ours met the SLO at the highest offered rate, so its ceiling (and the ratio) is at least this: the load client, not the server, set the limit.")
 	}
+	for i, s := range servers {
+		if n := len(res[i].steps); n > 0 && res[i].steps[n-1].Achieved < 0.5*res[i].steps[n-1].Offered {
+			r.printf(" %s's delivery collapsed at %s offered/s", s.name, fmtF(res[i].steps[n-1].Offered))
+			if i == 0 {
+				r.printf(" (it cuts a client whose send queue overflows, `slow_consumer`, by design, so overload sheds clients rather than growing memory)")
+			}
+			r.printf(".")
+		}
+	}
 	r.printf(" Memory is the server's VmRSS growth over a fresh process divided by the idle connections (each joined: ours in a room of its own, PeerJS registered with an id), after 5 s to settle.")
 	if res[0].hasGo {
 		r.printf(" From signald's own /metrics (Go collector), each idle connection holds %s KiB of heap + stack in use and %s goroutines; RSS also carries garbage not yet collected (GOGC 100 lets the heap grow to twice the live data) and runtime overhead.",
@@ -225,12 +234,14 @@ func (r *report) signaling(ctx context.Context) error {
 	for i, s := range servers {
 		var pts plotter.XYs
 		for _, st := range res[i].steps {
-			pts = append(pts, plotter.XY{X: st.Achieved, Y: float64(st.P99) / 1e6})
+			if st.Achieved >= 0.5*st.Offered { // a collapsed step would draw the curve backwards
+				pts = append(pts, plotter.XY{X: st.Achieved, Y: float64(st.P99) / 1e6})
+			}
 		}
 		lines = append(lines, line{name: s.name + " p99", pts: pts})
 	}
 	lines = append(lines, line{name: "SLO 20 ms", pts: plotter.XYs{{X: 0, Y: 20}, {X: top, Y: 20}}, dashed: true})
-	return linePlot(filepath.Join(r.out, "signaling.png"), "Signaling relay: p99 latency vs delivered rate", "signals relayed per second", "p99 latency (ms, log scale)", lines, true)
+	return linePlot(filepath.Join(r.out, "signaling.png"), "Signaling relay: p99 latency vs delivered rate", "signals relayed per second", "p99 latency (ms, log scale)", lines, true, 0)
 }
 
 func (r *report) cpu(ctx context.Context) error {

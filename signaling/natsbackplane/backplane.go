@@ -195,7 +195,9 @@ type Backplane struct {
 	nodes       map[string]time.Time // node heartbeats seen (local time)
 	synced      map[string]bool      // keys seen by the current watcher before its initial marker
 	selfOrphan  map[seatKey]time.Time
-	dialErr     error // the last failed connection attempt
+	dialErr     error     // the last failed connection attempt
+	beatPut     time.Time // a heartbeat put that the watch has not shown yet
+	selfSeen    time.Time // when the watch last showed this node's heartbeat
 	closed      bool
 }
 
@@ -532,6 +534,12 @@ func (b *Backplane) maintain() {
 			if !ready {
 				break
 			}
+			if b.watchStalled() {
+				b.log.Warn("natsbackplane: the registry watch stalled; watching again")
+				ready = false
+				b.unready()
+				break
+			}
 			if time.Since(lastBeat) >= b.cfg.TTL/4 {
 				lastBeat = time.Now()
 				b.beat(ctx)
@@ -555,7 +563,7 @@ func (b *Backplane) unready() {
 	b.mu.Lock()
 	w, cancel := b.watcher, b.watchCancel
 	b.watcher, b.watchCancel = nil, nil
-	b.readySince = time.Time{}
+	b.readySince, b.beatPut, b.selfSeen = time.Time{}, time.Time{}, time.Time{}
 	b.mu.Unlock()
 	if w != nil {
 		_ = w.Stop()
@@ -677,6 +685,9 @@ func (b *Backplane) applyEntryLocked(e jetstream.KeyValueEntry, now time.Time) {
 			delete(b.nodes, key[len("node."):])
 		} else {
 			b.nodes[key[len("node."):]] = now
+			if key == nodeKey(b.cfg.Node) {
+				b.selfSeen = now
+			}
 		}
 	case strings.HasPrefix(key, "room."):
 		if del {
@@ -931,6 +942,7 @@ func (b *Backplane) beat(ctx context.Context) {
 	}{wireVersion, b.cfg.Node, n, time.Now().UnixMilli()})
 	cctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
+	start := time.Now() // the watch may show the put before Put returns
 	if _, err := kv.Put(cctx, nodeKey(b.cfg.Node), v); err != nil {
 		if ctx.Err() == nil {
 			b.st.registryErrors.Add(1)
@@ -939,9 +951,21 @@ func (b *Backplane) beat(ctx context.Context) {
 		return
 	}
 	b.mu.Lock()
-	b.nodes[b.cfg.Node] = time.Now()
+	if b.beatPut.IsZero() || !b.selfSeen.Before(b.beatPut) {
+		b.beatPut = start // the oldest heartbeat the watch has not shown yet
+	}
 	b.setStateLocked(StateOK, nil)
 	b.mu.Unlock()
+}
+
+// watchStalled reports a watch that did not show this node's own
+// heartbeat for a while: its consumer died (e.g. with the NATS server
+// that held it) without the connection noticing.
+func (b *Backplane) watchStalled() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	stall := min(b.cfg.TTL/2, 3*time.Second)
+	return !b.beatPut.IsZero() && b.selfSeen.Before(b.beatPut) && time.Since(b.beatPut) > stall
 }
 
 // refresh rewrites the records of rooms with seats here that nobody wrote

@@ -108,7 +108,12 @@
 // clients stay connected, and their signals are buffered by the NATS
 // client and sent on reconnection (a signal whose recipient's node has not
 // resubscribed yet is lost, like a lost datagram: WebRTC negotiation
-// retries). On reconnection a node sets the registry up again (creating
+// retries). In a NATS cluster, losing a server moves its clients to the
+// others (list every server in URL); while JetStream elects new leaders
+// for what it led, registry operations fail with unavailable for a few
+// seconds. A node also restarts its watch of the registry when the watch
+// stops showing its own heartbeats (its consumer died with a server).
+// On reconnection a node sets the registry up again (creating
 // the bucket if NATS lost it), re-reads it, and puts back any of its live
 // seats the registry lost (NATS restarted without its store, or expired
 // it after an outage longer than the TTL, or this node was cut off longer

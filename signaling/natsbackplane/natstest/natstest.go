@@ -42,11 +42,12 @@ func Binary() (string, error) {
 // Server is one nats-server process. Its methods are safe for concurrent
 // use.
 type Server struct {
-	tb   testing.TB
-	bin  string
-	dir  string
-	name string
-	noJS bool
+	tb    testing.TB
+	bin   string
+	dir   string
+	name  string
+	noJS  bool
+	extra []string // more command-line arguments (cluster)
 
 	mu   sync.Mutex // guards all following fields
 	port int
@@ -87,6 +88,48 @@ func StartCore(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// StartCluster runs n servers with JetStream as one NATS cluster on
+// loopback (routes between all of them), like a production deployment
+// in miniature. URLs joins their client URLs with commas.
+func StartCluster(tb testing.TB, n int) []*Server {
+	tb.Helper()
+	bin, err := Binary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ports, routes := make([]int, n), make([]string, n)
+	for i := range n {
+		ports[i] = freePort(tb)
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", freePort(tb))
+	}
+	out := make([]*Server, n)
+	for i := range n {
+		out[i] = &Server{tb: tb, bin: bin, dir: tb.TempDir(), name: fmt.Sprintf("natstest-%d", i), port: ports[i],
+			extra: []string{"--cluster_name", "natstest", "--cluster", routes[i], "--routes", strings.Join(routes, ",")}}
+		tb.Cleanup(out[i].Kill)
+	}
+	errs := make(chan error, n)
+	for _, s := range out {
+		go func() { errs <- s.start() }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+// URLs joins the client URLs of servers with commas (a NATS client's
+// server list).
+func URLs(servers []*Server) string {
+	var u []string
+	for _, s := range servers {
+		u = append(u, s.URL())
+	}
+	return strings.Join(u, ",")
 }
 
 // Run is Start outside a test (examples, benchmarks' helpers): the caller
@@ -157,6 +200,7 @@ func (s *Server) startLocked() error {
 	if !s.noJS {
 		args = append(args, "-js", "-sd", s.dir)
 	}
+	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

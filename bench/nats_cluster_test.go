@@ -126,8 +126,8 @@ func BenchmarkNATSJoins(b *testing.B) {
 }
 
 // BenchmarkNATSSignals: 8 pairs of members relay signals (200 bytes, an
-// ICE candidate's size) as fast as they can; with several nodes, sender
-// and receiver are on different nodes.
+// ICE candidate's size) as fast as they can with 32 in flight per pair;
+// with several nodes, sender and receiver are on different nodes.
 func BenchmarkNATSSignals(b *testing.B) {
 	const pairs = 8
 	payload := make([]byte, 200)
@@ -149,10 +149,23 @@ func BenchmarkNATSSignals(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for _, p := range ps {
+				// At most window signals in flight per pair, so that no
+				// queue overflows (the server would cut the receiver as
+				// a slow consumer, and a held seat keeps only 64).
+				const window = 32
+				var got atomic.Int64
+				done := make(chan struct{})
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
 					for i := 0; i < per; i++ {
+						for int64(i)-got.Load() >= window {
+							select {
+							case <-done:
+								return
+							case <-time.After(20 * time.Microsecond):
+							}
+						}
 						for p.from.Signal(p.to.Local(), payload) != nil {
 							time.Sleep(50 * time.Microsecond) // send queue full: wait
 						}
@@ -160,11 +173,13 @@ func BenchmarkNATSSignals(b *testing.B) {
 				}()
 				go func() {
 					defer wg.Done()
-					for got := 0; got < per; got++ {
+					defer close(done)
+					for got.Load() < int64(per) {
 						if err := natsNext(p.to, signaling.Signal); err != nil {
 							b.Error(err)
 							return
 						}
+						got.Add(1)
 					}
 				}()
 			}

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// pingSize is the payload of a ladder ping: about a 2-player lockstep
-// datagram.
-const pingSize = 32
+// pingSize is the payload of a ladder ping: the size of a steady 2-player
+// lockstep datagram (wire v2).
+const pingSize = 64
 
 func benchRTT(b *testing.B, p Pinger) {
 	b.Helper()

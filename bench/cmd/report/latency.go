@@ -14,7 +14,7 @@ type rung struct {
 	run  func(n int) (bench.Durations, int, error)
 }
 
-const pingSize = 32
+const pingSize = 64 // a steady 2-seat lockstep datagram (wire v2)
 
 func (r *report) rtt(ctx context.Context) error {
 	n := 20000
@@ -111,7 +111,7 @@ func (r *report) rtt(ctx context.Context) error {
 	over := bench.Median(p50[ls]) - bench.Median(p50[base])
 	overNC := bench.Median(p50[3]) - bench.Median(p50[base])
 	r.target("Lockstep frame RTT, median", "≤ 1.10× raw pion", fmtF(m50)+"×", m50 <= 1.10,
-		fmt.Sprintf("the SDK adds %s µs at p50 over a %s µs raw loopback round trip: %s µs in the netcode channel (queueing into the per-peer inbox and waking the receiver on each side) and the rest in two Advance calls (decode, frame step, encode: about 1 µs each, section 3); "+
+		fmt.Sprintf("the SDK adds %s µs at p50 over a %s µs raw loopback round trip: %s µs in the netcode channel (the per-peer inbox and waking the receiver, on each side) and the rest in the lockstep layer, two Advance calls per round trip (receive, decode, frame step, encode; section 3 gives the cost of one); "+
 			"an absolute cost of a few µs that is a large fraction only because loopback is so short: on a 1 ms network path it would be %s%%",
 			fmtF(over), fmtF(bench.Median(p50[base])), fmtF(overNC), fmtF(over/10)))
 	r.target("Lockstep frame RTT, p99", "≤ 1.25× raw pion", fmtF(m99)+"×", m99 <= 1.25,

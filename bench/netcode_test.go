@@ -20,7 +20,7 @@ func joinMeshes(b *testing.B, n int) *Meshes {
 }
 
 // BenchmarkRTTNetcode adds the SDK rungs to the ladder of BenchmarkRTT:
-// a netcode Unreliable Channel (32-byte ping) and a lockstep frame (two
+// a netcode Unreliable Channel (64-byte ping) and a lockstep frame (two
 // sessions playing ping-pong over that channel, see LockstepRTT).
 func BenchmarkRTTNetcode(b *testing.B) {
 	b.Run("netcode-unreliable", func(b *testing.B) {

@@ -42,7 +42,7 @@ func newPionPair(b *testing.B, cfg PionConfig) *PionPair {
 }
 
 // BenchmarkRTT is the loopback latency ladder: one op is one round trip of
-// a 32-byte ping; p50-µs and p99-µs are its percentiles over b.N pings.
+// a 64-byte ping; p50-µs and p99-µs are its percentiles over b.N pings.
 func BenchmarkRTT(b *testing.B) {
 	b.Run("udp", func(b *testing.B) {
 		u, err := NewUDPPinger()

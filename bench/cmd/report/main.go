@@ -35,6 +35,10 @@ type report struct {
 	module  string
 	md      bytes.Buffer
 	targets []target
+
+	// From the codec section, for the wire section: the steady 2-seat
+	// datagram's size, FlatBuffers and hand-written (0 if not run).
+	steadyFB, steadyBase float64
 }
 
 // target is one line of the targets table.

@@ -200,7 +200,18 @@ func (r *report) mesh(ctx context.Context) error {
 	reps := r.repeats
 	r.printf("## 5. Mesh formation on loopback\n\n")
 	r.printf("All peers call `netcode.Join` at once (in-process signaling server, host candidates only on 127.0.0.1); the time runs until the last peer has every other peer connected (ICE, DTLS, SCTP, handshake, every channel open). %d repeats.\n\n", reps)
-	r.printf("| Peers | PeerConnections | median ms | max ms |\n|---|---|---|---|\n")
+	var raw []float64
+	for range reps {
+		t0 := time.Now()
+		pp, err := bench.NewPionPair(ctx, bench.PionConfig{})
+		if err != nil {
+			return err
+		}
+		raw = append(raw, float64(time.Since(t0))/1e6)
+		pp.Close()
+	}
+	r.printf("Baseline: two raw pion PeerConnections in one process (create, one negotiated channel, non-trickle offer/answer, until the channel is open on both sides): median %s ms.\n\n", fmtF(bench.Median(raw)))
+	r.printf("| Peers | PeerConnections | median ms | max ms | ratio to the raw pion pair |\n|---|---|---|---|---|\n")
 	var pts []float64
 	var eight float64
 	for _, n := range []int{2, 4, 8} {
@@ -214,7 +225,7 @@ func (r *report) mesh(ctx context.Context) error {
 			ms.Close()
 		}
 		_, hi := bench.Spread(ds)
-		r.printf("| %d | %d | %s | %s |\n", n, n*(n-1)/2, fmtF(bench.Median(ds)), fmtF(hi))
+		r.printf("| %d | %d | %s | %s | %s× |\n", n, n*(n-1)/2, fmtF(bench.Median(ds)), fmtF(hi), fmtF(bench.Median(ds)/bench.Median(raw)))
 		pts = append(pts, bench.Median(ds))
 		if n == 8 {
 			eight = bench.Median(ds)
@@ -223,5 +234,5 @@ func (r *report) mesh(ctx context.Context) error {
 	r.printf("\n![mesh formation](mesh.png)\n\n")
 	r.target("8-peer mesh formation", "≤ 1 s", fmtF(eight)+" ms", eight <= 1000, "")
 	return barPlot(filepath.Join(r.out, "mesh.png"), "Mesh formation on loopback (median ms)", "ms",
-		[]string{"2 peers", "4 peers", "8 peers"}, []string{"formation"}, map[string][]float64{"formation": pts})
+		[]string{"raw pion pair", "2 peers", "4 peers", "8 peers"}, []string{"formation"}, map[string][]float64{"formation": append([]float64{bench.Median(raw)}, pts...)})
 }

@@ -25,7 +25,10 @@ func heapAlloc() uint64 {
 // cut with timeout, and the memory returns near its baseline.
 func TestThousandsOfIdleConnections(t *testing.T) {
 	const n = 2000
-	srv := &Server{MaxConnsPerIP: n + 10, JoinTimeout: 3 * time.Second}
+	// The join timeout must outlast the dial phase, which takes seconds on a
+	// loaded 2-core machine under -race: every connection must still be
+	// open when they are counted.
+	srv := &Server{MaxConnsPerIP: n + 10, JoinTimeout: 15 * time.Second}
 	url, _ := testServer(t, srv)
 	warm := dial(t, url, "warm", DialOptions{})
 	_ = warm.Close()

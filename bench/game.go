@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -195,4 +196,82 @@ func DatagramSizes(seats int) (mean float64, err error) {
 		return 0, fmt.Errorf("bench: no datagrams sent")
 	}
 	return float64(st.BytesSent-st0.BytesSent) / float64(dg), nil
+}
+
+// PeerResult is what one peer process of a multi-process game measured
+// about itself.
+type PeerResult struct {
+	Seconds    float64 `json:"seconds"`     // length of the measured window
+	CPUPercent float64 `json:"cpu_percent"` // its user+system CPU over the window, % of one core
+	UploadKbps float64 `json:"upload_kbps"` // its UDP upload, IP/UDP headers included
+	Frames     int     `json:"frames"`      // frames run in the window
+	Stalls     uint64  `json:"stalls"`      // stalled ticks in the window
+}
+
+// RunPeer is one peer of an n-peer game, meant to run alone in its own
+// process: it joins room at the signaling URL, waits for the n-1 others,
+// plays lockstep at 60 Hz (adaptive delay, 3-byte inputs) for
+// warm+measure+tail, and reports its own CPU and upload over the measure
+// window. The tail keeps it playing while peers that started a little
+// later finish their windows.
+func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, tail time.Duration) (PeerResult, error) {
+	wire := &WireCounter{}
+	m, err := JoinOne(ctx, url, room, name, wire)
+	if err != nil {
+		return PeerResult{}, err
+	}
+	defer m.Close()
+	if err := m.WaitPeers(ctx, n-1); err != nil {
+		return PeerResult{}, err
+	}
+	seats := append(m.Peers(), m.Local())
+	slices.Sort(seats)
+	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+	if err != nil {
+		return PeerResult{}, err
+	}
+	defer s.Close()
+	t := time.NewTicker(SweepTick)
+	defer t.Stop()
+	start := time.Now()
+	var (
+		in          Input
+		r           PeerResult
+		st0         lockstep.Stats
+		cpu0        time.Duration
+		p0, b0      int64
+		t0          time.Time
+		begun, done bool
+	)
+	for now := range t.C {
+		el := now.Sub(start)
+		if !begun && el >= warm {
+			begun, t0, cpu0, st0 = true, now, processCPU(), s.Stats()
+			p0, b0 = wire.Load()
+		}
+		if begun && !done && el >= warm+measure {
+			done = true
+			w := now.Sub(t0)
+			p, b := wire.Load()
+			st := s.Stats()
+			r = PeerResult{Seconds: w.Seconds(), CPUPercent: 100 * (processCPU() - cpu0).Seconds() / w.Seconds(),
+				UploadKbps: float64(b-b0+IPUDPHeader*(p-p0)) * 8 / 1000 / w.Seconds(),
+				Frames:     int(st.Frame - st0.Frame), Stalls: st.Stalls - st0.Stalls}
+		}
+		if el >= warm+measure+tail || ctx.Err() != nil {
+			break
+		}
+		in.Buttons++
+		steps, err := s.Advance(in)
+		if err != nil {
+			return PeerResult{}, err
+		}
+		for _, st := range steps {
+			s.ReportChecksum(st.Frame, uint64(st.Frame))
+		}
+	}
+	if !done {
+		return PeerResult{}, fmt.Errorf("bench: peer %s stopped before its window ended: %v", name, ctx.Err())
+	}
+	return r, nil
 }

@@ -71,29 +71,14 @@ func JoinMeshesCounted(ctx context.Context, n int, wire []*WireCounter) (*Meshes
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for i := range n {
-		wg.Add(1)
-		settings := LoopbackSettings
+		var w *WireCounter
 		if wire != nil {
-			net, err := countingNetFor(wire[i])
-			if err != nil {
-				return nil, err
-			}
-			settings = func(se *webrtc.SettingEngine) {
-				LoopbackSettings(se)
-				se.SetNet(net)
-			}
+			w = wire[i]
 		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, err := netcode.Join(ctx, netcode.Config{
-				SignalURL:     url,
-				Room:          "bench",
-				Name:          fmt.Sprintf("p%d", i),
-				GameID:        "bench",
-				Channels:      MeshChannels,
-				ICEServers:    []netcode.ICEServer{},
-				SettingEngine: settings,
-			})
+			m, err := JoinOne(ctx, url, "bench", fmt.Sprintf("p%d", i), w)
 			if err != nil {
 				errs[i] = err
 				return
@@ -130,4 +115,30 @@ func (ms *Meshes) Close() {
 	wg.Wait()
 	_ = ms.sig.Close()
 	ms.ts.Close()
+}
+
+// JoinOne joins one mesh with the bench channel table to room at the
+// signaling URL (ws://...), on loopback only; if wire is not nil, its UDP
+// sends are counted there.
+func JoinOne(ctx context.Context, url, room, name string, wire *WireCounter) (*netcode.Mesh, error) {
+	settings := LoopbackSettings
+	if wire != nil {
+		net, err := countingNetFor(wire)
+		if err != nil {
+			return nil, err
+		}
+		settings = func(se *webrtc.SettingEngine) {
+			LoopbackSettings(se)
+			se.SetNet(net)
+		}
+	}
+	return netcode.Join(ctx, netcode.Config{
+		SignalURL:     url,
+		Room:          room,
+		Name:          name,
+		GameID:        "bench",
+		Channels:      MeshChannels,
+		ICEServers:    []netcode.ICEServer{},
+		SettingEngine: settings,
+	})
 }

@@ -58,8 +58,17 @@ func main() {
 	quick := flag.Bool("quick", false, "small sizes: check that the command works, not a measurement")
 	repeats := flag.Int("repeats", 5, "repeats of each comparison (figures are medians)")
 	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu); empty = all")
+	// The report starts itself once per peer for the multi-process CPU
+	// run (section 8) with these flags.
+	peerURL := flag.String("peer-url", "", "internal: run as one peer process of the CPU run, joining this signaling URL")
+	peerName := flag.String("peer-name", "", "internal: the peer's name")
+	peerN := flag.Int("peer-n", 0, "internal: peers in the game")
+	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if *peerURL != "" {
+		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure))
+	}
 
 	raiseNoFile()
 	mod, err := exec.Command("go", "env", "GOMOD").Output()

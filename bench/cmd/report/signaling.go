@@ -245,34 +245,3 @@ func (r *report) signaling(ctx context.Context) error {
 	lines = append(lines, line{name: "SLO 20 ms", pts: plotter.XYs{{X: 0, Y: 20}, {X: top, Y: 20}}, dashed: true})
 	return linePlot(filepath.Join(r.out, "signaling.png"), "Signaling relay: p99 latency vs delivered rate", "signals relayed per second", "p99 latency (ms, log scale)", lines, true, 0)
 }
-
-func (r *report) cpu(ctx context.Context) error {
-	dur := 30 * time.Second
-	small := 10 * time.Second
-	if r.quick {
-		dur, small = 2*time.Second, time.Second
-	}
-	r.printf("## 8. CPU and upload of peers in a mesh at 60 Hz\n\n")
-	r.printf("N peers in this process, each a netcode mesh (loopback, in-process signaling) running a `lockstep.Session` (adaptive delay, 3-byte inputs) ticked at 60 Hz by its own goroutine. " +
-		"CPU is the whole process's user+system time (`getrusage`) over the run (after 1 s of warm-up) as a share of one core; per peer = that / N, i.e. what one peer process would cost (pion, SCTP, DTLS, lockstep). " +
-		"Upload is counted on each peer's UDP sockets (IP/UDP headers added), so it includes SACK packets, the mesh's RTT pings and ICE keepalives.\n\n")
-	r.printf("| Peers | run s | CPU %% of one core (all peers) | CPU %% per peer | upload per peer kbit/s | mean datagram on the wire B | frames run (fewest) | stalled ticks (most) |\n|---|---|---|---|---|---|---|---|\n")
-	var eight bench.GameRun
-	for _, n := range []int{2, 4, 8} {
-		d := small
-		if n == 8 {
-			d = dur
-		}
-		g, err := bench.RunMeshGame(ctx, n, d)
-		if err != nil {
-			return err
-		}
-		if n == 8 {
-			eight = g
-		}
-		r.printf("| %d | %s | %s | %s | %s | %s | %d | %d |\n", n, fmtF(g.Duration.Seconds()), fmtF(g.CPUPercent), fmtF(g.PerPeerPercent),
-			fmtF(g.UploadKbps), fmtF(g.DatagramWire), g.Frames, g.Stalls)
-	}
-	r.printf("\nIn an 8-peer game one peer costs about %s%% of one core of this machine and uploads %s kbit/s (7 remote peers).\n\n", fmtF(eight.PerPeerPercent), fmtF(eight.UploadKbps))
-	return nil
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -54,6 +55,13 @@ type Config struct {
 	// the ones signaling hands out; an empty non-nil slice means none
 	// (host candidates only). nil means: the signaling server's.
 	ICEServers []ICEServer
+	// RelayOnly makes every link go through a TURN relay (ICE transport
+	// policy "relay"): peers never learn each other's IP addresses, at
+	// the cost of a detour through the TURN server. It needs a TURN server
+	// (a turn: or turns: URL) among the ICE servers: Join fails with
+	// ErrInvalidConfig without one. false means: any candidate (host,
+	// server-reflexive, relay), the most direct pair wins.
+	RelayOnly bool
 
 	// GameID identifies the game. Signaling refuses to seat it in a room
 	// of another game, and peers whose GameID differs refuse each other in
@@ -191,6 +199,9 @@ func (c *Config) validate() error {
 			return bad("channel %q: reliability %v", ch.Label, ch.Reliability)
 		}
 	}
+	if c.RelayOnly && c.ICEServers != nil && !hasTURN(c.ICEServers) {
+		return bad("RelayOnly needs a TURN server (a turn: or turns: URL) in ICEServers")
+	}
 	if len(c.GameID) > wire.MaxString || len(c.Build) > wire.MaxString || len(c.Name) > wire.MaxString {
 		return bad("GameID, Build and Name must be at most %d bytes", wire.MaxString)
 	}
@@ -229,4 +240,17 @@ func copyConfig(c Config) Config {
 		c.ICEServers = servers
 	}
 	return c
+}
+
+// hasTURN reports whether servers name a TURN server.
+func hasTURN(servers []ICEServer) bool {
+	for _, s := range servers {
+		for _, u := range s.URLs {
+			u = strings.ToLower(u)
+			if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+				return true
+			}
+		}
+	}
+	return false
 }

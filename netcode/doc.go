@@ -119,4 +119,63 @@
 // In the browser (GOOS=js GOARCH=wasm) pion drives the browser's
 // RTCPeerConnection: the same API works, but the ICE and SCTP tuning is
 // the browser's, and Stats has no packet counters.
+//
+// # Stats
+//
+// Mesh.Stats reports, per peer, the ping channel's RTT (median, jitter),
+// packet and byte counters, drops, and the type of the ICE candidate pair
+// in use: PeerStats.Link is the less direct of its two ends (host <
+// prflx < srflx < relay). To show a player what matters without ICE
+// vocabulary use Link.Class(), PeerStats.Direct or PeerStats.Relayed:
+// LinkDirect (host, prflx, srflx: peer to peer, possibly through NATs)
+// or LinkRelayed (through a TURN server: more latency, and the server's
+// bandwidth).
+//
+// Expect prflx, not srflx, for a direct link through NATs, even
+// endpoint-independent ("port-restricted" or full-cone) ones: pion
+// gathers its server-reflexive candidates on sockets of their own, while
+// the pair that wins runs between the host sockets, each side learning
+// the other's NAT mapping from the connectivity checks that arrive, i.e.
+// as a peer-reflexive candidate. srflx shows only when that socket's pair
+// happens to win. Both mean the same thing to a player: direct.
+//
+// # Room listing
+//
+// Mesh.SetRoomInfo publishes the room's listing (name, game, state, max
+// players) on the signaling server, where GET /rooms lists it; RoomInfo
+// reads it back. It never blocks, and the listing survives a signaling
+// restart: a mesh that re-joins a server that lost the room puts it back.
+// A lobby (package lobby) can drive it from the game loop:
+//
+//	if st := lb.State(); st.Host == st.Local { // one member publishes
+//		if li := st.Listing(); li != published {
+//			published = li
+//			_ = mesh.SetRoomInfo(netcode.RoomMeta{State: li.State, Max: li.MaxPlayers})
+//		}
+//	}
+//
+// # TURN failures
+//
+// A TURN server that refuses this side's allocation (expired or wrong
+// credentials: 401) leaves the peer without relay candidates, and behind
+// a symmetric NAT that means no connection at all. pion only logs such a
+// refusal, so each PeerConnection gets a logger of its own whose ICE
+// scope netcode watches for pion's "failed to allocate on TURN client"
+// warning and the TURN error response it carries (in the browser: the
+// RTCPeerConnection's icecandidateerror event for a turn: URL). The
+// refusal is logged at once; if the peer then fails, its EventFailed
+// error wraps a *TURNError with the server, the URL and the STUN error
+// code: errors.Is(ev.Err, ErrTURNAuth) for a credentials problem,
+// errors.Is(ev.Err, ErrTURN) for any TURN failure. A peer left with no
+// local candidate at all (Config.RelayOnly with a refused TURN
+// allocation) fails as soon as gathering ends, not after ConnectTimeout.
+// Watching the log rather than probing the TURN server ourselves costs
+// nothing extra on the wire (no second allocation per peer) and reports
+// exactly the allocation ICE made; the price is a dependency on pion's
+// log call (its format string, or the TURN error response among its
+// arguments), which TestTURNFailure pins and the loopback and vnet tests
+// exercise end to end against the pion in go.mod.
+//
+// Config.RelayOnly sends every link through TURN (ICE transport policy
+// relay), so peers never learn each other's IP addresses.
 package netcode

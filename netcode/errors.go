@@ -47,3 +47,67 @@ func (e *RefusedError) Error() string {
 
 // Is makes errors.Is(err, ErrRefused) true.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+var (
+	// ErrTURN is matched (errors.Is) by every *TURNError: a TURN server
+	// gave this side no relay allocation.
+	ErrTURN = errors.New("netcode: TURN allocation failed")
+	// ErrTURNAuth is matched by a *TURNError whose server refused the
+	// credentials (STUN error 401 Unauthorized or 441 Wrong Credentials):
+	// they are missing, wrong or expired.
+	ErrTURNAuth = errors.New("netcode: TURN server refused the credentials")
+)
+
+// TURNError says that a TURN server did not give this side a relay
+// allocation for a peer, so no relayed path to that peer exists. It is
+// logged when it happens and, when the peer then fails (EventFailed), its
+// error wraps the *TURNError: errors.Is(ev.Err, ErrTURNAuth) for expired
+// or wrong credentials, errors.As for the details. See "TURN failures" in
+// the package doc for how it is detected.
+type TURNError struct {
+	// Server is the TURN server's address (host:port) as ICE dialled it;
+	// URL the ICE server URL it came from ("turn:host:port?transport=udp"),
+	// when known.
+	Server, URL string
+	// Code is the STUN error code of the server's refusal (401
+	// Unauthorized, 403 Forbidden, 441 Wrong Credentials, 486 Allocation
+	// Quota Reached, 508 Insufficient Capacity, ...); 0 when the server
+	// gave no answer (Err says what happened instead).
+	Code int
+	// Reason is the server's reason phrase, e.g. "Unauthorized".
+	Reason string
+	// Err is the underlying error from pion, if any.
+	Err error
+}
+
+func (e *TURNError) Error() string {
+	where := e.Server
+	if where == "" {
+		where = e.URL
+	}
+	if where == "" {
+		where = "(unknown)"
+	}
+	if e.Code == 0 {
+		if e.Err == nil {
+			return fmt.Sprintf("netcode: TURN allocation on %s failed", where)
+		}
+		return fmt.Sprintf("netcode: TURN allocation on %s failed: %v", where, e.Err)
+	}
+	s := fmt.Sprintf("netcode: TURN server %s refused the allocation: %d %s", where, e.Code, e.Reason)
+	if e.auth() {
+		s += " (credentials missing, wrong or expired)"
+	}
+	return s
+}
+
+func (e *TURNError) auth() bool { return e.Code == 401 || e.Code == 441 }
+
+// Is makes errors.Is(err, ErrTURN) true, and errors.Is(err, ErrTURNAuth)
+// when the server refused the credentials.
+func (e *TURNError) Is(target error) bool {
+	return target == ErrTURN || target == ErrTURNAuth && e.auth()
+}
+
+// Unwrap returns Err.
+func (e *TURNError) Unwrap() error { return e.Err }

@@ -4,8 +4,10 @@ package netcode_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -74,4 +76,49 @@ func Example() {
 	// bob got "hello" from alice: true
 	// connecting
 	// connected
+}
+
+// A member publishes the room's listing on the signaling server, where
+// GET /rooms shows it (a lobby would publish its State().Listing()).
+func ExampleMesh_SetRoomInfo() {
+	srv := &signaling.Server{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mesh, err := netcode.Join(ctx, netcode.Config{
+		SignalURL: "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws",
+		Room:      "friday",
+		GameID:    "pong",
+		Channels:  []netcode.ChannelSpec{{Label: "lobby", Reliability: transport.Reliable}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer mesh.Close()
+
+	if err := mesh.SetRoomInfo(netcode.RoomMeta{Name: "Friday league", State: "open", Max: 4}); err != nil {
+		panic(err)
+	}
+	// SetRoomInfo only queues the update: RoomInfo shows it once the
+	// server has it.
+	for i := 0; i < 500 && mesh.RoomInfo().State != "open"; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(ts.URL + "/rooms")
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Rooms []netcode.RoomInfo }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		panic(err)
+	}
+	for _, r := range list.Rooms {
+		fmt.Printf("%s: %q, %s, %d/%d players, %s\n", r.Room, r.Name, r.Game, r.Players, r.Max, r.State)
+	}
+	// Output:
+	// friday: "Friday league", pong, 1/4 players, open
 }

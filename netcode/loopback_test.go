@@ -285,6 +285,9 @@ func TestStatsLoopback(t *testing.T) {
 	if ps.Link != LinkHost || ps.LocalCandidate != LinkHost || ps.RemoteCandidate != LinkHost {
 		t.Errorf("link = %v (%v/%v), want host on loopback", ps.Link, ps.LocalCandidate, ps.RemoteCandidate)
 	}
+	if !ps.Direct() || ps.Relayed() {
+		t.Errorf("loopback link: Direct %v, Relayed %v; want direct", ps.Direct(), ps.Relayed())
+	}
 	if !ps.Connected || ps.State != "connected" || ps.Name != "bob" {
 		t.Errorf("Connected %v, State %q, Name %q; want true, connected, bob", ps.Connected, ps.State, ps.Name)
 	}

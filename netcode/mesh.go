@@ -22,7 +22,7 @@ import (
 type Mesh struct {
 	cfg   Config
 	log   *slog.Logger
-	api   *webrtc.API
+	api   *pionAPI
 	local transport.PeerID
 	epoch time.Time // origin of the ping clock
 
@@ -60,6 +60,17 @@ type Mesh struct {
 	sessions  map[uint64]*peer
 	refused   map[transport.PeerID]bool      // mesh IDs never retried
 	retryAt   map[transport.PeerID]time.Time // signaling ID → earliest re-offer
+
+	// The room listing (room.go). roomMu guards the following fields; it
+	// orders SetRoomInfo against the loop handing the listing to a new
+	// signaling client. Taken before mu, never while holding it.
+	roomMu      sync.Mutex
+	roomSig     signaler // the latest signaling client (maybe closed)
+	roomUp      bool     // roomSig is connected
+	roomKnown   RoomMeta // the listing as heard, our updates merged in
+	roomHave    bool     // roomKnown holds something
+	roomPending RoomMeta // our updates not yet given to a connected client
+	roomDirty   bool     // roomPending holds something
 }
 
 // Join connects to the signaling server, enters cfg.Room and returns the
@@ -78,6 +89,10 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 	sig, err := dial(ctx, &cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSignaling, err)
+	}
+	if cfg.RelayOnly && cfg.ICEServers == nil && !hasTURN(sig.ICEServers()) {
+		_ = sig.Close()
+		return nil, fmt.Errorf("%w: RelayOnly, but the signaling server hands out no TURN server", ErrInvalidConfig)
 	}
 	m := &Mesh{
 		cfg: cfg, log: cfg.Logger, local: sig.Local(), epoch: time.Now(),
@@ -99,6 +114,7 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 		m.byLabel[spec.Label] = ch
 	}
 	m.adopt(sig)
+	m.roomSig, m.roomUp = sig, true
 	m.log.Info("netcode: joined", "room", cfg.Room, "local", m.local, "peers", len(m.present))
 	go m.run()
 	return m, nil
@@ -384,6 +400,7 @@ func (m *Mesh) run() {
 		case sig := <-m.redialed:
 			m.redialing = false
 			m.adopt(sig)
+			m.roomRejoined(sig)
 			m.log.Info("netcode: signaling re-joined", "signaling-id", m.sigLocal)
 			m.emit(EventSignalingRestored, "", nil)
 			m.reconcile(time.Now())
@@ -407,6 +424,7 @@ func (m *Mesh) onSigEvent(ev sigEvent) {
 	case sigSignal:
 		m.onSignal(ev.peer, ev.data)
 	case sigDisconnected:
+		m.roomDown()
 		if m.sigUp {
 			m.sigUp = false
 			m.setSigShared(false)
@@ -424,7 +442,10 @@ func (m *Mesh) onSigEvent(ev sigEvent) {
 				m.present[id] = true
 			}
 		}
+		m.roomResumed()
 		m.reconcile(time.Now())
+	case sigRoom:
+		m.roomHeard(ev.room)
 	case sigFailed:
 		m.signalingGone(errors.New("signaling client gave up"))
 	}
@@ -441,6 +462,7 @@ func (m *Mesh) setSigShared(up bool) {
 func (m *Mesh) signalingGone(why error) {
 	old := m.sig
 	m.sig, m.sigEvents = nil, nil
+	m.roomDown()
 	if m.sigUp {
 		m.sigUp = false
 		m.setSigShared(false)
@@ -715,5 +737,6 @@ func (m *Mesh) tick(now time.Time) {
 			_ = p.ping.writeControl(wire.AppendPing(buf8(), p.pingSeq, uint64(m.clock())))
 		}
 	}
+	m.roomTick()
 	m.reconcile(now)
 }

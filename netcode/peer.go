@@ -46,6 +46,9 @@ type peer struct {
 	nextPing     time.Time
 	closed       bool
 	done         chan struct{} // closed when the peer is torn down
+	localCands   int           // local ICE candidates gathered before the handshake
+	turnErr      *TURNError    // the latest failed TURN allocation, if any
+	unwatch      func()        // stops the browser's TURN error listener
 
 	ctrl, ping *link
 	links      []*link // application channels, Config.Channels order
@@ -74,12 +77,19 @@ func newSession() uint64 {
 // newPeer creates the PeerConnection and its pre-negotiated channels, and
 // wires pion's callbacks to the mesh loop.
 func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) (*peer, error) {
-	pc, err := m.api.NewPeerConnection(webrtc.Configuration{ICEServers: m.iceServers()})
+	p := &peer{m: m, id: id, addr: addr, offerer: offerer, session: session,
+		created: time.Now(), done: make(chan struct{})}
+	conf := webrtc.Configuration{ICEServers: m.iceServers()}
+	if m.cfg.RelayOnly {
+		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, unwatch, err := m.api.newPeerConnection(conf, func(e *TURNError) {
+		m.post(func() { m.onTURNError(p, e) })
+	})
 	if err != nil {
 		return nil, fmt.Errorf("netcode: new PeerConnection: %w", err)
 	}
-	p := &peer{m: m, id: id, addr: addr, offerer: offerer, session: session, pc: pc,
-		created: time.Now(), done: make(chan struct{})}
+	p.pc, p.unwatch = pc, unwatch
 	mk := func(kind linkKind, id uint16, label string, rel transport.Reliability, ch *channel) (*link, error) {
 		dc, err := pc.CreateDataChannel(label, dataChannelInit(id, rel))
 		if err != nil {
@@ -110,6 +120,7 @@ func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) 
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
+			m.post(func() { m.gatheringDone(p) })
 			return
 		}
 		init := c.ToJSON()
@@ -214,7 +225,33 @@ func (m *Mesh) sendCandidate(p *peer, c webrtc.ICECandidateInit) {
 	if p.closed {
 		return
 	}
+	p.localCands++
 	m.signal(p, signalMsg{Type: "cand", Cand: &c})
+}
+
+// errNoCandidates fails a peer whose ICE gathering found nothing to offer.
+var errNoCandidates = errors.New("netcode: no local ICE candidate")
+
+// onTURNError records that a TURN server gave p no relay allocation: the
+// error travels with p's EventFailed, should p fail.
+func (m *Mesh) onTURNError(p *peer, e *TURNError) {
+	if p.closed {
+		return
+	}
+	m.log.Warn("netcode: TURN allocation failed", "peer", p.id, "err", e)
+	p.turnErr = e
+}
+
+// gatheringDone runs when p's ICE gathering is complete. A peer with no
+// local candidate at all and a failed TURN allocation (RelayOnly with bad
+// credentials, typically) cannot connect: it fails now rather than after
+// ConnectTimeout.
+func (m *Mesh) gatheringDone(p *peer) {
+	if p.closed || p.connected || p.localCands > 0 || p.turnErr == nil {
+		return
+	}
+	m.log.Info("netcode: no ICE candidate, TURN failed", "peer", p.id)
+	m.fail(p, errNoCandidates)
 }
 
 // onLinkOpen runs when one data channel of p opened and was detached.
@@ -394,7 +431,13 @@ func (m *Mesh) maybeRestart(p *peer, now time.Time) {
 
 // fail drops p with EventFailed (if it was announced) and, on the offering
 // side, schedules a fresh attempt while the peer stays in the room.
+//
+// A failed TURN allocation of p is wrapped into err: when no relay could
+// be had, that is the likely reason, and the one an application can fix.
 func (m *Mesh) fail(p *peer, err error) {
+	if p.turnErr != nil && !errors.Is(err, ErrTURN) {
+		err = fmt.Errorf("%w: %w", err, p.turnErr)
+	}
 	if p.offerer {
 		m.retryAt[p.addr] = time.Now().Add(m.cfg.PingInterval + restartGap)
 	}
@@ -453,6 +496,9 @@ func (m *Mesh) closeAsync(p *peer, flush bool) {
 		}
 		if err := closePC(p.pc); err != nil {
 			m.log.Debug("netcode: close PeerConnection", "peer", p.id, "err", err)
+		}
+		if p.unwatch != nil {
+			p.unwatch()
 		}
 	})
 }

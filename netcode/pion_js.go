@@ -4,21 +4,85 @@ package netcode
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"syscall/js"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/peerplay/peerplay/internal/safetext"
 )
 
-// newAPI builds the pion API. In the browser pion drives the browser's
-// RTCPeerConnection: ICE timeouts, SCTP RTO and pion's logging are the
-// browser's business, so only the caller's hook runs.
-func newAPI(cfg *Config) *webrtc.API {
+// pionAPI makes the PeerConnections of one mesh. In the browser pion
+// drives the browser's RTCPeerConnection: ICE timeouts, SCTP RTO and
+// pion's logging are the browser's business, so only the caller's hook
+// runs.
+type pionAPI struct {
+	api *webrtc.API
+}
+
+func newAPI(cfg *Config) *pionAPI {
 	se := webrtc.SettingEngine{}
 	if cfg.SettingEngine != nil {
 		cfg.SettingEngine(&se)
 	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	return &pionAPI{api: webrtc.NewAPI(webrtc.WithSettingEngine(se))}
+}
+
+// newPeerConnection makes one PeerConnection and listens for the
+// browser's icecandidateerror events: those of a turn: or turns: URL
+// become a *TURNError for onTURN (errorCode is the STUN error code, e.g.
+// 401, or 701 when the server did not answer). The returned stop function
+// removes the listener; call it after closing the PeerConnection.
+func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError)) (*webrtc.PeerConnection, func(), error) {
+	pc, err := a.api.NewPeerConnection(conf)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := pc.JSValue()
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 {
+			return nil
+		}
+		if e := browserTURNError(args[0]); e != nil {
+			onTURN(e)
+		}
+		return nil
+	})
+	v.Call("addEventListener", "icecandidateerror", fn)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			v.Call("removeEventListener", "icecandidateerror", fn)
+			fn.Release()
+		})
+	}
+	return pc, stop, nil
+}
+
+// browserTURNError converts an RTCPeerConnectionIceErrorEvent about a TURN
+// server, or returns nil.
+func browserTURNError(ev js.Value) *TURNError {
+	str := func(name string) string {
+		if f := ev.Get(name); f.Type() == js.TypeString {
+			return f.String()
+		}
+		return ""
+	}
+	url := str("url")
+	if !strings.HasPrefix(url, "turn:") && !strings.HasPrefix(url, "turns:") {
+		return nil
+	}
+	e := &TURNError{URL: safetext.Name(url, 256), Reason: safetext.Name(str("errorText"), 64)}
+	if f := ev.Get("errorCode"); f.Type() == js.TypeNumber {
+		e.Code = f.Int()
+	}
+	if e.Code >= 700 { // 701: no answer; not a STUN code
+		e.Err = fmt.Errorf("browser ICE error %d: %s", e.Code, e.Reason)
+		e.Code, e.Reason = 0, ""
+	}
+	return e
 }
 
 var (

@@ -13,10 +13,15 @@ import (
 
 const maxSCTPMessage = 64 << 10
 
-// newAPI builds the pion API with netcode's settings: detached data
-// channels, fast ICE timeouts, a 200 ms SCTP RTO cap and pion's logs in
-// the injected logger; then the caller's SettingEngine hook.
-func newAPI(cfg *Config) *webrtc.API {
+// pionAPI makes the PeerConnections of one mesh.
+type pionAPI struct {
+	se webrtc.SettingEngine
+}
+
+// newAPI prepares pion's settings: detached data channels, fast ICE
+// timeouts, a 200 ms SCTP RTO cap and pion's logs in the injected logger;
+// then the caller's SettingEngine hook.
+func newAPI(cfg *Config) *pionAPI {
 	se := webrtc.SettingEngine{LoggerFactory: pionLogs{cfg.Logger}}
 	se.DetachDataChannels()
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, cfg.ICEKeepalive)
@@ -29,7 +34,24 @@ func newAPI(cfg *Config) *webrtc.API {
 	if cfg.SettingEngine != nil {
 		cfg.SettingEngine(&se)
 	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	if se.LoggerFactory == nil {
+		se.LoggerFactory = pionLogs{cfg.Logger}
+	}
+	return &pionAPI{se: se}
+}
+
+// newPeerConnection makes one PeerConnection. Each gets an API of its own
+// (about 30 µs), so that its ICE agent's logger can tell which peer a
+// failed TURN allocation belongs to: onTURN receives it, on a pion
+// goroutine. The returned stop function is for the browser build.
+func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError)) (*webrtc.PeerConnection, func(), error) {
+	se := a.se
+	se.LoggerFactory = turnWatch{inner: a.se.LoggerFactory, report: func(e *TURNError) {
+		e.URL = turnURL(e.Server, conf.ICEServers)
+		onTURN(e)
+	}}
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(conf)
+	return pc, func() {}, err
 }
 
 // pipe is one open data channel as netcode uses it: whole messages in,

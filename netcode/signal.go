@@ -22,6 +22,10 @@ type signaler interface {
 	Events() <-chan sigEvent
 	// Signal sends opaque bytes to a peer of the room; it never blocks.
 	Signal(to transport.PeerID, data []byte) error
+	// SetRoomInfo queues a listing update; it never blocks. RoomInfo is
+	// the listing as last heard.
+	SetRoomInfo(RoomMeta) error
+	RoomInfo() RoomInfo
 	Close() error
 }
 
@@ -37,12 +41,14 @@ const (
 	sigDisconnected
 	sigReconnected
 	sigFailed
+	sigRoom
 )
 
 type sigEvent struct {
 	kind sigEventKind
 	peer transport.PeerID
 	data []byte
+	room RoomInfo // sigRoom
 }
 
 // signalVersion is the version of the mesh's messages carried by

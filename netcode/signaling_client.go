@@ -49,6 +49,11 @@ func (s *signalingClient) convert() {
 			out = sigEvent{kind: sigReconnected}
 		case signaling.Failed:
 			out = sigEvent{kind: sigFailed}
+		case signaling.RoomUpdated:
+			if ev.Room == nil {
+				continue
+			}
+			out = sigEvent{kind: sigRoom, room: *ev.Room}
 		default:
 			continue
 		}
@@ -67,6 +72,9 @@ func (s *signalingClient) Events() <-chan sigEvent   { return s.events }
 func (s *signalingClient) Signal(to transport.PeerID, data []byte) error {
 	return s.c.Signal(to, data)
 }
+
+func (s *signalingClient) SetRoomInfo(m RoomMeta) error { return s.c.SetRoomInfo(m) }
+func (s *signalingClient) RoomInfo() RoomInfo           { return s.c.RoomInfo() }
 
 func (s *signalingClient) ICEServers() []ICEServer {
 	in := s.c.ICEServers()

@@ -42,6 +42,45 @@ func (t LinkType) String() string {
 	}
 }
 
+// Class says whether the link is direct or relayed.
+func (t LinkType) Class() LinkClass {
+	switch t {
+	case LinkHost, LinkPrflx, LinkSrflx:
+		return LinkDirect
+	case LinkRelay:
+		return LinkRelayed
+	default:
+		return LinkClassUnknown
+	}
+}
+
+// LinkClass is what an application shows of a link without knowing ICE:
+// packets go straight between the two peers (through their NATs, if
+// any), or through a TURN server, which costs latency and the server's
+// bandwidth.
+type LinkClass int
+
+// Link classes.
+const (
+	LinkClassUnknown LinkClass = iota // no pair selected yet
+	LinkDirect                        // host, srflx or prflx: peer to peer
+	LinkRelayed                       // relay: through a TURN server
+)
+
+// String returns "direct", "relayed" or "unknown".
+func (c LinkClass) String() string {
+	switch c {
+	case LinkDirect:
+		return "direct"
+	case LinkRelayed:
+		return "relayed"
+	case LinkClassUnknown:
+		return "unknown"
+	default:
+		return fmt.Sprintf("unknown(%d)", int(c))
+	}
+}
+
 func linkTypeOf(t webrtc.ICECandidateType) LinkType {
 	switch t {
 	case webrtc.ICECandidateTypeHost:
@@ -89,7 +128,10 @@ type PeerStats struct {
 	// State is pion's connection state ("connected", "disconnected", ...).
 	State string
 	// Link is the type of the selected candidate pair; LocalCandidate and
-	// RemoteCandidate are its two ends' types.
+	// RemoteCandidate are its two ends' types. Link.Class(), Direct and
+	// Relayed say what matters to a player: direct or through a relay
+	// (a direct link through NATs may be srflx or prflx; see "Stats" in
+	// the package doc).
 	Link                            LinkType
 	LocalCandidate, RemoteCandidate LinkType
 	// RTT is the median round trip of the last pings on the ping channel
@@ -110,6 +152,14 @@ type PeerStats struct {
 	// Control counts the mesh's own control and ping traffic.
 	Control ChannelStats
 }
+
+// Direct reports whether packets to the peer go straight to it, without
+// a TURN relay (Link is host, srflx or prflx).
+func (p PeerStats) Direct() bool { return p.Link.Class() == LinkDirect }
+
+// Relayed reports whether packets to the peer go through a TURN server
+// (Link is relay).
+func (p PeerStats) Relayed() bool { return p.Link.Class() == LinkRelayed }
 
 // Dropped sums every channel's drops.
 func (p PeerStats) Dropped() uint64 {

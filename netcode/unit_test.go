@@ -44,6 +44,16 @@ func TestConfigValidate(t *testing.T) {
 		{"long name", func(c *Config) { c.Name = long }, false},
 		{"negative inbox", func(c *Config) { c.InboxLen = -1 }, false},
 		{"negative timeout", func(c *Config) { c.PeerTimeout = -time.Second }, false},
+		{"relay only, TURN", func(c *Config) {
+			c.RelayOnly = true
+			c.ICEServers = []ICEServer{{URLs: []string{"stun:127.0.0.1:3478", "TURN:127.0.0.1:3478"}}}
+		}, true},
+		{"relay only, servers from signaling", func(c *Config) { c.RelayOnly = true }, true},
+		{"relay only, no TURN", func(c *Config) {
+			c.RelayOnly = true
+			c.ICEServers = []ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}}
+		}, false},
+		{"relay only, no servers", func(c *Config) { c.RelayOnly, c.ICEServers = true, []ICEServer{} }, false},
 		{"max channels", func(c *Config) {
 			c.Channels = nil
 			for i := range MaxChannels {
@@ -143,6 +153,35 @@ func TestLinkTypeOf(t *testing.T) {
 	}
 	if got := max(LinkPrflx, LinkSrflx); got != LinkSrflx {
 		t.Errorf("max(prflx, srflx) = %v", got)
+	}
+}
+
+// TestLinkClass: apps see direct or relayed without knowing ICE types.
+func TestLinkClass(t *testing.T) {
+	tests := []struct {
+		link            LinkType
+		class           LinkClass
+		name            string
+		direct, relayed bool
+	}{
+		{LinkUnknown, LinkClassUnknown, "unknown", false, false},
+		{LinkHost, LinkDirect, "direct", true, false},
+		{LinkPrflx, LinkDirect, "direct", true, false},
+		{LinkSrflx, LinkDirect, "direct", true, false},
+		{LinkRelay, LinkRelayed, "relayed", false, true},
+		{LinkType(42), LinkClassUnknown, "unknown", false, false},
+	}
+	for _, tt := range tests {
+		ps := PeerStats{Link: tt.link}
+		if got := tt.link.Class(); got != tt.class || got.String() != tt.name {
+			t.Errorf("%v.Class() = %v (%q), want %v (%q)", tt.link, got, got.String(), tt.class, tt.name)
+		}
+		if ps.Direct() != tt.direct || ps.Relayed() != tt.relayed {
+			t.Errorf("link %v: Direct %v, Relayed %v; want %v, %v", tt.link, ps.Direct(), ps.Relayed(), tt.direct, tt.relayed)
+		}
+	}
+	if got := LinkClass(7).String(); got != "unknown(7)" {
+		t.Errorf("LinkClass(7).String() = %q", got)
 	}
 }
 

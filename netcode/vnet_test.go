@@ -147,14 +147,15 @@ func TestVNetNAT(t *testing.T) {
 		name       string
 		natA, natB *vnet.NATType
 		want       []LinkType
+		class      LinkClass
 	}{
 		// pion gathers srflx candidates on sockets of their own, so the pair
 		// that wins is usually the host socket punched through the NAT,
 		// which the far end learns as peer-reflexive: either type means
 		// "direct through NAT".
-		{"full cone", fullCone, fullCone, []LinkType{LinkSrflx, LinkPrflx}},
-		{"port restricted", portRestr, portRestr, []LinkType{LinkSrflx, LinkPrflx}},
-		{"symmetric", symmetric, symmetric, []LinkType{LinkRelay}},
+		{"full cone", fullCone, fullCone, []LinkType{LinkSrflx, LinkPrflx}, LinkDirect},
+		{"port restricted", portRestr, portRestr, []LinkType{LinkSrflx, LinkPrflx}, LinkDirect},
+		{"symmetric", symmetric, symmetric, []LinkType{LinkRelay}, LinkRelayed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +175,9 @@ func TestVNetNAT(t *testing.T) {
 				}
 				if !ok {
 					t.Errorf("%s: link type %v, want one of %v", pair[0].cfg.Name, ps.Link, tt.want)
+				}
+				if c := ps.Link.Class(); c != tt.class || ps.Direct() != (c == LinkDirect) || ps.Relayed() != (c == LinkRelayed) {
+					t.Errorf("%s: class %v (Direct %v, Relayed %v), want %v", pair[0].cfg.Name, c, ps.Direct(), ps.Relayed(), tt.class)
 				}
 				if err := pair[0].Channel("rel").Send(pair[1].Local(), []byte("x")); err != nil {
 					t.Fatal(err)

@@ -25,9 +25,21 @@
 // Give the lobby a channel of its own (it reads every message on it) and
 // call Poll every frame. State returns a copy of the roster;
 // State().Listing() gives the players/max/state triple to publish in a
-// room listing — with package signaling, the host would call
-// client.SetRoomInfo(signaling.RoomMeta{State: li.State, Max: li.MaxPlayers})
-// when it changes (the server counts the players itself).
+// room listing. With a netcode mesh, the host mirrors it into the
+// signaling server's listing (GET /rooms) when it changes; the server
+// counts the players itself, and the mesh restores the listing after a
+// signaling restart:
+//
+//	var published lobby.Listing
+//	for { // each frame, after lb.Poll()
+//		if st := lb.State(); st.Host == st.Local {
+//			if li := st.Listing(); li != published {
+//				published = li
+//				_ = mesh.SetRoomInfo(netcode.RoomMeta{State: li.State, Max: li.MaxPlayers})
+//			}
+//		}
+//		// ...
+//	}
 //
 // # Host
 //

@@ -14,7 +14,8 @@
 //
 // The measurements are exported functions (RTT with a Pinger, LockstepRTT,
 // PionThroughput, ConnThroughput, ChatThroughput, JoinMeshes,
-// RunSweepCell, RelaySweep, IdleConns, RunMeshGame, DatagramSizes), so
+// RunSweepCell, RelaySweep, IdleConns, RunMeshGame, RunPeer,
+// DatagramSizes), so
 // the benchmarks here and the report command run the same code.
 //
 // # Benchmarks and the CI smoke
@@ -28,7 +29,8 @@
 // server at 2,000 signals/s for at least 100 ms), one 60 Hz tick of an
 // 8-peer lockstep mesh (BenchmarkMeshGame: at least 250 ms). The heavy
 // parts run only in bench/cmd/report: the PeerJS comparison (it needs
-// node and npm), 10,000 idle WebSocket connections, the 30 s CPU run, and
+// node and npm), 10,000 idle WebSocket connections, the 30 s CPU run with
+// one process per peer, and
 // the full impairment grid (TestImpairmentSweep with -sweep.out; without
 // it the test plays four corners of the grid and asserts only
 // correctness).

@@ -24,7 +24,9 @@ const (
 	// until PeerTimeout. Sends still queue meanwhile.
 	EventDisconnected
 	// EventFailed: the peer could not be (re)connected in time and was
-	// dropped. Err says why.
+	// dropped. Err says why; it wraps a *TURNError (errors.Is ErrTURN,
+	// ErrTURNAuth for refused credentials) when a TURN server refused
+	// this side's relay allocation for the peer.
 	EventFailed
 	// EventLeft: the peer closed its mesh or left the room.
 	EventLeft

@@ -91,6 +91,17 @@ func TestTURNRelayOnly(t *testing.T) {
 	}
 }
 
+// TestRelayOnlyWithoutTURN: RelayOnly with ICE servers from a signaling
+// server that has no TURN server fails Join at once.
+func TestRelayOnlyWithoutTURN(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	m, err := tryJoin(t, sig.url(), "room", "a", relayOnly)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(fmt.Sprint(err), "TURN") {
+		t.Errorf("Join = %v, %v; want an ErrInvalidConfig naming TURN", m, err)
+	}
+}
+
 // TestTURNRefusedLoopback: RelayOnly peers whose TURN credentials the
 // server refuses (expired an hour ago, or made with another secret) fail
 // at once, and the EventFailed error names the TURN server and its 401,

@@ -103,7 +103,7 @@
 //	                        (srflx/prflx) through two restricted NATs, relay
 //	                        whenever a symmetric NAT is involved
 //	TestTURNExpired         expired TURN credentials: the peers give up in
-//	                        seconds and the log names TURN's 401
+//	                        seconds and the peer's error names TURN's 401
 //	TestGamePeerKilled      4-seat lockstep, one peer SIGKILLed: the three
 //	                        survivors drop it at the same frame and finish
 //	                        with equal checksums

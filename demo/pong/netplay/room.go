@@ -452,7 +452,7 @@ func (r *Room) Stats() []play.PeerStat {
 	var out []play.PeerStat
 	for _, p := range ms.Peers {
 		ps := play.PeerStat{
-			Name: p.Name, RTT: p.RTT, Jitter: p.RTTJitter, Relayed: p.Link == netcode.LinkRelay,
+			Name: p.Name, RTT: p.RTT, Jitter: p.RTTJitter, Relayed: p.Relayed(),
 			InputDelay: ls.InputDelay, Stalls: int(ls.Stalls),
 		}
 		if ps.Name == "" {

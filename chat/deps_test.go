@@ -11,6 +11,7 @@ func TestDeps(t *testing.T) {
 		deptest.Module + "/netcode/transport",
 		deptest.Module + "/chat/internal/",
 		deptest.Module + "/internal/safetext",
+		deptest.Module + "/internal/fbenvelope",
 		"github.com/google/flatbuffers",
 	}
 	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/chat", Allow: allow})

@@ -1,12 +1,14 @@
 package chat
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/peerplay/peerplay/chat/internal/chatfb"
+	"github.com/peerplay/peerplay/internal/fbenvelope"
 )
 
 // Wire formats: the bus sends one FlatBuffers Envelope per transport
@@ -60,17 +62,20 @@ func (e *busEncoder) encode(typ chatfb.Body, v any) []byte {
 	return e.b.FinishedBytes()
 }
 
+// busFormat and lineFormat are the envelopes of bus messages and chat
+// lines.
+var (
+	busFormat = fbenvelope.Format{ID: busID, Version: wireVersion, MaxSize: MaxMessageSize,
+		Malformed: ErrMalformed, BadVersion: ErrVersion}
+	lineFormat = fbenvelope.Format{ID: lineID, Version: wireVersion, MaxSize: maxLineSize, Label: "line",
+		Malformed: ErrMalformed, BadVersion: ErrVersion}
+)
+
 // decodeBus parses one bus message. It is total: any input returns a
 // message or an error wrapping ErrMalformed or ErrVersion, never a panic,
 // and every count is checked before anything is unpacked.
 func decodeBus(data []byte) (*chatfb.BodyT, error) {
-	if len(data) < 12 || len(data) > MaxMessageSize {
-		return nil, fmt.Errorf("%w: size %d", ErrMalformed, len(data))
-	}
-	if !flatbuffers.BufferHasIdentifier(data, busID) {
-		return nil, fmt.Errorf("%w: bad file identifier", ErrMalformed)
-	}
-	body, err := unpackBus(data)
+	body, err := fbenvelope.Decode(busFormat, data, unpackBus)
 	if err != nil {
 		return nil, err
 	}
@@ -80,25 +85,12 @@ func decodeBus(data []byte) (*chatfb.BodyT, error) {
 	return body, nil
 }
 
-//go:noinline
-func unpackBus(data []byte) (body *chatfb.BodyT, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			body, err = nil, fmt.Errorf("%w: %v", ErrMalformed, r)
-		}
-	}()
-	root := flatbuffers.GetUOffsetT(data)
-	if int(root) < 8 || int(root) > len(data)-4 {
-		return nil, fmt.Errorf("%w: root offset %d", ErrMalformed, root)
-	}
-	var env chatfb.Envelope
-	env.Init(data, root)
-	if v := env.Version(); v != wireVersion {
-		return nil, fmt.Errorf("%w: %d", ErrVersion, v)
-	}
+// unpackBus unpacks the body of an envelope that fbenvelope checked; it
+// runs under fbenvelope's recover, which wraps its errors in ErrMalformed.
+func unpackBus(env *chatfb.Envelope) (*chatfb.BodyT, error) {
 	var tab flatbuffers.Table
 	if !env.Body(&tab) {
-		return nil, fmt.Errorf("%w: no body", ErrMalformed)
+		return nil, errors.New("no body")
 	}
 	typ := env.BodyType()
 	switch typ {
@@ -106,28 +98,28 @@ func unpackBus(data []byte) (body *chatfb.BodyT, err error) {
 		var p chatfb.Publish
 		p.Init(tab.Bytes, tab.Pos)
 		if n := p.ToLength(); n > MaxRecipients {
-			return nil, fmt.Errorf("%w: %d recipients", ErrMalformed, n)
+			return nil, fmt.Errorf("%d recipients", n)
 		}
 	case chatfb.BodyHistory:
 		var h chatfb.History
 		h.Init(tab.Bytes, tab.Pos)
 		n := h.EntriesLength()
 		if n > maxChunk {
-			return nil, fmt.Errorf("%w: %d history entries", ErrMalformed, n)
+			return nil, fmt.Errorf("%d history entries", n)
 		}
 		var e chatfb.Entry
 		for i := range n {
 			if !h.Entries(&e, i) {
-				return nil, fmt.Errorf("%w: entry %d", ErrMalformed, i)
+				return nil, fmt.Errorf("entry %d", i)
 			}
 			if m := e.ToLength(); m > MaxRecipients {
-				return nil, fmt.Errorf("%w: %d recipients", ErrMalformed, m)
+				return nil, fmt.Errorf("%d recipients", m)
 			}
 		}
 	}
-	body = typ.UnPack(tab)
+	body := typ.UnPack(tab)
 	if body == nil || body.Value == nil {
-		return nil, fmt.Errorf("%w: body type %d", ErrMalformed, typ)
+		return nil, fmt.Errorf("body type %d", typ)
 	}
 	return body, nil
 }
@@ -212,13 +204,9 @@ func encodeLine(b *flatbuffers.Builder, l line) []byte {
 // decodeLine parses a chat line; total like decodeBus. The text is
 // returned as sent: the caller cleans it.
 func decodeLine(data []byte) (line, error) {
-	if len(data) < 12 || len(data) > maxLineSize {
-		return line{}, fmt.Errorf("%w: line size %d", ErrMalformed, len(data))
-	}
-	if !flatbuffers.BufferHasIdentifier(data, lineID) {
-		return line{}, fmt.Errorf("%w: bad line identifier", ErrMalformed)
-	}
-	l, err := unpackLine(data)
+	l, err := fbenvelope.Decode(lineFormat, data, func(t *chatfb.Line) (line, error) {
+		return line{kind: t.Kind(), text: string(t.Text()), name: string(t.Name()), team: int(t.Team())}, nil
+	})
 	if err != nil {
 		return line{}, err
 	}
@@ -229,23 +217,4 @@ func decodeLine(data []byte) (line, error) {
 		return line{}, fmt.Errorf("%w: line text %d, name %d bytes", ErrMalformed, len(l.text), len(l.name))
 	}
 	return l, nil
-}
-
-//go:noinline
-func unpackLine(data []byte) (l line, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			l, err = line{}, fmt.Errorf("%w: %v", ErrMalformed, r)
-		}
-	}()
-	root := flatbuffers.GetUOffsetT(data)
-	if int(root) < 8 || int(root) > len(data)-4 {
-		return line{}, fmt.Errorf("%w: root offset %d", ErrMalformed, root)
-	}
-	var t chatfb.Line
-	t.Init(data, root)
-	if v := t.Version(); v != wireVersion {
-		return line{}, fmt.Errorf("%w: line %d", ErrVersion, v)
-	}
-	return line{kind: t.Kind(), text: string(t.Text()), name: string(t.Name()), team: int(t.Team())}, nil
 }

@@ -7,20 +7,13 @@ import (
 )
 
 func TestDeps(t *testing.T) {
-	deptest.Check(t, deptest.Rule{
-		Package: deptest.Module + "/lobby",
-		Allow: []string{
-			deptest.Module + "/netcode/transport",
-			deptest.Module + "/lobby/internal/",
-			deptest.Module + "/internal/safetext",
-			"github.com/google/flatbuffers",
-		},
-	})
-	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/lobby", Env: []string{"GOOS=js", "GOARCH=wasm"},
-		Allow: []string{
-			deptest.Module + "/netcode/transport",
-			deptest.Module + "/lobby/internal/",
-			deptest.Module + "/internal/safetext",
-			"github.com/google/flatbuffers",
-		}})
+	allow := []string{
+		deptest.Module + "/netcode/transport",
+		deptest.Module + "/lobby/internal/",
+		deptest.Module + "/internal/safetext",
+		deptest.Module + "/internal/fbenvelope",
+		"github.com/google/flatbuffers",
+	}
+	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/lobby", Allow: allow})
+	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/lobby", Allow: allow, Env: []string{"GOOS=js", "GOARCH=wasm"}})
 }

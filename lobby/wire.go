@@ -1,11 +1,13 @@
 package lobby
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/peerplay/peerplay/internal/fbenvelope"
 	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
 )
 
@@ -35,18 +37,16 @@ func (e *encoder) encode(typ lobbyfb.Body, v any) []byte {
 	return e.b.FinishedBytes()
 }
 
+// wireFormat is the envelope every lobby message travels in.
+var wireFormat = fbenvelope.Format{ID: fileID, Version: wireVersion, MaxSize: MaxMessageSize,
+	Malformed: ErrMalformed, BadVersion: ErrVersion}
+
 // decode parses one lobby message. It is total: any input returns a
 // message or an error wrapping ErrMalformed or ErrVersion, never a panic,
 // and it allocates in proportion to len(data) (every count is checked
 // against the limits before anything is unpacked).
 func decode(data []byte) (*lobbyfb.BodyT, error) {
-	if len(data) < 12 || len(data) > MaxMessageSize {
-		return nil, fmt.Errorf("%w: size %d", ErrMalformed, len(data))
-	}
-	if !flatbuffers.BufferHasIdentifier(data, fileID) {
-		return nil, fmt.Errorf("%w: bad file identifier", ErrMalformed)
-	}
-	body, err := decodeBody(data)
+	body, err := fbenvelope.Decode(wireFormat, data, decodeBody)
 	if err != nil {
 		return nil, err
 	}
@@ -56,36 +56,20 @@ func decode(data []byte) (*lobbyfb.BodyT, error) {
 	return body, nil
 }
 
-// decodeBody reads the envelope under recover: the Go FlatBuffers runtime
-// has no verifier and panics on offsets outside the buffer.
-//
-//go:noinline
-func decodeBody(data []byte) (body *lobbyfb.BodyT, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			body, err = nil, fmt.Errorf("%w: %v", ErrMalformed, r)
-		}
-	}()
-	root := flatbuffers.GetUOffsetT(data)
-	if int(root) < 8 || int(root) > len(data)-4 {
-		return nil, fmt.Errorf("%w: root offset %d", ErrMalformed, root)
-	}
-	var env lobbyfb.Envelope
-	env.Init(data, root)
-	if v := env.Version(); v != wireVersion {
-		return nil, fmt.Errorf("%w: %d", ErrVersion, v)
-	}
+// decodeBody unpacks the body of an envelope that fbenvelope checked; it
+// runs under fbenvelope's recover, which wraps its errors in ErrMalformed.
+func decodeBody(env *lobbyfb.Envelope) (*lobbyfb.BodyT, error) {
 	var tab flatbuffers.Table
 	if !env.Body(&tab) {
-		return nil, fmt.Errorf("%w: no body", ErrMalformed)
+		return nil, errors.New("no body")
 	}
 	typ := env.BodyType()
 	if err := checkCounts(typ, tab); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, typ, err)
+		return nil, fmt.Errorf("%s: %v", typ, err)
 	}
-	body = typ.UnPack(tab)
+	body := typ.UnPack(tab)
 	if body == nil || body.Value == nil {
-		return nil, fmt.Errorf("%w: body type %d", ErrMalformed, typ)
+		return nil, fmt.Errorf("body type %d", typ)
 	}
 	return body, nil
 }

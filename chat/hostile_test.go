@@ -56,7 +56,7 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, wan)
 		nodes := c.addN(4, Config{Bus: BusConfig{Rate: 20, Burst: 20}})
-		attacker := c.net.Join("zz").Channel("chat", transport.Reliable)
+		attacker := c.Net.Join("zz").Channel("chat", transport.Reliable)
 		rng := rand.New(rand.NewPCG(5, 5))
 		seq := uint64(1) << 52 // above what a bit flip of a sample reaches, mostly
 		for i := range 300 {
@@ -70,15 +70,15 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 			}
 			if i%10 == 0 {
 				nd := nodes[i/10%4]
-				if err := nd.c.Say("honest"); err != nil {
+				if err := nd.App.Say("honest"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			c.step()
+			c.Step()
 		}
-		c.run(3 * time.Second)
+		c.Run(3 * time.Second)
 		honest := func(nd *node) []key {
-			return keys(slices.DeleteFunc(nd.texts(), func(m Message) bool { return m.From == "zz" }))
+			return keys(slices.DeleteFunc(texts(nd), func(m Message) bool { return m.From == "zz" }))
 		}
 		want := honest(nodes[0])
 		if len(want) != 30 {
@@ -86,16 +86,16 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 		}
 		for _, nd := range nodes {
 			if got := honest(nd); !slices.Equal(got, want) {
-				t.Errorf("%s: honest lines %v, want %v", nd.id, got, want)
+				t.Errorf("%s: honest lines %v, want %v", nd.ID, got, want)
 			}
-			for _, m := range nd.texts() {
+			for _, m := range texts(nd) {
 				if m.From == "zz" {
-					t.Errorf("%s shows a junk line %+v", nd.id, m)
+					t.Errorf("%s shows a junk line %+v", nd.ID, m)
 				}
 			}
-			st := nd.c.Stats()
+			st := nd.App.Stats()
 			if st.Bus.Malformed == 0 || st.Rejected == 0 || st.Bus.Throttled == 0 {
-				t.Errorf("%s: stats %+v: the storm went uncounted", nd.id, st)
+				t.Errorf("%s: stats %+v: the storm went uncounted", nd.ID, st)
 			}
 		}
 	})

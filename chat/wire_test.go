@@ -1,13 +1,10 @@
 package chat
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/peerplay/peerplay/chat/internal/chatfb"
+	"github.com/peerplay/peerplay/internal/meshtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.txt")
@@ -50,45 +48,14 @@ func encodeBus(typ chatfb.Body, v any) []byte {
 func encodeLineBytes(l line) []byte { return bytes.Clone(encodeLine(flatbuffers.NewBuilder(64), l)) }
 
 func TestGolden(t *testing.T) {
-	got := make(map[string]string)
-	var out strings.Builder
-	add := func(name string, b []byte) {
-		got[name] = hex.EncodeToString(b)
-		fmt.Fprintf(&out, "%s %s\n", name, got[name])
-	}
+	var wires []meshtest.Wire
 	for _, s := range busSamples {
-		add(s.name, encodeBus(s.typ, s.v))
+		wires = append(wires, meshtest.Wire{Name: s.name, Bytes: encodeBus(s.typ, s.v)})
 	}
 	for _, s := range lineSamples {
-		add(s.name, encodeLineBytes(s.l))
+		wires = append(wires, meshtest.Wire{Name: s.name, Bytes: encodeLineBytes(s.l)})
 	}
-	const path = "testdata/golden.txt"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := make(map[string]string)
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		name, hx, _ := strings.Cut(sc.Text(), " ")
-		want[name] = hx
-	}
-	if len(want) != len(got) {
-		t.Errorf("golden file has %d kinds, want %d", len(want), len(got))
-	}
-	for name, g := range got {
-		if g != want[name] {
-			t.Errorf("%s:\n got  %s\n want %s", name, g, want[name])
-		}
-	}
+	meshtest.Golden(t, "testdata/golden.txt", *update, wires)
 }
 
 func TestRoundTrip(t *testing.T) {

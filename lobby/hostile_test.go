@@ -65,7 +65,7 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, wan)
 		nodes := c.addN(4, Config{})
-		attacker := c.net.Join("zz").Channel("lobby", transport.Reliable)
+		attacker := c.Net.Join("zz").Channel("lobby", transport.Reliable)
 		rng := rand.New(rand.NewPCG(1, 2))
 		storm := func() {
 			for range 20 {
@@ -79,18 +79,18 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 		}
 		stormUntil := func(what string, cond func() bool) {
 			t.Helper()
-			for end := time.Now().Add(15 * time.Second); !cond(); c.step() {
+			for end := time.Now().Add(15 * time.Second); !cond(); c.Step() {
 				if time.Now().After(end) {
-					t.Fatalf("%s: not reached\n%s", what, c.dump())
+					t.Fatalf("%s: not reached\n%s", what, c.Dump())
 				}
 				storm()
 			}
 		}
 		settled := func() bool {
 			// The attacker is on the network but never a member.
-			s0 := nodes[0].l.State()
+			s0 := nodes[0].App.State()
 			for _, nd := range nodes {
-				s := nd.l.State()
+				s := nd.App.State()
 				if !s.Joined || s.Host != s0.Host || len(s.Members) != 4 {
 					return false
 				}
@@ -100,14 +100,14 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 		stormUntil("one lobby", settled)
 		readyAll(t, nodes)
 		stormUntil("started", c.allStarted)
-		m0, _ := nodes[0].l.Match()
+		m0, _ := nodes[0].App.Match()
 		for _, nd := range nodes {
-			m, _ := nd.l.Match()
+			m, _ := nd.App.Match()
 			if !reflect.DeepEqual(m, m0) || len(m.Seats) != 4 {
-				t.Errorf("%s: match %+v, want %+v", nd.id, m, m0)
+				t.Errorf("%s: match %+v, want %+v", nd.ID, m, m0)
 			}
-			if st := nd.l.Stats(); st.Malformed == 0 || st.Ignored == 0 {
-				t.Errorf("%s: stats %+v: the storm went uncounted", nd.id, st)
+			if st := nd.App.Stats(); st.Malformed == 0 || st.Ignored == 0 {
+				t.Errorf("%s: stats %+v: the storm went uncounted", nd.ID, st)
 			}
 		}
 	})
@@ -118,17 +118,17 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 func TestHostileClaim(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, nodes := settledCluster(t, 3, Config{})
-		attacker := c.net.Join("a-attacker").Channel("lobby", transport.Reliable)
+		attacker := c.Net.Join("a-attacker").Channel("lobby", transport.Reliable)
 		fake := &lobbyfb.SnapshotT{Term: 1, Version: 99, Phase: lobbyfb.PhaseOpen, MaxPlayers: 32}
 		for i := range 20 {
 			fake.Members = append(fake.Members, &lobbyfb.MemberT{Id: "ghost" + string(rune('a'+i))})
 		}
 		fake.Members[0].Id = "a-attacker"
 		attacker.Broadcast(encodeSample(lobbyfb.BodySnapshot, fake))
-		c.run(time.Second)
+		c.Run(time.Second)
 		for _, nd := range nodes {
-			if h := nd.l.State().Host; h != "p0" {
-				t.Errorf("%s follows %s", nd.id, h)
+			if h := nd.App.State().Host; h != "p0" {
+				t.Errorf("%s follows %s", nd.ID, h)
 			}
 		}
 	})

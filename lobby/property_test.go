@@ -1,13 +1,12 @@
 package lobby
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
-	"testing/synctest"
 	"time"
 
+	"github.com/peerplay/peerplay/internal/meshtest"
 	"github.com/peerplay/peerplay/netcode/memnet"
 	"github.com/peerplay/peerplay/netcode/transport"
 )
@@ -18,25 +17,14 @@ import (
 // as often as not. Whatever happens, every peer that started holds the
 // same Match, and every seat of it still connected started too.
 func TestStartProperty(t *testing.T) {
-	for seed := uint64(1); seed <= 40; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) { startScenario(t, seed) })
-		})
-	}
+	meshtest.Seeds(t, 40, startScenario)
 }
 
 func startScenario(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	c := newCluster(t, memnet.Link{})
 	peers := []transport.PeerID{"a", "b", "c", "d", "e"}
-	for _, x := range peers {
-		for _, y := range peers {
-			if x != y {
-				c.net.SetLink(x, y, memnet.Link{Latency: time.Duration(1+rng.IntN(60)) * time.Millisecond,
-					Jitter: time.Duration(rng.IntN(10)) * time.Millisecond})
-			}
-		}
-	}
+	c.RandomLinks(rng, peers, 60*time.Millisecond, 10*time.Millisecond)
 	cfg := Config{Countdown: time.Duration(rng.IntN(500)) * time.Millisecond, StartTimeout: time.Second}
 	arrive := make([]int, len(peers))
 	ready := make([]int, len(peers))
@@ -52,45 +40,45 @@ func startScenario(t *testing.T, seed uint64) {
 			if step == arrive[i] {
 				added[i] = c.add(id, cfg)
 			}
-			if step == ready[i] && added[i] != nil && !added[i].gone {
-				added[i].l.SetReady(true)
+			if step == ready[i] && added[i] != nil && !added[i].Gone {
+				added[i].App.SetReady(true)
 			}
 		}
 		if step == leaveAt {
 			for range leavers {
-				live := c.live()
+				live := c.Live()
 				c.leave(live[rng.IntN(len(live))], rng.IntN(2) == 0)
 			}
 		}
-		c.step()
+		c.Step()
 	}
 	var ref *Match
 	started := map[transport.PeerID]bool{}
-	for _, nd := range c.live() {
-		m, ok := nd.l.Match()
+	for _, nd := range c.Live() {
+		m, ok := nd.App.Match()
 		if !ok {
 			continue
 		}
-		started[nd.id] = true
+		started[nd.ID] = true
 		if ref == nil {
 			ref = &m
 		} else if !reflect.DeepEqual(m, *ref) {
-			t.Errorf("%s holds %+v, another peer %+v", nd.id, m, *ref)
+			t.Errorf("%s holds %+v, another peer %+v", nd.ID, m, *ref)
 		}
 	}
 	if ref == nil {
-		t.Fatalf("nobody started in 8 s\n%s", c.dump())
+		t.Fatalf("nobody started in 8 s\n%s", c.Dump())
 	}
-	for _, nd := range c.live() {
-		if ref.Seat(nd.id) >= 0 && !started[nd.id] {
-			t.Errorf("%s is seated in the match and connected, but did not start\n%s", nd.id, c.dump())
+	for _, nd := range c.Live() {
+		if ref.Seat(nd.ID) >= 0 && !started[nd.ID] {
+			t.Errorf("%s is seated in the match and connected, but did not start\n%s", nd.ID, c.Dump())
 		}
 	}
-	s0 := c.live()[0].l.State()
-	for _, nd := range c.live() {
-		if s := nd.l.State(); s.Host != s0.Host || s.Term != s0.Term || !reflect.DeepEqual(ids(s.Members), ids(s0.Members)) {
-			t.Errorf("%s sees host %s term %d members %v; %s sees %s %d %v", nd.id, s.Host, s.Term, ids(s.Members),
-				c.live()[0].id, s0.Host, s0.Term, ids(s0.Members))
+	s0 := c.Live()[0].App.State()
+	for _, nd := range c.Live() {
+		if s := nd.App.State(); s.Host != s0.Host || s.Term != s0.Term || !reflect.DeepEqual(ids(s.Members), ids(s0.Members)) {
+			t.Errorf("%s sees host %s term %d members %v; %s sees %s %d %v", nd.ID, s.Host, s.Term, ids(s.Members),
+				c.Live()[0].ID, s0.Host, s0.Term, ids(s0.Members))
 		}
 	}
 }

@@ -1,19 +1,17 @@
 package lobby
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/peerplay/peerplay/internal/meshtest"
 	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
 )
 
@@ -57,40 +55,11 @@ func encodeSample(typ lobbyfb.Body, v any) []byte {
 // TestGolden pins the bytes of every message kind: a change to the schema,
 // to flatc or to the runtime that alters the wire shows up here.
 func TestGolden(t *testing.T) {
-	got := make(map[string]string)
-	var out strings.Builder
+	var wires []meshtest.Wire
 	for _, s := range samples {
-		got[s.name] = hex.EncodeToString(encodeSample(s.typ, s.v))
-		fmt.Fprintf(&out, "%s %s\n", s.name, got[s.name])
+		wires = append(wires, meshtest.Wire{Name: s.name, Bytes: encodeSample(s.typ, s.v)})
 	}
-	const path = "testdata/golden.txt"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := make(map[string]string)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, hx, _ := strings.Cut(sc.Text(), " ")
-		want[name] = hx
-	}
-	if len(want) != len(samples) {
-		t.Errorf("golden file has %d kinds, want %d", len(want), len(samples))
-	}
-	for _, s := range samples {
-		if got[s.name] != want[s.name] {
-			t.Errorf("%s:\n got  %s\n want %s", s.name, got[s.name], want[s.name])
-		}
-	}
+	meshtest.Golden(t, "testdata/golden.txt", *update, wires)
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -46,7 +46,7 @@ type Root interface {
 // f.Malformed or f.BadVersion, never a panic.
 //
 // read runs under recover, since the Go FlatBuffers runtime has no
-// verifier and panics on offsets outside the buffer; a panic, and an
+// verifier and panics on offsets outside the message; a panic, and an
 // error read returns (which should not wrap anything), come back wrapped
 // in f.Malformed. read must check every vector length against its limits
 // before unpacking, so that decoding allocates in proportion to
@@ -62,7 +62,10 @@ func Decode[T any, R any, PR interface {
 	if !flatbuffers.BufferHasIdentifier(data, f.ID) {
 		return zero, fmt.Errorf("%w: bad %s identifier", f.Malformed, cmp.Or(f.Label, "file"))
 	}
-	return unpack(f, data, read)
+	// The runtime slices vectors and strings up to the buffer's capacity,
+	// not its length: past the message lie a reused or rounded-up
+	// buffer's other bytes, which must read as out of range.
+	return unpack(f, data[:len(data):len(data)], read)
 }
 
 //go:noinline

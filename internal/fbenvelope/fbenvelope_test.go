@@ -1,6 +1,7 @@
 package fbenvelope_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -114,6 +115,23 @@ func TestDecodeLabel(t *testing.T) {
 		if _, err := fbenvelope.Decode(f, tt.data, readNote); err == nil || err.Error() != tt.want {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// An offset or a length pointing past the end of the message is refused,
+// even when the slice has capacity beyond it (a transport's reused or
+// rounded-up buffer): the bytes there are not the sender's message.
+func TestDecodeStaysWithinMessage(t *testing.T) {
+	valid := encodeNote(1, "hi", "NOTE")
+	i := bytes.Index(valid, []byte{2, 0, 0, 0, 'h', 'i'}) // the text's length field
+	if i < 0 {
+		t.Fatal("text not found")
+	}
+	spare := []byte("SECRET, someone else's bytes")
+	buf := append(append(make([]byte, 0, len(valid)+len(spare)), valid...), spare...)[:len(valid)]
+	buf[i] = byte(len(valid) - i - 4 + len(spare)) // the text runs on into the spare capacity
+	if got, err := fbenvelope.Decode(noteFormat, buf, readNote); !errors.Is(err, errMalformed) {
+		t.Errorf("got %q, %v; want ErrMalformed", got, err)
 	}
 }
 

@@ -60,8 +60,13 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("idle dial: %v", err)
 	}
-	if got := srv.Stats().Connections; got < n {
-		t.Fatalf("server holds %d connections, want ≥ %d", got, n)
+	// A client's Dial returns when the upgrade response arrives, a moment
+	// before the server's handler counts the connection: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); srv.Stats().Connections < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("server holds %d connections, want ≥ %d", srv.Stats().Connections, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	peak := heapAlloc()
 

@@ -207,7 +207,9 @@ func TestCoturnInterop(t *testing.T) {
 	port := freeUDPPort(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-n", "--no-cli", "--no-tls", "--no-dtls",
+	// UDP only: freeUDPPort says nothing about the TCP port of the same
+	// number, and coturn retries a busy TCP bind forever instead of serving.
+	cmd := exec.CommandContext(ctx, bin, "-n", "--no-cli", "--no-tls", "--no-dtls", "--no-tcp",
 		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port="+strconv.Itoa(port),
 		"--min-port=49152", "--max-port=65535", "--allow-loopback-peers",
 		"--use-auth-secret", "--static-auth-secret="+secret, "--realm=peerplay",

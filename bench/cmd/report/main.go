@@ -115,7 +115,7 @@ func main() {
 	r.md.Truncate(body)
 	r.targetTable()
 	r.md.Write(sectionsMD)
-	r.printf("\n---\nFull run took %s.\n", time.Since(start).Round(time.Second))
+	r.printf("\n---\nFull run took %s. Load average at the end: %s (other work on the machine shows here; it widens the spread of latency tails between repeats).\n", time.Since(start).Round(time.Second), loadAvg())
 	if err := os.WriteFile(filepath.Join(r.out, "REPORT.md"), r.md.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -152,6 +152,7 @@ func (r *report) header() {
 	r.printf("| Node | %s (PeerJS server only) |\n", bench.NodeVersion())
 	r.printf("| Commit | %s |\n", strings.TrimSpace(string(sha)))
 	r.printf("| Open files limit | %d |\n", lim.Cur)
+	r.printf("| Load average at start | %s (1, 5, 15 min; 2 cores) |\n", loadAvg())
 	r.printf("| pion | webrtc/v4 v4.2.26, datachannel v1.6.4, sctp v1.12.1 |\n\n")
 	r.printf("Method: every comparison below is measured in this run, on this machine, with both sides in the same conditions; "+
 		"a ratio is computed within each repeat and the median over %d repeats is reported (min–max in brackets where useful). "+
@@ -190,4 +191,17 @@ func (r *report) targetTable() {
 		r.printf("\nWhere a target is missed, why:\n\n%s\n", strings.Join(why, "\n"))
 	}
 	r.printf("\n")
+}
+
+// loadAvg is the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }

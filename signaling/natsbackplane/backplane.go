@@ -107,9 +107,13 @@ type Stats struct {
 	Conflicts, RegistryErrors uint64
 	// Reaped counts seats this node removed because their node died or
 	// their hold ran out; Repaired seats it put back into the registry
-	// after the registry lost them; Takeovers seats resumed here from
-	// another node.
-	Reaped, Repaired, Takeovers uint64
+	// after the registry lost them; Restored rooms it wrote back whole
+	// (every member) after the registry lost them; Takeovers seats
+	// resumed here from another node.
+	Reaped, Repaired, Restored, Takeovers uint64
+	// Outages counts registry write outages this node saw (no heartbeat
+	// landed for TTL/2 or more, see the package doc).
+	Outages uint64
 	// Reconnects counts NATS reconnections.
 	Reconnects uint64
 }
@@ -118,6 +122,7 @@ type counters struct {
 	published, received, dropped atomic.Uint64
 	conflicts, registryErrors    atomic.Uint64
 	reaped, repaired, takeovers  atomic.Uint64
+	restored, outages            atomic.Uint64
 }
 
 type seatState int
@@ -181,6 +186,7 @@ type Backplane struct {
 
 	mu          sync.Mutex // guards all following fields
 	kv          jetstream.KeyValue
+	stream      jetstream.Stream // the bucket's stream (for lastOpOf)
 	watcher     jetstream.KeyWatcher
 	watchCancel context.CancelFunc
 	ctl         *nats.Subscription
@@ -198,6 +204,10 @@ type Backplane struct {
 	dialErr     error     // the last failed connection attempt
 	beatPut     time.Time // a heartbeat put that the watch has not shown yet
 	selfSeen    time.Time // when the watch last showed this node's heartbeat
+	beatOK      time.Time // when this node's last heartbeat landed
+	beatErr     error     // the last heartbeat's error; nil if it landed
+	gapFrom     time.Time // the last registry write outage this node saw: from
+	okSince     time.Time // (its last heartbeat before) to (the first after); zero if none
 	closed      bool
 }
 
@@ -312,7 +322,8 @@ func (b *Backplane) Stats() Stats {
 		Node:      b.cfg.Node,
 		Published: b.st.published.Load(), Received: b.st.received.Load(), Dropped: b.st.dropped.Load(),
 		Conflicts: b.st.conflicts.Load(), RegistryErrors: b.st.registryErrors.Load(),
-		Reaped: b.st.reaped.Load(), Repaired: b.st.repaired.Load(), Takeovers: b.st.takeovers.Load(),
+		Reaped: b.st.reaped.Load(), Repaired: b.st.repaired.Load(), Restored: b.st.restored.Load(),
+		Takeovers: b.st.takeovers.Load(), Outages: b.st.outages.Load(),
 		Reconnects: b.nc.Stats().Reconnects,
 	}
 	now := time.Now()
@@ -328,8 +339,9 @@ func (b *Backplane) Stats() Stats {
 			st.HeldSeats++
 		}
 	}
+	cut := b.cutoffLocked(now)
 	for _, c := range b.rooms {
-		if now.Sub(c.seen) <= b.cfg.TTL {
+		if !c.seen.Before(cut) {
 			st.Rooms++
 		}
 	}
@@ -402,7 +414,7 @@ func (b *Backplane) Close() error {
 		b.mu.Unlock()
 		if kv != nil && b.nc.IsConnected() {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			b.orphan(ctx, seats)
+			b.orphan(ctx, kv, seats)
 			if err := kv.Delete(ctx, nodeKey(b.cfg.Node)); err != nil {
 				b.log.Debug("natsbackplane: delete heartbeat", "err", err)
 			}
@@ -428,7 +440,7 @@ func (b *Backplane) Close() error {
 
 // orphan hands seats to the registry at shutdown: node "" and a
 // HeldUntil, so that any node removes them once their grace ends.
-func (b *Backplane) orphan(ctx context.Context, seats []*seat) {
+func (b *Backplane) orphan(ctx context.Context, kv jetstream.KeyValue, seats []*seat) {
 	byRoom := make(map[string]map[transport.PeerID]time.Time)
 	now := time.Now()
 	for _, s := range seats {
@@ -455,7 +467,7 @@ func (b *Backplane) orphan(ctx context.Context, seats []*seat) {
 			}
 		}
 		b.mu.Unlock()
-		_, _, err := b.update(ctx, room, func(cur *record) (*record, error) {
+		_, _, err := b.updateKV(ctx, kv, room, func(cur *record) (*record, error) {
 			if cur == nil {
 				return nil, errNoChange
 			}
@@ -480,14 +492,16 @@ func (b *Backplane) orphan(ctx context.Context, seats []*seat) {
 }
 
 // maintain owns the connection's life: it sets up the registry when NATS
-// is reachable, heartbeats, refreshes, reaps, repairs, and ends grace
-// periods.
+// is reachable (in the background: JetStream's API may take seconds to
+// answer while NATS elects leaders), refreshes, reaps, repairs, and ends
+// grace periods. Heartbeats have their own goroutine, so that nothing
+// here delays them.
 func (b *Backplane) maintain() {
 	defer b.wg.Done()
 	defer close(b.maintDone)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go func() {
 		defer b.wg.Done()
 		select {
@@ -496,64 +510,112 @@ func (b *Backplane) maintain() {
 		case <-ctx.Done():
 		}
 	}()
+	beatDone := make(chan struct{})
+	go func() {
+		defer b.wg.Done()
+		defer close(beatDone)
+		b.heartbeat(ctx)
+	}()
+	var setupDone chan error // a setup in flight
+	defer func() {
+		// Close reads the watcher and deletes the heartbeat after this
+		// returns: nothing may put or watch any more.
+		cancel()
+		<-beatDone
+		if setupDone != nil {
+			<-setupDone
+		}
+	}()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	reconnects := b.nc.Stats().Reconnects
 	ready := false
-	var lastBeat, lastFail time.Time // lastFail: setup is retried once a second
+	stale := false                    // the setup in flight began before the connection changed
+	var lastCycle, lastFail time.Time // lastFail: setup is retried once a second
 	for {
-		switch {
-		case !b.nc.IsConnected():
+		connected := b.nc.IsConnected()
+		if r := b.nc.Stats().Reconnects; !connected || r != reconnects {
+			reconnects = r
 			if ready {
 				ready = false
 				b.unready()
 			}
-			b.setState(StateUnavailable, b.connErr())
-		default:
-			if r := b.nc.Stats().Reconnects; r != reconnects {
-				reconnects = r
-				if ready {
-					ready = false
+			stale = stale || setupDone != nil
+		}
+		if connected && !ready && setupDone == nil && time.Since(lastFail) >= time.Second {
+			setupDone = make(chan error, 1)
+			b.wg.Add(1)
+			go func(done chan<- error) {
+				defer b.wg.Done()
+				done <- b.setup(ctx)
+			}(setupDone)
+		}
+		if setupDone != nil {
+			select {
+			case err := <-setupDone:
+				setupDone = nil
+				switch {
+				case ctx.Err() != nil:
+					return
+				case stale:
+					// Its watch began on the previous connection: again.
+					stale = false
 					b.unready()
-				}
-			}
-			if !ready && time.Since(lastFail) >= time.Second {
-				if err := b.setup(ctx); err != nil {
-					if ctx.Err() != nil {
-						return
-					}
+				case err != nil:
 					lastFail = time.Now()
 					b.st.registryErrors.Add(1)
 					b.setState(StateDegraded, err)
-					break
+				default:
+					ready, lastCycle = true, time.Time{}
+					// Put back what the registry lost before saying healthy.
+					b.repair(ctx)
 				}
-				ready, lastBeat = true, time.Time{}
-				// Put back what the registry lost before saying healthy.
-				b.repair(ctx)
+			default:
 			}
-			if !ready {
-				break
-			}
-			if b.watchStalled() {
-				b.log.Warn("natsbackplane: the registry watch stalled; watching again")
-				ready = false
-				b.unready()
-				break
-			}
-			if time.Since(lastBeat) >= b.cfg.TTL/4 {
-				lastBeat = time.Now()
-				b.beat(ctx)
-				b.refresh(ctx)
+		}
+		if ready && b.watchStalled() {
+			b.log.Warn("natsbackplane: the registry watch stalled; watching again")
+			ready = false
+			b.unready()
+		}
+		if connected && time.Since(lastCycle) >= b.cfg.TTL/4 {
+			lastCycle = time.Now()
+			// Refresh also while setting up again: rooms must not
+			// expire because this node's watch is being replaced.
+			b.refresh(ctx)
+			if ready {
 				b.reap(ctx)
 				b.repair(ctx)
 			}
+		}
+		if ready {
 			b.expireHeld(ctx)
 		}
+		b.updateState(connected, ready)
 		select {
 		case <-b.stop:
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// updateState sets the health from the connection, the registry setup and
+// the last heartbeat. A failed setup has set StateDegraded itself.
+func (b *Backplane) updateState(connected, ready bool) {
+	if !connected {
+		b.setState(StateUnavailable, b.connErr())
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !ready:
+		// Setting up (again): the state stays what it was.
+	case b.beatErr != nil:
+		b.setStateLocked(StateDegraded, fmt.Errorf("natsbackplane: registry heartbeat failed: %w", b.beatErr))
+	case !b.beatOK.IsZero():
+		b.setStateLocked(StateOK, nil)
 	}
 }
 
@@ -595,6 +657,10 @@ func (b *Backplane) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbackplane: registry bucket %s (is JetStream enabled?): %w", b.cfg.Bucket, err)
 	}
+	stream, err := b.js.Stream(sctx, "KV_"+b.cfg.Bucket)
+	if err != nil {
+		return fmt.Errorf("natsbackplane: registry stream: %w", err)
+	}
 	if st, err := kv.Status(sctx); err == nil && st.TTL() != b.cfg.TTL {
 		b.log.Warn("natsbackplane: the bucket's TTL differs from this node's; use the same -nats-ttl on every node",
 			"bucket_ttl", st.TTL(), "node_ttl", b.cfg.TTL)
@@ -614,7 +680,7 @@ func (b *Backplane) setup(ctx context.Context) error {
 	}
 	b.mu.Lock()
 	old, oldCancel := b.watcher, b.watchCancel
-	b.kv, b.watcher, b.watchCancel, b.readySince = kv, w, wcancel, time.Now()
+	b.kv, b.stream, b.watcher, b.watchCancel, b.readySince = kv, stream, w, wcancel, time.Now()
 	b.synced = make(map[string]bool)
 	b.mu.Unlock()
 	if old != nil {
@@ -648,15 +714,30 @@ func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
 			continue
 		}
 		if e == nil {
-			// The initial values are in: drop what the registry no
-			// longer has (it expired while we were away).
+			// The initial values are in (deletions included, as
+			// delete markers): a room with no entry at all expired
+			// while we were away. Drop it, unless live nodes (this
+			// one included) hold seats in it: then the registry lost
+			// it, and they write it back from their copies (repair
+			// here). Heartbeats are kept as long as they count as
+			// live: they may have expired in the same outage.
 			for room := range b.rooms {
-				if !b.synced[roomKey(room)] {
+				switch {
+				case b.synced[roomKey(room)]:
+				case b.holdsSeatsLocked(room):
+					for _, s := range b.byRoom[room] {
+						if s.state == seatAttached {
+							s.lost = true
+						}
+					}
+				case b.liveInViewLocked(room, now):
+				default:
 					b.applyRoomLocked(room, nil, 0, true, now)
 				}
 			}
-			for n := range b.nodes {
-				if !b.synced[nodeKey(n)] {
+			cut := b.cutoffLocked(now)
+			for n, seen := range b.nodes {
+				if !b.synced[nodeKey(n)] && seen.Before(cut) {
 					delete(b.nodes, n)
 				}
 			}
@@ -745,6 +826,14 @@ func (b *Backplane) applyRoomLocked(room string, rec *record, rev uint64, force 
 		switch {
 		case ok && m.Node == b.cfg.Node && (m.Attach == s.attach || m.Attach == s.next):
 			s.lost = false
+		case ok && m.Node == b.cfg.Node:
+			// Only this node resumes its seats in place, and it does
+			// not write an attachment it does not hold: another node
+			// restored the room from a copy older than a resume here.
+			// Repair writes the attachment again.
+			if s.state == seatAttached {
+				s.lost = true
+			}
 		case ok:
 			b.replacedLocked(s, now)
 		case s.state == seatAttached:
@@ -929,33 +1018,104 @@ func (b *Backplane) publishAll(rec *record, except transport.PeerID, m seatMsg) 
 	}
 }
 
-// beat writes this node's heartbeat.
+// heartbeat writes this node's heartbeat every beatEvery until ctx ends.
+func (b *Backplane) heartbeat(ctx context.Context) {
+	t := time.NewTicker(b.beatEvery())
+	defer t.Stop()
+	for {
+		b.beat(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beatEvery is the heartbeat period: TTL/8, so that a gap of TTL/2
+// between two heartbeats that landed (an outage, see beat) stands out
+// from scheduling delays.
+func (b *Backplane) beatEvery() time.Duration { return b.cfg.TTL / 8 }
+
+// outageGap is the gap between two heartbeats that landed from which this
+// node takes the registry to have been unwritable: entries may have
+// expired meanwhile (see settledLocked).
+func (b *Backplane) outageGap() time.Duration { return b.cfg.TTL / 2 }
+
+// beat writes this node's heartbeat (if the registry is set up and NATS
+// connected) and keeps the books that settledLocked reads.
 func (b *Backplane) beat(ctx context.Context) {
 	b.mu.Lock()
 	kv, n := b.kv, len(b.seats)
 	b.mu.Unlock()
+	if kv == nil || !b.nc.IsConnected() {
+		return
+	}
 	v, _ := json.Marshal(struct {
 		V     int    `json:"v"`
 		Node  string `json:"node"`
 		Seats int    `json:"seats"`
 		At    int64  `json:"at"`
 	}{wireVersion, b.cfg.Node, n, time.Now().UnixMilli()})
-	cctx, cancel := context.WithTimeout(ctx, opTimeout)
+	cctx, cancel := context.WithTimeout(ctx, min(opTimeout, b.cfg.TTL/2))
 	defer cancel()
 	start := time.Now() // the watch may show the put before Put returns
-	if _, err := kv.Put(cctx, nodeKey(b.cfg.Node), v); err != nil {
-		if ctx.Err() == nil {
-			b.st.registryErrors.Add(1)
-			b.setState(StateDegraded, fmt.Errorf("natsbackplane: registry heartbeat failed: %w", err))
-		}
+	_, err := kv.Put(cctx, nodeKey(b.cfg.Node), v)
+	if ctx.Err() != nil {
 		return
 	}
+	now := time.Now()
 	b.mu.Lock()
-	if b.beatPut.IsZero() || !b.selfSeen.Before(b.beatPut) {
+	defer b.mu.Unlock()
+	if err != nil {
+		b.st.registryErrors.Add(1)
+		b.beatErr = err
+		return
+	}
+	if !b.beatOK.IsZero() && now.Sub(b.beatOK) > b.outageGap() {
+		b.gapFrom, b.okSince = b.beatOK, now
+		b.st.outages.Add(1)
+		b.log.Warn("natsbackplane: no heartbeat landed for a while, the registry may have lost entries meanwhile: new rooms wait",
+			"gap", now.Sub(b.beatOK).Round(time.Millisecond), "until", now.Add(b.cfg.TTL))
+	}
+	b.beatOK, b.beatErr = now, nil
+	if b.watcher != nil && (b.beatPut.IsZero() || !b.selfSeen.Before(b.beatPut)) {
 		b.beatPut = start // the oldest heartbeat the watch has not shown yet
 	}
-	b.setStateLocked(StateOK, nil)
-	b.mu.Unlock()
+}
+
+// settledLocked reports whether a room missing from the registry can be
+// taken for absent: this node's heartbeats land (the last within
+// outageGap) and the last write outage it saw ended at least TTL ago, time
+// enough for the live nodes to restore what expired during it. If not, it
+// returns when it will be (zero: unknown, an outage is going on).
+func (b *Backplane) settledLocked(now time.Time) (time.Time, bool) {
+	if b.beatOK.IsZero() || now.Sub(b.beatOK) > b.outageGap() {
+		return time.Time{}, false
+	}
+	if end := b.okSince.Add(b.cfg.TTL); !b.okSince.IsZero() && now.Before(end) {
+		return end, false
+	}
+	return now, true
+}
+
+// cutoffLocked is the time before which a room record last seen is taken
+// for expired (its nodes died): TTL ago, or TTL before a registry write
+// outage that is going on or ended less than TTL ago (rooms could not be
+// refreshed during it; their nodes restore them after it).
+func (b *Backplane) cutoffLocked(now time.Time) time.Time {
+	cut := now.Add(-b.cfg.TTL)
+	var from time.Time
+	switch {
+	case !b.beatOK.IsZero() && now.Sub(b.beatOK) > b.outageGap():
+		from = b.beatOK
+	case !b.okSince.IsZero() && now.Sub(b.okSince) < b.cfg.TTL:
+		from = b.gapFrom
+	}
+	if !from.IsZero() && from.Add(-b.cfg.TTL).Before(cut) {
+		cut = from.Add(-b.cfg.TTL)
+	}
+	return cut
 }
 
 // watchStalled reports a watch that did not show this node's own
@@ -969,7 +1129,11 @@ func (b *Backplane) watchStalled() bool {
 }
 
 // refresh rewrites the records of rooms with seats here that nobody wrote
-// for a while, so that they outlive the bucket's TTL.
+// for a while, so that they outlive the bucket's TTL. A record that is
+// gone (it expired while the registry could not be written, e.g. during a
+// JetStream leader election) is restored from this node's copy. A round
+// stops at the first failure: the registry is unavailable, every other
+// write would wait for its timeout too.
 func (b *Backplane) refresh(ctx context.Context) {
 	type job struct {
 		room string
@@ -991,8 +1155,11 @@ func (b *Backplane) refresh(ctx context.Context) {
 		}
 	}
 	b.mu.Unlock()
+	if kv == nil {
+		return
+	}
 	for _, j := range jobs {
-		cctx, cancel := context.WithTimeout(ctx, opTimeout)
+		cctx, cancel := context.WithTimeout(ctx, min(opTimeout, b.cfg.TTL/2))
 		rev, err := kv.Update(cctx, roomKey(j.room), encodeRecord(j.rec), j.rev)
 		cancel()
 		switch {
@@ -1001,10 +1168,245 @@ func (b *Backplane) refresh(ctx context.Context) {
 			b.applyRoomLocked(j.room, j.rec, rev, false, time.Now())
 			b.mu.Unlock()
 		case isConflict(err):
-			// Someone else wrote it: it is fresh.
+			// Someone else wrote it (it is fresh), or it is gone.
+			if err := b.restore(ctx, j.room); err != nil {
+				b.log.Debug("natsbackplane: restore", "room", j.room, "err", err)
+				return
+			}
 		default:
 			b.st.registryErrors.Add(1)
 			b.log.Debug("natsbackplane: refresh", "room", j.room, "err", err)
+			return
+		}
+	}
+}
+
+// restore writes room back, whole, if the registry lost it while this
+// node holds seats in it (see restoreLocked).
+func (b *Backplane) restore(ctx context.Context, room string) error {
+	var restored *record
+	_, _, err := b.update(ctx, room, func(cur *record) (*record, error) {
+		restored = nil
+		if cur != nil {
+			return nil, errNoChange
+		}
+		op, err := b.lastOpOf(ctx, room)
+		if err != nil {
+			return nil, err
+		}
+		if op != lastNone {
+			// Deleted on purpose (this node's seats are lost: repair
+			// puts them back), or not quite gone.
+			return nil, errNoChange
+		}
+		b.mu.Lock()
+		n := b.restoreLocked(room)
+		b.mu.Unlock()
+		if n == nil {
+			return nil, errNoChange
+		}
+		restored = n
+		return n, nil
+	})
+	if err == nil && restored != nil {
+		b.st.restored.Add(1)
+		b.log.Info("natsbackplane: restored a room the registry lost", "room", room, "members", len(restored.Members))
+	}
+	return err
+}
+
+// restoreLocked returns the record to write back for room, which the
+// registry lost (it expired while no one could refresh it, or NATS lost
+// its store) although this node may know live members: this node's last
+// copy of the room (every member, as the watch last showed it), with this
+// node's own members as it holds them (attached or held seats; members it
+// does not hold are left out). Without a copy (the watch showed a
+// deletion), only this node's seats, with the room's settings from their
+// last record. Nil if that leaves no member.
+func (b *Backplane) restoreLocked(room string) *record {
+	var n *record
+	if c := b.rooms[room]; c != nil {
+		n = c.rec.clone()
+	} else {
+		for _, s := range b.byRoom[room] {
+			if s.rec != nil {
+				n = s.rec.clone()
+				n.Members = make(map[transport.PeerID]member)
+				break
+			}
+		}
+	}
+	if n == nil {
+		return nil
+	}
+	holds := func(s *seat) bool { return s != nil && (s.state == seatAttached || s.state == seatHeld) }
+	for p, m := range n.Members {
+		if m.Node != b.cfg.Node {
+			continue
+		}
+		if s := b.seats[seatKey{room, p}]; holds(s) {
+			m.Attach, m.HeldUntil = s.attach, 0
+			n.Members[p] = m
+		} else {
+			delete(n.Members, p)
+		}
+	}
+	for p, s := range b.byRoom[room] {
+		if _, listed := n.Members[p]; !listed && holds(s) && s.token != nil {
+			n.Members[p] = member{Name: s.name, Token: s.token, Node: b.cfg.Node, Attach: s.attach}
+		}
+	}
+	if len(n.Members) == 0 {
+		return nil
+	}
+	return n
+}
+
+// holdsSeatsLocked reports whether this node holds a seat (attached or
+// held) in room.
+func (b *Backplane) holdsSeatsLocked(room string) bool {
+	for _, s := range b.byRoom[room] {
+		if s.state == seatAttached || s.state == seatHeld {
+			return true
+		}
+	}
+	return false
+}
+
+// liveInViewLocked reports whether this node's view of the registry has
+// room with a member on another node whose heartbeat counts as live (seen
+// within the TTL, or before an outage, see cutoffLocked): if the registry
+// has no such room, it lost it (a deletion would have reached the view).
+func (b *Backplane) liveInViewLocked(room string, now time.Time) bool {
+	c := b.rooms[room]
+	if c == nil {
+		return false
+	}
+	cut := b.cutoffLocked(now)
+	for _, m := range c.rec.Members {
+		if m.Node == "" || m.Node == b.cfg.Node {
+			continue
+		}
+		if seen, ok := b.nodes[m.Node]; ok && !seen.Before(cut) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastOp is what the registry's stream holds last for a key.
+type lastOp int
+
+const (
+	lastNone    lastOp = iota // nothing: never written, expired, or lost
+	lastPut                   // a value (a replica behind another: look again)
+	lastDeleted               // a delete marker: deliberately removed
+)
+
+// lastOpOf reads what the registry's stream holds last for room's key: a
+// deletion leaves a marker (for the TTL), an expiry or a lost store
+// nothing.
+func (b *Backplane) lastOpOf(ctx context.Context, room string) (lastOp, error) {
+	b.mu.Lock()
+	st := b.stream
+	b.mu.Unlock()
+	if st == nil {
+		return lastNone, unavailable("natsbackplane: the registry is not set up")
+	}
+	cctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	m, err := st.GetLastMsgForSubject(cctx, "$KV."+b.cfg.Bucket+"."+roomKey(room))
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return lastNone, nil
+	case err != nil:
+		b.st.registryErrors.Add(1)
+		return lastNone, unavailable("registry: %v", err)
+	}
+	switch m.Header.Get("KV-Operation") {
+	case "DEL", "PURGE":
+		return lastDeleted, nil
+	}
+	return lastPut, nil
+}
+
+// retryLater is returned by the functions a join or resume passes to
+// update when the registry's answer (no such room) cannot be trusted yet:
+// look again at at (zero: unknown), or fail with err.
+type retryLater struct {
+	at  time.Time
+	err error
+}
+
+func (r *retryLater) Error() string { return r.err.Error() }
+func (r *retryLater) Unwrap() error { return r.err }
+
+// retryWindow bounds how long a join or resume looks again (updateRetry).
+const retryWindow = 500 * time.Millisecond
+
+// absent decides what a join or resume does about room, which the
+// registry does not have. If nothing suggests a loss (this node holds no
+// seat there, its view shows no member on a live node, no recent outage),
+// the room is new: (nil, nil). Otherwise it asks the stream: a delete
+// marker means the room was removed on purpose (new, too); no trace at all
+// means the registry lost it: then it returns the room restored from this
+// node's copy (restoreLocked) to admit into and write back; without a
+// copy, after an outage, it answers retryLater (unavailable: clients
+// retry) until the outage is TTL behind (settledLocked).
+func (b *Backplane) absent(ctx context.Context, room string) (*record, error) {
+	b.mu.Lock()
+	now := time.Now()
+	suspect := b.holdsSeatsLocked(room) || b.liveInViewLocked(room, now)
+	at, settled := b.settledLocked(now)
+	b.mu.Unlock()
+	if !suspect && settled {
+		return nil, nil
+	}
+	op, err := b.lastOpOf(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case lastDeleted:
+		return nil, nil
+	case lastPut:
+		return nil, &retryLater{at: time.Now().Add(20 * time.Millisecond),
+			err: unavailable("the registry's replicas disagree about room %s", room)}
+	}
+	if suspect {
+		b.mu.Lock()
+		n := b.restoreLocked(room)
+		b.mu.Unlock()
+		if n != nil {
+			return n, nil
+		}
+	}
+	if !settled {
+		return nil, &retryLater{at: at,
+			err: unavailable("the registry was unavailable (NATS failover?): rooms it does not have wait until it settles")}
+	}
+	return nil, nil
+}
+
+// updateRetry is update for joins and resumes: it looks again while fn
+// answers retryLater, for at most retryWindow.
+func (b *Backplane) updateRetry(ctx context.Context, room string, fn func(cur *record) (*record, error)) (*record, uint64, error) {
+	deadline := time.Now().Add(retryWindow)
+	for {
+		rec, rev, err := b.update(ctx, room, fn)
+		var later *retryLater
+		if !errors.As(err, &later) {
+			return rec, rev, err
+		}
+		if later.at.IsZero() || later.at.After(deadline) {
+			return nil, 0, later.err
+		}
+		t := time.NewTimer(time.Until(later.at))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, 0, later.err
 		}
 	}
 }
@@ -1017,6 +1419,13 @@ func (b *Backplane) reap(ctx context.Context) {
 	b.mu.Lock()
 	if b.readySince.IsZero() || now.Sub(b.readySince) < b.cfg.TTL {
 		// Not watching long enough to have seen every live heartbeat.
+		b.mu.Unlock()
+		return
+	}
+	if _, ok := b.settledLocked(now); !ok {
+		// The registry could not be written for a while (or cannot
+		// now): live nodes' heartbeats may have expired meanwhile.
+		// They put them back within TTL/8 of its return.
 		b.mu.Unlock()
 		return
 	}
@@ -1153,20 +1562,35 @@ func (b *Backplane) repair(ctx context.Context) {
 	b.mu.Unlock()
 	for _, j := range jobs {
 		room, peer := j.s.key.room, j.s.key.peer
-		var taken bool
+		var taken, wrote bool
 		rec, rev, err := b.update(ctx, room, func(cur *record) (*record, error) {
-			taken = false
+			taken, wrote = false, false
 			var n *record
 			if cur == nil {
-				n = j.rec.clone()
-				n.Members = make(map[transport.PeerID]member)
+				// The room is gone: write it back whole (every member
+				// this node knows of), not just this seat.
+				b.mu.Lock()
+				n = b.restoreLocked(room)
+				b.mu.Unlock()
+				if n == nil {
+					n = j.rec.clone()
+					n.Members = make(map[transport.PeerID]member)
+				}
 			} else {
 				if m, ok := cur.Members[peer]; ok {
 					if m.Node == b.cfg.Node && m.Attach == j.attach {
 						return nil, errNoChange
 					}
-					taken = true
-					return nil, errNoChange
+					if m.Node != b.cfg.Node {
+						taken = true
+						return nil, errNoChange
+					}
+					// Restored from an older copy: set the attachment.
+					n = cur.clone()
+					m.Attach = j.attach
+					n.Members[peer] = m
+					wrote = true
+					return n, nil
 				}
 				if cur.Max > 0 && len(cur.Members) >= cur.Max {
 					return nil, refuse(signaling.CodeResumeFailed, "the registry lost this seat and room %s is full now", room)
@@ -1174,6 +1598,7 @@ func (b *Backplane) repair(ctx context.Context) {
 				n = cur.clone()
 			}
 			n.Members[peer] = member{Name: j.name, Token: j.token, Node: b.cfg.Node, Attach: j.attach}
+			wrote = true
 			return n, nil
 		})
 		b.mu.Lock()
@@ -1196,7 +1621,7 @@ func (b *Backplane) repair(ctx context.Context) {
 			}
 		}
 		b.mu.Unlock()
-		if err == nil && !taken && rev != 0 {
+		if err == nil && wrote {
 			b.st.repaired.Add(1)
 			b.log.Info("natsbackplane: repaired a seat the registry lost", "room", room, "peer", peer)
 			b.publishAll(rec, peer, seatMsg{Kind: kindJoined, Peer: peer, Name: j.name})
@@ -1254,6 +1679,12 @@ func (b *Backplane) update(ctx context.Context, room string, fn func(cur *record
 	if err != nil {
 		return nil, 0, err
 	}
+	return b.updateKV(ctx, kv, room, fn)
+}
+
+// updateKV is update on kv, whatever the backplane's state (Close hands
+// seats over after it has set closed).
+func (b *Backplane) updateKV(ctx context.Context, kv jetstream.KeyValue, room string, fn func(cur *record) (*record, error)) (*record, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	key := roomKey(room)
@@ -1296,11 +1727,11 @@ func (b *Backplane) update(ctx context.Context, room string, fn func(cur *record
 			newRev, err = kv.Update(ctx, key, encodeRecord(next), rev)
 		}
 		if err == nil {
-			if next != nil {
-				b.mu.Lock()
+			b.mu.Lock()
+			if next != nil && !b.closed { // closed: Close's hand-over, seats are going
 				b.applyRoomLocked(room, next, newRev, false, time.Now())
-				b.mu.Unlock()
 			}
+			b.mu.Unlock()
 			return next, newRev, nil
 		}
 		if !isConflict(err) {

@@ -48,9 +48,11 @@ type Config struct {
 	Subject string
 	// TTL is how long registry entries live without a refresh (0 = 15 s,
 	// at least 1 s): a dead node's heartbeat, rooms and seats expire within
-	// about TTL. Live nodes refresh theirs every TTL/4. It should not
-	// exceed the Server's ResumeGrace much: a dead node's clients get
-	// about TTL to resume on another node.
+	// about TTL. Live nodes heartbeat every TTL/8 and refresh their rooms
+	// every TTL/3 or so. It should not exceed the Server's ResumeGrace
+	// much: a dead node's clients get about TTL to resume on another
+	// node. It should exceed NATS's failover time well (a JetStream leader
+	// election takes seconds): a node cut off longer is taken for dead.
 	TTL time.Duration
 	// Replicas is the bucket's replication in a JetStream cluster (0 = 1;
 	// use 3 with a 3-node NATS cluster). It applies when the bucket is

@@ -34,7 +34,7 @@
 //	              private, password salt and SHA-256 hash, and members
 //	              {peer: {name, token (SHA-256 of the resume token), node,
 //	              attach, held_until}}
-//	node.<node>   a node's heartbeat (JSON: node, seats, at), put every TTL/4
+//	node.<node>   a node's heartbeat (JSON: node, seats, at), put every TTL/8
 //
 // A room name becomes one key token: bytes outside [A-Za-z0-9-] are
 // written _xx in hex ("lobby.1" is room.lobby_2e1).
@@ -57,7 +57,8 @@
 // compare-and-set) by a node with seats in it when nobody wrote it for
 // TTL/3 (plus jitter), so live rooms never reach the bucket's TTL; a room
 // no live node has seats in stops being refreshed and NATS expires it
-// within the TTL. Views drop records not refreshed within the TTL.
+// within the TTL. Views drop records not refreshed within the TTL (but
+// see "Registry outages" below).
 //
 // # Delivery: subjects
 //
@@ -113,16 +114,57 @@
 // for what it led, registry operations fail with unavailable for a few
 // seconds. A node also restarts its watch of the registry when the watch
 // stops showing its own heartbeats (its consumer died with a server).
-// On reconnection a node sets the registry up again (creating
-// the bucket if NATS lost it), re-reads it, and puts back any of its live
-// seats the registry lost (NATS restarted without its store, or expired
-// it after an outage longer than the TTL, or this node was cut off longer
-// than the TTL and reaped): the other members see them join again.
+// On reconnection a node sets the registry up again (creating the bucket
+// if NATS lost it; in the background, heartbeats and refreshes go on
+// meanwhile), re-reads it, and puts back any of its live seats the
+// registry lost (NATS restarted without its store, or expired it after an
+// outage, or this node was cut off longer than the TTL and reaped).
+//
+// # Registry outages: a missing room is not always an absent one
+//
+// NATS expires an entry TTL after its last write even when nobody could
+// write: while JetStream elects a new leader for the bucket's stream (the
+// server that led it died; measured 4 to 6 s on an idle machine with
+// nats-server 2.9, more under load), writes fail, but the surviving
+// replicas keep expiring entries and keep answering reads, so a live
+// room's record reads "not found" rather than failing. The same happens
+// when NATS restarts without its store. A deletion, unlike an expiry,
+// leaves a delete marker (for the TTL). A node never takes a missing room
+// for an absent one while it cannot tell:
+//
+//   - A node that holds seats in a room the registry lost writes it back
+//     whole, from its copy (every member as its watch last showed them,
+//     its own members as it holds them): when its refresh finds the
+//     record gone without a delete marker, when a join or resume there
+//     finds it missing, and at re-sync. Members on other nodes keep their
+//     seats; nobody sees anyone leave and join again.
+//   - A join or resume on another node that finds the room missing while
+//     its view shows the room with members on live nodes reads the
+//     stream: no trace at all (no delete marker) means the registry lost
+//     it, and the node writes it back from its view before admitting.
+//     Either way admission (password, size, game) is decided on the
+//     room's real record, and the newcomer's welcome lists its members.
+//   - Each node times its own heartbeats (every TTL/8). When none landed
+//     for TTL/2 or more (an outage: entries may have expired meanwhile,
+//     heartbeats included), then until TTL after heartbeats land again a
+//     join or resume that finds no trace of its room anywhere (neither in
+//     the registry nor in the view, nor a delete marker) fails with
+//     unavailable (clients retry) instead of creating a fresh room or
+//     answering resume_failed; the reaper removes no seat (live nodes
+//     put their heartbeats back within TTL/8); and listings keep rooms
+//     last written up to TTL before the outage. Stats.Outages counts these
+//     outages, Stats.Restored the rooms written back.
+//
+// Joins into rooms the registry has go on as usual throughout. A node
+// whose own connection or heartbeats stall longer than the TTL is taken
+// for dead by the others (they reap its seats; it repairs them on
+// return): keep the TTL well above NATS's failover time.
 //
 // # Metrics
 //
 // Stats are per node: seats held here, rooms and nodes seen, messages
 // published, received and dropped, compare-and-set conflicts, registry
-// errors, seats reaped, repaired and taken over, reconnections. signald
-// exports them as signald_backplane_*.
+// errors, seats reaped, repaired and taken over, rooms restored, registry
+// outages seen, reconnections. signald exports them as
+// signald_backplane_*.
 package natsbackplane

@@ -1,8 +1,13 @@
 package natsbackplane
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
@@ -10,9 +15,13 @@ import (
 
 // TestNATSCluster: the documented deployment in miniature: a 3-server
 // NATS cluster (JetStream, registry replicated 3 times), three signald
-// nodes each knowing every NATS server. One NATS server dies: nodes
-// connected to it fail over to the others, rooms stay, joins and signals
-// keep working, listings agree.
+// nodes each knowing every NATS server. The NATS server that leads the
+// registry's stream dies: nodes connected to it fail over to the others,
+// and no registry write lands until JetStream has elected a new leader
+// (seconds), longer than the test's TTL, so NATS expires every entry
+// meanwhile. Yet rooms stay (with their password and members), nobody is
+// dropped, a newcomer is admitted on the room's real record, joins and
+// signals keep working, listings agree.
 func TestNATSCluster(t *testing.T) {
 	cluster := natstest.StartCluster(t, 3)
 	urls := natstest.URLs(cluster)
@@ -20,27 +29,55 @@ func TestNATSCluster(t *testing.T) {
 	nodes := []*node{startNode(t, urls, "n0", replicas), startNode(t, urls, "n1", replicas), startNode(t, urls, "n2", replicas)}
 	waitReady(t, nodes...)
 
-	a := dial(t, nodes[0].wsURL(), "r", signaling.DialOptions{Name: "a"})
-	b := dial(t, nodes[1].wsURL(), "r", signaling.DialOptions{Name: "b"})
+	opts := func(name, pw string) signaling.DialOptions {
+		return signaling.DialOptions{Name: name, Password: pw, MaxPlayers: 3}
+	}
+	a := dial(t, nodes[0].wsURL(), "r", opts("a", "pw"))
+	b := dial(t, nodes[1].wsURL(), "r", opts("b", "pw"))
 	expect(t, a, signaling.PeerJoined, b.Local())
 
-	cluster[0].Kill()
-	t.Logf("NATS server 0 killed")
-	// While JetStream elects new leaders for what the dead server led,
-	// registry writes fail with unavailable for a few seconds; clients
-	// retry, and so does this test.
-	var c *signaling.Client
-	waitFor(t, 30*waitUnit, "a join after the NATS server loss", func() bool {
-		var err error
-		c, err = signaling.Dial(testCtx(t), nodes[2].wsURL(), "r", signaling.DialOptions{Name: "c"})
-		if err != nil && !errors.Is(err, signaling.ErrUnavailable) {
-			t.Fatalf("join: %v", err)
+	leader := streamLeader(t, nodes[0].bp)
+	var victim *natstest.Server
+	for i, s := range cluster {
+		if leader == fmt.Sprintf("natstest-%d", i) {
+			victim = s
 		}
-		return err == nil
-	})
-	t.Cleanup(func() { _ = c.Close() })
+	}
+	if victim == nil {
+		t.Fatalf("the registry's stream leader %q is none of the cluster's servers", leader)
+	}
+	victim.Kill()
+	t.Logf("NATS server %s (the registry's stream leader) killed", leader)
+
+	// While JetStream elects a new leader, registry writes fail and
+	// joins are refused with unavailable; clients retry, and so does
+	// this test.
+	join := func(name, pw string) (*signaling.Client, error) {
+		var c *signaling.Client
+		var err error
+		waitFor(t, 30*waitUnit, "a join after the NATS server loss", func() bool {
+			c, err = signaling.Dial(testCtx(t), nodes[2].wsURL(), "r", opts(name, pw))
+			return !errors.Is(err, signaling.ErrUnavailable)
+		})
+		if c != nil {
+			t.Cleanup(func() { _ = c.Close() })
+		}
+		return c, err
+	}
+	// Admission is decided on the room's real record: a wrong password
+	// neither gets in nor makes a fresh room.
+	if _, err := join("x", "wrong"); !errors.Is(err, signaling.ErrBadPassword) {
+		t.Fatalf("join with a wrong password after the loss: %v, want ErrBadPassword", err)
+	}
+	c, err := join("c", "pw")
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
 	if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
 		t.Fatalf("after losing a NATS server the newcomer sees %v, want %v", got, want)
+	}
+	if _, err := join("d", "pw"); !errors.Is(err, signaling.ErrRoomFull) {
+		t.Fatalf("a 4th join into a room of 3: %v, want ErrRoomFull", err)
 	}
 	expect(t, a, signaling.PeerJoined, c.Local())
 	expect(t, b, signaling.PeerJoined, c.Local())
@@ -48,11 +85,231 @@ func TestNATSCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, a, signaling.Signal, c.Local())
-	want := `[{"room":"r","players":3,"max":16,"password":false}]`
+	want := `[{"room":"r","players":3,"max":3,"password":true}]`
 	for _, n := range nodes {
 		waitFor(t, 20*waitUnit, n.name+"'s listing", func() bool { return listing(t, n) == want })
 	}
 	for _, n := range nodes {
 		waitFor(t, 20*waitUnit, n.name+" healthy", func() bool { return n.bp.Health().State == StateOK })
+	}
+	// Nobody was dropped: a and b never saw a PeerLeft, a Disconnected
+	// or a Failed (their nodes' clients never noticed the failover).
+	for _, cl := range []*signaling.Client{a, b, c} {
+		noDrops(t, cl)
+	}
+	for _, n := range nodes {
+		st := n.bp.Stats()
+		t.Logf("%s: outages %d, rooms restored %d, seats repaired %d, reaped %d", n.name, st.Outages, st.Restored, st.Repaired, st.Reaped)
+		if st.Reaped != 0 {
+			t.Errorf("%s reaped %d live seats", n.name, st.Reaped)
+		}
+	}
+}
+
+// streamLeader names the NATS server that leads the registry's stream.
+func streamLeader(t testing.TB, b *Backplane) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := b.js.Stream(ctx, "KV_"+b.cfg.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("stream %s has no leader: %+v", info.Config.Name, info.Cluster)
+	}
+	return info.Cluster.Leader
+}
+
+// noDrops fails the test if cl has a PeerLeft, Disconnected or Failed
+// event queued.
+func noDrops(t testing.TB, cl *signaling.Client) {
+	t.Helper()
+	for {
+		select {
+		case ev := <-cl.Events():
+			if ev.Kind == signaling.Disconnected || ev.Kind == signaling.PeerLeft || ev.Kind == signaling.Failed {
+				t.Errorf("%s: %v %v %v", cl.Local(), ev.Kind, ev.Peer, ev.Err)
+			}
+			continue
+		default:
+		}
+		return
+	}
+}
+
+// purgeRoom removes room's record from the registry's stream without a
+// trace for watchers, as NATS does when the record expires (bucket max
+// age) while nobody can refresh it.
+func purgeRoom(t testing.TB, b *Backplane, room string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := b.js.Stream(ctx, "KV_"+b.cfg.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := "$KV." + b.cfg.Bucket + "." + roomKey(room)
+	if err := s.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetLastMsgForSubject(ctx, subj); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Fatalf("after the purge: %v, want not found", err)
+	}
+}
+
+// TestRegistryLosesRoom: the registry loses a live room without a trace
+// (like an expiry while JetStream could not be written). A join on a node
+// with no seat in it must not make a fresh room: the room comes back
+// whole, and admission (password, size) is decided on it; a member's
+// resume on another node works; nobody is dropped; listings keep it.
+func TestRegistryLosesRoom(t *testing.T) {
+	ns := natstest.Start(t)
+	grace := func(_ *Config, s *signaling.Server) { s.ResumeGrace = 10 * time.Second }
+	n0, n1, n2 := startNode(t, ns.URL(), "n0", grace), startNode(t, ns.URL(), "n1", grace), startNode(t, ns.URL(), "n2", grace)
+	waitReady(t, n0, n1, n2)
+	opts := func(name, pw string) signaling.DialOptions {
+		return signaling.DialOptions{Name: name, Password: pw, MaxPlayers: 3,
+			ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
+	}
+	l := newLB(t, n0.hostport())
+	a := dial(t, l.url(), "r", opts("a", "pw"))
+	b := dial(t, n1.wsURL(), "r", opts("b", "pw"))
+	expect(t, a, signaling.PeerJoined, b.Local())
+
+	tests := []struct {
+		name     string
+		password string
+		want     error
+	}{
+		{"wrong password", "nope", signaling.ErrBadPassword},
+		{"newcomer", "pw", nil},
+		{"over the size", "pw", signaling.ErrRoomFull},
+	}
+	var c *signaling.Client
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			purgeRoom(t, n2.bp, "r")
+			cl, err := signaling.Dial(testCtx(t), n2.wsURL(), "r", opts(tt.name, tt.password))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("join after the registry lost the room: %v, want %v", err, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			c = cl
+			if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
+				t.Fatalf("the newcomer sees %v, want %v", got, want)
+			}
+		})
+	}
+	if c == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	expect(t, a, signaling.PeerJoined, c.Local())
+	expect(t, b, signaling.PeerJoined, c.Local())
+
+	// The owners refresh: they find the record gone and write it back.
+	purgeRoom(t, n2.bp, "r")
+	waitFor(t, 10*waitUnit, "an owner to restore the room", func() bool {
+		_, err := n2.bp.kv.Get(context.Background(), roomKey("r"))
+		return err == nil
+	})
+
+	// a loses its connection to n0 and resumes on n2 while the registry
+	// has lost the room again: n2 restores it and resumes the seat.
+	l.setBackends("127.0.0.1:1")
+	l.cut()
+	expect(t, a, signaling.Disconnected, "")
+	waitFor(t, 10*waitUnit, "n0 to hold the seat", func() bool { return n0.bp.Stats().HeldSeats == 1 })
+	purgeRoom(t, n2.bp, "r")
+	l.setBackends(n2.hostport())
+	expect(t, a, signaling.Reconnected, "")
+	if err := a.Signal(c.Local(), []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, signaling.Signal, a.Local())
+
+	want := `[{"room":"r","players":3,"max":3,"password":true}]`
+	for _, n := range []*node{n0, n1, n2} {
+		waitFor(t, 10*waitUnit, n.name+"'s listing", func() bool { return listing(t, n) == want })
+	}
+	for _, cl := range []*signaling.Client{b, c} {
+		noDrops(t, cl)
+	}
+	var restored uint64
+	for _, n := range []*node{n0, n1, n2} {
+		st := n.bp.Stats()
+		restored += st.Restored
+		if st.Reaped != 0 {
+			t.Errorf("%s reaped %d live seats", n.name, st.Reaped)
+		}
+	}
+	// At least the newcomer's join and the owners' refresh wrote it back
+	// (refused joins do not write; the resume may find it restored).
+	if restored < 2 {
+		t.Errorf("rooms restored: %d, want at least 2", restored)
+	}
+	// Everybody leaves: the room is deleted (a delete marker, not a
+	// loss), and a join right after makes a fresh room, even on a node
+	// whose view may still show the old one.
+	for _, cl := range []*signaling.Client{a, b, c} {
+		_ = cl.Close()
+	}
+	waitFor(t, 10*waitUnit, "the room's deletion", func() bool {
+		_, err := n0.bp.kv.Get(context.Background(), roomKey("r"))
+		return errors.Is(err, jetstream.ErrKeyNotFound)
+	})
+	d := dial(t, n2.wsURL(), "r", opts("d", "other"))
+	if got := d.Peers(); len(got) != 0 {
+		t.Errorf("a join into the deleted room sees %v, want nobody", got)
+	}
+}
+
+// TestSettled: the bookkeeping behind "the registry may have lost
+// entries": a heartbeat gap of TTL/2 or more is an outage; for TTL after
+// it, missing rooms are not taken for absent and listings reach back to
+// before it.
+func TestSettled(t *testing.T) {
+	const ttl = 8 * time.Second
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tests := []struct {
+		name                     string
+		beatOK, gapFrom, okSince time.Duration // from t0; -1: zero
+		now                      time.Duration
+		settled                  bool
+		until                    time.Duration // -1: unknown
+		cutoff                   time.Duration
+	}{
+		{"never beat", -1, -1, -1, 10 * time.Second, false, -1, 2 * time.Second},
+		{"beating", 9 * time.Second, -1, -1, 10 * time.Second, true, 10 * time.Second, 2 * time.Second},
+		{"beat late, within TTL/2", 6 * time.Second, -1, -1, 10 * time.Second, true, 10 * time.Second, 2 * time.Second},
+		{"outage going on", 5 * time.Second, -1, -1, 10 * time.Second, false, -1, -3 * time.Second},
+		{"outage ended 1s ago", 19 * time.Second, 10 * time.Second, 19 * time.Second, 20 * time.Second, false, 27 * time.Second, 2 * time.Second},
+		{"outage ended TTL ago", 29 * time.Second, 10 * time.Second, 19 * time.Second, 29500 * time.Millisecond, true, 29500 * time.Millisecond, 21500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := func(d time.Duration) time.Time {
+				if d < 0 {
+					return time.Time{}
+				}
+				return at(d)
+			}
+			b := &Backplane{cfg: Config{TTL: ttl}, beatOK: opt(tt.beatOK), gapFrom: opt(tt.gapFrom), okSince: opt(tt.okSince)}
+			until, ok := b.settledLocked(at(tt.now))
+			if ok != tt.settled || !until.Equal(opt(tt.until)) {
+				t.Errorf("settled: %v until %v, want %v until %v", ok, until, tt.settled, opt(tt.until))
+			}
+			if got := b.cutoffLocked(at(tt.now)); !got.Equal(at(tt.cutoff)) {
+				t.Errorf("cutoff %v, want %v", got.Sub(t0), tt.cutoff)
+			}
+		})
 	}
 }

@@ -17,7 +17,10 @@ import (
 
 // Join implements signaling.Backplane: the seat is added to the room's
 // record with a compare-and-set, so admission (size, password, game)
-// holds whatever other nodes do at the same moment.
+// holds whatever other nodes do at the same moment. A room the registry
+// does not have is created only if it was not lost (see absent): else it
+// is restored first, and admission is decided on it, or the join fails
+// with unavailable.
 func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink signaling.Sink) (signaling.JoinResult, error) {
 	if _, err := b.registry(); err != nil {
 		return signaling.JoinResult{}, err
@@ -34,7 +37,16 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 	}
 	peer := s.key.peer
 	m := member{Name: req.Name, Token: th[:], Node: b.cfg.Node, Attach: attach}
-	rec, rev, err := b.update(ctx, req.Room, func(cur *record) (*record, error) {
+	var restored *record
+	rec, rev, err := b.updateRetry(ctx, req.Room, func(cur *record) (*record, error) {
+		restored = nil
+		if cur == nil {
+			n, err := b.absent(ctx, req.Room)
+			if err != nil {
+				return nil, err
+			}
+			cur, restored = n, n
+		}
 		if cur == nil {
 			if req.MaxRooms > 0 && b.roomCount(req.Room) >= req.MaxRooms {
 				return nil, refuse(signaling.CodeTooManyRooms, "the service holds its limit of %d rooms", req.MaxRooms)
@@ -71,6 +83,7 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 		b.dropSeat(s)
 		return signaling.JoinResult{}, err
 	}
+	b.restored(restored, req.Room)
 	b.mu.Lock()
 	s.name, s.token, s.attach, s.commit, s.rec = req.Name, th[:], attach, rev, rec
 	b.attachLocked(s, sink, nil)
@@ -82,6 +95,15 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 		Peers:       rec.peersExcept(peer),
 		Info:        rec.info(),
 	}, nil
+}
+
+// restored counts and logs a room that a join or resume wrote back (rec
+// nil: it did not).
+func (b *Backplane) restored(rec *record, room string) {
+	if rec != nil {
+		b.st.restored.Add(1)
+		b.log.Info("natsbackplane: restored a room the registry lost", "room", room, "members", len(rec.Members))
+	}
 }
 
 func isBusy(err error) bool {
@@ -112,9 +134,10 @@ func (b *Backplane) roomCount(except string) int {
 	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	cut := b.cutoffLocked(now)
 	n := 0
 	for room, c := range b.rooms {
-		if room != except && now.Sub(c.seen) <= b.cfg.TTL {
+		if room != except && !c.seen.Before(cut) {
 			n++
 		}
 	}
@@ -162,9 +185,19 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 		}
 	}
 	var prev member
-	rec, rev, err := b.update(ctx, room, func(cur *record) (*record, error) {
+	var restored *record
+	rec, rev, err := b.updateRetry(ctx, room, func(cur *record) (*record, error) {
+		restored = nil
 		if cur == nil {
-			return nil, failed
+			// The registry may have lost the room with this seat in it.
+			n, err := b.absent(ctx, room)
+			if err != nil {
+				return nil, err
+			}
+			if n == nil {
+				return nil, failed
+			}
+			cur, restored = n, n
 		}
 		m, ok := cur.Members[peer]
 		if !ok || subtle.ConstantTimeCompare(m.Token, th[:]) != 1 {
@@ -187,6 +220,7 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 		}
 		return signaling.JoinResult{}, err
 	}
+	b.restored(restored, room)
 	if fresh != nil && prev.Node != "" && prev.Node != b.cfg.Node {
 		held = append(held, b.requestTakeover(ctx, prev.Node, room, peer, attach)...)
 		b.st.takeovers.Add(1)
@@ -381,16 +415,18 @@ func (b *Backplane) UpdateRoom(ctx context.Context, a signaling.Attachment, meta
 // Rooms implements signaling.Backplane from this node's watch of the
 // registry: every node lists the same rooms, a few milliseconds apart.
 // Rooms whose record was not refreshed within the TTL are left out (their
-// nodes are gone; NATS expires them).
+// nodes are gone; NATS expires them), unless the registry could not be
+// written meanwhile (see cutoffLocked).
 func (b *Backplane) Rooms(ctx context.Context) ([]signaling.RoomInfo, error) {
 	if _, err := b.registry(); err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	b.mu.Lock()
+	cut := b.cutoffLocked(now)
 	out := make([]signaling.RoomInfo, 0, len(b.rooms))
 	for _, c := range b.rooms {
-		if now.Sub(c.seen) <= b.cfg.TTL {
+		if !c.seen.Before(cut) {
 			out = append(out, c.rec.info())
 		}
 	}

@@ -180,6 +180,19 @@ func TestShutdownHandsOver(t *testing.T) {
 
 	l.setBackends(n1.hostport())
 	n0.close()
+	// n0 handed its seats over: orphans (no node) held until their grace
+	// ends.
+	e, err := n1.bp.kv.Get(testCtx(t), roomKey("r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := decodeRecord(e.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := rec.Members[gone.Local()]; !ok || m.Node != "" || m.HeldUntil <= time.Now().UnixMilli() {
+		t.Errorf("after n0's shutdown the registry has %+v (listed: %v) for its seat, want an orphan held for the grace", m, ok)
+	}
 	if ev := expect(t, a, signaling.Disconnected, ""); !errors.Is(ev.Err, signaling.ErrShutdown) {
 		t.Errorf("a disconnected with %v, want ErrShutdown", ev.Err)
 	}

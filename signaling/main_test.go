@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(benchClientEnv); spec != "" {
+		// A benchmark's client process (bench_test.go).
+		os.Exit(runBenchClient(spec))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -54,7 +54,7 @@ func (b Beacon) check() error {
 		return fmt.Errorf("%w: port %d", ErrBadBeacon, b.Port)
 	case b.Room == "" || len(b.Room) > 64 || len(b.Name) > 64 || len(b.Game) > 32:
 		return fmt.Errorf("%w: field sizes", ErrBadBeacon)
-	case !utf8.ValidString(b.Name) || !utf8.ValidString(b.Room):
+	case !utf8.ValidString(b.Name) || !utf8.ValidString(b.Room) || !utf8.ValidString(b.Game):
 		return fmt.Errorf("%w: not UTF-8", ErrBadBeacon)
 	case b.Players < 0 || b.Players > 1000 || b.Max < 0 || b.Max > 1000:
 		return fmt.Errorf("%w: counts", ErrBadBeacon)
@@ -71,6 +71,9 @@ func Decode(p []byte) (Beacon, error) {
 	var b Beacon
 	if err := json.Unmarshal(p[len(magic):], &b); err != nil {
 		return Beacon{}, fmt.Errorf("%w: %v", ErrBadBeacon, err)
+	}
+	if b.Game == "" { // as Encode: a beacon that names no game is Pong's
+		b.Game = GameID
 	}
 	if err := b.check(); err != nil {
 		return Beacon{}, err

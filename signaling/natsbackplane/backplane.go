@@ -1084,11 +1084,11 @@ func (b *Backplane) beat(ctx context.Context) {
 	}
 }
 
-// settledLocked reports whether a room missing from the registry can be
-// taken for absent: this node's heartbeats land (the last within
-// outageGap) and the last write outage it saw ended at least TTL ago, time
-// enough for the live nodes to restore what expired during it. If not, it
-// returns when it will be (zero: unknown, an outage is going on).
+// settledLocked reports whether the registry can be taken to have every
+// live entry: this node's heartbeats land (the last within outageGap) and
+// the last write outage it saw ended at least TTL ago, time enough for the
+// live nodes to put back what expired during it. If not, it returns when
+// it will be (zero: unknown, an outage is going on).
 func (b *Backplane) settledLocked(now time.Time) (time.Time, bool) {
 	if b.beatOK.IsZero() || now.Sub(b.beatOK) > b.outageGap() {
 		return time.Time{}, false
@@ -1097,6 +1097,27 @@ func (b *Backplane) settledLocked(now time.Time) (time.Time, bool) {
 		return end, false
 	}
 	return now, true
+}
+
+// newRoomsWaitLocked reports whether a room with no trace at all (not in
+// the registry, not in this node's view, no delete marker) must not be
+// created yet, and until when (zero: unknown): while the registry is not
+// settled, unless this node's watch ran throughout the outage, so that its
+// view has every room that was there (the live ones lost in the outage
+// are restored from it, see absent).
+func (b *Backplane) newRoomsWaitLocked(now time.Time) (time.Time, bool) {
+	at, settled := b.settledLocked(now)
+	if settled || b.beatOK.IsZero() {
+		return now, false // no outage seen (a node that just started cannot know of one)
+	}
+	from := b.gapFrom
+	if now.Sub(b.beatOK) > b.outageGap() {
+		from = b.beatOK // going on
+	}
+	if !b.readySince.IsZero() && b.readySince.Before(from) {
+		return now, false
+	}
+	return at, true
 }
 
 // cutoffLocked is the time before which a room record last seen is taken
@@ -1351,15 +1372,16 @@ const retryWindow = 500 * time.Millisecond
 // marker means the room was removed on purpose (new, too); no trace at all
 // means the registry lost it: then it returns the room restored from this
 // node's copy (restoreLocked) to admit into and write back; without a
-// copy, after an outage, it answers retryLater (unavailable: clients
-// retry) until the outage is TTL behind (settledLocked).
+// copy, after an outage this node's view did not watch throughout, it
+// answers retryLater (unavailable: clients retry) until the outage is TTL
+// behind (newRoomsWaitLocked).
 func (b *Backplane) absent(ctx context.Context, room string) (*record, error) {
 	b.mu.Lock()
 	now := time.Now()
 	suspect := b.holdsSeatsLocked(room) || b.liveInViewLocked(room, now)
-	at, settled := b.settledLocked(now)
+	at, wait := b.newRoomsWaitLocked(now)
 	b.mu.Unlock()
-	if !suspect && settled {
+	if !suspect && !wait {
 		return nil, nil
 	}
 	op, err := b.lastOpOf(ctx, room)
@@ -1381,7 +1403,7 @@ func (b *Backplane) absent(ctx context.Context, room string) (*record, error) {
 			return n, nil
 		}
 	}
-	if !settled {
+	if wait {
 		return nil, &retryLater{at: at,
 			err: unavailable("the registry was unavailable (NATS failover?): rooms it does not have wait until it settles")}
 	}

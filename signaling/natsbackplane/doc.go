@@ -146,14 +146,17 @@
 //     room's real record, and the newcomer's welcome lists its members.
 //   - Each node times its own heartbeats (every TTL/8). When none landed
 //     for TTL/2 or more (an outage: entries may have expired meanwhile,
-//     heartbeats included), then until TTL after heartbeats land again a
-//     join or resume that finds no trace of its room anywhere (neither in
-//     the registry nor in the view, nor a delete marker) fails with
-//     unavailable (clients retry) instead of creating a fresh room or
-//     answering resume_failed; the reaper removes no seat (live nodes
-//     put their heartbeats back within TTL/8); and listings keep rooms
-//     last written up to TTL before the outage. Stats.Outages counts these
-//     outages, Stats.Restored the rooms written back.
+//     heartbeats included), then until TTL after heartbeats land again
+//     the reaper removes no seat (live nodes put their heartbeats back
+//     within TTL/8), listings keep rooms last written up to TTL before
+//     the outage, nodes heard from then still count as live, and, if the
+//     node's watch did not run throughout the outage (it reconnected or
+//     re-watched: its view may lack a room), a join or resume that finds
+//     no trace of its room anywhere (neither in the registry nor in the
+//     view, nor a delete marker) fails with unavailable (clients retry)
+//     instead of creating a fresh room or answering resume_failed.
+//     Stats.Outages counts these outages, Stats.Restored the rooms
+//     written back.
 //
 // Joins into rooms the registry has go on as usual throughout. A node
 // whose own connection or heartbeats stall longer than the TTL is taken

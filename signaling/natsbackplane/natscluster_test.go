@@ -272,42 +272,49 @@ func TestRegistryLosesRoom(t *testing.T) {
 }
 
 // TestSettled: the bookkeeping behind "the registry may have lost
-// entries": a heartbeat gap of TTL/2 or more is an outage; for TTL after
-// it, missing rooms are not taken for absent and listings reach back to
-// before it.
+// entries": a heartbeat gap of TTL/2 or more is an outage; until TTL after
+// it, the reaper waits, listings reach back to before it, and rooms with no
+// trace wait unless this node's watch ran throughout.
 func TestSettled(t *testing.T) {
 	const ttl = 8 * time.Second
+	const none = -1
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	at := func(d time.Duration) time.Time {
+		if d == none {
+			return time.Time{}
+		}
+		return t0.Add(d)
+	}
+	s := time.Second
 	tests := []struct {
-		name                     string
-		beatOK, gapFrom, okSince time.Duration // from t0; -1: zero
-		now                      time.Duration
-		settled                  bool
-		until                    time.Duration // -1: unknown
-		cutoff                   time.Duration
+		name                                 string
+		ready, beatOK, gapFrom, okSince, now time.Duration // from t0
+		settled                              bool
+		until                                time.Duration
+		wait                                 bool
+		waitUntil                            time.Duration
+		cutoff                               time.Duration
 	}{
-		{"never beat", -1, -1, -1, 10 * time.Second, false, -1, 2 * time.Second},
-		{"beating", 9 * time.Second, -1, -1, 10 * time.Second, true, 10 * time.Second, 2 * time.Second},
-		{"beat late, within TTL/2", 6 * time.Second, -1, -1, 10 * time.Second, true, 10 * time.Second, 2 * time.Second},
-		{"outage going on", 5 * time.Second, -1, -1, 10 * time.Second, false, -1, -3 * time.Second},
-		{"outage ended 1s ago", 19 * time.Second, 10 * time.Second, 19 * time.Second, 20 * time.Second, false, 27 * time.Second, 2 * time.Second},
-		{"outage ended TTL ago", 29 * time.Second, 10 * time.Second, 19 * time.Second, 29500 * time.Millisecond, true, 29500 * time.Millisecond, 21500 * time.Millisecond},
+		{"never beat", 1 * s, none, none, none, 10 * s, false, none, false, 10 * s, 2 * s},
+		{"beating", 1 * s, 9 * s, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
+		{"beat late, within TTL/2", 1 * s, 6 * s, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
+		{"outage going on, watched throughout", 1 * s, 5 * s, none, none, 10 * s, false, none, false, 10 * s, -3 * s},
+		{"outage going on, not watching", none, 5 * s, none, none, 10 * s, false, none, true, none, -3 * s},
+		{"outage ended 1s ago, watched throughout", 1 * s, 19 * s, 10 * s, 19 * s, 20 * s, false, 27 * s, false, 20 * s, 2 * s},
+		{"outage ended 1s ago, watching again", 15 * s, 19 * s, 10 * s, 19 * s, 20 * s, false, 27 * s, true, 27 * s, 2 * s},
+		{"outage ended TTL ago", 15 * s, 29 * s, 10 * s, 19 * s, 29500 * time.Millisecond, true, 29500 * time.Millisecond, false, 29500 * time.Millisecond, 21500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opt := func(d time.Duration) time.Time {
-				if d < 0 {
-					return time.Time{}
-				}
-				return at(d)
+			b := &Backplane{cfg: Config{TTL: ttl}, readySince: at(tt.ready), beatOK: at(tt.beatOK), gapFrom: at(tt.gapFrom), okSince: at(tt.okSince)}
+			now := at(tt.now)
+			if until, ok := b.settledLocked(now); ok != tt.settled || !until.Equal(at(tt.until)) {
+				t.Errorf("settled: %v until %v, want %v until %v", ok, until, tt.settled, at(tt.until))
 			}
-			b := &Backplane{cfg: Config{TTL: ttl}, beatOK: opt(tt.beatOK), gapFrom: opt(tt.gapFrom), okSince: opt(tt.okSince)}
-			until, ok := b.settledLocked(at(tt.now))
-			if ok != tt.settled || !until.Equal(opt(tt.until)) {
-				t.Errorf("settled: %v until %v, want %v until %v", ok, until, tt.settled, opt(tt.until))
+			if until, ok := b.newRoomsWaitLocked(now); ok != tt.wait || !until.Equal(at(tt.waitUntil)) {
+				t.Errorf("new rooms wait: %v until %v, want %v until %v", ok, until, tt.wait, at(tt.waitUntil))
 			}
-			if got := b.cutoffLocked(at(tt.now)); !got.Equal(at(tt.cutoff)) {
+			if got := b.cutoffLocked(now); !got.Equal(at(tt.cutoff)) {
 				t.Errorf("cutoff %v, want %v", got.Sub(t0), tt.cutoff)
 			}
 		})

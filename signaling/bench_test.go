@@ -56,14 +56,14 @@ func BenchmarkRelay(b *testing.B) {
 
 // BenchmarkIdleConnections opens 2,000 connections (b.N is ignored: run
 // it with -benchtime=1x), each joined to a room of its own, and reports
-// the server's heap + stack bytes and goroutines per connection once they
-// are idle.
+// the server's heap + stack bytes (B/conn, and each apart) and goroutines
+// per connection once they are idle.
 func BenchmarkIdleConnections(b *testing.B) {
 	const n = 2000
 	srv := &Server{MaxConnsPerIP: n + 10, MaxRooms: n + 10}
 	ts := httptest.NewServer(srv)
 	defer func() { _ = srv.Close(); ts.Close() }()
-	b0, g0 := liveBytes()
+	h0, s0, g0 := liveBytes()
 	cl := startBenchClient(b, "idle", ts.Listener.Addr().String(), n, 0, 0)
 	defer cl.wait(b)
 	for deadline := time.Now().Add(30 * time.Second); srv.Stats().Members < n; {
@@ -73,21 +73,23 @@ func BenchmarkIdleConnections(b *testing.B) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // handshake garbage and goroutine stacks settle
-	b1, g1 := liveBytes()
-	b.ReportMetric(float64(b1-b0)/n, "B/conn")
+	h1, s1, g1 := liveBytes()
+	b.ReportMetric(float64(h1+s1-h0-s0)/n, "B/conn")
+	b.ReportMetric(float64(h1-h0)/n, "heap-B/conn")
+	b.ReportMetric(float64(s1-s0)/n, "stack-B/conn")
 	b.ReportMetric(float64(g1-g0)/n, "goroutines/conn")
 	cl.send(b, "quit")
 }
 
-// liveBytes is the heap in use after a full GC plus the goroutine stacks,
-// and the number of goroutines.
-func liveBytes() (uint64, int) {
+// liveBytes returns the heap in use after a full GC, the goroutine
+// stacks, and the number of goroutines.
+func liveBytes() (heap, stacks uint64, goroutines int) {
 	for range 3 {
 		runtime.GC()
 	}
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 	metrics.Read(s)
-	return s[0].Value.Uint64() + s[1].Value.Uint64(), runtime.NumGoroutine()
+	return s[0].Value.Uint64(), s[1].Value.Uint64(), runtime.NumGoroutine()
 }
 
 func cpuTime() time.Duration {

@@ -3,7 +3,6 @@ package signaling
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -368,12 +367,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := s.clientIP(r)
 	c := &conn{
-		s:       s,
-		ip:      ip,
-		out:     make(chan []byte, s.cfg.SendQueueLen),
-		welcome: make(chan []byte, 1),
-		failCh:  make(chan struct{}),
-		done:    make(chan struct{}),
+		s:          s,
+		ip:         ip,
+		closerDone: make(chan struct{}),
 	}
 	s.mu.Lock()
 	switch {
@@ -398,29 +394,31 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.perIP[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
-	defer func() {
+	forget := func() {
 		s.mu.Lock()
 		delete(s.conns, c)
 		if s.perIP[ip]--; s.perIP[ip] <= 0 {
 			delete(s.perIP, ip)
 		}
 		s.mu.Unlock()
-	}()
+		s.wg.Done()
+	}
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // checkOrigin did it, answering with a code
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
 		s.log.Debug("signaling: upgrade failed", "err", err)
+		forget()
 		return
 	}
 	// One byte more than the limit, so that an oversize message is seen by
 	// us (and answered with too_large) rather than cut by the library.
 	ws.SetReadLimit(int64(s.cfg.MaxMessageBytes) + 1)
 	s.mu.Lock()
-	c.ws = ws
+	c.ws, c.wire = ws, hj.wire
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
@@ -428,8 +426,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.bucket = tokenBucket{rate: s.cfg.MessagesPerSecond, burst: float64(s.cfg.Burst)}
 	s.stats.conns.Add(1)
-	defer s.stats.conns.Add(-1)
-	c.serve()
+	// The connection outlives this handler: returning lets net/http free
+	// what it held for the request (its goroutine's stack, the request,
+	// its buffers), which an idle connection does not need.
+	go func() {
+		defer forget()
+		defer s.stats.conns.Add(-1)
+		c.serve()
+	}()
 }
 
 // Shutdown stops accepting connections, tells every client that the
@@ -490,271 +494,6 @@ func (s *Server) closeUDPLocked() {
 	}
 }
 
-// conn is one client connection. Its goroutines: serve (the reader; owns
-// the join and the teardown), writer (owns writes and the close
-// handshake), and pinger (after the join).
-type conn struct {
-	s      *Server
-	ws     *websocket.Conn
-	ip     string
-	bucket tokenBucket
-
-	out     chan []byte   // queued frames (sink, replies); bounded
-	welcome chan []byte   // the welcome frame, written before anything of out
-	failCh  chan struct{} // closed by fail
-	done    chan struct{} // closed when serve returns
-	once    sync.Once
-	why     *ServerError // set by fail, read after failCh is closed
-
-	att    Attachment
-	joined bool
-	left   bool
-}
-
-// fail makes the writer send se and close the connection. Safe from any
-// goroutine, never blocks; the first reason wins.
-func (c *conn) fail(se *ServerError) {
-	c.once.Do(func() {
-		c.why = se
-		if se.Code != "" {
-			c.s.stats.reject(se.Code)
-		}
-		close(c.failCh)
-	})
-}
-
-// sink is the conn's Sink: it encodes and queues without blocking.
-func (c *conn) sink(ev Event) {
-	var f *frame
-	switch ev.Kind {
-	case PeerJoined:
-		f = &frame{Type: typePeerJoined, Peer: ev.Peer, Name: ev.Name}
-	case PeerLeft:
-		f = &frame{Type: typePeerLeft, Peer: ev.Peer}
-	case Signal:
-		f = &frame{Type: typeSignal, Peer: ev.Peer, Data: ev.Data}
-	case RoomUpdated:
-		f = &frame{Type: typeRoom, Info: ev.Room}
-	default:
-		switch {
-		case errors.Is(ev.Err, ErrReplaced):
-			c.fail(errorFor(CodeReplaced, "the seat was resumed by a newer connection"))
-		case ev.Err != nil:
-			// The backplane ended the seat (e.g. a clustered backplane
-			// lost it): tell the client why, with the error's code.
-			c.fail(asServerError(ev.Err))
-		}
-		return
-	}
-	c.enqueue(encodeFrame(f))
-}
-
-func (c *conn) enqueue(b []byte) {
-	select {
-	case c.out <- b:
-	default:
-		c.fail(errorFor(CodeSlowConsumer, "send queue of %d messages overflowed", cap(c.out)))
-	}
-}
-
-func (c *conn) serve() {
-	s := c.s
-	defer close(c.done)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writer()
-	}()
-	defer func() {
-		// The writer exits after failCh; make sure it is closed.
-		c.fail(errorFor(CodeInternal, "connection ended"))
-		<-writerDone
-		_ = c.ws.CloseNow()
-		if c.joined {
-			s.stats.members.Add(-1)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if c.left {
-				_ = s.bp.Leave(ctx, c.att)
-			} else {
-				grace := s.cfg.ResumeGrace
-				if grace < 0 {
-					grace = 0
-				}
-				_ = s.bp.Detach(ctx, c.att, grace)
-			}
-		}
-	}()
-
-	// Join phase. The timeout goes through fail, not the read's context:
-	// a cancelled read would close the WebSocket before the error is sent.
-	joinTimer := time.AfterFunc(s.cfg.JoinTimeout, func() {
-		c.fail(errorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout))
-	})
-	f, err := c.read(context.Background())
-	joinTimer.Stop()
-	if err != nil {
-		c.failRead(err)
-		return
-	}
-	if f.Type != typeJoin {
-		c.failRead(errorFor(CodeBadRequest, "the first message must be a join, not %q", truncate(f.Type, 32)))
-		return
-	}
-	if err := c.join(&f); err != nil {
-		c.failRead(err)
-		return
-	}
-
-	pingerDone := make(chan struct{})
-	go func() {
-		defer close(pingerDone)
-		c.pinger()
-	}()
-	defer func() {
-		c.fail(errorFor(CodeInternal, "connection ended"))
-		<-pingerDone
-	}()
-
-	for {
-		f, err := c.read(context.Background())
-		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
-				c.left = true
-			}
-			c.failRead(err)
-			return
-		}
-		switch f.Type {
-		case typeSignal:
-			err := s.bp.Signal(context.Background(), c.att, f.To, f.Data)
-			if err != nil {
-				se := asServerError(err)
-				if se.Code != CodeUnknownPeer {
-					c.failRead(se)
-					return
-				}
-				s.stats.reject(se.Code)
-				c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: f.To}))
-				continue
-			}
-			s.stats.signals.Add(1)
-		case typeRoom:
-			if _, err := s.bp.UpdateRoom(context.Background(), c.att, *f.Meta, s.cfg.MaxRoomSize); err != nil {
-				c.failRead(err)
-				return
-			}
-		case typePing:
-			c.enqueue(encodeFrame(&frame{Type: typePong}))
-		case typeLeave:
-			c.left = true
-			c.fail(&ServerError{Code: "", Message: "left"})
-			return
-		case typeJoin:
-			c.failRead(errorFor(CodeBadRequest, "already joined"))
-			return
-		}
-	}
-}
-
-// failRead ends the connection after a read-side error: a *ServerError is
-// sent to the client; anything else (the client went away) just closes.
-func (c *conn) failRead(err error) {
-	var se *ServerError
-	if errors.As(err, &se) {
-		c.s.log.Debug("signaling: closing connection", "code", se.Code, "msg", se.Message, "ip", c.ip, "peer", c.att.Peer)
-		c.fail(se)
-		return
-	}
-	c.fail(&ServerError{Message: "connection lost"})
-}
-
-// read returns the next valid client message, or an error: a
-// *ServerError for a bad message, anything else for a lost connection.
-func (c *conn) read(ctx context.Context) (frame, error) {
-	_, r, err := c.ws.Reader(ctx)
-	if err != nil {
-		return frame{}, err
-	}
-	limit := c.s.cfg.MaxMessageBytes
-	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if err != nil {
-		return frame{}, err
-	}
-	c.s.stats.in.Add(1)
-	if len(b) > limit {
-		return frame{}, errorFor(CodeTooLarge, "message above %d bytes", limit)
-	}
-	if !c.bucket.take(time.Now()) {
-		return frame{}, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
-	}
-	f, err := decodeFrame(b, limit)
-	if err != nil {
-		return frame{}, err
-	}
-	if err := validateClientFrame(&f); err != nil {
-		return frame{}, err
-	}
-	return f, nil
-}
-
-func (c *conn) join(f *frame) error {
-	s := c.s
-	name := f.Name
-	if len(s.cfg.TokenSecret) > 0 {
-		if f.Token == "" {
-			return errorFor(CodeBadToken, "this server requires a join token")
-		}
-		claims, err := VerifyToken(s.cfg.TokenSecret, f.Token, time.Now())
-		if err != nil {
-			return err
-		}
-		if claims.Room != f.Room {
-			return errorFor(CodeBadToken, "token is for another room")
-		}
-		if claims.Name != "" {
-			if name != "" && name != claims.Name {
-				return errorFor(CodeBadToken, "token is for another name")
-			}
-			name = claims.Name
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var res JoinResult
-	var err error
-	if f.Resume != "" {
-		res, err = s.bp.Resume(ctx, f.Room, f.Peer, f.Resume, c.sink)
-	} else {
-		res, err = s.bp.Join(ctx, JoinRequest{
-			Room: f.Room, Name: name, Game: f.Game, Password: f.Password, Private: f.Private, Max: f.Max,
-			MaxRooms: s.cfg.MaxRooms, MaxRoomSize: s.cfg.MaxRoomSize,
-		}, c.sink)
-	}
-	if err != nil {
-		return asServerError(err)
-	}
-	c.att, c.joined = res.Attachment, true
-	s.stats.members.Add(1)
-	if res.Resumed {
-		s.stats.resumes.Add(1)
-	} else {
-		s.stats.joins.Add(1)
-	}
-	info := res.Info
-	c.welcome <- encodeFrame(&frame{
-		Type: typeWelcome, Version: ProtocolVersion, Room: res.Room, Peer: res.Peer, Resume: res.ResumeToken,
-		Peers: res.Peers, ICE: s.iceServersFor(string(res.Peer)), Info: &info, Resumed: res.Resumed,
-		Limits: &Limits{
-			MaxMessageBytes: s.cfg.MaxMessageBytes, MessagesPerSecond: s.cfg.MessagesPerSecond, Burst: s.cfg.Burst,
-			PingIntervalMS: s.cfg.PingInterval.Milliseconds(), IdleTimeoutMS: s.cfg.IdleTimeout.Milliseconds(),
-			ResumeGraceMS: max(s.cfg.ResumeGrace, 0).Milliseconds(),
-		},
-	})
-	s.log.Info("signaling: member joined", "room", res.Room, "peer", res.Peer, "resumed", res.Resumed, "ip", c.ip)
-	return nil
-}
-
 // iceServersFor returns the configured ICE servers with fresh TURN
 // credentials for user.
 func (s *Server) iceServersFor(user string) []ICEServer {
@@ -777,107 +516,4 @@ func hasTURNURL(urls []string) bool {
 		}
 	}
 	return false
-}
-
-func (c *conn) writer() {
-	write := func(b []byte) bool {
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		defer cancel()
-		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-			if ctx.Err() != nil {
-				c.fail(errorFor(CodeSlowConsumer, "write timed out"))
-			} else {
-				c.fail(&ServerError{Message: "connection lost"})
-			}
-			return false
-		}
-		c.s.stats.out.Add(1)
-		return true
-	}
-	// The welcome goes first; until it is written, sink events wait in out.
-	select {
-	case b := <-c.welcome:
-		if !write(b) {
-			c.closeWith()
-			return
-		}
-	case <-c.failCh:
-		c.closeWith()
-		return
-	}
-	for {
-		select {
-		case b := <-c.out:
-			if !write(b) {
-				c.closeWith()
-				return
-			}
-		case <-c.failCh:
-			c.closeWith()
-			return
-		}
-	}
-}
-
-// closeWith sends the failure (if it has a code) and closes the
-// WebSocket with the code as the close reason.
-func (c *conn) closeWith() {
-	se := c.why
-	if se == nil || se.Code == "" {
-		_ = c.ws.Close(websocket.StatusNormalClosure, "")
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	_ = c.ws.Write(ctx, websocket.MessageText, encodeFrame(errorFrame(se)))
-	cancel()
-	status := websocket.StatusPolicyViolation
-	switch se.Code {
-	case CodeShutdown:
-		status = websocket.StatusGoingAway
-	case CodeTooLarge:
-		status = websocket.StatusMessageTooBig
-	case CodeInternal:
-		status = websocket.StatusInternalError
-	}
-	_ = c.ws.Close(status, string(se.Code))
-}
-
-func (c *conn) pinger() {
-	t := time.NewTicker(c.s.cfg.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-		case <-c.failCh:
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.IdleTimeout)
-		err := c.ws.Ping(ctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				c.fail(errorFor(CodeIdle, "no pong within %v", c.s.cfg.IdleTimeout))
-			}
-			return
-		}
-	}
-}
-
-// tokenBucket is a per-connection rate limiter, used by one goroutine.
-type tokenBucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-func (b *tokenBucket) take(now time.Time) bool {
-	if b.last.IsZero() {
-		b.tokens, b.last = b.burst, now
-	}
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

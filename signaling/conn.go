@@ -1,0 +1,540 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// conn is one client connection. Its one long-lived goroutine is serve,
+// the reader: it owns the join and the teardown. Writes happen on
+// goroutines that live only while there is something to write: a flusher
+// while frames are queued, a ping while it waits for its pong, and the
+// closer, which sends the failure and closes the connection. An idle
+// connection therefore costs one goroutine, and no buffers beyond the
+// small ones of wire.go.
+type conn struct {
+	s      *Server
+	ws     *websocket.Conn
+	wire   *wireConn
+	ip     string
+	bucket tokenBucket // reader only
+
+	once       sync.Once
+	why        *ServerError  // set by fail before failed
+	closerDone chan struct{} // closed when the closer has closed the WebSocket
+	wg         sync.WaitGroup
+
+	mu       sync.Mutex // guards all following fields
+	ready    bool       // serve runs: the closer may start
+	failed   bool       // fail was called: nothing more is written but by the closer
+	flushing bool       // a flusher runs
+	welcomed bool       // the welcome was taken for writing
+	welcome  []byte     // the welcome, written before anything queued
+	queue    [][]byte   // frames waiting for a flusher, oldest first
+	ping     *time.Timer
+
+	att    Attachment // reader only, set by join
+	joined bool
+	left   bool
+}
+
+// fail makes the closer send se and close the connection. Safe from any
+// goroutine, never blocks; the first reason wins.
+func (c *conn) fail(se *ServerError) {
+	c.once.Do(func() {
+		c.why = se
+		if se.Code != "" {
+			c.s.stats.reject(se.Code)
+		}
+		c.mu.Lock()
+		c.failed = true
+		start := c.ready
+		if c.ping != nil {
+			c.ping.Stop()
+		}
+		c.mu.Unlock()
+		if start {
+			c.startCloser()
+		}
+	})
+}
+
+// startCloser runs closeWith on a goroutine of its own, once: from fail,
+// or from serve if fail came before it.
+func (c *conn) startCloser() {
+	go func() {
+		defer close(c.closerDone)
+		c.closeWith()
+	}()
+}
+
+// sink is the conn's Sink: it encodes and queues without blocking.
+func (c *conn) sink(ev Event) {
+	var f *frame
+	switch ev.Kind {
+	case PeerJoined:
+		f = &frame{Type: typePeerJoined, Peer: ev.Peer, Name: ev.Name}
+	case PeerLeft:
+		f = &frame{Type: typePeerLeft, Peer: ev.Peer}
+	case Signal:
+		f = &frame{Type: typeSignal, Peer: ev.Peer, Data: ev.Data}
+	case RoomUpdated:
+		f = &frame{Type: typeRoom, Info: ev.Room}
+	default:
+		switch {
+		case errors.Is(ev.Err, ErrReplaced):
+			c.fail(errorFor(CodeReplaced, "the seat was resumed by a newer connection"))
+		case ev.Err != nil:
+			// The backplane ended the seat (e.g. a clustered backplane
+			// lost it): tell the client why, with the error's code.
+			c.fail(asServerError(ev.Err))
+		}
+		return
+	}
+	c.enqueue(encodeFrame(f))
+}
+
+// enqueue queues one frame. Overflow rule: a client with SendQueueLen
+// frames waiting is cut with slow_consumer (it may resume; its seat
+// buffers a bounded number of signals meanwhile). The queue grows on
+// demand, so an idle connection holds none.
+func (c *conn) enqueue(b []byte) {
+	c.mu.Lock()
+	if len(c.queue) >= c.s.cfg.SendQueueLen {
+		c.mu.Unlock()
+		c.fail(errorFor(CodeSlowConsumer, "send queue of %d messages overflowed", c.s.cfg.SendQueueLen))
+		return
+	}
+	c.queue = append(c.queue, b)
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+// kickLocked starts a flusher if there is something it may write and none
+// runs.
+func (c *conn) kickLocked() {
+	if c.flushing || c.failed || !c.ready {
+		return
+	}
+	if c.welcomed && len(c.queue) == 0 || !c.welcomed && c.welcome == nil {
+		return // sink events wait in the queue until the welcome
+	}
+	c.flushing = true
+	c.wg.Add(1)
+	go c.flush()
+}
+
+func (c *conn) serve() {
+	s := c.s
+	c.mu.Lock()
+	c.ready = true
+	failed := c.failed
+	c.mu.Unlock()
+	if failed {
+		c.startCloser()
+	}
+	defer func() {
+		// Make sure the closer runs (a lost connection has not failed
+		// yet), let it finish, then wait for the flusher and a ping.
+		c.fail(errorFor(CodeInternal, "connection ended"))
+		<-c.closerDone
+		_ = c.ws.CloseNow()
+		c.wg.Wait()
+		if c.joined {
+			s.stats.members.Add(-1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if c.left {
+				_ = s.bp.Leave(ctx, c.att)
+			} else {
+				grace := s.cfg.ResumeGrace
+				if grace < 0 {
+					grace = 0
+				}
+				_ = s.bp.Detach(ctx, c.att, grace)
+			}
+		}
+	}()
+
+	if !c.joinPhase() {
+		return
+	}
+	for c.next() {
+	}
+}
+
+// joinPhase reads and handles the join; false if the connection ended.
+func (c *conn) joinPhase() bool {
+	s := c.s
+	// The timeout goes through fail, not the read's context: a cancelled
+	// read would close the WebSocket before the error is sent.
+	joinTimer := time.AfterFunc(s.cfg.JoinTimeout, func() {
+		c.fail(errorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout))
+	})
+	_, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		joinTimer.Stop()
+		c.failRead(err)
+		return false
+	}
+	// The join's decoding, admission and welcome take a deep stack
+	// (encoding/json, the backplane): they run on a goroutine of their
+	// own, so that the reader's stack, which an idle connection keeps,
+	// does not grow for them.
+	ok := make(chan bool)
+	go func() { ok <- c.joinMessage(r, joinTimer) }()
+	return <-ok
+}
+
+func (c *conn) joinMessage(r io.Reader, joinTimer *time.Timer) bool {
+	f, err := c.read(r)
+	joinTimer.Stop()
+	if err != nil {
+		c.failRead(err)
+		return false
+	}
+	if f.Type != typeJoin {
+		c.failRead(errorFor(CodeBadRequest, "the first message must be a join, not %q", truncate(f.Type, 32)))
+		return false
+	}
+	if err := c.join(&f); err != nil {
+		c.failRead(err)
+		return false
+	}
+	return true
+}
+
+// next waits for the next message and handles it; false when the
+// connection ends. An idle connection's reader waits here: next and its
+// callers keep small frames, so that the goroutine's stack shrinks back
+// to a few KiB (the decoding happens in handle, below the wait).
+func (c *conn) next() bool {
+	_, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+			c.left = true
+		}
+		c.failRead(err)
+		return false
+	}
+	return c.handle(r)
+}
+
+// handle reads and handles one message; false when the connection ends.
+func (c *conn) handle(r io.Reader) bool {
+	s := c.s
+	f, err := c.read(r)
+	if err != nil {
+		c.failRead(err)
+		return false
+	}
+	switch f.Type {
+	case typeSignal:
+		err := s.bp.Signal(context.Background(), c.att, f.To, f.Data)
+		if err != nil {
+			se := asServerError(err)
+			if se.Code != CodeUnknownPeer {
+				c.failRead(se)
+				return false
+			}
+			s.stats.reject(se.Code)
+			c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: f.To}))
+			return true
+		}
+		s.stats.signals.Add(1)
+	case typeRoom:
+		if _, err := s.bp.UpdateRoom(context.Background(), c.att, *f.Meta, s.cfg.MaxRoomSize); err != nil {
+			c.failRead(err)
+			return false
+		}
+	case typePing:
+		c.enqueue(encodeFrame(&frame{Type: typePong}))
+	case typeLeave:
+		c.left = true
+		c.fail(&ServerError{Code: "", Message: "left"})
+		return false
+	case typeJoin:
+		c.failRead(errorFor(CodeBadRequest, "already joined"))
+		return false
+	}
+	return true
+}
+
+// failRead ends the connection after a read-side error: a *ServerError is
+// sent to the client; anything else (the client went away) just closes.
+func (c *conn) failRead(err error) {
+	var se *ServerError
+	if errors.As(err, &se) {
+		c.s.log.Debug("signaling: closing connection", "code", se.Code, "msg", se.Message, "ip", c.ip, "peer", c.att.Peer)
+		c.fail(se)
+		return
+	}
+	c.fail(&ServerError{Message: "connection lost"})
+}
+
+// readBufs holds the buffers messages are read into: a connection takes
+// one only while it has a message to read, so an idle one holds none.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// read reads the message r and returns it if valid, or an error: a
+// *ServerError for a bad message, anything else for a lost connection.
+func (c *conn) read(r io.Reader) (frame, error) {
+	bp := readBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			*bp = (*bp)[:0]
+			readBufs.Put(bp)
+		}
+	}()
+	limit := c.s.cfg.MaxMessageBytes
+	b, err := readMessage(r, (*bp)[:0], limit+1)
+	*bp = b
+	if err != nil {
+		return frame{}, err
+	}
+	c.s.stats.in.Add(1)
+	if len(b) > limit {
+		return frame{}, errorFor(CodeTooLarge, "message above %d bytes", limit)
+	}
+	if !c.bucket.take(time.Now()) {
+		return frame{}, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
+	}
+	f, err := decodeFrame(b, limit)
+	if err != nil {
+		return frame{}, err
+	}
+	if err := validateClientFrame(&f); err != nil {
+		return frame{}, err
+	}
+	return f, nil
+}
+
+// readMessage appends r's message to b, reading at most max bytes.
+func readMessage(r io.Reader, b []byte, max int) ([]byte, error) {
+	for len(b) < max {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):min(cap(b), max)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (c *conn) join(f *frame) error {
+	s := c.s
+	name := f.Name
+	if len(s.cfg.TokenSecret) > 0 {
+		if f.Token == "" {
+			return errorFor(CodeBadToken, "this server requires a join token")
+		}
+		claims, err := VerifyToken(s.cfg.TokenSecret, f.Token, time.Now())
+		if err != nil {
+			return err
+		}
+		if claims.Room != f.Room {
+			return errorFor(CodeBadToken, "token is for another room")
+		}
+		if claims.Name != "" {
+			if name != "" && name != claims.Name {
+				return errorFor(CodeBadToken, "token is for another name")
+			}
+			name = claims.Name
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var res JoinResult
+	var err error
+	if f.Resume != "" {
+		res, err = s.bp.Resume(ctx, f.Room, f.Peer, f.Resume, c.sink)
+	} else {
+		res, err = s.bp.Join(ctx, JoinRequest{
+			Room: f.Room, Name: name, Game: f.Game, Password: f.Password, Private: f.Private, Max: f.Max,
+			MaxRooms: s.cfg.MaxRooms, MaxRoomSize: s.cfg.MaxRoomSize,
+		}, c.sink)
+	}
+	if err != nil {
+		return asServerError(err)
+	}
+	c.att, c.joined = res.Attachment, true
+	s.stats.members.Add(1)
+	if res.Resumed {
+		s.stats.resumes.Add(1)
+	} else {
+		s.stats.joins.Add(1)
+	}
+	info := res.Info
+	welcome := encodeFrame(&frame{
+		Type: typeWelcome, Version: ProtocolVersion, Room: res.Room, Peer: res.Peer, Resume: res.ResumeToken,
+		Peers: res.Peers, ICE: s.iceServersFor(string(res.Peer)), Info: &info, Resumed: res.Resumed,
+		Limits: &Limits{
+			MaxMessageBytes: s.cfg.MaxMessageBytes, MessagesPerSecond: s.cfg.MessagesPerSecond, Burst: s.cfg.Burst,
+			PingIntervalMS: s.cfg.PingInterval.Milliseconds(), IdleTimeoutMS: s.cfg.IdleTimeout.Milliseconds(),
+			ResumeGraceMS: max(s.cfg.ResumeGrace, 0).Milliseconds(),
+		},
+	})
+	c.mu.Lock()
+	c.welcome = welcome
+	c.kickLocked()
+	c.mu.Unlock()
+	s.log.Info("signaling: member joined", "room", res.Room, "peer", res.Peer, "resumed", res.Resumed, "ip", c.ip)
+	return nil
+}
+
+// flush writes the welcome, then the queue in batches: it takes every
+// queued frame at once and writes them corked, so that a burst costs one
+// system call. It returns when the queue is empty (after yielding once,
+// which lets the reader queue more into the same batch when both share a
+// CPU) or after a failure.
+func (c *conn) flush() {
+	defer c.wg.Done()
+	var batch [][]byte
+	yielded := false
+	for {
+		c.mu.Lock()
+		if !c.failed && !c.welcomed && c.welcome != nil {
+			batch = append(batch, c.welcome)
+			c.welcome, c.welcomed = nil, true
+			c.ping = time.AfterFunc(c.s.cfg.PingInterval, c.keepalive)
+		}
+		if !c.failed && c.welcomed {
+			batch = append(batch, c.queue...)
+			clear(c.queue)
+			c.queue = c.queue[:0]
+			if cap(c.queue) > 16 {
+				c.queue = nil // a burst's queue is not kept while idle
+			}
+		}
+		if len(batch) == 0 && yielded || c.failed {
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if len(batch) == 0 {
+			yielded = true
+			runtime.Gosched()
+			continue
+		}
+		yielded = false
+		if !c.writeBatch(batch) {
+			c.mu.Lock()
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// keepalive pings the client (the ping timer's function): the ping waits
+// for its pong on the timer's goroutine, which lives for one round trip,
+// or until IdleTimeout cuts the client with idle.
+func (c *conn) keepalive() {
+	c.mu.Lock()
+	if c.failed {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.IdleTimeout)
+	err := c.ws.Ping(ctx)
+	timedOut := err != nil && ctx.Err() != nil
+	cancel()
+	if timedOut {
+		c.fail(errorFor(CodeIdle, "no pong within %v", c.s.cfg.IdleTimeout))
+		return
+	}
+	if err != nil {
+		return // the connection is closing
+	}
+	c.mu.Lock()
+	if !c.failed {
+		c.ping.Reset(c.s.cfg.PingInterval)
+	}
+	c.mu.Unlock()
+}
+
+// writeBatch writes frames with one system call (more if they exceed
+// corkFlush); false after a failure.
+func (c *conn) writeBatch(frames [][]byte) bool {
+	c.wire.cork(writeTimeout)
+	var err error
+	for _, b := range frames {
+		if err = c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+			break
+		}
+	}
+	if uerr := c.wire.uncork(); err == nil {
+		err = uerr
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.fail(errorFor(CodeSlowConsumer, "write timed out"))
+		} else {
+			c.fail(&ServerError{Message: "connection lost"})
+		}
+		return false
+	}
+	c.s.stats.out.Add(uint64(len(frames)))
+	return true
+}
+
+// closeWith sends the failure (if it has a code) and closes the
+// WebSocket with the code as the close reason.
+func (c *conn) closeWith() {
+	se := c.why
+	if se == nil || se.Code == "" {
+		_ = c.ws.Close(websocket.StatusNormalClosure, "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = c.ws.Write(ctx, websocket.MessageText, encodeFrame(errorFrame(se)))
+	cancel()
+	status := websocket.StatusPolicyViolation
+	switch se.Code {
+	case CodeShutdown:
+		status = websocket.StatusGoingAway
+	case CodeTooLarge:
+		status = websocket.StatusMessageTooBig
+	case CodeInternal:
+		status = websocket.StatusInternalError
+	}
+	_ = c.ws.Close(status, string(se.Code))
+}
+
+// tokenBucket is a per-connection rate limiter, used by one goroutine.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens, b.last = b.burst, now
+	}
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/peerplay/peerplay/signaling"
 )
 
 // SignalProtocol is how the load client speaks to one signaling server.
@@ -53,8 +54,9 @@ var loadHTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost
 // filler pads a signal to the size of a real trickled candidate.
 var filler = strings.Repeat("c", 150)
 
-// Peerplay speaks signaling protocol version 1 (package signaling): join
-// a room of 2, then "signal" messages whose data is base64.
+// Peerplay speaks the signaling protocol of package signaling (the
+// version it names): join a room of 2, then "signal" messages whose data
+// is a JSON object.
 type Peerplay struct{}
 
 // Name implements SignalProtocol.
@@ -66,7 +68,7 @@ func (Peerplay) Open(ctx context.Context, base string, i int) (*websocket.Conn, 
 	if err != nil {
 		return nil, "", err
 	}
-	join := fmt.Sprintf(`{"type":"join","version":1,"room":"r%d","max":2}`, i/2)
+	join := fmt.Sprintf(`{"type":"join","version":%d,"room":"r%d","max":2}`, signaling.ProtocolVersion, i/2)
 	if err := c.Write(ctx, websocket.MessageText, []byte(join)); err != nil {
 		c.CloseNow()
 		return nil, "", err
@@ -92,28 +94,46 @@ func (Peerplay) Open(ctx context.Context, base string, i int) (*websocket.Conn, 
 	}
 }
 
-// Signal implements SignalProtocol.
+// Signal implements SignalProtocol: data is the same JSON object PeerJS
+// carries as payload (protocol version 2 relays it byte for byte).
 func (Peerplay) Signal(dst string, payload []byte) []byte {
-	b := make([]byte, 0, 64+base64.StdEncoding.EncodedLen(len(payload)))
+	b := make([]byte, 0, 300)
 	b = append(b, `{"type":"signal","to":"`...)
 	b = append(b, dst...)
-	b = append(b, `","data":"`...)
-	b = base64.StdEncoding.AppendEncode(b, payload)
-	return append(b, `"}`...)
+	b = append(b, `","data":`...)
+	b = appendCandidate(b, payload)
+	return append(b, '}')
 }
 
 // Payload implements SignalProtocol.
 func (Peerplay) Payload(msg []byte) (head [9]byte, ok bool) {
-	i := bytes.Index(msg, []byte(`"data":"`))
-	if i < 0 || !bytes.Contains(msg, []byte(`"type":"signal"`)) {
+	if !bytes.Contains(msg, []byte(`"type":"signal"`)) {
 		return head, false
 	}
-	enc := msg[i+8:]
-	if len(enc) < 12 {
+	return candidateHead(msg)
+}
+
+// appendCandidate appends the relayed JSON object: the 9 payload bytes as
+// the decimal fields "t" and "s", then a trickled-candidate-sized body.
+func appendCandidate(b, payload []byte) []byte {
+	b = append(b, `{"t":`...)
+	b = strconv.AppendUint(b, binary.LittleEndian.Uint64(payload), 10)
+	b = append(b, `,"s":`...)
+	b = strconv.AppendUint(b, uint64(payload[8]), 10)
+	b = append(b, `,"candidate":{"candidate":"`...)
+	b = append(b, filler...)
+	return append(b, `","sdpMid":"0","sdpMLineIndex":0}}`...)
+}
+
+func candidateHead(msg []byte) (head [9]byte, ok bool) {
+	t, ok1 := jsonUint(msg, `"t":`)
+	s, ok2 := jsonUint(msg, `"s":`)
+	if !ok1 || !ok2 {
 		return head, false
 	}
-	n, err := base64.StdEncoding.Decode(head[:], enc[:12])
-	return head, err == nil && n == 9
+	binary.LittleEndian.PutUint64(head[:], t)
+	head[8] = byte(s)
+	return head, true
 }
 
 // PeerJS speaks the PeerJS server's protocol (npm "peer" 1.0.2, read from
@@ -144,31 +164,22 @@ func (PeerJS) Open(ctx context.Context, base string, i int) (*websocket.Conn, st
 	return c, id, nil
 }
 
-// Signal implements SignalProtocol: the 9 payload bytes travel as the
-// decimal fields "t" and "s".
+// Signal implements SignalProtocol.
 func (PeerJS) Signal(dst string, payload []byte) []byte {
 	b := make([]byte, 0, 300)
 	b = append(b, `{"type":"CANDIDATE","dst":"`...)
 	b = append(b, dst...)
-	b = append(b, `","payload":{"t":`...)
-	b = strconv.AppendUint(b, binary.LittleEndian.Uint64(payload), 10)
-	b = append(b, `,"s":`...)
-	b = strconv.AppendUint(b, uint64(payload[8]), 10)
-	b = append(b, `,"candidate":{"candidate":"`...)
-	b = append(b, filler...)
-	return append(b, `","sdpMid":"0","sdpMLineIndex":0}}}`...)
+	b = append(b, `","payload":`...)
+	b = appendCandidate(b, payload)
+	return append(b, '}')
 }
 
 // Payload implements SignalProtocol.
 func (PeerJS) Payload(msg []byte) (head [9]byte, ok bool) {
-	t, ok1 := jsonUint(msg, `"t":`)
-	s, ok2 := jsonUint(msg, `"s":`)
-	if !ok1 || !ok2 || !bytes.Contains(msg, []byte(`"CANDIDATE"`)) {
+	if !bytes.Contains(msg, []byte(`"CANDIDATE"`)) {
 		return head, false
 	}
-	binary.LittleEndian.PutUint64(head[:], t)
-	head[8] = byte(s)
-	return head, true
+	return candidateHead(msg)
 }
 
 func jsonUint(msg []byte, key string) (uint64, bool) {
@@ -185,13 +196,12 @@ func jsonUint(msg []byte, key string) (uint64, bool) {
 	return v, err == nil
 }
 
-// peerplayPayload is the raw payload Peerplay signals carry: 9 header
-// bytes (timestamp, step) and filler, about the size of PeerJS's JSON.
+// signalPayload is the 9 bytes every relayed signal carries: the send
+// time (since the sweep started) and the step it belongs to.
 func signalPayload(ts int64, step uint8) []byte {
-	p := make([]byte, 9+120)
+	p := make([]byte, 9)
 	binary.LittleEndian.PutUint64(p, uint64(ts))
 	p[8] = step
-	copy(p[9:], filler)
 	return p
 }
 

@@ -159,7 +159,7 @@ func (r *report) signaling(ctx context.Context) error {
 	r.printf("; the Go load client (this process) is not pinned: pinned to the other core with GOMAXPROCS 1 it could not offer even 2,000 signals/s with a steady p99 on this machine")
 	r.printf(". Ours is the real `cmd/signald` with its limits lifted for load (no per-IP cap, no message rate limit); PeerJS is npm `peer@%s` started with `--concurrent_limit 30000 --alive_timeout 600000`. "+
 		"The same Go load client (coder/websocket) speaks each protocol: %d client pairs, the first of each pair relays a ~250-byte trickled-candidate message to the second "+
-		"(ours: `signal` with base64 `data`; PeerJS: `CANDIDATE` with a JSON `payload`, relayed by `dst`), open loop at each offered rate for %s, latency = receive time − send time in the client. "+
+		"(the same JSON object in both: ours as the `data` of a `signal`, which protocol version 2 relays byte for byte; PeerJS as the `payload` of a `CANDIDATE`, relayed by `dst`), open loop at each offered rate for %s, latency = receive time − send time in the client. "+
 		"A sweep goes up until the server delivers under 90%% of the offered rate or p99 passes %s; %d sweeps per server, alternating servers, each on a fresh server process; the table shows per-rate medians.\n\n", bench.PeerJSVersion, pairs, step, stopAt, sweeps)
 	r.printf("| Offered /s |")
 	for _, s := range servers {

@@ -221,7 +221,7 @@ func (r *report) signaling(ctx context.Context) error {
 	r.printf("\n\n![signaling](signaling.png)\n\n")
 	kib := res[0].rssPerConn / 1024
 	r.target("Signaling relay rate", "≥ 3× PeerJS at equal p99", fmt.Sprintf("%s× at p99 ≤ %s, %s× at saturation", fmtF(ratio), slo, fmtF(satRatio)), ratio >= 3,
-		fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, base64-decodes the data, passes it through the backplane, and encodes a new frame (base64 again) for the receiver's writer goroutine; PeerJS parses and re-stringifies. The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
+		fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies. The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
 			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), slo))
 	memWhy := "RSS includes garbage the GC has not yet collected"
 	if res[0].hasGo {

@@ -225,9 +225,7 @@ func (r *report) signaling(ctx context.Context) error {
 			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), slo))
 	memWhy := "RSS includes garbage the GC has not yet collected"
 	if res[0].hasGo {
-		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutines per idle connection (reader, writer, keepalive pinger). "+
-			"A heap profile of the server with 2,000 idle clients (taken while writing this report's code, not in this run) puts the heap part in: the per-client send queue, a `chan []byte` of 256 slots allocated up front (6 KiB); net/http's 4 KiB read and 4 KiB write buffers, which coder/websocket keeps after the hijack; coder/websocket's Conn; the stacks of the 3 goroutines come on top. "+
-			"RSS adds uncollected garbage and runtime overhead. Paths to ≤ 16 KB: a send queue that grows on demand, no per-connection pinger goroutine (one timer wheel), smaller or released buffers while idle",
+		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutines per idle connection; RSS adds garbage not yet collected and runtime overhead",
 			fmtF(res[0].goBytes/1024), fmtF(res[0].goroutines))
 	}
 	r.target("Signaling memory per idle connection", "≤ 16 KB", fmtF(kib)+" KiB (RSS)", res[0].rssPerConn <= 16000, memWhy)

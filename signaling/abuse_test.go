@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 
 func TestVersionMismatch(t *testing.T) {
 	url, _ := testServer(t, &Server{})
-	for _, v := range []int{0, 2, 99, -1} {
+	for _, v := range []int{0, 1, ProtocolVersion + 1, 99, -1} {
 		rc := rawDial(t, url, nil)
 		j := joinFrame("r")
 		if v == 0 {
@@ -24,7 +25,7 @@ func TestVersionMismatch(t *testing.T) {
 			t.Fatalf("version %d: min/max %d/%d", v, f.MinVersion, f.MaxVersion)
 		}
 		err := serverError(&f)
-		if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "server speaks versions 1..1") {
+		if want := fmt.Sprintf("server speaks versions %d..%d", MinProtocolVersion, ProtocolVersion); !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("version %d: error %q", v, err)
 		}
 	}
@@ -75,6 +76,7 @@ func TestTokens(t *testing.T) {
 
 func TestMalformedAndOversize(t *testing.T) {
 	url, _ := testServer(t, &Server{MaxMessageBytes: 4096})
+	v := fmt.Sprint(ProtocolVersion)
 	for _, tc := range []struct {
 		name string
 		pre  bool // join first
@@ -83,17 +85,22 @@ func TestMalformedAndOversize(t *testing.T) {
 	}{
 		{"not json", false, "hello", CodeBadRequest},
 		{"array", false, "[1,2]", CodeBadRequest},
-		{"truncated", false, `{"type":"join","version":1,`, CodeBadRequest},
-		{"no type", false, `{"version":1}`, CodeBadRequest},
+		{"truncated", false, `{"type":"join","version":` + v + `,`, CodeBadRequest},
+		{"no type", false, `{"version":` + v + `}`, CodeBadRequest},
 		{"signal before join", false, `{"type":"signal","to":"x"}`, CodeBadRequest},
-		{"bad room", false, `{"type":"join","version":1,"room":"a b"}`, CodeBadRequest},
-		{"long room", false, `{"type":"join","version":1,"room":"` + strings.Repeat("a", 65) + `"}`, CodeBadRequest},
-		{"control char name", false, `{"type":"join","version":1,"room":"r","name":"a\u0001"}`, CodeBadRequest},
-		{"oversize join", false, `{"type":"join","version":1,"room":"r","name":"` + strings.Repeat("a", 5000) + `"}`, CodeTooLarge},
+		{"bad room", false, `{"type":"join","version":` + v + `,"room":"a b"}`, CodeBadRequest},
+		{"long room", false, `{"type":"join","version":` + v + `,"room":"` + strings.Repeat("a", 65) + `"}`, CodeBadRequest},
+		{"control char name", false, `{"type":"join","version":` + v + `,"room":"r","name":"a\u0001"}`, CodeBadRequest},
+		{"not UTF-8", false, `{"type":"join","version":` + v + `,"room":"r","name":"a` + "\xff" + `"}`, CodeBadRequest},
+		{"oversize join", false, `{"type":"join","version":` + v + `,"room":"r","name":"` + strings.Repeat("a", 5000) + `"}`, CodeTooLarge},
 		{"unknown type", true, `{"type":"teleport"}`, CodeBadRequest},
-		{"second join", true, `{"type":"join","version":1,"room":"r"}`, CodeBadRequest},
+		{"second join", true, `{"type":"join","version":` + v + `,"room":"r"}`, CodeBadRequest},
 		{"room without meta", true, `{"type":"room"}`, CodeBadRequest},
-		{"signal data not base64", true, `{"type":"signal","to":"x","data":"%%%"}`, CodeBadRequest},
+		{"signal data not JSON", true, `{"type":"signal","to":"x","data":%%%}`, CodeBadRequest},
+		{"signal bin not base64", true, `{"type":"signal","to":"x","bin":"%%%"}`, CodeBadRequest},
+		{"signal with data and bin", true, `{"type":"signal","to":"x","data":1,"bin":"AA=="}`, CodeBadRequest},
+		{"signal data truncated", true, `{"type":"signal","to":"x","data":{"a":[1,2}}`, CodeBadRequest},
+		{"signal data not UTF-8", true, `{"type":"signal","to":"x","data":"` + "\xff" + `"}`, CodeBadRequest},
 		{"oversize signal", true, `{"type":"signal","to":"x","data":"` + strings.Repeat("QUFB", 2000) + `"}`, CodeTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

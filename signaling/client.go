@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -238,13 +237,19 @@ func (c *Client) RoomInfo() RoomInfo {
 func (c *Client) Events() <-chan Event { return c.events }
 
 // Signal queues data (opaque bytes, e.g. an SDP or ICE candidate as JSON)
-// for the member to. It never blocks and copies data. It fails with
-// ErrClosed after Close, ErrUnknownPeer (also matching
-// transport.ErrUnknownPeer) if to is not a member, ErrTooLarge (also
-// transport.ErrTooLarge) if the message would exceed the server's limit,
-// and ErrSendQueueFull (also transport.ErrSlowConsumer) if the send queue
-// is full. While reconnecting, signals wait in the queue.
+// for the member to. Data that is one JSON value (in UTF-8, without space
+// around it) travels as is, anything else as base64. It never blocks and
+// copies data. It fails with ErrClosed after Close, ErrUnknownPeer (also
+// matching transport.ErrUnknownPeer) if to is not a member, ErrTooLarge
+// (also transport.ErrTooLarge) if the message would exceed the server's
+// limit, and ErrSendQueueFull (also transport.ErrSlowConsumer) if the
+// send queue is full. While reconnecting, signals wait in the queue.
 func (c *Client) Signal(to transport.PeerID, data []byte) error {
+	select {
+	case <-c.closing:
+		return ErrClosed
+	default:
+	}
 	c.mu.Lock()
 	_, ok := c.peers[to]
 	limit := c.limits.MaxMessageBytes
@@ -252,10 +257,11 @@ func (c *Client) Signal(to transport.PeerID, data []byte) error {
 	if !ok {
 		return fmt.Errorf("%w (%w): %s", ErrUnknownPeer, transport.ErrUnknownPeer, to)
 	}
-	if limit > 0 && base64.StdEncoding.EncodedLen(len(data))+len(to)+64 > limit {
+	b := encodeSignal("to", to, data)
+	if limit > 0 && len(b) > limit {
 		return fmt.Errorf("%w (%w): %d bytes of data, server limit %d per message", ErrTooLarge, transport.ErrTooLarge, len(data), limit)
 	}
-	return c.enqueue(encodeFrame(&frame{Type: typeSignal, To: to, Data: slices.Clone(data)}))
+	return c.enqueue(b)
 }
 
 // SetRoomInfo changes the room's listing metadata (GET /rooms) for every
@@ -389,6 +395,11 @@ func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
 			return nil, &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
 		}
 		return nil, fmt.Errorf("signaling: read: %w", err)
+	}
+	if id, data, ok := scanSignal(b, "peer"); ok && len(id) > 0 {
+		// The common case, without encoding/json. b is this message's
+		// own buffer: data may keep it.
+		return &frame{Type: typeSignal, Peer: transport.PeerID(id), Data: data}, nil
 	}
 	f, err := decodeFrame(b, 0)
 	if err != nil {
@@ -605,7 +616,7 @@ func (c *Client) reader(ws *websocket.Conn) error {
 				return nil
 			}
 		case typeSignal:
-			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.Data}) {
+			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.payload()}) {
 				return nil
 			}
 		case typeRoom:

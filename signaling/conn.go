@@ -2,14 +2,18 @@ package signaling
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"runtime"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
+
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 // conn is one client connection. Its one long-lived goroutine is serve,
@@ -84,7 +88,8 @@ func (c *conn) sink(ev Event) {
 	case PeerLeft:
 		f = &frame{Type: typePeerLeft, Peer: ev.Peer}
 	case Signal:
-		f = &frame{Type: typeSignal, Peer: ev.Peer, Data: ev.Data}
+		c.enqueue(encodeSignal("peer", ev.Peer, ev.Data))
+		return
 	case RoomUpdated:
 		f = &frame{Type: typeRoom, Info: ev.Room}
 	default:
@@ -237,7 +242,7 @@ func (c *conn) handle(r io.Reader) bool {
 	}
 	switch f.Type {
 	case typeSignal:
-		err := s.bp.Signal(context.Background(), c.att, f.To, f.Data)
+		err := s.bp.Signal(context.Background(), c.att, f.To, f.payload())
 		if err != nil {
 			se := asServerError(err)
 			if se.Code != CodeUnknownPeer {
@@ -305,6 +310,19 @@ func (c *conn) read(r io.Reader) (frame, error) {
 	}
 	if !c.bucket.take(time.Now()) {
 		return frame{}, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
+	}
+	if !utf8.Valid(b) {
+		return frame{}, errorFor(CodeBadRequest, "message is not valid UTF-8")
+	}
+	if to, data, ok := scanSignal(b, "to"); ok {
+		// The common case, without encoding/json. data is copied: b is
+		// reused, and the backplane owns what it is given. (Data and Bin
+		// from decodeFrame are copies already.)
+		f := frame{Type: typeSignal, To: transport.PeerID(to), Data: append(json.RawMessage(nil), data...)}
+		if err := checkID("to", string(f.To), maxPeerLen, true); err != nil {
+			return frame{}, err
+		}
+		return f, nil
 	}
 	f, err := decodeFrame(b, limit)
 	if err != nil {

@@ -23,19 +23,25 @@
 //		}
 //	}
 //
-// # Protocol (version 1)
+// # Protocol (version 2)
 //
 // Every message is one WebSocket text message holding one JSON object whose
-// "type" field says which other fields apply. Unknown fields are ignored;
-// a client ignores unknown types (a server answers them with bad_request).
-// Byte payloads ("data") are base64 (standard, padded), as encoding/json
-// writes []byte. The golden files in testdata/golden show every kind.
+// "type" field says which other fields apply; it must be valid UTF-8.
+// Unknown fields are ignored; a client ignores unknown types (a server
+// answers them with bad_request). A signal's payload is opaque bytes: one
+// that is a JSON value (an object holding an SDP offer or an ICE
+// candidate, say; in UTF-8, no space around it) travels as that value in
+// "data", relayed byte for byte, and any other as base64 (standard,
+// padded) in "bin"; an empty payload has neither. Version 1 carried every
+// payload as base64 in "data"; the two do not interoperate, so a version 2
+// server answers a version 1 join with error version (min_version 2). The
+// golden files in testdata/golden show every kind.
 //
 //	client → server
-//	  join    version (required; 1), room ([A-Za-z0-9_.-]{1,64}), name, password,
+//	  join    version (required; 2), room ([A-Za-z0-9_.-]{1,64}), name, password,
 //	          token, game, private, max — or, to resume a seat: version, room,
 //	          peer, resume
-//	  signal  to, data                        relay data to one member
+//	  signal  to, data | bin                  relay a payload to one member
 //	  room    meta {name, game, state, max}   change the listing (empty/0 = keep)
 //	  ping                                    answered by pong
 //	  leave                                   leave now (no grace period)
@@ -47,7 +53,7 @@
 //	          resume (token), resumed (true for a resume)
 //	  peer-joined peer, name
 //	  peer-left   peer
-//	  signal  peer (the sender), data
+//	  signal  peer (the sender), data | bin
 //	  room    info                            a member changed the room
 //	  pong
 //	  error   code, message [, min_version, max_version] [, peer]

@@ -12,9 +12,16 @@ import (
 // Protocol versions. A client sends ProtocolVersion in its join; a server
 // accepts MinProtocolVersion..ProtocolVersion and answers anything else
 // with CodeVersion, naming the range it speaks.
+//
+// Version 2 carries a signal payload that is one JSON value as is ("data",
+// relayed byte for byte) and any other payload as base64 ("bin"); version
+// 1 carried every payload as base64 in "data". The two do not interoperate
+// (a version 2 client would read a version 1 sender's base64 as a JSON
+// string), so servers of version 2 refuse version 1 clients with
+// CodeVersion.
 const (
-	ProtocolVersion    = 1
-	MinProtocolVersion = 1
+	ProtocolVersion    = 2
+	MinProtocolVersion = 2
 )
 
 // Message types (the "type" field). Part of the wire protocol.
@@ -113,7 +120,8 @@ type frame struct {
 	// welcome, peer-joined, peer-left, signal
 	Peer    transport.PeerID `json:"peer,omitempty"`
 	To      transport.PeerID `json:"to,omitempty"`
-	Data    []byte           `json:"data,omitempty"`
+	Data    json.RawMessage  `json:"data,omitempty"` // signal: a payload that is one JSON value, as is
+	Bin     []byte           `json:"bin,omitempty"`  // signal: any other payload (base64)
 	Peers   []PeerInfo       `json:"peers,omitempty"`
 	ICE     []ICEServer      `json:"ice,omitempty"`
 	Info    *RoomInfo        `json:"info,omitempty"`
@@ -130,13 +138,23 @@ type frame struct {
 	MaxVersion int    `json:"max_version,omitempty"`
 }
 
+// encodeFrame encodes a message (signals: see encodeSignal).
 func encodeFrame(f *frame) []byte {
 	b, err := json.Marshal(f)
 	if err != nil {
-		// Every field is a plain type; Marshal cannot fail.
+		// Every field is a plain type but Data, which only signals carry,
+		// and only when it is a JSON value: Marshal cannot fail.
 		panic("signaling: encode: " + err.Error())
 	}
 	return b
+}
+
+// payload returns a signal's payload, whichever field carries it.
+func (f *frame) payload() []byte {
+	if len(f.Data) > 0 {
+		return f.Data
+	}
+	return f.Bin
 }
 
 // decodeFrame parses one message of at most maxBytes bytes (0 = no
@@ -179,7 +197,6 @@ func checkVersion(v int) *ServerError {
 }
 
 // validateClientFrame checks a message a client sent to the server.
-// maxData bounds signal payloads.
 func validateClientFrame(f *frame) error {
 	switch f.Type {
 	case typeJoin:
@@ -211,6 +228,9 @@ func validateClientFrame(f *frame) error {
 	case typeSignal:
 		if err := checkID("to", string(f.To), maxPeerLen, true); err != nil {
 			return err
+		}
+		if len(f.Data) > 0 && len(f.Bin) > 0 {
+			return errorFor(CodeBadRequest, "signal with both data and bin")
 		}
 	case typeRoom:
 		m := f.Meta

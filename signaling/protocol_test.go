@@ -21,34 +21,35 @@ var goldenFrames = []struct {
 	client bool // sent by the client (else by the server)
 	f      frame
 }{
-	{"join", true, frame{Type: typeJoin, Version: 1, Room: "lobby-1", Name: "alice", Password: "pw", Token: "v1.e30.c2ln", Game: "pong", Private: true, Max: 4}},
-	{"join-resume", true, frame{Type: typeJoin, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu"}},
+	{"join", true, frame{Type: typeJoin, Version: ProtocolVersion, Room: "lobby-1", Name: "alice", Password: "pw", Token: "v1.e30.c2ln", Game: "pong", Private: true, Max: 4}},
+	{"join-resume", true, frame{Type: typeJoin, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu"}},
 	{"signal-to", true, frame{Type: typeSignal, To: "qrstuvwxyz234567", Data: []byte(`{"type":"offer","sdp":"v=0"}`)}},
 	{"room-meta", true, frame{Type: typeRoom, Meta: &RoomMeta{Name: "Alice's table", State: "playing", Max: 3}}},
 	{"ping", true, frame{Type: typePing}},
 	{"leave", true, frame{Type: typeLeave}},
-	{"welcome", false, frame{Type: typeWelcome, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu",
+	{"welcome", false, frame{Type: typeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu",
 		Peers: []PeerInfo{{ID: "qrstuvwxyz234567", Name: "bob"}},
 		ICE: []ICEServer{{URLs: []string{"stun:stun.example:3478"}},
 			{URLs: []string{"turn:turn.example:3478?transport=udp"}, Username: "1795921264:abcdefghijklmnop", Credential: "b64hmac="}},
 		Info:   &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 4, Password: true, State: "lobby"},
 		Limits: &Limits{MaxMessageBytes: 65536, MessagesPerSecond: 50, Burst: 200, PingIntervalMS: 20000, IdleTimeoutMS: 60000, ResumeGraceMS: 30000}}},
-	{"welcome-resumed", false, frame{Type: typeWelcome, Version: 1, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu", Resumed: true,
+	{"welcome-resumed", false, frame{Type: typeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu", Resumed: true,
 		Info: &RoomInfo{Room: "lobby-1", Players: 1, Max: 16}}},
 	{"peer-joined", false, frame{Type: typePeerJoined, Peer: "qrstuvwxyz234567", Name: "bob"}},
 	{"peer-left", false, frame{Type: typePeerLeft, Peer: "qrstuvwxyz234567"}},
+	{"signal-bin", true, frame{Type: typeSignal, To: "qrstuvwxyz234567", Bin: []byte{0, 1, 2, 0xfe, 0xff}}},
 	{"signal-from", false, frame{Type: typeSignal, Peer: "qrstuvwxyz234567", Data: []byte(`{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}`)}},
 	{"room-info", false, frame{Type: typeRoom, Info: &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 3, State: "playing"}}},
 	{"pong", false, frame{Type: typePong}},
 	{"error", false, frame{Type: typeError, Code: CodeRoomFull, Message: "room lobby-1 is full (4 of 4)"}},
-	{"error-version", false, frame{Type: typeError, Code: CodeVersion, Message: "protocol version 2 not supported", MinVersion: 1, MaxVersion: 1}},
+	{"error-version", false, frame{Type: typeError, Code: CodeVersion, Message: "protocol version 1 not supported", MinVersion: MinProtocolVersion, MaxVersion: ProtocolVersion}},
 	{"error-unknown-peer", false, frame{Type: typeError, Code: CodeUnknownPeer, Message: "no peer x in room lobby-1", Peer: "x"}},
 }
 
 func TestGolden(t *testing.T) {
 	for _, g := range goldenFrames {
 		t.Run(g.name, func(t *testing.T) {
-			got := encodeFrame(&g.f)
+			got := wireEncode(&g.f)
 			var pretty bytes.Buffer
 			if err := json.Indent(&pretty, got, "", "  "); err != nil {
 				t.Fatal(err)
@@ -75,7 +76,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(f, g.f) {
+			if !reflect.DeepEqual(normalize(f), normalize(g.f)) {
 				t.Fatalf("decoded %+v, want %+v", f, g.f)
 			}
 			validate := validateServerFrame
@@ -85,8 +86,32 @@ func TestGolden(t *testing.T) {
 			if err := validate(&f); err != nil {
 				t.Fatalf("golden frame invalid: %v", err)
 			}
+			// A signal with JSON data also takes the fast path, to the
+			// same fields.
+			if len(g.f.Data) > 0 {
+				key, wantID := "to", g.f.To
+				if !g.client {
+					key, wantID = "peer", g.f.Peer
+				}
+				id, data, ok := scanSignal(got, key)
+				if !ok || string(id) != string(wantID) || !bytes.Equal(data, g.f.Data) {
+					t.Fatalf("scanSignal = %q, %q, %v", id, data, ok)
+				}
+			}
 		})
 	}
+}
+
+// wireEncode encodes f as the client and server write it: signals with
+// encodeSignal, everything else with encodeFrame.
+func wireEncode(f *frame) []byte {
+	switch {
+	case f.Type == typeSignal && f.To != "":
+		return encodeSignal("to", f.To, f.payload())
+	case f.Type == typeSignal:
+		return encodeSignal("peer", f.Peer, f.payload())
+	}
+	return encodeFrame(f)
 }
 
 func TestValidateClientFrame(t *testing.T) {
@@ -94,19 +119,27 @@ func TestValidateClientFrame(t *testing.T) {
 		in   string
 		want Code // "" = valid
 	}{
-		{`{"type":"join","version":1,"room":"a"}`, ""},
-		{`{"type":"join","version":1,"room":"a","future_field":[1,2]}`, ""},
+		{`{"type":"join","version":2,"room":"a"}`, ""},
+		{`{"type":"join","version":2,"room":"a","future_field":[1,2]}`, ""},
 		{`{"type":"join","room":"a"}`, CodeVersion},
-		{`{"type":"join","version":2,"room":"a"}`, CodeVersion},
-		{`{"type":"join","version":1}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a/b"}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a","max":-1}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a","max":5000}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a","resume":"x"}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a","peer":"p q","resume":"x"}`, CodeBadRequest},
-		{`{"type":"join","version":1,"room":"a","password":"` + strings.Repeat("p", 129) + `"}`, CodeBadRequest},
+		{`{"type":"join","version":1,"room":"a"}`, CodeVersion}, // base64 data: refused
+		{`{"type":"join","version":3,"room":"a"}`, CodeVersion},
+		{`{"type":"join","version":2}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a/b"}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a","max":-1}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a","max":5000}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a","resume":"x"}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a","peer":"p q","resume":"x"}`, CodeBadRequest},
+		{`{"type":"join","version":2,"room":"a","password":"` + strings.Repeat("p", 129) + `"}`, CodeBadRequest},
+		{`{"type":"signal","to":"p","data":{"sdp":"v=0"}}`, ""},
 		{`{"type":"signal","to":"p","data":"aGk="}`, ""},
-		{`{"type":"signal","data":"aGk="}`, CodeBadRequest},
+		{`{"type":"signal","to":"p","data":null}`, ""},
+		{`{"type":"signal","to":"p"}`, ""}, // an empty payload
+		{`{"type":"signal","to":"p","bin":"AAH/"}`, ""},
+		{`{"type":"signal","to":"p","bin":"AAH"}`, CodeBadRequest},
+		{`{"type":"signal","to":"p","bin":"AAH/","data":1}`, CodeBadRequest},
+		{`{"type":"signal","to":"p","data":{]}`, CodeBadRequest},
+		{`{"type":"signal","data":{}}`, CodeBadRequest},
 		{`{"type":"room","meta":{"state":"` + strings.Repeat("s", 33) + `"}}`, CodeBadRequest},
 		{`{"type":"room","meta":{"max":-2}}`, CodeBadRequest},
 		{`{"type":"room","meta":{}}`, ""},
@@ -198,7 +231,7 @@ func FuzzDecodeFrame(f *testing.F) {
 	for _, g := range goldenFrames {
 		f.Add(encodeFrame(&g.f))
 	}
-	f.Add([]byte(`{"type":"join","version":1,"room":"a","data":"!!"}`))
+	f.Add([]byte(`{"type":"join","version":2,"room":"a","data":"!!"}`))
 	f.Add([]byte(`{"type":"signal","to":"p","data":null,"peers":[{"id":1}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := decodeFrame(b, 4096)
@@ -222,10 +255,13 @@ func FuzzDecodeFrame(f *testing.F) {
 	})
 }
 
-// normalize maps empty slices to nil (omitempty drops them).
+// normalize maps empty slices to nil (omitempty drops them) and data to
+// the form encoding/json writes (compact, HTML-escaped).
 func normalize(f frame) frame {
 	if len(f.Data) == 0 {
 		f.Data = nil
+	} else if b, err := json.Marshal(f.Data); err == nil {
+		f.Data = b
 	}
 	if len(f.Peers) == 0 {
 		f.Peers = nil

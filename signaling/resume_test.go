@@ -152,11 +152,11 @@ func TestReplaced(t *testing.T) {
 		t.Fatalf("join: %+v %v", w, err)
 	}
 	bad := rawDial(t, url, nil)
-	bad.send(map[string]any{"type": "join", "version": 1, "room": "r", "peer": w.Peer, "resume": "forged"})
+	bad.send(map[string]any{"type": "join", "version": ProtocolVersion, "room": "r", "peer": w.Peer, "resume": "forged"})
 	bad.expectError(CodeResumeFailed)
 
 	nw := rawDial(t, url, nil)
-	nw.send(map[string]any{"type": "join", "version": 1, "room": "r", "peer": w.Peer, "resume": w.Resume})
+	nw.send(map[string]any{"type": "join", "version": ProtocolVersion, "room": "r", "peer": w.Peer, "resume": w.Resume})
 	w2, err := nw.recv()
 	if err != nil || w2.Type != typeWelcome || !w2.Resumed || w2.Peer != w.Peer {
 		t.Fatalf("resume: %+v %v", w2, err)

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,61 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 )
+
+// TestSignalPayloads: every payload arrives byte for byte, whether it
+// travels as JSON ("data") or as base64 ("bin"), and the server's frame
+// carries it in the form the protocol says.
+func TestSignalPayloads(t *testing.T) {
+	url, _ := testServer(t, &Server{})
+	a := dial(t, url, "payloads", DialOptions{})
+	raw := rawDial(t, url, nil)
+	raw.send(joinFrame("payloads"))
+	if f, err := raw.recv(); err != nil || f.Type != typeWelcome {
+		t.Fatalf("join: %+v %v", f, err)
+	}
+	ev := expect(t, a, PeerJoined, "")
+	for _, tc := range []struct {
+		name string
+		p    string
+		json bool // travels in "data"
+	}{
+		{"object", `{"t":"cand","c":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}`, true},
+		{"string", `"hi"`, true},
+		{"number", `-1.5e3`, true},
+		{"null", `null`, true},
+		{"space around", ` {"a":1} `, false},
+		{"text", `hello`, false},
+		{"not UTF-8", "\"\xff\"", false},
+		{"binary", "\x00\x01\xfe", false},
+		{"empty", ``, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := a.Signal(ev.Peer, []byte(tc.p)); err != nil {
+				t.Fatal(err)
+			}
+			_, b, err := raw.ws.Read(testCtx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f frame
+			if err := json.Unmarshal(b, &f); err != nil || f.Type != typeSignal || f.Peer != a.Local() {
+				t.Fatalf("frame %s: %+v %v", b, f, err)
+			}
+			if got := len(f.Data) > 0; got != tc.json {
+				t.Fatalf("frame %s: data %v, want %v", b, got, tc.json)
+			}
+			if got := string(f.payload()); got != tc.p {
+				t.Fatalf("raw client got %q, want %q", got, tc.p)
+			}
+			// And back, the same frame with "to" for "peer".
+			raw.send(bytes.Replace(b, []byte(`"peer":`), []byte(`"to":`), 1))
+			got := expect(t, a, Signal, ev.Peer)
+			if string(got.Data) != tc.p {
+				t.Fatalf("client got %q, want %q", got.Data, tc.p)
+			}
+		})
+	}
+}
 
 func TestJoinWelcomeAndEvents(t *testing.T) {
 	url, _ := testServer(t, &Server{})

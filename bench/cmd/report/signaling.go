@@ -215,7 +215,7 @@ func (r *report) signaling(ctx context.Context) error {
 	}
 	r.printf(" Memory is the server's VmRSS growth over a fresh process divided by the idle connections (each joined: ours in a room of its own, PeerJS registered with an id), after 5 s to settle.")
 	if res[0].hasGo {
-		r.printf(" From signald's own /metrics (Go collector), each idle connection holds %s KiB of heap + stack in use and %s goroutines; RSS also carries garbage not yet collected (GOGC 100 lets the heap grow to twice the live data) and runtime overhead.",
+		r.printf(" From signald's own /metrics (Go collector), each idle connection holds %s KiB of heap + stack in use and %s goroutine(s); RSS also carries garbage not yet collected (GOGC 100 lets the heap grow to twice the live data) and runtime overhead.",
 			fmtF(res[0].goBytes/1024), fmtF(res[0].goroutines))
 	}
 	r.printf("\n\n![signaling](signaling.png)\n\n")
@@ -225,7 +225,7 @@ func (r *report) signaling(ctx context.Context) error {
 			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), slo))
 	memWhy := "RSS includes garbage the GC has not yet collected"
 	if res[0].hasGo {
-		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutines per idle connection; RSS adds garbage not yet collected and runtime overhead",
+		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutine(s) per idle connection; RSS adds garbage not yet collected and runtime overhead",
 			fmtF(res[0].goBytes/1024), fmtF(res[0].goroutines))
 	}
 	r.target("Signaling memory per idle connection", "≤ 16 KB", fmtF(kib)+" KiB (RSS)", res[0].rssPerConn <= 16000, memWhy)

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -271,6 +272,14 @@ func scanAnyString(b []byte, i int) int {
 		return -1
 	}
 	for i++; i < len(b); i++ {
+		// Skip 8 bytes at a time while none of them ends the string,
+		// starts an escape or is a control character.
+		for len(b)-i >= 8 && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1
@@ -299,6 +308,17 @@ func scanAnyString(b []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// hasSpecial reports whether one of the 8 bytes of x is '"', '\\' or
+// below 0x20 (the bit tricks of "Bit Twiddling Hacks": a byte is zero in
+// v exactly where (v-0x01..)&^v has its top bit set, for bytes below 0x80;
+// the bytes at or above 0x80 are masked out by &^x).
+func hasSpecial(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(x-ones*0x20))&^x&highs != 0
 }
 
 // scanNumber reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at b[i]

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -130,4 +131,37 @@ func validJSON(b []byte) bool {
 		return json.Valid(b)
 	}
 	return false
+}
+
+func TestHasSpecial(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	naive := func(w []byte) bool {
+		for _, c := range w {
+			if special(c) {
+				return true
+			}
+		}
+		return false
+	}
+	// Every byte value at every position, among plain bytes and among
+	// bytes at or above 0x80; then words of two arbitrary bytes.
+	for _, fill := range []byte{'a', 0x80, 0xff, 0x21, 0x5d} {
+		for pos := range 8 {
+			for c := range 256 {
+				w := bytes.Repeat([]byte{fill}, 8)
+				w[pos] = byte(c)
+				if got, want := hasSpecial(binary.LittleEndian.Uint64(w)), naive(w); got != want {
+					t.Fatalf("hasSpecial(% x) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	for c1 := range 256 {
+		for c2 := range 256 {
+			w := []byte{byte(c1), byte(c2), 'x', 0x90, byte(c2), 'y', byte(c1), 0x7f}
+			if got, want := hasSpecial(binary.LittleEndian.Uint64(w)), naive(w); got != want {
+				t.Fatalf("hasSpecial(% x) = %v, want %v", w, got, want)
+			}
+		}
+	}
 }

@@ -266,3 +266,24 @@ func GoMetrics(base string) (heap, stack, goroutines float64, err error) {
 	}
 	return heap, stack, goroutines, s.Err()
 }
+
+// PromValue reads one sample of a Prometheus text /metrics page, by its
+// full series name as printed (e.g. `signald_rejects_total{reason="slow_consumer"}`).
+func PromValue(base, series string) (float64, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	s := bufio.NewScanner(resp.Body)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), series+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("bench: no series %s", series)
+}

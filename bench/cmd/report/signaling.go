@@ -62,6 +62,7 @@ func (r *report) signaling(ctx context.Context) error {
 		// connection (from /metrics).
 		goBytes, goroutines float64
 		hasGo               bool
+		slowCuts            int // clients cut as slow consumers during the sweeps (ours only)
 	}
 	res := make([]result, len(servers))
 	raw := make([][][]bench.RelayStep, len(servers)) // [server][sweep]
@@ -79,6 +80,9 @@ func (r *report) signaling(ctx context.Context) error {
 			c0, _ := p.CPU()
 			steps, err := bench.RelaySweep(ctx, s.proto, p.Base, bench.RelayConfig{Pairs: pairs, Rates: rates, Step: step, SLO: stopAt})
 			c1, _ := p.CPU()
+			if v, err := bench.PromValue(p.Base, `signald_rejects_total{reason="slow_consumer"}`); err == nil {
+				res[i].slowCuts += int(v)
+			}
 			p.Stop()
 			if err != nil {
 				return fmt.Errorf("%s relay: %w", s.name, err)
@@ -208,7 +212,7 @@ func (r *report) signaling(ctx context.Context) error {
 		if n := len(res[i].steps); n > 0 && res[i].steps[n-1].Achieved < 0.5*res[i].steps[n-1].Offered {
 			r.printf(" %s's delivery collapsed at %s offered/s", s.name, fmtF(res[i].steps[n-1].Offered))
 			if i == 0 {
-				r.printf(" (it cuts a client whose send queue overflows, `slow_consumer`, by design, so overload sheds clients rather than growing memory)")
+				r.printf(" (it cuts a client whose send queue overflows, `slow_consumer`, by design, so overload sheds clients rather than growing memory; %d such cuts over the %d sweeps, from signald's /metrics)", res[0].slowCuts, sweeps)
 			}
 			r.printf(".")
 		}
@@ -220,9 +224,13 @@ func (r *report) signaling(ctx context.Context) error {
 	}
 	r.printf("\n\n![signaling](signaling.png)\n\n")
 	kib := res[0].rssPerConn / 1024
+	cutsWhy := ""
+	if res[0].slowCuts > 0 {
+		cutsWhy = fmt.Sprintf(" Under overload signald cut %d receivers whose send queue overflowed (slow_consumer, by design) where PeerJS buffers without bound, so its delivery drops off earlier.", res[0].slowCuts)
+	}
 	r.target("Signaling relay rate", "≥ 3× PeerJS at equal p99", fmt.Sprintf("%s× at p99 ≤ %s, %s× at saturation", fmtF(ratio), slo, fmtF(satRatio)), ratio >= 3,
-		fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies. The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
-			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), slo))
+		fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies.%s The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
+			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), cutsWhy, slo))
 	memWhy := "RSS includes garbage the GC has not yet collected"
 	if res[0].hasGo {
 		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutine(s) per idle connection; RSS adds garbage not yet collected and runtime overhead",

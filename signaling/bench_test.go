@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 // The benchmarks run their WebSocket clients in a child process (this test
@@ -33,13 +35,22 @@ const benchClientEnv = "SIGNALING_BENCH_CLIENT"
 // signalMsg JSON), the typical relayed signal.
 var benchCandidate = []byte(`{"v":1,"t":"cand","s":"8286418163361290","id":"abcdefghijklmnop","c":{"candidate":"candidate:1467250027 1 udp 2122260223 192.168.1.23 54321 typ host generation 0 ufrag Xk2a network-id 1","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"Xk2a"}}`)
 
-// BenchmarkRelay relays signals between 16 client pairs (each its own
-// room; the second member sends to the first, at most 16 signals in
-// flight per pair) through a default Server on loopback. One op is one
-// relayed signal. srv-µs/op is the server process's CPU time (user +
-// system) per signal; allocs/op and B/op are the server's.
+// BenchmarkRelay relays signals between client pairs (each its own room;
+// the second member sends to the first) through a default Server on
+// loopback. One op is one relayed signal. srv-µs/op is the server
+// process's CPU time (user + system) per signal; allocs/op and B/op are
+// the server's. window=16 lets 16 signals per pair be in flight, so the
+// server batches reads and writes; window=1 waits for each signal before
+// the next, the unbatched cost of a lightly loaded server.
 func BenchmarkRelay(b *testing.B) {
-	const pairs, window = 16, 16
+	for _, bc := range []struct{ pairs, window int }{{16, 16}, {64, 1}} {
+		b.Run(fmt.Sprintf("pairs=%d,window=%d", bc.pairs, bc.window), func(b *testing.B) {
+			benchRelay(b, bc.pairs, bc.window)
+		})
+	}
+}
+
+func benchRelay(b *testing.B, pairs, window int) {
 	srv := &Server{MaxConnsPerIP: 1000, MessagesPerSecond: 1e9, Burst: 1 << 30}
 	ts := httptest.NewServer(srv)
 	defer func() { _ = srv.Close(); ts.Close() }()
@@ -57,14 +68,21 @@ func BenchmarkRelay(b *testing.B) {
 // BenchmarkIdleConnections opens 2,000 connections (b.N is ignored: run
 // it with -benchtime=1x), each joined to a room of its own, and reports
 // the server's heap + stack bytes (B/conn, and each apart) and goroutines
-// per connection once they are idle.
+// per connection once they are idle. "joined" connections only joined;
+// "active" ones then sent a ping message, a room update and a signal (to
+// themselves: an unknown_peer error) and read the answers.
 func BenchmarkIdleConnections(b *testing.B) {
+	b.Run("joined", func(b *testing.B) { benchIdle(b, 0) })
+	b.Run("active", func(b *testing.B) { benchIdle(b, 1) })
+}
+
+func benchIdle(b *testing.B, active int) {
 	const n = 2000
 	srv := &Server{MaxConnsPerIP: n + 10, MaxRooms: n + 10}
 	ts := httptest.NewServer(srv)
 	defer func() { _ = srv.Close(); ts.Close() }()
 	h0, s0, g0 := liveBytes()
-	cl := startBenchClient(b, "idle", ts.Listener.Addr().String(), n, 0, 0)
+	cl := startBenchClient(b, "idle", ts.Listener.Addr().String(), n, active, 0)
 	defer cl.wait(b)
 	for deadline := time.Now().Add(30 * time.Second); srv.Stats().Members < n; {
 		if time.Now().After(deadline) {
@@ -167,7 +185,7 @@ func runBenchClient(spec string) int {
 	case "relay":
 		err = benchRelayClient(in, f[1], n, window, count)
 	case "idle":
-		err = benchIdleClient(in, f[1], n)
+		err = benchIdleClient(in, f[1], n, window == 1)
 	default:
 		err = errors.New("bad mode " + f[0])
 	}
@@ -252,7 +270,7 @@ func benchRelayClient(in *bufio.Scanner, addr string, pairs, window, count int) 
 	return nil
 }
 
-func benchIdleClient(in *bufio.Scanner, addr string, n int) error {
+func benchIdleClient(in *bufio.Scanner, addr string, n int, active bool) error {
 	conns := make([]*rawWS, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -263,10 +281,16 @@ func benchIdleClient(in *bufio.Scanner, addr string, n int) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, _, err := rawJoin(addr, "idle-"+strconv.Itoa(i))
+			c, w, err := rawJoin(addr, "idle-"+strconv.Itoa(i))
 			if err != nil {
 				errs <- err
 				return
+			}
+			if active {
+				if err := c.activity(w.Peer); err != nil {
+					errs <- err
+					return
+				}
 			}
 			c.br = nil
 			conns[i] = c
@@ -323,6 +347,30 @@ func rawJoin(addr, room string) (*rawWS, *frame, error) {
 		return nil, nil, err
 	}
 	return r, &w, nil
+}
+
+// activity sends a ping message, a room update and a signal to self, and
+// reads the answers.
+func (r *rawWS) activity(self transport.PeerID) error {
+	for _, m := range []struct{ msg, answer string }{
+		{`{"type":"ping"}`, typePong},
+		{`{"type":"room","meta":{"state":"lobby"}}`, typeRoom},
+		{string(appendSignal(nil, "to", self, benchCandidate)), typeError},
+	} {
+		if _, err := r.c.Write(appendClientFrame(nil, []byte(m.msg))); err != nil {
+			return err
+		}
+		for {
+			_, p, err := r.read()
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(string(p), `{"type":"`+m.answer+`"`) {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // appendClientFrame appends p as one masked text frame (mask key 0, so

@@ -1,8 +1,8 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -199,7 +199,7 @@ func (c *conn) joinPhase() bool {
 }
 
 func (c *conn) joinMessage(r io.Reader, joinTimer *time.Timer) bool {
-	f, err := c.read(r)
+	f, err := c.readFrame(r)
 	joinTimer.Stop()
 	if err != nil {
 		c.failRead(err)
@@ -219,7 +219,7 @@ func (c *conn) joinMessage(r io.Reader, joinTimer *time.Timer) bool {
 // next waits for the next message and handles it; false when the
 // connection ends. An idle connection's reader waits here: next and its
 // callers keep small frames, so that the goroutine's stack shrinks back
-// to a few KiB (the decoding happens in handle, below the wait).
+// to a few KiB.
 func (c *conn) next() bool {
 	_, r, err := c.ws.Reader(context.Background())
 	if err != nil {
@@ -233,25 +233,60 @@ func (c *conn) next() bool {
 }
 
 // handle reads and handles one message; false when the connection ends.
+// A signal in plain form is relayed here. Anything else (other messages,
+// refused signals) goes through encoding/json, whose deep stack would
+// stay with the reader: it is handled on a goroutine of its own.
 func (c *conn) handle(r io.Reader) bool {
+	bp := readBufs.Get().(*[]byte)
+	defer putReadBuf(bp)
+	b, err := c.readMessage(r, bp)
+	if err != nil {
+		c.failRead(err)
+		return false
+	}
+	done := make(chan bool)
+	if to, data, ok := scanSignal(b, "to"); ok && checkID("to", string(to), maxPeerLen, true) == nil {
+		// data is copied: b is reused, and the backplane owns what it is
+		// given.
+		id := transport.PeerID(to)
+		err := c.s.bp.Signal(context.Background(), c.att, id, bytes.Clone(data))
+		if err == nil {
+			c.s.stats.signals.Add(1)
+			return true
+		}
+		go func() { done <- c.signalFailed(id, err) }()
+		return <-done
+	}
+	go func() { done <- c.handleFrame(b) }()
+	return <-done
+}
+
+// signalFailed answers a signal to peer that the backplane refused with
+// err; false when that ends the connection.
+func (c *conn) signalFailed(peer transport.PeerID, err error) bool {
+	se := asServerError(err)
+	if se.Code != CodeUnknownPeer {
+		c.failRead(se)
+		return false
+	}
+	c.s.stats.reject(se.Code)
+	c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: peer}))
+	return true
+}
+
+// handleFrame decodes and handles message b; false when the connection
+// ends.
+func (c *conn) handleFrame(b []byte) bool {
 	s := c.s
-	f, err := c.read(r)
+	f, err := c.parse(b)
 	if err != nil {
 		c.failRead(err)
 		return false
 	}
 	switch f.Type {
 	case typeSignal:
-		err := s.bp.Signal(context.Background(), c.att, f.To, f.payload())
-		if err != nil {
-			se := asServerError(err)
-			if se.Code != CodeUnknownPeer {
-				c.failRead(se)
-				return false
-			}
-			s.stats.reject(se.Code)
-			c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: f.To}))
-			return true
+		if err := s.bp.Signal(context.Background(), c.att, f.To, f.payload()); err != nil {
+			return c.signalFailed(f.To, err)
 		}
 		s.stats.signals.Add(1)
 	case typeRoom:
@@ -288,43 +323,50 @@ func (c *conn) failRead(err error) {
 // one only while it has a message to read, so an idle one holds none.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// read reads the message r and returns it if valid, or an error: a
+func putReadBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		*bp = (*bp)[:0]
+		readBufs.Put(bp)
+	}
+}
+
+// readFrame reads the message r and returns it if valid, or an error: a
 // *ServerError for a bad message, anything else for a lost connection.
-func (c *conn) read(r io.Reader) (frame, error) {
+func (c *conn) readFrame(r io.Reader) (frame, error) {
 	bp := readBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 64<<10 {
-			*bp = (*bp)[:0]
-			readBufs.Put(bp)
-		}
-	}()
-	limit := c.s.cfg.MaxMessageBytes
-	b, err := readMessage(r, (*bp)[:0], limit+1)
-	*bp = b
+	defer putReadBuf(bp)
+	b, err := c.readMessage(r, bp)
 	if err != nil {
 		return frame{}, err
 	}
+	return c.parse(b)
+}
+
+// readMessage reads the message r into *bp (which it may grow) and checks
+// its size, the rate limit and its encoding. Errors as for readFrame.
+func (c *conn) readMessage(r io.Reader, bp *[]byte) ([]byte, error) {
+	limit := c.s.cfg.MaxMessageBytes
+	b, err := appendMessage(r, (*bp)[:0], limit+1)
+	*bp = b
+	if err != nil {
+		return nil, err
+	}
 	c.s.stats.in.Add(1)
 	if len(b) > limit {
-		return frame{}, errorFor(CodeTooLarge, "message above %d bytes", limit)
+		return nil, errorFor(CodeTooLarge, "message above %d bytes", limit)
 	}
 	if !c.bucket.take(time.Now()) {
-		return frame{}, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
+		return nil, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
 	}
 	if !utf8.Valid(b) {
-		return frame{}, errorFor(CodeBadRequest, "message is not valid UTF-8")
+		return nil, errorFor(CodeBadRequest, "message is not valid UTF-8")
 	}
-	if to, data, ok := scanSignal(b, "to"); ok {
-		// The common case, without encoding/json. data is copied: b is
-		// reused, and the backplane owns what it is given. (Data and Bin
-		// from decodeFrame are copies already.)
-		f := frame{Type: typeSignal, To: transport.PeerID(to), Data: append(json.RawMessage(nil), data...)}
-		if err := checkID("to", string(f.To), maxPeerLen, true); err != nil {
-			return frame{}, err
-		}
-		return f, nil
-	}
-	f, err := decodeFrame(b, limit)
+	return b, nil
+}
+
+// parse decodes and validates client message b. The frame does not keep b.
+func (c *conn) parse(b []byte) (frame, error) {
+	f, err := decodeFrame(b, c.s.cfg.MaxMessageBytes)
 	if err != nil {
 		return frame{}, err
 	}
@@ -334,8 +376,8 @@ func (c *conn) read(r io.Reader) (frame, error) {
 	return f, nil
 }
 
-// readMessage appends r's message to b, reading at most max bytes.
-func readMessage(r io.Reader, b []byte, max int) ([]byte, error) {
+// appendMessage appends r's message to b, reading at most max bytes.
+func appendMessage(r io.Reader, b []byte, max int) ([]byte, error) {
 	for len(b) < max {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]

@@ -355,7 +355,7 @@ func (r *rawWS) activity(self transport.PeerID) error {
 	for _, m := range []struct{ msg, answer string }{
 		{`{"type":"ping"}`, typePong},
 		{`{"type":"room","meta":{"state":"lobby"}}`, typeRoom},
-		{string(appendSignal(nil, "to", self, benchCandidate)), typeError},
+		{string(encodeFrame(&frame{Type: typeSignal, To: self, Data: benchCandidate})), typeError},
 	} {
 		if _, err := r.c.Write(appendClientFrame(nil, []byte(m.msg))); err != nil {
 			return err

@@ -110,7 +110,8 @@ func (r *report) rtt(ctx context.Context) error {
 	r.printf("![round-trip CDF](rtt.png)\n\n")
 	over := bench.Median(p50[ls]) - bench.Median(p50[base])
 	overNC := bench.Median(p50[3]) - bench.Median(p50[base])
-	r.target("Lockstep frame RTT, median", "≤ 1.10× raw pion", fmtF(m50)+"×", m50 <= 1.10,
+	lo50, hi50 := bench.Spread(r50[ls])
+	r.target("Lockstep frame RTT, median", "≤ 1.10× raw pion", fmt.Sprintf("%s× [%s–%s over repeats]", fmtF(m50), fmtF(lo50), fmtF(hi50)), m50 <= 1.10,
 		fmt.Sprintf("the SDK adds %s µs at p50 over a %s µs raw loopback round trip: %s µs in the netcode channel (the per-peer inbox and waking the receiver, on each side) and the rest in the lockstep layer, two Advance calls per round trip (receive, decode, frame step, encode; section 3 gives the cost of one); "+
 			"an absolute cost of a few µs that is a large fraction only because loopback is so short: on a 1 ms network path it would be %s%%",
 			fmtF(over), fmtF(bench.Median(p50[base])), fmtF(overNC), fmtF(over/10)))
@@ -185,10 +186,17 @@ func (r *report) throughput(ctx context.Context) error {
 	}
 	r.printf("\n![throughput](throughput.png)\n\n")
 	n1, n64 := bench.Median(ratio["nc1k"]), bench.Median(ratio["nc64"])
-	r.target("Reliable channel throughput (1 KiB)", "≥ 0.9× raw pion", fmtF(n1)+"×", n1 >= 0.9,
-		"netcode's Send copies each message into its own queue and frames it (1 kind byte); flow control is retry-on-ErrSlowConsumer rather than pion's buffered-amount callback")
-	r.target("Reliable channel throughput (64 B)", "≥ 0.9× raw pion", fmtF(n64)+"×", n64 >= 0.9,
-		"per-message costs (copy, queue hand-off, framing) weigh most on small messages")
+	spread := func(k string) string {
+		lo, hi := bench.Spread(ratio[k])
+		return fmt.Sprintf(" [%s–%s over repeats]", fmtF(lo), fmtF(hi))
+	}
+	tpWhy := func(k string) string {
+		lo, hi := bench.Spread(ratio[k])
+		return fmt.Sprintf("the per-repeat ratio ranged %s–%s in this run: bulk transfer on this shared 2-core machine swings with whatever else runs, and the median sits close to the goal. "+
+			"What netcode adds per message: Send copies the message into the peer's queue and frames it (1 kind byte); flow control is a retry after ErrSlowConsumer (50 µs back-off in this harness) instead of pion's buffered-amount callback", fmtF(lo), fmtF(hi))
+	}
+	r.target("Reliable channel throughput (1 KiB)", "≥ 0.9× raw pion", fmtF(n1)+"×"+spread("nc1k"), n1 >= 0.9, tpWhy("nc1k"))
+	r.target("Reliable channel throughput (64 B)", "≥ 0.9× raw pion", fmtF(n64)+"×"+spread("nc64"), n64 >= 0.9, tpWhy("nc64"))
 	nch := bench.Median(ratio["chat"])
 	r.target("Chat throughput (64-character lines)", "≥ 0.9× raw pion (anchors B3)", fmtF(nch)+"× (messages/s)", nch >= 0.9,
 		"each chat line is a publication of the ordered bus: text cleaned and checked, FlatBuffers-encoded with a Lamport stamp and sequence number, decoded and checked again on receipt, and delivered only once every peer has promised (by a later stamp or a Clock message) that nothing earlier can come; the per-line cost was not profiled here. For chat rates (a few lines per second) the absolute figure is far beyond need")

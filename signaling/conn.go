@@ -244,7 +244,6 @@ func (c *conn) handle(r io.Reader) bool {
 		c.failRead(err)
 		return false
 	}
-	done := make(chan bool)
 	if to, data, ok := scanSignal(b, "to"); ok && checkID("to", string(to), maxPeerLen, true) == nil {
 		// data is copied: b is reused, and the backplane owns what it is
 		// given.
@@ -254,9 +253,11 @@ func (c *conn) handle(r io.Reader) bool {
 			c.s.stats.signals.Add(1)
 			return true
 		}
+		done := make(chan bool)
 		go func() { done <- c.signalFailed(id, err) }()
 		return <-done
 	}
+	done := make(chan bool)
 	go func() { done <- c.handleFrame(b) }()
 	return <-done
 }

@@ -635,52 +635,39 @@ func (b *Backplane) unready() {
 
 // setup finds or creates the bucket and starts watching it.
 func (b *Backplane) setup(ctx context.Context) error {
-	sctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	kv, err := b.js.KeyValue(sctx, b.cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		storage := jetstream.FileStorage
-		if b.cfg.MemoryStorage {
-			storage = jetstream.MemoryStorage
+	b.mu.Lock()
+	kv, stream := b.kv, b.stream
+	b.mu.Unlock()
+	if kv == nil || stream == nil {
+		var err error
+		if kv, stream, err = b.findBucket(ctx); err != nil {
+			return err
 		}
-		kv, err = b.js.CreateKeyValue(sctx, jetstream.KeyValueConfig{
-			Bucket: b.cfg.Bucket, Description: "peerplay signaling room registry",
-			History: 1, TTL: b.cfg.TTL, Replicas: b.cfg.Replicas, Storage: storage,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = b.js.KeyValue(sctx, b.cfg.Bucket)
-		}
-		if err == nil {
-			b.log.Info("natsbackplane: created registry bucket", "bucket", b.cfg.Bucket, "ttl", b.cfg.TTL, "replicas", b.cfg.Replicas)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("natsbackplane: registry bucket %s (is JetStream enabled?): %w", b.cfg.Bucket, err)
-	}
-	stream, err := b.js.Stream(sctx, "KV_"+b.cfg.Bucket)
-	if err != nil {
-		return fmt.Errorf("natsbackplane: registry stream: %w", err)
-	}
-	if st, err := kv.Status(sctx); err == nil && st.TTL() != b.cfg.TTL {
-		b.log.Warn("natsbackplane: the bucket's TTL differs from this node's; use the same -nats-ttl on every node",
-			"bucket_ttl", st.TTL(), "node_ttl", b.cfg.TTL)
 	}
 	// The watcher lives as long as its context (nats.go unsubscribes when
 	// it ends), so it gets its own, cancelled when it is replaced; a
-	// timer bounds its creation instead.
+	// timer bounds its creation instead (generously: right after a NATS
+	// server died, JetStream may take seconds to create a consumer, and
+	// an attempt given up is work for nothing).
 	wctx, wcancel := context.WithCancel(context.Background())
-	slow := time.AfterFunc(opTimeout, wcancel)
+	slow := time.AfterFunc(2*opTimeout, wcancel)
 	w, err := kv.WatchAll(wctx)
 	if !slow.Stop() || err != nil {
 		wcancel()
 		if err == nil {
 			err = errors.New("timed out")
 		}
+		if errors.Is(err, nats.ErrStreamNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
+			// NATS lost the bucket: look it up (create it) again.
+			b.mu.Lock()
+			b.kv, b.stream = nil, nil
+			b.mu.Unlock()
+		}
 		return fmt.Errorf("natsbackplane: watch registry: %w", err)
 	}
 	b.mu.Lock()
 	old, oldCancel := b.watcher, b.watchCancel
-	b.kv, b.stream, b.watcher, b.watchCancel, b.readySince = kv, stream, w, wcancel, time.Now()
+	b.kv, b.stream, b.watcher, b.watchCancel, b.readySince = kv, stream, w, wcancel, time.Time{}
 	b.synced = make(map[string]bool)
 	b.mu.Unlock()
 	if old != nil {
@@ -702,6 +689,41 @@ func (b *Backplane) setup(ctx context.Context) error {
 	}
 }
 
+// findBucket finds the registry's bucket, or creates it, and its stream.
+func (b *Backplane) findBucket(ctx context.Context) (jetstream.KeyValue, jetstream.Stream, error) {
+	sctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	kv, err := b.js.KeyValue(sctx, b.cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		storage := jetstream.FileStorage
+		if b.cfg.MemoryStorage {
+			storage = jetstream.MemoryStorage
+		}
+		kv, err = b.js.CreateKeyValue(sctx, jetstream.KeyValueConfig{
+			Bucket: b.cfg.Bucket, Description: "peerplay signaling room registry",
+			History: 1, TTL: b.cfg.TTL, Replicas: b.cfg.Replicas, Storage: storage,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = b.js.KeyValue(sctx, b.cfg.Bucket)
+		}
+		if err == nil {
+			b.log.Info("natsbackplane: created registry bucket", "bucket", b.cfg.Bucket, "ttl", b.cfg.TTL, "replicas", b.cfg.Replicas)
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("natsbackplane: registry bucket %s (is JetStream enabled?): %w", b.cfg.Bucket, err)
+	}
+	stream, err := b.js.Stream(sctx, "KV_"+b.cfg.Bucket)
+	if err != nil {
+		return nil, nil, fmt.Errorf("natsbackplane: registry stream: %w", err)
+	}
+	if st, err := kv.Status(sctx); err == nil && st.TTL() != b.cfg.TTL {
+		b.log.Warn("natsbackplane: the bucket's TTL differs from this node's; use the same -nats-ttl on every node",
+			"bucket_ttl", st.TTL(), "node_ttl", b.cfg.TTL)
+	}
+	return kv, stream, nil
+}
+
 // watch applies a watcher's entries to the local view until it stops. It
 // always drains: the NATS callback blocks on a full channel.
 func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
@@ -721,16 +743,22 @@ func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
 			// it, and they write it back from their copies (repair
 			// here). Heartbeats are kept as long as they count as
 			// live: they may have expired in the same outage.
-			for room := range b.rooms {
+			// A copy kept forgets its revision: it is from before
+			// (revisions start again from 1 when NATS lost its
+			// store), no compare-and-set may use it.
+			for room, c := range b.rooms {
 				switch {
 				case b.synced[roomKey(room)]:
 				case b.holdsSeatsLocked(room):
+					c.rev = 0
 					for _, s := range b.byRoom[room] {
+						s.commit = 0
 						if s.state == seatAttached {
 							s.lost = true
 						}
 					}
 				case b.liveInViewLocked(room, now):
+					c.rev = 0
 				default:
 					b.applyRoomLocked(room, nil, 0, true, now)
 				}
@@ -742,6 +770,9 @@ func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
 				}
 			}
 			b.synced = nil
+			if b.readySince.IsZero() {
+				b.readySince = now // the view is complete from now on
+			}
 			b.mu.Unlock()
 			if synced != nil {
 				close(synced)
@@ -749,15 +780,19 @@ func (b *Backplane) watch(w jetstream.KeyWatcher, synced chan<- struct{}) {
 			}
 			continue
 		}
-		if b.synced != nil {
+		initial := b.synced != nil
+		if initial {
 			b.synced[e.Key()] = true
 		}
-		b.applyEntryLocked(e, now)
+		b.applyEntryLocked(e, initial, now)
 		b.mu.Unlock()
 	}
 }
 
-func (b *Backplane) applyEntryLocked(e jetstream.KeyValueEntry, now time.Time) {
+// applyEntryLocked applies a watched entry. initial: one of a new
+// watcher's initial values, which replace what the view had whatever its
+// revision (revisions start again from 1 when NATS lost its store).
+func (b *Backplane) applyEntryLocked(e jetstream.KeyValueEntry, initial bool, now time.Time) {
 	key := e.Key()
 	del := e.Operation() != jetstream.KeyValuePut
 	switch {
@@ -775,12 +810,12 @@ func (b *Backplane) applyEntryLocked(e jetstream.KeyValueEntry, now time.Time) {
 			// The room's name is only in the values; find it by key.
 			for room := range b.rooms {
 				if roomKey(room) == key {
-					b.applyRoomLocked(room, nil, e.Revision(), false, now)
+					b.applyRoomLocked(room, nil, e.Revision(), initial, now)
 				}
 			}
 			for room := range b.byRoom {
 				if roomKey(room) == key {
-					b.applyRoomLocked(room, nil, e.Revision(), false, now)
+					b.applyRoomLocked(room, nil, e.Revision(), initial, now)
 				}
 			}
 			return
@@ -791,13 +826,14 @@ func (b *Backplane) applyEntryLocked(e jetstream.KeyValueEntry, now time.Time) {
 			b.log.Warn("natsbackplane: undecodable room record", "key", key, "err", err)
 			return
 		}
-		b.applyRoomLocked(rec.Room, rec, e.Revision(), false, now)
+		b.applyRoomLocked(rec.Room, rec, e.Revision(), initial, now)
 	}
 }
 
 // applyRoomLocked records revision rev of room (rec nil: gone) and
-// reconciles this node's seats in it. force applies a deletion whatever
-// its revision (expiry found at resync).
+// reconciles this node's seats in it. force applies it whatever its
+// revision (a new watcher's initial values, expiry found at re-sync), and
+// makes it the seats' last known write.
 func (b *Backplane) applyRoomLocked(room string, rec *record, rev uint64, force bool, now time.Time) {
 	if c := b.rooms[room]; c != nil && rev <= c.rev && !force {
 		if rev == c.rev {
@@ -822,6 +858,9 @@ func (b *Backplane) applyRoomLocked(room string, rec *record, rev uint64, force 
 		if rec != nil {
 			s.rec = rec
 			m, ok = rec.Members[s.key.peer]
+			if force {
+				s.commit = rev
+			}
 		}
 		switch {
 		case ok && m.Node == b.cfg.Node && (m.Attach == s.attach || m.Attach == s.next):
@@ -837,6 +876,9 @@ func (b *Backplane) applyRoomLocked(room string, rec *record, rev uint64, force 
 		case ok:
 			b.replacedLocked(s, now)
 		case s.state == seatAttached:
+			if !s.lost {
+				b.log.Debug("natsbackplane: the registry lost a seat", "room", room, "peer", s.key.peer, "rev", rev, "commit", s.commit, "force", force)
+			}
 			s.lost = true
 		case s.state == seatHeld:
 			b.dropSeatLocked(s)
@@ -1180,17 +1222,27 @@ func (b *Backplane) refresh(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
-		cctx, cancel := context.WithTimeout(ctx, min(opTimeout, b.cfg.TTL/2))
-		rev, err := kv.Update(cctx, roomKey(j.room), encodeRecord(j.rec), j.rev)
-		cancel()
+		// A copy kept at a re-sync has no revision to compare: it
+		// goes straight to restore, which writes it only if the
+		// registry has nothing.
+		var rev uint64
+		err := errNoChange
+		if j.rev != 0 {
+			cctx, cancel := context.WithTimeout(ctx, min(opTimeout, b.cfg.TTL/2))
+			rev, err = kv.Update(cctx, roomKey(j.room), encodeRecord(j.rec), j.rev)
+			cancel()
+		}
 		switch {
 		case err == nil:
 			b.mu.Lock()
 			b.applyRoomLocked(j.room, j.rec, rev, false, time.Now())
 			b.mu.Unlock()
-		case isConflict(err):
+		case err == errNoChange || isConflict(err):
 			// Someone else wrote it (it is fresh), or it is gone.
-			if err := b.restore(ctx, j.room); err != nil {
+			cctx, cancel := context.WithTimeout(ctx, min(opTimeout, b.cfg.TTL/2))
+			err := b.restore(cctx, j.room)
+			cancel()
+			if err != nil {
 				b.log.Debug("natsbackplane: restore", "room", j.room, "err", err)
 				return
 			}

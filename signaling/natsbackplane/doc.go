@@ -114,11 +114,14 @@
 // for what it led, registry operations fail with unavailable for a few
 // seconds. A node also restarts its watch of the registry when the watch
 // stops showing its own heartbeats (its consumer died with a server).
-// On reconnection a node sets the registry up again (creating the bucket
+// On reconnection a node watches the registry again (creating the bucket
 // if NATS lost it; in the background, heartbeats and refreshes go on
-// meanwhile), re-reads it, and puts back any of its live seats the
-// registry lost (NATS restarted without its store, or expired it after an
-// outage, or this node was cut off longer than the TTL and reaped).
+// meanwhile, and GET /rooms answers unavailable until the watch has
+// delivered the registry's current values, which replace the node's view
+// whatever their revisions: they start again from 1 when NATS lost its
+// store), and puts back any of its live seats the registry lost (NATS
+// restarted without its store, or expired it after an outage, or this
+// node was cut off longer than the TTL and reaped).
 //
 // # Registry outages: a missing room is not always an absent one
 //

@@ -332,3 +332,21 @@ func (l *lb) cut() {
 		_ = c.Close()
 	}
 }
+
+// waitListing waits until n lists want (GET /rooms), failing with what it
+// listed last.
+func waitListing(t testing.TB, n *node, d time.Duration, want string) {
+	t.Helper()
+	var got string
+	deadline := time.Now().Add(d)
+	for {
+		if got = listing(t, n); got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			st := n.bp.Stats()
+			t.Fatalf("%s lists %s after %v, want %s (health %v; stats %+v)", n.name, got, d, want, n.bp.Health(), st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -85,12 +85,15 @@ func TestNATSCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, a, signaling.Signal, c.Local())
+	// A node whose NATS server died watches the registry again: it is
+	// healthy, and lists rooms, once JetStream lets it (seconds after
+	// the election, longer under load).
+	for _, n := range nodes {
+		waitFor(t, 60*waitUnit, n.name+" healthy", func() bool { return n.bp.Health().State == StateOK })
+	}
 	want := `[{"room":"r","players":3,"max":3,"password":true}]`
 	for _, n := range nodes {
-		waitFor(t, 20*waitUnit, n.name+"'s listing", func() bool { return listing(t, n) == want })
-	}
-	for _, n := range nodes {
-		waitFor(t, 20*waitUnit, n.name+" healthy", func() bool { return n.bp.Health().State == StateOK })
+		waitListing(t, n, 20*waitUnit, want)
 	}
 	// Nobody was dropped: a and b never saw a PeerLeft, a Disconnected
 	// or a Failed (their nodes' clients never noticed the failover).
@@ -237,7 +240,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 
 	want := `[{"room":"r","players":3,"max":3,"password":true}]`
 	for _, n := range []*node{n0, n1, n2} {
-		waitFor(t, 10*waitUnit, n.name+"'s listing", func() bool { return listing(t, n) == want })
+		waitListing(t, n, 10*waitUnit, want)
 	}
 	for _, cl := range []*signaling.Client{b, c} {
 		noDrops(t, cl)

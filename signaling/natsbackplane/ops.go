@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -416,13 +417,24 @@ func (b *Backplane) UpdateRoom(ctx context.Context, a signaling.Attachment, meta
 // registry: every node lists the same rooms, a few milliseconds apart.
 // Rooms whose record was not refreshed within the TTL are left out (their
 // nodes are gone; NATS expires them), unless the registry could not be
-// written meanwhile (see cutoffLocked).
+// written meanwhile (see cutoffLocked). While the node is not watching the
+// registry (setting its watch up again), it fails with unavailable.
 func (b *Backplane) Rooms(ctx context.Context) ([]signaling.RoomInfo, error) {
 	if _, err := b.registry(); err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	b.mu.Lock()
+	if b.readySince.IsZero() {
+		// Watching the registry again (after a reconnection or a
+		// stall): the view may be stale.
+		err := b.stateErr
+		b.mu.Unlock()
+		if err == nil {
+			err = errors.New("watching the registry again")
+		}
+		return nil, unavailable("%v", err)
+	}
 	cut := b.cutoffLocked(now)
 	out := make([]signaling.RoomInfo, 0, len(b.rooms))
 	for _, c := range b.rooms {

@@ -16,20 +16,24 @@ import (
 // Meanwhile every node reports unavailable with a clear error, refuses
 // joins and listings with unavailable, and keeps its clients connected.
 // Afterwards membership
-// is intact and new members join, for an outage shorter than the TTL and
-// for one longer than it (NATS then expires the whole registry, and the
-// nodes put their live seats back).
+// is intact and new members join, for an outage shorter than the TTL, for
+// one longer than it (NATS then expires the whole registry, and the nodes
+// put their live seats back), and for a NATS that lost its store (a
+// bucket in memory: the nodes create it again and put their seats back).
 func TestNATSOutage(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		outage time.Duration
+		memory bool
 	}{
-		{"short", 0},
-		{"longer than the TTL", 2 * testTTL},
+		{"short", 0, false},
+		{"longer than the TTL", 2 * testTTL, false},
+		{"store lost", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := natstest.Start(t)
-			n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
+			memory := func(c *Config, _ *signaling.Server) { c.MemoryStorage = tc.memory }
+			n0, n1 := startNode(t, ns.URL(), "n0", memory), startNode(t, ns.URL(), "n1", memory)
 			waitReady(t, n0, n1)
 			a := dial(t, n0.wsURL(), "r", signaling.DialOptions{Name: "a"})
 			b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})

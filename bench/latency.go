@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -26,13 +27,17 @@ type Pinger interface {
 	Close() error
 }
 
+// pingSeq numbers pings across every RTT call, so that a late echo from
+// an earlier run never matches a new ping.
+var pingSeq atomic.Uint64
+
 // RTT runs n timed pings of size bytes (at least 8) on p, after warmup
 // untimed ones, one at a time. Lost pings are counted, not timed.
 func RTT(p Pinger, size, warmup, n int) (d Durations, lost int, err error) {
 	buf := make([]byte, max(size, 8))
 	d = make(Durations, 0, n)
 	for i := 0; i < warmup+n; i++ {
-		binary.LittleEndian.PutUint64(buf, uint64(i)+1)
+		binary.LittleEndian.PutUint64(buf, pingSeq.Add(1))
 		t0 := time.Now()
 		err := p.Ping(buf)
 		rtt := time.Since(t0)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -16,6 +17,8 @@ type Input struct {
 	Buttons uint8
 	Axis    int16
 }
+
+var gameSeq atomic.Uint64
 
 // waitConn lets a driver block until a datagram is there without taking
 // it: the session's own TryRecv gets it first.
@@ -65,7 +68,17 @@ func (w *waitConn) Recv(ctx context.Context) (transport.Message, error) {
 // are 3 bytes; the delay is fixed at 2 frames.
 func LockstepRTT(a, b transport.Conn, warmup, n int) (d Durations, lost int, err error) {
 	seats := []transport.PeerID{a.Local(), b.Local()}
-	cfg := lockstep.Config{Seats: seats, InputDelay: 2, JoinTimeout: time.Minute, DisconnectTimeout: time.Minute}
+	// A game ID of its own, and empty inboxes: datagrams of an earlier run
+	// on the same channel must not wake this one.
+	cfg := lockstep.Config{Seats: seats, InputDelay: 2, JoinTimeout: time.Minute, DisconnectTimeout: time.Minute,
+		GameID: gameSeq.Add(1)}
+	for _, c := range []transport.Conn{a, b} {
+		for {
+			if _, ok := c.TryRecv(); !ok {
+				break
+			}
+		}
+	}
 	wa, wb := &waitConn{Conn: a}, &waitConn{Conn: b}
 	sa, err := lockstep.NewSession[Input](wa, cfg)
 	if err != nil {

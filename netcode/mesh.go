@@ -717,10 +717,17 @@ func (m *Mesh) tick(now time.Time) {
 		case !p.connected:
 			if now.Sub(p.created) > m.cfg.ConnectTimeout {
 				m.log.Info("netcode: connect timeout", "peer", p.id)
-				if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected && !p.helloRecv {
+				if p.helloSent && !p.helloRecv {
+					// Our control channel is open (SCTP works), yet the
+					// peer never said Hello: it does not speak the protocol.
 					m.refuse(p, wire.ReasonTimeout, "no hello")
 					continue
 				}
+				// No control channel: ICE, DTLS or SCTP never came up. An
+				// SCTP association that failed its handshake (pion gives up
+				// after a few lost INITs, and the PeerConnection stays
+				// "connected" without data channels) is a transport
+				// failure: fail, and the offering side retries.
 				m.fail(p, fmt.Errorf("netcode: no connection within %v", m.cfg.ConnectTimeout))
 			}
 			continue

@@ -31,7 +31,8 @@ const (
 	// EventLeft: the peer closed its mesh or left the room.
 	EventLeft
 	// EventRefused: the handshake failed (version, game ID or channel
-	// mismatch, bad or missing handshake). Err is a *RefusedError.
+	// mismatch, bad handshake). Err is a *RefusedError. A handshake that
+	// does not finish within ConnectTimeout is EventFailed (and retried).
 	EventRefused
 	// EventSignalingLost: the signaling server went away. Connected peers
 	// stay connected; new peers cannot join until EventSignalingRestored.

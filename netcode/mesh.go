@@ -717,18 +717,17 @@ func (m *Mesh) tick(now time.Time) {
 		case !p.connected:
 			if now.Sub(p.created) > m.cfg.ConnectTimeout {
 				m.log.Info("netcode: connect timeout", "peer", p.id)
-				if p.helloSent && !p.helloRecv {
-					// Our control channel is open (SCTP works), yet the
-					// peer never said Hello: it does not speak the protocol.
-					m.refuse(p, wire.ReasonTimeout, "no hello")
-					continue
+				// A timeout is never a refusal (refused peers are not
+				// retried): under loss pion's SCTP handshake can give up
+				// (8 lost INITs or COOKIE ECHOs) and leave a "connected"
+				// PeerConnection without data channels, on one side or
+				// both, so a missing Hello may only mean a dead
+				// association. Fail, and the offering side retries.
+				what := "no data channel"
+				if p.helloSent {
+					what = "no Hello"
 				}
-				// No control channel: ICE, DTLS or SCTP never came up. An
-				// SCTP association that failed its handshake (pion gives up
-				// after a few lost INITs, and the PeerConnection stays
-				// "connected" without data channels) is a transport
-				// failure: fail, and the offering side retries.
-				m.fail(p, fmt.Errorf("netcode: no connection within %v", m.cfg.ConnectTimeout))
+				m.fail(p, fmt.Errorf("netcode: no connection within %v (%s)", m.cfg.ConnectTimeout, what))
 			}
 			continue
 		case !p.troubleSince.IsZero():

@@ -228,9 +228,13 @@ func (r *report) signaling(ctx context.Context) error {
 	if res[0].slowCuts > 0 {
 		cutsWhy = fmt.Sprintf(" Under overload signald cut %d receivers whose send queue overflowed (slow_consumer, by design) where PeerJS buffers without bound, so its delivery drops off earlier.", res[0].slowCuts)
 	}
-	r.target("Signaling relay rate", "≥ 3× PeerJS at equal p99", fmt.Sprintf("%s× at p99 ≤ %s, %s× at saturation", fmtF(ratio), slo, fmtF(satRatio)), ratio >= 3,
-		fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies.%s The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
-			fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), cutsWhy, slo))
+	relayWhy := fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies.%s The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
+		fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), cutsWhy, slo)
+	relayMet := ratio >= 3 && satRatio >= 1
+	if ratio >= 3 && !relayMet {
+		relayWhy = "not counted as met: the p99 ≤ " + slo.String() + " ratio reached 3× in this run, but at saturation ours delivered less than PeerJS, so the p99 crossing points reflect noise on this loaded machine (p99 jumps of tens of ms between neighbouring rates, see the table) rather than a 3× capacity. " + relayWhy
+	}
+	r.target("Signaling relay rate", "≥ 3× PeerJS at equal p99", fmt.Sprintf("%s× at p99 ≤ %s, %s× at saturation", fmtF(ratio), slo, fmtF(satRatio)), relayMet, relayWhy)
 	memWhy := "RSS includes garbage the GC has not yet collected"
 	if res[0].hasGo {
 		memWhy = fmt.Sprintf("signald's /metrics show %s KiB of heap+stack in use and %s goroutine(s) per idle connection; RSS adds garbage not yet collected and runtime overhead",

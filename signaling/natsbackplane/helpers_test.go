@@ -337,10 +337,17 @@ func (l *lb) cut() {
 // listed last.
 func waitListing(t testing.TB, n *node, d time.Duration, want string) {
 	t.Helper()
+	waitHealthyListing(t, n, d, want, false)
+}
+
+// waitHealthyListing is waitListing that also waits for n to be healthy
+// (StateOK) at the same time, if healthy is set.
+func waitHealthyListing(t testing.TB, n *node, d time.Duration, want string, healthy bool) {
+	t.Helper()
 	var got string
 	deadline := time.Now().Add(d)
 	for {
-		if got = listing(t, n); got == want {
+		if got = listing(t, n); got == want && (!healthy || n.bp.Health().State == StateOK) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -1444,8 +1444,9 @@ func (b *Backplane) absent(ctx context.Context, room string) (*record, error) {
 	case lastDeleted:
 		return nil, nil
 	case lastPut:
-		return nil, &retryLater{at: time.Now().Add(20 * time.Millisecond),
-			err: unavailable("the registry's replicas disagree about room %s", room)}
+		// Written since the read (or a replica behind another): read
+		// again.
+		return nil, &retryLater{at: time.Now(), err: unavailable("the registry's answers about room %s disagree", room)}
 	}
 	if suspect {
 		b.mu.Lock()
@@ -1463,16 +1464,20 @@ func (b *Backplane) absent(ctx context.Context, room string) (*record, error) {
 }
 
 // updateRetry is update for joins and resumes: it looks again while fn
-// answers retryLater, for at most retryWindow.
+// answers retryLater, for at most retryWindow from the first such answer
+// (and casAttempts times).
 func (b *Backplane) updateRetry(ctx context.Context, room string, fn func(cur *record) (*record, error)) (*record, uint64, error) {
-	deadline := time.Now().Add(retryWindow)
-	for {
+	var deadline time.Time
+	for attempt := 0; ; attempt++ {
 		rec, rev, err := b.update(ctx, room, fn)
 		var later *retryLater
 		if !errors.As(err, &later) {
 			return rec, rev, err
 		}
-		if later.at.IsZero() || later.at.After(deadline) {
+		if deadline.IsZero() {
+			deadline = time.Now().Add(retryWindow)
+		}
+		if later.at.IsZero() || later.at.After(deadline) || attempt >= casAttempts {
 			return nil, 0, later.err
 		}
 		t := time.NewTimer(time.Until(later.at))

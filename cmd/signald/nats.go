@@ -100,10 +100,10 @@ func serveHealth(w http.ResponseWriter, bp *natsbackplane.Backplane) {
 
 // backplaneCollector exports natsbackplane.Stats, per node.
 type backplaneCollector struct {
-	bp                                        *natsbackplane.Backplane
-	info, up, state, seats, nodes, msgs       *prometheus.Desc
-	conflicts, regErrs, reaped, repaired, tko *prometheus.Desc
-	reconnects                                *prometheus.Desc
+	bp                                                           *natsbackplane.Backplane
+	info, up, state, seats, nodes, msgs                          *prometheus.Desc
+	conflicts, regErrs, reaped, repaired, restored, outages, tko *prometheus.Desc
+	reconnects                                                   *prometheus.Desc
 }
 
 func newBackplaneCollector(bp *natsbackplane.Backplane) *backplaneCollector {
@@ -122,13 +122,15 @@ func newBackplaneCollector(bp *natsbackplane.Backplane) *backplaneCollector {
 		regErrs:    d("registry_errors_total", "Registry operations that failed."),
 		reaped:     d("reaped_total", "Seats this node removed: their node died or their hold ran out."),
 		repaired:   d("repaired_total", "Seats this node put back after the registry lost them."),
+		restored:   d("rooms_restored_total", "Rooms this node wrote back whole after the registry lost them."),
+		outages:    d("registry_outages_total", "Registry outages this node noticed (no heartbeat landed for TTL/2)."),
 		tko:        d("takeovers_total", "Seats resumed on this node from another node."),
 		reconnects: d("nats_reconnects_total", "Reconnections to NATS."),
 	}
 }
 
 func (c *backplaneCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.up, c.state, c.seats, c.nodes, c.msgs, c.conflicts, c.regErrs, c.reaped, c.repaired, c.tko, c.reconnects} {
+	for _, d := range []*prometheus.Desc{c.info, c.up, c.state, c.seats, c.nodes, c.msgs, c.conflicts, c.regErrs, c.reaped, c.repaired, c.restored, c.outages, c.tko, c.reconnects} {
 		ch <- d
 	}
 }
@@ -164,6 +166,8 @@ func (c *backplaneCollector) Collect(ch chan<- prometheus.Metric) {
 	n(c.regErrs, st.RegistryErrors)
 	n(c.reaped, st.Reaped)
 	n(c.repaired, st.Repaired)
+	n(c.restored, st.Restored)
+	n(c.outages, st.Outages)
 	n(c.tko, st.Takeovers)
 	n(c.reconnects, st.Reconnects)
 }

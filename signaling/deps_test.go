@@ -13,6 +13,7 @@ func TestDeps(t *testing.T) {
 		Package: deptest.Module + "/signaling",
 		Allow: []string{
 			deptest.Module + "/netcode/transport",
+			deptest.Module + "/signaling/internal/rooms",
 			"github.com/coder/websocket",
 			"github.com/pion/stun/v4",
 			"github.com/pion/turn/v5",

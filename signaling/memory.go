@@ -2,16 +2,13 @@ package signaling
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base32"
-	"encoding/base64"
+	"errors"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 // heldSignals bounds the signals buffered for a held (disconnected) seat;
@@ -29,16 +26,16 @@ type MemoryBackplane struct {
 }
 
 type memRoom struct {
-	info    RoomInfo
-	pwSalt  []byte
-	pwHash  []byte
+	meta    rooms.Meta
 	members map[transport.PeerID]*memSeat
 }
+
+func (r *memRoom) info() RoomInfo { return RoomInfo(r.meta.Listing(len(r.members))) }
 
 type memSeat struct {
 	peer   transport.PeerID
 	name   string
-	token  string
+	token  []byte // hash of the resume token
 	attach uint64 // current attachment ID; 0 while held
 	sink   Sink
 	timer  *time.Timer // grace timer while held
@@ -69,39 +66,22 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 	}
 	r := b.rooms[req.Room]
 	if r == nil {
-		if req.MaxRooms > 0 && len(b.rooms) >= req.MaxRooms {
-			return JoinResult{}, errorFor(CodeTooManyRooms, "the server holds its limit of %d rooms", req.MaxRooms)
+		m, err := rooms.Create(rooms.Join(req), len(b.rooms))
+		if err != nil {
+			return JoinResult{}, fromRule(err)
 		}
-		size := req.Max
-		if size <= 0 || (req.MaxRoomSize > 0 && size > req.MaxRoomSize) {
-			size = req.MaxRoomSize
-		}
-		r = &memRoom{
-			info:    RoomInfo{Room: req.Room, Game: req.Game, Max: size, Private: req.Private, Password: req.Password != ""},
-			members: make(map[transport.PeerID]*memSeat),
-		}
-		if req.Password != "" {
-			r.pwSalt = randomBytes(16)
-			r.pwHash = passwordHash(r.pwSalt, req.Password)
-		}
+		r = &memRoom{meta: m, members: make(map[transport.PeerID]*memSeat)}
 		b.rooms[req.Room] = r
-	} else {
-		if r.pwHash != nil && subtle.ConstantTimeCompare(passwordHash(r.pwSalt, req.Password), r.pwHash) != 1 {
-			return JoinResult{}, errorFor(CodeBadPassword, "wrong password for room %s", req.Room)
-		}
-		if r.info.Game != "" && req.Game != "" && r.info.Game != req.Game {
-			return JoinResult{}, errorFor(CodeWrongGame, "room %s plays %q, not %q", req.Room, r.info.Game, req.Game)
-		}
-		if r.info.Max > 0 && len(r.members) >= r.info.Max {
-			return JoinResult{}, errorFor(CodeRoomFull, "room %s is full (%d of %d)", req.Room, len(r.members), r.info.Max)
-		}
+	} else if err := r.meta.Admit(rooms.Join(req), len(r.members)); err != nil {
+		return JoinResult{}, fromRule(err)
 	}
 	var id transport.PeerID
 	for id == "" || r.members[id] != nil {
-		id = newPeerID()
+		id = rooms.NewPeerID()
 	}
 	b.nextID++
-	s := &memSeat{peer: id, name: req.Name, token: newToken(), attach: b.nextID, sink: sink}
+	tok, th := rooms.NewToken()
+	s := &memSeat{peer: id, name: req.Name, token: th, attach: b.nextID, sink: sink}
 	for _, m := range r.members {
 		if m.sink != nil {
 			m.sink(Event{Kind: PeerJoined, Peer: id, Name: req.Name})
@@ -109,12 +89,11 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 	}
 	res := JoinResult{
 		Attachment:  Attachment{Room: req.Room, Peer: id, ID: s.attach},
-		ResumeToken: s.token,
+		ResumeToken: tok,
 		Peers:       r.peersExcept(id),
 	}
 	r.members[id] = s
-	r.info.Players = len(r.members)
-	res.Info = r.info
+	res.Info = r.info()
 	return res, nil
 }
 
@@ -130,7 +109,7 @@ func (b *MemoryBackplane) Resume(_ context.Context, room string, peer transport.
 	if r != nil {
 		s = r.members[peer]
 	}
-	if s == nil || subtle.ConstantTimeCompare([]byte(s.token), []byte(token)) != 1 {
+	if s == nil || !rooms.TokenMatches(s.token, token) {
 		return JoinResult{}, errorFor(CodeResumeFailed, "no seat %s in room %s to resume", peer, room)
 	}
 	if s.sink != nil {
@@ -148,9 +127,9 @@ func (b *MemoryBackplane) Resume(_ context.Context, room string, peer transport.
 	s.held = nil
 	return JoinResult{
 		Attachment:  Attachment{Room: room, Peer: peer, ID: s.attach},
-		ResumeToken: s.token,
+		ResumeToken: token,
 		Peers:       r.peersExcept(peer),
-		Info:        r.info,
+		Info:        r.info(),
 		Resumed:     true,
 	}, nil
 }
@@ -206,10 +185,9 @@ func (b *MemoryBackplane) lockedRemove(r *memRoom, s *memSeat) {
 		s.timer.Stop()
 	}
 	delete(r.members, s.peer)
-	r.info.Players = len(r.members)
 	if len(r.members) == 0 {
-		if b.rooms[r.info.Room] == r {
-			delete(b.rooms, r.info.Room)
+		if b.rooms[r.meta.Room] == r {
+			delete(b.rooms, r.meta.Room)
 		}
 		return
 	}
@@ -252,22 +230,8 @@ func (b *MemoryBackplane) UpdateRoom(_ context.Context, a Attachment, meta RoomM
 	if s == nil {
 		return RoomInfo{}, ErrReplaced
 	}
-	if meta.Name != "" {
-		r.info.Name = meta.Name
-	}
-	if meta.Game != "" {
-		r.info.Game = meta.Game
-	}
-	if meta.State != "" {
-		r.info.State = meta.State
-	}
-	if meta.Max > 0 {
-		r.info.Max = meta.Max
-		if maxRoomSize > 0 && r.info.Max > maxRoomSize {
-			r.info.Max = maxRoomSize
-		}
-	}
-	info := r.info
+	r.meta.Apply(rooms.Update(meta), maxRoomSize)
+	info := r.info()
 	for _, m := range r.members {
 		if m.sink != nil {
 			i := info
@@ -283,7 +247,7 @@ func (b *MemoryBackplane) Rooms(context.Context) ([]RoomInfo, error) {
 	defer b.mu.Unlock()
 	out := make([]RoomInfo, 0, len(b.rooms))
 	for _, r := range b.rooms {
-		out = append(out, r.info)
+		out = append(out, r.info())
 	}
 	slices.SortFunc(out, func(x, y RoomInfo) int {
 		if x.Room < y.Room {
@@ -333,25 +297,11 @@ func (r *memRoom) peersExcept(id transport.PeerID) []PeerInfo {
 	return out
 }
 
-var peerIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newPeerID returns 16 random lowercase base32 characters (80 bits).
-func newPeerID() transport.PeerID {
-	return transport.PeerID(peerIDEncoding.EncodeToString(randomBytes(10)))
-}
-
-// newToken returns a 128-bit random resume token.
-func newToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(16)) }
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+).
-	return b
-}
-
-func passwordHash(salt []byte, pw string) []byte {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(pw))
-	return h.Sum(nil)
+// fromRule turns a rule's refusal into the *ServerError of its code.
+func fromRule(err error) error {
+	var r *rooms.Refusal
+	if errors.As(err, &r) {
+		return &ServerError{Code: Code(r.Code), Message: r.Message}
+	}
+	return err
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden")
@@ -291,4 +293,13 @@ func FuzzVerifyToken(f *testing.F) {
 			_ = re
 		}
 	})
+}
+
+// TestRuleCodes: the room rules' refusal codes are protocol codes.
+func TestRuleCodes(t *testing.T) {
+	for _, c := range []string{rooms.CodeRoomFull, rooms.CodeBadPassword, rooms.CodeWrongGame, rooms.CodeTooManyRooms, rooms.CodeResumeFailed} {
+		if !Code(c).Known() {
+			t.Errorf("rooms code %q is not a signaling code", c)
+		}
+	}
 }

@@ -12,7 +12,7 @@ func TestDeps(t *testing.T) {
 	deptest.Check(t, deptest.Rule{
 		Package: deptest.Module + "/signaling/natsbackplane",
 		Allow: []string{
-			deptest.Module + "/signaling", deptest.Module + "/netcode/transport",
+			deptest.Module + "/signaling", deptest.Module + "/signaling/internal/rooms", deptest.Module + "/netcode/transport",
 			"github.com/nats-io/nats.go", "github.com/nats-io/nkeys", "github.com/nats-io/nuid",
 			"github.com/klauspost/compress",
 			"github.com/coder/websocket", "github.com/pion/stun/v4", "github.com/pion/turn/v5",

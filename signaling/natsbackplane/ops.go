@@ -2,11 +2,6 @@ package natsbackplane
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -14,6 +9,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 // Join implements signaling.Backplane: the seat is added to the room's
@@ -26,18 +22,17 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 	if _, err := b.registry(); err != nil {
 		return signaling.JoinResult{}, err
 	}
-	tok := newToken()
-	th := sha256.Sum256([]byte(tok))
+	tok, th := rooms.NewToken()
 	attach := newAttach()
 	var s *seat
 	for s == nil {
 		var err error
-		if s, err = b.addSeat(seatKey{req.Room, newPeerID()}, seatJoining); err != nil && !isBusy(err) {
+		if s, err = b.addSeat(seatKey{req.Room, rooms.NewPeerID()}, seatJoining); err != nil && !isBusy(err) {
 			return signaling.JoinResult{}, err
 		}
 	}
 	peer := s.key.peer
-	m := member{Name: req.Name, Token: th[:], Node: b.cfg.Node, Attach: attach}
+	m := member{Name: req.Name, Token: th, Node: b.cfg.Node, Attach: attach}
 	var restored *record
 	rec, rev, err := b.updateRetry(ctx, req.Room, func(cur *record) (*record, error) {
 		restored = nil
@@ -49,29 +44,14 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 			cur, restored = n, n
 		}
 		if cur == nil {
-			if req.MaxRooms > 0 && b.roomCount(req.Room) >= req.MaxRooms {
-				return nil, refuse(signaling.CodeTooManyRooms, "the service holds its limit of %d rooms", req.MaxRooms)
+			meta, err := rooms.Create(rooms.Join(req), b.roomCount(req.Room))
+			if err != nil {
+				return nil, fromRule(err)
 			}
-			size := req.Max
-			if size <= 0 || (req.MaxRoomSize > 0 && size > req.MaxRoomSize) {
-				size = req.MaxRoomSize
-			}
-			n := &record{V: wireVersion, Room: req.Room, Game: req.Game, Max: size, Private: req.Private,
-				Members: map[transport.PeerID]member{peer: m}}
-			if req.Password != "" {
-				n.Salt = randomBytes(16)
-				n.Hash = passwordHash(n.Salt, req.Password)
-			}
-			return n, nil
+			return &record{V: wireVersion, Meta: meta, Members: map[transport.PeerID]member{peer: m}}, nil
 		}
-		if cur.Hash != nil && subtle.ConstantTimeCompare(passwordHash(cur.Salt, req.Password), cur.Hash) != 1 {
-			return nil, refuse(signaling.CodeBadPassword, "wrong password for room %s", req.Room)
-		}
-		if cur.Game != "" && req.Game != "" && cur.Game != req.Game {
-			return nil, refuse(signaling.CodeWrongGame, "room %s plays %q, not %q", req.Room, cur.Game, req.Game)
-		}
-		if cur.Max > 0 && len(cur.Members) >= cur.Max {
-			return nil, refuse(signaling.CodeRoomFull, "room %s is full (%d of %d)", req.Room, len(cur.Members), cur.Max)
+		if err := cur.Admit(rooms.Join(req), len(cur.Members)); err != nil {
+			return nil, fromRule(err)
 		}
 		if _, dup := cur.Members[peer]; dup {
 			return nil, refuse(signaling.CodeInternal, "peer ID collision")
@@ -86,7 +66,7 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 	}
 	b.restored(restored, req.Room)
 	b.mu.Lock()
-	s.name, s.token, s.attach, s.commit, s.rec = req.Name, th[:], attach, rev, rec
+	s.name, s.token, s.attach, s.commit, s.rec = req.Name, th, attach, rev, rec
 	b.attachLocked(s, sink, nil)
 	b.mu.Unlock()
 	b.publishAll(rec, peer, seatMsg{Kind: kindJoined, Peer: peer, Name: req.Name})
@@ -156,7 +136,7 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 	if !validPeer(peer) || room == "" || len(room) > maxIDLen {
 		return signaling.JoinResult{}, failed
 	}
-	th := sha256.Sum256([]byte(tok))
+	th := rooms.TokenHash(tok)
 	attach := newAttach()
 	k := seatKey{room, peer}
 
@@ -201,7 +181,7 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 			cur, restored = n, n
 		}
 		m, ok := cur.Members[peer]
-		if !ok || subtle.ConstantTimeCompare(m.Token, th[:]) != 1 {
+		if !ok || !rooms.TokenMatches(m.Token, tok) {
 			return nil, failed
 		}
 		prev = m
@@ -247,7 +227,7 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 			held = append(held, local.held...)
 		}
 	}
-	s.name, s.token, s.attach, s.commit, s.rec = prev.Name, th[:], attach, rev, rec
+	s.name, s.token, s.attach, s.commit, s.rec = prev.Name, th, attach, rev, rec
 	b.attachLocked(s, sink, held)
 	b.mu.Unlock()
 	return signaling.JoinResult{
@@ -388,21 +368,7 @@ func (b *Backplane) UpdateRoom(ctx context.Context, a signaling.Attachment, meta
 			return nil, signaling.ErrReplaced
 		}
 		n := cur.clone()
-		if meta.Name != "" {
-			n.Name = meta.Name
-		}
-		if meta.Game != "" {
-			n.Game = meta.Game
-		}
-		if meta.State != "" {
-			n.State = meta.State
-		}
-		if meta.Max > 0 {
-			n.Max = meta.Max
-			if maxRoomSize > 0 && n.Max > maxRoomSize {
-				n.Max = maxRoomSize
-			}
-		}
+		n.Apply(rooms.Update(meta), maxRoomSize)
 		return n, nil
 	})
 	if err != nil {
@@ -451,26 +417,12 @@ func sortRooms(rs []signaling.RoomInfo) {
 	slices.SortFunc(rs, func(x, y signaling.RoomInfo) int { return strings.Compare(x.Room, y.Room) })
 }
 
-var peerIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newPeerID returns 16 random lowercase base32 characters (80 bits), like
-// signaling's MemoryBackplane.
-func newPeerID() transport.PeerID {
-	return transport.PeerID(peerIDEncoding.EncodeToString(randomBytes(10)))
-}
-
-// newToken returns a 128-bit random resume token.
-func newToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(16)) }
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+).
-	return b
-}
-
-func passwordHash(salt []byte, pw string) []byte {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(pw))
-	return h.Sum(nil)
+// fromRule turns a rule's refusal into the *signaling.ServerError of its
+// code.
+func fromRule(err error) error {
+	var r *rooms.Refusal
+	if errors.As(err, &r) {
+		return refuse(signaling.Code(r.Code), "%s", r.Message)
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 // wireVersion is the version of every JSON value this package puts in the
@@ -27,16 +28,12 @@ const (
 )
 
 // record is a room in the registry: the value of key room.<token(room)>.
+// The room's own fields (room, name, game, max, state, private, salt,
+// hash) are rooms.Meta's, embedded so that the rules decide on it in
+// place.
 type record struct {
-	V       int                         `json:"v"`
-	Room    string                      `json:"room"`
-	Name    string                      `json:"name,omitempty"`
-	Game    string                      `json:"game,omitempty"`
-	Max     int                         `json:"max"`
-	State   string                      `json:"state,omitempty"`
-	Private bool                        `json:"private,omitempty"`
-	Salt    []byte                      `json:"salt,omitempty"` // password salt and SHA-256 hash
-	Hash    []byte                      `json:"hash,omitempty"`
+	V int `json:"v"`
+	rooms.Meta
 	Members map[transport.PeerID]member `json:"members"`
 }
 
@@ -64,10 +61,7 @@ func (r *record) clone() *record {
 }
 
 func (r *record) info() signaling.RoomInfo {
-	return signaling.RoomInfo{
-		Room: r.Room, Name: r.Name, Game: r.Game, Players: len(r.Members), Max: r.Max,
-		Password: len(r.Hash) > 0, State: r.State, Private: r.Private,
-	}
+	return signaling.RoomInfo(r.Listing(len(r.Members)))
 }
 
 // peersExcept returns the members but id, sorted by ID.

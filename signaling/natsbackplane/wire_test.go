@@ -7,10 +7,11 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 func validRecord() *record {
-	return &record{V: wireVersion, Room: "lobby.1", Game: "pong", Max: 4, Salt: []byte{1}, Hash: []byte{2},
+	return &record{V: wireVersion, Meta: rooms.Meta{Room: "lobby.1", Game: "pong", Max: 4, Salt: []byte{1}, Hash: []byte{2}},
 		Members: map[transport.PeerID]member{"abcdefghijklmnop": {Name: "alice", Token: []byte{3}, Node: "n1", Attach: 7}}}
 }
 

@@ -119,7 +119,7 @@ func TestAdmission(t *testing.T) {
 				// The room count is checked against the node's view of
 				// the registry (a soft limit across nodes): let n0 see
 				// the room n1 just made.
-				waitFor(t, 10*waitUnit, "n0 to see room second", func() bool { return n0.bp.roomCount("") == 2 })
+				waitFor(t, 10*waitUnit, "n0 to see room second", func() bool { return n0.bp.reg.roomCount("") == 2 })
 			}
 			c, err := signaling.Dial(testCtx(t), tt.url, tt.room, tt.opts)
 			if err == nil {

@@ -110,9 +110,9 @@ func (l *eventLog) has(k netcode.EventKind) bool {
 
 func members(t *testing.T, n *node, room string) []transport.PeerID {
 	t.Helper()
-	n.bp.mu.Lock()
-	defer n.bp.mu.Unlock()
-	c := n.bp.rooms[room]
+	n.bp.reg.mu.Lock()
+	defer n.bp.reg.mu.Unlock()
+	c := n.bp.reg.rooms[room]
 	if c == nil {
 		return nil
 	}
@@ -217,7 +217,7 @@ func TestNodeCrash(t *testing.T) {
 	waitFor(t, 6*testTTL, "n1's heartbeat to expire", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, err := nodes[0].bp.kv.Get(ctx, nodeKey("n1"))
+		_, err := nodes[0].bp.reg.kvOrNil().Get(ctx, nodeKey("n1"))
 		return err != nil
 	})
 	for _, n := range []*node{nodes[0], nodes[2]} {

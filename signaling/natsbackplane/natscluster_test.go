@@ -219,7 +219,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 	// The owners refresh: they find the record gone and write it back.
 	purgeRoom(t, n2.bp, "r")
 	waitFor(t, 10*waitUnit, "an owner to restore the room", func() bool {
-		_, err := n2.bp.kv.Get(context.Background(), roomKey("r"))
+		_, err := n2.bp.reg.kvOrNil().Get(context.Background(), roomKey("r"))
 		return err == nil
 	})
 
@@ -264,7 +264,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 		_ = cl.Close()
 	}
 	waitFor(t, 10*waitUnit, "the room's deletion", func() bool {
-		_, err := n0.bp.kv.Get(context.Background(), roomKey("r"))
+		_, err := n0.bp.reg.kvOrNil().Get(context.Background(), roomKey("r"))
 		return errors.Is(err, jetstream.ErrKeyNotFound)
 	})
 	d := dial(t, n2.wsURL(), "r", opts("d", "other"))
@@ -308,15 +308,15 @@ func TestSettled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &Backplane{cfg: Config{TTL: ttl}, readySince: at(tt.ready), beatOK: at(tt.beatOK), gapFrom: at(tt.gapFrom), okSince: at(tt.okSince)}
+			w := window{ttl: ttl, beatOK: at(tt.beatOK), gapFrom: at(tt.gapFrom), okSince: at(tt.okSince)}
 			now := at(tt.now)
-			if until, ok := b.settledLocked(now); ok != tt.settled || !until.Equal(at(tt.until)) {
+			if until, ok := w.settled(now); ok != tt.settled || !until.Equal(at(tt.until)) {
 				t.Errorf("settled: %v until %v, want %v until %v", ok, until, tt.settled, at(tt.until))
 			}
-			if until, ok := b.newRoomsWaitLocked(now); ok != tt.wait || !until.Equal(at(tt.waitUntil)) {
+			if until, ok := w.newRoomsWait(now, at(tt.ready)); ok != tt.wait || !until.Equal(at(tt.waitUntil)) {
 				t.Errorf("new rooms wait: %v until %v, want %v until %v", ok, until, tt.wait, at(tt.waitUntil))
 			}
-			if got := b.cutoffLocked(now); !got.Equal(at(tt.cutoff)) {
+			if got := w.cutoff(now); !got.Equal(at(tt.cutoff)) {
 				t.Errorf("cutoff %v, want %v", got.Sub(t0), tt.cutoff)
 			}
 		})

@@ -140,9 +140,9 @@ func TestResumeElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*waitUnit, "n0 to hold the signal", func() bool {
-		n0.bp.mu.Lock()
-		defer n0.bp.mu.Unlock()
-		s := n0.bp.seats[seatKey{"r", a.Local()}]
+		n0.bp.dl.mu.Lock()
+		defer n0.bp.dl.mu.Unlock()
+		s := n0.bp.dl.seats[seatKey{"r", a.Local()}]
 		return s != nil && len(s.held) == 1
 	})
 	l.setBackends(n1.hostport())
@@ -186,7 +186,7 @@ func TestShutdownHandsOver(t *testing.T) {
 	n0.close()
 	// n0 handed its seats over: orphans (no node) held until their grace
 	// ends.
-	e, err := n1.bp.kv.Get(testCtx(t), roomKey("r"))
+	e, err := n1.bp.reg.kvOrNil().Get(testCtx(t), roomKey("r"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 // Tuning constants.
 const (
-	// tick is how often the maintenance loop looks at the connection and
+	// tick is how often the link looks at the connection and the sweep
 	// at held seats whose grace ended.
 	tick = 100 * time.Millisecond
 	// opTimeout bounds one registry operation (a CAS loop).

@@ -17,7 +17,7 @@ const (
 	DefaultSubject  = "peerplay"
 	DefaultTTL      = 15 * time.Second
 	DefaultReplicas = 1
-	// MinTTL is the smallest TTL: heartbeats go out every TTL/4.
+	// MinTTL is the smallest TTL: heartbeats go out every TTL/8.
 	MinTTL = time.Second
 )
 

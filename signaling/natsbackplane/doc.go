@@ -166,6 +166,74 @@
 // for dead by the others (they reap its seats; it repairs them on
 // return): keep the TTL well above NATS's failover time.
 //
+// # Inside a node
+//
+// A Backplane is four parts, each with its own lock or goroutine, so that
+// none waits on another's network round trips:
+//
+//   - link (link.go): the connection's state machine, below, run by its
+//     own goroutine (the only writer of the state). It sets up the
+//     registry and reports health.
+//   - registry (registry.go, view.go, restore.go): the KV bucket and its
+//     stream, the watch and the view it keeps (rooms, heartbeats seen),
+//     compare-and-set updates, and restoring rooms the registry lost.
+//     Lock registry.mu.
+//   - liveness (liveness.go): this node's heartbeats (their goroutine)
+//     and the outage window they reveal (window: when they last landed,
+//     the last gap of TTL/2 or more), and the sweep goroutine: refresh
+//     every TTL/4 (while connected), reap and repair (while ready), end
+//     held seats whose grace ran out (every 100 ms). Lock liveness.mu,
+//     a leaf; the reaper's own bookkeeping belongs to the sweep goroutine.
+//   - delivery (delivery.go): this node's seats, their subjects, the
+//     dispatch goroutine that hands messages to them, publishing, and
+//     takeover requests and answers. Lock delivery.mu.
+//
+// Lock order: registry.mu, then delivery.mu (a record the registry
+// applies to its view reconciles the seats in its room at once, so that a
+// seat never sees revisions out of order), then liveness.mu and the
+// health lock. No lock is held across a network call; sinks are called
+// under delivery.mu, as they were under the one lock before. Close
+// cancels the backplane's context, which ends the link, sweep, heartbeat
+// and dispatch goroutines (and a setup in flight); it waits for them
+// before it hands seats over, so that nothing puts a heartbeat or watches
+// after it deleted them.
+//
+// The link's states and transitions (an event a state does not list
+// leaves it unchanged; link.go's linkTransitions is this table):
+//
+//	down        --connected-->     setting-up   start a setup (find or create
+//	                                            the bucket, watch it, wait for
+//	                                            its current values)
+//	setting-up  --setup-ok-->      ready        repair, then health follows
+//	                                            the heartbeats (ok/degraded)
+//	setting-up  --setup-failed-->  backoff      health degraded
+//	setting-up  --conn-lost-->     stale
+//	stale       --setup-ok-->      down         forget the watcher: it
+//	                                            began on the previous connection
+//	stale       --setup-failed-->  down         forget the watcher
+//	backoff     --retry-->         setting-up   start a setup (1 s after
+//	                                            the failure)
+//	backoff     --conn-lost-->     down
+//	ready       --conn-lost-->     down         forget the watcher
+//	ready       --stalled-->       setting-up   forget the watcher, start a
+//	                                            setup
+//
+// conn-lost is a disconnection or a reconnection since the link last
+// looked (a new connection needs a new watch); the link looks every
+// 100 ms, as nats.go's status listeners drop events. stalled is a watch
+// that did not show this node's own heartbeat for min(TTL/2, 3 s). While
+// not connected, health is unavailable, whatever the state.
+//
+// A seat of this node (delivery.go) is joining or resuming (the registry
+// write is in flight; events are buffered, at most 1024), attached (a
+// connection's sink gets its events), held (connection lost, grace
+// running; signals buffered, at most 64), handoff (resumed on another
+// node; held signals kept for its takeover request, 5 s) or leaving.
+// joining/resuming -> attached when the write lands; attached -> held on
+// Detach with a grace; held -> attached on a resume here, -> leaving when
+// the grace ends; attached/held -> handoff when the registry shows the
+// seat on another node; any -> gone on Leave, takeover, or a failed write.
+//
 // # Metrics
 //
 // Stats are per node: seats held here, rooms and nodes seen, messages

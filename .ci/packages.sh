@@ -10,6 +10,8 @@ PACKAGES=(
 	gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxi-dev
 	libxinerama-dev libxrandr-dev libxxf86vm-dev libasound2-dev
 	xvfb xauth libgl1-mesa-dri libglx-mesa0
+	# browsertest: wasm peers and the Pong page in headless Chromium
+	chromium
 )
 
 install_packages() {

@@ -1,0 +1,79 @@
+//go:build js && wasm
+
+// Command peer is the browser side of the browser tests: a Go/wasm program
+// that joins a mesh from a web page and runs one scenario of package
+// scenario. The page's URL query says which:
+//
+//	?signal=ws://127.0.0.1:PORT/ws&room=R&scenario=mesh&want=2&name=wasm
+//	?...&scenario=lockstep&frames=600
+//
+// It prints "RESULT <json>" or "ERROR <text>" on the console (stdout is
+// the console under wasm_exec.js) and sets window.peerDone.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"syscall/js"
+	"time"
+
+	"github.com/peerplay/peerplay/browsertest/scenario"
+	"github.com/peerplay/peerplay/netcode"
+)
+
+func main() {
+	q, _ := url.ParseQuery(js.Global().Get("location").Get("search").String()[1:])
+	res, err := run(q)
+	if err != nil {
+		fmt.Println("ERROR " + err.Error())
+	} else {
+		b, _ := json.Marshal(res)
+		fmt.Println("RESULT " + string(b))
+	}
+	js.Global().Set("peerDone", true)
+	// Stay alive: the browser may still deliver events for the closed
+	// connections, and an exited Go program throws on each.
+	select {}
+}
+
+func run(q url.Values) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lvl := slog.LevelWarn
+	if q.Get("debug") != "" {
+		lvl = slog.LevelDebug
+	}
+	cfg := netcode.Config{
+		SignalURL: q.Get("signal"), Room: q.Get("room"),
+		GameID: scenario.GameID, Build: scenario.Build, Name: q.Get("name"),
+		ICEServers: []netcode.ICEServer{}, // host candidates: loopback only
+		Logger:     slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: lvl})),
+	}
+	switch q.Get("scenario") {
+	case "mesh":
+		cfg.Channels = scenario.MeshChannels
+	case "lockstep":
+		cfg.Channels = scenario.GameChannels
+	default:
+		return nil, fmt.Errorf("unknown scenario %q", q.Get("scenario"))
+	}
+	mesh, err := netcode.Join(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	defer mesh.Close()
+	fmt.Println("JOINED " + string(mesh.Local()))
+	switch q.Get("scenario") {
+	case "mesh":
+		want, _ := strconv.Atoi(q.Get("want"))
+		return scenario.RunMesh(ctx, mesh, max(want, 1))
+	default:
+		frames, _ := strconv.Atoi(q.Get("frames"))
+		return scenario.RunLockstep(ctx, mesh, q.Get("name"), max(frames, 1))
+	}
+}

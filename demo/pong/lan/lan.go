@@ -1,7 +1,6 @@
 package lan
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -63,13 +61,7 @@ func Announce(cfg AnnouncerConfig) (*Announcer, error) {
 		}
 		a.targets = append(a.targets, ua)
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
-		})
-		return cmp.Or(err, serr)
-	}}
+	lc := net.ListenConfig{Control: broadcastControl}
 	pc, err := lc.ListenPacket(context.Background(), "udp4", ":0")
 	if err != nil {
 		return nil, err

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/peerplay/peerplay/demo/pong/lan"
 	"github.com/peerplay/peerplay/demo/pong/play"
 	"github.com/peerplay/peerplay/demo/pong/replay"
@@ -267,13 +265,6 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 		return nil, err
 	}
 	return r, nil
-}
-
-func loopbackOnly(se *webrtc.SettingEngine) {
-	se.SetICEMulticastDNSMode(0) // ice.MulticastDNSModeDisabled
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIPFilter(func(ip netIP) bool { return ip.IsLoopback() })
 }
 
 // Room is a pong room on a mesh. Only the game loop may call it (Poll,

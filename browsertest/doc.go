@@ -12,8 +12,11 @@
 //   - TestBrowserPong (pong_test.go): demo/pong's page, opened from the
 //     exact link a native `pong -host` prints, plays a match against it.
 //
-// It is a module of its own so that chromedp stays out of the SDK's
-// dependencies; .ci/test runs it. The same scenario code (package
+// The tests carry the build tag "browser" (they need chromium):
+//
+//	go test -tags browser -race ./browsertest/
+//
+// .ci/test runs them. The same scenario code (package
 // scenario) runs on both sides: compiled to js/wasm in the page
 // (package peer) and natively in the test.
 //

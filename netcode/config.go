@@ -76,6 +76,12 @@ type Config struct {
 	Name string
 	// Password and Token are passed to the signaling server.
 	Password, Token string
+	// Identity is this player's key: the mesh ID (Mesh.Local) is derived
+	// from it and every link proves it (see "Threat model" in the package
+	// doc). Keep one (NewIdentity, MarshalIdentity, ParseIdentity) so a
+	// player keeps its ID across runs. nil means a fresh key per Mesh.
+	// The browser build cannot use it (see the package doc).
+	Identity *Identity
 
 	// Logger receives the mesh's logs and pion's, pion's under the
 	// attribute "pion" = scope. nil discards them.
@@ -136,6 +142,9 @@ type Config struct {
 	dial dialFunc
 	// testHello rewrites the Hello frame (in-package hostile-peer tests).
 	testHello func([]byte) []byte
+	// testClaim is the mesh ID put into signals instead of the real one
+	// (red-team tests: a peer claiming another's ID).
+	testClaim transport.PeerID
 }
 
 func (c *Config) setDefaults() {

@@ -40,15 +40,33 @@
 // collide (no glare) and nothing is ever renegotiated. The offering side
 // also makes the ICE restarts.
 //
+// Identity. A peer's mesh ID (Mesh.Local, the From of its messages) is
+// derived from its key: the SHA-256 of the DER SubjectPublicKeyInfo of
+// Config.Identity's public key, first 20 bytes, lowercase base32 (32
+// characters, signaling's ID alphabet). Every PeerConnection of the mesh
+// presents a self-signed DTLS certificate for that key, and once DTLS is
+// up each side checks that the certificate the other presented in the
+// handshake hashes to the ID it claimed; a link that fails is refused
+// before any data flows (see "Threat model"). A game that keeps its
+// Identity (MarshalIdentity / ParseIdentity) keeps its ID across runs;
+// by default each Mesh has a fresh key.
+//
 // Signaling. Offers, answers and trickled ICE candidates travel as small
 // JSON messages (versioned) through the signaling server; remote
 // candidates that arrive before the remote description are queued. Each
 // message names its PeerConnection by a random session number and carries
-// the sender's mesh ID (Mesh.Local), so a peer that had to re-join a
-// restarted signaling server (and got a new signaling ID) is recognised:
-// its existing connection is kept. One room member speaks for one mesh
-// peer at a time, so a member cannot make others open connections for
-// made-up IDs.
+// the ID the sender claims (Mesh.Local): a claim, checked against the DTLS
+// certificate before it counts. The signaling ID (seat) is for routing
+// only: the server stamps the sender's seat on every relayed signal, and
+// netcode sends to a peer's seat and learns a peer's new seat (after it
+// re-joined a restarted server) only from a link that proved the peer's
+// key, never from what a signal says. An offer from another seat for an
+// ID that already has a link opens a "challenger" PeerConnection that is
+// kept apart: if its certificate proves the key, the existing link learns
+// the new seat (or, if that link is down or its seat left signaling, the
+// challenger replaces it); otherwise it is refused and that seat ignored.
+// One room member speaks for one mesh peer at a time, so a member cannot
+// make others open connections for made-up IDs.
 //
 // Channels. Every channel is pre-negotiated (negotiated: true) with a fixed
 // SCTP stream ID: 0 is the mesh's reliable control channel (handshake,
@@ -104,6 +122,12 @@
 // a new signaling ID but keeps its mesh ID, and EventSignalingRestored
 // follows. New peers can then join.
 //
+// Blocking. Mesh.Block(id, reason) closes every link to an identity at
+// once, tells it (a Refuse frame, reason "blocked") and refuses it until
+// Mesh.Unblock: the network side of a lobby kick. The blocked peer keeps
+// trying, silently ignored, so an Unblock lets it back in within a
+// connect timeout.
+//
 // Hostile peers. Every byte from a peer goes through total decoders: bad
 // frames and oversize messages are dropped and counted (ChannelStats
 // Malformed), a bad handshake is refused, and nothing a peer sends can
@@ -118,7 +142,62 @@
 //
 // In the browser (GOOS=js GOARCH=wasm) pion drives the browser's
 // RTCPeerConnection: the same API works, but the ICE and SCTP tuning is
-// the browser's, and Stats has no packet counters.
+// the browser's, Stats has no packet counters, and identity is weaker
+// (see "Threat model").
+//
+// # Threat model
+//
+// Assume any peer of a room may be hostile, and the signaling server
+// routes honestly but vouches for nothing.
+//
+// A hostile peer can always: leave, lag, stop reading, send garbage (it
+// is dropped and counted in ChannelStats.Malformed), refuse the handshake,
+// or send well-formed messages with lying content: what the messages say
+// is for the protocols above (lockstep, lobby, chat) to judge.
+//
+// A hostile peer can never:
+//   - Speak as another peer. Message.From is the ID the remote's DTLS
+//     certificate proved, and an ID is the hash of a public key: taking
+//     one means finding a key whose SHA-256 prefix of 160 bits matches. A
+//     link whose certificate does not prove the ID its signals claimed is
+//     refused (EventRefused, Event.Peer = the ID the key does prove, Err
+//     an *IdentityError matching ErrImpersonation; Stats.Impersonations),
+//     and the signaling seat it spoke from is ignored by that mesh from
+//     then on.
+//   - Replace or disturb another peer's live link by claiming its ID: the
+//     claim opens a challenger connection (at most one per seat, at most
+//     8 at once), which is refused unless it proves the key. The live link
+//     is not touched, its seat not changed.
+//   - Crash the mesh or grow its memory without bound (see "Inboxes and
+//     overflow").
+//
+// What a squatter (a room member claiming an ID it cannot prove) can
+// still do: cost each peer it targets one PeerConnection and DTLS
+// handshake per signaling seat it gets (re-joining signaling for a new
+// seat is rate-limited by the server); win the race to a peer that has no
+// link to the claimed ID yet, which delays the real link by that
+// handshake (the real peer's offer is a challenger that replaces the
+// squatter's unproven attempt once proven) and may show the game an
+// EventConnecting / EventFailed pair for the claimed ID. A hostile
+// signaling server can deny service (drop, delay or misroute signals) and
+// see who talks to whom, but cannot make a peer accept an ID the other
+// side's key does not prove.
+//
+// The browser build is weaker. pion's js binding cannot give the
+// RTCPeerConnection a certificate (the browser makes a fresh one per
+// connection and keys cannot be imported), so a browser mesh cannot prove
+// a key-derived ID: it takes a random ID of its own form ("~" + 32
+// characters), which every peer accepts unproven, and Config.Identity is
+// not used. A live link to a browser peer is still never replaced from
+// another seat (no challenger can prove a browser ID), but a squatter that
+// reaches a peer first may hold a browser peer's ID there, and a browser
+// peer's new seat is not learned after a signaling restart (its link
+// carries on; a later ICE restart towards it fails and it reconnects).
+// A browser mesh checks native peers' IDs where the browser exposes the
+// remote certificate (RTCDtlsTransport.getRemoteCertificates: Chromium),
+// and accepts them unchecked where it does not (Firefox), with a log
+// line. The a=fingerprint of the SDP does not help: it hashes the whole
+// certificate, not the public key.
 //
 // # Stats
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
@@ -45,8 +46,11 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("netcode: %s %s: %s (%s)", who, e.Peer, e.Reason, e.Detail)
 }
 
-// Is makes errors.Is(err, ErrRefused) true.
-func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+// Is makes errors.Is(err, ErrRefused) true, and errors.Is(err,
+// ErrBlocked) for a refusal because of Mesh.Block (either side's).
+func (e *RefusedError) Is(target error) bool {
+	return target == ErrRefused || target == ErrBlocked && e.Reason == wire.ReasonBlocked.String()
+}
 
 var (
 	// ErrTURN is matched (errors.Is) by every *TURNError: a TURN server
@@ -111,3 +115,40 @@ func (e *TURNError) Is(target error) bool {
 
 // Unwrap returns Err.
 func (e *TURNError) Unwrap() error { return e.Err }
+
+var (
+	// ErrIdentity wraps a bad Config.Identity or a key that cannot be an
+	// identity (MarshalIdentity, ParseIdentity, IdentityFromKey).
+	ErrIdentity = errors.New("netcode: bad identity")
+	// ErrImpersonation is matched (errors.Is) by every *IdentityError.
+	ErrImpersonation = errors.New("netcode: peer claimed an ID its key does not prove")
+	// ErrBlocked is matched by the *RefusedError of a peer refused because
+	// Mesh.Block blocked it.
+	ErrBlocked = errors.New("netcode: peer blocked")
+)
+
+// IdentityError says that a peer claimed a mesh ID (in its signaling
+// messages) that the certificate it presented in the DTLS handshake does
+// not prove. EventRefused carries it, with Event.Peer = Actual: the ID the
+// peer's key does prove, i.e. who it really is.
+type IdentityError struct {
+	// Claimed is the ID the peer claimed; Actual the ID of its key (empty
+	// if it presented no usable certificate); Seat the signaling ID it
+	// spoke from.
+	Claimed, Actual, Seat transport.PeerID
+	// Err is the certificate problem, if any.
+	Err error
+}
+
+func (e *IdentityError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("netcode: peer at signaling seat %s claimed ID %s: %v", e.Seat, e.Claimed, e.Err)
+	}
+	return fmt.Sprintf("netcode: peer %s (signaling seat %s) claimed ID %s", e.Actual, e.Seat, e.Claimed)
+}
+
+// Is makes errors.Is(err, ErrImpersonation) true.
+func (e *IdentityError) Is(target error) bool { return target == ErrImpersonation }
+
+// Unwrap returns Err.
+func (e *IdentityError) Unwrap() error { return e.Err }

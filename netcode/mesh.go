@@ -60,6 +60,14 @@ type Mesh struct {
 	sessions  map[uint64]*peer
 	refused   map[transport.PeerID]bool      // mesh IDs never retried
 	retryAt   map[transport.PeerID]time.Time // signaling ID → earliest re-offer
+	// challengers are PeerConnections for an ID we already have a link
+	// to, opened from another signaling seat: kept out of peers until
+	// their DTLS certificate proves the ID (identity.go, trust.go).
+	challengers map[uint64]*peer
+	badSeats    map[transport.PeerID]bool   // signaling IDs that lied about an ID
+	blocked     map[transport.PeerID]string // Mesh.Block: mesh ID → reason
+	// impersonations counts refused identity claims (Stats).
+	impersonations uint64
 
 	// The room listing (room.go). roomMu guards the following fields; it
 	// orders SetRoomInfo against the loop handing the listing to a new
@@ -94,8 +102,13 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 		_ = sig.Close()
 		return nil, fmt.Errorf("%w: RelayOnly, but the signaling server hands out no TURN server", ErrInvalidConfig)
 	}
+	ident, local, err := localIdentity(&cfg)
+	if err != nil {
+		_ = sig.Close()
+		return nil, err
+	}
 	m := &Mesh{
-		cfg: cfg, log: cfg.Logger, local: sig.Local(), epoch: time.Now(),
+		cfg: cfg, log: cfg.Logger, local: local, epoch: time.Now(),
 		byLabel:  make(map[string]*channel),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
@@ -104,10 +117,15 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 		sigUpShared: true,
 		present:     make(map[transport.PeerID]bool), who: make(map[transport.PeerID]transport.PeerID),
 		sessions: make(map[uint64]*peer), refused: make(map[transport.PeerID]bool),
-		retryAt: make(map[transport.PeerID]time.Time),
+		retryAt:     make(map[transport.PeerID]time.Time),
+		challengers: make(map[uint64]*peer), badSeats: make(map[transport.PeerID]bool),
+		blocked: make(map[transport.PeerID]string),
 	}
 	m.tasks.wake = make(chan struct{}, 1)
-	m.api = newAPI(&m.cfg)
+	if m.api, err = newAPI(&m.cfg, ident); err != nil {
+		_ = sig.Close()
+		return nil, err
+	}
 	for i, spec := range cfg.Channels {
 		ch := newChannel(m, i, spec)
 		m.chans = append(m.chans, ch)
@@ -134,8 +152,10 @@ func (m *Mesh) adopt(sig signaler) {
 	m.mu.Unlock()
 }
 
-// Local is this peer's ID: its signaling ID when the mesh joined. It stays
-// the same for the life of the Mesh, even across signaling outages.
+// Local is this peer's ID, derived from its identity key
+// (Config.Identity): the same for the life of the Mesh, across signaling
+// outages, and across runs with the same Identity. (In the browser build:
+// a random ID of the browser form; see "Threat model".)
 func (m *Mesh) Local() transport.PeerID { return m.local }
 
 // Peers returns the connected peers (handshake done), sorted.
@@ -195,7 +215,7 @@ func (m *Mesh) PollEvents() []Event {
 // Stats returns a snapshot of every peer's link.
 func (m *Mesh) Stats() Stats {
 	m.mu.RLock()
-	s := Stats{Local: m.local, Signaling: m.sigUpShared, EventsDropped: m.eventsDropped}
+	s := Stats{Local: m.local, Signaling: m.sigUpShared, EventsDropped: m.eventsDropped, Impersonations: m.impersonations}
 	type entry struct {
 		id        transport.PeerID // read under mu: the loop may rekey a peer
 		p         *peer
@@ -278,6 +298,9 @@ func (m *Mesh) Close() error {
 				flush = p.ctrl.writeControl(bye) == nil
 			}
 			m.teardown(p, EventUnknown, nil, flush)
+		}
+		for _, c := range m.challengers {
+			m.teardown(c, EventUnknown, nil, false)
 		}
 		if m.sig != nil {
 			err = m.sig.Close()
@@ -531,7 +554,7 @@ func (m *Mesh) reconcile(now time.Time) {
 	}
 	for s := range m.present {
 		id := m.meshID(s)
-		if m.sigLocal >= s || m.peers[id] != nil || m.refused[id] || id == m.local {
+		if m.sigLocal >= s || m.peers[id] != nil || m.refused[id] || id == m.local || m.badSeats[s] || m.isBlocked(id) {
 			continue
 		}
 		if at, ok := m.retryAt[s]; ok && now.Before(at) {
@@ -575,7 +598,7 @@ func (m *Mesh) announce(p *peer) {
 
 func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 	msg, err := decodeSignal(data)
-	if err != nil || msg.ID == m.local {
+	if err != nil || msg.ID == m.local || m.badSeats[from] {
 		m.log.Debug("netcode: bad signal ignored", "from", from, "err", err)
 		return
 	}
@@ -599,7 +622,13 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 		if p.id != msg.ID && !m.rekey(p, msg.ID) {
 			return
 		}
-		m.announce(p)
+		if !p.challenger {
+			m.announce(p)
+		}
+		if p.failOnAnswer {
+			m.fail(p, errNoCandidates)
+			return
+		}
 		if p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
 			return // a duplicate answer
 		}
@@ -613,26 +642,32 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 			m.addRemoteCandidate(p, *msg.Cand)
 		}
 	case "dup":
-		// We offered to a peer we already have under its mesh ID: drop the
-		// new attempt, remember where that peer now lives in signaling.
+		// The peer says it already has a link to us (older meshes): drop
+		// the new attempt. Where that peer lives in signaling is learned
+		// only from a link that proves its key (trust.go), never from a
+		// claim.
 		if p := m.sessions[msg.Session]; p != nil && p.offerer && p.addr == from && !p.connected {
 			m.log.Debug("netcode: peer already connected under its mesh ID", "peer", msg.ID, "signaling-id", from)
-			if old := m.peers[msg.ID]; old != nil && old != p {
-				old.addr = from
-			}
 			m.teardown(p, EventUnknown, nil, false)
 		}
 	}
 }
 
 // rekey gives the provisional peer p (offered to by signaling ID) its mesh
-// ID from the answer. It reports false if that ID is already taken (p is
-// then dropped).
+// ID from the answer. If that ID already has a link, p becomes a
+// challenger (trust.go): it must prove the key before it counts. It
+// reports false if p was dropped instead.
 func (m *Mesh) rekey(p *peer, id transport.PeerID) bool {
-	if old := m.peers[id]; old != nil {
-		old.addr = p.addr
+	if m.isBlocked(id) || m.refused[id] {
 		m.teardown(p, EventUnknown, nil, false)
 		return false
+	}
+	if old := m.peers[id]; old != nil {
+		if !m.makeChallenger(p, id) {
+			m.teardown(p, EventUnknown, nil, false)
+			return false
+		}
+		return true
 	}
 	m.mu.Lock()
 	delete(m.peers, p.id)
@@ -643,6 +678,12 @@ func (m *Mesh) rekey(p *peer, id transport.PeerID) bool {
 }
 
 func (m *Mesh) onOffer(from transport.PeerID, msg signalMsg) {
+	if m.isBlocked(msg.ID) {
+		return
+	}
+	if c := m.sessions[msg.Session]; c != nil && c.challenger {
+		return // challengers are short-lived: no ICE restarts
+	}
 	p := m.peers[msg.ID]
 	if p != nil && p.session == msg.Session {
 		// An ICE restart (or a repeat) on a connection we answer.
@@ -654,16 +695,17 @@ func (m *Mesh) onOffer(from transport.PeerID, msg signalMsg) {
 		}
 		return
 	}
+	if p != nil && p.addr != from {
+		// Another signaling seat speaks for an ID we have a link to: the
+		// peer re-joined signaling, or restarted with its kept Identity,
+		// or someone claims its ID. Only a link that proves the key can
+		// count (trust.go); ours is untouched meanwhile.
+		m.challenge(from, msg)
+		return
+	}
 	if p != nil {
-		if p.connected && p.up && p.addr != from {
-			// The peer re-joined signaling and offers again, but our
-			// connection is fine: tell it so.
-			m.log.Debug("netcode: duplicate offer from a connected peer", "peer", p.id, "signaling-id", from)
-			p.addr = from
-			m.signal(&peer{session: msg.Session, addr: from}, signalMsg{Type: "dup"})
-			return
-		}
-		// The peer started over: replace the old connection.
+		// The peer started over from the seat we know it by: replace the
+		// old connection.
 		m.log.Info("netcode: peer replaces its connection", "peer", p.id)
 		kind := EventUnknown
 		if p.connected {
@@ -743,6 +785,7 @@ func (m *Mesh) tick(now time.Time) {
 			_ = p.ping.writeControl(wire.AppendPing(buf8(), p.pingSeq, uint64(m.clock())))
 		}
 	}
+	m.challengerTick(now)
 	m.roomTick()
 	m.reconcile(now)
 }

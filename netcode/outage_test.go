@@ -51,6 +51,7 @@ func testSignalingOutage(t *testing.T, server func() *signaling.Server, rejoin b
 	waitMesh(t, 10*time.Second, a, b)
 	la, lb := &eventLog{m: a}, &eventLog{m: b}
 	ida, idb := a.Local(), b.Local()
+	seats := map[*Mesh]transport.PeerID{a: seatOf(t, a), b: seatOf(t, b)}
 
 	sig.kill()
 	for _, l := range []*eventLog{la, lb} {
@@ -82,7 +83,7 @@ func testSignalingOutage(t *testing.T, server func() *signaling.Server, rejoin b
 	for _, m := range []*Mesh{a, b} {
 		sigID := make(chan transport.PeerID)
 		m.post(func() { sigID <- m.sigLocal })
-		if got := <-sigID; (got != m.Local()) != rejoin {
+		if got := <-sigID; (got != seats[m]) != rejoin {
 			t.Errorf("%s: signaling ID %s after the restart; want a new one: %v", m.Local(), got, rejoin)
 		}
 	}

@@ -19,17 +19,28 @@ import (
 // are owned by the mesh loop goroutine.
 type peer struct {
 	m *Mesh
-	// id is the peer's mesh identity: its signaling ID when its mesh
-	// joined. It is fixed once the peer is announced (EventConnecting).
+	// id is the peer's mesh identity as claimed in its signals (derived
+	// from its key; see identity.go), until the DTLS handshake proves it
+	// (verified). On the offering side it is the signaling ID until the
+	// answer names the peer. It is fixed once the peer is announced
+	// (EventConnecting).
 	id transport.PeerID
 	// addr is the signaling ID signals to the peer go to (it differs from
 	// id after the peer's mesh re-joined a restarted signaling server).
-	addr      transport.PeerID
-	offerer   bool
-	session   uint64
-	pc        *webrtc.PeerConnection
-	created   time.Time
-	announced bool // EventConnecting was emitted
+	addr    transport.PeerID
+	offerer bool
+	session uint64
+	// challenger: a link for an ID that already had one, from another
+	// signaling seat; not in Mesh.peers until it proves the key (trust.go).
+	challenger bool
+	verified   bool      // the remote's DTLS certificate proved id
+	retireAt   time.Time // a proven challenger whose job is done closes then
+	// failOnAnswer: gathering found nothing before the answer named the
+	// peer; it fails (EventFailed) once it is announced.
+	failOnAnswer bool
+	pc           *webrtc.PeerConnection
+	created      time.Time
+	announced    bool // EventConnecting was emitted
 
 	remoteSet    bool
 	pendingCands []webrtc.ICECandidateInit
@@ -151,6 +162,9 @@ func (m *Mesh) iceServers() []webrtc.ICEServer {
 
 func (m *Mesh) signal(p *peer, msg signalMsg) {
 	msg.ID = m.local
+	if m.cfg.testClaim != "" {
+		msg.ID = m.cfg.testClaim
+	}
 	msg.Session = p.session
 	if m.sig == nil {
 		return
@@ -250,6 +264,12 @@ func (m *Mesh) gatheringDone(p *peer) {
 	if p.closed || p.connected || p.localCands > 0 || p.turnErr == nil {
 		return
 	}
+	if !p.announced && p.offerer {
+		// The answer names the peer (its mesh ID): fail it then, so the
+		// game hears about it under that ID.
+		p.failOnAnswer = true
+		return
+	}
 	m.log.Info("netcode: no ICE candidate, TURN failed", "peer", p.id)
 	m.fail(p, errNoCandidates)
 }
@@ -269,6 +289,9 @@ func (m *Mesh) onLinkOpen(p *peer, l *link, pp *pipe, err error) {
 	}
 	l.pipe = pp
 	p.opened++
+	if !m.verify(p) || p.challenger {
+		return // refused, or a challenger: it never carries data
+	}
 	if l.kind == linkControl {
 		m.wg.Go(l.readLoop)
 		hello, err := wire.AppendHello(nil, m.hello())
@@ -331,7 +354,11 @@ func (m *Mesh) onControl(p *peer, c wire.Control, err error) {
 		p.mu.Unlock()
 		m.maybeConnected(p)
 	case wire.KindRefuse:
-		m.refused[p.id] = true
+		if c.Reason != wire.ReasonBlocked {
+			// A peer that blocked us may lift the block: keep trying
+			// (its refusal of our offers is silent, so that is cheap).
+			m.refused[p.id] = true
+		}
 		m.teardown(p, EventRefused, &RefusedError{Peer: p.id, ByRemote: true, Reason: c.Reason.String(), Detail: c.Detail}, false)
 	case wire.KindBye:
 		m.teardown(p, EventLeft, nil, false)
@@ -372,8 +399,20 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 		return
 	}
 	m.log.Debug("netcode: connection state", "peer", p.id, "state", s)
+	if p.challenger {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			m.verify(p)
+		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			m.teardown(p, EventUnknown, nil, false)
+		}
+		return
+	}
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
+		if !m.verify(p) {
+			return
+		}
 		p.up = true
 		if !p.troubleSince.IsZero() {
 			p.troubleSince = time.Time{}
@@ -467,6 +506,9 @@ func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush bool) {
 	}
 	m.mu.Unlock()
 	delete(m.sessions, p.session)
+	if m.challengers[p.session] == p {
+		delete(m.challengers, p.session)
+	}
 	if kind != EventUnknown {
 		m.log.Info("netcode: peer gone", "peer", p.id, "event", kind, "err", err)
 		m.emit(kind, p.id, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/peerplay/peerplay/internal/safetext"
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 // pionAPI makes the PeerConnections of one mesh. In the browser pion
@@ -22,13 +23,27 @@ type pionAPI struct {
 	api *webrtc.API
 }
 
-func newAPI(cfg *Config) *pionAPI {
+func newAPI(cfg *Config, _ *Identity) (*pionAPI, error) {
 	se := webrtc.SettingEngine{}
 	if cfg.SettingEngine != nil {
 		cfg.SettingEngine(&se)
 	}
-	return &pionAPI{api: webrtc.NewAPI(webrtc.WithSettingEngine(se))}
+	return &pionAPI{api: webrtc.NewAPI(webrtc.WithSettingEngine(se))}, nil
 }
+
+// localIdentity: pion's browser build cannot give the RTCPeerConnection a
+// certificate (the browser makes one per connection), so a browser mesh
+// cannot prove a key-derived ID. It gets a random ID of the browser form
+// ("~" + 32 characters) and Config.Identity is not used; see "Threat
+// model" in the package doc.
+func localIdentity(*Config) (*Identity, transport.PeerID, error) {
+	return nil, newBrowserID(), nil
+}
+
+// canReadRemoteCert: RTCDtlsTransport.getRemoteCertificates is missing
+// in Firefox, so a browser mesh accepts a key-derived ID it cannot check
+// (and says so in its log).
+const canReadRemoteCert = false
 
 // newPeerConnection makes one PeerConnection and listens for the
 // browser's icecandidateerror events: those of a turn: or turns: URL

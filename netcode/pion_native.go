@@ -4,24 +4,53 @@ package netcode
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/pion/datachannel"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 const maxSCTPMessage = 64 << 10
 
 // pionAPI makes the PeerConnections of one mesh.
 type pionAPI struct {
-	se webrtc.SettingEngine
+	se   webrtc.SettingEngine
+	cert webrtc.Certificate // the mesh identity's, on every PeerConnection
 }
+
+// localIdentity returns the mesh's identity (Config.Identity or a fresh
+// one) and its ID.
+func localIdentity(cfg *Config) (*Identity, transport.PeerID, error) {
+	id := cfg.Identity
+	if id == nil {
+		var err error
+		if id, err = NewIdentity(); err != nil {
+			return nil, "", err
+		}
+	}
+	return id, id.ID(), nil
+}
+
+// canReadRemoteCert: pion always has the remote DTLS certificate once
+// DTLS is up, so a key-derived ID is always checked.
+const canReadRemoteCert = true
 
 // newAPI prepares pion's settings: detached data channels, fast ICE
 // timeouts, a 200 ms SCTP RTO cap and pion's logs in the injected logger;
 // then the caller's SettingEngine hook.
-func newAPI(cfg *Config) *pionAPI {
+func newAPI(cfg *Config, id *Identity) (*pionAPI, error) {
+	tpl, err := certTemplate()
+	if err != nil {
+		return nil, fmt.Errorf("netcode: certificate: %w", err)
+	}
+	cert, err := webrtc.NewCertificate(id.key, *tpl)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %v", ErrIdentity, err)
+	}
 	se := webrtc.SettingEngine{LoggerFactory: pionLogs{cfg.Logger}}
 	se.DetachDataChannels()
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, cfg.ICEKeepalive)
@@ -37,7 +66,7 @@ func newAPI(cfg *Config) *pionAPI {
 	if se.LoggerFactory == nil {
 		se.LoggerFactory = pionLogs{cfg.Logger}
 	}
-	return &pionAPI{se: se}
+	return &pionAPI{se: se, cert: *cert}, nil
 }
 
 // newPeerConnection makes one PeerConnection. Each gets an API of its own
@@ -50,6 +79,7 @@ func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURN
 		e.URL = turnURL(e.Server, conf.ICEServers)
 		onTURN(e)
 	}}
+	conf.Certificates = []webrtc.Certificate{a.cert}
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(conf)
 	return pc, func() {}, err
 }

@@ -103,6 +103,10 @@ type Stats struct {
 	Signaling bool
 	// EventsDropped counts events dropped because nobody polled.
 	EventsDropped uint64
+	// Impersonations counts links refused because the remote's DTLS
+	// certificate did not prove the ID it claimed (each also reported as
+	// EventRefused with an *IdentityError).
+	Impersonations uint64
 	// Peers lists every peer with a PeerConnection, sorted by ID.
 	Peers []PeerStats
 }

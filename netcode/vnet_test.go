@@ -311,8 +311,8 @@ func TestVNetSCTPHandshakeLost(t *testing.T) {
 }
 
 // offerer returns which of a and b makes the offers (lower signaling ID).
-func offerer(a, b *Mesh) (off, ans *Mesh) {
-	if a.Local() < b.Local() {
+func offerer(t *testing.T, a, b *Mesh) (off, ans *Mesh) {
+	if seatOf(t, a) < seatOf(t, b) {
 		return a, b
 	}
 	return b, a
@@ -335,7 +335,7 @@ func TestVNetICERestart(t *testing.T) {
 	a := join(t, sig.url(), "room", "a", lab.on(lab.netA), fast)
 	b := join(t, sig.url(), "room", "b", lab.on(lab.netB), fast)
 	waitMesh(t, 20*time.Second, a, b)
-	off, ans := offerer(a, b)
+	off, ans := offerer(t, a, b)
 	lo, la := &eventLog{m: off}, &eventLog{m: ans}
 
 	// A short cut: ICE restart, recovery.

@@ -52,6 +52,11 @@ const (
 	ReasonChannels
 	ReasonBadHandshake
 	ReasonTimeout
+	// ReasonBlocked: the refusing side blocked the peer (Mesh.Block).
+	ReasonBlocked
+	// ReasonIdentity: the peer's DTLS certificate does not prove the ID
+	// it claimed.
+	ReasonIdentity
 )
 
 // String returns the reason's name.
@@ -67,6 +72,10 @@ func (r Reason) String() string {
 		return "bad handshake"
 	case ReasonTimeout:
 		return "handshake timeout"
+	case ReasonBlocked:
+		return "blocked"
+	case ReasonIdentity:
+		return "identity not proven"
 	default:
 		return fmt.Sprintf("unknown(%d)", uint8(r))
 	}

@@ -21,6 +21,7 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		LANAddr:  f.lanAddr,
 		Loopback: f.loopback,
 		WinScore: f.score,
+		Web:      webFiles(log),
 		Logger:   log,
 	}
 }

@@ -76,6 +76,7 @@ func (t Target) SignalURL() string {
 // that a hosting game embeds, so two players on a LAN need nothing else.
 type Server struct {
 	sig  *signaling.Server
+	web  *webMux // signaling, plus the browser build once ServeWeb set one
 	http *http.Server
 	ln   net.Listener
 	udp  net.PacketConn
@@ -112,7 +113,8 @@ func StartServer(addr string, log *slog.Logger) (*Server, error) {
 	if ip, ok := LANAddr(); ok {
 		s.sig.ICEServers = []signaling.ICEServer{{URLs: []string{"stun:" + netip.AddrPortFrom(ip, uint16(port)).String()}}}
 	}
-	s.http = &http.Server{Handler: s.sig, ReadHeaderTimeout: 10 * time.Second}
+	s.web = &webMux{sig: s.sig}
+	s.http = &http.Server{Handler: s.web, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()

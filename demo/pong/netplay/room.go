@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"sync"
@@ -60,6 +61,10 @@ type Config struct {
 	InputDelay int
 	// Record, if set, receives lockstep's replay log of the match.
 	Record io.Writer
+	// Web, if set, is the browser build of pong (see ServeWeb) that a
+	// host's embedded server serves, and the join hint then names the
+	// link a friend opens in a browser; nil = no browser play.
+	Web fs.FS
 	// Headless marks the local player as a bot in the lobby (cosmetic).
 	Logger *slog.Logger // nil = discard
 }
@@ -152,10 +157,16 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	if n.cfg.LAN {
 		hint = fmt.Sprintf("pong -join %s  (same LAN: the game is found automatically)\nor: ", code)
 	}
+	hostPort := addr
 	if ip, ok := LANAddr(); ok && !n.cfg.Loopback {
+		hostPort = fmt.Sprintf("%s:%d", ip, port)
 		hint += fmt.Sprintf("pong -join %s:%d/%s  (LAN, or the internet with TCP+UDP port %d forwarded here)", ip, port, code, port)
 	} else {
 		hint += fmt.Sprintf("pong -join %s/%s", addr, code)
+	}
+	if n.cfg.Web != nil {
+		srv.ServeWeb(n.cfg.Web)
+		hint += "\nor in a browser: " + BrowserLink(hostPort, code)
 	}
 	var ann *lan.Announcer
 	if n.cfg.LAN {

@@ -229,4 +229,3 @@ func (p *Page) waitRe(re *regexp.Regexp, timeout time.Duration) []string {
 		}
 	}
 }
-

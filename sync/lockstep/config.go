@@ -18,7 +18,8 @@ const (
 	DefaultTickRate          = 60
 	DefaultInputWindow       = 64
 	DefaultChecksumInterval  = 30
-	DefaultDisconnectTimeout = 2 * time.Second
+	DefaultDisconnectTimeout = 5 * time.Second
+	DefaultWaitNotify        = 500 * time.Millisecond
 	DefaultJoinTimeout       = 10 * time.Second
 	DefaultAdaptiveMargin    = 1.0
 	DefaultAdaptiveHold      = time.Second
@@ -80,9 +81,19 @@ type Config struct {
 	// whose checksums peers compare (ReportChecksum ignores the others).
 	// 0 means DefaultChecksumInterval (30); negative disables the check.
 	ChecksumInterval int
-	// DisconnectTimeout is how long a seat may stay silent before the
-	// survivors start dropping it. 0 means 2 s (GGRS's default).
+	// DisconnectTimeout is how long a seat may stay silent (or stall the
+	// match while talking) before this peer votes to drop it; a majority
+	// of the seats must vote so. It is also how long a peer that hears no
+	// majority waits before giving up (CutOffError), and how long a
+	// drop agreement may be blocked before the blocker is voted out. 0
+	// means 5 s (GGPO's sample value): a game loop paused for a few
+	// seconds (a loading hitch, a window drag) resumes instead of being
+	// dropped.
 	DisconnectTimeout time.Duration
+	// WaitNotify is how long the next frame waits for a seat's input
+	// before EventWaiting names it. 0 means 500 ms (GGRS's
+	// disconnect_notify_start).
+	WaitNotify time.Duration
 	// JoinTimeout replaces DisconnectTimeout for a seat never heard from
 	// since the session started (peers start their sessions at slightly
 	// different times). 0 means 10 s.
@@ -172,7 +183,7 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	case !slices.Contains(c.Seats, local):
 		return bad("local peer %q is not seated in %v", local, c.Seats)
 	case c.InputDelay < 0, c.MaxInputDelay < 0, c.CatchUp < 0, c.TickRate < 0, c.InputWindow < 0,
-		c.DisconnectTimeout < 0, c.JoinTimeout < 0,
+		c.DisconnectTimeout < 0, c.JoinTimeout < 0, c.WaitNotify < 0,
 		c.Adaptive.Min < 0, c.Adaptive.Max < 0, c.Adaptive.Margin < 0, c.Adaptive.Hold < 0, c.Adaptive.LossTarget < 0, c.Adaptive.LossTarget > 1:
 		return bad("negative value")
 	}
@@ -217,6 +228,9 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = DefaultJoinTimeout
+	}
+	if c.WaitNotify == 0 {
+		c.WaitNotify = DefaultWaitNotify
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -22,13 +22,20 @@
 //		if de := (*lockstep.DesyncError)(nil); errors.As(err, &de) {
 //			return err // the simulations diverged at de.Frame
 //		}
+//		if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
+//			return err // out of the match: "you were dropped" / "opponent lost"
+//		}
 //		for _, st := range steps { // empty on a stall: just draw again
 //			game.Step(st.Inputs) // st.Inputs[seat], same on every peer
 //			sess.ReportChecksum(st.Frame, game.Checksum())
 //		}
+//		if seat, d := sess.Waiting(); d > time.Second {
+//			// show "waiting for <Seats()[seat]>… d"
+//		}
 //		for _, e := range sess.PollEvents() {
 //			if e.Kind == lockstep.EventPlayerDropped {
-//				// e.Seat's input is the zero value from e.Frame on.
+//				// e.Seat's input is the zero value from e.Frame on
+//				// (st.Status[e.Seat] == lockstep.InputDropped).
 //			}
 //		}
 //	}
@@ -74,12 +81,12 @@
 // # Wire
 //
 // Each tick the session sends one Frame datagram (FlatBuffers, schema
-// internal/wire/lockstep.fbs, wire version 2, file identifier "PPL2") to
+// internal/wire/lockstep.fbs, wire version 3, file identifier "PPL3") to
 // every other seat. Its layout is chosen for size, since it is paid every
 // tick on every link; in bytes, for 2 seats and one unacknowledged 3-byte
 // input (a fast link):
 //
-//	root offset, identifier "PPL2"     8
+//	root offset, identifier "PPL3"     8
 //	vtable                             10, +2 per optional field; 2 padding
 //	table: offset of its vtable        4
 //	  head (struct)                    16: kind, flags (ping), seat, input size,
@@ -93,6 +100,7 @@
 //	  echoes [Echo]                    when due: 4 + 4 + 6 per echo, padded
 //	  checksums [Checksum]             when due: 4 + 4 + 12 per checksum
 //	  lost (16-bit mask)               during a player-loss agreement: 2
+//	  suspect (16-bit mask)            while the sender votes a seat out: 2
 //
 // Of those 64 bytes, 21 are content (head, input, ack), 4 the identifier
 // and 39 FlatBuffers framing (offsets, vtable, vector lengths, padding).
@@ -101,7 +109,10 @@
 // each receiver echoes the seq in its next Frame with how long it held it,
 // so the pinging seat measures the RTT. At start-up, until every link has
 // the 8 samples the adaptive delay waits for, every Frame is a ping and
-// the newest echo is repeated. A checksum rides in the 3 Frames
+// the newest echo is repeated. Version 3 added the suspect mask and the
+// Dropped kind and made the lost mask a vote instead of an order (see
+// Player loss); the steady-state datagram is unchanged (0 bytes more:
+// both masks are absent unless a seat is in trouble). A checksum rides in the 3 Frames
 // after its frame ran. The lost mask is sent while a player-loss
 // agreement is pending and until every survivor has run past the drop
 // frame. The sender's own holdings are implied (start + n - 1), and acks
@@ -118,9 +129,11 @@
 // carries the same inputs. The unacknowledged run is bounded by
 // Config.InputWindow (default 64 frames, lowered to what fits
 // MaxDatagram = 1024 bytes: one SCTP packet, never fragmented); a full
-// window stops the local input (a stall) until acks arrive. Two more
-// kinds exist: Relay (a lost seat's inputs, between survivors) and Bye
-// (sent by Close); they repeat the last Frame's seq.
+// window stops the local input (a stall) until acks arrive. Three more
+// kinds exist: Relay (a lost seat's inputs, between survivors), Bye (sent
+// three times by Close) and Dropped (a survivor's answer to a dropped
+// seat that still talks: "you were dropped at frame F", at most every
+// 100 ms); they repeat the last Frame's seq.
 //
 // Decoding is total: size, identifier, root offset and version are
 // checked, every count is bounded by this package's capacity, the
@@ -145,33 +158,121 @@
 // game decides. locksteptest.CheckDeterminism catches most causes before
 // they ship.
 //
-// # Player loss
+// # Player loss and the split rule
 //
-// A seat silent for DisconnectTimeout (default 2 s; JoinTimeout, 10 s,
-// before it was ever heard), or one that said goodbye, is dropped at one
-// frame every survivor agrees on, with identical inputs up to it:
+// A seat is dropped at one frame every survivor agrees on, with identical
+// inputs up to it, and only by a majority of the match's seats. The
+// members are the seats not yet dropped and not gone by their own
+// goodbye; a majority is more than half of them (3 of 4, 2 of 3, 3 of 5).
 //
-//  1. A survivor marks the seat lost (EventPlayerLost), ignores its
-//     datagrams from then on, and publishes its lost mask. A seat any
-//     survivor reports lost is lost for all (the masks converge).
-//  2. Survivors publish their holdings of every seat's inputs (the acks)
-//     and relay the lost seat's inputs to any survivor that holds fewer.
-//  3. A survivor decides once every other survivor publishes the same
-//     mask and the same holdings H of each lost seat: the seat's input is
-//     the zero value from H+1 on (EventPlayerDropped, Frame H+1), and the
-//     game keeps running.
+//  1. Suspicion (this peer's own evidence, recomputed every tick,
+//     revocable): a seat silent for DisconnectTimeout (default 5 s;
+//     JoinTimeout, 10 s, before it was ever heard); a seat heard but
+//     blocking the next frame for DisconnectTimeout (only one blocker at
+//     a time: the one furthest behind, ties the highest seat, so that a
+//     link broken between two seats costs the match one of them); a
+//     survivor blocking a running drop agreement for DisconnectTimeout.
+//     Each peer publishes its suspicions (the suspect mask): votes.
+//  2. Lost: a seat for which a majority of the members vote (this peer's
+//     suspicion, and every other member's suspect or lost report), or one
+//     that said goodbye itself. One peer's report is a vote, never an
+//     order. A lost seat's datagrams are ignored from then on
+//     (EventPlayerLost).
+//  3. Survivors publish their lost mask and their holdings of every
+//     seat's inputs (the acks), and relay a lost seat's inputs to any
+//     survivor that holds fewer. A relay is accepted only for a seat the
+//     receiver itself has lost and not yet dropped, from a survivor that
+//     reports it lost.
+//  4. A survivor decides once every other survivor reports the same lost
+//     seats with the same holdings H, and it and they form a majority of
+//     the members: the seat's input is the zero value from H+1 on
+//     (EventPlayerDropped, Frame H+1; Step.Status says InputDropped).
 //
 // Everyone decides the same H: after a survivor marks a seat lost, its
 // holdings of that seat grow only from another survivor that held more,
 // so when one survivor sees all of them at H, none of them will ever hold
 // more, and a later decision (even after another loss) reads the same H.
 // No survivor can have run a frame past H with the seat's real input,
-// since running a frame needs it. No deadlock: a survivor that stops
-// answering is itself timed out, which shrinks the set to wait for. A
-// partition splits the game: each side drops the other and plays on (a
-// peer cut off from everyone continues alone); between two seats that
-// only lose each other, the others side with whichever report reaches
-// them first.
+// since running a frame needs it.
+//
+// Never a split: two groups that each drop the other would each need a
+// majority of the same members, and two majorities share a seat, which
+// reports one lost mask. A peer that does not hear a majority (it
+// suspects too many members) is cut off: it stops advancing
+// (EventCutOff), resumes if they come back (EventResumed), and gives up
+// after another DisconnectTimeout (Advance returns *CutOffError). A seat
+// that a majority dropped learns it from the survivors' Dropped answers
+// (a majority of the other members must say so): EventDropped and
+// *DroppedError with the drop frame F. It may have run up to InputDelay
+// frames from F on with its own input before its pause, so its state
+// from F on is not the match's; the survivors' is. A game loop that
+// pauses (a hitch, a dragged window) does not count its own pause as the
+// others' silence: back within DisconnectTimeout, it resumes; later, it
+// is told it was dropped. A blackout of its network longer than that
+// ends the same way, or cut off.
+//
+// Two seats: a majority of two is both, so neither seat can drop the
+// other. When one falls silent, the other is cut off after
+// DisconnectTimeout and the match ends for it after another
+// (*CutOffError: "opponent lost"); the silent one, if it comes back
+// later, hears nobody and ends the same way. Nobody plays on alone, so
+// both sides of a broken link report the same thing rather than both
+// "winning". A pause shorter than twice the timeout resumes. A goodbye
+// (Close) is the seat's own word: the other plays on alone, dropping it,
+// as GGRS does with a disconnected player.
+//
+// Waiting: when the next frame waits for a seat's input for WaitNotify
+// (500 ms), EventWaiting names the seat; Waiting returns it and for how
+// long, so a game shows "waiting for bob… 3 s"; EventResumed ends it.
+// Each Step's Status says per seat InputConfirmed, InputDisconnecting
+// (this peer suspects it or it is being dropped) or InputDropped.
+//
+// Cost: a silent seat stalls the others for DisconnectTimeout plus the
+// agreement (a few RTTs); a seat that talks but stalls the match, the
+// same. With the 5 s default the red-team tests measure 302 ticks (5.0 s)
+// at 60 Hz.
+//
+// # Threat model
+//
+// The transport's sender identity is trusted (netcode derives PeerIDs
+// from DTLS keys): a datagram whose seat is not its sender's is dropped.
+// Beyond that, assume any one seat lies. It can always leave, lag, or send
+// garbage, and it can make its own link to one honest seat look broken.
+// It cannot:
+//
+//   - speak for a live seat: a relay of a seat the receiver has not
+//     itself lost is refused, counted (Stats.Dropped.Refused) and reported
+//     (EventRefused naming the sender);
+//   - get an honest seat dropped by saying so: a lost or suspect report is
+//     one vote; the receiver needs a majority, and reports about a seat
+//     it hears well are reported as EventRefused;
+//   - make peers drop it for impossible claims, or act on them: acks of
+//     inputs the receiver never sent, frames far ahead, a Dropped notice
+//     about another seat are dropped, counted and reported, never a
+//     reason to drop anyone;
+//   - tell a peer it was dropped: that takes a majority of the other
+//     members;
+//   - stall the match forever: a seat that keeps talking but sends no new
+//     input, or blocks an agreement with reports that never match, is
+//     suspected after DisconnectTimeout by every honest seat and dropped
+//     by their majority (TestRedteamStallingLiar: 5.0 s);
+//   - replace an input already held (conflicts are counted, the first is
+//     kept), replay or reorder datagrams (sequence window).
+//
+// With any one liar and no other failure, the honest seats never stall
+// longer than DisconnectTimeout plus an agreement, and never simulate
+// different states, but for the last limit below, which they detect.
+// Limits: a
+// majority needs honest seats: with 3 seats one liar plus one failure (a
+// crash, a partition) leaves no majority, and the honest seat stops (cut
+// off) rather than guess. A liar that pretends its link to honest seat b
+// is broken is indistinguishable from a broken link: the majority then
+// drops one of the two (the one further behind), possibly b, who is told
+// so. A liar that survives a real loss can relay made-up inputs of the
+// lost seat for frames no honest survivor held (the lost seat's last
+// frames are not signed); if it relays different ones to two honest
+// survivors, their checksums differ and both report EventDesync. Red-team
+// tests: redteam_test.go.
 //
 // # Bounds and overflow
 //

@@ -23,7 +23,41 @@ var (
 	ErrBadReplay = errors.New("lockstep: malformed replay")
 	// ErrRecord wraps a failure to write the replay header in NewSession.
 	ErrRecord = errors.New("lockstep: cannot record")
+	// ErrDropped is matched (errors.Is) by every *DroppedError.
+	ErrDropped = errors.New("lockstep: dropped from the match")
+	// ErrCutOff is matched (errors.Is) by every *CutOffError.
+	ErrCutOff = errors.New("lockstep: cut off from the match")
 )
+
+// DroppedError reports that a majority of the seats dropped this peer (it
+// was silent or stalled them for the disconnect timeout, e.g. a paused
+// game loop): the match goes on without it from Frame on.
+type DroppedError struct {
+	Frame Frame // the first frame without this peer's input
+}
+
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("lockstep: dropped from the match by a majority of the seats at frame %d", e.Frame)
+}
+
+// Is makes errors.Is(err, ErrDropped) true.
+func (e *DroppedError) Is(target error) bool { return target == ErrDropped }
+
+// CutOffError reports that this peer did not hear a majority of the seats
+// for twice the disconnect timeout: it stopped at Frame instead of playing
+// on alone. In a two-seat match this is how a match ends when the
+// opponent is lost (a majority of two is both).
+type CutOffError struct {
+	Frame   Frame // the next frame it would have run
+	Unheard []int // the seats it did not hear
+}
+
+func (e *CutOffError) Error() string {
+	return fmt.Sprintf("lockstep: cut off at frame %d: seats %v unheard, no majority", e.Frame, e.Unheard)
+}
+
+// Is makes errors.Is(err, ErrCutOff) true.
+func (e *CutOffError) Is(target error) bool { return target == ErrCutOff }
 
 // DesyncError reports that a peer computed another game-state checksum
 // than this one for the same frame: the simulations have diverged. Every

@@ -28,6 +28,28 @@ const (
 	// EventRecordError: writing the replay log failed with Err; recording
 	// stopped, the game goes on.
 	EventRecordError
+	// EventRefused: a message of Seat was refused: Reason says why (a relay
+	// for a seat not being dropped, a lost report not adopted, impossible
+	// acks or frames, speaking for another seat). At most one a second
+	// per seat and reason; Stats.Dropped counts every one.
+	EventRefused
+	// EventWaiting: the next frame has waited Config.WaitNotify for
+	// Seat's input (Session.Waiting says for how long since): show
+	// "waiting for <Peer>…".
+	EventWaiting
+	// EventResumed: the wait reported by EventWaiting (Seat) or
+	// EventCutOff (Seat -1) is over.
+	EventResumed
+	// EventCutOff: this peer does not hear a majority of the seats, so it
+	// stopped advancing (it never plays on alone). If they come back
+	// within Config.DisconnectTimeout the game resumes (EventResumed);
+	// otherwise it reports EventCutOff again with Err a *CutOffError, and
+	// Advance returns that error from then on.
+	EventCutOff
+	// EventDropped: this peer was dropped by a majority of the seats at
+	// Frame (it came back too late). Err is the *DroppedError that Advance
+	// returns from then on.
+	EventDropped
 )
 
 // String returns the kind's name, e.g. "player-dropped".
@@ -45,6 +67,16 @@ func (k EventKind) String() string {
 		return "input-delay"
 	case EventRecordError:
 		return "record-error"
+	case EventRefused:
+		return "refused"
+	case EventWaiting:
+		return "waiting"
+	case EventResumed:
+		return "resumed"
+	case EventCutOff:
+		return "cut-off"
+	case EventDropped:
+		return "dropped"
 	default:
 		return "unknown(" + strconv.Itoa(int(k)) + ")"
 	}
@@ -53,12 +85,13 @@ func (k EventKind) String() string {
 // Event is something the game may want to show or act on. Which fields are
 // set depends on Kind.
 type Event struct {
-	Kind  EventKind
-	Seat  int              // desync, player-lost, player-dropped
-	Peer  transport.PeerID // the seat's peer
-	Frame Frame            // desync: the frame; player-dropped: first frame without the seat
-	Delay int              // input-delay: the new delay, in frames
-	Err   error            // desync: *DesyncError; record-error: the write error
+	Kind   EventKind
+	Seat   int              // desync, player-lost, player-dropped, refused (the sender), waiting, resumed; -1: none
+	Peer   transport.PeerID // the seat's peer
+	Frame  Frame            // desync: the frame; player-dropped, dropped: first frame without the seat; others: the next frame
+	Delay  int              // input-delay: the new delay, in frames
+	Reason string           // player-lost, player-dropped, refused, cut-off, dropped: why, for logs and players
+	Err    error            // desync: *DesyncError; record-error: the write error; cut-off (final): *CutOffError; dropped: *DroppedError
 }
 
 // maxEvents bounds the event queue. Overflow rule: the newest events are

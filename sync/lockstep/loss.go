@@ -5,73 +5,204 @@ import (
 	"time"
 )
 
-// Player loss agreement (see the package doc, "Player loss"):
+// Player loss (see the package doc, "Player loss" and "Threat model"):
 //
-//  1. A survivor marks seat l lost when l has been silent past the
-//     timeout, said goodbye, or appears in another survivor's lost mask.
-//     From then on it ignores l's own datagrams: its holdings of l's
-//     inputs grow only by relays from other survivors.
-//  2. Every survivor publishes, in each Frame datagram, its lost mask and
-//     its holdings (acks) of every seat, and relays l's inputs to each
-//     survivor whose ack of l is below its own holdings.
-//  3. A survivor decides when every other survivor publishes the same lost
-//     mask as its own and, for each lost seat not yet dropped, the same
-//     holdings as its own: the drop frame is then that common holding
-//     H_l, and l's input is the zero value from H_l+1 on.
+//  1. Suspicion is local evidence, recomputed every tick and revocable: a
+//     seat silent past the timeout, a seat heard but blocking the next
+//     frame past the timeout, a survivor blocking a drop agreement past
+//     the timeout. Each peer publishes its suspicions (a vote).
+//  2. A seat is lost (latched) when a majority of the match's seats vote
+//     for it (own suspicion, other seats' suspicions and lost reports), or
+//     when it said goodbye itself. One peer's word is never enough. From
+//     then on its datagrams are ignored: its holdings grow only by relays
+//     from survivors, which are accepted for it only now.
+//  3. A survivor decides when every other survivor reports the lost seats
+//     lost and the same holdings H_l as its own, and it and those
+//     survivors form a majority: the drop frame is H_l+1.
+//  4. A peer that does not hear a majority (it suspects too many seats)
+//     is cut off: it stops, and gives up after another timeout, unless
+//     the seats come back. A peer that a majority dropped is told so.
 //
-// Why everyone decides the same H_l: once a survivor publishes a mask
-// containing l, its holdings of l can only grow from another survivor that
-// already held more. When one survivor sees all survivors at H_l, none of
-// them held more at the time of its report, so none ever will: holdings
-// are frozen at H_l everywhere, and any later decision (even with a larger
-// mask, after another loss) reads the same H_l. And no survivor can have
-// run a frame past H_l with l's real input, since running a frame needs
-// its input.
+// Why everyone decides the same H_l: once a survivor latches l, its
+// holdings of l can only grow from another survivor that already held
+// more. When one survivor sees all survivors at H_l, none of them held
+// more at the time of its report, so none ever will: holdings are frozen
+// at H_l everywhere, and any later decision reads the same H_l. And no
+// survivor can have run a frame past H_l with l's real input, since
+// running a frame needs its input.
 
-// markLost starts (or joins) the agreement about seat l.
-func (s *Session[I]) markLost(l int, why string) {
+// Reasons, in Event.Reason.
+const (
+	reasonTimeout     = "silent for the disconnect timeout"
+	reasonJoin        = "never heard within the join timeout"
+	reasonStalls      = "heard, but blocks the next frame for the disconnect timeout"
+	reasonBlocks      = "blocks the drop agreement for the disconnect timeout"
+	reasonBye         = "said goodbye"
+	reasonMajority    = "a majority of the seats voted it out"
+	reasonCutOff      = "cannot hear a majority of the seats"
+	reasonAgreed      = "dropped by the agreement of a majority of the seats"
+	reasonRelay       = "relay of inputs of a seat not being dropped here"
+	reasonLostClaim   = "reports a seat lost that this peer hears (not adopted without a majority)"
+	reasonImpossible  = "acknowledges inputs never sent, or claims frames far ahead"
+	reasonSpoofed     = "speaks for another seat"
+	reasonDroppedLie  = "claims this peer was dropped (not adopted without a majority)"
+	reasonBadDropNote = "dropped notice about another seat"
+)
+
+// members returns the seats whose votes count: every seat not dropped and
+// not departed by its own goodbye.
+func (s *Session[I]) members() uint32 { return s.all &^ s.dropped &^ s.left }
+
+// quorum is a majority of the members.
+func (s *Session[I]) quorum() int { return bits.OnesCount32(s.members())/2 + 1 }
+
+// markLost latches seat l lost and starts (or joins) the agreement.
+func (s *Session[I]) markLost(now time.Time, l int, why string) {
 	bit := uint32(1) << l
 	if l == s.me || s.lost&bit != 0 {
 		return
 	}
+	if s.lost&^s.dropped == 0 {
+		s.pendingSince = now
+	}
 	s.lost |= bit
+	s.resetBlocks(now)
 	sd := &s.seats[l]
 	s.cfg.Logger.Info("lockstep: player lost", "seat", l, "peer", sd.id, "why", why, "held", sd.hold)
-	s.event(Event{Kind: EventPlayerLost, Seat: l, Peer: sd.id, Frame: sd.hold + 1})
+	s.event(Event{Kind: EventPlayerLost, Seat: l, Peer: sd.id, Frame: sd.hold + 1, Reason: why})
 }
 
-// checkLoss applies the timeouts and decides pending agreements.
-func (s *Session[I]) checkLoss(now time.Time) {
+// resetBlocks restarts every blocking clock (a membership change changes
+// who waits for whom).
+func (s *Session[I]) resetBlocks(now time.Time) {
+	for t := range s.seats {
+		s.seats[t].blockSince = now
+	}
+}
+
+// suspicions recomputes this peer's own evidence against each seat.
+func (s *Session[I]) suspicions(now time.Time) {
+	s.suspect = 0
+	pending := s.lost &^ s.dropped
+	primary, primaryHold := -1, Frame(0)
 	for v := range s.seats {
 		if !s.survivor(v) {
 			continue
 		}
 		sd := &s.seats[v]
-		timeout := s.cfg.DisconnectTimeout
+		timeout, why := s.cfg.DisconnectTimeout, reasonTimeout
 		if !sd.heard {
-			timeout = s.cfg.JoinTimeout
+			timeout, why = s.cfg.JoinTimeout, reasonJoin
 		}
 		if now.Sub(sd.lastHeard) > timeout {
-			s.markLost(v, "timeout")
+			s.suspect |= 1 << v
+			sd.why = why
+			continue
+		}
+		if sd.hold >= s.next {
+			sd.blockSince = now
+			continue
+		}
+		// v blocks the next frame. Only one blocker is blamed at a time:
+		// the one furthest behind (ties: the highest seat), so that a
+		// broken link between two seats costs the match one of them, not
+		// both. While an agreement runs, the agreement's own timeout
+		// applies instead.
+		if pending == 0 && now.Sub(sd.blockSince) > s.cfg.DisconnectTimeout &&
+			(primary < 0 || sd.hold <= primaryHold) {
+			primary, primaryHold = v, sd.hold
+		}
+	}
+	if primary >= 0 && s.suspect&(1<<primary) == 0 {
+		s.suspect |= 1 << primary
+		s.seats[primary].why = reasonStalls
+	}
+	if pending != 0 && now.Sub(s.pendingSince) > s.cfg.DisconnectTimeout {
+		for v := range s.seats {
+			if s.survivor(v) && !s.agrees(v, pending) {
+				s.suspect |= 1 << v
+				s.seats[v].why = reasonBlocks
+			}
+		}
+	}
+}
+
+// agrees reports whether survivor v reports every pending seat lost with
+// this peer's holdings of it.
+func (s *Session[I]) agrees(v int, pending uint32) bool {
+	sd := &s.seats[v]
+	if uint32(sd.lostView)&pending != pending {
+		return false
+	}
+	for p := pending; p != 0; p &= p - 1 {
+		l := bits.TrailingZeros32(p)
+		if sd.acks[l] != s.seats[l].hold {
+			return false
+		}
+	}
+	return true
+}
+
+// votes counts the seats voting seat v out: this peer if it suspects v,
+// and every other seat still in the game that reports v suspect or lost.
+func (s *Session[I]) votes(v int) int {
+	bit := uint16(1) << v
+	n := 0
+	if s.suspect&(1<<v) != 0 {
+		n++
+	}
+	for u := range s.seats {
+		if u == v || !s.survivor(u) {
+			continue
+		}
+		if (s.seats[u].suspectView|s.seats[u].lostView)&bit != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// checkLoss applies suspicion, votes, the cut-off rule and decides pending
+// agreements.
+func (s *Session[I]) checkLoss(now time.Time) {
+	s.suspicions(now)
+	q := s.quorum()
+	heard := bits.OnesCount32(s.members() &^ s.lost &^ s.suspect)
+	if heard < q {
+		if !s.cutOff {
+			s.cutOff, s.cutSince = true, now
+			s.cfg.Logger.Warn("lockstep: cut off", "frame", s.next, "unheard", s.suspect)
+			s.event(Event{Kind: EventCutOff, Seat: -1, Frame: s.next, Reason: reasonCutOff})
+		}
+		if now.Sub(s.cutSince) > s.cfg.DisconnectTimeout {
+			s.exclude(&CutOffError{Frame: s.next, Unheard: s.unheard()})
+		}
+		return
+	}
+	if s.cutOff {
+		s.cutOff = false
+		s.event(Event{Kind: EventResumed, Seat: -1, Frame: s.next})
+	}
+	for v := range s.seats {
+		if s.survivor(v) && s.votes(v) >= q {
+			why := reasonMajority
+			if s.suspect&(1<<v) != 0 {
+				why = s.seats[v].why + "; " + reasonMajority
+			}
+			s.markLost(now, v, why)
 		}
 	}
 	pending := s.lost &^ s.dropped
 	if pending == 0 {
 		return
 	}
+	survivors := s.all &^ s.lost &^ (1 << s.me)
+	if bits.OnesCount32(survivors)+1 < q {
+		return
+	}
 	for v := range s.seats {
-		if !s.survivor(v) {
-			continue
-		}
-		sd := &s.seats[v]
-		if sd.lostView&s.all != s.lost {
+		if s.survivor(v) && !s.agrees(v, pending) {
 			return
-		}
-		for p := pending; p != 0; p &= p - 1 {
-			l := bits.TrailingZeros32(p)
-			if sd.acks[l] != s.seats[l].hold {
-				return
-			}
 		}
 	}
 	for p := pending; p != 0; p &= p - 1 {
@@ -80,6 +211,148 @@ func (s *Session[I]) checkLoss(now time.Time) {
 		s.dropped |= 1 << l
 		s.dropFrame[l] = sd.hold
 		s.cfg.Logger.Info("lockstep: player dropped", "seat", l, "peer", sd.id, "frame", sd.hold+1)
-		s.event(Event{Kind: EventPlayerDropped, Seat: l, Peer: sd.id, Frame: sd.hold + 1})
+		s.event(Event{Kind: EventPlayerDropped, Seat: l, Peer: sd.id, Frame: sd.hold + 1, Reason: reasonAgreed})
 	}
+	s.resetBlocks(now)
+}
+
+// unheard lists the seats this peer suspects.
+func (s *Session[I]) unheard() []int {
+	var out []int
+	for m := s.suspect; m != 0; m &= m - 1 {
+		out = append(out, bits.TrailingZeros32(m))
+	}
+	return out
+}
+
+// exclude ends the session for this peer: every later Advance returns err.
+func (s *Session[I]) exclude(err error) {
+	if s.excluded != nil {
+		return
+	}
+	s.excluded = err
+	e := Event{Kind: EventCutOff, Seat: -1, Frame: s.next, Err: err, Reason: reasonCutOff}
+	if de, ok := err.(*DroppedError); ok {
+		e = Event{Kind: EventDropped, Seat: s.me, Peer: s.seats[s.me].id, Frame: de.Frame, Err: err, Reason: reasonAgreed}
+	}
+	s.cfg.Logger.Warn("lockstep: out of the match", "err", err)
+	s.event(e)
+}
+
+// onDroppedNotice counts a survivor's word that this peer was dropped; a
+// majority of the other seats makes it final.
+func (s *Session[I]) onDroppedNotice(from int, f Frame) {
+	s.seats[from].droppedAt = f
+	others := s.members() &^ (1 << s.me)
+	n, frames := 0, [MaxSeats]Frame{}
+	for m := others; m != 0; m &= m - 1 {
+		if a := s.seats[bits.TrailingZeros32(m)].droppedAt; a != NoFrame {
+			frames[n] = a
+			n++
+		}
+	}
+	if n < bits.OnesCount32(others)/2+1 {
+		s.refuse(from, reasonDroppedLie)
+		return
+	}
+	// The frame most notices give (honest survivors agree on it).
+	best, bestN := frames[0], 0
+	for i := range n {
+		c := 0
+		for j := range n {
+			if frames[j] == frames[i] {
+				c++
+			}
+		}
+		if c > bestN {
+			best, bestN = frames[i], c
+		}
+	}
+	s.exclude(&DroppedError{Frame: best})
+}
+
+// notifyDropped answers a datagram from a dropped seat, at most every
+// noticeEvery: it was dropped, at which frame.
+func (s *Session[I]) notifyDropped(now time.Time, d int) {
+	sd := &s.seats[d]
+	if !sd.noticeAt.IsZero() && now.Sub(sd.noticeAt) < noticeEvery {
+		return
+	}
+	sd.noticeAt = now
+	p := &s.out
+	*p = wireDropped(s.game, s.me, s.isize, s.seq-1, s.dropFrame[d]+1, d)
+	buf, err := s.enc.Encode(p)
+	if err != nil {
+		s.stats.SendErrors++
+		return
+	}
+	if err := s.conn.Send(sd.id, buf); err != nil {
+		s.stats.SendErrors++
+	}
+}
+
+// refuse reports that seat from's message was refused, at most once a
+// second per seat (the counters in Stats.Dropped count every one).
+func (s *Session[I]) refuse(from int, why string) {
+	sd := &s.seats[from]
+	now := s.lastNow
+	if !sd.refusedAt.IsZero() && now.Sub(sd.refusedAt) < time.Second && sd.refusedWhy == why {
+		return
+	}
+	sd.refusedAt, sd.refusedWhy = now, why
+	s.cfg.Logger.Warn("lockstep: refused", "seat", from, "peer", sd.id, "why", why)
+	s.event(Event{Kind: EventRefused, Seat: from, Peer: sd.id, Frame: s.next, Reason: why})
+}
+
+// waiting tracks which seat the next frame waits for, for EventWaiting and
+// Waiting.
+func (s *Session[I]) waiting(now time.Time) {
+	w, since := -1, now
+	for v := range s.seats {
+		if v == s.me || s.dropped&(1<<v) != 0 {
+			continue
+		}
+		if sd := &s.seats[v]; sd.hold < s.next && (w < 0 || sd.waitSince.Before(since)) {
+			w, since = v, sd.waitSince
+		}
+	}
+	for v := range s.seats {
+		if sd := &s.seats[v]; sd.hold >= s.next || v == s.me {
+			sd.waitSince = now
+		}
+	}
+	if w != s.waitSeat && s.waitNotified {
+		s.waitNotified = false
+		if w < 0 {
+			s.event(Event{Kind: EventResumed, Seat: s.waitSeat, Peer: s.seats[s.waitSeat].id, Frame: s.next})
+		}
+	}
+	s.waitSeat = w
+	if w >= 0 && !s.waitNotified && now.Sub(since) >= s.cfg.WaitNotify {
+		s.waitNotified = true
+		s.event(Event{Kind: EventWaiting, Seat: w, Peer: s.seats[w].id, Frame: s.next})
+	}
+}
+
+// Waiting returns the seat the next frame has waited for the longest, and
+// for how long (at the last Advance); -1 and 0 when nothing is late. A
+// game shows it as "waiting for bob… 3 s". It does not allocate.
+func (s *Session[I]) Waiting() (seat int, d time.Duration) {
+	if s.waitSeat < 0 {
+		return -1, 0
+	}
+	return s.waitSeat, s.lastNow.Sub(s.seats[s.waitSeat].waitSince)
+}
+
+// credit moves every clock forward by a gap in the game loop (a pause of
+// this peer is not the others' silence).
+func (s *Session[I]) credit(gap time.Duration) {
+	for t := range s.seats {
+		sd := &s.seats[t]
+		sd.lastHeard = sd.lastHeard.Add(gap)
+		sd.blockSince = sd.blockSince.Add(gap)
+		sd.waitSince = sd.waitSince.Add(gap)
+	}
+	s.pendingSince = s.pendingSince.Add(gap)
+	s.cutSince = s.cutSince.Add(gap)
 }

@@ -1,6 +1,7 @@
 package lockstep_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -16,7 +17,9 @@ import (
 
 // TestPlayerLoss makes seats leave at random ticks, politely or silently,
 // under impairment, and checks (through locksteptest) that the survivors
-// drop each at one agreed frame, keep identical checksums, and finish.
+// drop each at one agreed frame, keep identical checksums, and finish,
+// as long as they outnumber the silent leavers (who may be a partition's
+// other side); otherwise they all stop, cut off, and none plays on.
 func TestPlayerLoss(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	trials := 24
@@ -45,6 +48,9 @@ func TestPlayerLoss(t *testing.T) {
 		name := fmt.Sprintf("%d-seats-%d-leave-%v", seats, leaving, cfg.Link.Loss)
 		t.Run(name, func(t *testing.T) {
 			res := locksteptest.Run(t, cfg)
+			if cutOff(t, res, seats, cfg.Leave) {
+				return
+			}
 			survivor := -1
 			for i := range seats {
 				if len(res.Drops[i]) == leaving && res.Stats[i].Frame >= 1500 {
@@ -86,6 +92,9 @@ func TestCascadingLoss(t *testing.T) {
 			cfg.Session.Adaptive.Enabled = true
 			cfg.Leave = tt.leave
 			res := locksteptest.Run(t, cfg)
+			if cutOff(t, res, 8, tt.leave) {
+				return
+			}
 			for i := range 8 {
 				if res.Stats[i].Frame >= 1200 && len(res.Drops[i]) != len(tt.leave) {
 					t.Errorf("seat %d dropped %v, want %d seats", i, res.Drops[i], len(tt.leave))
@@ -96,13 +105,13 @@ func TestCascadingLoss(t *testing.T) {
 }
 
 // TestPartitionBetweenTwo: seats 0 and 1 stop hearing each other while
-// both still talk to seats 2 and 3. Each of 0 and 1 reports the other
-// lost, and seats 2 and 3 adopt whichever report reaches them first
-// (contagion; after that they ignore the reported seat). Depending on the
-// order, one of 0 and 1 stays in the game with 2 and 3, or both are
-// dropped. Whatever happens: seats still playing together agree on every
-// drop frame and every checksum, 0 and 1 never end up in the same game,
-// and no seat deadlocks (a seat cut off continues alone).
+// both still talk to seats 2 and 3. Each of 0 and 1 suspects the other,
+// one vote each: not a majority. Both stall; seats 2 and 3, blocked by
+// them for the disconnect timeout, vote out one blocker (the one further
+// behind, ties: the higher seat), which makes a majority with the other's
+// vote. That seat is dropped and told so; the other three play on. Seats
+// playing together agree on every drop frame and every checksum, 0 and 1
+// never end up in the same game, and no seat deadlocks.
 func TestPartitionBetweenTwo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := memnet.New(memnet.Config{Seed: 4, Link: memnet.Link{Latency: 20 * time.Millisecond}})
@@ -119,6 +128,7 @@ func TestPartitionBetweenTwo(t *testing.T) {
 		sims := make([]*hashSim, 4)
 		sums := make([]map[lockstep.Frame]uint64, 4)
 		drops := make([]map[int]lockstep.Frame, 4)
+		ended := make([]error, 4)
 		for i := range sims {
 			sims[i], sums[i], drops[i] = newHashSim(4), map[lockstep.Frame]uint64{}, map[int]lockstep.Frame{}
 		}
@@ -127,7 +137,14 @@ func TestPartitionBetweenTwo(t *testing.T) {
 				n.Partition("p0", "p1")
 			}
 			for i, s := range ss {
+				if ended[i] != nil {
+					continue
+				}
 				steps, err := s.Advance(input{Buttons: uint8(i), Dx: int16(tick % 7)})
+				if errors.Is(err, lockstep.ErrDropped) {
+					ended[i] = err
+					continue
+				}
 				if err != nil {
 					t.Fatalf("seat %d: %v", i, err)
 				}
@@ -171,12 +188,27 @@ func TestPartitionBetweenTwo(t *testing.T) {
 				}
 			}
 		}
-		for i, s := range ss {
-			if st := s.Stats(); st.Frame < 900 {
-				t.Errorf("seat %d reached only frame %d (deadlock?)", i, st.Frame)
+		out := -1
+		for i := range 2 {
+			if ended[i] != nil {
+				out = i
 			}
 		}
-		t.Logf("drops: %v", drops)
+		if out < 0 || ended[1-out] != nil {
+			t.Fatalf("ended %v: want exactly one of seats 0 and 1 dropped and told", ended)
+		}
+		for i, s := range ss {
+			if i == out {
+				continue
+			}
+			if st := s.Stats(); st.Frame < 850 {
+				t.Errorf("seat %d reached only frame %d (deadlock?)", i, st.Frame)
+			}
+			if _, ok := drops[i][out]; !ok {
+				t.Errorf("seat %d did not drop seat %d", i, out)
+			}
+		}
+		t.Logf("drops: %v; seat %d: %v", drops, out, ended[out])
 	})
 }
 
@@ -262,4 +294,50 @@ func lostMaskSettles(t *testing.T, silent bool) {
 	for _, s := range ss[:2] {
 		_ = s.Close()
 	}
+}
+
+// outnumber reports whether the seats that stay outnumber the silent
+// leavers: then they always hold a majority of the seats still in the
+// match, whatever the order (a polite leaver leaves the vote).
+func outnumber(seats int, leave []locksteptest.Leave) bool {
+	silent := 0
+	for _, l := range leave {
+		if l.Silent {
+			silent++
+		}
+	}
+	return seats-len(leave) > silent
+}
+
+// cutOff reports whether the seats that stay ended early, and then checks
+// that the rule allowed it (the silent leavers were at least as many, so a
+// majority could be missing, depending on the order of the leaves) and
+// that they all stopped cut off: with no majority, nobody plays on alone.
+func cutOff(t *testing.T, res locksteptest.Result, seats int, leave []locksteptest.Leave) bool {
+	t.Helper()
+	left := map[int]bool{}
+	for _, l := range leave {
+		left[l.Seat] = true
+	}
+	any := false
+	for i, err := range res.Ended {
+		any = any || (!left[i] && err != nil)
+	}
+	if !any {
+		return false
+	}
+	if outnumber(seats, leave) {
+		t.Errorf("seats that stay ended early (%v) although they outnumber the silent leavers", res.Ended)
+	}
+	for i, err := range res.Ended {
+		if left[i] {
+			continue
+		}
+		if !errors.Is(err, lockstep.ErrCutOff) {
+			t.Errorf("seat %d: ended %v, want cut off like the others", i, err)
+		} else {
+			t.Logf("seat %d: %v", i, err)
+		}
+	}
+	return true
 }

@@ -1,7 +1,6 @@
 package lockstep
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -21,6 +20,43 @@ const NoFrame Frame = -1
 type Step[I any] struct {
 	Frame  Frame
 	Inputs []I // indexed by seat; a dropped seat's input is the zero value
+	// Status says, per seat, where its input comes from (the same on every
+	// peer for the seats' own inputs and drops; InputDisconnecting is this
+	// peer's view of a connection in trouble): a game shows a dropped
+	// seat's paddle idle. Reused like Inputs.
+	Status []InputStatus
+}
+
+// InputStatus says where a seat's input in a Step comes from (as GGRS's
+// InputStatus; lockstep never predicts).
+type InputStatus uint8
+
+const (
+	// InputUnknown is the zero InputStatus; no Step carries it.
+	InputUnknown InputStatus = iota
+	// InputConfirmed: the seat's own input, and the seat is connected.
+	InputConfirmed
+	// InputDisconnecting: the seat's own input, but this peer suspects the
+	// seat (silent or stalling) or the seats are agreeing on its drop: its
+	// input may soon turn to InputDropped.
+	InputDisconnecting
+	// InputDropped: the seat is out of the match; its input is the zero
+	// value.
+	InputDropped
+)
+
+// String returns "confirmed", "disconnecting", "dropped" or "unknown".
+func (st InputStatus) String() string {
+	switch st {
+	case InputConfirmed:
+		return "confirmed"
+	case InputDisconnecting:
+		return "disconnecting"
+	case InputDropped:
+		return "dropped"
+	default:
+		return "unknown"
+	}
 }
 
 // Session runs deterministic lockstep for one peer over a transport.Conn
@@ -47,7 +83,17 @@ type Session[I any] struct {
 
 	lost      uint32 // seats lost or dropped (never me)
 	dropped   uint32 // seats whose drop frame is agreed
+	left      uint32 // seats lost by their own goodbye (they vote no more)
+	suspect   uint32 // this peer's own votes, recomputed every tick
 	dropFrame [MaxSeats]Frame
+
+	pendingSince time.Time // the running agreement started
+	cutOff       bool      // this peer does not hear a majority
+	cutSince     time.Time
+	excluded     error // *DroppedError or *CutOffError: the session is over for this peer
+
+	waitSeat     int // the seat the next frame waits for (-1: none)
+	waitNotified bool
 
 	// Checksums: the local ring, and the newest ones with how many more
 	// Frame datagrams carry each (checksumSends after it is reported).
@@ -71,8 +117,9 @@ type Session[I any] struct {
 	tmp     I
 	zero    I
 
-	steps  []Step[I]
-	stepIn []I
+	steps    []Step[I]
+	stepIn   []I
+	statusIn []InputStatus
 
 	events, polled []Event
 	stats          Stats
@@ -89,9 +136,19 @@ type seat struct {
 	ring []byte // rcap inputs: frame f at f mod rcap
 	hold Frame  // every input up to hold is held (-1: none)
 
-	// The seat's own reports (max-merged, so reordering cannot regress).
-	acks     [MaxSeats]Frame // acks[t]: the seat holds t's inputs up to acks[t]
-	lostView uint32          // seats it considers lost
+	// The seat's own reports: acks max-merged (reordering cannot
+	// regress them), masks from its newest datagram.
+	acks        [MaxSeats]Frame // acks[t]: the seat holds t's inputs up to acks[t]
+	lostView    uint16          // seats it considers lost
+	suspectView uint16          // seats it votes out
+
+	why        string    // why this peer suspects the seat
+	blockSince time.Time // since when it blocks the next frame
+	waitSince  time.Time // since when the next frame waits for it
+	refusedAt  time.Time // last EventRefused about it
+	refusedWhy string
+	noticeAt   time.Time // last dropped notice sent to it
+	droppedAt  Frame     // the drop frame it told this peer (NoFrame: none)
 
 	lastHeard time.Time
 	heard     bool
@@ -153,6 +210,12 @@ const (
 	checksumSends = 3
 	// lossWindow is the weight, in datagrams, of the loss average.
 	lossWindow = 256
+	// noticeEvery spaces the dropped notices sent to a dropped seat that
+	// keeps sending.
+	noticeEvery = 100 * time.Millisecond
+	// byeCopies: Close sends its goodbye this many times (datagrams get
+	// lost, and a lost goodbye costs the others a disconnect timeout).
+	byeCopies = 3
 )
 
 // NewSession starts a lockstep session for the local peer of conn. conn
@@ -180,22 +243,24 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		rcap *= 2
 	}
 	s := &Session[I]{
-		conn:    conn,
-		cfg:     st,
-		n:       n,
-		isize:   isize,
-		rcap:    Frame(rcap),
-		all:     uint32(1)<<n - 1,
-		start:   st.Now(),
-		seats:   make([]seat, n),
-		delay:   st.InputDelay,
-		enc:     wire.NewEncoder(),
-		game:    wire.GameTag(st.GameID),
-		scratch: make([]byte, max(st.window, st.relay)*isize),
-		steps:   make([]Step[I], 0, st.CatchUp),
-		stepIn:  make([]I, st.CatchUp*n),
-		events:  make([]Event, 0, maxEvents),
-		polled:  make([]Event, 0, maxEvents),
+		conn:     conn,
+		cfg:      st,
+		n:        n,
+		isize:    isize,
+		rcap:     Frame(rcap),
+		all:      uint32(1)<<n - 1,
+		start:    st.Now(),
+		seats:    make([]seat, n),
+		delay:    st.InputDelay,
+		enc:      wire.NewEncoder(),
+		game:     wire.GameTag(st.GameID),
+		scratch:  make([]byte, max(st.window, st.relay)*isize),
+		steps:    make([]Step[I], 0, st.CatchUp),
+		stepIn:   make([]I, st.CatchUp*n),
+		statusIn: make([]InputStatus, st.CatchUp*n),
+		events:   make([]Event, 0, maxEvents),
+		polled:   make([]Event, 0, maxEvents),
+		waitSeat: -1,
 	}
 	s.lastNow = s.start
 	for t := range s.seats {
@@ -207,6 +272,8 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		sd.ring = make([]byte, rcap*isize)
 		sd.hold = NoFrame
 		sd.lastHeard = s.start
+		sd.blockSince, sd.waitSince = s.start, s.start
+		sd.droppedAt = NoFrame
 		sd.lastCompared = NoFrame
 		for u := range sd.acks {
 			sd.acks[u] = NoFrame
@@ -282,17 +349,42 @@ func (s *Session[I]) Seats() []transport.PeerID {
 // The returned slice, and each Step's Inputs, are reused: valid until the
 // next Advance. Errors: ErrClosed; *DesyncError (errors.Is ErrDesync),
 // returned once per detected mismatch with no steps — the session goes on
-// and the next Advance returns the frames.
+// and the next Advance returns the frames; *DroppedError (errors.Is
+// ErrDropped) and *CutOffError (errors.Is ErrCutOff): the match is over
+// for this peer, and every later Advance returns the same error.
 func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
 	now := s.cfg.Now()
+	if gap := now.Sub(s.lastNow); gap > 2*s.cfg.tick {
+		// The game loop paused (a hitch, a debugger, a slow frame): the
+		// time this peer was away is not the others' silence.
+		s.credit(gap - s.cfg.tick)
+	}
 	s.lastNow = now
 	s.stats.Ticks++
+	if s.excluded != nil {
+		s.countStall(0)
+		return nil, s.excluded
+	}
 	s.receive(now)
-	s.checkLoss(now)
+	if s.excluded == nil {
+		s.checkLoss(now)
+	}
+	if s.excluded != nil {
+		s.countStall(0)
+		return nil, s.excluded
+	}
+	s.waiting(now)
 	s.adaptDelay(now)
+	if s.cutOff {
+		// Not hearing a majority: stop, never play on alone.
+		s.stats.InputsUnused++
+		s.send(now)
+		s.countStall(0)
+		return nil, nil
+	}
 	if err := s.errQueue; err != nil {
 		s.errQueue = nil
 		s.stats.InputsUnused++
@@ -367,16 +459,22 @@ func (s *Session[I]) emit() []Step[I] {
 		}
 		k := len(steps)
 		inputs := s.stepIn[k*s.n : (k+1)*s.n]
+		status := s.statusIn[k*s.n : (k+1)*s.n]
 		for t := range s.seats {
 			if s.seats[t].hold < f {
 				inputs[t] = s.zero
+				status[t] = InputDropped
 				continue
+			}
+			status[t] = InputConfirmed
+			if (s.lost|s.suspect)&(1<<t) != 0 {
+				status[t] = InputDisconnecting
 			}
 			// Cannot fail: the slot has exactly binary.Size(I) bytes and
 			// I round-tripped in NewSession.
 			_, _ = binary.Decode(s.slot(t, f), binary.LittleEndian, &inputs[t])
 		}
-		steps = append(steps, Step[I]{Frame: f, Inputs: inputs})
+		steps = append(steps, Step[I]{Frame: f, Inputs: inputs, Status: status})
 		if s.rec != nil {
 			s.recordStep(f)
 		}
@@ -433,6 +531,7 @@ func (s *Session[I]) send(now time.Time) {
 	if s.publishLost() {
 		p.Lost = uint16(s.lost)
 	}
+	p.Suspect = uint16(s.suspect)
 	me := &s.seats[s.me]
 	start := s.minAck() + 1
 	count := min(int(me.hold-start+1), s.cfg.window)
@@ -560,231 +659,6 @@ func (s *Session[I]) transmit(p *wire.Packet, to int) {
 	}
 }
 
-// receive drains the Conn, at most a bounded number of datagrams per call
-// (the rest waits in the Conn's own bounded inbox for the next tick).
-func (s *Session[I]) receive(now time.Time) {
-	for range 64 * s.n {
-		m, ok := s.conn.TryRecv()
-		if !ok {
-			return
-		}
-		s.handle(now, m)
-	}
-}
-
-func (s *Session[I]) seatOf(id transport.PeerID) int {
-	for t := range s.seats {
-		if s.seats[t].id == id {
-			return t
-		}
-	}
-	return -1
-}
-
-// handle validates one datagram and applies it. Nothing a peer sends can
-// make it fail: invalid datagrams are dropped and counted.
-func (s *Session[I]) handle(now time.Time, m transport.Message) {
-	s.stats.DatagramsRecv++
-	s.stats.BytesRecv += uint64(len(m.Data))
-	d := &s.stats.Dropped
-	from := s.seatOf(m.From)
-	if from < 0 || from == s.me {
-		d.Spoofed++
-		return
-	}
-	p := &s.in
-	switch err := s.dec.Decode(m.Data, p); err {
-	case nil:
-	case wire.ErrTooLarge:
-		d.Oversize++
-		return
-	default:
-		d.Malformed++
-		return
-	}
-	switch {
-	case int(p.Seat) != from:
-		d.Spoofed++
-		return
-	case p.Game != s.game:
-		d.Foreign++
-		return
-	case int(p.InputSize) != s.isize || (p.Kind == wire.KindFrame && p.Seats != s.n) ||
-		(p.Kind == wire.KindRelay && (int(p.LostSeat) >= s.n || int(p.LostSeat) == from)):
-		d.Malformed++
-		return
-	case s.lost&(1<<from) != 0:
-		d.FromLost++
-		return
-	case s.farFuture(from, p):
-		d.FarFuture++
-		return
-	}
-	// Only Frame datagrams pass the replay filter (and count for loss):
-	// they alone go to every seat with consecutive numbers. A Relay or Bye
-	// repeats the last Frame's number, and applying one twice is harmless.
-	newest := false
-	if p.Kind == wire.KindFrame {
-		var ok bool
-		if newest, ok = s.acceptSeq(from, p.Seq); !ok {
-			return
-		}
-	}
-	sd := &s.seats[from]
-	sd.lastHeard = now
-	sd.heard = true
-	switch p.Kind {
-	case wire.KindFrame:
-		s.onFrame(now, from, p, newest)
-	case wire.KindRelay:
-		l := int(p.LostSeat)
-		if l != s.me {
-			s.store(l, Frame(p.Start), p.Inputs)
-		}
-	case wire.KindBye:
-		s.markLost(from, "left")
-	}
-}
-
-// farFuture rejects frame numbers no honest peer can have reached: far
-// beyond this peer's position (a peer cannot run more than about
-// 2·(MaxInputDelay+1) frames ahead of another, and acks cannot exceed what
-// exists).
-func (s *Session[I]) farFuture(from int, p *wire.Packet) bool {
-	limit := s.next + s.rcap
-	if Frame(p.Frame) > limit || Frame(p.Start) > limit {
-		return true
-	}
-	if p.Kind == wire.KindFrame {
-		if Frame(p.Acks[s.me]) > s.seats[s.me].hold {
-			return true
-		}
-		for t := range s.n {
-			if Frame(p.Acks[t]) > limit {
-				return true
-			}
-		}
-		for i := range p.NumChecksums {
-			if Frame(p.Checksums[i].Frame) > limit {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// acceptSeq is the replay filter: a 64-datagram sliding window per sender,
-// as in DTLS, over 16-bit sequence numbers compared in serial arithmetic
-// (RFC 1982: a number up to 32767 ahead is newer). It reports whether seq
-// is new, and whether it is the newest; it also feeds the loss estimate.
-func (s *Session[I]) acceptSeq(from int, seq uint16) (newest, ok bool) {
-	sd := &s.seats[from]
-	d := &s.stats.Dropped
-	if !sd.anySeq {
-		sd.anySeq, sd.maxSeq, sd.seqMask = true, seq, 1
-		sd.lossSample(0)
-		return true, true
-	}
-	if diff := int16(seq - sd.maxSeq); diff > 0 {
-		shift := uint16(diff)
-		for range min(shift-1, lossWindow) {
-			sd.lossSample(1)
-		}
-		sd.lossSample(0)
-		if shift >= 64 {
-			sd.seqMask = 1
-		} else {
-			sd.seqMask = sd.seqMask<<shift | 1
-		}
-		sd.maxSeq = seq
-		return true, true
-	}
-	back := sd.maxSeq - seq
-	if back >= 64 {
-		d.Stale++
-		return false, false
-	}
-	if sd.seqMask&(1<<back) != 0 {
-		d.Replayed++
-		return false, false
-	}
-	sd.seqMask |= 1 << back
-	// Counted as lost when overtaken: take that sample back.
-	sd.loss = max(0, sd.loss-1/float64(sd.lossN))
-	return false, true
-}
-
-// lossSample adds one outcome (1: lost, 0: arrived) to the loss estimate.
-func (sd *seat) lossSample(lost float64) {
-	sd.lossN = min(sd.lossN+1, lossWindow)
-	sd.loss += (lost - sd.loss) / float64(sd.lossN)
-}
-
-func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest bool) {
-	sd := &s.seats[from]
-	s.store(from, Frame(p.Start), p.Inputs)
-	for t := range s.n {
-		sd.acks[t] = max(sd.acks[t], Frame(p.Acks[t]))
-	}
-	if newest {
-		// RTT samples from in-order datagrams only: one overtaken on the
-		// way (jitter, a route change) adds nothing but noise.
-		for _, e := range p.Echoes[:p.NumEchoes] {
-			if int(e.Seat) != s.me {
-				continue
-			}
-			if ps := s.pings[e.Seq%pingRing]; ps.ok && ps.seq == e.Seq {
-				if rtt := int32(s.micros(now) - ps.at - uint32(e.Hold)*wire.HoldUnit); rtt >= 0 {
-					sd.rtt.add(time.Duration(rtt) * time.Microsecond)
-				}
-			}
-		}
-		if p.Ping {
-			sd.echoDue, sd.echoSeq, sd.echoAt = true, p.Seq, now
-		}
-		sd.frame, sd.frameAt, sd.hasFrame = Frame(p.Frame), now, true
-	}
-	for i := range p.NumChecksums {
-		c := p.Checksums[i]
-		s.remoteSum(from, Frame(c.Frame), c.Sum)
-	}
-	lost := uint32(p.Lost) & s.all
-	sd.lostView |= lost
-	// Contagion: a seat any survivor lost is lost for all, so survivors
-	// converge on one set (never ourselves: a peer that thinks we are gone
-	// stops sending to us and times out here).
-	for adopt := lost &^ s.lost &^ (1 << s.me); adopt != 0; adopt &= adopt - 1 {
-		s.markLost(bits.TrailingZeros32(adopt), "reported by "+string(sd.id))
-	}
-}
-
-// store appends seat t's inputs from frame start: only the frame after the
-// last held one extends the run (datagrams always start at or before it);
-// frames already held are compared, and a difference counted.
-func (s *Session[I]) store(t int, start Frame, raw []byte) {
-	sd := &s.seats[t]
-	oldest := s.floor(t) // ring slots from here to hold are valid
-	limit := oldest + s.rcap
-	if s.dropped&(1<<t) != 0 {
-		limit = min(limit, s.dropFrame[t]+1)
-	}
-	f := start
-	for k := 0; k+s.isize <= len(raw); k, f = k+s.isize, f+1 {
-		in := raw[k : k+s.isize]
-		if f <= sd.hold {
-			if f >= oldest && !bytes.Equal(s.slot(t, f), in) {
-				s.stats.Dropped.Conflicts++
-			}
-			continue
-		}
-		if f != sd.hold+1 || f >= limit {
-			return
-		}
-		copy(s.slot(t, f), in)
-		sd.hold = f
-	}
-}
-
 // Close sends a goodbye to the other seats (so they drop this seat without
 // waiting for DisconnectTimeout) and flushes the replay log, returning its
 // error. Close is idempotent; it does not close the Conn.
@@ -793,14 +667,22 @@ func (s *Session[I]) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.lost|1<<s.me != s.all {
+	if s.lost|1<<s.me != s.all && s.excluded == nil {
 		p := &s.out
-		*p = wire.Packet{Kind: wire.KindBye, Game: s.game, Seat: uint8(s.me),
-			InputSize: uint8(s.isize), Seq: s.seq - 1, Frame: int32(s.next)}
-		s.transmit(p, -1)
+		for range byeCopies {
+			*p = wire.Packet{Kind: wire.KindBye, Game: s.game, Seat: uint8(s.me),
+				InputSize: uint8(s.isize), Seq: s.seq - 1, Frame: int32(s.next)}
+			s.transmit(p, -1)
+		}
 	}
 	if s.rec != nil {
 		return s.rec.close()
 	}
 	return nil
+}
+
+// wireDropped builds the notice telling seat d it was dropped at frame f.
+func wireDropped(game uint32, me, isize int, seq uint16, f Frame, d int) wire.Packet {
+	return wire.Packet{Kind: wire.KindDropped, Game: game, Seat: uint8(me), InputSize: uint8(isize),
+		Seq: seq, Frame: int32(f), LostSeat: uint8(d)}
 }

@@ -53,12 +53,14 @@ type Drops struct {
 	FarFuture uint64 // frames or acks beyond what the sender can have reached
 	FromLost  uint64 // from a seat this peer considers lost or dropped
 	Conflicts uint64 // inputs that differ from those already held for the same frame (kept the first)
+	Refused   uint64 // relays for a seat this peer is not dropping (see EventRefused)
 }
 
 // SeatStats describes one seat as seen from this peer.
 type SeatStats struct {
 	Peer      transport.PeerID
 	Local     bool
+	Suspected bool  // this peer votes it out (silent or stalling; see Waiting)
 	Lost      bool  // lost or dropped
 	Dropped   bool  // the drop frame is agreed
 	DropFrame Frame // the first frame without its input, if Dropped
@@ -99,6 +101,7 @@ func (s *Session[I]) Stats() Stats {
 		st.Seats[t] = SeatStats{
 			Peer:      sd.id,
 			Local:     t == s.me,
+			Suspected: s.suspect&bit != 0,
 			Lost:      s.lost&bit != 0,
 			Dropped:   s.dropped&bit != 0,
 			DropFrame: s.dropFrame[t] + 1,

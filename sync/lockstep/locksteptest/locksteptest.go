@@ -1,6 +1,7 @@
 package locksteptest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -37,14 +38,20 @@ type Config[I any] struct {
 	// Input returns a seat's input for a tick. nil means the zero input.
 	Input func(seat, tick int, rng *rand.Rand) I
 	// MaxStall fails the run when a seat goes this many consecutive ticks
-	// without a step. 0 means JoinTimeout + 2 s worth of ticks: longer than
-	// any stall a player loss can cause, shorter than a deadlock.
+	// without a step. 0 means JoinTimeout + 2·DisconnectTimeout + 2 s
+	// worth of ticks: longer than any stall a player loss can cause
+	// (timeout, agreement, a cut-off peer giving up), shorter than a
+	// deadlock.
 	MaxStall int
 	// Session is the template of every seat's lockstep.Config; Run fills
 	// in Seats (and leaves Now nil: the clock is synctest's).
 	Session lockstep.Config
 	// Leave makes seats leave during the run.
 	Leave []Leave
+	// Pause freezes seats' game loops during the run.
+	Pause []Pause
+	// Blackout cuts seats' networks during the run.
+	Blackout []Blackout
 	// Record, if set, returns the writer a seat records its replay to.
 	Record func(seat int) io.Writer
 	// Setup, if set, is called with the network before the first tick (to
@@ -64,6 +71,19 @@ type Leave struct {
 	Silent bool
 }
 
+// Pause freezes Seat's game loop from Tick for Ticks ticks: it calls no
+// Advance (a loading hitch, a dragged window, a debugger); its network
+// stays up and datagrams queue for it.
+type Pause struct {
+	Seat, Tick, Ticks int
+}
+
+// Blackout cuts Seat off the network from Tick for Ticks ticks
+// (memnet's Isolate, then Restore); its game loop runs on.
+type Blackout struct {
+	Seat, Tick, Ticks int
+}
+
 // Result is what a run measured.
 type Result struct {
 	Ticks  int                      // ticks run
@@ -71,6 +91,11 @@ type Result struct {
 	Stats  []lockstep.Stats         // each seat's session stats at the end (or when it left)
 	Drops  []map[int]lockstep.Frame // per seat: dropped seat -> drop frame it agreed
 	Events [][]lockstep.Event       // per seat: every event its session reported, in order
+	// Ended holds, per seat, the error that ended its match early: a
+	// *lockstep.DroppedError (a majority dropped it and told it) or a
+	// *lockstep.CutOffError (it heard no majority and gave up); nil for a
+	// seat that played to the end or left.
+	Ended []error
 }
 
 // Stalls returns the total and the longest stall over all seats.
@@ -154,17 +179,22 @@ func Simulate[I any](cfg Config[I]) (Result, error) {
 }
 
 type player[I any] struct {
-	sess   *lockstep.Session[I]
-	peer   *memnet.Peer
-	sim    Sim[I]
-	rng    *rand.Rand
-	sums   []uint64 // checksum after each frame run
-	stall  int
-	gone   bool
-	leave  *Leave
-	drops  map[int]lockstep.Frame
-	events []lockstep.Event
-	stats  lockstep.Stats
+	sess  *lockstep.Session[I]
+	peer  *memnet.Peer
+	sim   Sim[I]
+	rng   *rand.Rand
+	sums  []uint64 // checksum after each frame run
+	stall int
+	gone  bool
+	leave *Leave
+	// watched: a seat that leaves, pauses or blacks out is not the
+	// reference for any frame; its checksums are checked at the end, up
+	// to its drop frame.
+	watched bool
+	ended   error
+	drops   map[int]lockstep.Frame
+	events  []lockstep.Event
+	stats   lockstep.Stats
 }
 
 type runner[I any] struct {
@@ -195,7 +225,11 @@ func newRunner[I any](cfg Config[I]) (*runner[I], error) {
 		if join == 0 {
 			join = lockstep.DefaultJoinTimeout
 		}
-		r.maxStall = int((join + 2*time.Second) / r.tick)
+		disc := cfg.Session.DisconnectTimeout
+		if disc == 0 {
+			disc = lockstep.DefaultDisconnectTimeout
+		}
+		r.maxStall = int((join + 2*disc + 2*time.Second) / r.tick)
 	}
 	r.net = memnet.New(memnet.Config{Seed: cfg.Seed, Link: cfg.Link})
 	ids := make([]transport.PeerID, cfg.Seats)
@@ -217,6 +251,21 @@ func newRunner[I any](cfg Config[I]) (*runner[I], error) {
 			return nil, fmt.Errorf("locksteptest: invalid leave of seat %d", l.Seat)
 		}
 		r.players[l.Seat].leave = l
+		r.players[l.Seat].watched = true
+	}
+	for _, p := range cfg.Pause {
+		if p.Seat < 0 || p.Seat >= cfg.Seats || p.Ticks < 0 {
+			r.close()
+			return nil, fmt.Errorf("locksteptest: invalid pause of seat %d", p.Seat)
+		}
+		r.players[p.Seat].watched = true
+	}
+	for _, b := range cfg.Blackout {
+		if b.Seat < 0 || b.Seat >= cfg.Seats || b.Ticks < 0 {
+			r.close()
+			return nil, fmt.Errorf("locksteptest: invalid blackout of seat %d", b.Seat)
+		}
+		r.players[b.Seat].watched = true
 	}
 	if cfg.Setup != nil {
 		cfg.Setup(r.net, ids)
@@ -255,6 +304,7 @@ func (r *runner[I]) result() Result {
 		Stats:  make([]lockstep.Stats, len(r.players)),
 		Drops:  make([]map[int]lockstep.Frame, len(r.players)),
 		Events: make([][]lockstep.Event, len(r.players)),
+		Ended:  make([]error, len(r.players)),
 	}
 	for i, p := range r.players {
 		res.Frames[i] = lockstep.Frame(len(p.sums))
@@ -264,6 +314,7 @@ func (r *runner[I]) result() Result {
 		}
 		res.Drops[i] = p.drops
 		res.Events[i] = p.events
+		res.Ended[i] = p.ended
 	}
 	return res
 }
@@ -274,8 +325,16 @@ func (r *runner[I]) run() error {
 		if r.cfg.OnTick != nil {
 			r.cfg.OnTick(r.ticks, r.net)
 		}
+		for _, b := range r.cfg.Blackout {
+			switch r.ticks {
+			case b.Tick:
+				r.net.Isolate(PeerID(b.Seat))
+			case b.Tick + b.Ticks:
+				r.net.Restore(PeerID(b.Seat))
+			}
+		}
 		for i, p := range r.players {
-			if p.gone {
+			if p.gone || r.paused(i) {
 				continue
 			}
 			if p.leave != nil && p.leave.Tick == r.ticks {
@@ -301,6 +360,16 @@ func (r *runner[I]) run() error {
 	return r.checkDrops()
 }
 
+// paused reports whether seat i's loop is frozen this tick.
+func (r *runner[I]) paused(i int) bool {
+	for _, p := range r.cfg.Pause {
+		if p.Seat == i && r.ticks >= p.Tick && r.ticks < p.Tick+p.Ticks {
+			return true
+		}
+	}
+	return false
+}
+
 // depart makes a seat leave, politely or not.
 func (r *runner[I]) depart(p *player[I]) {
 	p.gone = true
@@ -318,6 +387,13 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		in = r.cfg.Input(i, r.ticks, p.rng)
 	}
 	steps, err := p.sess.Advance(in)
+	if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
+		// Out of the match, and told so: a result, not a failure (the
+		// caller checks Result.Ended).
+		p.events = append(p.events, p.sess.PollEvents()...)
+		p.ended, p.gone, p.stats = err, true, p.sess.Stats()
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("locksteptest: seat %d, tick %d: %w", i, r.ticks, err)
 	}
@@ -329,7 +405,7 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		sum := p.sim.Checksum()
 		p.sess.ReportChecksum(st.Frame, sum)
 		p.sums = append(p.sums, sum)
-		if p.leave == nil {
+		if !p.watched {
 			if err := r.compare(i, st.Frame, sum); err != nil {
 				return err
 			}
@@ -371,9 +447,12 @@ func (r *runner[I]) compare(i int, f lockstep.Frame, sum uint64) error {
 // every leaving seat; reached, whether the frames alone are done.
 func (r *runner[I]) done() (done, reached bool) {
 	done, reached = true, true
-	for _, p := range r.players {
+	for i, p := range r.players {
 		if p.gone {
 			continue
+		}
+		if r.paused(i) {
+			done = false
 		}
 		if len(p.sums) < r.cfg.Frames {
 			done, reached = false, false
@@ -388,26 +467,46 @@ func (r *runner[I]) done() (done, reached bool) {
 }
 
 // checkDrops verifies that the seats that stayed dropped each leaving
-// seat at the same frame, and that the leaving seat's own checksums match
-// the others' on the frames it ran before that frame.
+// (or ended) seat at the same frame, that a seat told it was dropped was
+// told that frame, and that every watched seat's own checksums match the
+// others' on the frames it ran before its drop frame.
 func (r *runner[I]) checkDrops() error {
-	for _, l := range r.cfg.Leave {
-		agreed, by := lockstep.NoFrame, -1
+	for s, w := range r.players {
+		if !w.watched && w.ended == nil {
+			continue
+		}
+		agreed, by, kept := lockstep.NoFrame, -1, -1
 		for i, p := range r.players {
 			if p.gone {
 				continue
 			}
-			f := p.drops[l.Seat]
+			f, ok := p.drops[s]
+			if !ok && w.leave == nil && w.ended == nil {
+				kept = i // a watched seat that came back in time
+				continue
+			}
 			if by >= 0 && f != agreed {
 				return fmt.Errorf("locksteptest: seat %d dropped at frame %d by seat %d, at %d by seat %d",
-					l.Seat, agreed, by, f, i)
+					s, agreed, by, f, i)
 			}
 			agreed, by = f, i
 		}
-		left := r.players[l.Seat]
-		for f := 0; f < len(left.sums) && f < int(agreed) && f < len(r.ref); f++ {
-			if left.sums[f] != r.ref[f] {
-				return &DivergenceError{Frame: lockstep.Frame(f), SeatA: r.refSeat[f], SumA: r.ref[f], SeatB: l.Seat, SumB: left.sums[f]}
+		if kept >= 0 && by >= 0 {
+			return fmt.Errorf("locksteptest: seat %d dropped by seat %d at frame %d, but not by seat %d",
+				s, by, agreed, kept)
+		}
+		var de *lockstep.DroppedError
+		if errors.As(w.ended, &de) && by >= 0 && de.Frame != agreed {
+			return fmt.Errorf("locksteptest: seat %d was told it was dropped at frame %d, the others dropped it at %d",
+				s, de.Frame, agreed)
+		}
+		limit := len(w.sums)
+		if by >= 0 {
+			limit = min(limit, int(agreed))
+		}
+		for f := 0; f < limit && f < len(r.ref); f++ {
+			if w.sums[f] != r.ref[f] {
+				return &DivergenceError{Frame: lockstep.Frame(f), SeatA: r.refSeat[f], SumA: r.ref[f], SeatB: s, SumB: w.sums[f]}
 			}
 		}
 	}

@@ -1,6 +1,6 @@
 // Package wire encodes and decodes Peerplay's lockstep datagrams: one
-// FlatBuffers Packet (schema lockstep.fbs, wire version 2, file identifier
-// "PPL2") per unreliable datagram, at most MaxDatagram bytes so that it
+// FlatBuffers Packet (schema lockstep.fbs, wire version 3, file identifier
+// "PPL3") per unreliable datagram, at most MaxDatagram bytes so that it
 // always fits one SCTP packet.
 //
 // Quick start:
@@ -21,7 +21,7 @@
 // The layout is chosen for the size of the steady-state datagram, which is
 // paid every tick on every link (see lockstep.fbs): a 16-byte struct with
 // every always-present field, the input run, one 16-bit ack per other
-// seat, and optional fields (ping echoes, checksums, the lost mask) that
+// seat, and optional fields (ping echoes, checksums, the lost and suspect masks) that
 // are absent, and cost nothing, when not due. Packet keeps frames
 // absolute; Encode writes them as deltas (Head.lead, the acks) and Decode
 // restores them, so whatever Encode accepts round-trips exactly, except

@@ -11,10 +11,10 @@ import (
 const (
 	// Version is the wire version this package speaks: the fourth byte of
 	// the file identifier.
-	Version = 2
+	Version = 3
 	// Identifier is the FlatBuffers file identifier of every datagram:
 	// Magic followed by the version digit.
-	Identifier = Magic + "2"
+	Identifier = Magic + "3"
 	// Magic is the first three bytes of the identifier of every wire
 	// version (version 1 used "PPLS").
 	Magic = "PPL"
@@ -63,6 +63,9 @@ const (
 	KindRelay
 	// KindBye announces that the sender leaves.
 	KindBye
+	// KindDropped tells the receiver that the sender's agreement dropped
+	// it at Frame.
+	KindDropped
 )
 
 // String returns "frame", "relay", "bye" or "unknown(N)".
@@ -74,6 +77,8 @@ func (k Kind) String() string {
 		return "relay"
 	case KindBye:
 		return "bye"
+	case KindDropped:
+		return "dropped"
 	default:
 		return "unknown(" + strconv.Itoa(int(k)) + ")"
 	}
@@ -110,7 +115,7 @@ type Packet struct {
 	Game      uint32 // GameTag of the session's game ID
 
 	Ping   bool   // frame: receivers echo Seq
-	Frame  int32  // frame, bye: the sender's next frame to run
+	Frame  int32  // frame, bye: the sender's next frame to run; dropped: the receiver's drop frame
 	Start  int32  // frame, relay: the frame of the first input
 	Inputs []byte // frame, relay: raw inputs, a multiple of InputSize
 
@@ -125,8 +130,9 @@ type Packet struct {
 	NumChecksums int // frame: entries used in Checksums, newest first
 	Checksums    [MaxChecksums]Checksum
 	Lost         uint16 // frame: seats the sender considers lost (bit mask)
+	Suspect      uint16 // frame: seats the sender votes to drop (bit mask)
 
-	LostSeat uint8 // relay: the lost seat the inputs belong to
+	LostSeat uint8 // relay: the lost seat the inputs belong to; dropped: the receiver's seat
 }
 
 // NumInputs is len(p.Inputs)/p.InputSize (0 if InputSize is 0).
@@ -197,10 +203,10 @@ func (e *Encoder) Encode(p *Packet) ([]byte, error) {
 			}
 			acks = b.EndVector(p.Seats - 1)
 		}
-	case KindBye:
+	case KindBye, KindDropped:
 		start = p.Frame
 	}
-	if len(p.Inputs) > 0 && p.Kind != KindBye {
+	if len(p.Inputs) > 0 && (p.Kind == KindFrame || p.Kind == KindRelay) {
 		inputs = b.CreateByteVector(p.Inputs)
 	}
 	wirefb.PacketStart(b)
@@ -218,8 +224,9 @@ func (e *Encoder) Encode(p *Packet) ([]byte, error) {
 	}
 	if p.Kind == KindFrame {
 		wirefb.PacketAddLost(b, p.Lost)
+		wirefb.PacketAddSuspect(b, p.Suspect)
 	}
-	if p.Kind == KindRelay {
+	if p.Kind == KindRelay || p.Kind == KindDropped {
 		wirefb.PacketAddRelaySeat(b, p.LostSeat)
 	}
 	wirefb.PacketAddHead(b, wirefb.CreateHead(b, wirefb.Kind(p.Kind), flags, p.Seat, p.InputSize,
@@ -245,7 +252,7 @@ func ackDelta(ack, frame int32) int16 {
 // check validates p against the limits Decode enforces, so that whatever
 // Encode produces, Decode accepts.
 func check(p *Packet) error {
-	if p.Kind < KindFrame || p.Kind > KindBye || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
+	if p.Kind < KindFrame || p.Kind > KindDropped || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
 		len(p.Inputs)%int(p.InputSize) != 0 || len(p.Inputs) > MaxDatagram {
 		return ErrInvalid
 	}
@@ -280,6 +287,10 @@ func check(p *Packet) error {
 		if p.Frame < 0 || p.Frame > MaxFrame {
 			return ErrInvalid
 		}
+	case KindDropped:
+		if p.Frame < 0 || p.Frame > MaxFrame || int(p.LostSeat) >= MaxSeats {
+			return ErrInvalid
+		}
 	}
 	return nil
 }
@@ -294,7 +305,7 @@ type Decoder struct {
 }
 
 // Decode parses buf into p, overwriting every field. On success p.Inputs
-// aliases buf. It never panics: any input that is not a valid version-2
+// aliases buf. It never panics: any input that is not a valid version-3
 // Packet yields ErrTooLarge, ErrVersion (another "PPL" identifier) or
 // ErrMalformed, and p is then unspecified.
 func (d *Decoder) Decode(buf []byte, p *Packet) error {
@@ -344,7 +355,7 @@ func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err 
 	p.Game = h.Game()
 	p.Start = h.Start()
 	flags := h.Flags()
-	if p.Kind < KindFrame || p.Kind > KindBye || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
+	if p.Kind < KindFrame || p.Kind > KindDropped || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
 		flags&^wirefb.FlagsPing != 0 || p.Start < 0 || p.Start > MaxFrame {
 		return ErrMalformed
 	}
@@ -361,6 +372,12 @@ func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err 
 		}
 	case KindBye:
 		p.Frame, p.Start = p.Start, 0
+	case KindDropped:
+		p.Frame, p.Start = p.Start, 0
+		p.LostSeat = d.pkt.RelaySeat()
+		if int(p.LostSeat) >= MaxSeats {
+			return ErrMalformed
+		}
 	}
 	return nil
 }
@@ -369,6 +386,7 @@ func (d *Decoder) decodeFrame(p *Packet, lead int32) error {
 	pk := &d.pkt
 	p.Inputs = pk.InputsBytes()
 	p.Lost = pk.Lost()
+	p.Suspect = pk.Suspect()
 	if len(p.Inputs)%int(p.InputSize) != 0 {
 		return ErrMalformed
 	}

@@ -16,7 +16,7 @@ import (
 func samples() map[string]*Packet {
 	frame := &Packet{
 		Kind: KindFrame, Game: GameTag(0x1122334455667788), Seat: 1, Seq: 42, InputSize: 2, Ping: true,
-		Frame: 100, Start: 98, Inputs: []byte{1, 0, 2, 0, 3, 0}, Lost: 0b100,
+		Frame: 100, Start: 98, Inputs: []byte{1, 0, 2, 0, 3, 0}, Lost: 0b100, Suspect: 0b101,
 		Seats: 3, NumEchoes: 2, NumChecksums: 2,
 	}
 	frame.Acks[0], frame.Acks[1], frame.Acks[2] = 101, 100, -1
@@ -30,10 +30,11 @@ func samples() map[string]*Packet {
 		Frame: 500, Start: 501, Inputs: []byte{1, 2, 3}, Seats: 2}
 	steady.Acks[0], steady.Acks[1] = 501, 501
 	return map[string]*Packet{
-		"frame":  frame,
-		"steady": steady,
-		"relay":  {Kind: KindRelay, Game: 7, Seat: 0, Seq: 9, InputSize: 1, LostSeat: 2, Start: 40, Inputs: []byte{5, 6, 7}},
-		"bye":    {Kind: KindBye, Game: 7, Seat: 3, Seq: 10, InputSize: 4, Frame: 1234},
+		"frame":   frame,
+		"steady":  steady,
+		"relay":   {Kind: KindRelay, Game: 7, Seat: 0, Seq: 9, InputSize: 1, LostSeat: 2, Start: 40, Inputs: []byte{5, 6, 7}},
+		"bye":     {Kind: KindBye, Game: 7, Seat: 3, Seq: 10, InputSize: 4, Frame: 1234},
+		"dropped": {Kind: KindDropped, Game: 7, Seat: 1, Seq: 11, InputSize: 4, Frame: 777, LostSeat: 2},
 	}
 }
 
@@ -41,10 +42,11 @@ func samples() map[string]*Packet {
 // change (give the schema a new identifier if old peers would misread
 // it).
 var golden = map[string]string{
-	"frame":  "1800000050504c32100028000400240020001c001800160010000000010101022a00010062000000cc44444400000400340000002000000014000000040000000600000001000200030000000200000001009bff02000000581be80300000900ffff0200020000005a0000000df0fecaefbeadde3c0000000100000000000000",
-	"steady": "1400000050504c3200000a001c000400180014000a00000001000003e8030200f50100002a000000100000000400000003000000010203000100000001000000",
-	"relay":  "1c00000050504c32000012001c000400180000000000000000001700120000000200000109000000280000000700000000000002040000000300000005060700",
-	"bye":    "1000000050504c32000006001400040006000000030003040a000000d204000007000000",
+	"frame":   "1c00000050504c33140028000400240020001c00180016000000140014000000010101022a00010062000000cc44444405000400340000002000000014000000040000000600000001000200030000000200000001009bff02000000581be80300000900ffff0200020000005a0000000df0fecaefbeadde3c0000000100000000000000",
+	"steady":  "1400000050504c3300000a001c000400180014000a00000001000003e8030200f50100002a000000100000000400000003000000010203000100000001000000",
+	"relay":   "1c00000050504c33000012001c000400180000000000000000001700120000000200000109000000280000000700000000000002040000000300000005060700",
+	"bye":     "1000000050504c33000006001400040006000000030003040a000000d204000007000000",
+	"dropped": "1c00000050504c33000012001800040000000000000000000000170012000000040001040b000000090300000700000000000002",
 }
 
 // TestSteadySize pins the size of the steady-state 2-seat datagram (one
@@ -209,16 +211,17 @@ func TestDecodeRejects(t *testing.T) {
 		want error
 	}{
 		{"empty", nil, ErrMalformed},
-		{"short", []byte("\x08\x00\x00\x00PPL2"), ErrMalformed},
+		{"short", []byte("\x08\x00\x00\x00PPL3"), ErrMalformed},
 		{"oversize", make([]byte, MaxDatagram+1), ErrTooLarge},
 		{"wrong identifier", mutate("bye", func(b []byte) { b[4] = 'X' }), ErrMalformed},
 		{"version 1", mutate("bye", func(b []byte) { b[7] = 'S' }), ErrVersion},
-		{"version 3", mutate("steady", func(b []byte) { b[7] = '3' }), ErrVersion},
+		{"version 2", mutate("steady", func(b []byte) { b[7] = '2' }), ErrVersion},
+		{"version 4", mutate("steady", func(b []byte) { b[7] = '4' }), ErrVersion},
 		{"root past end", mutate("bye", func(b []byte) { binary.LittleEndian.PutUint32(b, uint32(len(b))) }), ErrMalformed},
 		{"root in header", mutate("bye", func(b []byte) { binary.LittleEndian.PutUint32(b, 4) }), ErrMalformed},
 		{"truncated", valid("frame")[:40], ErrMalformed},
 		{"zeroed tables", mutate("frame", func(b []byte) { clear(b[8:]) }), ErrMalformed},
-		{"unknown kind", head("steady", func(h []byte) { h[0] = 4 }), ErrMalformed},
+		{"unknown kind", head("steady", func(h []byte) { h[0] = 5 }), ErrMalformed},
 		{"unknown flag", head("steady", func(h []byte) { h[1] = 2 }), ErrMalformed},
 		{"seat out of range", head("bye", func(h []byte) { h[2] = MaxSeats }), ErrMalformed},
 		{"sender not seated", head("steady", func(h []byte) { h[2] = 2 }), ErrMalformed},

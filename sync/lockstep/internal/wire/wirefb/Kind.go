@@ -11,6 +11,7 @@ const (
 	KindFrame   Kind = 1
 	KindRelay   Kind = 2
 	KindBye     Kind = 3
+	KindDropped Kind = 4
 )
 
 var EnumNamesKind = map[Kind]string{
@@ -18,6 +19,7 @@ var EnumNamesKind = map[Kind]string{
 	KindFrame:   "Frame",
 	KindRelay:   "Relay",
 	KindBye:     "Bye",
+	KindDropped: "Dropped",
 }
 
 var EnumValuesKind = map[string]Kind{
@@ -25,6 +27,7 @@ var EnumValuesKind = map[string]Kind{
 	"Frame":   KindFrame,
 	"Relay":   KindRelay,
 	"Bye":     KindBye,
+	"Dropped": KindDropped,
 }
 
 func (v Kind) String() string {

@@ -168,8 +168,20 @@ func (rcv *Packet) MutateRelaySeat(n byte) bool {
 	return rcv._tab.MutateByteSlot(16, n)
 }
 
+func (rcv *Packet) Suspect() uint16 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetUint16(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Packet) MutateSuspect(n uint16) bool {
+	return rcv._tab.MutateUint16Slot(18, n)
+}
+
 func PacketStart(builder *flatbuffers.Builder) {
-	builder.StartObject(7)
+	builder.StartObject(8)
 }
 func PacketAddHead(builder *flatbuffers.Builder, head flatbuffers.UOffsetT) {
 	builder.PrependStructSlot(0, flatbuffers.UOffsetT(head), 0)
@@ -203,6 +215,9 @@ func PacketAddLost(builder *flatbuffers.Builder, lost uint16) {
 }
 func PacketAddRelaySeat(builder *flatbuffers.Builder, relaySeat byte) {
 	builder.PrependByteSlot(6, relaySeat, 0)
+}
+func PacketAddSuspect(builder *flatbuffers.Builder, suspect uint16) {
+	builder.PrependUint16Slot(7, suspect, 0)
 }
 func PacketEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

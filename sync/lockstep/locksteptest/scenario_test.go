@@ -1,0 +1,119 @@
+package locksteptest_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/memnet"
+	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
+)
+
+// TestHiccups: one seat of a 4-seat match stalls (its game loop freezes)
+// or loses its network, for 1, 3 or 10 s, with the default 5 s disconnect
+// timeout. Before the never-split rule, a 3 s pause split the match
+// (`checksums diverge at frame 301`): the stalled player dropped the other
+// three and played on alone. Now: within the timeout, no divergence and
+// the match resumes with nobody dropped; beyond it, the majority drops the
+// seat at one agreed frame and the seat is told so (a paused loop learns
+// it was dropped, at that frame; a seat cut off from the network either
+// learns it or gives up as cut off), and never plays on alone.
+func TestHiccups(t *testing.T) {
+	const seats, frames, at, hiccup = 4, 1500, 300, 3
+	for _, tt := range []struct {
+		kind string
+		secs int
+	}{
+		{"pause", 1}, {"pause", 3}, {"pause", 10},
+		{"blackout", 1}, {"blackout", 3}, {"blackout", 10},
+	} {
+		t.Run(fmt.Sprintf("%s-%ds", tt.kind, tt.secs), func(t *testing.T) {
+			c := cfg(func(int) locksteptest.Sim[in] { return &sumSim{} })
+			c.Seats, c.Frames = seats, frames
+			c.Link = memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.02}
+			if tt.kind == "pause" {
+				c.Pause = []locksteptest.Pause{{Seat: hiccup, Tick: at, Ticks: tt.secs * 60}}
+			} else {
+				c.Blackout = []locksteptest.Blackout{{Seat: hiccup, Tick: at, Ticks: tt.secs * 60}}
+			}
+			res := locksteptest.Run(t, c) // fails on any divergence
+			longest := 0
+			for i := range seats {
+				longest = max(longest, res.Stats[i].LongestStall)
+			}
+			dropped := time.Duration(tt.secs)*time.Second > lockstep.DefaultDisconnectTimeout
+			for i := range seats {
+				if i == hiccup {
+					continue
+				}
+				if res.Frames[i] < frames || res.Ended[i] != nil {
+					t.Errorf("seat %d ran %d frames, ended %v; want %d frames", i, res.Frames[i], res.Ended[i], frames)
+				}
+				if _, ok := res.Drops[i][hiccup]; ok != dropped {
+					t.Errorf("seat %d: dropped seat %d: %v, want %v (drops %v)", i, hiccup, ok, dropped, res.Drops[i])
+				}
+				if !waitedFor(res.Events[i], hiccup) {
+					t.Errorf("seat %d: no waiting event naming seat %d", i, hiccup)
+				}
+			}
+			end := res.Ended[hiccup]
+			switch {
+			case !dropped && (end != nil || res.Frames[hiccup] < frames):
+				t.Errorf("seat %d: ran %d frames, ended %v; want it back in the match", hiccup, res.Frames[hiccup], end)
+			case dropped && tt.kind == "pause" && !errors.Is(end, lockstep.ErrDropped):
+				t.Errorf("seat %d after a %d s pause: ended %v, want told it was dropped", hiccup, tt.secs, end)
+			case dropped && !errors.Is(end, lockstep.ErrDropped) && !errors.Is(end, lockstep.ErrCutOff):
+				t.Errorf("seat %d after a %d s blackout: ended %v, want dropped or cut off", hiccup, tt.secs, end)
+			}
+			if dropped && res.Frames[hiccup] > res.Drops[0][hiccup]+lockstep.Frame(lockstep.DefaultInputDelay) {
+				t.Errorf("seat %d ran %d frames, past its drop frame %d plus the input delay: it played on alone",
+					hiccup, res.Frames[hiccup], res.Drops[0][hiccup])
+			}
+			t.Logf("longest stall %d ticks (%.1f s); seat %d: %d frames, ended: %v", longest, float64(longest)/60,
+				hiccup, res.Frames[hiccup], end)
+		})
+	}
+}
+
+func waitedFor(evs []lockstep.Event, seat int) bool {
+	for _, e := range evs {
+		if e.Kind == lockstep.EventWaiting && e.Seat == seat {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTwoSeats: a majority of two seats is both, so neither can drop the
+// other. When one is silent past the disconnect timeout, the other stops
+// (cut off) and, another timeout later, the match ends for it with a
+// CutOffError ("opponent lost"); the silent one, when it comes back, hears
+// nobody and ends the same way. Nobody plays on alone. A pause shorter
+// than twice the timeout resumes.
+func TestTwoSeats(t *testing.T) {
+	for _, secs := range []int{7, 12} {
+		t.Run(fmt.Sprintf("pause-%ds", secs), func(t *testing.T) {
+			c := cfg(func(int) locksteptest.Sim[in] { return &sumSim{} })
+			c.Seats, c.Frames = 2, 1500
+			c.Pause = []locksteptest.Pause{{Seat: 1, Tick: 300, Ticks: secs * 60}}
+			res := locksteptest.Run(t, c)
+			over := time.Duration(secs)*time.Second > 2*lockstep.DefaultDisconnectTimeout
+			for i := range 2 {
+				if over != errors.Is(res.Ended[i], lockstep.ErrCutOff) {
+					t.Errorf("seat %d: ended %v after a %d s pause of seat 1, want cut off: %v", i, res.Ended[i], secs, over)
+				}
+				if len(res.Drops[i]) != 0 {
+					t.Errorf("seat %d dropped %v: a lone seat of two must not", i, res.Drops[i])
+				}
+				if over && res.Frames[i] > 320 {
+					t.Errorf("seat %d ran %d frames: it played on alone", i, res.Frames[i])
+				}
+				if !over && res.Frames[i] < 1500 {
+					t.Errorf("seat %d ran %d frames, want the match resumed", i, res.Frames[i])
+				}
+			}
+		})
+	}
+}

@@ -274,4 +274,3 @@ func (s *Session[I]) store(t int, start Frame, raw []byte) {
 		sd.hold = f
 	}
 }
-

@@ -39,9 +39,14 @@ const (
 // Config configures a Session. The zero value of every field is a
 // documented default; only Seats is required.
 type Config struct {
-	// Seats lists the peers playing, the local one included. Seat numbers
-	// are indexes into the sorted list, so every peer derives the same
-	// seats from the same set of PeerIDs (typically the lobby's).
+	// Seats lists the peers playing, the local one included, in seat
+	// order: a seat number is an index into this list, as given (the
+	// lobby's Match.Seats, so lobby seats and teams line up with Step
+	// inputs). Every peer must pass the same list in the same order; a
+	// peer whose order differs never hears the others (its datagrams name
+	// another seat than their sender's and are refused: EventRefused), so
+	// it fails at the join timeout instead of mixing up inputs. Sort the
+	// list first if the peers have no agreed order.
 	Seats []transport.PeerID
 
 	// InputDelay is the number of frames between the tick a local input
@@ -172,13 +177,13 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 		return settings{}, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
 	}
 	c.Seats = slices.Clone(c.Seats)
-	slices.Sort(c.Seats)
+	sorted := slices.Sorted(slices.Values(c.Seats))
 	switch {
 	case len(c.Seats) == 0:
 		return bad("no seats")
 	case len(c.Seats) > MaxSeats:
 		return bad("%d seats, at most %d", len(c.Seats), MaxSeats)
-	case len(slices.Compact(slices.Clone(c.Seats))) != len(c.Seats):
+	case len(slices.Compact(sorted)) != len(c.Seats):
 		return bad("duplicate seat in %v", c.Seats)
 	case !slices.Contains(c.Seats, local):
 		return bad("local peer %q is not seated in %v", local, c.Seats)

@@ -46,7 +46,8 @@
 //
 // # Frames, delay and determinism
 //
-// Seats are indexes into the sorted Config.Seats. Each seat authors its
+// Seats are indexes into Config.Seats, in the order given, so that lobby
+// seat i (lobby.Match.Seats) is lockstep seat i. Each seat authors its
 // own input stream: one input per frame, frames 0, 1, 2, ... Advance gives
 // the session this tick's local input and stamps it with a target frame:
 // next+delay-1, where next is the next frame to run. Frames 0..delay-1

@@ -6,6 +6,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
 	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
 )
 
@@ -16,8 +17,9 @@ import (
 // Seeds are real datagrams of every kind.
 func FuzzSessionDatagram(f *testing.F) {
 	ids := []transport.PeerID{"a", "b", "c"}
-	// Record what seat c sends in a real game, including a relay (after
-	// seat b leaves) and a goodbye.
+	// Record what seat c sends in a real game, including a dropped notice
+	// (seat b falls silent, is dropped, comes back once, too late) and a
+	// goodbye; and a crafted relay.
 	conns := locksteptest.Loopback(ids...)
 	tapC := &tap{Conn: conns[2]}
 	clock := &fakeClock{t: time.Unix(0, 0)}
@@ -29,10 +31,10 @@ func FuzzSessionDatagram(f *testing.F) {
 		}
 		ss = append(ss, s)
 	}
-	for tick := range 40 {
+	for tick := range 420 {
 		clock.t = clock.t.Add(time.Second / 60)
 		for i, s := range ss {
-			if i == 1 && tick >= 20 {
+			if i == 1 && tick >= 20 && tick != 410 {
 				continue
 			}
 			steps, _ := s.Advance(input{Buttons: uint8(tick), Dx: int16(i)})
@@ -40,11 +42,20 @@ func FuzzSessionDatagram(f *testing.F) {
 				s.ReportChecksum(st.Frame, uint64(st.Frame))
 			}
 		}
-		if tick == 20 {
-			clock.t = clock.t.Add(3 * time.Second) // b times out
-		}
 	}
 	_ = ss[2].Close()
+	var kinds [8]int
+	var dec wire.Decoder
+	var p wire.Packet
+	for _, d := range tapC.sent {
+		if dec.Decode(d, &p) == nil {
+			kinds[p.Kind]++
+		}
+	}
+	if kinds[wire.KindDropped] == 0 || kinds[wire.KindBye] == 0 {
+		f.Fatalf("seed datagrams by kind %v: want dropped notices and goodbyes", kinds)
+	}
+	f.Add(forge(f, wire.Packet{Kind: wire.KindRelay, Seat: 2, LostSeat: 1, Start: 3, Inputs: make([]byte, 9)}))
 	for _, d := range tapC.sent[len(tapC.sent)-12:] {
 		f.Add(d)
 	}

@@ -44,7 +44,7 @@ const (
 	reasonRelay       = "relay of inputs of a seat not being dropped here"
 	reasonLostClaim   = "reports a seat lost that this peer hears (not adopted without a majority)"
 	reasonImpossible  = "acknowledges inputs never sent, or claims frames far ahead"
-	reasonSpoofed     = "speaks for another seat"
+	reasonSpoofed     = "speaks for another seat (or its Config.Seats order differs)"
 	reasonDroppedLie  = "claims this peer was dropped (not adopted without a majority)"
 	reasonBadDropNote = "dropped notice about another seat"
 )

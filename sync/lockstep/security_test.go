@@ -25,7 +25,7 @@ func (t *tap) Send(to transport.PeerID, p []byte) error {
 }
 
 // forge encodes a datagram as seat from would, with the test's defaults.
-func forge(t *testing.T, p wire.Packet) []byte {
+func forge(t testing.TB, p wire.Packet) []byte {
 	t.Helper()
 	if p.InputSize == 0 {
 		p.InputSize = 3

@@ -321,7 +321,7 @@ func inputSize[I any]() (n int, err error) {
 	return n, nil
 }
 
-// LocalSeat returns this peer's seat: its index in the sorted seat list.
+// LocalSeat returns this peer's seat: its index in Config.Seats.
 func (s *Session[I]) LocalSeat() int { return s.me }
 
 // Seats returns the seated peers in seat order (a copy).

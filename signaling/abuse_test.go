@@ -33,7 +33,9 @@ func TestVersionMismatch(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	secret := []byte("token-secret")
-	url, _ := testServer(t, &Server{TokenSecret: secret})
+	// Failures unlimited: the cases are about the token checks, not the
+	// backoff (TestPasswordGuessing).
+	url, _ := testServer(t, &Server{TokenSecret: secret, FailuresPerMinute: -1})
 	mint := func(room, name string, exp time.Time) string {
 		tok, err := MintToken(secret, TokenClaims{Room: room, Name: name, Expiry: exp})
 		if err != nil {
@@ -65,7 +67,7 @@ func TestTokens(t *testing.T) {
 			}
 			if err == nil {
 				defer c.Close()
-				probe := dial(t, url, "r", DialOptions{Token: mint("r", "", future)})
+				probe := dial(t, url, "r", DialOptions{Token: mint("r", "probe-"+strings.ReplaceAll(tc.name, " ", "-"), future)})
 				if got := probe.PeerName(c.Local()); got != tc.wantN {
 					t.Fatalf("name %q, want %q", got, tc.wantN)
 				}
@@ -75,7 +77,8 @@ func TestTokens(t *testing.T) {
 }
 
 func TestMalformedAndOversize(t *testing.T) {
-	url, _ := testServer(t, &Server{MaxMessageBytes: 4096})
+	// One room per case, all from one address: no per-address room cap.
+	url, _ := testServer(t, &Server{MaxMessageBytes: 4096, MaxRoomsPerIP: -1, RoomsPerMinute: -1})
 	v := fmt.Sprint(ProtocolVersion)
 	for _, tc := range []struct {
 		name string

@@ -38,7 +38,8 @@ type Backplane interface {
 	// PeerJoined event.
 	Join(ctx context.Context, req JoinRequest, sink Sink) (JoinResult, error)
 	// Resume re-attaches sink to the seat of peer in room if token is the
-	// seat's resume token and the seat still exists (attached or held). A
+	// seat's resume token and the seat still exists (attached or held).
+	// The result carries a new resume token: the old one is void. A
 	// previous attachment of the seat is replaced: its sink gets an
 	// EventKindUnknown event with Err = ErrReplaced, and nothing more.
 	// Signals that arrived while the seat was held are delivered to sink
@@ -58,8 +59,15 @@ type Backplane interface {
 	Signal(ctx context.Context, a Attachment, to transport.PeerID, data []byte) error
 	// UpdateRoom applies meta to a's room (empty strings and zero Max keep
 	// the current value; Max is clamped to maxRoomSize) and broadcasts the
-	// new info to every member as a RoomUpdated event.
+	// new info to every member as a RoomUpdated event. Only the room's
+	// owner may: others get an error matching ErrNotOwner.
 	UpdateRoom(ctx context.Context, a Attachment, meta RoomMeta, maxRoomSize int) (RoomInfo, error)
+	// Kick removes peer's seat from a's room at once (no grace; its sink
+	// gets an Event with Err matching ErrKicked) and refuses peer in that
+	// room until Unkick or the room ends. Only the owner may (ErrNotOwner).
+	Kick(ctx context.Context, a Attachment, peer transport.PeerID) error
+	// Unkick lets peer come back to a's room. Owner only.
+	Unkick(ctx context.Context, a Attachment, peer transport.PeerID) error
 	// Rooms returns every room, private ones included (Private set),
 	// sorted by Room.
 	Rooms(ctx context.Context) ([]RoomInfo, error)
@@ -92,6 +100,14 @@ type JoinRequest struct {
 	// MaxRooms and MaxRoomSize are the Server's limits (0 = unlimited).
 	MaxRooms    int
 	MaxRoomSize int
+	// TokenID identifies the join token the join carries ("" = none) and
+	// TokenExpiry is its expiry: a token takes one seat until it expires,
+	// so the backplane remembers it in the room.
+	TokenID     string
+	TokenExpiry time.Time
+	// NoCreate refuses to create the room (too_many_rooms): the
+	// joiner's address holds the Server's MaxRoomsPerIP already.
+	NoCreate bool
 }
 
 // JoinResult is an admitted member's seat.
@@ -105,6 +121,8 @@ type JoinResult struct {
 	Info RoomInfo
 	// Resumed is true for the result of Resume.
 	Resumed bool
+	// Created is true if this join created the room.
+	Created bool
 }
 
 // Attachment identifies one connection's hold on a seat: a resumed seat gets

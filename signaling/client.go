@@ -284,6 +284,27 @@ func (c *Client) SetRoomInfo(m RoomMeta) error {
 	return c.enqueue(encodeFrame(&frame{Type: typeRoom, Meta: &m}))
 }
 
+// Kick asks the server to remove peer from the room at once (no resume
+// grace; its connection ends with ErrKicked) and to refuse it in this room
+// until Unkick or the room ends. Only the room's owner (RoomInfo.Owner)
+// may: for another member the server answers not_owner, which the client
+// logs and drops (the kick has no effect). It never blocks; errors as for
+// Signal.
+func (c *Client) Kick(peer transport.PeerID) error {
+	if err := checkID("peer", string(peer), maxPeerLen, true); err != nil {
+		return err
+	}
+	return c.enqueue(encodeFrame(&frame{Type: typeKick, Peer: peer}))
+}
+
+// Unkick lets a kicked peer back into the room. Owner only, as Kick.
+func (c *Client) Unkick(peer transport.PeerID) error {
+	if err := checkID("peer", string(peer), maxPeerLen, true); err != nil {
+		return err
+	}
+	return c.enqueue(encodeFrame(&frame{Type: typeUnkick, Peer: peer}))
+}
+
 func (c *Client) enqueue(b []byte) error {
 	select {
 	case <-c.closing:
@@ -356,9 +377,21 @@ func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *fr
 		o := &c.opts
 		join.Name, join.Password, join.Token, join.Game, join.Private, join.Max = o.Name, o.Password, o.Token, o.GameID, o.Private, o.MaxPlayers
 	}
-	if err := ws.Write(ctx, websocket.MessageText, encodeFrame(join)); err != nil {
+	if werr := ws.Write(ctx, websocket.MessageText, encodeFrame(join)); werr != nil {
+		// A server that refused the connection may have closed it
+		// already: its reason is in what is left to read.
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		f, err := readServerFrame(rctx, ws)
+		cancel()
 		_ = ws.CloseNow()
-		return nil, nil, fmt.Errorf("signaling: send join: %w", err)
+		if err == nil && f.Type == typeError {
+			return nil, nil, serverError(f)
+		}
+		var se *ServerError
+		if errors.As(err, &se) {
+			return nil, nil, se
+		}
+		return nil, nil, fmt.Errorf("signaling: send join: %w", werr)
 	}
 	f, err := readServerFrame(ctx, ws)
 	if err != nil {
@@ -390,9 +423,8 @@ func serverError(f *frame) *ServerError {
 func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
 	_, b, err := ws.Read(ctx)
 	if err != nil {
-		var ce websocket.CloseError
-		if errors.As(err, &ce) && Code(ce.Reason).Known() {
-			return nil, &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
+		if se := closeError(err); se != nil {
+			return nil, se
 		}
 		return nil, fmt.Errorf("signaling: read: %w", err)
 	}
@@ -409,6 +441,28 @@ func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
 		return nil, fmt.Errorf("signaling: bad message from server: %w", err)
 	}
 	return &f, nil
+}
+
+// closeError maps a WebSocket close to the server's error: the reason if
+// it is a known code, else the 44xx/45xx close code of a refusal (see
+// Server). It is the same under js/wasm, where a browser reports only the
+// close code and reason of a refused connection. nil if err is not such
+// a close.
+func closeError(err error) *ServerError {
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	if Code(ce.Reason).Known() {
+		return &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
+	}
+	code := map[websocket.StatusCode]Code{
+		closeForbidden: CodeOrigin, closeTooMany: CodeRateLimited, closeUnavailable: CodeTooManyConns,
+	}[ce.Code]
+	if code == "" {
+		return nil
+	}
+	return &ServerError{Code: code, Message: fmt.Sprintf("connection refused by the server (close %d)", ce.Code)}
 }
 
 // run owns the connection: it serves one session at a time and reconnects
@@ -454,7 +508,7 @@ func (c *Client) run(ws *websocket.Conn) {
 // fatal reports whether err ends the client for good: its seat is gone or
 // the server will never accept it.
 func fatal(err error) bool {
-	return errors.Is(err, ErrResumeFailed) || errors.Is(err, ErrReplaced) || errors.Is(err, ErrVersion)
+	return errors.Is(err, ErrResumeFailed) || errors.Is(err, ErrReplaced) || errors.Is(err, ErrVersion) || errors.Is(err, ErrKicked)
 }
 
 // reconnect dials with backoff until the seat is resumed, a fatal answer
@@ -627,11 +681,22 @@ func (c *Client) reader(ws *websocket.Conn) error {
 			if !c.emit(Event{Kind: RoomUpdated, Room: &info}) {
 				return nil
 			}
+		case typeICE:
+			c.mu.Lock()
+			c.ice = f.ICE // fresh TURN credentials: used by later connections
+			c.mu.Unlock()
 		case typeError:
 			se := serverError(f)
-			if se.Code == CodeUnknownPeer {
+			switch se.Code {
+			case CodeUnknownPeer:
 				c.log.Debug("signaling: signal to a peer that left", "peer", f.Peer)
 				continue
+			case CodeNotOwner, CodeBadRequest:
+				if f.Peer != "" || se.Code == CodeNotOwner {
+					// A refused room update, kick or unkick: not fatal.
+					c.log.Warn("signaling: request refused", "code", se.Code, "msg", se.Message, "peer", f.Peer)
+					continue
+				}
 			}
 			last = se // the server closes next
 		}

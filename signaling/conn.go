@@ -8,12 +8,14 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 // conn is one client connection. Its one long-lived goroutine is serve,
@@ -44,9 +46,13 @@ type conn struct {
 	queue    [][]byte   // frames waiting for a flusher, oldest first
 	ping     *time.Timer
 
-	att    Attachment // reader only, set by join
-	joined bool
-	left   bool
+	ice *time.Timer // refreshes the TURN credentials while seated; guarded by mu
+
+	att     Attachment // reader only, set by join
+	joined  bool
+	left    bool
+	created bool        // the join created the room (reader only)
+	kicked  atomic.Bool // the owner kicked this seat: nothing is held
 }
 
 // fail makes the closer send se and close the connection. Safe from any
@@ -62,6 +68,9 @@ func (c *conn) fail(se *ServerError) {
 		start := c.ready
 		if c.ping != nil {
 			c.ping.Stop()
+		}
+		if c.ice != nil {
+			c.ice.Stop()
 		}
 		c.mu.Unlock()
 		if start {
@@ -96,6 +105,10 @@ func (c *conn) sink(ev Event) {
 		switch {
 		case errors.Is(ev.Err, ErrReplaced):
 			c.fail(errorFor(CodeReplaced, "the seat was resumed by a newer connection"))
+		case errors.Is(ev.Err, ErrKicked):
+			c.kicked.Store(true)
+			c.s.stats.refuse(RefuseKicked)
+			c.fail(asServerError(ev.Err))
 		case ev.Err != nil:
 			// The backplane ended the seat (e.g. a clustered backplane
 			// lost it): tell the client why, with the error's code.
@@ -154,17 +167,16 @@ func (c *conn) serve() {
 		c.wg.Wait()
 		if c.joined {
 			s.stats.members.Add(-1)
+			s.unseat(c.att)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if c.left {
+			grace := max(s.cfg.ResumeGrace, 0)
+			if c.left || c.kicked.Load() {
 				_ = s.bp.Leave(ctx, c.att)
 			} else {
-				grace := s.cfg.ResumeGrace
-				if grace < 0 {
-					grace = 0
-				}
 				_ = s.bp.Detach(ctx, c.att, grace)
 			}
+			s.left(c.ip, c.att.Room, c.att.Peer, c.created, !c.left && !c.kicked.Load(), grace)
 		}
 	}()
 
@@ -292,8 +304,16 @@ func (c *conn) handleFrame(b []byte) bool {
 		s.stats.signals.Add(1)
 	case typeRoom:
 		if _, err := s.bp.UpdateRoom(context.Background(), c.att, *f.Meta, s.cfg.MaxRoomSize); err != nil {
-			c.failRead(err)
-			return false
+			return c.refused(err, "")
+		}
+	case typeKick:
+		if err := s.bp.Kick(context.Background(), c.att, f.Peer); err != nil {
+			return c.refused(err, f.Peer)
+		}
+		s.log.Info("signaling: member kicked", "room", c.att.Room, "owner", c.att.Peer, "peer", f.Peer)
+	case typeUnkick:
+		if err := s.bp.Unkick(context.Background(), c.att, f.Peer); err != nil {
+			return c.refused(err, f.Peer)
 		}
 	case typePing:
 		c.enqueue(encodeFrame(&frame{Type: typePong}))
@@ -305,6 +325,24 @@ func (c *conn) handleFrame(b []byte) bool {
 		c.failRead(errorFor(CodeBadRequest, "already joined"))
 		return false
 	}
+	return true
+}
+
+// refused answers a refused room update, kick or unkick: not_owner and
+// bad_request are answered with an error message (not fatal); anything
+// else ends the connection. false when it does.
+func (c *conn) refused(err error, peer transport.PeerID) bool {
+	se := asServerError(err)
+	switch se.Code {
+	case CodeNotOwner:
+		c.s.stats.refuse(RefuseNotOwner)
+	case CodeBadRequest:
+	default:
+		c.failRead(se)
+		return false
+	}
+	c.s.stats.reject(se.Code)
+	c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: peer}))
 	return true
 }
 
@@ -357,6 +395,7 @@ func (c *conn) readMessage(r io.Reader, bp *[]byte) ([]byte, error) {
 		return nil, errorFor(CodeTooLarge, "message above %d bytes", limit)
 	}
 	if !c.bucket.take(time.Now()) {
+		c.s.stats.refuse(RefuseMessageRate)
 		return nil, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
 	}
 	if !utf8.Valid(b) {
@@ -397,40 +436,62 @@ func appendMessage(r io.Reader, b []byte, max int) ([]byte, error) {
 
 func (c *conn) join(f *frame) error {
 	s := c.s
+	resume := f.Resume != ""
+	noCreate, se := s.admitJoin(c.ip, resume)
+	if se != nil {
+		return se
+	}
 	name := f.Name
-	if len(s.cfg.TokenSecret) > 0 {
-		if f.Token == "" {
-			return errorFor(CodeBadToken, "this server requires a join token")
-		}
-		claims, err := VerifyToken(s.cfg.TokenSecret, f.Token, time.Now())
+	var tokID string
+	var tokExp time.Time
+	if len(s.cfg.TokenSecret) > 0 && !resume {
+		// A resume is authorized by its resume token instead.
+		claims, err := s.checkJoinToken(f)
 		if err != nil {
+			s.failed(c.ip)
+			s.stats.refuse(RefuseBadToken)
 			return err
 		}
-		if claims.Room != f.Room {
-			return errorFor(CodeBadToken, "token is for another room")
-		}
 		if claims.Name != "" {
-			if name != "" && name != claims.Name {
-				return errorFor(CodeBadToken, "token is for another name")
-			}
 			name = claims.Name
 		}
+		tokID, tokExp = rooms.TokenID(f.Token), claims.Expiry
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var res JoinResult
 	var err error
-	if f.Resume != "" {
+	if resume {
 		res, err = s.bp.Resume(ctx, f.Room, f.Peer, f.Resume, c.sink)
 	} else {
 		res, err = s.bp.Join(ctx, JoinRequest{
 			Room: f.Room, Name: name, Game: f.Game, Password: f.Password, Private: f.Private, Max: f.Max,
 			MaxRooms: s.cfg.MaxRooms, MaxRoomSize: s.cfg.MaxRoomSize,
+			TokenID: tokID, TokenExpiry: tokExp, NoCreate: noCreate != "",
 		}, c.sink)
 	}
 	if err != nil {
-		return asServerError(err)
+		se := asServerError(err)
+		switch se.Code {
+		case CodeBadPassword:
+			s.failed(c.ip)
+			s.stats.refuse(RefuseBadPassword)
+		case CodeBadToken:
+			s.failed(c.ip)
+			s.stats.refuse(RefuseBadToken)
+		case CodeResumeFailed:
+			s.failed(c.ip)
+			s.stats.refuse(RefuseResume)
+		case CodeTooManyRooms:
+			if noCreate != "" {
+				s.stats.refuse(noCreate)
+			}
+		}
+		return se
 	}
+	c.created = res.Created
+	s.joined(c.ip, res.Room, res.Peer, res.Created, res.Resumed)
+	s.seat(res.Attachment)
 	c.att, c.joined = res.Attachment, true
 	s.stats.members.Add(1)
 	if res.Resumed {
@@ -441,7 +502,7 @@ func (c *conn) join(f *frame) error {
 	info := res.Info
 	welcome := encodeFrame(&frame{
 		Type: typeWelcome, Version: ProtocolVersion, Room: res.Room, Peer: res.Peer, Resume: res.ResumeToken,
-		Peers: res.Peers, ICE: s.iceServersFor(string(res.Peer)), Info: &info, Resumed: res.Resumed,
+		Peers: res.Peers, ICE: s.iceServersFor(res.Attachment), Info: &info, Resumed: res.Resumed,
 		Limits: &Limits{
 			MaxMessageBytes: s.cfg.MaxMessageBytes, MessagesPerSecond: s.cfg.MessagesPerSecond, Burst: s.cfg.Burst,
 			PingIntervalMS: s.cfg.PingInterval.Milliseconds(), IdleTimeoutMS: s.cfg.IdleTimeout.Milliseconds(),
@@ -451,9 +512,24 @@ func (c *conn) join(f *frame) error {
 	c.mu.Lock()
 	c.welcome = welcome
 	c.kickLocked()
+	if s.issuesTURN() && !c.failed {
+		c.ice = time.AfterFunc(s.iceRefresh(), c.refreshICE)
+	}
 	c.mu.Unlock()
 	s.log.Info("signaling: member joined", "room", res.Room, "peer", res.Peer, "resumed", res.Resumed, "ip", c.ip)
 	return nil
+}
+
+// refreshICE sends fresh TURN credentials (an "ice" message) before the
+// last ones expire, for as long as the member stays seated (the ice
+// timer's function).
+func (c *conn) refreshICE() {
+	c.enqueue(encodeFrame(&frame{Type: typeICE, ICE: c.s.iceServersFor(c.att)}))
+	c.mu.Lock()
+	if !c.failed {
+		c.ice.Reset(c.s.iceRefresh())
+	}
+	c.mu.Unlock()
 }
 
 // flush writes the welcome, then the queue in batches: it takes every
@@ -585,6 +661,14 @@ func (c *conn) closeWith() {
 type tokenBucket struct {
 	rate, burst, tokens float64
 	last                time.Time
+}
+
+// peek returns the tokens available at now, taking none.
+func (b *tokenBucket) peek(now time.Time) float64 {
+	if b.last.IsZero() {
+		return b.burst
+	}
+	return min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 }
 
 func (b *tokenBucket) take(now time.Time) bool {

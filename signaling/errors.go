@@ -33,6 +33,8 @@ const (
 	CodeShutdown     Code = "shutdown"             // the server is shutting down; reconnect later
 	CodeUnavailable  Code = "unavailable"          // the server cannot reach its backplane (e.g. NATS); retry later
 	CodeInternal     Code = "internal"             // a server-side failure
+	CodeNotOwner     Code = "not_owner"            // a room update or kick from a member that does not own the room (not fatal)
+	CodeKicked       Code = "kicked"               // the room's owner kicked this member
 )
 
 // Sentinel errors. A *ServerError matches the sentinel of its code with
@@ -59,6 +61,8 @@ var (
 	ErrShutdown      = errors.New("signaling: server shutting down")
 	ErrUnavailable   = errors.New("signaling: backplane unavailable")
 	ErrInternal      = errors.New("signaling: internal server error")
+	ErrNotOwner      = errors.New("signaling: not the room's owner")
+	ErrKicked        = errors.New("signaling: kicked by the room's owner")
 	ErrClosed        = errors.New("signaling: closed")
 	ErrSendQueueFull = errors.New("signaling: send queue full")
 	ErrNotMember     = errors.New("signaling: not a member of the room")
@@ -90,6 +94,8 @@ var codeSentinels = map[Code]error{
 	CodeShutdown:     ErrShutdown,
 	CodeUnavailable:  ErrUnavailable,
 	CodeInternal:     ErrInternal,
+	CodeNotOwner:     ErrNotOwner,
+	CodeKicked:       ErrKicked,
 }
 
 // Sentinel returns the sentinel error of c, or nil for an unknown code.

@@ -77,7 +77,9 @@ type TURNRelay struct {
 // (then it returns ErrServerClosed). It accepts the time-limited
 // credentials of coturn's use-auth-secret scheme made with the Server's
 // TURNSecret (required), as the welcome hands them out, and refuses expired
-// or forged ones. The Server owns pc from then on.
+// or forged ones. It refuses relaying to internal addresses, TCP
+// allocations and allocations beyond the quotas (see turnguard.go and the
+// TURN... fields of Server). The Server owns pc from then on.
 func (s *Server) ServeTURN(pc net.PacketConn, relay TURNRelay) error {
 	if err := s.Validate(); err != nil {
 		_ = pc.Close()
@@ -95,12 +97,20 @@ func (s *Server) ServeTURN(pc net.PacketConn, relay TURNRelay) error {
 	if relay.MinPort != 0 || relay.MaxPort != 0 {
 		gen = &turn.RelayAddressGeneratorPortRange{RelayAddress: relay.IP, Address: addr, MinPort: relay.MinPort, MaxPort: relay.MaxPort}
 	}
+	if !s.cfg.TURNAllowTCP {
+		gen = noTCPRelay{RelayAddressGenerator: gen, s: s}
+	}
+	perm, quota, events := s.turnGuards(relay.IP)
 	lf := slogFactory{s.log}
 	ts, err := turn.NewServer(turn.ServerConfig{
-		Realm:             s.cfg.TURNRealm,
-		AuthHandler:       turn.LongTermTURNRESTAuthHandler(s.cfg.TURNSecret, lf.NewLogger("turn-auth")),
-		LoggerFactory:     lf,
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen}},
+		Realm:         s.cfg.TURNRealm,
+		AuthHandler:   s.turnAuth,
+		QuotaHandler:  quota,
+		EventHandler:  events,
+		LoggerFactory: lf,
+		PacketConnConfigs: []turn.PacketConnConfig{{
+			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: perm,
+		}},
 	})
 	if err != nil {
 		_ = pc.Close()

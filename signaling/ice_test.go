@@ -143,7 +143,9 @@ func turnAllocate(t *testing.T, addr, realm, user, pass string) error {
 
 func TestTURN(t *testing.T) {
 	const secret = "turn-secret"
-	srv := &Server{TURNSecret: secret}
+	// TURNAnyUser: the credential scheme, for a user not seated here
+	// (TestTURNNotSeated tests the seat check).
+	srv := &Server{TURNSecret: secret, TURNAnyUser: true, TURNAllowPeers: []string{"127.0.0.1"}}
 	pc := listenUDP(t)
 	addr := pc.LocalAddr().String()
 	serveUDP(t, srv, func() error { return srv.ServeTURN(pc, TURNRelay{IP: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}) })
@@ -170,7 +172,9 @@ func TestTURN(t *testing.T) {
 // credentials for TURN entries, which the TURN server accepts.
 func TestWelcomeICE(t *testing.T) {
 	const secret = "s"
-	srv := &Server{TURNSecret: secret, ICEServers: []ICEServer{
+	// The test's peer is on loopback, which a TURN relay refuses unless
+	// allowed (TestTURNRefusesInternalPeers).
+	srv := &Server{TURNSecret: secret, TURNAllowPeers: []string{"127.0.0.0/8"}, ICEServers: []ICEServer{
 		{URLs: []string{"stun:127.0.0.1:3478"}},
 		{URLs: []string{"turn:127.0.0.1:3478?transport=udp"}},
 		{URLs: []string{"turn:static.example:3478"}, Username: "u", Credential: "c"},
@@ -185,8 +189,8 @@ func TestWelcomeICE(t *testing.T) {
 	}
 	user, pass := ice[1].Username, ice[1].Credential
 	exp, id, ok := strings.Cut(user, ":")
-	if !ok || id != string(c.Local()) {
-		t.Fatalf("TURN username %q, want <expiry>:%s", user, c.Local())
+	if !ok || id != string(c.Local())+"@r" {
+		t.Fatalf("TURN username %q, want <expiry>:%s@r", user, c.Local())
 	}
 	if e, _ := strconv.ParseInt(exp, 10, 64); time.Unix(e, 0).Before(time.Now().Add(DefaultTURNCredentialTTL - time.Minute)) {
 		t.Fatalf("TURN credential expires at %v, want about now+%v", time.Unix(e, 0), DefaultTURNCredentialTTL)

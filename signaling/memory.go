@@ -30,12 +30,30 @@ type memRoom struct {
 	members map[transport.PeerID]*memSeat
 }
 
-func (r *memRoom) info() RoomInfo { return RoomInfo(r.meta.Listing(len(r.members))) }
+func (r *memRoom) info() RoomInfo {
+	held := 0
+	for _, m := range r.members {
+		if m.attach == 0 {
+			held++
+		}
+	}
+	return RoomInfo(r.meta.Listing(len(r.members)-held, held))
+}
+
+// seqs yields every member's peer ID and seat sequence number.
+func (r *memRoom) seqs(yield func(transport.PeerID, uint64) bool) {
+	for p, m := range r.members {
+		if !yield(p, m.seq) {
+			return
+		}
+	}
+}
 
 type memSeat struct {
 	peer   transport.PeerID
 	name   string
 	token  []byte // hash of the resume token
+	seq    uint64 // join order in the room
 	attach uint64 // current attachment ID; 0 while held
 	sink   Sink
 	timer  *time.Timer // grace timer while held
@@ -65,6 +83,7 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 		return JoinResult{}, err
 	}
 	r := b.rooms[req.Room]
+	created := r == nil
 	if r == nil {
 		m, err := rooms.Create(rooms.Join(req), len(b.rooms))
 		if err != nil {
@@ -72,16 +91,17 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 		}
 		r = &memRoom{meta: m, members: make(map[transport.PeerID]*memSeat)}
 		b.rooms[req.Room] = r
-	} else if err := r.meta.Admit(rooms.Join(req), len(r.members)); err != nil {
+	} else if err := r.meta.Admit(rooms.Join(req), len(r.members), time.Now()); err != nil {
 		return JoinResult{}, fromRule(err)
 	}
 	var id transport.PeerID
-	for id == "" || r.members[id] != nil {
+	for id == "" || r.members[id] != nil || r.meta.IsKicked(id) {
 		id = rooms.NewPeerID()
 	}
 	b.nextID++
 	tok, th := rooms.NewToken()
-	s := &memSeat{peer: id, name: req.Name, token: th, attach: b.nextID, sink: sink}
+	seq := r.meta.Seat(rooms.Join(req), id, time.Now())
+	s := &memSeat{peer: id, name: req.Name, token: th, seq: seq, attach: b.nextID, sink: sink}
 	for _, m := range r.members {
 		if m.sink != nil {
 			m.sink(Event{Kind: PeerJoined, Peer: id, Name: req.Name})
@@ -93,7 +113,7 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 		Peers:       r.peersExcept(id),
 	}
 	r.members[id] = s
-	res.Info = r.info()
+	res.Info, res.Created = r.info(), created
 	return res, nil
 }
 
@@ -112,6 +132,10 @@ func (b *MemoryBackplane) Resume(_ context.Context, room string, peer transport.
 	if s == nil || !rooms.TokenMatches(s.token, token) {
 		return JoinResult{}, errorFor(CodeResumeFailed, "no seat %s in room %s to resume", peer, room)
 	}
+	if err := r.meta.Resume(peer); err != nil {
+		return JoinResult{}, fromRule(err)
+	}
+	token, s.token = rooms.NewToken() // the token is single-use: a stolen one is void after the owner's resume
 	if s.sink != nil {
 		s.sink(Event{Err: ErrReplaced})
 	}
@@ -185,6 +209,8 @@ func (b *MemoryBackplane) lockedRemove(r *memRoom, s *memSeat) {
 		s.timer.Stop()
 	}
 	delete(r.members, s.peer)
+	owner := r.meta.Owner
+	r.meta.Left(s.peer, r.seqs)
 	if len(r.members) == 0 {
 		if b.rooms[r.meta.Room] == r {
 			delete(b.rooms, r.meta.Room)
@@ -194,6 +220,20 @@ func (b *MemoryBackplane) lockedRemove(r *memRoom, s *memSeat) {
 	for _, m := range r.members {
 		if m.sink != nil {
 			m.sink(Event{Kind: PeerLeft, Peer: s.peer})
+		}
+	}
+	if r.meta.Owner != owner {
+		b.lockedBroadcastInfo(r) // the members learn the new owner
+	}
+}
+
+// lockedBroadcastInfo sends r's listing to every attached member.
+func (b *MemoryBackplane) lockedBroadcastInfo(r *memRoom) {
+	info := r.info()
+	for _, m := range r.members {
+		if m.sink != nil {
+			i := info
+			m.sink(Event{Kind: RoomUpdated, Room: &i})
 		}
 	}
 }
@@ -230,15 +270,42 @@ func (b *MemoryBackplane) UpdateRoom(_ context.Context, a Attachment, meta RoomM
 	if s == nil {
 		return RoomInfo{}, ErrReplaced
 	}
-	r.meta.Apply(rooms.Update(meta), maxRoomSize)
-	info := r.info()
-	for _, m := range r.members {
-		if m.sink != nil {
-			i := info
-			m.sink(Event{Kind: RoomUpdated, Room: &i})
-		}
+	if err := r.meta.Update(a.Peer, rooms.Update(meta), maxRoomSize); err != nil {
+		return RoomInfo{}, fromRule(err)
 	}
-	return info, nil
+	b.lockedBroadcastInfo(r)
+	return r.info(), nil
+}
+
+// Kick implements Backplane.
+func (b *MemoryBackplane) Kick(_ context.Context, a Attachment, peer transport.PeerID) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, s := b.lockedSeat(a)
+	if s == nil {
+		return ErrReplaced
+	}
+	if err := r.meta.Kick(a.Peer, peer); err != nil {
+		return fromRule(err)
+	}
+	if t := r.members[peer]; t != nil {
+		if t.sink != nil {
+			t.sink(Event{Err: errorFor(CodeKicked, "kicked by the owner of room %s", a.Room)})
+		}
+		b.lockedRemove(r, t)
+	}
+	return nil
+}
+
+// Unkick implements Backplane.
+func (b *MemoryBackplane) Unkick(_ context.Context, a Attachment, peer transport.PeerID) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, s := b.lockedSeat(a)
+	if s == nil {
+		return ErrReplaced
+	}
+	return fromRule(r.meta.Unkick(a.Peer, peer))
 }
 
 // Rooms implements Backplane.

@@ -36,6 +36,9 @@ const (
 	typePong       = "pong"        // server → client
 	typeLeave      = "leave"       // client → server: leave now, no grace
 	typeError      = "error"       // server → client
+	typeKick       = "kick"        // client → server: the owner removes peer now and refuses it
+	typeUnkick     = "unkick"      // client → server: the owner lets peer back
+	typeICE        = "ice"         // server → client: fresh ICE servers (TURN credentials) while seated
 )
 
 // Field limits checked by the decoder.
@@ -69,13 +72,20 @@ type PeerInfo struct {
 
 // RoomInfo is a room as listed by GET /rooms and broadcast to its members.
 type RoomInfo struct {
-	Room     string `json:"room"`
-	Name     string `json:"name,omitempty"`
-	Game     string `json:"game,omitempty"`
-	Players  int    `json:"players"`
+	Room    string `json:"room"`
+	Name    string `json:"name,omitempty"`
+	Game    string `json:"game,omitempty"`
+	Players int    `json:"players"`
+	// Held counts the seats held for a member whose connection dropped
+	// (the resume grace): they are not players, but they take a place.
+	Held     int    `json:"held,omitempty"`
 	Max      int    `json:"max"`
 	Password bool   `json:"password"`
 	State    string `json:"state,omitempty"`
+	// Owner is the member who may change the listing and kick (the
+	// creator, then the oldest remaining member). Members see it; GET
+	// /rooms leaves it out.
+	Owner transport.PeerID `json:"owner,omitempty"`
 	// Private rooms are never listed; the field is not part of the listing.
 	Private bool `json:"-"`
 }
@@ -249,6 +259,10 @@ func validateClientFrame(f *frame) error {
 		if m.Max < 0 || m.Max > maxRoomMax {
 			return errorFor(CodeBadRequest, "max %d out of range 0..%d", m.Max, maxRoomMax)
 		}
+	case typeKick, typeUnkick:
+		if err := checkID("peer", string(f.Peer), maxPeerLen, true); err != nil {
+			return err
+		}
 	case typePing, typeLeave:
 	default:
 		return errorFor(CodeBadRequest, "unknown message type %q", truncate(f.Type, 32))
@@ -275,6 +289,10 @@ func validateServerFrame(f *frame) error {
 	case typeRoom:
 		if f.Info == nil {
 			return fmt.Errorf("%w: room without info", ErrBadRequest)
+		}
+	case typeICE:
+		if len(f.ICE) == 0 {
+			return fmt.Errorf("%w: ice without servers", ErrBadRequest)
 		}
 	case typeError:
 		if f.Code == "" {

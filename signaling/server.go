@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +35,17 @@ const (
 	DefaultPingInterval      = 20 * time.Second
 	DefaultResumeGrace       = 30 * time.Second
 	DefaultSendQueueLen      = 256
-	DefaultTURNCredentialTTL = 12 * time.Hour
+	DefaultTURNCredentialTTL = 10 * time.Minute
 	DefaultTURNRealm         = "peerplay"
+	DefaultJoinsPerMinute    = 120
+	DefaultJoinBurst         = 60
+	DefaultRoomsPerMinute    = 20
+	DefaultRoomBurst         = 10
+	DefaultFailuresPerMinute = 10
+	DefaultFailureBurst      = 5
+	DefaultMaxRoomsPerIP     = 8
+	DefaultRoomsPageLimit    = 50
+	MaxRoomsPageLimit        = 200
 )
 
 // writeTimeout bounds one write to a client; a client that does not take a
@@ -101,25 +112,74 @@ type Server struct {
 	// and may resume.
 	SendQueueLen int
 
+	// JoinsPerMinute and JoinBurst form a token bucket per client address
+	// for joins and resumes (0 = 120/min, burst 60; negative rate =
+	// unlimited). Beyond it a join is refused with rate_limited.
+	JoinsPerMinute float64
+	JoinBurst      int
+	// RoomsPerMinute and RoomBurst bound the rooms one address creates
+	// (0 = 20/min, burst 10; negative rate = unlimited): past them its
+	// join to a room that does not exist is refused with too_many_rooms
+	// (joining existing rooms still works).
+	RoomsPerMinute float64
+	RoomBurst      int
+	// FailuresPerMinute and FailureBurst bound the failed attempts of one
+	// address (wrong password, bad or reused join token, failed resume)
+	// (0 = 10/min, burst 5; negative rate = unlimited). Past them the
+	// address is refused (rate_limited) for a backoff of 1 s, doubling
+	// with every further failure up to a minute: password guessing runs
+	// at FailuresPerMinute at most.
+	FailuresPerMinute float64
+	FailureBurst      int
+	// MaxRoomsPerIP bounds the rooms an address holds: rooms whose
+	// creator seat (attached, or held for a resume) is from it (0 = 8;
+	// negative = unlimited). Held seats also count toward MaxConnsPerIP.
+	MaxRoomsPerIP int
+
 	// TokenSecret, when set, makes join tokens mandatory: every join must
 	// carry a token minted with MintToken and this secret, for the room
-	// (and, if the token names one, the player name).
+	// (and, if the token names one, the player name). A token takes one
+	// seat: a second join with it is refused with bad_token until it
+	// expires (a resume needs no token).
 	TokenSecret []byte
 
 	// ICEServers are sent in every welcome. For each entry with a turn: or
 	// turns: URL and no Username, if TURNSecret is set, the welcome fills in
 	// fresh credentials (TURNCredentials, valid TURNCredentialTTL, user =
-	// the peer's ID).
+	// "<peer>@<room>", so that a leaked credential names its seat), and an
+	// "ice" message refreshes them at half their validity while the
+	// member stays seated.
 	ICEServers []ICEServer
 	// TURNSecret is the shared secret of coturn's use-auth-secret scheme,
 	// used for the credentials in the welcome and by ServeTURN.
 	TURNSecret string
 	// TURNCredentialTTL is the validity of issued TURN credentials
-	// (0 = 12 h). It should exceed a game session: pion's and coturn's
-	// allocation refreshes use the same credentials.
+	// (0 = 10 min). They are refreshed over signaling while the member is
+	// seated; ServeTURN accepts an expired credential only for requests
+	// on an allocation made while it was valid (refresh, permission,
+	// channel bind), so a running session outlives it. With coturn, set
+	// it above a session's length instead (coturn checks every request).
 	TURNCredentialTTL time.Duration
 	// TURNRealm is the realm of ServeTURN (0 = "peerplay").
 	TURNRealm string
+	// TURNAllowPeers lists address prefixes ServeTURN relays to although
+	// they are denied by default (loopback, private, CGNAT, link-local,
+	// multicast, unspecified, ULA, the server's own addresses): a LAN
+	// deployment adds its LAN, e.g. "192.168.0.0/16". Empty = none.
+	TURNAllowPeers []string
+	// TURNAllowTCP enables TCP allocations (RFC 6062) in ServeTURN; false
+	// (the default) refuses them.
+	TURNAllowTCP bool
+	// TURNMaxAllocationsPerUser and TURNMaxAllocationsPerIP bound the live
+	// allocations of one credential's user and of one client address
+	// (0 = 2*MaxRoomSize and 4*MaxRoomSize; negative = unlimited).
+	TURNMaxAllocationsPerUser int
+	TURNMaxAllocationsPerIP   int
+	// TURNAnyUser lets ServeTURN admit credentials of peers that are not
+	// seated on this Server (a TURN-only node of a cluster); false (the
+	// default) refuses an allocation whose credential names a seat this
+	// Server does not hold.
+	TURNAnyUser bool
 
 	initOnce sync.Once
 	initErr  error
@@ -128,6 +188,12 @@ type Server struct {
 	bp       Backplane
 	ownBP    bool
 	stats    serverStats
+	ips      ipTable
+	allow    []netip.Prefix // TURNAllowPeers, parsed
+
+	seatMu sync.Mutex     // guards seated
+	seated map[string]int // "<peer>@<room>" of joined connections
+	quota  turnQuota
 
 	mu      sync.Mutex // guards all following fields
 	conns   map[*conn]struct{}
@@ -156,6 +222,11 @@ func (s *Server) init() {
 		ResumeGrace: s.ResumeGrace, SendQueueLen: s.SendQueueLen,
 		TokenSecret: append([]byte(nil), s.TokenSecret...), TURNSecret: s.TURNSecret,
 		TURNCredentialTTL: s.TURNCredentialTTL, TURNRealm: s.TURNRealm,
+		JoinsPerMinute: s.JoinsPerMinute, JoinBurst: s.JoinBurst, RoomsPerMinute: s.RoomsPerMinute, RoomBurst: s.RoomBurst,
+		FailuresPerMinute: s.FailuresPerMinute, FailureBurst: s.FailureBurst, MaxRoomsPerIP: s.MaxRoomsPerIP,
+		TURNAllowPeers: append([]string(nil), s.TURNAllowPeers...), TURNAllowTCP: s.TURNAllowTCP,
+		TURNMaxAllocationsPerUser: s.TURNMaxAllocationsPerUser, TURNMaxAllocationsPerIP: s.TURNMaxAllocationsPerIP,
+		TURNAnyUser: s.TURNAnyUser,
 	}
 	for _, ice := range s.ICEServers {
 		ice.URLs = append([]string(nil), ice.URLs...)
@@ -189,7 +260,36 @@ func (s *Server) init() {
 	if c.TURNRealm == "" {
 		c.TURNRealm = DefaultTURNRealm
 	}
+	defRate := func(r *float64, b *int, dr float64, db int) {
+		if *r == 0 {
+			*r = dr
+		}
+		if *b == 0 {
+			*b = db
+		}
+		if *r < 0 { // unlimited
+			*r, *b = 1e12, 1<<30
+		}
+	}
+	defRate(&c.JoinsPerMinute, &c.JoinBurst, DefaultJoinsPerMinute, DefaultJoinBurst)
+	defRate(&c.RoomsPerMinute, &c.RoomBurst, DefaultRoomsPerMinute, DefaultRoomBurst)
+	defRate(&c.FailuresPerMinute, &c.FailureBurst, DefaultFailuresPerMinute, DefaultFailureBurst)
+	def(&c.MaxRoomsPerIP, DefaultMaxRoomsPerIP)
+	if c.MaxRoomsPerIP < 0 {
+		c.MaxRoomsPerIP = 1 << 30
+	}
+	def(&c.TURNMaxAllocationsPerUser, 2*c.MaxRoomSize)
+	def(&c.TURNMaxAllocationsPerIP, 4*c.MaxRoomSize)
 	var bad []string
+	var allow []netip.Prefix
+	for _, p := range c.TURNAllowPeers {
+		pf, err := parsePrefix(p)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("TURN allow %q: %v", p, err))
+			continue
+		}
+		allow = append(allow, pf)
+	}
 	for name, v := range map[string]int{"MaxMessageBytes": c.MaxMessageBytes, "Burst": c.Burst, "MaxRooms": c.MaxRooms,
 		"MaxRoomSize": c.MaxRoomSize, "MaxConns": c.MaxConns, "MaxConnsPerIP": c.MaxConnsPerIP, "SendQueueLen": c.SendQueueLen} {
 		if v < 0 {
@@ -223,6 +323,7 @@ func (s *Server) init() {
 		return
 	}
 	s.cfg = &c
+	s.allow = allow
 	s.log = c.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -234,6 +335,10 @@ func (s *Server) init() {
 	s.stats.rejects = make(map[Code]*atomic.Uint64)
 	for code := range codeSentinels {
 		s.stats.rejects[code] = new(atomic.Uint64)
+	}
+	s.stats.refusals = make(map[string]*atomic.Uint64)
+	for _, r := range refuseReasons {
+		s.stats.refusals[r] = new(atomic.Uint64)
 	}
 }
 
@@ -270,25 +375,50 @@ func headerHasToken(h http.Header, key, token string) bool {
 // roomListing is the body of GET /rooms.
 type roomListing struct {
 	Rooms []RoomInfo `json:"rooms"`
+	// Next is the cursor of the next page ("" = this is the last).
+	Next string `json:"next,omitempty"`
 }
 
+// serveRooms answers GET /rooms[?game=G][&limit=N][&cursor=C]: the public
+// rooms (of game G), sorted by ID, at most N (default
+// DefaultRoomsPageLimit, at most MaxRoomsPageLimit) after room C; "next"
+// is the cursor of the following page.
 func (s *Server) serveRooms(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeHTTPError(w, http.StatusMethodNotAllowed, errorFor(CodeBadRequest, "GET only"))
 		return
 	}
-	rooms, err := s.Rooms(r.Context())
+	q := r.URL.Query()
+	limit := DefaultRoomsPageLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeHTTPError(w, http.StatusBadRequest, errorFor(CodeBadRequest, "limit must be a positive number"))
+			return
+		}
+		limit = min(n, MaxRoomsPageLimit)
+	}
+	game, cursor := q.Get("game"), q.Get("cursor")
+	if len(game) > maxGameLen || len(cursor) > maxRoomLen {
+		writeHTTPError(w, http.StatusBadRequest, errorFor(CodeBadRequest, "game or cursor too long"))
+		return
+	}
+	all, err := s.Rooms(r.Context())
 	if err != nil {
 		writeHTTPError(w, http.StatusServiceUnavailable, asServerError(err))
 		return
 	}
-	game := r.URL.Query().Get("game")
 	out := roomListing{Rooms: []RoomInfo{}}
-	for _, ri := range rooms {
-		if ri.Private || (game != "" && ri.Game != game) {
+	for _, ri := range all {
+		if ri.Private || (game != "" && ri.Game != game) || (cursor != "" && ri.Room <= cursor) {
 			continue
 		}
+		if len(out.Rooms) == limit {
+			out.Next = out.Rooms[limit-1].Room
+			break
+		}
+		ri.Owner = ""
 		out.Rooms = append(out.Rooms, ri)
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -354,15 +484,41 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-func (s *Server) reject(w http.ResponseWriter, status int, se *ServerError) {
+// Close codes of refusals before a join, in the private range 4000-4999:
+// 4000 + the HTTP status the refusal stands for. A browser sees only the
+// close code and reason of a WebSocket (never an HTTP body), so refusals
+// are sent as an accepted upgrade closed at once with the code and the
+// protocol's error code as reason (after an error message with the
+// details); the client maps both to the same sentinel errors.
+const (
+	closeForbidden   websocket.StatusCode = 4403 // origin
+	closeTooMany     websocket.StatusCode = 4429 // rate_limited, too_many_connections from one address
+	closeUnavailable websocket.StatusCode = 4503 // the server's capacity, shutdown
+)
+
+// refuseWS refuses a WebSocket request visibly to a browser: it accepts
+// the upgrade, sends the error and closes with a 4xxx code and the code
+// as reason. If the upgrade fails, the HTTP error is written instead.
+func (s *Server) refuseWS(w http.ResponseWriter, r *http.Request, status websocket.StatusCode, reason string, se *ServerError) {
 	s.stats.reject(se.Code)
-	s.log.Debug("signaling: rejected connection", "code", se.Code, "msg", se.Message)
-	writeHTTPError(w, status, se)
+	s.stats.refuse(reason)
+	s.log.Debug("signaling: refused connection", "code", se.Code, "rule", reason, "msg", se.Message)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept answered the HTTP request itself
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	_ = ws.Write(ctx, websocket.MessageText, encodeFrame(errorFrame(se)))
+	cancel()
+	_ = ws.Close(status, string(se.Code))
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkOrigin(r); err != nil {
-		s.reject(w, http.StatusForbidden, asServerError(err))
+		s.refuseWS(w, r, closeForbidden, RefuseOrigin, asServerError(err))
 		return
 	}
 	ip := s.clientIP(r)
@@ -372,18 +528,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		closerDone: make(chan struct{}),
 	}
 	s.mu.Lock()
+	open := s.perIP[ip]
 	switch {
 	case s.closing:
 		s.mu.Unlock()
-		s.reject(w, http.StatusServiceUnavailable, errorFor(CodeShutdown, "server shutting down"))
+		s.refuseWS(w, r, closeUnavailable, "", errorFor(CodeShutdown, "server shutting down"))
 		return
 	case len(s.conns) >= s.cfg.MaxConns:
 		s.mu.Unlock()
-		s.reject(w, http.StatusServiceUnavailable, errorFor(CodeTooManyConns, "server at its limit of %d connections", s.cfg.MaxConns))
+		s.refuseWS(w, r, closeUnavailable, RefuseConns, errorFor(CodeTooManyConns, "server at its limit of %d connections", s.cfg.MaxConns))
 		return
-	case s.perIP[ip] >= s.cfg.MaxConnsPerIP:
+	}
+	if se := s.admitConn(ip, open); se != nil {
 		s.mu.Unlock()
-		s.reject(w, http.StatusTooManyRequests, errorFor(CodeTooManyConns, "limit of %d connections per address reached", s.cfg.MaxConnsPerIP))
+		s.refuseWS(w, r, closeTooMany, RefuseConnsPerIP, se)
 		return
 	}
 	if s.conns == nil {
@@ -494,19 +652,84 @@ func (s *Server) closeUDPLocked() {
 	}
 }
 
+// turnUser is the TURN user of a seat: "<peer>@<room>", so that a leaked
+// credential names the seat it was issued to.
+func turnUser(a Attachment) string { return string(a.Peer) + "@" + a.Room }
+
+// seat and unseat track the seats joined here, for ServeTURN's check that
+// a credential's seat is held.
+func (s *Server) seat(a Attachment) {
+	s.seatMu.Lock()
+	defer s.seatMu.Unlock()
+	if s.seated == nil {
+		s.seated = make(map[string]int)
+	}
+	s.seated[turnUser(a)]++
+}
+
+func (s *Server) unseat(a Attachment) {
+	s.seatMu.Lock()
+	defer s.seatMu.Unlock()
+	u := turnUser(a)
+	if s.seated[u]--; s.seated[u] <= 0 {
+		delete(s.seated, u)
+	}
+}
+
+func (s *Server) isSeated(user string) bool {
+	s.seatMu.Lock()
+	defer s.seatMu.Unlock()
+	return s.seated[user] > 0
+}
+
+// issuesTURN reports whether welcomes carry TURN credentials.
+func (s *Server) issuesTURN() bool {
+	if s.cfg.TURNSecret == "" {
+		return false
+	}
+	for _, ice := range s.cfg.ICEServers {
+		if ice.Username == "" && hasTURNURL(ice.URLs) {
+			return true
+		}
+	}
+	return false
+}
+
+// iceRefresh is how often a seated member gets fresh TURN credentials:
+// at half their validity.
+func (s *Server) iceRefresh() time.Duration { return max(s.cfg.TURNCredentialTTL/2, time.Second) }
+
 // iceServersFor returns the configured ICE servers with fresh TURN
-// credentials for user.
-func (s *Server) iceServersFor(user string) []ICEServer {
+// credentials for seat a.
+func (s *Server) iceServersFor(a Attachment) []ICEServer {
 	out := make([]ICEServer, 0, len(s.cfg.ICEServers))
 	now := time.Now()
 	for _, ice := range s.cfg.ICEServers {
 		ice.URLs = append([]string(nil), ice.URLs...)
 		if ice.Username == "" && s.cfg.TURNSecret != "" && hasTURNURL(ice.URLs) {
-			ice.Username, ice.Credential = TURNCredentials(s.cfg.TURNSecret, user, s.cfg.TURNCredentialTTL, now)
+			ice.Username, ice.Credential = TURNCredentials(s.cfg.TURNSecret, turnUser(a), s.cfg.TURNCredentialTTL, now)
 		}
 		out = append(out, ice)
 	}
 	return out
+}
+
+// checkJoinToken verifies f's join token against the TokenSecret.
+func (s *Server) checkJoinToken(f *frame) (TokenClaims, error) {
+	if f.Token == "" {
+		return TokenClaims{}, errorFor(CodeBadToken, "this server requires a join token")
+	}
+	claims, err := VerifyToken(s.cfg.TokenSecret, f.Token, time.Now())
+	if err != nil {
+		return TokenClaims{}, err
+	}
+	if claims.Room != f.Room {
+		return TokenClaims{}, errorFor(CodeBadToken, "token is for another room")
+	}
+	if claims.Name != "" && f.Name != "" && f.Name != claims.Name {
+		return TokenClaims{}, errorFor(CodeBadToken, "token is for another name")
+	}
+	return claims, nil
 }
 
 func hasTURNURL(urls []string) bool {

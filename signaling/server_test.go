@@ -273,8 +273,9 @@ func TestListing(t *testing.T) {
 	if got := getRooms(t, base, "?game=pong"); !slices.Equal(got, want[1:]) {
 		t.Fatalf("listing ?game=pong\n got %+v\nwant %+v", got, want[1:])
 	}
-	// A member updates the metadata: every member hears it, the listing shows it.
-	if err := b.SetRoomInfo(RoomMeta{Name: "Bob's table", State: "playing", Max: 3}); err != nil {
+	// The owner (the creator) updates the metadata: every member hears
+	// it, the listing shows it. (A non-owner's update: TestRoomOwner.)
+	if err := a.SetRoomInfo(RoomMeta{Name: "Bob's table", State: "playing", Max: 3}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*Client{a, b} {

@@ -57,6 +57,15 @@ type config struct {
 	node                                string
 	natsTTL, natsWait                   time.Duration
 	natsReplicas                        int
+
+	adminAddr                                      string
+	readHeaderTimeout, readTimeout, httpIdle       time.Duration
+	maxHeaderBytes, maxTCPPerIP                    int
+	joinsPerMin, roomsPerMin, failuresPerMin       float64
+	joinBurst, roomBurst, failureBurst, roomsPerIP int
+	turnAllow                                      string
+	turnTCP                                        bool
+	turnUserQuota, turnIPQuota                     int
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
@@ -98,6 +107,23 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	fs.DurationVar(&c.natsTTL, "nats-ttl", natsbackplane.DefaultTTL, "registry TTL: a dead node's rooms and seats expire after about this (the same on every node)")
 	fs.IntVar(&c.natsReplicas, "nats-replicas", natsbackplane.DefaultReplicas, "replicas of the registry bucket when signald creates it (3 on a 3-node NATS cluster)")
 	fs.DurationVar(&c.natsWait, "nats-wait", 5*time.Second, "how long to wait for NATS at start before serving degraded (health 503) until it comes")
+	fs.StringVar(&c.adminAddr, "admin-addr", "", "separate listen address for /healthz and /metrics (empty: served on -addr too); keep it off the public interface")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time for a client to send its request headers")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 10*time.Second, "time to read a whole non-WebSocket request")
+	fs.DurationVar(&c.httpIdle, "http-idle-timeout", 30*time.Second, "close HTTP keep-alive connections idle this long")
+	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", 8<<10, "largest request header")
+	fs.IntVar(&c.maxTCPPerIP, "max-tcp-per-ip", 128, "most TCP connections per client IP on -addr, of any kind (0: no cap); above -max-conns-per-ip")
+	fs.Float64Var(&c.joinsPerMin, "joins-per-min", signaling.DefaultJoinsPerMinute, "joins and resumes per minute per client IP (negative: unlimited)")
+	fs.IntVar(&c.joinBurst, "join-burst", signaling.DefaultJoinBurst, "join burst per client IP")
+	fs.Float64Var(&c.roomsPerMin, "rooms-per-min", signaling.DefaultRoomsPerMinute, "rooms created per minute per client IP (negative: unlimited)")
+	fs.IntVar(&c.roomBurst, "room-burst", signaling.DefaultRoomBurst, "room creation burst per client IP")
+	fs.Float64Var(&c.failuresPerMin, "failures-per-min", signaling.DefaultFailuresPerMinute, "failed passwords, tokens and resumes per minute per client IP before backoff (negative: unlimited)")
+	fs.IntVar(&c.failureBurst, "failure-burst", signaling.DefaultFailureBurst, "failure burst per client IP")
+	fs.IntVar(&c.roomsPerIP, "max-rooms-per-ip", signaling.DefaultMaxRoomsPerIP, "most rooms whose creator (attached or held seat) is one client IP (negative: unlimited)")
+	fs.StringVar(&c.turnAllow, "turn-allow", "", "comma-separated address prefixes the embedded TURN may relay to although private/loopback/... (a LAN deployment, e.g. 192.168.0.0/16)")
+	fs.BoolVar(&c.turnTCP, "turn-tcp", false, "allow TCP allocations (RFC 6062) in the embedded TURN")
+	fs.IntVar(&c.turnUserQuota, "turn-user-quota", 0, "most live TURN allocations per credential user (0: 2 x max-room-size)")
+	fs.IntVar(&c.turnIPQuota, "turn-ip-quota", 0, "most live TURN allocations per client IP (0: 4 x max-room-size)")
 	fs.StringVar(&c.node, "node", "", "this node's name in the cluster, unique ([A-Za-z0-9_-]; empty: host name and a random suffix)")
 	// Environment first, command line over it.
 	var envErr error
@@ -145,7 +171,22 @@ func splitList(s string) []string {
 
 // addrs are the bound addresses, reported once serving.
 type addrs struct {
-	HTTP, STUN, TURN string
+	HTTP, STUN, TURN, Admin string
+}
+
+// readTimeout bounds the reading of a non-WebSocket request's body to d
+// (http.Server.ReadTimeout would also cut WebSockets, whose connection
+// outlives the request).
+func readTimeout(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // run is signald: it serves until ctx ends, then shuts down gracefully.
@@ -162,23 +203,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	srv := &signaling.Server{
-		Logger:            log,
-		OriginPatterns:    splitList(cfg.origins),
-		RealIPHeader:      cfg.realIPHeader,
-		MaxMessageBytes:   cfg.maxMessageBytes,
-		MessagesPerSecond: cfg.msgsPerSec,
-		Burst:             cfg.burst,
-		MaxRooms:          cfg.maxRooms,
-		MaxRoomSize:       cfg.maxRoomSize,
-		MaxConns:          cfg.maxConns,
-		MaxConnsPerIP:     cfg.maxConnsPerIP,
-		JoinTimeout:       cfg.joinTimeout,
-		PingInterval:      cfg.pingInterval,
-		IdleTimeout:       cfg.idleTimeout,
-		ResumeGrace:       cfg.resumeGrace,
-		TURNSecret:        cfg.turnSecret,
-		TURNCredentialTTL: cfg.turnTTL,
-		TURNRealm:         cfg.turnRealm,
+		Logger:                    log,
+		OriginPatterns:            splitList(cfg.origins),
+		RealIPHeader:              cfg.realIPHeader,
+		MaxMessageBytes:           cfg.maxMessageBytes,
+		MessagesPerSecond:         cfg.msgsPerSec,
+		Burst:                     cfg.burst,
+		MaxRooms:                  cfg.maxRooms,
+		MaxRoomSize:               cfg.maxRoomSize,
+		MaxConns:                  cfg.maxConns,
+		MaxConnsPerIP:             cfg.maxConnsPerIP,
+		JoinTimeout:               cfg.joinTimeout,
+		PingInterval:              cfg.pingInterval,
+		IdleTimeout:               cfg.idleTimeout,
+		ResumeGrace:               cfg.resumeGrace,
+		TURNSecret:                cfg.turnSecret,
+		TURNCredentialTTL:         cfg.turnTTL,
+		TURNRealm:                 cfg.turnRealm,
+		JoinsPerMinute:            cfg.joinsPerMin,
+		JoinBurst:                 cfg.joinBurst,
+		RoomsPerMinute:            cfg.roomsPerMin,
+		RoomBurst:                 cfg.roomBurst,
+		FailuresPerMinute:         cfg.failuresPerMin,
+		FailureBurst:              cfg.failureBurst,
+		MaxRoomsPerIP:             cfg.roomsPerIP,
+		TURNAllowPeers:            splitList(cfg.turnAllow),
+		TURNAllowTCP:              cfg.turnTCP,
+		TURNMaxAllocationsPerUser: cfg.turnUserQuota,
+		TURNMaxAllocationsPerIP:   cfg.turnIPQuota,
 	}
 	if cfg.tokenSecret != "" {
 		srv.TokenSecret = []byte(cfg.tokenSecret)
@@ -225,10 +277,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	if bp != nil {
 		reg.MustRegister(newBackplaneCollector(bp))
 	}
+	admin := http.NewServeMux()
+	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { serveHealth(w, bp) })
+	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { serveHealth(w, bp) })
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", srv)
+	if cfg.adminAddr == "" {
+		mux.Handle("GET /healthz", admin)
+		mux.Handle("GET /metrics", admin)
+	}
+	mux.Handle("/", readTimeout(srv, cfg.readTimeout))
 
 	// Listen on everything first, so that a bad address fails at start.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -237,7 +294,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	}
 	var bound addrs
 	bound.HTTP = ln.Addr().String()
-	errc := make(chan error, 3)
+	var adminLn net.Listener
+	if cfg.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", cfg.adminAddr); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin: %w", err)
+		}
+		bound.Admin = adminLn.Addr().String()
+	}
+	ln = signaling.LimitListener(ln, cfg.maxTCPPerIP, srv)
+	errc := make(chan error, 4)
 	serving := 0
 	if cfg.stunAddr != "" {
 		pc, err := net.ListenPacket("udp", cfg.stunAddr)
@@ -259,7 +325,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		serving++
 		go func() { errc <- srv.ServeTURN(pc, relay) }()
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{
+		Handler: mux, ReadHeaderTimeout: cfg.readHeaderTimeout, IdleTimeout: cfg.httpIdle,
+		MaxHeaderBytes: cfg.maxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	tlsOn := cfg.tlsCert != ""
 	if tlsOn {
 		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
@@ -272,7 +341,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	}
 	serving++
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("signald: serving", "http", bound.HTTP, "tls", tlsOn, "stun", bound.STUN, "turn", bound.TURN)
+	var as *http.Server
+	if adminLn != nil {
+		as = &http.Server{Handler: admin, ReadHeaderTimeout: cfg.readHeaderTimeout, ReadTimeout: cfg.readTimeout,
+			IdleTimeout: cfg.httpIdle, MaxHeaderBytes: cfg.maxHeaderBytes, ErrorLog: hs.ErrorLog}
+		serving++
+		go func() { errc <- as.Serve(adminLn) }()
+	}
+	log.Info("signald: serving", "http", bound.HTTP, "admin", bound.Admin, "tls", tlsOn, "stun", bound.STUN, "turn", bound.TURN)
 	if ready != nil {
 		ready(bound)
 	}
@@ -289,6 +365,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("signald: http shutdown", "err", err)
+	}
+	if as != nil {
+		_ = as.Shutdown(sctx)
 	}
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("signald: signaling shutdown", "err", err)

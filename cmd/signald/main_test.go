@@ -135,7 +135,7 @@ func TestSignald(t *testing.T) {
 		t.Fatalf("third join with -max-room-size 2: %v", err)
 	}
 	ice := c1.ICEServers()
-	if len(ice) != 2 || ice[1].Username == "" || !strings.HasSuffix(ice[1].Username, ":"+string(c1.Local())) {
+	if len(ice) != 2 || ice[1].Username == "" || !strings.HasSuffix(ice[1].Username, ":"+string(c1.Local())+"@room") {
 		t.Fatalf("ICE servers %+v", ice)
 	}
 	// The TURN credential verifies with the secret from the environment:

@@ -15,7 +15,7 @@ type collector struct {
 	srv                               *signaling.Server
 	conns, members, rooms, turnAllocs *prometheus.Desc
 	messages, signals, joins, stun    *prometheus.Desc
-	rejects                           *prometheus.Desc
+	rejects, refusals                 *prometheus.Desc
 }
 
 func newCollector(srv *signaling.Server) *collector {
@@ -33,11 +33,12 @@ func newCollector(srv *signaling.Server) *collector {
 		joins:      d("joins_total", "Members admitted, by kind.", "kind"),
 		rejects:    d("rejects_total", "Refused or cut connections and messages, by error code.", "reason"),
 		stun:       d("stun_requests_total", "STUN binding requests answered."),
+		refusals:   d("refusals_total", "Refusals by the rule that refused (signaling.Refuse... reasons).", "rule"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.conns, c.members, c.rooms, c.turnAllocs, c.messages, c.signals, c.joins, c.rejects, c.stun} {
+	for _, d := range []*prometheus.Desc{c.conns, c.members, c.rooms, c.turnAllocs, c.messages, c.signals, c.joins, c.rejects, c.stun, c.refusals} {
 		ch <- d
 	}
 }
@@ -64,6 +65,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, code := range allCodes {
 		n(c.rejects, st.Rejects[code], string(code))
 	}
+	for _, r := range signaling.RefuseReasons() {
+		n(c.refusals, st.Refusals[r], r)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if rooms, err := c.srv.Rooms(ctx); err == nil {
@@ -86,4 +90,5 @@ var allCodes = []signaling.Code{
 	signaling.CodeWrongGame, signaling.CodeTooManyRooms, signaling.CodeTooManyConns, signaling.CodeOrigin,
 	signaling.CodeTimeout, signaling.CodeIdle, signaling.CodeUnknownPeer, signaling.CodeResumeFailed,
 	signaling.CodeSlowConsumer, signaling.CodeReplaced, signaling.CodeShutdown, signaling.CodeUnavailable, signaling.CodeInternal,
+	signaling.CodeNotOwner, signaling.CodeKicked,
 }

@@ -42,8 +42,9 @@ func TestCrossNode(t *testing.T) {
 		t.Fatalf("bob got %q", ev.Data)
 	}
 
-	// A room update reaches every member, and every listing.
-	if err := b.SetRoomInfo(signaling.RoomMeta{Name: "Bob's", State: "playing"}); err != nil {
+	// A room update (by the owner, the creator) reaches every member,
+	// and every listing.
+	if err := a.SetRoomInfo(signaling.RoomMeta{Name: "Bob's", State: "playing"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, cl := range []*signaling.Client{a, b, c} {

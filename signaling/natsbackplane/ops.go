@@ -34,8 +34,9 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 	peer := s.key.peer
 	m := member{Name: req.Name, Token: th, Node: b.cfg.Node, Attach: attach}
 	var restored *record
+	created := false
 	rec, rev, err := b.reg.updateRetry(ctx, req.Room, func(cur *record) (*record, error) {
-		restored = nil
+		restored, created = nil, false
 		if cur == nil {
 			n, err := b.reg.absent(ctx, req.Room)
 			if err != nil {
@@ -48,16 +49,24 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 			if err != nil {
 				return nil, fromRule(err)
 			}
-			return &record{V: wireVersion, Meta: meta, Members: map[transport.PeerID]member{peer: m}}, nil
+			n := &record{V: wireVersion, Meta: meta, Members: map[transport.PeerID]member{}}
+			created = true
+			sm := m
+			sm.Seq = n.Seat(rooms.Join(req), peer, time.Now())
+			n.Members[peer] = sm
+			return n, nil
 		}
-		if err := cur.Admit(rooms.Join(req), len(cur.Members)); err != nil {
+		if err := cur.Admit(rooms.Join(req), len(cur.Members), time.Now()); err != nil {
 			return nil, fromRule(err)
 		}
-		if _, dup := cur.Members[peer]; dup {
+		if _, dup := cur.Members[peer]; dup || cur.IsKicked(peer) {
 			return nil, refuse(signaling.CodeInternal, "peer ID collision")
 		}
 		n := cur.clone()
-		n.Members[peer] = m
+		n.fixOwner()
+		sm := m
+		sm.Seq = n.Seat(rooms.Join(req), peer, time.Now())
+		n.Members[peer] = sm
 		return n, nil
 	})
 	if err != nil {
@@ -75,6 +84,7 @@ func (b *Backplane) Join(ctx context.Context, req signaling.JoinRequest, sink si
 		ResumeToken: tok,
 		Peers:       rec.peersExcept(peer),
 		Info:        rec.info(),
+		Created:     created,
 	}, nil
 }
 
@@ -94,7 +104,9 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 	if !validPeer(peer) || room == "" || len(room) > maxIDLen {
 		return signaling.JoinResult{}, failed
 	}
-	th := rooms.TokenHash(tok)
+	// The token is single-use: the seat gets a new one, so a stolen
+	// token is void after the owner's next resume.
+	newTok, th := rooms.NewToken()
 	attach := newAttach()
 	k := seatKey{room, peer}
 
@@ -142,8 +154,11 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 		if !ok || !rooms.TokenMatches(m.Token, tok) {
 			return nil, failed
 		}
+		if err := cur.Resume(peer); err != nil {
+			return nil, fromRule(err)
+		}
 		prev = m
-		m.Node, m.Attach, m.HeldUntil = b.cfg.Node, attach, 0
+		m.Node, m.Attach, m.HeldUntil, m.Held, m.Token = b.cfg.Node, attach, 0, false, th
 		n := cur.clone()
 		n.Members[peer] = m
 		return n, nil
@@ -190,7 +205,7 @@ func (b *Backplane) Resume(ctx context.Context, room string, peer transport.Peer
 	b.dl.mu.Unlock()
 	return signaling.JoinResult{
 		Attachment:  signaling.Attachment{Room: room, Peer: peer, ID: attach},
-		ResumeToken: tok,
+		ResumeToken: newTok,
 		Peers:       rec.peersExcept(peer),
 		Info:        rec.info(),
 		Resumed:     true,
@@ -210,11 +225,105 @@ func (b *Backplane) Detach(ctx context.Context, a signaling.Attachment, grace ti
 	if grace > 0 {
 		s.state, s.sink, s.until = seatHeld, nil, time.Now().Add(grace)
 		b.dl.mu.Unlock()
+		b.markHeld(ctx, s.key, a.ID)
 		return nil
 	}
 	s.state, s.sink = seatLeaving, nil
 	b.dl.mu.Unlock()
 	return b.removeSeat(ctx, s, false)
+}
+
+// markHeld marks the seat held in the registry, so that every node lists
+// it as held rather than as a player. Best effort: a failure only leaves
+// the listing showing a player until the grace ends.
+func (b *Backplane) markHeld(ctx context.Context, k seatKey, attach uint64) {
+	_, _, err := b.reg.update(ctx, k.room, func(cur *record) (*record, error) {
+		if cur == nil {
+			return nil, errNoChange
+		}
+		m, ok := cur.Members[k.peer]
+		if !ok || m.Node != b.cfg.Node || m.Attach != attach || m.Held {
+			return nil, errNoChange
+		}
+		n := cur.clone()
+		m.Held = true
+		n.Members[k.peer] = m
+		return n, nil
+	})
+	if err != nil {
+		b.log.Debug("natsbackplane: could not mark a seat held", "room", k.room, "peer", k.peer, "err", err)
+	}
+}
+
+// Kick implements signaling.Backplane: the seat leaves the registry at
+// once, the peer ID joins the room's kicked list, and the node holding the
+// seat ends its attachment with kicked (it sees its seat gone from the
+// record).
+func (b *Backplane) Kick(ctx context.Context, a signaling.Attachment, peer transport.PeerID) error {
+	b.dl.mu.Lock()
+	ok := b.dl.attachedLocked(a) != nil
+	b.dl.mu.Unlock()
+	if !ok {
+		return signaling.ErrReplaced
+	}
+	removed := false
+	rec, _, err := b.reg.update(ctx, a.Room, func(cur *record) (*record, error) {
+		removed = false
+		if cur == nil {
+			return nil, signaling.ErrReplaced
+		}
+		if m, ok := cur.Members[a.Peer]; !ok || m.Attach != a.ID {
+			return nil, signaling.ErrReplaced
+		}
+		n := cur.clone()
+		n.fixOwner()
+		if err := n.Kick(a.Peer, peer); err != nil {
+			return nil, fromRule(err)
+		}
+		if _, ok := n.Members[peer]; ok {
+			n.remove(peer)
+			removed = true
+		}
+		return n, nil
+	})
+	if err != nil {
+		return err
+	}
+	if removed {
+		b.dl.publish(a.Room, peer, &seatMsg{Kind: kindKicked, Peer: peer})
+		b.dl.publishAll(rec, peer, seatMsg{Kind: kindLeft, Peer: peer})
+	}
+	return nil
+}
+
+// Unkick implements signaling.Backplane.
+func (b *Backplane) Unkick(ctx context.Context, a signaling.Attachment, peer transport.PeerID) error {
+	b.dl.mu.Lock()
+	ok := b.dl.attachedLocked(a) != nil
+	b.dl.mu.Unlock()
+	if !ok {
+		return signaling.ErrReplaced
+	}
+	_, _, err := b.reg.update(ctx, a.Room, func(cur *record) (*record, error) {
+		if cur == nil {
+			return nil, signaling.ErrReplaced
+		}
+		n := cur.clone()
+		n.fixOwner()
+		if err := n.Unkick(a.Peer, peer); err != nil {
+			return nil, fromRule(err)
+		}
+		return n, nil
+	})
+	return err
+}
+
+// fixOwner passes ownership on if the owner's seat is gone by a path that
+// did not apply the rule (a reap, a repair).
+func (r *record) fixOwner() {
+	if _, ok := r.Members[r.Owner]; r.Owner != "" && !ok {
+		r.Left(r.Owner, r.seqs)
+	}
 }
 
 // Leave implements signaling.Backplane.
@@ -248,7 +357,7 @@ func (b *Backplane) removeSeat(ctx context.Context, s *seat, retry bool) error {
 		}
 		removed = true
 		n := cur.clone()
-		delete(n.Members, s.key.peer)
+		n.remove(s.key.peer)
 		if len(n.Members) == 0 {
 			return nil, nil
 		}
@@ -308,7 +417,10 @@ func (b *Backplane) UpdateRoom(ctx context.Context, a signaling.Attachment, meta
 			return nil, signaling.ErrReplaced
 		}
 		n := cur.clone()
-		n.Apply(rooms.Update(meta), maxRoomSize)
+		n.fixOwner()
+		if err := n.Update(a.Peer, rooms.Update(meta), maxRoomSize); err != nil {
+			return nil, fromRule(err)
+		}
 		return n, nil
 	})
 	if err != nil {

@@ -49,6 +49,11 @@ type member struct {
 	Attach uint64 `json:"attach"`
 	// HeldUntil is a Unix time in milliseconds (orphaned seats only).
 	HeldUntil int64 `json:"held_until,omitempty"`
+	// Seq is the seat's join order in the room (rooms.Meta.Seq).
+	Seq uint64 `json:"seq,omitempty"`
+	// Held is set while the seat waits for a resume (its connection
+	// dropped): the listing counts it as held, not as a player.
+	Held bool `json:"held,omitempty"`
 }
 
 func (r *record) clone() *record {
@@ -61,7 +66,29 @@ func (r *record) clone() *record {
 }
 
 func (r *record) info() signaling.RoomInfo {
-	return signaling.RoomInfo(r.Listing(len(r.Members)))
+	held := 0
+	for _, m := range r.Members {
+		if m.Held || m.Node == "" {
+			held++
+		}
+	}
+	return signaling.RoomInfo(r.Listing(len(r.Members)-held, held))
+}
+
+// seqs yields every member's peer ID and seat sequence number (for
+// rooms.Meta.Left).
+func (r *record) seqs(yield func(transport.PeerID, uint64) bool) {
+	for p, m := range r.Members {
+		if !yield(p, m.Seq) {
+			return
+		}
+	}
+}
+
+// remove deletes peer's seat, passing ownership on by the room rules.
+func (r *record) remove(peer transport.PeerID) {
+	delete(r.Members, peer)
+	r.Left(peer, r.seqs)
 }
 
 // peersExcept returns the members but id, sorted by ID.
@@ -114,6 +141,8 @@ const (
 	kindLeft   = "left"
 	kindSignal = "signal"
 	kindRoom   = "room"
+	// kindKicked ends the seat's attachment with kicked (Backplane.Kick).
+	kindKicked = "kicked"
 )
 
 // seatMsg is one event for one seat, published on the seat's subject.
@@ -153,7 +182,7 @@ func (m *seatMsg) check() error {
 		return fmt.Errorf("%w: seat message fields out of range", errMalformed)
 	}
 	switch m.Kind {
-	case kindJoined, kindLeft, kindSignal:
+	case kindJoined, kindLeft, kindSignal, kindKicked:
 		if !validPeer(m.Peer) {
 			return fmt.Errorf("%w: seat message %s without a valid peer", errMalformed, m.Kind)
 		}
@@ -176,6 +205,8 @@ func (m *seatMsg) event() signaling.Event {
 		return signaling.Event{Kind: signaling.PeerLeft, Peer: m.Peer}
 	case kindSignal:
 		return signaling.Event{Kind: signaling.Signal, Peer: m.Peer, Data: m.Data}
+	case kindKicked:
+		return signaling.Event{Err: &signaling.ServerError{Code: signaling.CodeKicked, Message: "kicked by the room's owner"}}
 	default:
 		info := *m.Info
 		return signaling.Event{Kind: signaling.RoomUpdated, Room: &info}

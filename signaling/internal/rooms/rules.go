@@ -7,6 +7,10 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
 )
@@ -19,6 +23,19 @@ const (
 	CodeWrongGame    = "wrong_game"
 	CodeTooManyRooms = "too_many_rooms"
 	CodeResumeFailed = "resume_failed"
+	CodeBadToken     = "bad_token"
+	CodeNotOwner     = "not_owner"
+	CodeKicked       = "kicked"
+	CodeBadRequest   = "bad_request"
+)
+
+// Bounds of a room's lists, so that a record stays small whatever its
+// members do. Overflow rules: the oldest used join token is forgotten
+// (it has the nearest expiry of those kept, and tokens are short-lived);
+// a kick beyond MaxKicked is refused with bad_request.
+const (
+	MaxUsedTokens = 256
+	MaxKicked     = 64
 )
 
 // Refusal is a rule's "no": Code is a signaling protocol code.
@@ -46,6 +63,13 @@ type Join struct {
 	// MaxRooms and MaxRoomSize are the server's limits (0 = unlimited).
 	MaxRooms    int
 	MaxRoomSize int
+	// TokenID identifies the join token the join carries ("" = none),
+	// TokenExpiry its expiry: a token admits one seat until it expires.
+	TokenID     string
+	TokenExpiry time.Time
+	// NoCreate refuses to create the room (with too_many_rooms): the
+	// joiner's address holds its share of rooms already.
+	NoCreate bool
 }
 
 // Update is a listing metadata change (identical to signaling.RoomMeta):
@@ -63,9 +87,11 @@ type Listing struct {
 	Name     string
 	Game     string
 	Players  int
+	Held     int
 	Max      int
 	Password bool
 	State    string
+	Owner    transport.PeerID
 	Private  bool
 }
 
@@ -83,11 +109,33 @@ type Meta struct {
 	// nil for a room without a password.
 	Salt []byte `json:"salt,omitempty"`
 	Hash []byte `json:"hash,omitempty"`
+	// Owner is the member who may change the listing and kick: the
+	// room's creator, then the oldest remaining member (lowest Seq).
+	Owner transport.PeerID `json:"owner,omitempty"`
+	// Seq is the sequence number of the room's latest seat: seats are
+	// numbered in join order, so the oldest member has the lowest.
+	Seq uint64 `json:"seq,omitempty"`
+	// Kicked are the peer IDs the owner kicked: refused until unkicked
+	// or the room ends. At most MaxKicked.
+	Kicked []transport.PeerID `json:"kicked,omitempty"`
+	// Used are the join tokens that took a seat, until they expire. At
+	// most MaxUsedTokens, oldest first.
+	Used []UsedToken `json:"used,omitempty"`
+}
+
+// UsedToken is a join token that took a seat: its ID and expiry (Unix
+// seconds).
+type UsedToken struct {
+	ID  string `json:"id"`
+	Exp int64  `json:"exp"`
 }
 
 // Create decides whether req may create its room while others rooms
 // exist (not counting req.Room), and returns the new room's state.
 func Create(req Join, others int) (Meta, error) {
+	if req.NoCreate {
+		return Meta{}, refuse(CodeTooManyRooms, "this address created its limit of rooms")
+	}
 	if req.MaxRooms > 0 && others >= req.MaxRooms {
 		return Meta{}, refuse(CodeTooManyRooms, "the server holds its limit of %d rooms", req.MaxRooms)
 	}
@@ -104,9 +152,13 @@ func Create(req Join, others int) (Meta, error) {
 }
 
 // Admit decides whether req may take a seat in the existing room m, which
-// has members seats: the password, the game (an empty game on either side
-// matches) and the size.
-func (m *Meta) Admit(req Join, members int) error {
+// has members seats (held ones included): the join token's single use,
+// the password, the game (an empty game on either side matches) and the
+// size.
+func (m *Meta) Admit(req Join, members int, now time.Time) error {
+	if req.TokenID != "" && m.tokenUsed(req.TokenID, now) {
+		return refuse(CodeBadToken, "this join token already took a seat in room %s", req.Room)
+	}
 	if m.Hash != nil && subtle.ConstantTimeCompare(PasswordHash(m.Salt, req.Password), m.Hash) != 1 {
 		return refuse(CodeBadPassword, "wrong password for room %s", req.Room)
 	}
@@ -118,6 +170,103 @@ func (m *Meta) Admit(req Join, members int) error {
 	}
 	return nil
 }
+
+func (m *Meta) tokenUsed(id string, now time.Time) bool {
+	for _, u := range m.Used {
+		if u.ID == id && u.Exp > now.Unix() {
+			return true
+		}
+	}
+	return false
+}
+
+// Seat records that req took seat peer of m (a room Create made, or one
+// Admit admitted) and returns the seat's sequence number: the first seat
+// makes its peer the owner; the join token is marked used.
+func (m *Meta) Seat(req Join, peer transport.PeerID, now time.Time) uint64 {
+	m.Seq++
+	if m.Owner == "" {
+		m.Owner = peer
+	}
+	if req.TokenID != "" {
+		m.Used = slices.DeleteFunc(m.Used, func(u UsedToken) bool { return u.Exp <= now.Unix() })
+		if len(m.Used) >= MaxUsedTokens {
+			m.Used = slices.Delete(m.Used, 0, len(m.Used)-MaxUsedTokens+1)
+		}
+		m.Used = append(m.Used, UsedToken{ID: req.TokenID, Exp: req.TokenExpiry.Unix()})
+	}
+	return m.Seq
+}
+
+// Resume decides whether peer may resume its seat.
+func (m *Meta) Resume(peer transport.PeerID) error {
+	if slices.Contains(m.Kicked, peer) {
+		return refuse(CodeResumeFailed, "%s was kicked from room %s", peer, m.Room)
+	}
+	return nil
+}
+
+// Left records that peer's seat is gone; remaining are the seats left
+// (peer ID and sequence number). If peer owned the room, the oldest
+// remaining member owns it now ("" if none).
+func (m *Meta) Left(peer transport.PeerID, remaining iter.Seq2[transport.PeerID, uint64]) {
+	if m.Owner != peer {
+		return
+	}
+	m.Owner = ""
+	var best uint64
+	for p, seq := range remaining {
+		if p == peer {
+			continue
+		}
+		if m.Owner == "" || seq < best || seq == best && p < m.Owner {
+			m.Owner, best = p, seq
+		}
+	}
+}
+
+// Update applies u for member peer: only the owner may change the
+// listing (a room without an owner, written by an older version, lets any
+// member).
+func (m *Meta) Update(peer transport.PeerID, u Update, maxRoomSize int) error {
+	if m.Owner != "" && m.Owner != peer {
+		return refuse(CodeNotOwner, "only the owner of room %s may change it", m.Room)
+	}
+	m.Apply(u, maxRoomSize)
+	return nil
+}
+
+// Kick decides whether by may kick peer, a member or not (a kicked peer
+// that is not seated is refused when it comes), and records it.
+func (m *Meta) Kick(by, peer transport.PeerID) error {
+	switch {
+	case m.Owner != by:
+		return refuse(CodeNotOwner, "only the owner of room %s may kick", m.Room)
+	case peer == by || peer == "":
+		return refuse(CodeBadRequest, "the owner cannot kick itself")
+	case slices.Contains(m.Kicked, peer):
+		return nil
+	case len(m.Kicked) >= MaxKicked:
+		return refuse(CodeBadRequest, "room %s has kicked %d peers already", m.Room, MaxKicked)
+	}
+	m.Kicked = append(m.Kicked, peer)
+	return nil
+}
+
+// Unkick lets peer come back; only the owner may.
+func (m *Meta) Unkick(by, peer transport.PeerID) error {
+	if m.Owner != by {
+		return refuse(CodeNotOwner, "only the owner of room %s may unkick", m.Room)
+	}
+	m.Kicked = slices.DeleteFunc(m.Kicked, func(p transport.PeerID) bool { return p == peer })
+	if len(m.Kicked) == 0 {
+		m.Kicked = nil
+	}
+	return nil
+}
+
+// IsKicked reports whether peer is kicked from m.
+func (m *Meta) IsKicked(peer transport.PeerID) bool { return slices.Contains(m.Kicked, peer) }
 
 // Apply merges u into m: empty strings and a zero Max keep the current
 // value; Max is clamped to maxRoomSize (0 = unlimited).
@@ -139,11 +288,12 @@ func (m *Meta) Apply(u Update, maxRoomSize int) {
 	}
 }
 
-// Listing is m's listing entry with players members.
-func (m *Meta) Listing(players int) Listing {
+// Listing is m's listing entry with players attached members and held
+// seats (resume grace) held.
+func (m *Meta) Listing(players, held int) Listing {
 	return Listing{
-		Room: m.Room, Name: m.Name, Game: m.Game, Players: players, Max: m.Max,
-		Password: len(m.Hash) > 0, State: m.State, Private: m.Private,
+		Room: m.Room, Name: m.Name, Game: m.Game, Players: players, Held: held, Max: m.Max,
+		Password: len(m.Hash) > 0, State: m.State, Owner: m.Owner, Private: m.Private,
 	}
 }
 
@@ -170,6 +320,16 @@ func TokenHash(token string) []byte {
 // TokenMatches reports, in constant time, whether token hashes to hash.
 func TokenMatches(hash []byte, token string) bool {
 	return len(hash) > 0 && subtle.ConstantTimeCompare(TokenHash(token), hash) == 1
+}
+
+// TokenID is the ID a join token is remembered by: its SHA-256, hex.
+func TokenID(joinToken string) string {
+	h := sha256.Sum256([]byte(joinToken))
+	var b strings.Builder
+	for _, c := range h[:12] {
+		fmt.Fprintf(&b, "%02x", c)
+	}
+	return b.String()
 }
 
 // PasswordHash is the salted SHA-256 of a room password.

@@ -2,7 +2,12 @@ package rooms
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 func code(err error) string {
@@ -66,7 +71,7 @@ func TestAdmit(t *testing.T) {
 		{"unlimited room", open, Join{Room: "o", Game: "x"}, 500, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := code(tc.m.Admit(tc.req, tc.members)); got != tc.want {
+			if got := code(tc.m.Admit(tc.req, tc.members, time.Unix(1000, 0))); got != tc.want {
 				t.Fatalf("code %q, want %q", got, tc.want)
 			}
 		})
@@ -114,8 +119,116 @@ func TestTokens(t *testing.T) {
 
 func TestListing(t *testing.T) {
 	m := Meta{Room: "r", Name: "n", Game: "g", Max: 4, State: "s", Private: true, Hash: []byte{1}}
-	want := Listing{Room: "r", Name: "n", Game: "g", Players: 3, Max: 4, Password: true, State: "s", Private: true}
-	if got := m.Listing(3); got != want {
+	want := Listing{Room: "r", Name: "n", Game: "g", Players: 3, Held: 1, Max: 4, Password: true, State: "s", Private: true}
+	if got := m.Listing(3, 1); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestJoinTokenSingleUse: a join token takes one seat until it expires.
+func TestJoinTokenSingleUse(t *testing.T) {
+	now := time.Unix(1000, 0)
+	req := Join{Room: "r", TokenID: "t1", TokenExpiry: now.Add(time.Minute)}
+	m, err := Create(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Seat(req, "a", now)
+	for _, tc := range []struct {
+		name string
+		req  Join
+		at   time.Time
+		want string
+	}{
+		{"same token again", req, now.Add(time.Second), CodeBadToken},
+		{"another token", Join{Room: "r", TokenID: "t2", TokenExpiry: now.Add(time.Minute)}, now, ""},
+		{"no token", Join{Room: "r"}, now, ""},
+		{"same token after its expiry", req, now.Add(2 * time.Minute), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := code(m.Admit(tc.req, 1, tc.at)); got != tc.want {
+				t.Fatalf("code %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for i := range 2 * MaxUsedTokens {
+		m.Seat(Join{TokenID: string(rune('a' + i%26)), TokenExpiry: now.Add(time.Hour)}, "x", now)
+	}
+	if len(m.Used) > MaxUsedTokens {
+		t.Fatalf("%d used tokens kept, bound %d", len(m.Used), MaxUsedTokens)
+	}
+}
+
+// TestOwnership: the creator owns the room; only the owner updates and
+// kicks; ownership passes to the oldest remaining member.
+func TestOwnership(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m, _ := Create(Join{Room: "r"}, 0)
+	seats := map[transport.PeerID]uint64{}
+	for _, p := range []transport.PeerID{"alice", "bob", "carol", "dave"} {
+		seats[p] = m.Seat(Join{Room: "r"}, p, now)
+	}
+	if m.Owner != "alice" {
+		t.Fatalf("owner %q, want the creator", m.Owner)
+	}
+	if got := code(m.Update("bob", Update{Name: "x"}, 0)); got != CodeNotOwner {
+		t.Fatalf("non-owner update: %q", got)
+	}
+	if m.Name != "" {
+		t.Fatal("a refused update changed the room")
+	}
+	if err := m.Update("alice", Update{Name: "x"}, 0); err != nil || m.Name != "x" {
+		t.Fatalf("owner update: %v %q", err, m.Name)
+	}
+	if got := code(m.Kick("bob", "carol")); got != CodeNotOwner {
+		t.Fatalf("non-owner kick: %q", got)
+	}
+	if got := code(m.Kick("alice", "alice")); got != CodeBadRequest {
+		t.Fatalf("self kick: %q", got)
+	}
+	if err := m.Kick("alice", "carol"); err != nil || !m.IsKicked("carol") {
+		t.Fatalf("kick: %v", err)
+	}
+	if got := code(m.Resume("carol")); got != CodeResumeFailed {
+		t.Fatalf("kicked resume: %q", got)
+	}
+	if got := code(m.Unkick("bob", "carol")); got != CodeNotOwner {
+		t.Fatalf("non-owner unkick: %q", got)
+	}
+	if err := m.Unkick("alice", "carol"); err != nil || m.IsKicked("carol") {
+		t.Fatalf("unkick: %v", err)
+	}
+	delete(seats, "carol")
+	m.Left("carol", maps.All(seats)) // not the owner: nothing changes
+	if m.Owner != "alice" {
+		t.Fatalf("owner %q after a member left", m.Owner)
+	}
+	delete(seats, "alice")
+	m.Left("alice", maps.All(seats))
+	if m.Owner != "bob" {
+		t.Fatalf("owner %q, want bob (the oldest remaining)", m.Owner)
+	}
+	delete(seats, "bob")
+	m.Left("bob", maps.All(seats))
+	if m.Owner != "dave" {
+		t.Fatalf("owner %q, want dave", m.Owner)
+	}
+	delete(seats, "dave")
+	m.Left("dave", maps.All(seats))
+	if m.Owner != "" {
+		t.Fatalf("owner %q of an empty room", m.Owner)
+	}
+	for i := range MaxKicked + 1 {
+		m.Owner = "o"
+		err := m.Kick("o", transport.PeerID(fmt.Sprint("p", i)))
+		if i == MaxKicked && code(err) != CodeBadRequest {
+			t.Fatalf("kick beyond the bound: %v", err)
+		}
+	}
+}
+
+func TestCreateNoCreate(t *testing.T) {
+	if _, err := Create(Join{Room: "r", NoCreate: true}, 0); code(err) != CodeTooManyRooms {
+		t.Fatalf("NoCreate: %v", err)
 	}
 }

@@ -1,0 +1,236 @@
+package signaling
+
+import (
+	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // coturn's use-auth-secret scheme is HMAC-SHA1 by definition.
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
+)
+
+// What ServeTURN relays to, and for whom (threat model: anyone who joins a
+// room gets a TURN credential, so the relay must not be a way into the
+// server's networks, nor a way to hold the server's sockets).
+//
+//   - Peer addresses: a permission (CreatePermission, ChannelBind, and the
+//     Connect of a TCP allocation) to loopback, RFC 1918, CGNAT
+//     (100.64/10), link-local, multicast, unspecified, reserved (240/4,
+//     broadcast), IPv6 loopback, ULA (fc00::/7), link-local (fe80::/10),
+//     multicast, IPv4-mapped forms of those, or one of the server's own
+//     addresses (its interfaces and the relay IP) is refused, unless the
+//     address is in TURNAllowPeers (a LAN deployment).
+//   - TCP allocations (RFC 6062) are refused unless TURNAllowTCP.
+//   - Quotas: at most TURNMaxAllocationsPerUser live allocations per
+//     credential user (one seat) and TURNMaxAllocationsPerIP per client
+//     address; beyond, 486 Allocation Quota Reached. pion/turn has no
+//     per-allocation permission or bandwidth limit: the permission filter
+//     and the allocation quota bound what one member can hold.
+//   - Credentials: an Allocate needs an unexpired credential of a seat
+//     joined on this Server (unless TURNAnyUser); other requests on an
+//     existing allocation (refresh, permission, channel bind) accept an
+//     expired one, so a session outlives the short TTL while a leaked
+//     credential soon opens nothing new.
+
+// deniedPeers are the prefixes a TURN relay refuses by default.
+var deniedPeers = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+		"172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+		"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// parsePrefix reads "10.0.0.0/8" or a single address "192.168.1.7".
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// TURNPeerAllowed is ServeTURN's decision for a permission to ip: false
+// for the denied ranges (see ServeTURN) and the server's own addresses
+// (own), true for anything else or anything in allow.
+func TURNPeerAllowed(ip net.IP, own, allow []netip.Prefix) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range allow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || a.IsLinkLocalUnicast() || a.IsPrivate() {
+		return false
+	}
+	for _, list := range [][]netip.Prefix{deniedPeers, own} {
+		for _, p := range list {
+			if p.Contains(a) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ownPrefixes are the server's own addresses: its interfaces' and the
+// relay IP.
+func ownPrefixes(relay net.IP) []netip.Prefix {
+	var out []netip.Prefix
+	add := func(ip net.IP) {
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	add(relay)
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, ad := range addrs {
+			if n, ok := ad.(*net.IPNet); ok {
+				add(n.IP)
+			}
+		}
+	}
+	return out
+}
+
+// turnQuota counts live allocations per user and per client address.
+type turnQuota struct {
+	mu     sync.Mutex // guards the maps
+	byUser map[string]int
+	byIP   map[string]int
+}
+
+func addrIP(a net.Addr) string {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.IP.String()
+	case *net.TCPAddr:
+		return a.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+func (q *turnQuota) add(user, ip string, d int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.byUser == nil {
+		q.byUser, q.byIP = make(map[string]int), make(map[string]int)
+	}
+	if q.byUser[user] += d; q.byUser[user] <= 0 {
+		delete(q.byUser, user)
+	}
+	if q.byIP[ip] += d; q.byIP[ip] <= 0 {
+		delete(q.byIP, ip)
+	}
+}
+
+// allowAllocation is ServeTURN's QuotaHandler; user is what turnAuth
+// returned (the credential's user part).
+func (s *Server) allowAllocation(user, _ string, src net.Addr) bool {
+	q := &s.quota
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.byUser[user] >= s.cfg.TURNMaxAllocationsPerUser:
+		s.stats.refuse(RefuseTURNUser)
+		return false
+	case q.byIP[addrIP(src)] >= s.cfg.TURNMaxAllocationsPerIP:
+		s.stats.refuse(RefuseTURNIP)
+		return false
+	}
+	return true
+}
+
+// turnAuth is ServeTURN's AuthHandler: coturn's use-auth-secret scheme,
+// with the Allocate rules above.
+func (s *Server) turnAuth(ra *turn.RequestAttributes) (string, []byte, bool) {
+	exp, user, ok := strings.Cut(ra.Username, ":")
+	t, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || user == "" {
+		return "", nil, false
+	}
+	if ra.Method == stun.MethodAllocate {
+		if t < time.Now().Unix() {
+			return "", nil, false
+		}
+		if !s.cfg.TURNAnyUser && !s.isSeated(user) {
+			s.stats.refuse(RefuseTURNNotSeated)
+			return "", nil, false
+		}
+	}
+	m := hmac.New(sha1.New, []byte(s.cfg.TURNSecret))
+	m.Write([]byte(ra.Username))
+	password := base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return user, turn.GenerateAuthKey(ra.Username, ra.Realm, password), true
+}
+
+var errTURNTCPOff = errors.New("signaling: TURN TCP allocations are off")
+
+// noTCPRelay refuses TCP allocations (RFC 6062) of the generator it wraps.
+type noTCPRelay struct {
+	turn.RelayAddressGenerator
+	s *Server
+}
+
+func (g noTCPRelay) AllocateListener(turn.AllocateListenerConfig) (net.Listener, net.Addr, error) {
+	g.s.stats.refuse(RefuseTURNTCP)
+	return nil, nil, errTURNTCPOff
+}
+
+func (g noTCPRelay) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
+	g.s.stats.refuse(RefuseTURNTCP)
+	return nil, errTURNTCPOff
+}
+
+// turnGuards returns the permission handler, quota handler and event
+// handler of ServeTURN.
+func (s *Server) turnGuards(relay net.IP) (turn.PermissionHandler, turn.QuotaHandler, turn.EventHandler) {
+	own := ownPrefixes(relay)
+	perm := func(_ net.Addr, peer net.IP) bool {
+		if TURNPeerAllowed(peer, own, s.allow) {
+			return true
+		}
+		s.stats.refuse(RefuseTURNPeer)
+		s.log.Debug("signaling: TURN permission refused", "peer", peer)
+		return false
+	}
+	ev := turn.EventHandler{
+		OnAllocationCreated: func(src, _ net.Addr, _, user, _ string, _ net.Addr, _ int) {
+			s.quota.add(user, addrIP(src), 1)
+		},
+		OnAllocationDeleted: func(src, _ net.Addr, _, user, _ string) {
+			s.quota.add(user, addrIP(src), -1)
+		},
+		OnAuth: func(_, _ net.Addr, _, _, _ string, _ string, verdict bool) {
+			if !verdict {
+				s.stats.refuse(RefuseTURNAuth)
+			}
+		},
+	}
+	return perm, s.allowAllocation, ev
+}

@@ -242,9 +242,8 @@ func reapable(m member, nowMs int64, self string, dead map[string]bool, unknownH
 // their heartbeats back within TTL/8 of its return).
 func (l *liveness) reap(ctx context.Context) {
 	b := l.b
-	ttl, self := b.cfg.TTL, b.cfg.Node
 	now := time.Now()
-	if b.reg.readyFor(now) < ttl {
+	if b.reg.readyFor(now) < b.cfg.TTL {
 		return // not watching long enough to have seen every live heartbeat
 	}
 	if _, ok := l.window().settled(now); !ok {
@@ -255,9 +254,32 @@ func (l *liveness) reap(ctx context.Context) {
 		return
 	}
 	b.reg.forgetExpired(now)
+	rooms, suspects := l.candidates(now)
+	if len(rooms) == 0 {
+		return
+	}
+	// A heartbeat missing from the view is confirmed with a Get.
+	dead := make(map[string]bool)
+	for n := range suspects {
+		if alive, err := b.reg.nodeAlive(ctx, kv, n); err == nil && !alive {
+			dead[n] = true
+			b.log.Info("natsbackplane: node is gone; removing its seats", "dead", n)
+		}
+	}
+	for room := range rooms {
+		l.reapRoom(ctx, room, dead)
+	}
+}
+
+// candidates finds, in the view, the rooms that may have a seat to reap
+// and the nodes whose heartbeat the view has not seen for a TTL; it
+// updates selfOrphan (this node's seats it does not know, and since
+// when).
+func (l *liveness) candidates(now time.Time) (rooms, suspects map[string]bool) {
+	b := l.b
+	ttl, self := b.cfg.TTL, b.cfg.Node
 	recs, nodes := b.reg.snapshot(now)
-	suspects := make(map[string]bool)
-	rooms := make(map[string]bool)
+	rooms, suspects = make(map[string]bool), make(map[string]bool)
 	orphans := make(map[seatKey]time.Time)
 	for room, rec := range recs {
 		for p, m := range rec.Members {
@@ -287,55 +309,50 @@ func (l *liveness) reap(ctx context.Context) {
 		}
 	}
 	l.selfOrphan = orphans
-	if len(rooms) == 0 {
+	return rooms, suspects
+}
+
+// reapRoom removes room's reapable members (see reapable) with a
+// compare-and-set and announces PeerLeft to the others.
+func (l *liveness) reapRoom(ctx context.Context, room string, dead map[string]bool) {
+	b := l.b
+	ttl, self := b.cfg.TTL, b.cfg.Node
+	var gone []transport.PeerID
+	rec, _, err := b.reg.update(ctx, room, func(cur *record) (*record, error) {
+		gone = gone[:0]
+		if cur == nil {
+			return nil, errNoChange
+		}
+		nowMs := time.Now().UnixMilli()
+		n := cur.clone()
+		for p, m := range cur.Members {
+			k := seatKey{room, p}
+			first, orphan := l.selfOrphan[k]
+			unknown := orphan && time.Since(first) > ttl && !b.dl.known(k)
+			if reapable(m, nowMs, self, dead, unknown) {
+				delete(n.Members, p)
+				gone = append(gone, p)
+			}
+		}
+		if len(gone) == 0 {
+			return nil, errNoChange
+		}
+		if len(n.Members) == 0 {
+			return nil, nil
+		}
+		return n, nil
+	})
+	if err != nil {
+		b.log.Debug("natsbackplane: reap", "room", room, "err", err)
 		return
 	}
-	// A heartbeat missing from the view is confirmed with a Get.
-	dead := make(map[string]bool)
-	for n := range suspects {
-		if alive, err := b.reg.nodeAlive(ctx, kv, n); err == nil && !alive {
-			dead[n] = true
-			b.log.Info("natsbackplane: node is gone; removing its seats", "dead", n)
-		}
+	b.st.reaped.Add(uint64(len(gone)))
+	if len(gone) > 0 {
+		b.log.Info("natsbackplane: reaped seats", "room", room, "peers", gone)
 	}
-	for room := range rooms {
-		var gone []transport.PeerID
-		rec, _, err := b.reg.update(ctx, room, func(cur *record) (*record, error) {
-			gone = gone[:0]
-			if cur == nil {
-				return nil, errNoChange
-			}
-			nowMs := time.Now().UnixMilli()
-			n := cur.clone()
-			for p, m := range cur.Members {
-				k := seatKey{room, p}
-				first, orphan := l.selfOrphan[k]
-				unknown := orphan && time.Since(first) > ttl && !b.dl.known(k)
-				if reapable(m, nowMs, self, dead, unknown) {
-					delete(n.Members, p)
-					gone = append(gone, p)
-				}
-			}
-			if len(gone) == 0 {
-				return nil, errNoChange
-			}
-			if len(n.Members) == 0 {
-				return nil, nil
-			}
-			return n, nil
-		})
-		if err != nil {
-			b.log.Debug("natsbackplane: reap", "room", room, "err", err)
-			continue
-		}
-		b.st.reaped.Add(uint64(len(gone)))
-		if len(gone) > 0 {
-			b.log.Info("natsbackplane: reaped seats", "room", room, "peers", gone)
-		}
-		if rec != nil {
-			for _, p := range gone {
-				b.dl.publishAll(rec, "", seatMsg{Kind: kindLeft, Peer: p})
-			}
+	if rec != nil {
+		for _, p := range gone {
+			b.dl.publishAll(rec, "", seatMsg{Kind: kindLeft, Peer: p})
 		}
 	}
 }

@@ -115,7 +115,12 @@ func (s *site) signalURL() string { return "ws" + strings.TrimPrefix(s.URL, "htt
 // startSite serves files (name → path on disk) plus the signaling server.
 func startSite(t testing.TB, files map[string]string) *site {
 	t.Helper()
-	sig := &signaling.Server{}
+	return startSiteWith(t, files, &signaling.Server{})
+}
+
+// startSiteWith is startSite with a signaling server of the caller's.
+func startSiteWith(t testing.TB, files map[string]string, sig *signaling.Server) *site {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -148,12 +153,17 @@ func startSite(t testing.TB, files map[string]string) *site {
 // peerSite serves the wasm test peer (package peer).
 func peerSite(t testing.TB) *site {
 	t.Helper()
+	return peerSiteWith(t, &signaling.Server{})
+}
+
+func peerSiteWith(t testing.TB, sig *signaling.Server) *site {
+	t.Helper()
 	wasm := buildWasm(t, ".", "./peer", "peer.wasm")
-	return startSite(t, map[string]string{
+	return startSiteWith(t, map[string]string{
 		"index.html":   "web/index.html",
 		"peer.wasm":    wasm,
 		"wasm_exec.js": wasmExecJS(t),
-	})
+	}, sig)
 }
 
 // Chromium is one headless chromium process.

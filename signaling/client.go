@@ -134,6 +134,7 @@ type Client struct {
 	out     chan []byte   // queued frames; bounded
 	closing chan struct{} // closed by Close
 	done    chan struct{} // closed when run exits
+	pong    chan struct{} // a "pong" message arrived (keepalive under js); 1 slot
 	once    sync.Once
 
 	mu     sync.Mutex // guards all following fields
@@ -163,6 +164,7 @@ func Dial(ctx context.Context, url, room string, opts DialOptions) (*Client, err
 		out:     make(chan []byte, opts.SendQueueLen),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+		pong:    make(chan struct{}, 1),
 		peers:   make(map[transport.PeerID]string),
 	}
 	ws, w, err := c.connect(ctx, false)
@@ -421,7 +423,7 @@ func serverError(f *frame) *ServerError {
 // readServerFrame reads one valid server message. A close whose reason is
 // a known code becomes that *ServerError.
 func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
-	_, b, err := ws.Read(ctx)
+	b, err := readMessage(ctx, ws)
 	if err != nil {
 		if se := closeError(err); se != nil {
 			return nil, se
@@ -606,6 +608,11 @@ func (c *Client) session(ws *websocket.Conn) error {
 	lim := c.limits
 	c.mu.Unlock()
 	stop := make(chan struct{})
+	// lost ends the reader when the pinger declares the server gone: in a
+	// browser closing a silent connection waits for the browser's
+	// closing-handshake timeout, so the reader must not wait for it.
+	rctx, lost := context.WithCancelCause(context.Background())
+	defer lost(nil)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
@@ -614,7 +621,7 @@ func (c *Client) session(ws *websocket.Conn) error {
 	}()
 	go func() {
 		defer wg.Done()
-		c.pinger(ws, stop)
+		c.pinger(ws, stop, lost)
 	}()
 	go func() {
 		defer wg.Done()
@@ -629,22 +636,22 @@ func (c *Client) session(ws *websocket.Conn) error {
 		case <-stop:
 		}
 	}()
-	err := c.reader(ws)
+	err := c.reader(rctx, ws)
 	close(stop)
 	select {
 	case <-c.closing:
 		err = nil
 	default:
-		_ = ws.CloseNow()
+		abandon(ws)
 	}
 	wg.Wait()
-	_ = ws.CloseNow()
+	abandon(ws)
 	return err
 }
 
-func (c *Client) reader(ws *websocket.Conn) error {
-	// Close ends a blocked Read with the close handshake (session).
-	ctx := context.Background()
+func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
+	// Close ends a blocked Read with the close handshake (session); the
+	// pinger cancels ctx when the server stopped answering.
 	var last *ServerError
 	for {
 		f, err := readServerFrame(ctx, ws)
@@ -685,6 +692,11 @@ func (c *Client) reader(ws *websocket.Conn) error {
 			c.mu.Lock()
 			c.ice = f.ICE // fresh TURN credentials: used by later connections
 			c.mu.Unlock()
+		case typePong:
+			select {
+			case c.pong <- struct{}{}:
+			default:
+			}
 		case typeError:
 			se := serverError(f)
 			switch se.Code {
@@ -736,7 +748,7 @@ func (c *Client) writer(ws *websocket.Conn, lim Limits, stop <-chan struct{}) {
 	}
 }
 
-func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}) {
+func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}, lost context.CancelCauseFunc) {
 	t := time.NewTicker(c.opts.PingInterval)
 	defer t.Stop()
 	for {
@@ -753,13 +765,14 @@ func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}) {
 			case <-ctx.Done():
 			}
 		}()
-		err := ws.Ping(ctx)
+		err := c.ping(ctx, ws)
 		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()
 		if err != nil {
 			if timedOut {
 				c.log.Info("signaling: server did not answer a ping", "timeout", c.opts.PingTimeout)
-				_ = ws.CloseNow()
+				lost(fmt.Errorf("%w: no pong within %v", ErrServerSilent, c.opts.PingTimeout))
+				abandon(ws)
 			}
 			return
 		}

@@ -91,7 +91,9 @@
 // Keepalive: the server pings (WebSocket ping) every PingInterval and cuts a
 // client whose pong does not come within IdleTimeout (idle); the client
 // pings the server the same way and reconnects when it does not answer.
-// Browsers answer pings by themselves; they may also send ping messages.
+// Browsers answer pings by themselves but cannot send one, so the client
+// built for js/wasm sends a "ping" message instead and waits for the
+// "pong" message (same interval and timeout; ping_js.go).
 //
 // # Limits (Server fields; zero = default)
 //

@@ -67,6 +67,9 @@ var (
 	ErrSendQueueFull = errors.New("signaling: send queue full")
 	ErrNotMember     = errors.New("signaling: not a member of the room")
 	ErrInvalidConfig = errors.New("signaling: invalid config")
+	// ErrServerSilent: the server stopped answering the client's pings
+	// (the Disconnected event's error wraps it); the client reconnects.
+	ErrServerSilent = errors.New("signaling: server did not answer a ping")
 	// ErrServerClosed is returned by ServeSTUN and ServeTURN after Close or
 	// Shutdown, like http.ErrServerClosed.
 	ErrServerClosed = errors.New("signaling: server closed")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/peerplay/peerplay/browsertest/scenario"
 	"github.com/peerplay/peerplay/netcode"
+	"github.com/peerplay/peerplay/signaling"
 )
 
 func main() {
@@ -55,6 +56,8 @@ func run(q url.Values) (any, error) {
 		Logger:     slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: lvl})),
 	}
 	switch q.Get("scenario") {
+	case "keepalive":
+		return keepalive(ctx, q)
 	case "mesh":
 		cfg.Channels = scenario.MeshChannels
 	case "lockstep":
@@ -75,5 +78,45 @@ func run(q url.Values) (any, error) {
 	default:
 		frames, _ := strconv.Atoi(q.Get("frames"))
 		return scenario.RunLockstep(ctx, mesh, q.Get("name"), max(frames, 1))
+	}
+}
+
+// keepalive joins signaling alone with a 1 s keepalive: it reports
+// STEADY after 5 s without a disconnection (the server answers), then
+// waits for the test to freeze the connection and reports how long the
+// client took to notice.
+func keepalive(ctx context.Context, q url.Values) (any, error) {
+	c, err := signaling.Dial(ctx, q.Get("signal"), q.Get("room"), signaling.DialOptions{
+		Name: "wasm", PingInterval: time.Second, PingTimeout: time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	defer c.Close()
+	fmt.Println("JOINED " + string(c.Local()))
+	steady := time.After(5 * time.Second)
+	for wait := true; wait; {
+		select {
+		case ev := <-c.Events():
+			if ev.Kind == signaling.Disconnected {
+				return nil, fmt.Errorf("disconnected while the server answered: %v", ev.Err)
+			}
+		case <-steady:
+			wait = false
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	fmt.Println("STEADY")
+	start := time.Now()
+	for {
+		select {
+		case ev := <-c.Events():
+			if ev.Kind == signaling.Disconnected {
+				return map[string]any{"DisconnectedAfterMS": time.Since(start).Milliseconds(), "Err": fmt.Sprint(ev.Err)}, nil
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("never noticed the lost server: %w", ctx.Err())
+		}
 	}
 }

@@ -45,12 +45,14 @@
 //
 // A new peer listens for Config.DiscoveryDelay; if no host speaks, it
 // founds the lobby. Peers that found lobbies at the same moment merge: a
-// Snapshot is a host claim, and every peer follows the best claim it hears
-// (higher term, then more members, then the smaller PeerID), so all
-// converge on one host. The host admits members in arrival order, gives
-// duplicate names a suffix ("sam (2)", EventRenamed), turns peers away when
-// MaxPlayers are in (EventRejected), and broadcasts a snapshot of the
-// lobby after every change; members ask for changes with their profile.
+// Snapshot is a host claim, and a peer without a host follows the best
+// claim it hears; two lobbies merge into the larger one (ties: the smaller
+// host PeerID), counting only members connected to the judge and not
+// already in its own lobby (see "Threat model"). The host admits members
+// in arrival order, gives duplicate names a suffix ("sam (2)",
+// EventRenamed), turns peers away when MaxPlayers are in (EventRejected),
+// and broadcasts a snapshot of the lobby after every change; members ask
+// for changes with their profile.
 //
 // When the host leaves or disconnects, every member picks the same
 // successor from the same rule: the next member in admission order still
@@ -67,53 +69,118 @@
 //
 //  1. Propose (host → seats): the seats (preferences honoured in admission
 //     order, then the rest in admission order), teams and settings.
-//  2. Commit (seat → seats): SHA-256 of the proposal and of a fresh 32-byte
-//     nonce from Config.Rand (crypto/rand by default).
-//  3. Reveal (seat → seats): the nonce, sent only after holding every
-//     seat's commitment. Each seat checks every nonce against its
-//     commitment and computes Seed = SHA-256 over all nonces in seat order.
-//  4. Confirm (seat → host): the hash of the Match the seat computed.
-//  5. Launch (host → seats): sent only when every seat confirmed the same
-//     hash; every seat relays it once to the others.
+//  2. Commit (seat → seats and host): SHA-256 of the proposal and of a
+//     fresh 32-byte nonce from Config.Rand (crypto/rand by default).
+//  3. Seal (seat → seats): once it holds every seat's commitment, SHA-256
+//     over the proposal and all commitments in seat order.
+//  4. Reveal (seat → seats): the nonce, sent only once the seat holds every
+//     seat's Seal, each equal to its own: every commitment is fixed, and
+//     the same on every seat, before any nonce is known.
+//  5. Launch (seat → seats and host): a seat holding every nonce computes
+//     Seed = SHA-256 over all nonces in seat order, starts, and sends every
+//     nonce on. A receiver checks each nonce against the commitment it
+//     holds and starts too, so a nonce that reached one seat reaches all.
 //
-// A peer starts (EventStarted) only on a Launch naming the Match it
-// computed itself, so it never starts on a Match another seat does not
-// hold. A seat that leaves, a timeout (Config.StartTimeout), a mismatched
-// proposal or a nonce that does not open its commitment abandon the round
-// on every seat (EventStartFailed with a *StartError naming the peer), and
-// the lobby reopens; the peer named is marked unready, so a peer that
-// stalls cannot make the lobby retry forever.
+// Every seat that starts holds the same Match (the same commitments, the
+// nonces that open them). A round ends before any reveal on a timeout
+// (Config.StartTimeout), a seat leaving, a mismatched proposal or seal, or
+// an Abort (EventStartFailed with a *StartError naming the peer, who is
+// marked unready so that a stalling peer cannot make the lobby retry
+// forever). Once the local peer revealed, nothing calls the round off but
+// its own evidence at its own deadline: see "Threat model".
 //
-// What the seed resists: nobody can choose or steer it. A nonce is fixed
-// by its commitment before any nonce is known, and the seed depends on all
-// of them, so the last peer to reveal can no longer change its
-// contribution. What it cannot prevent: that last peer may withhold its
-// reveal after seeing the others, which aborts the round (everyone sees
-// who did it) — at most a veto, never a choice. A Config.Rand that is
-// predictable makes the local contribution predictable.
-//
-// What "nobody starts alone" means: the host launches only after every
-// seat confirmed the same Match, and the relay carries the Launch to every
-// seat still connected to any seat that got it. The one case left — a seat
-// that loses every link during those few milliseconds — reports
-// EventStartFailed while the others start without it, which lockstep then
-// sees as a missing peer. No protocol can do better over a network that
-// can fail (the two generals problem).
+// What "nobody starts alone" means: a seat starts only holding every
+// nonce, and passes them on; so every seat still connected to one that
+// started starts too, unless its deadline passed first (a Launch arriving
+// after the deadline still starts the round, as long as no newer round
+// replaced it). No protocol can do better over a network that can fail
+// (the two generals problem).
 //
 // After a match the host calls Reopen to bring everyone back to the
 // lobby. A peer joining while a match starts or runs is admitted as Late
 // (EventLateArrival) and seated in the next one.
 //
-// # Trust
+// # Kick
 //
-// Peer bytes never crash a peer: every message goes through a total
-// decoder (size, identifier, version and count checks under recover,
-// fuzzed) and is dropped and counted (Stats) if it does not fit the
-// protocol. A hostile member can still do what a member can: disrupt a
-// start round (it is named and marked unready), or claim to be host with a
-// higher term, which every peer follows. The lobby has no authority to
-// appeal to, as in any serverless lobby; the host's Kick and the ban list
-// are the remedy.
+// Kick is the host's decision; the network enforces it. The host removes
+// the member and puts it on the ban list, which every snapshot carries and
+// host migration keeps. Every peer's lobby then reports EventBanned naming
+// the kicked identity (and EventUnbanned when the host's Unban lifts it);
+// Lobby.Banned returns the list. The kicked peer gets EventKicked. The
+// lobby never touches the network itself (it imports no netcode); the
+// game's loop closes the links and refuses the identity, three lines with
+// a netcode mesh:
+//
+//	for _, e := range lb.Poll() {
+//		switch e.Kind {
+//		case lobby.EventBanned:
+//			mesh.Block(e.Peer, "kicked from the lobby")
+//		case lobby.EventUnbanned:
+//			mesh.Unblock(e.Peer)
+//		}
+//	}
+//
+// (Block after the Poll that reported it: the lobby has already sent the
+// kicked peer its notice.) The host's listing drops the kicked member at
+// once; the signaling server's owner kick takes it out of the room.
+//
+// # Threat model
+//
+// Assume any one peer lies. Peer bytes never crash a peer: every message
+// goes through a total decoder (size, identifier, version and count checks
+// under recover, fuzzed) and is dropped and counted (Stats.Malformed;
+// Stats.Oversized above MaxMessageSize = 16 KiB, checked before decoding).
+// Messages that break the rules below are refused: counted in
+// Stats.Refused and reported as EventRefused naming the sender.
+//
+// A hostile peer can always: leave, stall, send garbage, refuse to get
+// ready, and veto one start round — at the cost of being named
+// (EventStartFailed) and, if it vetoes after the nonces started flowing,
+// of never being seated again in this lobby by the peers that saw it. A
+// hostile host can also do what a host may: set the settings, kick, seat
+// members as it likes, or never start.
+//
+// It can never:
+//
+//   - Take the lobby over. A term change is accepted only during a host
+//     migration the receiver observes itself (the host left its view of
+//     the mesh), only from a member of the lobby no later in admission
+//     order than the successor the receiver waits for, and only by at most
+//     MaxMembers terms. Outside a migration, a claim by the host with
+//     another term, or by a member of the lobby, is refused; a competing
+//     lobby (an outsider's claim) is joined only if it is larger, and a
+//     claim cannot count the receiver's own members (they follow the
+//     receiver's host) or peers not connected to the receiver. So a
+//     snapshot claiming term 100 moves nobody, and an attacker cannot put
+//     anyone on a ban list it has no right to write.
+//   - Choose or bias the seed. Every commitment is fixed and agreed (Seal)
+//     before any nonce is revealed, and a nonce that reached any seat
+//     reaches all (Launch), so the only choice left to the last revealer,
+//     who knows the seed before revealing, is to withhold its nonce from
+//     everyone. Every seat that revealed then waits until its own
+//     deadline (an Abort from anyone is refused and counted:
+//     ErrRefusedAbort; a new proposal waits), names the seat whose nonce
+//     is missing (StartReasonWithheld; StartReasonLeft if it left,
+//     StartReasonBadReveal if it sent a wrong one) and excludes it
+//     (State.Excluded): it refuses to commit to any later proposal that
+//     seats it (StartReasonExcluded), and the host leaves out a member
+//     that it excluded itself or that a majority of the other members
+//     refuse (a minority refusal marks the refuser unready instead). A
+//     host caught withholding stays host but is never seated again: it
+//     can start matches for the others, whose nonces it never sees before
+//     the seed is fixed. So each identity gets at most one veto per lobby;
+//     TestRedTeamSeedGrinding lets a host try 10,000 times and checks
+//     that the seed's low byte is 0x42 no more often than chance.
+//   - Make a round fail without a name: every EventStartFailed names a
+//     peer (an Abort naming nobody names its sender).
+//
+// Limits: a peer with no host yet (a newcomer) follows the first claim it
+// hears, so a liar that speaks first can keep a newcomer in a fake lobby
+// of its own until the real host's game starts without it; a peer whose
+// link fails after it revealed is excluded like a withholder (it may have
+// seen the seed); exclusion and the ban list last as long as the lobby.
+// The lobby has no authority above the host, as in any serverless lobby:
+// players who distrust the host leave.
 //
 // Events describe the lobby the local peer follows. Two lobbies merging
 // at start-up report the new host and the members that are new to the
@@ -121,6 +188,6 @@
 // ReasonLeft when the peer's goodbye arrived before the transport reported
 // it gone, ReasonDisconnected otherwise.
 //
-// The wire format (FlatBuffers, identifier "PPLB", version 1) is documented
+// The wire format (FlatBuffers, identifier "PPLB", version 2) is documented
 // in internal/lobbyfb/README.md beside its schema.
 package lobby

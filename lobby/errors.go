@@ -29,6 +29,17 @@ var (
 	// ErrKicked is the Err of an EventKicked, and of an EventRejected when
 	// a kicked peer asks to join again.
 	ErrKicked = errors.New("lobby: kicked by the host")
+	// ErrRefusedClaim is the Err of an EventRefused for a host claim the
+	// sender had no right to make (a term change outside a migration the
+	// local peer observes, a member claiming to host its own lobby).
+	ErrRefusedClaim = errors.New("lobby: host claim refused")
+	// ErrRefusedAbort is the Err of an EventRefused for an Abort of a
+	// start round that came after the local peer revealed its nonce: the
+	// round goes on (see the package doc, "Threat model").
+	ErrRefusedAbort = errors.New("lobby: abort after reveal refused")
+	// ErrBadReveal is the Err of an EventRefused for a nonce that does not
+	// open the sender's (or, in a Launch, a seat's) commitment.
+	ErrBadReveal = errors.New("lobby: nonce does not open its commitment")
 	// ErrMalformed wraps every error of the wire decoder: the message was
 	// dropped and counted (Stats.Malformed).
 	ErrMalformed = errors.New("lobby: malformed message")
@@ -57,9 +68,17 @@ const (
 	StartReasonCancelled
 	// StartReasonHostChanged: the host left during the round.
 	StartReasonHostChanged
+	// StartReasonWithheld: Peer did not reveal its nonce within
+	// Config.StartTimeout although every other seat had revealed: it may
+	// have seen the seed and disliked it. The local peer excludes it from
+	// every later match of this lobby (State.Excluded).
+	StartReasonWithheld
+	// StartReasonExcluded: the proposal seats Peer, whom a seat excluded
+	// (StartReasonWithheld); the seat refused to commit.
+	StartReasonExcluded
 )
 
-var startReasonNames = [...]string{"unknown", "left", "timeout", "mismatch", "bad reveal", "cancelled", "host changed"}
+var startReasonNames = [...]string{"unknown", "left", "timeout", "mismatch", "bad reveal", "cancelled", "host changed", "withheld", "excluded"}
 
 // String returns a short lower-case name, or "unknown(N)".
 func (r StartReason) String() string {

@@ -62,7 +62,7 @@ func Example() {
 	// countdown-cancelled (joined)
 	// countdown 3s
 	// starting
-	// started seats=[alice bob carol] seed=0x8cac20438910dc1e
+	// started seats=[alice bob carol] seed=0x473e12e489d919bb
 	// started alice 3 {3 8 started}
 	// same seed everywhere: true
 }

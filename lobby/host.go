@@ -88,6 +88,7 @@ func (l *Lobby) Reopen() error {
 		}
 		l.mutate(func(nv *view) {
 			nv.phase = PhaseOpen
+			nv.round++ // so that members tell a Reopen from a host that missed the Launch
 			for i := range nv.members {
 				nv.members[i].Ready = false
 				nv.members[i].Late = false
@@ -124,6 +125,7 @@ func (l *Lobby) found() {
 	nv.members = []Member{l.memberFrom(l.local, l.prof, false, &nv)}
 	l.isHost = true
 	l.mig = migration{}
+	l.stale = ""
 	l.log.Debug("founding", "term", nv.term)
 	l.hostRules(&nv)
 	l.setView(nv)
@@ -154,6 +156,7 @@ func (l *Lobby) becomeHost(old transport.PeerID) {
 	}
 	l.isHost = true
 	l.mig = migration{}
+	l.stale = ""
 	l.log.Debug("taking over", "old", string(old), "term", nv.term)
 	l.hostRules(&nv)
 	l.setView(nv)
@@ -210,33 +213,94 @@ func (l *Lobby) onLeave(from transport.PeerID) {
 	l.peerDown(from)
 }
 
-// claim orders competing hosts: a higher term wins, then the larger
-// roster (counting only members connected to us, so that a claim cannot
-// be inflated with made-up IDs), then the smaller PeerID.
+// claim orders competing lobbies outside a migration: the larger roster
+// wins, then the smaller host PeerID. The term does not count (the
+// claimant writes it); a roster counts only the members connected to the
+// receiver, and a competing claim cannot count the members of the
+// receiver's own lobby (they follow the receiver's host, and would have
+// said goodbye to it otherwise): so a claim cannot be inflated with
+// made-up or borrowed members.
 type claim struct {
-	term uint32
 	size int
 	host transport.PeerID
 }
 
 func (a claim) beats(b claim) bool {
-	if a.term != b.term {
-		return a.term > b.term
-	}
 	if a.size != b.size {
 		return a.size > b.size
 	}
 	return a.host < b.host
 }
 
-func (l *Lobby) claimOf(host transport.PeerID, term uint32, ids []transport.PeerID) claim {
+// ourClaim weighs the lobby we follow.
+func (l *Lobby) ourClaim() claim {
 	n := 0
-	for _, id := range ids {
-		if id == l.local || id == host || l.connected[id] {
+	for _, id := range l.v.ids() {
+		if id == l.local || id == l.v.host || l.connected[id] {
 			n++
 		}
 	}
-	return claim{term: term, size: n, host: host}
+	return claim{size: n, host: l.v.host}
+}
+
+// theirClaim weighs a competing claim.
+func (l *Lobby) theirClaim(host transport.PeerID, ids []transport.PeerID) claim {
+	n := 1
+	for _, id := range ids {
+		if id != host && id != l.local && l.connected[id] && l.v.index(id) < 0 {
+			n++
+		}
+	}
+	return claim{size: n, host: host}
+}
+
+// weighClaim decides whether to follow a host claim (a Snapshot) from a
+// peer that is not our host in our term. The rules (package doc, "Threat
+// model"): a peer without a host takes the best claim it hears; a peer
+// whose host stepped down for X takes X's claim; during a migration the
+// peer observes (its host left its view of the mesh), a claim of a higher
+// term is taken only from a member of the lobby no later in admission
+// order than the successor it waits for; otherwise a term change is
+// refused, and a competing lobby is joined only if it is larger (ties:
+// the smaller host PeerID).
+func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.PeerID) bool {
+	switch {
+	case l.v.host == "":
+		return true
+	case l.stale != "" && !l.isHost:
+		if from == l.stale {
+			return true
+		}
+		l.stats.Ignored++
+		return false
+	case l.mig.active:
+		if term == l.v.term && from == l.mig.old {
+			return true // the old host is back
+		}
+		i, c := l.v.index(from), l.v.index(l.mig.cand)
+		if i >= 0 && from != l.mig.old && term > l.v.term && term-l.v.term <= MaxMembers && (c < 0 || i <= c) {
+			return true
+		}
+		if i >= 0 && term-l.v.term > MaxMembers {
+			l.refuse(from, ErrRefusedClaim)
+		} else {
+			l.stats.Ignored++
+		}
+		return false
+	case from == l.v.host || l.v.index(from) >= 0:
+		// Our host with another term, or a member of our lobby claiming to
+		// host it: a host changes only by a migration we observe.
+		l.refuse(from, ErrRefusedClaim)
+		return false
+	case l.theirClaim(from, ids).beats(l.ourClaim()):
+		return true
+	}
+	if slices.Contains(ids, l.local) {
+		l.refuse(from, ErrRefusedClaim) // it lists us, but we never followed it
+	} else {
+		l.stats.Ignored++
+	}
+	return false
 }
 
 // onSnapshot applies the host's state, or weighs a competing claim.
@@ -254,20 +318,13 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	for i, m := range s.Members {
 		ids[i] = transport.PeerID(m.Id)
 	}
-	theirs := l.claimOf(from, s.Term, ids)
-	var accept bool
-	switch {
-	case l.v.host == "" || l.stale:
-		accept = true
-	case l.mig.active:
-		accept = s.Term > l.v.term || (s.Term == l.v.term && from == l.mig.old)
-	default:
-		accept = theirs.beats(l.claimOf(l.v.host, l.v.term, l.v.ids()))
-	}
-	if !accept {
-		l.stats.Ignored++
+	if !l.weighClaim(from, s.Term, ids) {
 		if l.isHost {
 			l.greet = append(l.greet, from) // let the weaker claimant learn of us
+		} else if l.v.host != "" && slices.Contains(ids, l.local) && !l.mig.active {
+			// It lists us, but we follow another host: say so, so that it
+			// drops us from its roster.
+			l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonNotHost, Host: string(l.v.host)})
 		}
 		return
 	}
@@ -296,7 +353,7 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 		l.v.members = slices.DeleteFunc(l.v.members, func(m Member) bool { return !slices.Contains(ids, m.ID) })
 	}
 	l.mig = migration{}
-	l.stale = false
+	l.stale = ""
 	l.log.Debug("following", "host", string(from), "term", s.Term)
 	l.applySnapshot(from, s)
 	if l.helloAt != uint64(s.Term)<<32|uint64(s.Version) {
@@ -327,8 +384,9 @@ func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	if nv.phase == PhaseCountdown {
 		l.cdEnd = l.now.Add(msDuration(s.CountdownMs))
 	}
-	if r := l.rnd; r != nil && r.launched && r.term == s.Term && r.num == s.Round && nv.phase == PhaseStarting {
-		nv.phase = PhaseStarted // the host's Launch overtook this snapshot via a relay
+	if r := l.rnd; r != nil && r.launched && r.seated && r.term == s.Term && r.num == s.Round &&
+		(nv.phase == PhaseStarting || nv.phase == PhaseOpen) {
+		nv.phase = PhaseStarted // the host has not heard of the Launch yet (Reopen moves to the next round)
 	}
 	l.setView(nv)
 	i := nv.index(l.local)
@@ -355,11 +413,32 @@ func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 func (l *Lobby) onReject(from transport.PeerID, r *lobbyfb.RejectT) {
 	switch r.Reason {
 	case lobbyfb.RejectReasonNotHost:
+		if l.isHost {
+			// A member that follows another host: it is not ours.
+			if l.v.index(from) >= 0 {
+				l.mutate(func(nv *view) {
+					nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == from })
+				})
+			} else {
+				l.stats.Ignored++
+			}
+			return
+		}
 		// The peer we took for the host follows h: accept h's next claim
 		// whatever it weighs, and ask h to admit us.
 		h := transport.PeerID(r.Host)
+		if from == l.v.host && h == l.local {
+			// Our host follows us, and we follow it (two hosts stepped
+			// down for each other at once): look for a host afresh.
+			l.v = view{term: l.v.term}
+			l.discover = l.now.Add(l.cfg.DiscoveryDelay)
+			return
+		}
 		if (l.v.host == "" || from == l.v.host) && !l.isHost && h != l.local && l.connected[h] {
-			l.stale = from == l.v.host
+			if from == l.v.host {
+				l.stale = h
+				l.staleEnd = l.now.Add(l.cfg.MigrationTimeout)
+			}
 			l.send(h, lobbyfb.BodyHello, &lobbyfb.HelloT{
 				Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready,
 			})
@@ -441,6 +520,15 @@ func (l *Lobby) handle(m transport.Message) {
 		l.stats.Ignored++
 		return
 	}
+	if l.seen[m.From] && !l.connected[m.From] {
+		l.stats.Ignored++ // sent before it left: we already acted on its leaving
+		return
+	}
+	if len(m.Data) > MaxMessageSize {
+		l.stats.Oversized++
+		l.log.Debug("drop oversized", "from", string(m.From), "size", len(m.Data))
+		return
+	}
 	body, err := decode(m.Data)
 	if err != nil {
 		l.stats.Malformed++
@@ -462,8 +550,10 @@ func (l *Lobby) handle(m transport.Message) {
 		l.onCommit(m.From, v)
 	case *lobbyfb.RevealT:
 		l.onReveal(m.From, v)
+	case *lobbyfb.SealT:
+		l.onSeal(m.From, v)
 	case *lobbyfb.ConfirmT:
-		l.onConfirm(m.From, v)
+		l.stats.Ignored++ // version 1 only
 	case *lobbyfb.LaunchT:
 		l.onLaunch(m.From, v)
 	case *lobbyfb.AbortT:
@@ -472,6 +562,12 @@ func (l *Lobby) handle(m transport.Message) {
 }
 
 func (l *Lobby) timers() {
+	if l.stale != "" && !l.isHost && (!l.now.Before(l.staleEnd) || !l.connected[l.stale]) {
+		// The host ours stepped down for never claimed us: look afresh.
+		l.stale = ""
+		l.v = view{term: l.v.term}
+		l.discover = l.now.Add(l.cfg.DiscoveryDelay)
+	}
 	switch {
 	case l.v.host == "" && !l.isHost && !l.mig.active:
 		if !l.now.Before(l.discover) {
@@ -494,6 +590,21 @@ func (l *Lobby) timers() {
 		l.beginRound()
 	}
 	if r := l.rnd; r != nil && r.live() && !l.now.Before(r.deadline) {
-		l.abortRound(StartReasonTimeout, r.missing(l.isHost), true)
+		reason, p := r.blame(l.local, l.connected)
+		l.abortRound(reason, p, true)
 	}
+}
+
+// Unban lifts p's ban (host only): p may join again, and every peer
+// reports EventUnbanned.
+func (l *Lobby) Unban(p transport.PeerID) error {
+	return l.hostCall(func() error {
+		if !slices.Contains(l.v.banned, p) {
+			return fmt.Errorf("%w: %s is not banned", ErrNotMember, p)
+		}
+		l.mutate(func(nv *view) {
+			nv.banned = slices.DeleteFunc(nv.banned, func(b transport.PeerID) bool { return b == p })
+		})
+		return nil
+	})
 }

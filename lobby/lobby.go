@@ -40,9 +40,10 @@ type Lobby struct {
 	v         view    // the lobby as the host last described it
 	isHost    bool
 	kicked    bool
-	stale     bool   // our host stepped down: accept the next claim
-	full      bool   // the host last turned us away: full
-	helloAt   uint64 // term<<32|version of the snapshot we last answered with a Hello
+	stale     transport.PeerID // our host stepped down for this peer: accept its next claim
+	staleEnd  time.Time        // ... until then; then look for a host afresh
+	full      bool             // the host last turned us away: full
+	helloAt   uint64           // term<<32|version of the snapshot we last answered with a Hello
 	connected map[transport.PeerID]bool
 	seen      map[transport.PeerID]bool // ever in Peers(): only those can be "disconnected"
 	leftMsg   map[transport.PeerID]bool // sent Leave since they last said Hello
@@ -52,7 +53,11 @@ type Lobby struct {
 	cdMembers []transport.PeerID // members when the countdown started
 	forced    bool               // host: the countdown comes from Start
 	rnd       *round
-	early     map[transport.PeerID]*lobbyfb.CommitT // commits ahead of their Propose
+	early     map[transport.PeerID]*lobbyfb.CommitT          // commits ahead of their Propose
+	nextProp  *lobbyfb.ProposeT                              // a Propose that came while our reveal was out
+	excluded  map[transport.PeerID]bool                      // withheld a reveal in a round we revealed in
+	exclOrder []transport.PeerID                             // excluded, in order
+	refusals  map[transport.PeerID]map[transport.PeerID]bool // host: p -> seats that refused to be seated with p
 	match     *Match
 	dirty     bool               // host: broadcast a snapshot at the end of this call
 	greet     []transport.PeerID // host: peers to send the current snapshot to
@@ -129,6 +134,8 @@ func New(conn transport.Conn, cfg Config) (*Lobby, error) {
 		seen:      make(map[transport.PeerID]bool),
 		leftMsg:   make(map[transport.PeerID]bool),
 		early:     make(map[transport.PeerID]*lobbyfb.CommitT),
+		excluded:  make(map[transport.PeerID]bool),
+		refusals:  make(map[transport.PeerID]map[transport.PeerID]bool),
 	}
 	l.now = c.Now()
 	l.discover = l.now.Add(c.DiscoveryDelay)
@@ -180,6 +187,7 @@ func (l *Lobby) State() State {
 		Members:  slices.Clone(l.v.members),
 		Settings: l.v.settings.clone(),
 		Banned:   slices.Clone(l.v.banned),
+		Excluded: slices.Clone(l.exclOrder),
 	}
 	if !l.mig.active {
 		s.Host = l.v.host
@@ -317,11 +325,16 @@ func (l *Lobby) refreshPeers() {
 // peerDown handles a peer that disconnected or sent Leave.
 func (l *Lobby) peerDown(p transport.PeerID) {
 	delete(l.early, p)
+	if r := l.rnd; r != nil && r.live() && slices.Contains(r.seats, p) {
+		if _, ok := r.reveals[p]; !ok && !r.revealed {
+			// Our nonce is not out, so the round cannot complete anywhere:
+			// call it off. After our reveal, another seat may hold its
+			// nonce and launch: we wait for that until our deadline.
+			l.abortRound(StartReasonLeft, p, l.isHost)
+		}
+	}
 	switch {
 	case l.isHost:
-		if l.rnd != nil && l.rnd.live() && slices.Contains(l.rnd.seats, p) {
-			l.abortRound(StartReasonLeft, p, true)
-		}
 		if l.v.index(p) >= 0 {
 			l.mutate(func(nv *view) { nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p }) })
 		}
@@ -431,6 +444,16 @@ func (l *Lobby) setView(nv view) {
 		if nv.index(o.ID) < 0 {
 			left = append(left, o.ID)
 			l.emit(Event{Kind: EventLeft, Peer: o.ID, Member: o, Reason: l.leaveReason(o.ID, old, nv)})
+		}
+	}
+	for _, b := range nv.banned {
+		if !slices.Contains(old.banned, b) {
+			l.emit(Event{Kind: EventBanned, Peer: b})
+		}
+	}
+	for _, b := range old.banned {
+		if !slices.Contains(nv.banned, b) {
+			l.emit(Event{Kind: EventUnbanned, Peer: b})
 		}
 	}
 	if old.host != "" && !old.settings.equal(nv.settings) {
@@ -570,4 +593,13 @@ func (l *Lobby) snapshot() *lobbyfb.SnapshotT {
 		s.Banned = append(s.Banned, string(b))
 	}
 	return s
+}
+
+// Banned returns the host's ban list as the local peer last heard it, in
+// the order the peers were kicked: the peers a game should keep off its
+// mesh (see the package doc, "Kick").
+func (l *Lobby) Banned() []transport.PeerID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.v.banned)
 }

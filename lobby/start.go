@@ -11,8 +11,9 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
-// round is one attempt to start: propose, commit, reveal, confirm, launch.
-// See the package doc, "Starting", for the protocol and its guarantees.
+// round is one attempt to start: propose, commit, seal, reveal, launch.
+// See the package doc, "Starting" and "Threat model", for the protocol
+// and its guarantees.
 type round struct {
 	term, num uint32
 	host      transport.PeerID
@@ -23,10 +24,13 @@ type round struct {
 	seated    bool
 	nonce     [hashSize]byte
 	commits   map[transport.PeerID][hashSize]byte
+	seals     map[transport.PeerID][hashSize]byte
 	reveals   map[transport.PeerID][hashSize]byte
-	confirms  map[transport.PeerID][hashSize]byte // host only
-	revealed  bool                                // our Reveal is out
-	computed  bool                                // match and hash are set
+	bad       map[transport.PeerID]bool // sent a nonce that does not open its commitment
+	seal      [hashSize]byte            // ours, once sealed
+	sealed    bool                      // our Seal is out
+	revealed  bool                      // our Reveal is out: the round can no longer be called off
+	computed  bool                      // match and hash are set
 	match     Match
 	hash      [hashSize]byte
 	deadline  time.Time
@@ -36,33 +40,55 @@ type round struct {
 
 func (r *round) live() bool { return !r.launched && !r.aborted }
 
-// missing names the first seat the round is waiting for.
-func (r *round) missing(host bool) transport.PeerID {
-	for _, want := range []map[transport.PeerID][hashSize]byte{r.commits, r.reveals} {
-		for _, s := range r.seats {
-			if _, ok := want[s]; !ok {
-				return s
-			}
+// firstMissing names the first seat (in seat order, never the local peer)
+// missing from want.
+func (r *round) firstMissing(local transport.PeerID, want map[transport.PeerID][hashSize]byte) transport.PeerID {
+	for _, s := range r.seats {
+		if _, ok := want[s]; !ok && s != local {
+			return s
 		}
 	}
-	if host {
-		for _, s := range r.seats {
-			if _, ok := r.confirms[s]; !ok {
-				return s
-			}
-		}
-		return ""
-	}
-	return r.host
+	return ""
 }
 
-// assignSeats seats every member that is not late: first those whose
-// preferred seat is free (in admission order), then the rest in admission
-// order in the lowest free seats.
-func assignSeats(members []Member) (seats []transport.PeerID, teams []int) {
+// blame names the seat a round that timed out waits for, and why. After
+// our reveal: a seat that left with its nonce missing (leaving counts as
+// withholding: it may have seen the seed), else the first seat whose
+// nonce is missing.
+func (r *round) blame(local transport.PeerID, connected map[transport.PeerID]bool) (StartReason, transport.PeerID) {
+	if !r.seated {
+		if p := r.firstMissing(local, r.commits); p != "" {
+			return StartReasonTimeout, p
+		}
+		return StartReasonTimeout, r.seats[0]
+	}
+	if r.revealed {
+		for _, s := range r.seats {
+			if _, ok := r.reveals[s]; !ok && s != local && !connected[s] {
+				return StartReasonLeft, s
+			}
+		}
+		p := r.firstMissing(local, r.reveals)
+		if r.bad[p] {
+			return StartReasonBadReveal, p
+		}
+		return StartReasonWithheld, p
+	}
+	for _, want := range []map[transport.PeerID][hashSize]byte{r.commits, r.seals} {
+		if p := r.firstMissing(local, want); p != "" {
+			return StartReasonTimeout, p
+		}
+	}
+	return StartReasonTimeout, r.host
+}
+
+// assignSeats seats every member that is not late or skipped: first those
+// whose preferred seat is free (in admission order), then the rest in
+// admission order in the lowest free seats.
+func assignSeats(members []Member, skip func(transport.PeerID) bool) (seats []transport.PeerID, teams []int) {
 	var in []Member
 	for _, m := range members {
-		if !m.Late {
+		if !m.Late && !skip(m.ID) {
 			in = append(in, m)
 		}
 	}
@@ -87,8 +113,33 @@ func assignSeats(members []Member) (seats []transport.PeerID, teams []int) {
 	return seats, teams
 }
 
+// unseatable reports whether the host leaves p out of its proposals: the
+// local peer excluded p, or a majority of the other members refused to be
+// seated with it.
+func (l *Lobby) unseatable(p transport.PeerID) bool {
+	if l.excluded[p] {
+		return true
+	}
+	n, others := 0, 0
+	for _, m := range l.v.members {
+		if m.ID == p || m.Late {
+			continue
+		}
+		others++
+		if l.refusals[p][m.ID] {
+			n++
+		}
+	}
+	return n > 0 && 2*n > others
+}
+
 // beginRound (host) fixes the seats and proposes the match.
 func (l *Lobby) beginRound() {
+	seats, teams := assignSeats(l.v.members, l.unseatable)
+	if len(seats) == 0 {
+		l.mutate(func(nv *view) { nv.phase = PhaseOpen })
+		return
+	}
 	nv := l.v.clone()
 	nv.phase = PhaseStarting
 	nv.round++
@@ -96,7 +147,6 @@ func (l *Lobby) beginRound() {
 	l.setView(nv)
 	l.dirty = true
 	l.flush() // the snapshot saying Starting goes out before the proposal
-	seats, teams := assignSeats(nv.members)
 	p := &lobbyfb.ProposeT{
 		Term: nv.term, Round: nv.round, MaxPlayers: byte(nv.settings.MaxPlayers), Settings: nv.settings.Data,
 		Teams: make([]int32, len(teams)),
@@ -109,19 +159,27 @@ func (l *Lobby) beginRound() {
 	l.onPropose(l.local, p)
 }
 
-// onPropose opens a round: commit to a fresh nonce.
+// onPropose opens a round: commit to a fresh nonce. A proposal that comes
+// while our reveal is out waits for the current round to end: nothing
+// calls a round off once the nonces are flying.
 func (l *Lobby) onPropose(from transport.PeerID, p *lobbyfb.ProposeT) {
 	if from != l.v.host || p.Term != l.v.term || l.mig.active ||
 		(l.rnd != nil && l.rnd.term == p.Term && p.Round <= l.rnd.num) {
 		l.stats.Ignored++
 		return
 	}
+	if l.rnd != nil && l.rnd.live() && l.rnd.revealed {
+		l.nextProp = p
+		return
+	}
+	l.nextProp = nil
 	r := &round{
 		term: p.Term, num: p.Round, host: from,
 		settings: Settings{MaxPlayers: int(p.MaxPlayers), Data: slices.Clone(p.Settings)},
 		commits:  make(map[transport.PeerID][hashSize]byte),
+		seals:    make(map[transport.PeerID][hashSize]byte),
 		reveals:  make(map[transport.PeerID][hashSize]byte),
-		confirms: make(map[transport.PeerID][hashSize]byte),
+		bad:      make(map[transport.PeerID]bool),
 	}
 	for i, s := range p.Seats {
 		r.seats = append(r.seats, transport.PeerID(s))
@@ -130,16 +188,22 @@ func (l *Lobby) onPropose(from transport.PeerID, p *lobbyfb.ProposeT) {
 	r.draft = draftHash(r)
 	r.seated = slices.Contains(r.seats, l.local)
 	timeout := l.cfg.StartTimeout
-	if !l.isHost {
-		timeout *= 2
+	if !r.seated {
+		timeout *= 2 // the host outside the match waits for the seats' own verdict
 	}
 	r.deadline = l.now.Add(timeout)
 	if l.rnd != nil && l.rnd.live() {
-		l.abortRound(StartReasonCancelled, "", false)
+		l.abortRound(StartReasonCancelled, from, false)
 	}
 	l.rnd = r
 	if !r.seated {
 		return
+	}
+	for _, s := range r.seats {
+		if l.excluded[s] {
+			l.abortRound(StartReasonExcluded, s, true)
+			return
+		}
 	}
 	if _, err := io.ReadFull(l.cfg.Rand, r.nonce[:]); err != nil {
 		l.log.Warn("nonce", "err", err)
@@ -148,7 +212,7 @@ func (l *Lobby) onPropose(from transport.PeerID, p *lobbyfb.ProposeT) {
 	}
 	c := commitment(r.draft, l.local, r.nonce)
 	r.commits[l.local] = c
-	l.sendTo(r.seats, lobbyfb.BodyCommit, &lobbyfb.CommitT{Term: r.term, Round: r.num, Draft: r.draft[:], Commitment: c[:]})
+	l.sendTo(r.audience(), lobbyfb.BodyCommit, &lobbyfb.CommitT{Term: r.term, Round: r.num, Draft: r.draft[:], Commitment: c[:]})
 	for _, s := range r.seats {
 		if e := l.early[s]; e != nil && e.Term == r.term && e.Round == r.num {
 			delete(l.early, s)
@@ -156,6 +220,14 @@ func (l *Lobby) onPropose(from transport.PeerID, p *lobbyfb.ProposeT) {
 		}
 	}
 	l.progress()
+}
+
+// audience is who hears a seat's round messages: the seats and the host.
+func (r *round) audience() []transport.PeerID {
+	if slices.Contains(r.seats, r.host) {
+		return r.seats
+	}
+	return append(slices.Clone(r.seats), r.host)
 }
 
 func (l *Lobby) onCommit(from transport.PeerID, c *lobbyfb.CommitT) {
@@ -168,7 +240,7 @@ func (l *Lobby) onCommit(from transport.PeerID, c *lobbyfb.CommitT) {
 		l.stats.Ignored++
 		return
 	}
-	if !r.live() || !r.seated || !slices.Contains(r.seats, from) {
+	if !r.live() || !slices.Contains(r.seats, from) {
 		l.stats.Ignored++
 		return
 	}
@@ -181,6 +253,20 @@ func (l *Lobby) onCommit(from transport.PeerID, c *lobbyfb.CommitT) {
 		return
 	}
 	r.commits[from] = [hashSize]byte(c.Commitment)
+	l.progress()
+}
+
+func (l *Lobby) onSeal(from transport.PeerID, v *lobbyfb.SealT) {
+	r := l.rnd
+	if r == nil || v.Term != r.term || v.Round != r.num || !r.live() || !r.seated || !slices.Contains(r.seats, from) {
+		l.stats.Ignored++
+		return
+	}
+	if _, dup := r.seals[from]; dup {
+		l.stats.Ignored++
+		return
+	}
+	r.seals[from] = [hashSize]byte(v.Seal)
 	l.progress()
 }
 
@@ -197,24 +283,14 @@ func (l *Lobby) onReveal(from transport.PeerID, v *lobbyfb.RevealT) {
 	}
 	nonce := [hashSize]byte(v.Nonce)
 	if commitment(r.draft, from, nonce) != c {
-		l.abortRound(StartReasonBadReveal, from, true)
+		// Not a reason to call the round off: the right nonce may still
+		// reach us in another seat's Launch. If it does not, the round
+		// times out naming the sender (StartReasonBadReveal).
+		r.bad[from] = true
+		l.refuse(from, ErrBadReveal)
 		return
 	}
 	r.reveals[from] = nonce
-	l.progress()
-}
-
-func (l *Lobby) onConfirm(from transport.PeerID, v *lobbyfb.ConfirmT) {
-	r := l.rnd
-	if !l.isHost || r == nil || v.Term != r.term || v.Round != r.num || !r.live() || !slices.Contains(r.seats, from) {
-		l.stats.Ignored++
-		return
-	}
-	if _, dup := r.confirms[from]; dup {
-		l.stats.Ignored++
-		return
-	}
-	r.confirms[from] = [hashSize]byte(v.Match)
 	l.progress()
 }
 
@@ -224,57 +300,88 @@ func (l *Lobby) progress() {
 	if r == nil || !r.live() || !r.seated {
 		return
 	}
-	if !r.revealed && len(r.commits) == len(r.seats) {
+	if !r.sealed && len(r.commits) == len(r.seats) {
+		r.sealed = true
+		r.seal = sealHash(r)
+		r.seals[l.local] = r.seal
+		l.sendTo(r.seats, lobbyfb.BodySeal, &lobbyfb.SealT{Term: r.term, Round: r.num, Seal: r.seal[:]})
+	}
+	if r.sealed && !r.revealed && len(r.seals) == len(r.seats) {
+		for _, s := range r.seats {
+			if r.seals[s] != r.seal {
+				// Some seat holds other commitments than ours: a seat told
+				// different peers different things. Nothing is revealed yet.
+				l.abortRound(StartReasonMismatch, s, true)
+				return
+			}
+		}
 		r.revealed = true
 		r.reveals[l.local] = r.nonce
 		l.sendTo(r.seats, lobbyfb.BodyReveal, &lobbyfb.RevealT{Term: r.term, Round: r.num, Nonce: r.nonce[:]})
 	}
-	if r.revealed && !r.computed && len(r.reveals) == len(r.seats) {
-		r.computed = true
-		r.match = Match{
-			Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
-			Seed: seed(r), Term: r.term, Round: r.num,
-		}
-		r.hash = matchHash(r)
-		if l.isHost {
-			r.confirms[l.local] = r.hash
-		} else {
-			l.send(r.host, lobbyfb.BodyConfirm, &lobbyfb.ConfirmT{Term: r.term, Round: r.num, Match: r.hash[:]})
-		}
+	if r.revealed && len(r.reveals) == len(r.seats) {
+		l.launch(r)
 	}
-	if !l.isHost || !r.computed || len(r.confirms) < len(r.seats) {
-		return
-	}
-	for _, s := range r.seats {
-		if r.confirms[s] != r.hash {
-			l.abortRound(StartReasonMismatch, s, true)
-			return
-		}
-	}
-	// Every seat holds the same Match: launch.
-	r.launched = true
-	l.sendTo(r.seats, lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Term: r.term, Round: r.num, Match: r.hash[:]})
-	l.started(r)
-	l.mutate(func(nv *view) { nv.phase = PhaseStarted })
 }
 
-// onLaunch starts the match if the Launch names the Match we computed, and
-// relays it once, so that a seat the host could not reach still starts.
+// launch starts the match from the nonces we hold, and passes them on so
+// that every seat still waiting for one of them starts too.
+func (l *Lobby) launch(r *round) {
+	r.computed = true
+	r.match = Match{
+		Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
+		Seed: seed(r), Term: r.term, Round: r.num,
+	}
+	r.hash = matchHash(r)
+	r.launched = true
+	r.aborted = false // nonces that open every commitment win over our own timeout
+	msg := &lobbyfb.LaunchT{Term: r.term, Round: r.num, Match: r.hash[:]}
+	for _, s := range r.seats {
+		n := r.reveals[s]
+		msg.Nonces = append(msg.Nonces, n[:]...)
+	}
+	l.sendTo(r.audience(), lobbyfb.BodyLaunch, msg)
+	l.started(r)
+	switch {
+	case l.isHost && l.v.term == r.term:
+		l.mutate(func(nv *view) { nv.phase = PhaseStarted })
+	case l.v.term == r.term:
+		l.v.phase = PhaseStarted
+	}
+	l.takeNext()
+}
+
+// onLaunch starts the match if the nonces it carries open every
+// commitment we hold: then it is the Match we would have computed.
 func (l *Lobby) onLaunch(from transport.PeerID, v *lobbyfb.LaunchT) {
 	r := l.rnd
-	if r == nil || v.Term != r.term || v.Round != r.num || !r.computed || r.launched ||
-		[hashSize]byte(v.Match) != r.hash || (from != r.host && !slices.Contains(r.seats, from)) {
+	if r == nil || v.Term != r.term || v.Round != r.num || r.launched || len(v.Nonces) != hashSize*len(r.seats) ||
+		len(r.commits) != len(r.seats) || (from != r.host && !slices.Contains(r.seats, from)) {
 		l.stats.Ignored++
 		return
 	}
-	r.launched = true
-	r.aborted = false // a Launch after our own timeout still wins: the host saw every confirmation
-	l.sendTo(slices.DeleteFunc(slices.Clone(r.seats), func(p transport.PeerID) bool { return p == from || p == r.host }),
-		lobbyfb.BodyLaunch, v)
-	l.started(r)
-	if l.v.term == r.term && !l.isHost {
-		l.v.phase = PhaseStarted
+	for i, s := range r.seats {
+		n := [hashSize]byte(v.Nonces[i*hashSize : (i+1)*hashSize])
+		if commitment(r.draft, s, n) != r.commits[s] {
+			l.refuse(from, ErrBadReveal)
+			return
+		}
 	}
+	for i, s := range r.seats {
+		r.reveals[s] = [hashSize]byte(v.Nonces[i*hashSize : (i+1)*hashSize])
+	}
+	if !r.seated {
+		// The host outside the match learns it started.
+		r.launched, r.aborted, r.computed = true, false, true
+		r.match = Match{Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
+			Seed: seed(r), Term: r.term, Round: r.num}
+		r.hash = matchHash(r)
+		if l.isHost && l.v.term == r.term && l.v.phase == PhaseStarting {
+			l.mutate(func(nv *view) { nv.phase = PhaseStarted })
+		}
+		return
+	}
+	l.launch(r)
 }
 
 func (l *Lobby) started(r *round) {
@@ -290,20 +397,67 @@ func (l *Lobby) onAbort(from transport.PeerID, v *lobbyfb.AbortT) {
 		l.stats.Ignored++
 		return
 	}
-	l.abortRound(StartReason(v.Reason), transport.PeerID(v.Peer), l.isHost)
+	peer := transport.PeerID(v.Peer)
+	if peer == "" {
+		peer = from // whoever calls a round off without naming a cause is the cause
+	}
+	reason := StartReason(v.Reason)
+	if reason == StartReasonExcluded && l.isHost {
+		if l.refusals[peer] == nil {
+			l.refusals[peer] = make(map[transport.PeerID]bool)
+		}
+		l.refusals[peer][from] = true
+		if i := l.v.index(from); i >= 0 && from != l.local && !l.unseatable(peer) {
+			// A minority refuses to play with peer: the host cannot judge
+			// who is right; the refuser must get ready again to retry.
+			l.mutate(func(nv *view) { nv.members[i].Ready = false })
+		}
+	}
+	if r.revealed {
+		// Our nonce is out: the round ends when every nonce is in, or on
+		// our own evidence (a seat whose nonce is missing left, or our
+		// deadline passed). An Abort now could only serve a peer that saw
+		// the seed, unless it names a seat whose nonce we lack too: then
+		// our own evidence will follow.
+		if _, ok := r.reveals[peer]; ok || !slices.Contains(r.seats, peer) || peer == l.local {
+			l.refuse(from, ErrRefusedAbort)
+		} else {
+			l.stats.Ignored++
+		}
+		return
+	}
+	l.abortRound(reason, peer, l.isHost)
+}
+
+// refuse counts a message refused under the authority rules and names its
+// sender.
+func (l *Lobby) refuse(from transport.PeerID, why error) {
+	l.stats.Refused++
+	l.log.Debug("refused", "from", string(from), "err", why)
+	l.emit(Event{Kind: EventRefused, Peer: from, Err: why})
 }
 
 // abortRound abandons the live round: everyone hears of it if tell is set,
-// and the host reopens the lobby.
+// and the host reopens the lobby. Abandoned after our reveal, the round
+// excludes the peer named (it withheld its nonce).
 func (l *Lobby) abortRound(reason StartReason, peer transport.PeerID, tell bool) {
 	r := l.rnd
 	if r == nil || !r.live() {
 		return
 	}
 	r.aborted = true
+	if peer == "" {
+		peer = r.host
+	}
+	if r.revealed && peer != l.local && (reason == StartReasonWithheld || reason == StartReasonBadReveal || reason == StartReasonLeft) {
+		if !l.excluded[peer] {
+			l.excluded[peer] = true
+			l.exclOrder = append(l.exclOrder, peer)
+		}
+	}
 	l.log.Debug("start round failed", "round", r.num, "reason", reason.String(), "peer", string(peer))
 	if tell {
-		to := r.seats
+		to := r.audience()
 		if l.isHost {
 			to = l.conn.Peers()
 		}
@@ -325,6 +479,17 @@ func (l *Lobby) abortRound(reason StartReason, peer transport.PeerID, tell bool)
 	case !l.isHost && l.v.phase == PhaseStarting && l.v.term == r.term:
 		l.v.phase = PhaseOpen
 	}
+	l.takeNext()
+}
+
+// takeNext opens the proposal that arrived while our reveal was out.
+func (l *Lobby) takeNext() {
+	if p := l.nextProp; p != nil {
+		l.nextProp = nil
+		if p.Term == l.v.term && !l.isHost {
+			l.onPropose(l.v.host, p)
+		}
+	}
 }
 
 // --- hashes -------------------------------------------------------------------
@@ -332,10 +497,11 @@ func (l *Lobby) abortRound(reason StartReason, peer transport.PeerID, tell bool)
 // Domain-separated SHA-256 over a canonical encoding (not the FlatBuffers
 // bytes, which need not be canonical).
 const (
-	tagDraft  = "peerplay/lobby/draft/v1"
-	tagCommit = "peerplay/lobby/commit/v1"
-	tagSeed   = "peerplay/lobby/seed/v1"
-	tagMatch  = "peerplay/lobby/match/v1"
+	tagDraft  = "peerplay/lobby/draft/v2"
+	tagCommit = "peerplay/lobby/commit/v2"
+	tagSeal   = "peerplay/lobby/seal/v2"
+	tagSeed   = "peerplay/lobby/seed/v2"
+	tagMatch  = "peerplay/lobby/match/v2"
 )
 
 func draftHash(r *round) [hashSize]byte {
@@ -360,6 +526,16 @@ func commitment(draft [hashSize]byte, p transport.PeerID, nonce [hashSize]byte) 
 	b = append(b, draft[:]...)
 	b = appendStr(b, string(p))
 	b = append(b, nonce[:]...)
+	return sha256.Sum256(b)
+}
+
+func sealHash(r *round) [hashSize]byte {
+	b := appendStr(nil, tagSeal)
+	b = append(b, r.draft[:]...)
+	for _, s := range r.seats {
+		c := r.commits[s]
+		b = append(b, c[:]...)
+	}
 	return sha256.Sum256(b)
 }
 

@@ -146,6 +146,10 @@ type State struct {
 	Countdown time.Duration
 	// Banned lists the peers the host kicked; they cannot join again.
 	Banned []transport.PeerID
+	// Excluded lists the peers the local peer will not be seated with in
+	// this lobby: each withheld its reveal in a start round after the
+	// others revealed (see the package doc, "Threat model").
+	Excluded []transport.PeerID
 }
 
 // Member returns the member with this ID.
@@ -220,11 +224,25 @@ const (
 	EventRejected
 	// EventKicked: the host kicked the local peer (Err is ErrKicked).
 	EventKicked
+	// EventBanned: Peer is on the host's ban list (kicked): the game should
+	// close its links to Peer and refuse it (netcode Mesh.Block). Reported
+	// for every banned peer when the local peer first follows a host, then
+	// for each new ban.
+	EventBanned
+	// EventUnbanned: the host lifted Peer's ban (Unban, or the ban list's
+	// oldest entry made room): the game may accept Peer again
+	// (Mesh.Unblock).
+	EventUnbanned
+	// EventRefused: the local peer refused Peer's message because it broke
+	// the lobby's authority rules (a host claim it had no right to make, a
+	// start message after the seed was fixed); Err says which
+	// (ErrRefusedClaim, ...). Counted in Stats.Refused.
+	EventRefused
 )
 
 var eventNames = [...]string{"unknown", "joined", "late-arrival", "left", "updated", "renamed", "host-changed",
 	"settings-changed", "countdown", "countdown-cancelled", "starting", "started", "start-failed", "reopened",
-	"rejected", "kicked"}
+	"rejected", "kicked", "banned", "unbanned", "refused"}
 
 // String returns a short lower-case name, or "unknown(N)".
 func (k EventKind) String() string {
@@ -310,4 +328,10 @@ type Stats struct {
 	Ignored uint64
 	// SendErrors counts failed Sends (slow consumer, peer gone).
 	SendErrors uint64
+	// Refused counts messages refused under the authority rules (see the
+	// package doc, "Threat model"); each is also an EventRefused naming
+	// the sender.
+	Refused uint64
+	// Oversized counts messages above MaxMessageSize, dropped unread.
+	Oversized uint64
 }

@@ -12,11 +12,12 @@ import (
 )
 
 // Wire format: one FlatBuffers Envelope per transport message, file
-// identifier "PPLB", Envelope.version 1. The schema, the meaning of every
+// identifier "PPLB", Envelope.version 2 (version 2 changed the start
+// round: Seal, Launch with nonces, no Confirm). The schema, the meaning of every
 // field and the compatibility rules are in internal/lobbyfb (lobby.fbs and
 // README.md).
 const (
-	wireVersion = 1
+	wireVersion = 2
 	fileID      = "PPLB"
 	hashSize    = 32
 	maxWireName = 4 * MaxNameRunes // bytes: a name is cleaned and cut after decoding
@@ -170,8 +171,15 @@ func validate(b *lobbyfb.BodyT) error {
 		if len(v.Match) != hashSize {
 			return fmt.Errorf("hash size %d", len(v.Match))
 		}
+		if n := len(v.Nonces); n == 0 || n%hashSize != 0 || n > hashSize*MaxMembers {
+			return fmt.Errorf("nonces %d bytes", n)
+		}
+	case *lobbyfb.SealT:
+		if len(v.Seal) != hashSize {
+			return fmt.Errorf("seal size %d", len(v.Seal))
+		}
 	case *lobbyfb.AbortT:
-		if v.Reason < lobbyfb.AbortReasonLeft || v.Reason > lobbyfb.AbortReasonHostChanged {
+		if v.Reason < lobbyfb.AbortReasonLeft || v.Reason > lobbyfb.AbortReasonExcluded {
 			return fmt.Errorf("reason %d", v.Reason)
 		}
 		if v.Peer != "" {

@@ -43,7 +43,8 @@ var samples = []struct {
 	{"commit", lobbyfb.BodyCommit, &lobbyfb.CommitT{Term: 3, Round: 5, Draft: h32(0xd1), Commitment: h32(0xc0)}},
 	{"reveal", lobbyfb.BodyReveal, &lobbyfb.RevealT{Term: 3, Round: 5, Nonce: h32(0x42)}},
 	{"confirm", lobbyfb.BodyConfirm, &lobbyfb.ConfirmT{Term: 3, Round: 5, Match: h32(0x3a)}},
-	{"launch", lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Term: 3, Round: 5, Match: h32(0x3a)}},
+	{"launch", lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Term: 3, Round: 5, Match: h32(0x3a), Nonces: append(h32(0x42), h32(0x43)...)}},
+	{"seal", lobbyfb.BodySeal, &lobbyfb.SealT{Term: 3, Round: 5, Seal: h32(0x5e)}},
 	{"abort", lobbyfb.BodyAbort, &lobbyfb.AbortT{Term: 3, Round: 5, Reason: lobbyfb.AbortReasonBadReveal, Peer: "p1"}},
 }
 
@@ -98,35 +99,38 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", nil, ErrMalformed},
 		{"short", valid[:8], ErrMalformed},
 		{"huge", make([]byte, MaxMessageSize+1), ErrMalformed},
-		{"identifier", envelope(1, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, "XXXX"), ErrMalformed},
-		{"version 2", envelope(2, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, fileID), ErrVersion},
+		{"identifier", envelope(wireVersion, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, "XXXX"), ErrMalformed},
+		{"version 1", envelope(1, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, fileID), ErrVersion},
 		{"version 0", envelope(0, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, fileID), ErrVersion},
-		{"no body", envelope(1, lobbyfb.BodyNONE, nil, fileID), ErrMalformed},
+		{"no body", envelope(wireVersion, lobbyfb.BodyNONE, nil, fileID), ErrMalformed},
 		{"root offset", append([]byte{0xff, 0xff, 0, 0}, valid[4:]...), ErrMalformed},
 		{"truncated", valid[:len(valid)/2], ErrMalformed},
-		{"long name", envelope(1, lobbyfb.BodyHello, &lobbyfb.HelloT{Name: strings.Repeat("x", maxWireName+1)}, fileID), ErrMalformed},
-		{"seat", envelope(1, lobbyfb.BodyHello, &lobbyfb.HelloT{Seat: MaxMembers + 1}, fileID), ErrMalformed},
-		{"negative seat", envelope(1, lobbyfb.BodyHello, &lobbyfb.HelloT{Seat: -1}, fileID), ErrMalformed},
-		{"no members", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: lobbyfb.PhaseOpen, MaxPlayers: 2}, fileID), ErrMalformed},
-		{"phase", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 9, MaxPlayers: 2,
+		{"long name", envelope(wireVersion, lobbyfb.BodyHello, &lobbyfb.HelloT{Name: strings.Repeat("x", maxWireName+1)}, fileID), ErrMalformed},
+		{"seat", envelope(wireVersion, lobbyfb.BodyHello, &lobbyfb.HelloT{Seat: MaxMembers + 1}, fileID), ErrMalformed},
+		{"negative seat", envelope(wireVersion, lobbyfb.BodyHello, &lobbyfb.HelloT{Seat: -1}, fileID), ErrMalformed},
+		{"no members", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: lobbyfb.PhaseOpen, MaxPlayers: 2}, fileID), ErrMalformed},
+		{"phase", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 9, MaxPlayers: 2,
 			Members: []*lobbyfb.MemberT{{Id: "a"}}}, fileID), ErrMalformed},
-		{"duplicate member", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
+		{"duplicate member", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
 			Members: []*lobbyfb.MemberT{{Id: "a"}, {Id: "a"}}}, fileID), ErrMalformed},
-		{"empty id", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
+		{"empty id", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
 			Members: []*lobbyfb.MemberT{{Id: ""}}}, fileID), ErrMalformed},
-		{"too many banned", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
+		{"too many banned", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
 			Members: []*lobbyfb.MemberT{{Id: "a"}}, Banned: many}, fileID), ErrMalformed},
-		{"max players", envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: MaxMembers + 1,
+		{"max players", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: MaxMembers + 1,
 			Members: []*lobbyfb.MemberT{{Id: "a"}}}, fileID), ErrMalformed},
-		{"too many seats", envelope(1, lobbyfb.BodyPropose, &lobbyfb.ProposeT{MaxPlayers: 2, Seats: many,
+		{"too many seats", envelope(wireVersion, lobbyfb.BodyPropose, &lobbyfb.ProposeT{MaxPlayers: 2, Seats: many,
 			Teams: make([]int32, len(many))}, fileID), ErrMalformed},
-		{"teams mismatch", envelope(1, lobbyfb.BodyPropose, &lobbyfb.ProposeT{MaxPlayers: 2, Seats: []string{"a"}}, fileID), ErrMalformed},
-		{"short nonce", envelope(1, lobbyfb.BodyReveal, &lobbyfb.RevealT{Nonce: []byte{1}}, fileID), ErrMalformed},
-		{"short hash", envelope(1, lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Match: []byte{1}}, fileID), ErrMalformed},
-		{"reject reason", envelope(1, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: 77}, fileID), ErrMalformed},
-		{"abort reason", envelope(1, lobbyfb.BodyAbort, &lobbyfb.AbortT{Reason: 0}, fileID), ErrMalformed},
+		{"teams mismatch", envelope(wireVersion, lobbyfb.BodyPropose, &lobbyfb.ProposeT{MaxPlayers: 2, Seats: []string{"a"}}, fileID), ErrMalformed},
+		{"short nonce", envelope(wireVersion, lobbyfb.BodyReveal, &lobbyfb.RevealT{Nonce: []byte{1}}, fileID), ErrMalformed},
+		{"short hash", envelope(wireVersion, lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Match: []byte{1}, Nonces: h32(1)}, fileID), ErrMalformed},
+		{"no nonces", envelope(wireVersion, lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Match: h32(1)}, fileID), ErrMalformed},
+		{"ragged nonces", envelope(wireVersion, lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Match: h32(1), Nonces: h32(1)[1:]}, fileID), ErrMalformed},
+		{"short seal", envelope(wireVersion, lobbyfb.BodySeal, &lobbyfb.SealT{Seal: []byte{1}}, fileID), ErrMalformed},
+		{"reject reason", envelope(wireVersion, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: 77}, fileID), ErrMalformed},
+		{"abort reason", envelope(wireVersion, lobbyfb.BodyAbort, &lobbyfb.AbortT{Reason: 0}, fileID), ErrMalformed},
 		{"unknown union member", func() []byte {
-			b := envelope(1, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, fileID)
+			b := envelope(wireVersion, lobbyfb.BodyLeave, &lobbyfb.LeaveT{}, fileID)
 			var env lobbyfb.Envelope
 			env.Init(b, flatbuffers.GetUOffsetT(b))
 			env.MutateBodyType(99)
@@ -143,7 +147,7 @@ func TestDecodeRejects(t *testing.T) {
 // A vector length field claiming billions of elements must be refused
 // before the object API allocates for it.
 func TestDecodeHugeCount(t *testing.T) {
-	b := envelope(1, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
+	b := envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
 		Members: []*lobbyfb.MemberT{{Id: "a"}}, Banned: []string{"x"}}, fileID)
 	// Find the banned vector's length (1) followed by its one offset and
 	// make it huge.

@@ -14,6 +14,8 @@ const (
 	AbortReasonBadReveal   AbortReason = 4
 	AbortReasonCancelled   AbortReason = 5
 	AbortReasonHostChanged AbortReason = 6
+	AbortReasonWithheld    AbortReason = 7
+	AbortReasonExcluded    AbortReason = 8
 )
 
 var EnumNamesAbortReason = map[AbortReason]string{
@@ -24,6 +26,8 @@ var EnumNamesAbortReason = map[AbortReason]string{
 	AbortReasonBadReveal:   "BadReveal",
 	AbortReasonCancelled:   "Cancelled",
 	AbortReasonHostChanged: "HostChanged",
+	AbortReasonWithheld:    "Withheld",
+	AbortReasonExcluded:    "Excluded",
 }
 
 var EnumValuesAbortReason = map[string]AbortReason{
@@ -34,6 +38,8 @@ var EnumValuesAbortReason = map[string]AbortReason{
 	"BadReveal":   AbortReasonBadReveal,
 	"Cancelled":   AbortReasonCancelled,
 	"HostChanged": AbortReasonHostChanged,
+	"Withheld":    AbortReasonWithheld,
+	"Excluded":    AbortReasonExcluded,
 }
 
 func (v AbortReason) String() string {

@@ -22,6 +22,7 @@ const (
 	BodyConfirm  Body = 8
 	BodyLaunch   Body = 9
 	BodyAbort    Body = 10
+	BodySeal     Body = 11
 )
 
 var EnumNamesBody = map[Body]string{
@@ -36,6 +37,7 @@ var EnumNamesBody = map[Body]string{
 	BodyConfirm:  "Confirm",
 	BodyLaunch:   "Launch",
 	BodyAbort:    "Abort",
+	BodySeal:     "Seal",
 }
 
 var EnumValuesBody = map[string]Body{
@@ -50,6 +52,7 @@ var EnumValuesBody = map[string]Body{
 	"Confirm":  BodyConfirm,
 	"Launch":   BodyLaunch,
 	"Abort":    BodyAbort,
+	"Seal":     BodySeal,
 }
 
 func (v Body) String() string {
@@ -89,6 +92,8 @@ func (t *BodyT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 		return t.Value.(*LaunchT).Pack(builder)
 	case BodyAbort:
 		return t.Value.(*AbortT).Pack(builder)
+	case BodySeal:
+		return t.Value.(*SealT).Pack(builder)
 	}
 	return 0
 }
@@ -125,6 +130,9 @@ func (rcv Body) UnPack(table flatbuffers.Table) *BodyT {
 	case BodyAbort:
 		x := Abort{_tab: table}
 		return &BodyT{Type: BodyAbort, Value: x.UnPack()}
+	case BodySeal:
+		x := Seal{_tab: table}
+		return &BodyT{Type: BodySeal, Value: x.UnPack()}
 	}
 	return nil
 }

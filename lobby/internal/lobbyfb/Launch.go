@@ -7,9 +7,10 @@ import (
 )
 
 type LaunchT struct {
-	Term  uint32 `json:"term"`
-	Round uint32 `json:"round"`
-	Match []byte `json:"match"`
+	Term   uint32 `json:"term"`
+	Round  uint32 `json:"round"`
+	Match  []byte `json:"match"`
+	Nonces []byte `json:"nonces"`
 }
 
 func (t *LaunchT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -20,10 +21,15 @@ func (t *LaunchT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	if t.Match != nil {
 		matchOffset = builder.CreateByteString(t.Match)
 	}
+	noncesOffset := flatbuffers.UOffsetT(0)
+	if t.Nonces != nil {
+		noncesOffset = builder.CreateByteString(t.Nonces)
+	}
 	LaunchStart(builder)
 	LaunchAddTerm(builder, t.Term)
 	LaunchAddRound(builder, t.Round)
 	LaunchAddMatch(builder, matchOffset)
+	LaunchAddNonces(builder, noncesOffset)
 	return LaunchEnd(builder)
 }
 
@@ -31,6 +37,7 @@ func (rcv *Launch) UnPackTo(t *LaunchT) {
 	t.Term = rcv.Term()
 	t.Round = rcv.Round()
 	t.Match = rcv.MatchBytes()
+	t.Nonces = rcv.NoncesBytes()
 }
 
 func (rcv *Launch) UnPack() *LaunchT {
@@ -127,8 +134,42 @@ func (rcv *Launch) MutateMatch(j int, n byte) bool {
 	return false
 }
 
+func (rcv *Launch) Nonces(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *Launch) NoncesLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *Launch) NoncesBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *Launch) MutateNonces(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func LaunchStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func LaunchAddTerm(builder *flatbuffers.Builder, term uint32) {
 	builder.PrependUint32Slot(0, term, 0)
@@ -140,6 +181,12 @@ func LaunchAddMatch(builder *flatbuffers.Builder, match flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(match), 0)
 }
 func LaunchStartMatchVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
+}
+func LaunchAddNonces(builder *flatbuffers.Builder, nonces flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(nonces), 0)
+}
+func LaunchStartNoncesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(1, numElems, 1)
 }
 func LaunchEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {

@@ -112,6 +112,11 @@ type Config struct {
 	// Seed is the game's seed, written to replays only (the session
 	// itself uses no randomness).
 	Seed uint64
+	// Settings are the match's settings as the game encodes them (e.g.
+	// lobby.Match.Settings.Data), at most MaxReplaySettings bytes. They
+	// are written to replays only (ReplayHeader.Settings), so a replay
+	// carries what it needs to be played back. nil: none.
+	Settings []byte
 	// Record, if set, receives the replay log: a header and every Step
 	// and reported checksum (see Replay). Writes are buffered; Close
 	// flushes. The session does not close it.
@@ -177,12 +182,15 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 		return settings{}, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
 	}
 	c.Seats = slices.Clone(c.Seats)
+	c.Settings = slices.Clone(c.Settings)
 	sorted := slices.Sorted(slices.Values(c.Seats))
 	switch {
 	case len(c.Seats) == 0:
 		return bad("no seats")
 	case len(c.Seats) > MaxSeats:
 		return bad("%d seats, at most %d", len(c.Seats), MaxSeats)
+	case len(c.Settings) > MaxReplaySettings:
+		return bad("%d bytes of settings, at most %d", len(c.Settings), MaxReplaySettings)
 	case len(slices.Compact(sorted)) != len(c.Seats):
 		return bad("duplicate seat in %v", c.Seats)
 	case !slices.Contains(c.Seats, local):

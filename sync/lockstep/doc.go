@@ -288,10 +288,16 @@
 // # Replays
 //
 // With Config.Record set, the session writes a replay log: a versioned
-// header (seats, local seat, seed, game ID, tick rate, input size), then
-// every Step it returns and every checksum reported. NewReplay reads it
-// back (a total decoder, fuzzed) and yields the same Steps, so a replayed
-// game reaches the same checksums (Replay.Checksum).
+// header (seats, local seat, seed, game ID, tick rate, input size, and the
+// match settings: input delay, adaptive or not, checksum interval,
+// disconnect timeout and the game's own Config.Settings), then every Step
+// it returns and every checksum reported. NewReplay reads it back (a total
+// decoder, fuzzed; version 1 logs too) and yields the same Steps. The
+// replaying game calls Replay.Verify after each step: every recorded
+// checksum is compared, even one written after later steps, a mismatch
+// comes back from Next as a *DesyncError, and Replay.Checked counts the
+// comparisons, so a test asserts Checked() > 0 rather than reading "no
+// mismatch" from a replay that compared nothing.
 //
 // # Testing games
 //

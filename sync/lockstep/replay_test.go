@@ -22,6 +22,7 @@ func recordSmall(t testing.TB, w io.Writer) {
 	ids := []transport.PeerID{"alice", "bob"}
 	a, err := lockstep.NewSession[input](conns[0], lockstep.Config{
 		Seats: ids, Now: clock.Now, Record: w, GameID: 0x1234, Seed: 42, ChecksumInterval: 1,
+		Settings: []byte{7, 9},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -48,9 +49,19 @@ func recordSmall(t testing.TB, w io.Writer) {
 	}
 }
 
-// goldenReplay pins the replay format (version 1): header, then steps and
-// checksums. A change here breaks old replay files.
-const goldenReplay = "50504c5201000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
+// goldenReplay pins the replay format (version 2): header with the match
+// settings, then steps and checksums. A change here breaks old replay
+// files.
+const goldenReplay = "50504c5202000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
+	"0500616c696365" + "0300626f62" +
+	"0200" + "00" + "01000000" + "88130000" + "02000000" + "0709" + // delay 2, fixed, interval 1, 5 s, settings
+	"0100000000" + "000000" + "000000" + "0200000000" + "00eeffc000000000" +
+	"0101000000" + "000000" + "000000" + "0201000000" + "01eeffc000000000" +
+	"0102000000" + "01ffff" + "090000" + "0202000000" + "02eeffc000000000"
+
+// goldenReplayV1 is the same game in version 1 (no settings), as older
+// releases wrote it: NewReplay still reads it.
+const goldenReplayV1 = "50504c5201000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
 	"0500616c696365" + "0300626f62" +
 	"0100000000" + "000000" + "000000" + "0200000000" + "00eeffc000000000" +
 	"0101000000" + "000000" + "000000" + "0201000000" + "01eeffc000000000" +
@@ -88,6 +99,93 @@ func TestReplayGolden(t *testing.T) {
 	if sum, ok := r.Checksum(2); !ok || sum != 0xc0ffee02 {
 		t.Errorf("Checksum(2) = %#x, %v", sum, ok)
 	}
+	h := r.Header()
+	if h.InputDelay != 2 || h.Adaptive || h.ChecksumInterval != 1 || h.DisconnectTimeout != 5*time.Second ||
+		!bytes.Equal(h.Settings, []byte{7, 9}) {
+		t.Errorf("header settings %+v", h)
+	}
+	old, err := lockstep.NewReplay[input](bytes.NewReader(mustHex(t, goldenReplayV1)))
+	if err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	for range want {
+		if _, err := old.Next(); err != nil {
+			t.Fatalf("version 1: %v", err)
+		}
+	}
+	if h := old.Header(); h.Version != 1 || h.Settings != nil {
+		t.Errorf("version 1 header %+v", h)
+	}
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReplayVerify: a game replaying a log calls Verify after each step;
+// every recorded checksum is compared (Checked counts them), including
+// one read only after the step it belongs to was returned, a changed
+// state is reported as a *DesyncError, and a log without checksums shows
+// 0 checked, which a test then cannot mistake for a pass.
+func TestReplayVerify(t *testing.T) {
+	var buf bytes.Buffer
+	recordSmall(t, &buf)
+	play := func(data []byte, skew lockstep.Frame) (*lockstep.Replay[input], error) {
+		r, err := lockstep.NewReplay[input](bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			st, err := r.Next()
+			if err == io.EOF {
+				return r, nil
+			}
+			if err != nil {
+				return r, err
+			}
+			sum := 0xc0ffee00 + uint64(st.Frame)
+			if st.Frame == skew {
+				sum++
+			}
+			r.Verify(st.Frame, sum)
+		}
+	}
+	r, err := play(buf.Bytes(), -1)
+	if err != nil || r.Checked() != 3 || r.Recorded() != 3 {
+		t.Errorf("clean replay: err %v, checked %d of %d, want 3 of 3", err, r.Checked(), r.Recorded())
+	}
+	// Checksums written after later steps (as with CatchUp > 1): move the
+	// checksum of frame 0 behind the step of frame 1.
+	b := mustHex(t, goldenReplay)
+	rec0 := bytes.Index(b, mustHex(t, "0200000000"+"00eeffc000000000"))
+	step1 := bytes.Index(b, mustHex(t, "0101000000"))
+	late := append(append(append(append([]byte{}, b[:rec0]...), b[step1:step1+11]...), b[rec0:rec0+13]...), b[step1+11:]...)
+	if r, err := play(late, -1); err != nil || r.Checked() != 3 {
+		t.Errorf("late checksum: err %v, checked %d, want 3", err, r.Checked())
+	}
+	var de *lockstep.DesyncError
+	if _, err := play(buf.Bytes(), 1); !errors.As(err, &de) || de.Frame != 1 {
+		t.Errorf("skewed frame 1: %v, want a desync at frame 1", err)
+	}
+	// A log whose game reported no checksums: nothing to compare.
+	var none bytes.Buffer
+	conns := locksteptest.Loopback("alice", "bob")
+	ids := []transport.PeerID{"alice", "bob"}
+	a, _ := lockstep.NewSession[input](conns[0], lockstep.Config{Seats: ids, Record: &none})
+	bb, _ := lockstep.NewSession[input](conns[1], lockstep.Config{Seats: ids})
+	for range 10 {
+		_, _ = a.Advance(input{})
+		_, _ = bb.Advance(input{})
+	}
+	_ = a.Close()
+	if r, err := play(none.Bytes(), -1); err != nil || r.Checked() != 0 {
+		t.Errorf("no checksums: err %v, checked %d, want 0", err, r.Checked())
+	}
 }
 
 func TestReplayRejects(t *testing.T) {
@@ -96,8 +194,9 @@ func TestReplayRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	mut := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), valid...)) }
-	// Offsets: 30-byte fixed header, "alice" (2+5), "bob" (2+3): the first
-	// record's tag is at 42, its frame at 43.
+	// Offsets: 30-byte fixed header, "alice" (2+5), "bob" (2+3), 15 bytes
+	// of settings fields and 2 of settings: the first record's tag is at
+	// 59, its frame at 60.
 	tests := []struct {
 		name    string
 		data    []byte
@@ -106,16 +205,18 @@ func TestReplayRejects(t *testing.T) {
 	}{
 		{"empty", nil, lockstep.ErrBadReplay, nil},
 		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b }), lockstep.ErrBadReplay, nil},
-		{"version", mut(func(b []byte) []byte { b[4] = 2; return b }), lockstep.ErrBadReplay, nil},
+		{"version", mut(func(b []byte) []byte { b[4] = 3; return b }), lockstep.ErrBadReplay, nil},
+		{"settings length", mut(func(b []byte) []byte { b[53] = 0xff; return b }), lockstep.ErrBadReplay, nil},
+		{"truncated settings", valid[:58], lockstep.ErrBadReplay, nil},
 		{"input size", mut(func(b []byte) []byte { b[6] = 4; return b }), lockstep.ErrInputType, nil},
 		{"no seats", mut(func(b []byte) []byte { b[28] = 0; return b }), lockstep.ErrBadReplay, nil},
 		{"local seat", mut(func(b []byte) []byte { b[29] = 2; return b }), lockstep.ErrBadReplay, nil},
 		{"id length", mut(func(b []byte) []byte { b[30] = 0; return b }), lockstep.ErrBadReplay, nil},
 		{"truncated header", valid[:35], lockstep.ErrBadReplay, nil},
 		{"truncated step", valid[:len(valid)-20], nil, io.ErrUnexpectedEOF},
-		{"unknown record", mut(func(b []byte) []byte { b[42] = 7; return b }), nil, lockstep.ErrBadReplay},
-		{"frame out of order", mut(func(b []byte) []byte { b[43] = 5; return b }), nil, lockstep.ErrBadReplay},
-		{"checksum first", mut(func(b []byte) []byte { b[42] = 2; return b }), nil, lockstep.ErrBadReplay},
+		{"unknown record", mut(func(b []byte) []byte { b[59] = 7; return b }), nil, lockstep.ErrBadReplay},
+		{"frame out of order", mut(func(b []byte) []byte { b[60] = 5; return b }), nil, lockstep.ErrBadReplay},
+		{"checksum first", mut(func(b []byte) []byte { b[59] = 2; return b }), nil, lockstep.ErrBadReplay},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +249,9 @@ func FuzzReplay(f *testing.F) {
 	valid, _ := hex.DecodeString(goldenReplay)
 	f.Add(valid)
 	f.Add(valid[:50])
+	if old, err := hex.DecodeString(goldenReplayV1); err == nil {
+		f.Add(old)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := lockstep.NewReplay[input](bytes.NewReader(data))
 		if err != nil {

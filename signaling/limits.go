@@ -140,6 +140,12 @@ func (s *Server) admitJoin(ip string, resume bool) (noCreate string, se *ServerE
 		s.stats.refuse(RefuseBackoff)
 		return "", errorFor(CodeRateLimited, "too many failed attempts from this address: retry in %v", st.penaltyUntil.Sub(now).Round(time.Second))
 	}
+	if st.fails.peek(now) < 1 {
+		// No failure left to spend: a join that might fail (a guess)
+		// waits until one is, so failures run at the configured rate.
+		s.stats.refuse(RefuseBackoff)
+		return "", errorFor(CodeRateLimited, "too many failed attempts from this address: retry later")
+	}
 	if !st.joins.take(now) {
 		s.stats.refuse(RefuseJoinRate)
 		return "", errorFor(CodeRateLimited, "more than %g joins per minute from this address", s.cfg.JoinsPerMinute)

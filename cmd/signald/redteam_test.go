@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/signaling"
+)
+
+// raiseNoFile lifts the soft RLIMIT_NOFILE to at least n (up to the hard
+// limit) for the test process.
+func raiseNoFile(t *testing.T, n uint64) {
+	t.Helper()
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	if rl.Cur >= n {
+		return
+	}
+	old := rl.Cur
+	rl.Cur = min(n, rl.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rl.Cur = old; _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl) })
+	if rl.Cur < n {
+		t.Fatalf("RLIMIT_NOFILE hard limit %d < %d", rl.Max, n)
+	}
+}
+
+// clientFrom returns an HTTP client whose connections come from ip.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}, Timeout: 30 * time.Second}
+}
+
+// TestRedteamKeepAliveFlood: 3,000 idle keep-alive connections from one
+// address (issue #14: 2,037 of them took /healthz and joins down at an
+// open-file limit of 2,048). The connections beyond -max-tcp-per-ip are
+// closed at once; /healthz answers, and an honest client from another
+// address joins. The /healthz latency under the flood is logged (a figure
+// for the report, not an assertion).
+func TestRedteamKeepAliveFlood(t *testing.T) {
+	raiseNoFile(t, 8000)
+	a, _, stop := start(t, []string{"-addr", "127.0.0.1:0", "-stun-addr", "", "-max-tcp-per-ip", "128"}, nil)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	const flood = 3000
+	conns := make([]net.Conn, 0, flood)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	closed := 0 // refused by the cap: a reset at connect, or EOF/reset later
+	for range flood {
+		c, err := net.Dial("tcp", a.HTTP)
+		if err != nil {
+			closed++
+			continue
+		}
+		conns = append(conns, c)
+	}
+	// Each connection sends one keep-alive request, or nothing (idle).
+	for i, c := range conns {
+		if i%2 == 0 {
+			_, _ = io.WriteString(c, "GET /rooms HTTP/1.1\r\nHost: x\r\n\r\n")
+		}
+	}
+	buf := make([]byte, 4096)
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err := c.Read(buf)
+		var ne net.Error
+		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+			closed++ // EOF or reset: refused by the cap
+		}
+	}
+	if closed < flood-128 {
+		t.Fatalf("%d of %d flood connections closed, want >= %d (cap 128)", closed, flood, flood-128)
+	}
+	hc := clientFrom("127.0.0.2")
+	var worst time.Duration
+	for range 5 {
+		t0 := time.Now()
+		resp, err := hc.Get("http://" + a.HTTP + "/healthz")
+		if err != nil {
+			t.Fatalf("/healthz under the flood: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		worst = max(worst, time.Since(t0))
+		if resp.StatusCode != 200 {
+			t.Fatalf("/healthz: %s", resp.Status)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := signaling.Dial(ctx, "ws://"+a.HTTP+"/ws", "honest", signaling.DialOptions{HTTPClient: clientFrom("127.0.0.2")})
+	if err != nil {
+		t.Fatalf("honest join under the flood: %v", err)
+	}
+	_ = c.Close()
+	t.Logf("flood %d connections: %d closed by the cap; /healthz worst of 5 from another address: %v", flood, closed, worst)
+}

@@ -52,6 +52,16 @@ type seat struct {
 	rec     *record   // last known record of its room (for repair)
 }
 
+// member is s as a registry member on node (its join order from the
+// last record it saw).
+func (s *seat) member(node string) member {
+	m := member{Name: s.name, Token: s.token, Node: node, Attach: s.attach, Held: s.state == seatHeld}
+	if s.rec != nil {
+		m.Seq = s.rec.Members[s.key.peer].Seq
+	}
+	return m
+}
+
 // holds reports an attached or held seat: one this node answers for.
 func (s *seat) holds() bool { return s != nil && (s.state == seatAttached || s.state == seatHeld) }
 
@@ -319,6 +329,13 @@ func (d *delivery) reconcile(room string, rec *record, rev uint64, force bool, n
 			}
 		case ok:
 			d.replacedLocked(s, now)
+		case rec != nil && rec.IsKicked(s.key.peer):
+			// The owner kicked it: gone for good, whether or not the
+			// kicked message arrives (NATS delivers at most once).
+			if s.state == seatAttached && s.sink != nil {
+				s.sink(kickedEvent())
+			}
+			d.dropLocked(s)
 		case s.state == seatAttached:
 			if !s.lost {
 				d.b.log.Debug("natsbackplane: the registry lost a seat", "room", room, "peer", s.key.peer, "rev", rev, "commit", s.commit, "force", force)
@@ -396,15 +413,15 @@ func (d *delivery) ownMembers(room string, n *record) {
 			continue
 		}
 		if s := d.seats[seatKey{room, p}]; s.holds() {
-			m.Attach, m.HeldUntil = s.attach, 0
+			m.Attach, m.HeldUntil, m.Held = s.attach, 0, s.state == seatHeld
 			n.Members[p] = m
 		} else {
 			delete(n.Members, p)
 		}
 	}
 	for p, s := range d.byRoom[room] {
-		if _, listed := n.Members[p]; !listed && s.holds() && s.token != nil {
-			n.Members[p] = member{Name: s.name, Token: s.token, Node: d.b.cfg.Node, Attach: s.attach}
+		if _, listed := n.Members[p]; !listed && s.holds() && s.token != nil && !n.IsKicked(p) {
+			n.Members[p] = s.member(d.b.cfg.Node)
 		}
 	}
 }

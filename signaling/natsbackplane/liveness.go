@@ -330,7 +330,7 @@ func (l *liveness) reapRoom(ctx context.Context, room string, dead map[string]bo
 			first, orphan := l.selfOrphan[k]
 			unknown := orphan && time.Since(first) > ttl && !b.dl.known(k)
 			if reapable(m, nowMs, self, dead, unknown) {
-				delete(n.Members, p)
+				n.remove(p) // passes ownership on by the room rules
 				gone = append(gone, p)
 			}
 		}

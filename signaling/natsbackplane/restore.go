@@ -235,8 +235,7 @@ func (b *Backplane) repair(ctx context.Context) {
 		s      *seat
 		rec    *record
 		attach uint64
-		name   string
-		token  []byte
+		m      member // the seat as it would be written
 	}
 	var jobs []job
 	for _, room := range b.dl.rooms() {
@@ -244,7 +243,7 @@ func (b *Backplane) repair(ctx context.Context) {
 		b.dl.mu.Lock()
 		for _, s := range b.dl.byRoom[room] {
 			if s.state == seatAttached && (s.lost || !known) && s.rec != nil {
-				jobs = append(jobs, job{s, s.rec, s.attach, s.name, s.token})
+				jobs = append(jobs, job{s, s.rec, s.attach, s.member(b.cfg.Node)})
 			}
 		}
 		b.dl.mu.Unlock()
@@ -267,6 +266,9 @@ func (b *Backplane) repair(ctx context.Context) {
 					n.Members = make(map[transport.PeerID]member)
 				}
 			} else {
+				if cur.IsKicked(peer) {
+					return nil, refuse(signaling.CodeKicked, "kicked from room %s", room)
+				}
 				if m, ok := cur.Members[peer]; ok {
 					if m.Node == self && m.Attach == j.attach {
 						return nil, errNoChange
@@ -287,7 +289,10 @@ func (b *Backplane) repair(ctx context.Context) {
 				}
 				n = cur.clone()
 			}
-			n.Members[peer] = member{Name: j.name, Token: j.token, Node: self, Attach: j.attach}
+			if n.IsKicked(peer) {
+				return nil, refuse(signaling.CodeKicked, "kicked from room %s", room)
+			}
+			n.Members[peer] = j.m
 			wrote = true
 			return n, nil
 		})
@@ -297,7 +302,7 @@ func (b *Backplane) repair(ctx context.Context) {
 			continue
 		}
 		switch {
-		case err != nil && errors.Is(err, signaling.ErrResumeFailed):
+		case err != nil && (errors.Is(err, signaling.ErrResumeFailed) || errors.Is(err, signaling.ErrKicked)):
 			j.s.sink(signaling.Event{Err: err})
 			b.dl.dropLocked(j.s)
 		case err != nil:
@@ -314,7 +319,7 @@ func (b *Backplane) repair(ctx context.Context) {
 		if err == nil && wrote {
 			b.st.repaired.Add(1)
 			b.log.Info("natsbackplane: repaired a seat the registry lost", "room", room, "peer", peer)
-			b.dl.publishAll(rec, peer, seatMsg{Kind: kindJoined, Peer: peer, Name: j.name})
+			b.dl.publishAll(rec, peer, seatMsg{Kind: kindJoined, Peer: peer, Name: j.m.Name})
 		}
 	}
 }

@@ -206,7 +206,7 @@ func (m *seatMsg) event() signaling.Event {
 	case kindSignal:
 		return signaling.Event{Kind: signaling.Signal, Peer: m.Peer, Data: m.Data}
 	case kindKicked:
-		return signaling.Event{Err: &signaling.ServerError{Code: signaling.CodeKicked, Message: "kicked by the room's owner"}}
+		return kickedEvent()
 	default:
 		info := *m.Info
 		return signaling.Event{Kind: signaling.RoomUpdated, Room: &info}
@@ -281,4 +281,9 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// kickedEvent ends a seat's attachment with kicked.
+func kickedEvent() signaling.Event {
+	return signaling.Event{Err: &signaling.ServerError{Code: signaling.CodeKicked, Message: "kicked by the room's owner"}}
 }

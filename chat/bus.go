@@ -24,6 +24,18 @@ const (
 	maxPending     = 8192 // undelivered publications; beyond, the oldest is forced out
 )
 
+// Lamport clock bounds (see the package doc, "Threat model"): a stamp up
+// to clockStep ahead of the local clock is ordinary; one up to
+// BusConfig.MaxClockLead ahead is a jump, allowed clockJumpBurst times per
+// peer session and then once per clockJumpEvery; anything further ahead is
+// refused.
+const (
+	defaultMaxClockLead = 1 << 32
+	clockStep           = 1 << 16
+	clockJumpBurst      = 4
+	clockJumpEvery      = 10 * time.Second
+)
+
 // BusConfig configures a Bus. The zero value is usable: every field says
 // its default.
 type BusConfig struct {
@@ -58,6 +70,13 @@ type BusConfig struct {
 	// waiting for the bus to synchronise; 0 means 256. A full
 	// subscription drops its oldest delivery (Subscription.Dropped).
 	QueueLen int
+	// MaxClockLead is how far ahead of the local Lamport clock a received
+	// stamp may be; a stamp further ahead is refused and counted
+	// (BusStats.Refused, PeerStats.Refused), never adopted. 0 means 2^32;
+	// at most 2^40. A stamp more than 2^16 ahead is a jump: each peer gets
+	// 4 of them, then one per 10 s (a newcomer's first Hello and history
+	// are jumps).
+	MaxClockLead uint64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives debug logs of dropped messages; nil discards them.
@@ -74,6 +93,11 @@ func (c BusConfig) withDefaults() (BusConfig, error) {
 		return c, fmt.Errorf("%w: MaxPayload %d outside 0..%d", ErrInvalidConfig, c.MaxPayload, MaxPayloadLimit)
 	case c.MaxDelay < 0 || c.SyncTimeout < 0 || c.LeaveGrace < 0:
 		return c, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	case c.MaxClockLead > 1<<40:
+		return c, fmt.Errorf("%w: MaxClockLead %d above 2^40", ErrInvalidConfig, c.MaxClockLead)
+	}
+	if c.MaxClockLead == 0 {
+		c.MaxClockLead = defaultMaxClockLead
 	}
 	if c.History == 0 {
 		c.History = 64
@@ -168,12 +192,21 @@ type BusStats struct {
 	Ignored    uint64 // well-formed messages that made no sense (unsolicited history, misaddressed)
 	Overflow   uint64 // deliveries dropped from full subscription queues
 	SendErrors uint64
+	// Refused counts messages and history entries refused because their
+	// Lamport stamp was too far ahead of the local clock (see the package
+	// doc, "Threat model"); PeerStats.Refused names the sender.
+	Refused uint64
+	// Oversized counts messages above MaxMessageSize, dropped unread.
+	Oversized uint64
 }
 
 // PeerStats counts one peer's publications as received here.
 type PeerStats struct {
 	Received  uint64 // live publications accepted
 	Throttled uint64 // live publications dropped by the rate limit
+	// Refused counts its messages (and history entries it served) whose
+	// stamp was too far ahead of the local clock.
+	Refused uint64
 }
 
 // Bus is a small publish/subscribe layer over one Reliable Conn: topics,
@@ -221,6 +254,7 @@ type peerState struct {
 	frontier  uint64    // it promised every later stamp exceeds this
 	lastSeq   uint64
 	recv      bucket
+	jumps     bucket // clock jumps it may still make us take
 	st        PeerStats
 }
 
@@ -556,6 +590,21 @@ func (b *Bus) send(p transport.PeerID, typ chatfb.Body, v any) {
 	}
 }
 
+// admit reports whether a stamp from st's peer may move our clock (and
+// the message carrying it be accepted); if not, it counts the refusal.
+func (b *Bus) admit(from transport.PeerID, st *peerState, stamp uint64) bool {
+	switch {
+	case stamp <= b.clock+clockStep:
+		return true
+	case stamp <= b.clock+b.cfg.MaxClockLead && st.jumps.take(b.now, 1/clockJumpEvery.Seconds(), clockJumpBurst):
+		return true
+	}
+	st.st.Refused++
+	b.stats.Refused++
+	b.log.Debug("refused stamp", "from", string(from), "stamp", stamp, "clock", b.clock)
+	return false
+}
+
 func (b *Bus) bump(stamp uint64) {
 	if stamp > b.clock {
 		b.clock = stamp
@@ -565,6 +614,11 @@ func (b *Bus) bump(stamp uint64) {
 func (b *Bus) handle(m transport.Message) {
 	if m.From == b.local || checkID(string(m.From)) != nil {
 		b.stats.Ignored++
+		return
+	}
+	if len(m.Data) > MaxMessageSize {
+		b.stats.Oversized++
+		b.log.Debug("drop oversized", "from", string(m.From), "size", len(m.Data))
 		return
 	}
 	body, err := decodeBus(m.Data)
@@ -582,14 +636,18 @@ func (b *Bus) handle(m transport.Message) {
 	case *chatfb.PublishT:
 		b.onPublish(m.From, st, v)
 	case *chatfb.ClockT:
-		st.frontier = max(st.frontier, v.Clock)
-		b.bump(v.Clock)
+		if b.admit(m.From, st, v.Clock) {
+			st.frontier = max(st.frontier, v.Clock)
+			b.bump(v.Clock)
+		}
 	}
 }
 
 func (b *Bus) onHello(from transport.PeerID, st *peerState, h *chatfb.HelloT) {
-	st.frontier = max(st.frontier, h.Clock)
-	b.bump(h.Clock)
+	if b.admit(from, st, h.Clock) {
+		st.frontier = max(st.frontier, h.Clock)
+		b.bump(h.Clock)
+	}
 	b.sendHello(from, st) // ours goes first, if it has not yet
 	if st.served {
 		b.stats.Ignored++
@@ -643,8 +701,10 @@ func (b *Bus) onHistory(from transport.PeerID, st *peerState, h *chatfb.HistoryT
 		b.stats.Ignored++ // unsolicited
 		return
 	}
-	st.frontier = max(st.frontier, h.Clock)
-	b.bump(h.Clock)
+	if b.admit(from, st, h.Clock) {
+		st.frontier = max(st.frontier, h.Clock)
+		b.bump(h.Clock)
+	}
 	for _, t := range h.Entries {
 		if st.histGot >= b.cfg.History {
 			b.stats.Ignored++ // more than we asked for
@@ -657,6 +717,9 @@ func (b *Bus) onHistory(from transport.PeerID, st *peerState, h *chatfb.HistoryT
 		}
 		for _, r := range t.To {
 			e.to = append(e.to, transport.PeerID(r))
+		}
+		if !b.admit(from, st, e.stamp) {
+			continue
 		}
 		b.bump(e.stamp)
 		switch {
@@ -676,6 +739,9 @@ func (b *Bus) onHistory(from transport.PeerID, st *peerState, h *chatfb.HistoryT
 func (b *Bus) onPublish(from transport.PeerID, st *peerState, p *chatfb.PublishT) {
 	if p.Seq <= st.lastSeq {
 		b.stats.Duplicates++
+		return
+	}
+	if !b.admit(from, st, p.Stamp) {
 		return
 	}
 	st.lastSeq = p.Seq

@@ -120,6 +120,10 @@ type Message struct {
 	Seq, Stamp uint64
 	// History is set for a line said before the local peer joined.
 	History bool
+	// Via is, for a History line, the peer that relayed it when we met:
+	// its origin (From) is only as trustworthy as Via, which can make up
+	// lines of others. Empty for a live line, which From sent itself.
+	Via transport.PeerID
 }
 
 func (m Message) String() string {
@@ -129,13 +133,19 @@ func (m Message) String() string {
 	case KindLeft:
 		return fmt.Sprintf("* %s left", m.Name)
 	case KindText:
+		var s string
 		switch m.Channel {
 		case ChannelTeam:
-			return fmt.Sprintf("[team %d] %s: %s", m.Team, m.Name, m.Text)
+			s = fmt.Sprintf("[team %d] %s: %s", m.Team, m.Name, m.Text)
 		case ChannelDirect:
-			return fmt.Sprintf("[%s -> %s] %s", m.From, m.To, m.Text)
+			s = fmt.Sprintf("[%s -> %s] %s", m.From, m.To, m.Text)
+		default:
+			s = fmt.Sprintf("%s: %s", m.Name, m.Text)
 		}
-		return fmt.Sprintf("%s: %s", m.Name, m.Text)
+		if m.History && m.Via != "" && m.Via != m.From {
+			s += fmt.Sprintf(" (relayed by %s)", m.Via)
+		}
+		return s
 	}
 	return m.Kind.String()
 }
@@ -396,6 +406,9 @@ func (c *Chat) message(d Delivery) (Message, bool) {
 		return Message{Kind: KindJoined, From: d.From, Name: c.nameOf(d.From), Seq: d.Seq, Stamp: d.Stamp}, true
 	}
 	m := Message{Kind: KindText, From: d.From, Team: l.team, Seq: d.Seq, Stamp: d.Stamp, History: d.History}
+	if d.History {
+		m.Via = d.Via
+	}
 	switch d.Topic {
 	case topicAll:
 		m.Channel = ChannelEveryone

@@ -50,8 +50,9 @@
 // SyncTimeout passed): then its clock exceeds everything those peers
 // delivered, its first lines sort after them everywhere, and the merged
 // histories (duplicates dropped) come out first, marked History. A
-// relayed line's origin is only as trustworthy as the peer that relayed it
-// (Delivery.Via).
+// relayed line's origin is only as trustworthy as the peer that relayed it:
+// Message.Via (Delivery.Via) names that peer, and Message.String shows it
+// ("player0: … (relayed by p7)").
 //
 // # Limits
 //
@@ -66,6 +67,35 @@
 // message goes through a total decoder (sizes, identifiers, versions and
 // counts checked under recover, fuzzed); what does not fit is dropped and
 // counted.
+//
+// # Threat model
+//
+// Assume any one peer lies. A hostile peer can always: leave, stall (the
+// order then waits for it up to BusConfig.MaxDelay), send garbage
+// (dropped and counted: BusStats.Malformed; above MaxMessageSize = 16 KiB
+// dropped unread: BusStats.Oversized), flood (its excess is throttled and
+// counted per peer), say what it likes under its own name (Mute hides it
+// locally), and make up history lines of others when it serves history to
+// a newcomer: without signatures they cannot be told from real ones, so
+// every History line carries the peer that relayed it (Message.Via) and a
+// game should show it.
+//
+// It can never:
+//
+//   - Speak live under another peer's name: a live publication's origin is
+//     the transport's sender (netcode proves it is the key's owner).
+//   - Push the honest clocks out of range. A Lamport stamp (of a
+//     publication, a Clock, a Hello, a History message or entry) more than
+//     BusConfig.MaxClockLead (2^32) ahead of the receiver's clock is
+//     refused and counted against its sender (BusStats.Refused,
+//     PeerStats.Refused), and the message is dropped; one more than 2^16
+//     ahead is a jump, of which each peer gets 4 and then one per 10 s.
+//     Exhausting the 2^53 stamp space would so take an attacker more than
+//     2^21 jumps, i.e. months. Before, one line stamped 2^53−1 pushed every
+//     clock there and killed the chat for everyone
+//     (TestRedTeamLamportOverflow, TestRedTeamLamportCreep).
+//   - Change the order honest peers agree on for honest lines, or make a
+//     line appear twice.
 //
 // # Bus
 //

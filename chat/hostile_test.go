@@ -41,7 +41,7 @@ func junk(rng *rand.Rand, seq *uint64) []byte {
 				payload[rng.IntN(len(payload))] ^= 0xff
 			}
 			b = encodeBus(chatfb.BodyPublish, &chatfb.PublishT{
-				Seq: *seq, Stamp: 1 + rng.Uint64N(maxStamp-1), Topic: []string{topicAll, topicDirect, topicProfile, "x"}[rng.IntN(4)],
+				Seq: *seq, Stamp: []uint64{1 + rng.Uint64N(maxStamp-1), 1 + rng.Uint64N(1000)}[rng.IntN(2)], Topic: []string{topicAll, topicDirect, topicProfile, "x"}[rng.IntN(4)],
 				To: [][]string{nil, {"p0"}, {"nobody"}}[rng.IntN(3)], Payload: payload,
 			})
 		}
@@ -94,7 +94,7 @@ func TestHostileBytesNeverCrash(t *testing.T) {
 				}
 			}
 			st := nd.App.Stats()
-			if st.Bus.Malformed == 0 || st.Rejected == 0 || st.Bus.Throttled == 0 {
+			if st.Bus.Malformed == 0 || st.Rejected == 0 || st.Bus.Throttled == 0 || st.Bus.Refused == 0 {
 				t.Errorf("%s: stats %+v: the storm went uncounted", nd.ID, st)
 			}
 		}

@@ -42,19 +42,22 @@
 //	          token, game, private, max — or, to resume a seat: version, room,
 //	          peer, resume
 //	  signal  to, data | bin                  relay a payload to one member
-//	  room    meta {name, game, state, max}   change the listing (empty/0 = keep)
+//	  room    meta {name, game, state, max}   change the listing (empty/0 = keep; owner only)
+//	  kick    peer                            owner only: remove peer now, refuse it until unkick
+//	  unkick  peer                            owner only: let peer back
 //	  ping                                    answered by pong
 //	  leave                                   leave now (no grace period)
 //	server → client
 //	  welcome version, room, peer (yours), peers [{id, name}], ice [{urls,
-//	          username, credential}], info {room, name, game, players, max,
-//	          password, state}, limits {max_message_bytes, messages_per_second,
+//	          username, credential}], info {room, name, game, players, held,
+//	          max, password, state, owner}, limits {max_message_bytes, messages_per_second,
 //	          burst, ping_interval_ms, idle_timeout_ms, resume_grace_ms},
 //	          resume (token), resumed (true for a resume)
 //	  peer-joined peer, name
 //	  peer-left   peer
 //	  signal  peer (the sender), data | bin
-//	  room    info                            a member changed the room
+//	  room    info                            the owner changed the room, or the owner changed
+//	  ice     ice [{urls, username, credential}]  fresh TURN credentials (half their TTL)
 //	  pong
 //	  error   code, message [, min_version, max_version] [, peer]
 //
@@ -77,9 +80,15 @@
 //
 // Errors carry a stable code. Fatal ones are followed by the close of the
 // WebSocket, whose close reason is the code again (so a client that missed
-// the message still knows); refusals before the upgrade (origin,
-// connections, shutdown) are HTTP 403/429/503 with the error message as
-// the JSON body. Codes: bad_request, version, too_large, rate_limited,
+// the message still knows). Refusals before a join (origin, connections,
+// rate, shutdown) accept the upgrade, send the error and close with 4403
+// (origin), 4429 (rate_limited, too_many_connections from one address) or
+// 4503 (the server's capacity, shutdown) and the code as reason: a browser
+// sees only a WebSocket's close code and reason, never an HTTP body, and
+// the client (native and js/wasm alike) maps both to the same sentinel
+// errors. Codes: not_owner (not fatal: a listing update, kick or unkick
+// from a member that does not own the room), kicked (the owner removed
+// this member; the client does not reconnect), bad_request, version, too_large, rate_limited,
 // room_full, bad_password, bad_token, token_expired, wrong_game,
 // too_many_rooms, too_many_connections, origin, timeout (no join in time),
 // idle (ping unanswered), unknown_peer (not fatal: a signal to a non-member;
@@ -106,21 +115,51 @@
 // or OriginPatterns (origin). Join tokens are HMAC-SHA256 (MintToken,
 // VerifyToken); passwords are kept salted and hashed.
 //
+// # Room rules (package internal/rooms, the same for every Backplane)
+//
+// The creator owns the room; when the owner's seat ends, the oldest
+// remaining member (join order) owns it. Only the owner changes the
+// listing and kicks. A kicked peer's seat is removed at once (no grace)
+// and its ID refused (resume included) until unkick or the room ends. A
+// resume token is single-use: every resume returns a new one, so a stolen
+// token is void after the owner's next resume. A join token takes one
+// seat until it expires. A seat held for the resume grace is listed as
+// held, not as a player; it still takes a place in the room.
+//
+// # Abuse limits per client address
+//
+// Threat model: one address opening many connections. Token buckets per address for joins (JoinsPerMinute), room creations
+// (RoomsPerMinute) and failures (FailuresPerMinute: wrong password, bad or
+// reused join token, failed resume; past the budget the address backs off
+// 1 s doubling to a minute, and joins are refused before any check, so
+// guessing runs at the configured rate). Held seats count toward
+// MaxConnsPerIP, and rooms whose creator seat (attached or held) is from
+// the address toward MaxRoomsPerIP, so join-and-drop cannot fill the
+// server. LimitListener caps all TCP connections per address (signald
+// -max-tcp-per-ip). Stats.Refusals counts every rule (Refuse... reasons).
+//
 // # Rooms listing
 //
-// GET /rooms (optionally ?game=ID) answers {"rooms": [{"room", "name",
-// "game", "players", "max", "password", "state"}]} for public rooms,
-// sorted by room; private rooms are never listed.
+// GET /rooms[?game=ID][&limit=N][&cursor=C] answers {"rooms": [{"room",
+// "name", "game", "players", "held", "max", "password", "state"}], "next":
+// C'} for public rooms, sorted by room, at most N (default 50, at most 200)
+// after room C; next is the cursor of the following page. Private rooms
+// are never listed.
 //
 // # STUN and TURN
 //
 // ServeSTUN answers binding requests on a UDP socket. ServeTURN runs
 // pion/turn on a UDP socket and accepts credentials made by TURNCredentials
-// with the Server's TURNSecret: username "<unix expiry>:<peer id>",
+// with the Server's TURNSecret: username "<unix expiry>:<peer>@<room>",
 // password base64(HMAC-SHA1(secret, username)) — coturn's
 // --use-auth-secret --static-auth-secret, so coturn can replace it with
-// the same secret. The welcome carries fresh credentials for every
-// ICEServers entry with a turn: URL.
+// the same secret. The welcome carries fresh credentials (TURNCredentialTTL,
+// 10 min) for every ICEServers entry with a turn: URL, and an ice message
+// refreshes them while the member stays seated. ServeTURN refuses relaying
+// to internal and own addresses (TURNAllowPeers opens a LAN), TCP
+// allocations (TURNAllowTCP), allocations beyond the per-user and per-IP
+// quotas, and allocations whose credential is expired or names a seat this
+// Server does not hold (TURNAnyUser); see turnguard.go.
 //
 // # Backplane
 //

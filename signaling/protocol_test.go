@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
@@ -46,6 +48,12 @@ var goldenFrames = []struct {
 	{"error", false, frame{Type: typeError, Code: CodeRoomFull, Message: "room lobby-1 is full (4 of 4)"}},
 	{"error-version", false, frame{Type: typeError, Code: CodeVersion, Message: "protocol version 1 not supported", MinVersion: MinProtocolVersion, MaxVersion: ProtocolVersion}},
 	{"error-unknown-peer", false, frame{Type: typeError, Code: CodeUnknownPeer, Message: "no peer x in room lobby-1", Peer: "x"}},
+	{"kick", true, frame{Type: typeKick, Peer: "qrstuvwxyz234567"}},
+	{"unkick", true, frame{Type: typeUnkick, Peer: "qrstuvwxyz234567"}},
+	{"ice", false, frame{Type: typeICE, ICE: []ICEServer{{URLs: []string{"turn:turn.example:3478?transport=udp"},
+		Username: "1795921864:abcdefghijklmnop@lobby-1", Credential: "b64hmac="}}}},
+	{"room-info-owner", false, frame{Type: typeRoom, Info: &RoomInfo{Room: "lobby-1", Game: "pong", Players: 2, Held: 1, Max: 4, Owner: "abcdefghijklmnop"}}},
+	{"error-not-owner", false, frame{Type: typeError, Code: CodeNotOwner, Message: "only the owner of room lobby-1 may kick", Peer: "qrstuvwxyz234567"}},
 }
 
 func TestGolden(t *testing.T) {
@@ -235,6 +243,8 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"join","version":2,"room":"a","data":"!!"}`))
 	f.Add([]byte(`{"type":"signal","to":"p","data":null,"peers":[{"id":1}]}`))
+	f.Add([]byte(`{"type":"kick","peer":""}`))
+	f.Add([]byte(`{"type":"ice","ice":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := decodeFrame(b, 4096)
 		if err != nil {
@@ -267,6 +277,9 @@ func normalize(f frame) frame {
 	}
 	if len(f.Peers) == 0 {
 		f.Peers = nil
+	}
+	if len(f.Bin) == 0 {
+		f.Bin = nil
 	}
 	if len(f.ICE) == 0 {
 		f.ICE = nil
@@ -302,4 +315,19 @@ func TestRuleCodes(t *testing.T) {
 			t.Errorf("rooms code %q is not a signaling code", c)
 		}
 	}
+}
+
+// FuzzCloseError: any close a server (or a browser's CloseEvent) reports
+// maps to nil or to a known code, never a panic.
+func FuzzCloseError(f *testing.F) {
+	f.Add(uint16(4403), "origin")
+	f.Add(uint16(4429), "")
+	f.Add(uint16(1008), "kicked")
+	f.Add(uint16(1000), "bogus")
+	f.Fuzz(func(t *testing.T, code uint16, reason string) {
+		se := closeError(websocket.CloseError{Code: websocket.StatusCode(code), Reason: reason})
+		if se != nil && !se.Code.Known() {
+			t.Fatalf("close %d %q mapped to unknown code %q", code, reason, se.Code)
+		}
+	})
 }

@@ -15,7 +15,10 @@ type EventKind int
 // exactly one of Left, Failed or Refused.
 const (
 	EventUnknown EventKind = iota
-	// EventConnecting: a PeerConnection to the peer was created.
+	// EventConnecting: a connection to the peer is being made: it
+	// offered to us, or answered our offer (so Peer is its mesh ID, never
+	// a provisional signaling ID). Every EventConnecting is followed by
+	// EventConnected or by one of Left, Failed, Refused.
 	EventConnecting
 	// EventConnected: the handshake finished (the peer is now in Peers and
 	// on every channel), or a Disconnected peer is reachable again.

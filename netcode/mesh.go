@@ -573,9 +573,11 @@ func (m *Mesh) startOffer(addr, id transport.PeerID) {
 		return
 	}
 	m.addPeer(p)
-	if id == addr { // otherwise the answer tells who it is
-		m.announce(p)
-	}
+	// Not announced yet: until the answer names the peer's mesh ID, id may
+	// be only its signaling ID (a re-joined peer, or one whose mesh ID we
+	// never learned), and a "dup" answer drops the attempt; announcing now
+	// would leave an EventConnecting for an ID that never gets another
+	// event (issue #17). The answer announces it (onSignal).
 	if err := m.sendOffer(p, false); err != nil {
 		m.log.Warn("netcode: offer failed", "peer", id, "err", err)
 		m.fail(p, err)

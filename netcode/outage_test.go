@@ -123,4 +123,34 @@ func testSignalingOutage(t *testing.T, server func() *signaling.Server, rejoin b
 	if !froms[string(ida)] || !froms[string(idb)] {
 		t.Errorf("c got messages from %v, want %s and %s", froms, ida, idb)
 	}
+	// No peer is left announced (EventConnecting) without a later
+	// Connected or terminal event: a re-joined peer's new signaling ID is
+	// not a peer of its own (issue #17: a "dup" answer used to leave it
+	// hanging at connecting).
+	for _, l := range []*eventLog{la, lb} {
+		waitFor(t, 10*time.Second, "every announced peer resolved", func() bool {
+			if d := dangling(l.poll()); len(d) > 0 {
+				t.Logf("%s: still connecting: %v (mesh peers %s %s %s); events %v", l.m.Local(), d, ida, idb, c.Local(), l.poll())
+				return false
+			}
+			return true
+		})
+	}
+}
+
+// dangling returns the peers whose last event is EventConnecting.
+func dangling(evs []Event) []transport.PeerID {
+	last := map[transport.PeerID]EventKind{}
+	for _, ev := range evs {
+		if ev.Peer != "" {
+			last[ev.Peer] = ev.Kind
+		}
+	}
+	var out []transport.PeerID
+	for id, k := range last {
+		if k == EventConnecting {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -74,10 +74,16 @@ func checkMesh(t *testing.T, who string, r *scenario.MeshResult, want int) {
 		}
 	}
 	for id, st := range r.Stats {
-		t.Logf("%s stats for %s: link %s rtt %v (%d samples) packets %d/%d bytes %d/%d",
-			who, id, st.Link, st.RTT, st.RTTSamples, st.PacketsSent, st.PacketsReceived, st.BytesSent, st.BytesReceived)
+		t.Logf("%s stats for %s: link %s rtt %v (%d samples) ice rtt %v packets %d/%d bytes %d/%d",
+			who, id, st.Link, st.RTT, st.RTTSamples, st.ICERTT, st.PacketsSent, st.PacketsReceived, st.BytesSent, st.BytesReceived)
 		if st.RTTSamples == 0 {
 			t.Errorf("%s: no RTT sample for %s", who, id)
+		}
+		// Native from pion, in browsers from getStats(): the selected
+		// pair carried at least the big message each way.
+		if st.BytesReceived < scenario.BigSize || st.BytesSent < scenario.BigSize || st.PacketsReceived == 0 || st.PacketsSent == 0 {
+			t.Errorf("%s: transport counters for %s: packets %d/%d bytes %d/%d, want > %d bytes each way",
+				who, id, st.PacketsSent, st.PacketsReceived, st.BytesSent, st.BytesReceived, scenario.BigSize)
 		}
 	}
 }

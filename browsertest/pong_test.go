@@ -160,14 +160,8 @@ func TestBrowserPong(t *testing.T) {
 		t.Fatal("the lobby never started the match after R")
 	}
 
-	res := out.wait(t, reResult, 6*time.Minute)
-	over := page.waitRe(reMatchOver, 2*time.Minute)
-	t.Logf("host: %s", res[0])
-	t.Logf("browser: score %s:%s frames %s checksum %s", over[1], over[2], over[3], over[4])
-	if res[1] != over[1] || res[2] != over[2] || res[4] != over[3] || res[5] != over[4] {
-		t.Errorf("the match ended differently: host %q, browser score %s:%s frames %s checksum %s", res[0], over[1], over[2], over[3], over[4])
-	}
-
+	over := page.waitRe(reMatchOver, 6*time.Minute)
+	// The final screen, before the host leaves.
 	var png []byte
 	if err := chromedp.Run(page.ctx, chromedp.Screenshot("canvas", &png, chromedp.ByQuery)); err != nil {
 		t.Fatalf("canvas screenshot: %v", err)
@@ -181,6 +175,13 @@ func TestBrowserPong(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("canvas screenshot: %s (%d bytes)", path, len(png))
+	res := out.wait(t, reResult, 2*time.Minute)
+	t.Logf("host: %s", res[0])
+	t.Logf("browser: score %s:%s frames %s checksum %s", over[1], over[2], over[3], over[4])
+	if res[1] != over[1] || res[2] != over[2] || res[4] != over[3] || res[5] != over[4] {
+		t.Errorf("the match ended differently: host %q, browser score %s:%s frames %s checksum %s", res[0], over[1], over[2], over[3], over[4])
+	}
+
 	if err := <-hostDone; err != nil {
 		t.Errorf("host: %v", err)
 	}

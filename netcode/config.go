@@ -84,13 +84,17 @@ type Config struct {
 	Identity *Identity
 
 	// Logger receives the mesh's logs and pion's, pion's under the
-	// attribute "pion" = scope. nil discards them.
+	// attribute "pion" = scope (native builds: in browsers pion drives
+	// the browser's WebRTC and logs nothing itself). nil discards them.
 	Logger *slog.Logger
 	// SettingEngine, if set, is called on the pion SettingEngine after
 	// netcode's own settings, just before the API is built: the escape
 	// hatch for tests (SetNet for a virtual network, SetIPFilter,
-	// SetICEMulticastDNSMode) and for tuning. On js/wasm the engine has
-	// only DetachDataChannels, which netcode does not use there.
+	// SetICEMulticastDNSMode) and for tuning. Native builds only in
+	// effect: on js/wasm pion's engine has only DetachDataChannels, which
+	// netcode does not use there; the hook is called but nothing it can
+	// set changes the browser's behaviour (start the browser with flags,
+	// e.g. --allow-loopback-in-peer-connection, for that).
 	SettingEngine func(*webrtc.SettingEngine)
 
 	// InboxLen bounds each channel's inbox per peer, in messages. 0 means
@@ -115,10 +119,17 @@ type Config struct {
 
 	// ICEDisconnectedTimeout, ICEFailedTimeout and ICEKeepalive tune
 	// pion's ICE agent. 0 means 2 s, 5 s and 500 ms (pion's defaults are
-	// 5 s, 25 s, 2 s: slow for games). Native builds only.
+	// 5 s, 25 s, 2 s: slow for games). Native builds only: a page cannot
+	// tune the browser's ICE agent, so in browsers its own consent checks
+	// and timers decide when a link is disconnected or failed (slower
+	// than these defaults); PeerTimeout and ICERestarts, which netcode
+	// runs itself, still bound how long a lost peer is kept.
 	ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepalive time.Duration
 	// SCTPRTOMax caps SCTP's retransmission timeout, which otherwise
-	// never goes below 1 s. 0 means 200 ms. Native builds only.
+	// never goes below 1 s. 0 means 200 ms. Native builds only: in
+	// browsers the browser's SCTP stack keeps its own retransmission
+	// timeouts, so a lost message on a Reliable channel may wait longer
+	// (Unreliable channels, which never retransmit, are unaffected).
 	SCTPRTOMax time.Duration
 	// ConnectTimeout bounds the time from the first offer to a finished
 	// handshake; a peer that takes longer fails (and is retried while it

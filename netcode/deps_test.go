@@ -36,7 +36,8 @@ func TestOnlyNetcodeImportsPion(t *testing.T) {
 	}
 	// internal/meshtest is a test harness (only _test files import it) that
 	// stands up real netcode peers for lobby's and chat's end-to-end tests.
-	notSDK := []string{"/cmd/", "/bench", "/netlab", "/demo/", "/internal/meshtest"}
+	// browsertest runs Go/wasm peers in Chromium (its own tests only).
+	notSDK := []string{"/cmd/", "/bench", "/netlab", "/demo/", "/internal/meshtest", "/browsertest"}
 	for _, pkg := range strings.Fields(string(out)) {
 		rel := strings.TrimPrefix(pkg, deptest.Module)
 		skip := rel == "/netcode" || strings.HasPrefix(rel, "/netcode/internal/")

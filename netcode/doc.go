@@ -142,8 +142,11 @@
 //
 // In the browser (GOOS=js GOARCH=wasm) pion drives the browser's
 // RTCPeerConnection: the same API works, but the ICE and SCTP tuning is
-// the browser's, Stats has no packet counters, and identity is weaker
-// (see "Threat model").
+// the browser's (the Config fields marked "Native builds only" say what
+// applies there instead), Stats' transport counters come from the
+// browser's getStats() and are up to 500 ms old, and identity is weaker
+// (see "Threat model"). Package browsertest runs all of this in Chromium
+// against native peers.
 //
 // # Threat model
 //

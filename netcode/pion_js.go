@@ -217,8 +217,7 @@ func (p *pipe) close() error {
 	return err
 }
 
-func closePC(pc *webrtc.PeerConnection) error { return pc.Close() }
-
-// transportStats is not available in the browser build (pion's js
-// PeerConnection has no GetStats); Stats reports zeros.
-func transportStats(*webrtc.PeerConnection) transportCounters { return transportCounters{} }
+func closePC(pc *webrtc.PeerConnection) error {
+	statsCache.Delete(pc)
+	return pc.Close()
+}

@@ -143,10 +143,13 @@ type PeerStats struct {
 	// difference between consecutive samples. RTTSamples counts them.
 	RTT, RTTJitter time.Duration
 	RTTSamples     int
-	// ICERTT is the selected pair's STUN round trip (native only).
+	// ICERTT is the selected pair's STUN round trip. In browsers it and
+	// the counters below come from getStats() (currentRoundTripTime,
+	// packetsSent, ...), refreshed at most every 500 ms, so they lag by
+	// up to that and read zero until the browser first answered.
 	ICERTT time.Duration
 	// PacketsSent ... BytesReceived count UDP packets and bytes on the
-	// selected ICE candidate pair (native builds only; zero in browsers).
+	// selected ICE candidate pair.
 	PacketsSent, PacketsReceived uint64
 	BytesSent, BytesReceived     uint64
 	// ICERestarts counts ICE restarts made with this peer.

@@ -182,11 +182,28 @@ func RunMesh(ctx context.Context, m *netcode.Mesh, want int) (*MeshResult, error
 		case <-tick.C:
 		}
 	}
-	res.Stats = map[string]netcode.PeerStats{}
-	for _, ps := range m.Stats().Peers {
-		res.Stats[string(ps.Peer)] = ps
+	// Stats: in a browser the transport counters come from getStats(),
+	// asynchronously; ask until they show the big message (or give up
+	// after 10 s and report what there is).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res.Stats = map[string]netcode.PeerStats{}
+		all := true
+		for _, ps := range m.Stats().Peers {
+			res.Stats[string(ps.Peer)] = ps
+			if ps.BytesReceived < BigSize {
+				all = false
+			}
+		}
+		if all || time.Now().After(deadline) {
+			return res, nil
+		}
+		select {
+		case <-ctx.Done():
+			return res, nil
+		case <-tick.C:
+		}
 	}
-	return res, nil
 }
 
 // Input is the lockstep scenario's input.

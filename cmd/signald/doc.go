@@ -16,6 +16,19 @@
 //	  -turn-addr :3479 -turn-relay-ip 203.0.113.7 -turn-ports 49152-65535 \
 //	  -turn-url 'turn:203.0.113.7:3479?transport=udp' -turn-secret "$SECRET"
 //
+// On a public address (README "Operating signaling" has the defaults table
+// and a checklist): every TCP connection counts toward -max-tcp-per-ip
+// (128; the excess is reset at accept, so one address cannot exhaust file
+// descriptors); HTTP has -read-header-timeout (5 s), -read-timeout for
+// non-WebSocket requests (10 s), -http-idle-timeout (30 s) and
+// -max-header-bytes (8 KiB); -admin-addr serves /healthz and /metrics on a
+// separate listener (off: on -addr); per-IP joins, room creations and
+// failed passwords/tokens are rate-limited with backoff (-joins-per-min,
+// -rooms-per-min, -failures-per-min, -max-rooms-per-ip); the embedded TURN
+// refuses internal peers (-turn-allow opens a LAN), TCP relays (-turn-tcp)
+// and allocations beyond -turn-user-quota/-turn-ip-quota. Every refusal
+// rule is counted in signald_refusals_total{rule}.
+//
 // Several nodes (package signaling/natsbackplane): with -nats, rooms live
 // in a JetStream KV bucket on NATS and signals cross nodes over NATS
 // subjects, so any number of signald behind a load balancer serve the same

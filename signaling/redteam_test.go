@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -500,5 +501,79 @@ func TestCoturnGuards(t *testing.T) {
 	}
 	if err := allocate(t, turnClient(t, addr, user, pass)); err == nil {
 		t.Error("coturn granted a third allocation with user-quota 2")
+	}
+}
+
+// TestHeldSeatsListed: a seat held for the resume grace is listed as
+// held, not as a player (issue #15's room accounting too).
+func TestHeldSeatsListed(t *testing.T) {
+	url, base := testServer(t, &Server{})
+	dial(t, url, "r", DialOptions{})
+	rc := rawDial(t, url, nil)
+	rc.send(joinFrame("r"))
+	if f, err := rc.recv(); err != nil || f.Type != typeWelcome {
+		t.Fatalf("join: %+v %v", f, err)
+	}
+	_ = rc.ws.CloseNow() // dropped, not left: the seat is held
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := getRooms(t, base, "")
+		if len(got) == 1 && got[0].Players == 1 && got[0].Held == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listing %+v, want 1 player and 1 held seat", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRoomsPagination: GET /rooms pages with limit and cursor, filters by
+// game, and caps the page.
+func TestRoomsPagination(t *testing.T) {
+	url, base := testServer(t, &Server{})
+	for i := range 7 {
+		game := "pong"
+		if i%2 == 1 {
+			game = "chess"
+		}
+		dial(t, url, fmt.Sprint("room-", i), DialOptions{GameID: game})
+	}
+	get := func(q string) (rooms []RoomInfo, next string, status int) {
+		resp, err := http.Get(base + "/rooms" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var l roomListing
+		_ = json.NewDecoder(resp.Body).Decode(&l)
+		return l.Rooms, l.Next, resp.StatusCode
+	}
+	var all []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		rooms, next, _ := get("?limit=3&cursor=" + cursor)
+		if len(rooms) > 3 || pages > 5 {
+			t.Fatalf("page of %d rooms", len(rooms))
+		}
+		for _, r := range rooms {
+			all = append(all, r.Room)
+			if r.Owner != "" {
+				t.Fatal("the public listing shows the owner")
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(all) != 7 || all[0] != "room-0" || all[6] != "room-6" {
+		t.Fatalf("pages gave %v", all)
+	}
+	if rooms, _, _ := get("?game=chess"); len(rooms) != 3 {
+		t.Fatalf("?game=chess: %v", rooms)
+	}
+	if _, _, status := get("?limit=0"); status != http.StatusBadRequest {
+		t.Fatalf("limit=0: %d", status)
 	}
 }

@@ -95,3 +95,57 @@ func keys(m map[transport.PeerID]member) []transport.PeerID {
 	}
 	return out
 }
+
+// TestRepairKeepsRotatedToken: a room written back from an older copy
+// (another node restored it) gives a seat its previous attachment and
+// resume token; resume tokens rotate on every resume, so the seat's node
+// repairs both, and the member can still resume.
+func TestRepairKeepsRotatedToken(t *testing.T) {
+	ns := natstest.Start(t)
+	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
+	waitReady(t, n0, n1)
+	l := newLB(t, n0.hostport())
+	a := dial(t, l.url(), "r", signaling.DialOptions{Name: "a",
+		ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
+	expect(t, a, signaling.PeerJoined, b.Local())
+	peer := a.Local()
+	seatToken := func() []byte {
+		n0.bp.dl.mu.Lock()
+		defer n0.bp.dl.mu.Unlock()
+		if s := n0.bp.dl.seats[seatKey{"r", peer}]; s != nil {
+			return s.token
+		}
+		return nil
+	}
+
+	// The older copy: another attachment and token for a's seat.
+	if _, _, err := n1.bp.reg.update(testCtx(t), "r", func(cur *record) (*record, error) {
+		n := cur.clone()
+		m := n.Members[peer]
+		m.Attach, m.Token = 12345, []byte("an older token's hash, 32 bytes")
+		n.Members[peer] = m
+		return n, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*waitUnit, "n0 to repair a's seat", func() bool {
+		e, err := n0.bp.reg.kvOrNil().Get(testCtx(t), roomKey("r"))
+		if err != nil {
+			return false
+		}
+		rec, err := decodeRecord(e.Value())
+		if err != nil {
+			return false
+		}
+		m := rec.Members[peer]
+		return m.Attach != 12345 && string(m.Token) == string(seatToken())
+	})
+
+	// a can resume (with the token it holds).
+	l.cut()
+	expect(t, a, signaling.Reconnected, "")
+	if a.Local() != peer {
+		t.Fatalf("a resumed as %s, want %s", a.Local(), peer)
+	}
+}

@@ -277,9 +277,10 @@ func (b *Backplane) repair(ctx context.Context) {
 						taken = true
 						return nil, errNoChange
 					}
-					// Restored from an older copy: set the attachment.
+					// Restored from an older copy: set the attachment
+					// and the resume token (it rotates on every resume).
 					n = cur.clone()
-					m.Attach = j.attach
+					m.Attach, m.Token = j.attach, j.m.Token
 					n.Members[peer] = m
 					wrote = true
 					return n, nil

@@ -362,3 +362,30 @@ func TestInbox(t *testing.T) {
 		t.Errorf("Recv after close: %v, want ErrClosed", err)
 	}
 }
+
+// TestSignalGolden pins the JSON of each signal message kind as
+// netcode/PROTOCOL.md shows it: changing it breaks non-Go clients.
+func TestSignalGolden(t *testing.T) {
+	tests := []struct {
+		msg  signalMsg
+		want string
+	}{
+		{signalMsg{Type: "offer", Session: 9876543210, ID: "~abcdefghijklmnopqrstuvwxyz234567", SDP: "v=0\r\n..."},
+			`{"v":1,"t":"offer","s":"9876543210","id":"~abcdefghijklmnopqrstuvwxyz234567","sdp":"v=0\r\n..."}`},
+		{signalMsg{Type: "answer", Session: 9876543210, ID: "mfrggzdfmztwq2lknnwg23tpobyxe43u", SDP: "v=0\r\n..."},
+			`{"v":1,"t":"answer","s":"9876543210","id":"mfrggzdfmztwq2lknnwg23tpobyxe43u","sdp":"v=0\r\n..."}`},
+		{signalMsg{Type: "cand", Session: 9876543210, ID: "mfrggzdfmztwq2lknnwg23tpobyxe43u", Cand: &webrtc.ICECandidateInit{
+			Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", SDPMid: ptr("0"), SDPMLineIndex: ptr(uint16(0))}},
+			`{"v":1,"t":"cand","s":"9876543210","id":"mfrggzdfmztwq2lknnwg23tpobyxe43u","c":{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null}}`},
+		{signalMsg{Type: "dup", Session: 9876543210, ID: "mfrggzdfmztwq2lknnwg23tpobyxe43u"},
+			`{"v":1,"t":"dup","s":"9876543210","id":"mfrggzdfmztwq2lknnwg23tpobyxe43u"}`},
+	}
+	for _, tt := range tests {
+		if got := string(encodeSignal(tt.msg)); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.msg.Type, got, tt.want)
+		}
+		if _, err := decodeSignal([]byte(tt.want)); err != nil {
+			t.Errorf("%s: decode: %v", tt.msg.Type, err)
+		}
+	}
+}

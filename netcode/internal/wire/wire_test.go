@@ -251,3 +251,44 @@ func FuzzReassembler(f *testing.F) {
 		}
 	})
 }
+
+// TestGoldenChunks pins the chunk framing as netcode/PROTOCOL.md shows it.
+func TestGoldenChunks(t *testing.T) {
+	frames := func(p []byte) (out [][]byte) {
+		if _, err := Chunks(nil, p, func(f []byte) error {
+			out = append(out, bytes.Clone(f))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := frames([]byte("abc")); len(got) != 1 || hex.EncodeToString(got[0]) != "00616263" {
+		t.Errorf("small message: %x, want one frame 00616263", got)
+	}
+	if got := frames(bytes.Repeat([]byte{7}, ChunkSize-1)); len(got) != 1 || got[0][0] != ChunkWhole || len(got[0]) != ChunkSize {
+		t.Errorf("ChunkSize-1 bytes: %d frames, want one Whole frame of %d bytes", len(got), ChunkSize)
+	}
+	// 40000 bytes: First (5-byte header + 16379), Middle (1 + 16383),
+	// Last (1 + 7238).
+	msg := make([]byte, 40000)
+	for i := range msg {
+		msg[i] = byte(i)
+	}
+	got := frames(msg)
+	want := []struct {
+		head string
+		size int
+	}{{"0100009c40", ChunkSize}, {"02", ChunkSize}, {"03", 1 + 40000 - (ChunkSize - 5) - (ChunkSize - 1)}}
+	if len(got) != len(want) {
+		t.Fatalf("40000 bytes: %d frames, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if h := hex.EncodeToString(got[i][:len(w.head)/2]); h != w.head || len(got[i]) != w.size {
+			t.Errorf("frame %d: header %s, %d bytes; want %s, %d bytes", i, h, len(got[i]), w.head, w.size)
+		}
+	}
+	if h := hex.EncodeToString(got[0][5:9]); h != "00010203" {
+		t.Errorf("first payload bytes %s, want 00010203", h)
+	}
+}

@@ -86,12 +86,15 @@ func (l *Lobby) Reopen() error {
 		if l.v.phase != PhaseStarted {
 			return fmt.Errorf("%w: %s", ErrPhase, l.v.phase)
 		}
+		l.reopened = make(map[transport.PeerID]bool)
 		l.mutate(func(nv *view) {
 			nv.phase = PhaseOpen
 			nv.round++ // so that members tell a Reopen from a host that missed the Launch
+			l.reopenAt = nv.round
 			for i := range nv.members {
 				nv.members[i].Ready = false
 				nv.members[i].Late = false
+				l.reopened[nv.members[i].ID] = true
 			}
 		})
 		l.rnd = nil
@@ -182,6 +185,13 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		return
 	}
 	p := profile{name: safetext.Name(h.Name, MaxNameRunes), team: int(h.Team), seat: int(h.Seat), ready: h.Ready}
+	if l.reopened[from] {
+		if h.Round < l.reopenAt {
+			p.ready = false // sent before it saw the Reopen: its ready was for the last match
+		} else {
+			delete(l.reopened, from)
+		}
+	}
 	i := l.v.index(from)
 	if i < 0 && len(l.v.members) >= l.v.settings.MaxPlayers {
 		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonFull})
@@ -440,7 +450,7 @@ func (l *Lobby) onReject(from transport.PeerID, r *lobbyfb.RejectT) {
 				l.staleEnd = l.now.Add(l.cfg.MigrationTimeout)
 			}
 			l.send(h, lobbyfb.BodyHello, &lobbyfb.HelloT{
-				Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready,
+				Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready, Round: l.v.round,
 			})
 		}
 		return

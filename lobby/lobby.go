@@ -58,6 +58,8 @@ type Lobby struct {
 	excluded  map[transport.PeerID]bool                      // withheld a reveal in a round we revealed in
 	exclOrder []transport.PeerID                             // excluded, in order
 	refusals  map[transport.PeerID]map[transport.PeerID]bool // host: p -> seats that refused to be seated with p
+	reopened  map[transport.PeerID]bool                      // host: unreadied by Reopen, not heard from since
+	reopenAt  uint32                                         // host: the round its last Reopen moved to
 	match     *Match
 	dirty     bool               // host: broadcast a snapshot at the end of this call
 	greet     []transport.PeerID // host: peers to send the current snapshot to
@@ -551,7 +553,7 @@ func (l *Lobby) sendHello() {
 	}
 	l.helloAt = uint64(l.v.term)<<32 | uint64(l.v.version)
 	l.send(l.v.host, lobbyfb.BodyHello, &lobbyfb.HelloT{
-		Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready,
+		Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready, Round: l.v.round,
 	})
 }
 

@@ -25,7 +25,7 @@ var samples = []struct {
 	typ  lobbyfb.Body
 	v    any
 }{
-	{"hello", lobbyfb.BodyHello, &lobbyfb.HelloT{Name: "alice", Team: 2, Seat: 1, Ready: true}},
+	{"hello", lobbyfb.BodyHello, &lobbyfb.HelloT{Name: "alice", Team: 2, Seat: 1, Ready: true, Round: 9}},
 	{"snapshot", lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{
 		Term: 3, Version: 17, Phase: lobbyfb.PhaseCountdown, CountdownMs: 2500, Round: 4, MaxPlayers: 8,
 		Settings: []byte("map=dunes"),

@@ -11,6 +11,7 @@ type HelloT struct {
 	Team  int32  `json:"team"`
 	Seat  int32  `json:"seat"`
 	Ready bool   `json:"ready"`
+	Round uint32 `json:"round"`
 }
 
 func (t *HelloT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -23,6 +24,7 @@ func (t *HelloT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	HelloAddTeam(builder, t.Team)
 	HelloAddSeat(builder, t.Seat)
 	HelloAddReady(builder, t.Ready)
+	HelloAddRound(builder, t.Round)
 	return HelloEnd(builder)
 }
 
@@ -31,6 +33,7 @@ func (rcv *Hello) UnPackTo(t *HelloT) {
 	t.Team = rcv.Team()
 	t.Seat = rcv.Seat()
 	t.Ready = rcv.Ready()
+	t.Round = rcv.Round()
 }
 
 func (rcv *Hello) UnPack() *HelloT {
@@ -113,8 +116,20 @@ func (rcv *Hello) MutateReady(n bool) bool {
 	return rcv._tab.MutateBoolSlot(10, n)
 }
 
+func (rcv *Hello) Round() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Hello) MutateRound(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(12, n)
+}
+
 func HelloStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func HelloAddName(builder *flatbuffers.Builder, name flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(name), 0)
@@ -127,6 +142,9 @@ func HelloAddSeat(builder *flatbuffers.Builder, seat int32) {
 }
 func HelloAddReady(builder *flatbuffers.Builder, ready bool) {
 	builder.PrependBoolSlot(3, ready, false)
+}
+func HelloAddRound(builder *flatbuffers.Builder, round uint32) {
+	builder.PrependUint32Slot(4, round, 0)
 }
 func HelloEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

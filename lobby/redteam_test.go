@@ -299,3 +299,65 @@ func TestRedTeamOversized(t *testing.T) {
 		}
 	})
 }
+
+// A member grinds the seed: it withholds its nonce until it has seen the
+// others' and likes the seed. It is caught at its first withheld nonce:
+// named by every honest peer, excluded, and never seated again, so it
+// never sees another seed before it is fixed.
+func TestRedTeamMemberWithholds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, memnet.Link{Latency: time.Millisecond})
+		cfg := Config{StartTimeout: 200 * time.Millisecond, Countdown: -1, ManualStart: true}
+		host := c.add("p0", cfg)
+		c.add("p1", cfg)
+		var g *grindConn
+		atk := c.Add("p2", func(conn transport.Conn) (*Lobby, error) {
+			g = &grindConn{Conn: conn, withhold: true}
+			return New(g, cfg)
+		})
+		c.Until("one lobby", 5*time.Second, c.settled)
+		honest := c.Nodes[:2]
+		seated, caught := 0, 0
+		for try := range 300 {
+			if host.App.State().Phase == PhaseStarted {
+				host.App.Reopen()
+				c.Step()
+			}
+			mark := []int{len(honest[0].Events), len(honest[1].Events)}
+			if err := host.App.Start(); err != nil {
+				t.Fatalf("try %d: %v", try, err)
+			}
+			c.Until("round over", 10*time.Second, func() bool {
+				for i, nd := range honest {
+					if len(eventsOf(&node{Events: nd.Events[mark[i]:]}, EventStarted, EventStartFailed)) == 0 {
+						return false
+					}
+				}
+				return true
+			})
+			for _, e := range eventsOf(&node{Events: honest[1].Events[mark[1]:]}, EventStarted, EventStartFailed) {
+				if e.Kind == EventStarted && e.Match.Seat(atk.ID) >= 0 {
+					seated++
+				}
+				var se *StartError
+				if e.Kind == EventStartFailed && errorsAs(e.Err, &se) && se.Peer == atk.ID && se.Reason == StartReasonWithheld {
+					caught++
+				}
+			}
+			g.mu.Lock()
+			g.held, g.heldTo = nil, nil
+			g.mu.Unlock()
+		}
+		if caught != 1 || seated > 0 {
+			t.Errorf("the withholder was caught %d times (want 1) and seated in %d matches (want 0)", caught, seated)
+		}
+		for _, nd := range honest {
+			if !slices.Equal(nd.App.State().Excluded, []transport.PeerID{atk.ID}) {
+				t.Errorf("%s: excluded %v", nd.ID, nd.App.State().Excluded)
+			}
+			if n := len(eventsOf(nd, EventStarted)); n != 299 {
+				t.Errorf("%s: %d matches, want 299 (all but the first)", nd.ID, n)
+			}
+		}
+	})
+}

@@ -97,10 +97,10 @@ func (s *Server) ServeTURN(pc net.PacketConn, relay TURNRelay) error {
 	if relay.MinPort != 0 || relay.MaxPort != 0 {
 		gen = &turn.RelayAddressGeneratorPortRange{RelayAddress: relay.IP, Address: addr, MinPort: relay.MinPort, MaxPort: relay.MaxPort}
 	}
+	perm, quota, events, gen := s.turnGuards(relay.IP, gen)
 	if !s.cfg.TURNAllowTCP {
 		gen = noTCPRelay{RelayAddressGenerator: gen, s: s}
 	}
-	perm, quota, events := s.turnGuards(relay.IP)
 	lf := slogFactory{s.log}
 	ts, err := turn.NewServer(turn.ServerConfig{
 		Realm:         s.cfg.TURNRealm,

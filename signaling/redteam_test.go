@@ -76,7 +76,10 @@ func TestRedteamTURNInternalPeers(t *testing.T) {
 	if err := allocate(t, c); err != nil {
 		t.Fatalf("allocate: %v", err)
 	}
-	targets := []string{"127.0.0.1", "10.0.0.1", "169.254.0.1", "192.168.1.1", "100.64.0.1"}
+	// 127.0.0.1 is this test server's relay IP: a permission to it is
+	// granted (relay to relay), but the relay reaches no other port there
+	// (TestRedteamTURNRelayToRelay). Any other loopback address is refused.
+	targets := []string{"127.0.0.2", "10.0.0.1", "169.254.0.1", "192.168.1.1", "100.64.0.1"}
 	own := ownPrefixes(nil)
 	for _, p := range own {
 		if a := p.Addr(); a.Is4() && !a.IsLoopback() {
@@ -317,8 +320,8 @@ func TestRedteamRoomOwner(t *testing.T) {
 	if err := griefer.Kick(host.Local()); err != nil {
 		t.Fatal(err)
 	}
-	// The host's update is ordered after the griefer's on the server:
-	// the next room event carries only the host's change.
+	// Whenever the griefer's requests arrive, they change nothing: the
+	// next room event carries only the host's change.
 	if err := host.SetRoomInfo(RoomMeta{State: "lobby"}); err != nil {
 		t.Fatal(err)
 	}
@@ -328,8 +331,14 @@ func TestRedteamRoomOwner(t *testing.T) {
 	}
 	friend := dial(t, url, "r", DialOptions{GameID: "pong"})
 	expect(t, host, PeerJoined, friend.Local())
-	if n := srv.Stats().Refusals[RefuseNotOwner]; n != 2 {
-		t.Fatalf("not_owner refusals %d, want 2", n)
+	// The griefer's connection is not ordered with the host's: wait for
+	// both refusals (bounded).
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Stats().Refusals[RefuseNotOwner] != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not_owner refusals %d, want 2", srv.Stats().Refusals[RefuseNotOwner])
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	// The owner kicks the griefer.
 	if err := host.Kick(griefer.Local()); err != nil {
@@ -575,5 +584,60 @@ func TestRoomsPagination(t *testing.T) {
 	}
 	if _, _, status := get("?limit=0"); status != http.StatusBadRequest {
 		t.Fatalf("limit=0: %d", status)
+	}
+}
+
+// TestRedteamTURNRelayToRelay: two relay-only peers on one server talk
+// relay to relay (the relay IP is allowed), but a relay cannot reach
+// another port of the server's own address (its services).
+func TestRedteamTURNRelayToRelay(t *testing.T) {
+	const secret = "s"
+	srv := &Server{TURNSecret: secret, TURNAnyUser: true}
+	addr := turnServer(t, srv)
+	ua, pa := TURNCredentials(secret, "a@r", time.Hour, time.Now())
+	ub, pb := TURNCredentials(secret, "b@r", time.Hour, time.Now())
+	ca, cb := turnClient(t, addr, ua, pa), turnClient(t, addr, ub, pb)
+	ra, err := ca.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ra.Close()
+	rb, err := cb.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	// Each permits the other's relay address (what ICE does), then a
+	// round trip relay to relay.
+	if err := cb.CreatePermission(ra.LocalAddr()); err != nil {
+		t.Fatalf("permission to a relay of this server: %v", err)
+	}
+	if _, err := ra.WriteTo([]byte("a to b"), rb.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = rb.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, from, err := rb.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "a to b" || from.String() != ra.LocalAddr().String() {
+		t.Fatalf("relay to relay: %q from %v, %v", buf[:n], from, err)
+	}
+	// A service of the server on its own address (the relay IP, another
+	// port; issue #14's UDP echo on 127.0.0.1): the permission is granted
+	// (same IP) but the relay drops the datagram, and counts it.
+	service := listenUDP(t)
+	before := srv.Stats().Refusals[RefuseTURNPeer]
+	if _, err := ra.WriteTo([]byte("probe"), service.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Stats().Refusals[RefuseTURNPeer] == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not drop a datagram to a service of the server")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = service.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, _, err := service.ReadFrom(buf); err == nil {
+		t.Fatalf("the relay reached a service of the server: %q", buf[:n])
 	}
 }

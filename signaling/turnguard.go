@@ -25,8 +25,12 @@ import (
 //     (100.64/10), link-local, multicast, unspecified, reserved (240/4,
 //     broadcast), IPv6 loopback, ULA (fc00::/7), link-local (fe80::/10),
 //     multicast, IPv4-mapped forms of those, or one of the server's own
-//     addresses (its interfaces and the relay IP) is refused, unless the
-//     address is in TURNAllowPeers (a LAN deployment).
+//     addresses (its interfaces) is refused, unless the address is in
+//     TURNAllowPeers (a LAN deployment). The relay IP itself is allowed,
+//     because two relay-only peers on one server talk relay to relay; but
+//     a relay socket sends to the relay IP (or any own address) only on a
+//     port of a live relay socket of this server, so the relay cannot
+//     reach the server's own services (signaling, admin, SSH).
 //   - TCP allocations (RFC 6062) are refused unless TURNAllowTCP.
 //   - Quotas: at most TURNMaxAllocationsPerUser live allocations per
 //     credential user (one seat) and TURNMaxAllocationsPerIP per client
@@ -207,11 +211,94 @@ func (g noTCPRelay) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
 	return nil, errTURNTCPOff
 }
 
+// relayGuard wraps the relay address generator: it records the ports of
+// live relay sockets and wraps each socket so that it sends to an own
+// address only on one of those ports.
+type relayGuard struct {
+	turn.RelayAddressGenerator
+	s   *Server
+	own []netip.Prefix
+
+	mu    sync.Mutex // guards ports
+	ports map[int]int
+}
+
+func (g *relayGuard) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	pc, addr, err := g.RelayAddressGenerator.AllocatePacketConn(c)
+	if err != nil {
+		return pc, addr, err
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	g.mu.Lock()
+	if g.ports == nil {
+		g.ports = make(map[int]int)
+	}
+	g.ports[port]++
+	g.mu.Unlock()
+	return &guardedRelay{PacketConn: pc, g: g, port: port}, addr, nil
+}
+
+// allowed reports whether a is in TURNAllowPeers (the guard then lets
+// every port through, as the permission handler does).
+func (g *relayGuard) allowed(a netip.Addr) bool {
+	for _, p := range g.s.allow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *relayGuard) isRelayPort(port int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ports[port] > 0
+}
+
+type guardedRelay struct {
+	net.PacketConn
+	g    *relayGuard
+	port int
+	once sync.Once
+}
+
+func (r *guardedRelay) WriteTo(p []byte, to net.Addr) (int, error) {
+	if ua, ok := to.(*net.UDPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ua.IP); ok && !r.g.allowed(a.Unmap()) {
+			a = a.Unmap()
+			for _, pf := range r.g.own {
+				if pf.Contains(a) && !r.g.isRelayPort(ua.Port) {
+					r.g.s.stats.refuse(RefuseTURNPeer)
+					return len(p), nil // dropped, like a filtered datagram
+				}
+			}
+		}
+	}
+	return r.PacketConn.WriteTo(p, to)
+}
+
+func (r *guardedRelay) Close() error {
+	r.once.Do(func() {
+		r.g.mu.Lock()
+		if r.g.ports[r.port]--; r.g.ports[r.port] <= 0 {
+			delete(r.g.ports, r.port)
+		}
+		r.g.mu.Unlock()
+	})
+	return r.PacketConn.Close()
+}
+
 // turnGuards returns the permission handler, quota handler and event
-// handler of ServeTURN.
-func (s *Server) turnGuards(relay net.IP) (turn.PermissionHandler, turn.QuotaHandler, turn.EventHandler) {
-	own := ownPrefixes(relay)
+// handler of ServeTURN, and wraps gen in the relay guard.
+func (s *Server) turnGuards(relay net.IP, gen turn.RelayAddressGenerator) (turn.PermissionHandler, turn.QuotaHandler, turn.EventHandler, turn.RelayAddressGenerator) {
+	own := ownPrefixes(nil)
+	relayIP, _ := netip.AddrFromSlice(relay)
+	relayIP = relayIP.Unmap()
+	guard := &relayGuard{RelayAddressGenerator: gen, s: s, own: append(ownPrefixes(relay), netip.PrefixFrom(relayIP, relayIP.BitLen()))}
 	perm := func(_ net.Addr, peer net.IP) bool {
+		if a, ok := netip.AddrFromSlice(peer); ok && a.Unmap() == relayIP {
+			return true // relay to relay; ports checked by the guard
+		}
 		if TURNPeerAllowed(peer, own, s.allow) {
 			return true
 		}
@@ -232,5 +319,5 @@ func (s *Server) turnGuards(relay net.IP) (turn.PermissionHandler, turn.QuotaHan
 			}
 		},
 	}
-	return perm, s.allowAllocation, ev
+	return perm, s.allowAllocation, ev, guard
 }

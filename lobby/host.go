@@ -331,9 +331,10 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	if !l.weighClaim(from, s.Term, ids) {
 		if l.isHost {
 			l.greet = append(l.greet, from) // let the weaker claimant learn of us
-		} else if l.v.host != "" && slices.Contains(ids, l.local) && !l.mig.active {
-			// It lists us, but we follow another host: say so, so that it
-			// drops us from its roster.
+		}
+		if l.v.host != "" && slices.Contains(ids, l.local) && !l.mig.active {
+			// It lists us, but we follow (or are) another host: say so, so
+			// that it drops us from its roster.
 			l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonNotHost, Host: string(l.v.host)})
 		}
 		return

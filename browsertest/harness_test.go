@@ -112,13 +112,7 @@ type site struct {
 // signalURL is the server's WebSocket signaling URL.
 func (s *site) signalURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws" }
 
-// startSite serves files (name → path on disk) plus the signaling server.
-func startSite(t testing.TB, files map[string]string) *site {
-	t.Helper()
-	return startSiteWith(t, files, &signaling.Server{})
-}
-
-// startSiteWith is startSite with a signaling server of the caller's.
+// startSiteWith serves files (name → path on disk) plus sig at /ws.
 func startSiteWith(t testing.TB, files map[string]string, sig *signaling.Server) *site {
 	t.Helper()
 	mux := http.NewServeMux()

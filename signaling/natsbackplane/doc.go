@@ -232,7 +232,10 @@
 // joining/resuming -> attached when the write lands; attached -> held on
 // Detach with a grace; held -> attached on a resume here, -> leaving when
 // the grace ends; attached/held -> handoff when the registry shows the
-// seat on another node; any -> gone on Leave, takeover, or a failed write.
+// seat on another node; any -> gone on Leave, takeover, a failed write,
+// or a record that lists the peer as kicked (the kicked message may be
+// lost: the record alone ends the seat, and repair never writes a kicked
+// peer back).
 //
 // # Metrics
 //

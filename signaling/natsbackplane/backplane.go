@@ -108,7 +108,7 @@ type Stats struct {
 	// resumed here from another node.
 	Reaped, Repaired, Restored, Takeovers uint64
 	// Outages counts registry write outages this node saw (no heartbeat
-	// landed for TTL/2 or more, see the package doc).
+	// landed for TTL/2 or more while it tried, see the package doc).
 	Outages uint64
 	// Reconnects counts NATS reconnections.
 	Reconnects uint64

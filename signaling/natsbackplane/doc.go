@@ -148,8 +148,11 @@
 //     Either way admission (password, size, game) is decided on the
 //     room's real record, and the newcomer's welcome lists its members.
 //   - Each node times its own heartbeats (every TTL/8). When none landed
-//     for TTL/2 or more (an outage: entries may have expired meanwhile,
-//     heartbeats included), then until TTL after heartbeats land again
+//     for TTL/2 or more while it kept trying (an outage: entries may have
+//     expired meanwhile, heartbeats included; a gap in which its
+//     heartbeat goroutine did not even run, on a starved machine, is
+//     none: the registry was not seen failing), then until TTL after
+//     heartbeats land again
 //     the reaper removes no seat (live nodes put their heartbeats back
 //     within TTL/8), listings keep rooms last written up to TTL before
 //     the outage, nodes heard from then still count as live, and, if the

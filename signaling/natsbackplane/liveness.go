@@ -38,13 +38,40 @@ func (l *liveness) init(b *Backplane) {
 
 // window is the outage window: when this node's heartbeats last landed
 // and the last registry write outage it saw (no heartbeat landed for
-// TTL/2 or more: entries may have expired meanwhile). Its methods are
-// pure.
+// TTL/2 or more while this node was trying: entries may have expired
+// meanwhile). A gap in which this node did not try (its goroutine did
+// not run: a starved machine) is no outage: the registry was not seen
+// failing. Its methods are pure but tried and landed.
 type window struct {
 	ttl     time.Duration
 	beatOK  time.Time // when this node's last heartbeat landed; zero: none yet
+	attempt time.Time // the first heartbeat attempt since beatOK (skipped while disconnected, failed, or in flight); zero: none
 	gapFrom time.Time // the last outage: from (its last heartbeat before)
 	okSince time.Time // to (the first after); zero if none
+}
+
+// down reports an outage going on: no heartbeat landed for outageGap,
+// and this node has been trying for all of it but the first period.
+func (w window) down(now time.Time) bool {
+	return !w.beatOK.IsZero() && now.Sub(w.beatOK) > w.outageGap() &&
+		!w.attempt.IsZero() && now.Sub(w.attempt) > w.outageGap()-w.beatEvery()
+}
+
+// tried records a heartbeat attempt starting at.
+func (w *window) tried(at time.Time) {
+	if w.attempt.IsZero() {
+		w.attempt = at
+	}
+}
+
+// landed records a heartbeat that landed at now; it reports whether an
+// outage ended with it.
+func (w *window) landed(now time.Time) (outage bool) {
+	if outage = w.down(now); outage {
+		w.gapFrom, w.okSince = w.beatOK, now
+	}
+	w.beatOK, w.attempt = now, time.Time{}
+	return outage
 }
 
 // beatEvery is the heartbeat period: TTL/8, so that a gap of TTL/2
@@ -57,12 +84,12 @@ func (w window) beatEvery() time.Duration { return w.ttl / 8 }
 func (w window) outageGap() time.Duration { return w.ttl / 2 }
 
 // settled reports whether the registry can be taken to have every live
-// entry: this node's heartbeats land (the last within outageGap) and the
+// entry: this node's heartbeats land (no outage going on) and the
 // last write outage it saw ended at least TTL ago, time enough for the
 // live nodes to put back what expired during it. If not, it returns when
 // it will be (zero: unknown, an outage is going on).
 func (w window) settled(now time.Time) (time.Time, bool) {
-	if w.beatOK.IsZero() || now.Sub(w.beatOK) > w.outageGap() {
+	if w.beatOK.IsZero() || w.down(now) {
 		return time.Time{}, false
 	}
 	if end := w.okSince.Add(w.ttl); !w.okSince.IsZero() && now.Before(end) {
@@ -83,7 +110,7 @@ func (w window) newRoomsWait(now, readySince time.Time) (time.Time, bool) {
 		return now, false // no outage seen (a node that just started cannot know of one)
 	}
 	from := w.gapFrom
-	if now.Sub(w.beatOK) > w.outageGap() {
+	if w.down(now) {
 		from = w.beatOK // going on
 	}
 	if !readySince.IsZero() && readySince.Before(from) {
@@ -100,7 +127,7 @@ func (w window) cutoff(now time.Time) time.Time {
 	cut := now.Add(-w.ttl)
 	var from time.Time
 	switch {
-	case !w.beatOK.IsZero() && now.Sub(w.beatOK) > w.outageGap():
+	case w.down(now):
 		from = w.beatOK
 	case !w.okSince.IsZero() && now.Sub(w.okSince) < w.ttl:
 		from = w.gapFrom
@@ -145,6 +172,9 @@ func (l *liveness) heartbeat(ctx context.Context) {
 // connected) and keeps the books of the outage window.
 func (l *liveness) beat(ctx context.Context) {
 	b := l.b
+	l.mu.Lock()
+	l.books.tried(time.Now())
+	l.mu.Unlock()
 	kv := b.reg.kvOrNil()
 	if kv == nil || !b.nc.IsConnected() {
 		return
@@ -172,14 +202,13 @@ func (l *liveness) beat(ctx context.Context) {
 		return
 	}
 	l.mu.Lock()
-	w := &l.books
-	if !w.beatOK.IsZero() && now.Sub(w.beatOK) > w.outageGap() {
-		w.gapFrom, w.okSince = w.beatOK, now
+	last := l.books.beatOK
+	if l.books.landed(now) {
 		b.st.outages.Add(1)
 		b.log.Warn("natsbackplane: no heartbeat landed for a while, the registry may have lost entries meanwhile: new rooms wait",
-			"gap", now.Sub(w.beatOK).Round(time.Millisecond), "until", now.Add(w.ttl))
+			"gap", now.Sub(last).Round(time.Millisecond), "until", now.Add(l.b.cfg.TTL))
 	}
-	w.beatOK, l.beatErr = now, nil
+	l.beatErr = nil
 	l.mu.Unlock()
 	b.reg.notePut(start)
 }

@@ -274,7 +274,8 @@ func TestRegistryLosesRoom(t *testing.T) {
 }
 
 // TestSettled: the bookkeeping behind "the registry may have lost
-// entries": a heartbeat gap of TTL/2 or more is an outage; until TTL after
+// entries": a heartbeat gap of TTL/2 or more while the node was trying
+// is an outage; until TTL after
 // it, the reaper waits, listings reach back to before it, and rooms with no
 // trace wait unless this node's watch ran throughout.
 func TestSettled(t *testing.T) {
@@ -289,26 +290,30 @@ func TestSettled(t *testing.T) {
 	}
 	s := time.Second
 	tests := []struct {
-		name                                 string
-		ready, beatOK, gapFrom, okSince, now time.Duration // from t0
-		settled                              bool
-		until                                time.Duration
-		wait                                 bool
-		waitUntil                            time.Duration
-		cutoff                               time.Duration
+		name                                          string
+		ready, beatOK, attempt, gapFrom, okSince, now time.Duration // from t0
+		settled                                       bool
+		until                                         time.Duration
+		wait                                          bool
+		waitUntil                                     time.Duration
+		cutoff                                        time.Duration
 	}{
-		{"never beat", 1 * s, none, none, none, 10 * s, false, none, false, 10 * s, 2 * s},
-		{"beating", 1 * s, 9 * s, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
-		{"beat late, within TTL/2", 1 * s, 6 * s, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
-		{"outage going on, watched throughout", 1 * s, 5 * s, none, none, 10 * s, false, none, false, 10 * s, -3 * s},
-		{"outage going on, not watching", none, 5 * s, none, none, 10 * s, false, none, true, none, -3 * s},
-		{"outage ended 1s ago, watched throughout", 1 * s, 19 * s, 10 * s, 19 * s, 20 * s, false, 27 * s, false, 20 * s, 2 * s},
-		{"outage ended 1s ago, watching again", 15 * s, 19 * s, 10 * s, 19 * s, 20 * s, false, 27 * s, true, 27 * s, 2 * s},
-		{"outage ended TTL ago", 15 * s, 29 * s, 10 * s, 19 * s, 29500 * time.Millisecond, true, 29500 * time.Millisecond, false, 29500 * time.Millisecond, 21500 * time.Millisecond},
+		{"never beat", 1 * s, none, none, none, none, 10 * s, false, none, false, 10 * s, 2 * s},
+		{"beating", 1 * s, 9 * s, none, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
+		{"beat late, within TTL/2", 1 * s, 6 * s, none, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
+		{"outage going on, watched throughout", 1 * s, 5 * s, 6 * s, none, none, 10 * s, false, none, false, 10 * s, -3 * s},
+		{"outage going on, not watching", none, 5 * s, 6 * s, none, none, 10 * s, false, none, true, none, -3 * s},
+		{"outage ended 1s ago, watched throughout", 1 * s, 19 * s, none, 10 * s, 19 * s, 20 * s, false, 27 * s, false, 20 * s, 2 * s},
+		{"outage ended 1s ago, watching again", 15 * s, 19 * s, none, 10 * s, 19 * s, 20 * s, false, 27 * s, true, 27 * s, 2 * s},
+		{"outage ended TTL ago", 15 * s, 29 * s, none, 10 * s, 19 * s, 29500 * time.Millisecond, true, 29500 * time.Millisecond, false, 29500 * time.Millisecond, 21500 * time.Millisecond},
+		// The heartbeat goroutine did not run (a starved machine): no
+		// attempt failed, the registry was not seen failing.
+		{"starved, not trying", 1 * s, 5 * s, none, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
+		{"starved, trying since a moment", none, 5 * s, 9500 * time.Millisecond, none, none, 10 * s, true, 10 * s, false, 10 * s, 2 * s},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := window{ttl: ttl, beatOK: at(tt.beatOK), gapFrom: at(tt.gapFrom), okSince: at(tt.okSince)}
+			w := window{ttl: ttl, beatOK: at(tt.beatOK), attempt: at(tt.attempt), gapFrom: at(tt.gapFrom), okSince: at(tt.okSince)}
 			now := at(tt.now)
 			if until, ok := w.settled(now); ok != tt.settled || !until.Equal(at(tt.until)) {
 				t.Errorf("settled: %v until %v, want %v until %v", ok, until, tt.settled, at(tt.until))

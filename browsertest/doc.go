@@ -11,6 +11,10 @@
 //   - TestBrowserWasmToWasm: two wasm peers, each in its own chromium.
 //   - TestBrowserPong (pong_test.go): demo/pong's page, opened from the
 //     exact link a native `pong -host` prints, plays a match against it.
+//   - TestBrowserSignalingKeepalive: the js signaling client notices a
+//     server that went silent (a frozen TCP proxy) within its keepalive.
+//   - TestBrowserPlainJS: a client in plain JavaScript (web/plain.html),
+//     written from netcode/PROTOCOL.md alone, joins a native mesh.
 //
 // The tests carry the build tag "browser" (they need chromium):
 //

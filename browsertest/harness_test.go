@@ -155,6 +155,7 @@ func peerSiteWith(t testing.TB, sig *signaling.Server) *site {
 	wasm := buildWasm(t, ".", "./peer", "peer.wasm")
 	return startSiteWith(t, map[string]string{
 		"index.html":   "web/index.html",
+		"plain.html":   "web/plain.html",
 		"peer.wasm":    wasm,
 		"wasm_exec.js": wasmExecJS(t),
 	}, sig)

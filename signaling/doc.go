@@ -128,7 +128,8 @@
 //
 // # Abuse limits per client address
 //
-// Threat model: one address opening many connections. Token buckets per address for joins (JoinsPerMinute), room creations
+// Threat model: one address opening many connections (an address is an
+// IPv4 address or an IPv6 /64). Token buckets per address for joins (JoinsPerMinute), room creations
 // (RoomsPerMinute) and failures (FailuresPerMinute: wrong password, bad or
 // reused join token, failed resume; past the budget the address backs off
 // 1 s doubling to a minute, and joins are refused before any check, so

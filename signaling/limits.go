@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,6 +24,23 @@ import (
 // The table is bounded by sweeping: states with no seat, no held seat and
 // no recent activity are dropped when the table grows past sweepAt (and
 // at least once per sweepEvery).
+
+// addrKey is the key of a client address in the per-address limits: the
+// address itself for IPv4, its /64 for IPv6 (one subscriber usually holds
+// a whole /64, so a per-address cap on single IPv6 addresses would be no
+// cap at all).
+func addrKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
 
 const (
 	maxPenalty = time.Minute

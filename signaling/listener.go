@@ -10,8 +10,8 @@ import (
 // slow headers and WebSockets alike). A connection beyond the cap is
 // closed at once, before any byte is read, and counted in
 // Stats.Refusals[RefuseTCPPerIP] of stats (nil: not counted). perIP <= 0
-// means no cap. The address is the TCP peer's: behind a reverse proxy,
-// cap at the proxy instead.
+// means no cap. The address is the TCP peer's (its /64 for IPv6): behind
+// a reverse proxy, cap at the proxy instead.
 //
 // Accept never returns the refused connections, so one address cannot
 // exhaust the process's file descriptors; what it can still do is bounded
@@ -38,7 +38,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := addrIP(c.RemoteAddr())
+		ip := addrKey(addrIP(c.RemoteAddr()))
 		l.mu.Lock()
 		if l.open[ip] >= l.perIP {
 			l.mu.Unlock()

@@ -521,7 +521,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.refuseWS(w, r, closeForbidden, RefuseOrigin, asServerError(err))
 		return
 	}
-	ip := s.clientIP(r)
+	ip := addrKey(s.clientIP(r))
 	c := &conn{
 		s:          s,
 		ip:         ip,

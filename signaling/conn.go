@@ -489,8 +489,7 @@ func (c *conn) join(f *frame) error {
 		}
 		return se
 	}
-	c.created = res.Created
-	s.joined(c.ip, res.Room, res.Peer, res.Created, res.Resumed)
+	c.created = s.joined(c.ip, res.Room, res.Peer, res.Created, res.Resumed)
 	s.seat(res.Attachment)
 	c.att, c.joined = res.Attachment, true
 	s.stats.members.Add(1)

@@ -181,8 +181,9 @@ func (s *Server) admitJoin(ip string, resume bool) (noCreate string, se *ServerE
 	return "", nil
 }
 
-// joined records an admitted seat of ip.
-func (s *Server) joined(ip string, room string, peer transport.PeerID, created, resumed bool) {
+// joined records an admitted seat of ip and returns whether it counts as
+// its room's creator (a resumed seat carries the creation of its hold).
+func (s *Server) joined(ip string, room string, peer transport.PeerID, created, resumed bool) bool {
 	now := time.Now()
 	t := &s.ips
 	t.mu.Lock()
@@ -205,6 +206,7 @@ func (s *Server) joined(ip string, room string, peer transport.PeerID, created, 
 	if created {
 		st.creators++
 	}
+	return created
 }
 
 // left records that a seat of ip ended; held: it is held for grace.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -112,4 +113,40 @@ func TestRedteamKeepAliveFlood(t *testing.T) {
 	}
 	_ = c.Close()
 	t.Logf("flood %d connections: %d closed by the cap; /healthz worst of 5 from another address: %v", flood, closed, worst)
+}
+
+// TestAdminListener: with -admin-addr, /healthz and /metrics are served
+// there (not on the public listener), and the metrics carry a counter per
+// refusal rule.
+func TestAdminListener(t *testing.T) {
+	a, _, stop := start(t, []string{"-addr", "127.0.0.1:0", "-stun-addr", "", "-admin-addr", "127.0.0.1:0"}, nil)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if a.Admin == "" {
+		t.Fatal("no admin address reported")
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("http://" + a.Admin + "/healthz"); code != 200 {
+		t.Fatalf("admin /healthz: %d", code)
+	}
+	if code, _ := get("http://" + a.HTTP + "/healthz"); code == 200 {
+		t.Fatal("/healthz served on the public listener with -admin-addr")
+	}
+	_, m := get("http://" + a.Admin + "/metrics")
+	for _, r := range signaling.RefuseReasons() {
+		if !strings.Contains(m, `signald_refusals_total{rule="`+r+`"}`) {
+			t.Errorf("metrics lack signald_refusals_total{rule=%q}", r)
+		}
+	}
 }

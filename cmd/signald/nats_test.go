@@ -65,9 +65,18 @@ func TestNATSNodes(t *testing.T) {
 	if ev := <-c1.Events(); ev.Kind != signaling.PeerJoined || ev.Peer != c2.Local() {
 		t.Fatalf("c1 got %v %s, want c2 joining", ev.Kind, ev.Peer)
 	}
+	// Each node lists from its watch of the registry: a few milliseconds
+	// behind the join (bounded wait).
 	for _, base := range []string{baseA, baseB} {
-		if code, body := get(t, http.DefaultClient, base+"/rooms"); code != 200 || !strings.Contains(body, `"players":2`) {
-			t.Fatalf("%s/rooms: %d %s", base, code, body)
+		for end := time.Now().Add(20 * time.Second); ; {
+			code, body := get(t, http.DefaultClient, base+"/rooms")
+			if code == 200 && strings.Contains(body, `"players":2`) {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s/rooms: %d %s", base, code, body)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	deadline := time.Now().Add(20 * time.Second)

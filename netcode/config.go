@@ -3,6 +3,7 @@ package netcode
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -29,6 +30,14 @@ type ChannelSpec struct {
 	Label string
 	// Reliability is transport.Reliable or transport.Unreliable.
 	Reliability transport.Reliability
+	// MaxMessageBytes is the largest message on this channel, sent (Send
+	// returns transport.ErrTooLarge above it) or received (a bigger one is
+	// dropped unread, counted in ChannelStats.TooLarge, never
+	// reassembled). 0 means Config.MaxMessageSize (16 MiB) for a Reliable
+	// channel and MaxUnreliableSize for an Unreliable one, which is also
+	// the most an Unreliable channel allows. Every peer of a room should
+	// use the same limits (the handshake does not compare them).
+	MaxMessageBytes int
 }
 
 // ICEServer is a STUN or TURN server, as handed out by signaling.
@@ -104,9 +113,30 @@ type Config struct {
 	// message larger than that is still accepted into an empty inbox). 0
 	// means 32 MiB.
 	InboxBytes int
-	// MaxMessageSize is the largest message on a Reliable channel, sent
-	// or received. 0 means 16 MiB.
+	// MaxMessageSize is the default ChannelSpec.MaxMessageBytes of the
+	// Reliable channels. 0 means 16 MiB.
 	MaxMessageSize int
+	// PeerMemory is the memory budget of one remote peer: the bytes this
+	// mesh holds for it across all its application channels (buffers of
+	// its unfinished chunked messages plus its messages queued in the
+	// inboxes, counted by allocated size). A Reliable channel that needs
+	// more stops reading the peer (back-pressure: SCTP's window fills and
+	// the sender's Send fails with ErrSlowConsumer) while the game can
+	// make room by taking the peer's queued messages; if only unfinished
+	// chunked messages fill it, the message that needs more is dropped
+	// (ChannelStats.DroppedBudget). An Unreliable message that does not
+	// fit is dropped (DroppedInbox). Each is counted in
+	// PeerStats.OverBudget; other peers are unaffected. pion's SCTP stack
+	// holds up to another 1 MiB per peer. It must be at least 64 KiB above
+	// the largest MaxMessageBytes of a Reliable channel (a chunked message
+	// is received in a 64 KiB buffer, then in one of its full size). 0
+	// means 8 MiB plus that largest size (24 MiB with the defaults).
+	PeerMemory int
+	// ChunkTimeout drops an unfinished chunked message (and frees its
+	// memory) when no chunk of it arrived for that long, not counting time
+	// in which the peer's data waited for the game to take messages;
+	// counted in ChannelStats.ChunkTimeouts. 0 means 10 s.
+	ChunkTimeout time.Duration
 	// MaxReliableBuffered is how many bytes a Reliable channel may have
 	// queued in SCTP towards one peer before Send fails with
 	// ErrSlowConsumer. 0 means 16 MiB.
@@ -172,6 +202,21 @@ func (c *Config) setDefaults() {
 	def(&c.InboxLen, 1024)
 	def(&c.InboxBytes, 32<<20)
 	def(&c.MaxMessageSize, 16<<20)
+	largest := 0
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		if ch.MaxMessageBytes == 0 {
+			ch.MaxMessageBytes = c.MaxMessageSize
+			if ch.Reliability == transport.Unreliable {
+				ch.MaxMessageBytes = MaxUnreliableSize
+			}
+		}
+		if ch.Reliability == transport.Reliable {
+			largest = max(largest, ch.MaxMessageBytes)
+		}
+	}
+	def(&c.PeerMemory, 8<<20+largest)
+	defD(&c.ChunkTimeout, 10*time.Second)
 	def(&c.MaxReliableBuffered, 16<<20)
 	def(&c.MaxUnreliableBuffered, 32<<10)
 	def(&c.EventQueueLen, 1024)
@@ -218,6 +263,15 @@ func (c *Config) validate() error {
 		if !ch.Reliability.Valid() {
 			return bad("channel %q: reliability %v", ch.Label, ch.Reliability)
 		}
+		switch {
+		case ch.MaxMessageBytes < 0 || ch.MaxMessageBytes > math.MaxInt32:
+			return bad("channel %q: MaxMessageBytes %d", ch.Label, ch.MaxMessageBytes)
+		case ch.Reliability == transport.Unreliable && ch.MaxMessageBytes > MaxUnreliableSize:
+			return bad("channel %q: MaxMessageBytes %d above MaxUnreliableSize", ch.Label, ch.MaxMessageBytes)
+		case ch.Reliability == transport.Reliable && ch.MaxMessageBytes > c.PeerMemory-wire.FirstCap:
+			return bad("channel %q: MaxMessageBytes %d needs a PeerMemory of at least %d (it is %d)",
+				ch.Label, ch.MaxMessageBytes, ch.MaxMessageBytes+wire.FirstCap, c.PeerMemory)
+		}
 	}
 	if c.RelayOnly && c.ICEServers != nil && !hasTURN(c.ICEServers) {
 		return bad("RelayOnly needs a TURN server (a turn: or turns: URL) in ICEServers")
@@ -230,7 +284,7 @@ func (c *Config) validate() error {
 		n    int
 	}{{"InboxLen", c.InboxLen}, {"InboxBytes", c.InboxBytes}, {"MaxMessageSize", c.MaxMessageSize},
 		{"MaxReliableBuffered", c.MaxReliableBuffered}, {"MaxUnreliableBuffered", c.MaxUnreliableBuffered},
-		{"EventQueueLen", c.EventQueueLen}} {
+		{"EventQueueLen", c.EventQueueLen}, {"PeerMemory", c.PeerMemory}} {
 		if v.n < 0 {
 			return bad("%s is negative", v.name)
 		}
@@ -240,7 +294,7 @@ func (c *Config) validate() error {
 		d    time.Duration
 	}{{"ICEDisconnectedTimeout", c.ICEDisconnectedTimeout}, {"ICEFailedTimeout", c.ICEFailedTimeout},
 		{"ICEKeepalive", c.ICEKeepalive}, {"SCTPRTOMax", c.SCTPRTOMax}, {"ConnectTimeout", c.ConnectTimeout},
-		{"PeerTimeout", c.PeerTimeout}, {"PingInterval", c.PingInterval}} {
+		{"PeerTimeout", c.PeerTimeout}, {"PingInterval", c.PingInterval}, {"ChunkTimeout", c.ChunkTimeout}} {
 		if v.d < 0 {
 			return bad("%s is negative", v.name)
 		}

@@ -16,7 +16,7 @@ type channel struct {
 	spec ChannelSpec
 
 	mu sync.Mutex // guards all following fields
-	q  []transport.Message
+	q  []queued
 	// perPeer counts queued messages and bytes by sender: the inbox bound
 	// is per channel and peer, so one flooding peer cannot crowd out the
 	// others.
@@ -31,6 +31,14 @@ type channel struct {
 }
 
 type inboxCount struct{ n, bytes int }
+
+// queued is one inbox message with what it holds of its sender's memory
+// budget (given back when the game takes it).
+type queued struct {
+	msg    transport.Message
+	charge int
+	b      *budget
+}
 
 var _ transport.Conn = (*channel)(nil)
 
@@ -76,8 +84,7 @@ func (c *channel) Broadcast(p []byte) error {
 }
 
 func (c *channel) checkSize(p []byte) error {
-	if c.spec.Reliability == transport.Unreliable && len(p) > MaxUnreliableSize ||
-		len(p) > c.m.cfg.MaxMessageSize {
+	if len(p) > c.spec.MaxMessageBytes {
 		return transport.ErrTooLarge
 	}
 	return nil
@@ -119,9 +126,13 @@ func (c *channel) popLocked() (transport.Message, bool) {
 	if len(c.q) == 0 {
 		return transport.Message{}, false
 	}
-	msg := c.q[0]
-	c.q[0] = transport.Message{}
+	e := c.q[0]
+	msg := e.msg
+	c.q[0] = queued{}
 	c.q = c.q[1:]
+	if e.b != nil {
+		e.b.dequeued(e.charge)
+	}
 	if len(c.q) == 0 {
 		c.q = nil // let the backing array go
 	}
@@ -146,7 +157,7 @@ func (c *channel) fitsLocked(from transport.PeerID, n int) bool {
 	return pc.n < c.m.cfg.InboxLen && pc.bytes+n <= c.m.cfg.InboxBytes
 }
 
-func (c *channel) pushLocked(from transport.PeerID, data []byte) {
+func (c *channel) pushLocked(from transport.PeerID, data []byte, charge int, b *budget) {
 	pc := c.perPeer[from]
 	if pc == nil {
 		pc = &inboxCount{}
@@ -154,27 +165,37 @@ func (c *channel) pushLocked(from transport.PeerID, data []byte) {
 	}
 	pc.n++
 	pc.bytes += len(data)
-	c.q = append(c.q, transport.Message{From: from, Data: data})
+	c.q = append(c.q, queued{msg: transport.Message{From: from, Data: data}, charge: charge, b: b})
+	if b != nil {
+		b.queued(charge)
+	}
 	wake(&c.notify)
 }
 
 // offer queues an Unreliable message, or reports false when the sender's
-// inbox share is full (the message is dropped).
-func (c *channel) offer(from transport.PeerID, data []byte) bool {
+// inbox share or memory budget (b, if not nil) is full (the message is
+// dropped).
+func (c *channel) offer(from transport.PeerID, data []byte, b *budget) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || !c.fitsLocked(from, len(data)) {
 		return false
 	}
-	c.pushLocked(from, data)
+	if b != nil && !b.tryTake(cap(data)) {
+		return false
+	}
+	c.pushLocked(from, data, cap(data), b)
 	return true
 }
 
-// put queues a Reliable message, waiting while the sender's inbox share
-// is full: the read loop stops reading, SCTP's receive window fills, and
-// the sender's Send fails with ErrSlowConsumer. It returns false if done
-// closes (the peer went away) or the channel closes first.
-func (c *channel) put(from transport.PeerID, data []byte, done <-chan struct{}) bool {
+// put queues a Reliable message, which already holds charge bytes of its
+// sender's budget b (given back when the game takes it), waiting while
+// the sender's inbox share is full: the read loop stops reading, SCTP's
+// receive window fills, and the sender's Send fails with
+// ErrSlowConsumer. It returns false if done closes (the peer went away)
+// or the channel closes first (the caller then releases the charge).
+func (c *channel) put(from transport.PeerID, data []byte, charge int, b *budget, done <-chan struct{}) bool {
+	waiting := false // for the game: b.waiters counts it
 	for {
 		c.mu.Lock()
 		if c.closed {
@@ -182,7 +203,7 @@ func (c *channel) put(from transport.PeerID, data []byte, done <-chan struct{}) 
 			return false
 		}
 		if c.fitsLocked(from, len(data)) {
-			c.pushLocked(from, data)
+			c.pushLocked(from, data, charge, b)
 			c.mu.Unlock()
 			return true
 		}
@@ -191,6 +212,11 @@ func (c *channel) put(from transport.PeerID, data []byte, done <-chan struct{}) 
 		}
 		space := c.space
 		c.mu.Unlock()
+		if b != nil && !waiting {
+			waiting = true
+			b.waiters.Add(1)
+			defer b.waiters.Add(-1)
+		}
 		select {
 		case <-space:
 		case <-done:

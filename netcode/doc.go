@@ -79,8 +79,11 @@
 // pion/datachannel ≥ v1.6.4: older versions silently made negotiated
 // channels reliable.
 //
-// Chunk framing. A Reliable message may be up to Config.MaxMessageSize
-// (16 MiB) long. On the wire each SCTP message of a Reliable application
+// Chunk framing. A Reliable message may be up to its channel's
+// ChannelSpec.MaxMessageBytes long (default Config.MaxMessageSize,
+// 16 MiB; a lobby or chat channel should say 16 KiB). A received message
+// above the limit is dropped at its first chunk and its other chunks are
+// skipped unread (ChannelStats.TooLarge). On the wire each SCTP message of a Reliable application
 // channel starts with one kind byte: 0 = a whole message follows (messages
 // under 16 KiB); 1 = the first chunk, then a big-endian uint32 total
 // length, then data; 2 = a middle chunk; 3 = the last chunk. Chunks are at
@@ -107,6 +110,36 @@
 // queues without bound, so an Unreliable Send is dropped (and counted as
 // DroppedStale) once Config.MaxUnreliableBuffered bytes wait for one peer:
 // stale game datagrams are worth less than fresh ones. Send never blocks.
+//
+// Memory budget. On top of those per-channel bounds, everything this mesh
+// holds for one remote peer (its unfinished chunked messages and its
+// messages in every inbox, counted by allocated size) shares one budget,
+// Config.PeerMemory (default 8 MiB plus the largest Reliable
+// MaxMessageBytes: 24 MiB with the defaults, 8 MiB + 16 KiB for a game
+// whose Reliable channels carry at most 16 KiB). A chunked message is
+// received into a 64 KiB buffer, then into one buffer of its announced
+// size once it outgrows that, each charged before it is allocated (so a
+// lone First chunk costs 64 KiB, not its announced size). Overflow rule:
+// a Reliable read loop that needs more waits (stops reading: the peer's
+// SCTP window fills and its Send fails with ErrSlowConsumer) while some
+// of the peer's messages wait in the inboxes, since the game frees them
+// by taking them; if unfinished chunked messages alone fill the budget,
+// the message that needs more is dropped and its remaining chunks skipped
+// (ChannelStats.DroppedBudget) rather than waiting, because one SCTP
+// association has one receive window: a stalled stream could starve the
+// very message it waits for. So an honest peer sending two big messages
+// at once on two channels to a game that holds nothing of it may lose
+// one (counted) when both do not fit together. An Unreliable message
+// that does not fit is dropped (DroppedInbox). All are counted in
+// PeerStats.OverBudget, and PeerStats.Memory shows the budget in use. An
+// unfinished chunked message that gets no chunk for Config.ChunkTimeout
+// (10 s; time in which the peer's data waits for the game does not
+// count) is dropped and its memory freed (ChannelStats.ChunkTimeouts).
+// Other peers are never affected. pion's SCTP and DTLS layers hold about
+// 1 MiB more per peer under a flood (measured: TestRedTeamUnfinishedChunks,
+// TestRedTeamReliableFlood). In the browser, the browser itself queues
+// without back-pressure: netcode's pipe fails the peer above 32 MiB
+// queued per channel.
 //
 // Peer life. Events report Connecting, Connected, Disconnected (ICE lost
 // the peer; the offering side tries up to Config.ICERestarts ICE restarts
@@ -171,8 +204,10 @@
 //     claim opens a challenger connection (at most one per seat, at most
 //     8 at once), which is refused unless it proves the key. The live link
 //     is not touched, its seat not changed.
-//   - Crash the mesh or grow its memory without bound (see "Inboxes and
-//     overflow").
+//   - Crash the mesh, or make it hold more than Config.PeerMemory for
+//     itself (see "Memory budget"): an unfinished chunked message times
+//     out, a flood fills only its own budget, and other peers are
+//     unaffected.
 //
 // What a squatter (a room member claiming an ID it cannot prove) can
 // still do: cost each peer it targets one PeerConnection and DTLS

@@ -99,14 +99,14 @@ func TestHostileData(t *testing.T) {
 	}
 	first := []byte{wire.ChunkFirst, 0, 0, 0x40, 0} // announces 16 KiB... then breaks off
 	first = append(first, make([]byte, 100)...)
-	raw(0, // reliable: 5 malformed frames
+	raw(0, // reliable: 4 malformed frames, 1 message too large
 		[]byte{9, 1, 2},                                 // unknown kind
 		[]byte{wire.ChunkMiddle, 1},                     // continuation without a first
-		[]byte{wire.ChunkFirst, 0xff, 0xff, 0xff, 0xff}, // 4 GiB announced
+		[]byte{wire.ChunkFirst, 0xff, 0xff, 0xff, 0xff}, // 4 GiB announced: too large
 		first, []byte{wire.ChunkWhole, 7}, // whole inside a chunked message
 		make([]byte, 3*wire.ChunkSize), // oversize frame
 	)
-	raw(1, make([]byte, 3000), make([]byte, MaxUnreliableSize+1)) // unreliable: 2 oversize
+	raw(1, make([]byte, 3000), make([]byte, MaxUnreliableSize+1)) // unreliable: 2 too large
 	// Above the 64 KiB we advertise, a conforming (pion) sender refuses:
 	// no message can wedge SCTP's 1 MiB receive buffer.
 	if err := hostileLink(t, bad, to, 0).pipe.write(make([]byte, 5<<20)); err == nil {
@@ -132,11 +132,12 @@ func TestHostileData(t *testing.T) {
 	var ps PeerStats
 	waitFor(t, 5*time.Second, "malformed counts", func() bool {
 		ps, _ = honest.Stats().Peer(bad.Local())
-		return ps.Channels[0].Malformed >= 5 && ps.Channels[1].Malformed >= 2 && ps.Control.Malformed >= 4
+		return ps.Channels[0].Malformed >= 4 && ps.Channels[0].TooLarge >= 1 && ps.Channels[1].TooLarge >= 2 && ps.Control.Malformed >= 4
 	})
-	if ps.Channels[0].Malformed != 5 || ps.Channels[1].Malformed != 2 || ps.Control.Malformed != 4 {
-		t.Errorf("malformed counts: rel %d, unrel %d, control %d; want 5, 2, 4",
-			ps.Channels[0].Malformed, ps.Channels[1].Malformed, ps.Control.Malformed)
+	if ps.Channels[0].Malformed != 4 || ps.Channels[0].TooLarge != 1 || ps.Channels[1].Malformed != 0 ||
+		ps.Channels[1].TooLarge != 2 || ps.Control.Malformed != 4 {
+		t.Errorf("malformed/too large counts: rel %d/%d, unrel %d/%d, control %d; want 4/1, 0/2, 4",
+			ps.Channels[0].Malformed, ps.Channels[0].TooLarge, ps.Channels[1].Malformed, ps.Channels[1].TooLarge, ps.Control.Malformed)
 	}
 	if ps.Dropped() != 11 {
 		t.Errorf("Dropped() = %d, want 11", ps.Dropped())

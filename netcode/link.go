@@ -48,8 +48,17 @@ type link struct {
 	wmu     sync.Mutex // serializes chunked writes; guards scratch
 	scratch []byte
 
+	// Reassembly of a Reliable application channel: the read loop feeds
+	// it, the mesh loop's tick may drop an unfinished message that timed
+	// out (expire). rmu guards ra, held and lastChunk.
+	rmu       sync.Mutex
+	ra        wire.Reassembler
+	held      int       // bytes charged to the peer's budget for ra
+	lastChunk time.Time // when the read loop last fed ra
+
 	msgsOut, bytesOut, msgsIn, bytesIn    atomic.Uint64
 	droppedInbox, droppedStale, malformed atomic.Uint64
+	tooLarge, chunkTimeouts, overBudget   atomic.Uint64
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -115,7 +124,12 @@ func (l *link) writeControl(frame []byte) error {
 // inbox room).
 func (l *link) readLoop() {
 	buf := make([]byte, wire.ChunkSize)
-	st := readState{ra: wire.Reassembler{Max: l.p.m.cfg.MaxMessageSize}}
+	var st readState
+	if l.ch != nil {
+		l.rmu.Lock()
+		l.ra.Max = l.ch.spec.MaxMessageBytes
+		l.rmu.Unlock()
+	}
 	for {
 		msg, err := l.pipe.read(buf)
 		if err != nil {
@@ -136,8 +150,7 @@ func (l *link) readLoop() {
 
 // readState is a read loop's own state.
 type readState struct {
-	ra               wire.Reassembler // reliable application channels
-	sawHello, sawBad bool             // control channel
+	sawHello, sawBad bool // control channel
 }
 
 // handle processes one received message; false stops the read loop.
@@ -192,19 +205,63 @@ func (l *link) handle(msg []byte, st *readState) bool {
 	}
 	// An application channel.
 	if l.rel == transport.Unreliable {
-		if len(msg) > MaxUnreliableSize {
-			l.malformed.Add(1)
+		if len(msg) > l.ch.spec.MaxMessageBytes {
+			l.tooLarge.Add(1)
 			return true
 		}
 		l.msgsIn.Add(1)
 		l.bytesIn.Add(uint64(len(msg)))
-		if !l.ch.offer(p.id, append([]byte(nil), msg...)) {
+		if !l.ch.offer(p.id, append([]byte(nil), msg...), p.budget) {
 			l.droppedInbox.Add(1)
 		}
 		return true
 	}
-	data, done, err := st.ra.Feed(msg)
+	return l.handleReliable(msg)
+}
+
+// handleReliable feeds one chunk frame of a Reliable application channel
+// to the reassembler, charging what it allocates to the peer's budget
+// first (waiting for room: back-pressure), and queues a finished message
+// with its charge. It returns false when the peer went away.
+func (l *link) handleReliable(msg []byte) bool {
+	p := l.p
+	l.rmu.Lock()
+	need := l.ra.Need(msg)
+	l.rmu.Unlock()
+	if need > 0 && !p.budget.take(need, p.done) {
+		select {
+		case <-p.done:
+			return false
+		default:
+		}
+		// Over budget with nothing the game could free: drop this
+		// message (the rest of its frames are skipped).
+		l.rmu.Lock()
+		l.ra.Skip(msg)
+		freed := l.held
+		l.held = 0
+		l.rmu.Unlock()
+		p.budget.release(freed)
+		l.overBudget.Add(1)
+		return true
+	}
+	l.rmu.Lock()
+	data, done, err := l.ra.Feed(msg)
+	charge := 0
+	if done {
+		charge = cap(data)
+	}
+	// What Feed did not keep (an error, an expired message, a smaller
+	// growth) goes back; a finished message's bytes move to the inbox.
+	surplus := l.held + need - l.ra.Held() - charge
+	l.held = l.ra.Held()
+	l.lastChunk = time.Now()
+	l.rmu.Unlock()
+	p.budget.release(surplus)
 	switch {
+	case errors.Is(err, wire.ErrTooLarge):
+		l.tooLarge.Add(1)
+		return true
 	case err != nil:
 		l.malformed.Add(1)
 		return true
@@ -213,7 +270,39 @@ func (l *link) handle(msg []byte, st *readState) bool {
 	}
 	l.msgsIn.Add(1)
 	l.bytesIn.Add(uint64(len(data)))
-	return l.ch.put(p.id, data, p.done)
+	if !l.ch.put(p.id, data, charge, p.budget, p.done) {
+		p.budget.release(charge)
+		return false
+	}
+	return true
+}
+
+// expire drops an unfinished chunked message that got no chunk for
+// timeout while the read loop was reading (not waiting for the game), and
+// frees its memory. The mesh loop calls it from tick.
+func (l *link) expire(now time.Time, timeout time.Duration) {
+	l.rmu.Lock()
+	if l.ra.Held() == 0 || now.Sub(l.lastChunk) < timeout {
+		l.rmu.Unlock()
+		return
+	}
+	l.ra.Reset()
+	freed := l.held
+	l.held = 0
+	l.rmu.Unlock()
+	l.p.budget.release(freed)
+	l.chunkTimeouts.Add(1)
+}
+
+// releaseHeld gives back what an unfinished message holds (the peer is
+// gone; its read loop has exited or is about to).
+func (l *link) releaseHeld() {
+	l.rmu.Lock()
+	l.ra.Reset()
+	freed := l.held
+	l.held = 0
+	l.rmu.Unlock()
+	l.p.budget.release(freed)
 }
 
 func buf8() []byte { return make([]byte, 0, 16) }
@@ -224,6 +313,7 @@ func (l *link) stats(label string) ChannelStats {
 		MessagesSent: l.msgsOut.Load(), MessagesReceived: l.msgsIn.Load(),
 		BytesSent: l.bytesOut.Load(), BytesReceived: l.bytesIn.Load(),
 		DroppedInbox: l.droppedInbox.Load(), DroppedStale: l.droppedStale.Load(),
-		Malformed: l.malformed.Load(),
+		Malformed: l.malformed.Load(), TooLarge: l.tooLarge.Load(), ChunkTimeouts: l.chunkTimeouts.Load(),
+		DroppedBudget: l.overBudget.Load(),
 	}
 }

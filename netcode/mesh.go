@@ -233,6 +233,7 @@ func (m *Mesh) Stats() Stats {
 		p.mu.Lock()
 		ps.Name, ps.ICERestarts = p.name, p.iceRestarts
 		p.mu.Unlock()
+		ps.Memory, ps.OverBudget = p.budget.held(), p.budget.over.Load()
 		ps.RTT, ps.RTTJitter, ps.RTTSamples = p.rtt.summary()
 		ps.LocalCandidate, ps.RemoteCandidate = selectedPair(p.pc)
 		ps.Link = max(ps.LocalCandidate, ps.RemoteCandidate)
@@ -780,6 +781,16 @@ func (m *Mesh) tick(now time.Time) {
 				continue
 			}
 			m.maybeRestart(p, now)
+		}
+		if p.connected && p.budget.waiters.Load() == 0 {
+			// (While a read loop of the peer waits for the game, SCTP's
+			// shared receive window may starve the peer's other streams:
+			// their silence is ours, not the sender's.)
+			for _, l := range p.links {
+				if l.rel == transport.Reliable {
+					l.expire(now, m.cfg.ChunkTimeout)
+				}
+			}
 		}
 		if p.connected && !now.Before(p.nextPing) {
 			p.nextPing = now.Add(m.cfg.PingInterval)

@@ -63,6 +63,7 @@ type peer struct {
 
 	ctrl, ping *link
 	links      []*link // application channels, Config.Channels order
+	budget     *budget // memory held for this peer (Config.PeerMemory)
 
 	rtt rttWindow
 
@@ -89,7 +90,7 @@ func newSession() uint64 {
 // wires pion's callbacks to the mesh loop.
 func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) (*peer, error) {
 	p := &peer{m: m, id: id, addr: addr, offerer: offerer, session: session,
-		created: time.Now(), done: make(chan struct{})}
+		created: time.Now(), done: make(chan struct{}), budget: newBudget(m.cfg.PeerMemory)}
 	conf := webrtc.Configuration{ICEServers: m.iceServers()}
 	if m.cfg.RelayOnly {
 		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
@@ -534,6 +535,11 @@ func (m *Mesh) closeAsync(p *peer, flush bool) {
 		for _, l := range p.allLinks() {
 			if l != nil && l.pipe != nil {
 				_ = l.pipe.close()
+			}
+		}
+		for _, l := range p.links {
+			if l != nil {
+				l.releaseHeld() // an unfinished message of a peer that is gone
 			}
 		}
 		if err := closePC(p.pc); err != nil {

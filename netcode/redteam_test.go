@@ -9,9 +9,13 @@ package netcode
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
@@ -201,4 +205,283 @@ func TestBlock(t *testing.T) {
 	if err := a.Block(b.Local(), ""); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Block after Close: %v", err)
 	}
+}
+
+// watchAttack waits until wg is done (the attackers finished or got
+// stuck) while checking every 50 ms that the victim never holds more than
+// budget bytes for any attacker (PeerStats.Memory, which counts exactly
+// what the victim allocated for the peer). It returns the live heap then,
+// with no traffic in flight (a heap measured under load also holds the
+// garbage allocated during the collection).
+func watchAttack(t *testing.T, wg *sync.WaitGroup, victim *Mesh, attackers []*Mesh, budget int64) uint64 {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	peak := int64(0)
+	for {
+		for _, a := range attackers {
+			ps, _ := victim.Stats().Peer(a.Local())
+			peak = max(peak, ps.Memory)
+		}
+		select {
+		case <-done:
+			t.Logf("most held for one attacker: %.1f MiB (budget %.1f MiB)", float64(peak)/mib, float64(budget)/mib)
+			if peak > budget {
+				t.Errorf("the victim held %d bytes for one attacker, budget %d", peak, budget)
+			}
+			time.Sleep(200 * time.Millisecond) // let the last packets settle
+			return liveHeap()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// liveHeap returns the live heap after a full collection.
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+const mib = 1 << 20
+
+// pionPerPeer is what pion's SCTP and DTLS layers may hold per peer after
+// a flood, both ends in this process (the attackers' queues are kept
+// under 256 KiB): measured at about 1 MiB.
+const pionPerPeer = 2 * mib
+
+// pacedWrite writes raw frames on l while SCTP holds less than 256 KiB for
+// the peer (so the attacker's own queue stays small, measuring only the
+// victim), until frames runs out, stop closes, or the peer stops reading
+// for stall.
+func pacedWrite(l *link, frames func() []byte, stop <-chan struct{}, stall time.Duration) (sent int) {
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return sent
+		default:
+		}
+		if l.pipe.buffered() > 256<<10 {
+			if time.Since(last) > stall {
+				return sent
+			}
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		f := frames()
+		if f == nil {
+			return sent
+		}
+		if l.pipe.write(f) != nil {
+			return sent
+		}
+		sent += len(f)
+		last = time.Now()
+	}
+}
+
+// unfinished returns the frames of a message of total bytes, without its
+// last frame, one by one (nil at the end).
+func unfinished(total int) func() []byte {
+	sent := 0
+	first := true
+	piece := make([]byte, wire.ChunkSize)
+	return func() []byte {
+		if first {
+			first = false
+			sent = wire.ChunkSize - 5
+			return append([]byte{wire.ChunkFirst, byte(total >> 24), byte(total >> 16), byte(total >> 8), byte(total)}, piece[:sent]...)
+		}
+		if sent+wire.ChunkSize-1 >= total {
+			return nil // never the last frame
+		}
+		sent += wire.ChunkSize - 1
+		return append([]byte{wire.ChunkMiddle}, piece[:wire.ChunkSize-1]...)
+	}
+}
+
+// TestRedTeamUnfinishedChunks: 4 attackers each start a 16 MiB chunked
+// message on both Reliable channels and never finish it. Before the fix
+// the victim held all of it (~19 MiB per attacker and channel) for ever.
+// Now each attacker holds at most PeerMemory (the second message waits:
+// back-pressure), an honest peer's big message still gets through, and
+// the unfinished messages time out and free their memory.
+func TestRedTeamUnfinishedChunks(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	chans := []ChannelSpec{{Label: "rel", Reliability: transport.Reliable}, {Label: "rel2", Reliability: transport.Reliable}}
+	const budget = 17 * mib
+	victim := join(t, sig.url(), "room", "victim", func(c *Config) {
+		c.Channels, c.PeerMemory = chans, budget // ChunkTimeout: the default, 10 s
+	})
+	meshes := []*Mesh{victim}
+	for i := range 5 {
+		meshes = append(meshes, join(t, sig.url(), "room", fmt.Sprint("m", i), func(c *Config) { c.Channels = chans }))
+	}
+	waitMesh(t, 60*time.Second, meshes...)
+	honest, attackers := meshes[1], meshes[2:]
+	base := liveHeap()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, a := range attackers {
+		for idx := range chans {
+			l := hostileLink(t, a, victim.Local(), idx)
+			wg.Go(func() { pacedWrite(l, unfinished(16*mib), stop, 3*time.Second) })
+		}
+	}
+	defer close(stop)
+	grown := int64(watchAttack(t, &wg, victim, attackers, budget)) - int64(base)
+	bound := int64(len(attackers))*(budget+pionPerPeer) + 16*mib
+	t.Logf("victim heap +%d MiB with %d attackers (bound %d MiB)", grown/mib, len(attackers), bound/mib)
+	if grown > bound {
+		t.Errorf("heap grew by %d MiB, over the bound of %d MiB (%d attackers × (PeerMemory %d MiB + pion's %d MiB) + 16 MiB)",
+			grown/mib, bound/mib, len(attackers), budget/mib, pionPerPeer/mib)
+	}
+	for _, a := range attackers {
+		ps, _ := victim.Stats().Peer(a.Local())
+		if ps.Memory > budget {
+			t.Errorf("attacker %s holds %d bytes, budget %d", a.Local(), ps.Memory, budget)
+		}
+	}
+	// An honest peer is unaffected: its 2 MiB message arrives.
+	big := bytes.Repeat([]byte{7}, 2*mib)
+	if err := honest.Channel("rel").Send(victim.Local(), big); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, victim.Channel("rel"), 1, 30*time.Second)[0]; got.From != honest.Local() || !bytes.Equal(got.Data, big) {
+		t.Fatalf("honest message: %d bytes from %s", len(got.Data), got.From)
+	}
+	defer func() {
+		if t.Failed() {
+			for _, a := range attackers {
+				ps, _ := victim.Stats().Peer(a.Local())
+				t.Logf("attacker %s: memory %d, over budget %d, rel %+v, rel2 %+v", a.Local(), ps.Memory, ps.OverBudget, ps.Channels[0], ps.Channels[1])
+			}
+		}
+	}()
+	// Of each attacker's two messages, the one that did not fit was
+	// dropped; the other times out and frees its memory.
+	waitFor(t, 60*time.Second, "the unfinished messages to time out", func() bool {
+		for _, a := range attackers {
+			ps, _ := victim.Stats().Peer(a.Local())
+			rel, rel2 := ps.Channels[0], ps.Channels[1]
+			if ps.Memory != 0 || rel.ChunkTimeouts+rel2.ChunkTimeouts < 1 ||
+				rel.ChunkTimeouts+rel2.ChunkTimeouts+rel.DroppedBudget+rel2.DroppedBudget < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	if n := attackerOverBudget(victim, attackers); n == 0 {
+		t.Error("no attacker counted over budget")
+	}
+	if after := int64(liveHeap()) - int64(base); after > 16*mib {
+		t.Errorf("heap still %d MiB above the baseline after the timeouts", after/mib)
+	}
+}
+
+func attackerOverBudget(victim *Mesh, attackers []*Mesh) (n uint64) {
+	for _, a := range attackers {
+		ps, _ := victim.Stats().Peer(a.Local())
+		n += ps.OverBudget
+	}
+	return n
+}
+
+// TestRedTeamReliableFlood: two attackers flood both Reliable channels of
+// a game that does not poll. Before the fix each one could make the victim
+// hold its inbox limit per channel (2 × 32 MiB here, ~113 MiB measured
+// with pion's buffers). Now each attacker holds at most PeerMemory, and
+// an honest peer's messages, sent during the flood, are all delivered.
+func TestRedTeamReliableFlood(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	chans := []ChannelSpec{
+		{Label: "rel", Reliability: transport.Reliable, MaxMessageBytes: 64 << 10},
+		{Label: "rel2", Reliability: transport.Reliable, MaxMessageBytes: 64 << 10},
+	}
+	victim := join(t, sig.url(), "room", "victim", func(c *Config) { c.Channels = chans })
+	budget := int64(victim.cfg.PeerMemory) // the default: 8 MiB + 64 KiB
+	meshes := []*Mesh{victim}
+	for i := range 3 {
+		meshes = append(meshes, join(t, sig.url(), "room", fmt.Sprint("m", i), func(c *Config) {
+			c.Channels, c.MaxReliableBuffered = chans, mib // the attackers' own queues stay small
+		}))
+	}
+	waitMesh(t, 60*time.Second, meshes...)
+	honest, attackers := meshes[1], meshes[2:]
+	base := liveHeap()
+
+	var wg sync.WaitGroup
+	for _, a := range attackers {
+		for _, label := range []string{"rel", "rel2"} {
+			wg.Go(func() {
+				msg := make([]byte, 16<<10-1)
+				sent, last := 0, time.Now()
+				for sent < 40*mib && time.Since(last) < 3*time.Second {
+					if err := a.Channel(label).Send(victim.Local(), msg); err != nil {
+						time.Sleep(2 * time.Millisecond)
+						continue
+					}
+					sent += len(msg)
+					last = time.Now()
+				}
+			})
+		}
+	}
+	const honestN = 200
+	for i := range honestN {
+		for {
+			err := honest.Channel("rel").Send(victim.Local(), []byte(fmt.Sprint(i)))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, transport.ErrSlowConsumer) {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	grown := int64(watchAttack(t, &wg, victim, attackers, budget)) - int64(base)
+	bound := int64(len(attackers))*(budget+pionPerPeer) + 16*mib
+	t.Logf("victim heap +%d MiB with %d flooding attackers (bound %d MiB)", grown/mib, len(attackers), bound/mib)
+	if grown > bound {
+		t.Errorf("heap grew by %d MiB, over the bound of %d MiB", grown/mib, bound/mib)
+	}
+	for _, a := range attackers {
+		ps, _ := victim.Stats().Peer(a.Local())
+		if ps.Memory > budget || ps.OverBudget == 0 {
+			t.Errorf("attacker %s: holds %d bytes (budget %d), over budget %d times", a.Local(), ps.Memory, budget, ps.OverBudget)
+		}
+	}
+	// The game polls at last: every honest message is there, in order.
+	next := 0
+	for _, label := range []string{"rel", "rel2"} {
+		c := victim.Channel(label)
+		for msg, ok := c.TryRecv(); ok; msg, ok = c.TryRecv() {
+			if msg.From != honest.Local() {
+				continue
+			}
+			if string(msg.Data) != fmt.Sprint(next) {
+				t.Fatalf("honest message %q, want %d", msg.Data, next)
+			}
+			next++
+		}
+	}
+	waitFor(t, 30*time.Second, "every honest message", func() bool {
+		c := victim.Channel("rel")
+		for msg, ok := c.TryRecv(); ok; msg, ok = c.TryRecv() {
+			if msg.From == honest.Local() {
+				if string(msg.Data) != fmt.Sprint(next) {
+					t.Fatalf("honest message %q, want %d", msg.Data, next)
+				}
+				next++
+			}
+		}
+		return next == honestN
+	})
 }

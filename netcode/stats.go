@@ -154,6 +154,14 @@ type PeerStats struct {
 	BytesSent, BytesReceived     uint64
 	// ICERestarts counts ICE restarts made with this peer.
 	ICERestarts int
+	// Memory is what this mesh holds for the peer now (its budget's use:
+	// unfinished chunked messages plus queued inbox messages), out of
+	// Config.PeerMemory. OverBudget counts the times the peer hit that
+	// budget (a Reliable channel stopped reading it until the game took
+	// messages, or a message was dropped: ChannelStats.DroppedBudget and
+	// DroppedInbox).
+	Memory     int64
+	OverBudget uint64
 	// Channels has one entry per Config.Channels entry, same order.
 	Channels []ChannelStats
 	// Control counts the mesh's own control and ping traffic.
@@ -172,7 +180,7 @@ func (p PeerStats) Relayed() bool { return p.Link.Class() == LinkRelayed }
 func (p PeerStats) Dropped() uint64 {
 	var n uint64
 	for _, c := range append(slices.Clip(p.Channels), p.Control) {
-		n += c.DroppedInbox + c.DroppedStale + c.Malformed
+		n += c.DroppedInbox + c.DroppedStale + c.Malformed + c.TooLarge + c.ChunkTimeouts + c.DroppedBudget
 	}
 	return n
 }
@@ -184,14 +192,25 @@ type ChannelStats struct {
 	MessagesSent, MessagesReceived uint64
 	BytesSent, BytesReceived       uint64
 	// DroppedInbox counts Unreliable messages dropped because the inbox
-	// was full.
+	// or the peer's memory budget was full.
 	DroppedInbox uint64
 	// DroppedStale counts Unreliable sends dropped because SCTP already
 	// held MaxUnreliableBuffered bytes for the peer.
 	DroppedStale uint64
-	// Malformed counts received messages that broke the framing or the
-	// size limit (dropped).
+	// Malformed counts received messages that broke the framing
+	// (dropped).
 	Malformed uint64
+	// TooLarge counts received messages above the channel's
+	// MaxMessageBytes (dropped unread: a chunked one is skipped, never
+	// reassembled).
+	TooLarge uint64
+	// ChunkTimeouts counts unfinished chunked messages dropped after
+	// Config.ChunkTimeout without a chunk.
+	ChunkTimeouts uint64
+	// DroppedBudget counts Reliable messages dropped because the peer's
+	// memory budget (Config.PeerMemory) was full of its unfinished chunked
+	// messages, with nothing queued that the game could take.
+	DroppedBudget uint64
 }
 
 type transportCounters struct {

@@ -16,7 +16,7 @@ import (
 )
 
 func validConfig() Config {
-	return Config{SignalURL: "ws://127.0.0.1:1/ws", Room: "r", Channels: []ChannelSpec{{"a", transport.Reliable}}}
+	return Config{SignalURL: "ws://127.0.0.1:1/ws", Room: "r", Channels: []ChannelSpec{{Label: "a", Reliability: transport.Reliable}}}
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -33,12 +33,12 @@ func TestConfigValidate(t *testing.T) {
 		{"no room", func(c *Config) { c.Room = "" }, false},
 		{"no channels", func(c *Config) { c.Channels = nil }, false},
 		{"too many channels", func(c *Config) { c.Channels = make([]ChannelSpec, MaxChannels+1) }, false},
-		{"empty label", func(c *Config) { c.Channels = []ChannelSpec{{"", transport.Reliable}} }, false},
-		{"long label", func(c *Config) { c.Channels = []ChannelSpec{{long, transport.Reliable}} }, false},
+		{"empty label", func(c *Config) { c.Channels = []ChannelSpec{{Label: "", Reliability: transport.Reliable}} }, false},
+		{"long label", func(c *Config) { c.Channels = []ChannelSpec{{Label: long, Reliability: transport.Reliable}} }, false},
 		{"dup label", func(c *Config) {
-			c.Channels = []ChannelSpec{{"a", transport.Reliable}, {"a", transport.Unreliable}}
+			c.Channels = []ChannelSpec{{Label: "a", Reliability: transport.Reliable}, {Label: "a", Reliability: transport.Unreliable}}
 		}, false},
-		{"unknown reliability", func(c *Config) { c.Channels = []ChannelSpec{{"a", transport.ReliabilityUnknown}} }, false},
+		{"unknown reliability", func(c *Config) { c.Channels = []ChannelSpec{{Label: "a", Reliability: transport.ReliabilityUnknown}} }, false},
 		{"long game", func(c *Config) { c.GameID = long }, false},
 		{"long build", func(c *Config) { c.Build = long }, false},
 		{"long name", func(c *Config) { c.Name = long }, false},
@@ -54,10 +54,18 @@ func TestConfigValidate(t *testing.T) {
 			c.ICEServers = []ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}}
 		}, false},
 		{"relay only, no servers", func(c *Config) { c.RelayOnly, c.ICEServers = true, []ICEServer{} }, false},
+		{"small channel limit", func(c *Config) { c.Channels[0].MaxMessageBytes = 16 << 10 }, true},
+		{"negative channel limit", func(c *Config) { c.Channels[0].MaxMessageBytes = -1 }, false},
+		{"unreliable above one packet", func(c *Config) {
+			c.Channels = []ChannelSpec{{Label: "u", Reliability: transport.Unreliable, MaxMessageBytes: MaxUnreliableSize + 1}}
+		}, false},
+		{"message above the peer budget", func(c *Config) { c.PeerMemory = 1 << 20 }, false},
+		{"budget fits the messages", func(c *Config) { c.PeerMemory, c.Channels[0].MaxMessageBytes = 1<<20+64<<10, 1<<20 }, true},
+		{"negative chunk timeout", func(c *Config) { c.ChunkTimeout = -1 }, false},
 		{"max channels", func(c *Config) {
 			c.Channels = nil
 			for i := range MaxChannels {
-				c.Channels = append(c.Channels, ChannelSpec{fmt.Sprint(i), transport.Unreliable})
+				c.Channels = append(c.Channels, ChannelSpec{Label: fmt.Sprint(i), Reliability: transport.Unreliable})
 			}
 		}, true},
 	}
@@ -88,7 +96,7 @@ func TestConfigDefaults(t *testing.T) {
 		MaxUnreliableBuffered: 32 << 10, EventQueueLen: 1024, ICERestarts: 3,
 		ICEDisconnectedTimeout: 2 * time.Second, ICEFailedTimeout: 5 * time.Second, ICEKeepalive: 500 * time.Millisecond,
 		SCTPRTOMax: 200 * time.Millisecond, ConnectTimeout: 15 * time.Second, PeerTimeout: 15 * time.Second,
-		PingInterval: 500 * time.Millisecond}
+		PingInterval: 500 * time.Millisecond, PeerMemory: 8 << 20, ChunkTimeout: 10 * time.Second}
 	want.Logger = c.Logger
 	if c.Logger == nil {
 		t.Fatal("nil Logger not replaced")
@@ -306,17 +314,17 @@ func TestChannelUnknownLabelPanics(t *testing.T) {
 // bounds, order, and Recv/Close.
 func TestInbox(t *testing.T) {
 	m := &Mesh{cfg: Config{InboxLen: 2, InboxBytes: 10}}
-	c := newChannel(m, 0, ChannelSpec{"x", transport.Unreliable})
-	if !c.offer("a", []byte("1")) || !c.offer("a", []byte("2")) {
+	c := newChannel(m, 0, ChannelSpec{Label: "x", Reliability: transport.Unreliable, MaxMessageBytes: MaxUnreliableSize})
+	if !c.offer("a", []byte("1"), nil) || !c.offer("a", []byte("2"), nil) {
 		t.Fatal("offer into an empty inbox failed")
 	}
-	if c.offer("a", []byte("3")) {
+	if c.offer("a", []byte("3"), nil) {
 		t.Error("third message from a accepted with InboxLen 2")
 	}
-	if !c.offer("b", []byte("12345678")) {
+	if !c.offer("b", []byte("12345678"), nil) {
 		t.Error("b's share is separate from a's")
 	}
-	if c.offer("b", []byte("123")) {
+	if c.offer("b", []byte("123"), nil) {
 		t.Error("b exceeded InboxBytes 10")
 	}
 	var got []string
@@ -326,17 +334,17 @@ func TestInbox(t *testing.T) {
 	if want := "[a:1 a:2 b:12345678]"; fmt.Sprint(got) != want {
 		t.Errorf("got %v, want %s", got, want)
 	}
-	if !c.offer("b", make([]byte, 100)) {
+	if !c.offer("b", make([]byte, 100), nil) {
 		t.Error("a message larger than InboxBytes is refused by an empty inbox")
 	}
 	c.TryRecv()
 
 	// put waits for room and gives up when done closes.
 	done := make(chan struct{})
-	c.offer("a", []byte("x"))
-	c.offer("a", []byte("y"))
+	c.offer("a", []byte("x"), nil)
+	c.offer("a", []byte("y"), nil)
 	res := make(chan bool)
-	go func() { res <- c.put("a", []byte("z"), done) }()
+	go func() { res <- c.put("a", []byte("z"), 0, nil, done) }()
 	select {
 	case <-res:
 		t.Fatal("put returned with a full inbox")
@@ -346,7 +354,7 @@ func TestInbox(t *testing.T) {
 	if !<-res {
 		t.Error("put failed after room was made")
 	}
-	go func() { res <- c.put("a", []byte("w"), done) }()
+	go func() { res <- c.put("a", []byte("w"), 0, nil, done) }()
 	close(done)
 	if <-res {
 		t.Error("put succeeded into a full inbox after done closed")

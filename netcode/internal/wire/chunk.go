@@ -2,8 +2,21 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
+
+// ErrTooLarge is returned (wrapped) by Feed for a message above
+// Reassembler.Max: its frames are skipped, never buffered.
+var ErrTooLarge = errors.New("wire: message above the size limit")
+
+// FirstCap bounds the buffer a First frame allocates. Once the message
+// outgrows it, the buffer is allocated at the announced length, once (no
+// doubling: a receiver's memory budget then counts exactly what is
+// allocated, including the moment both buffers are live). So a First
+// frame alone cannot make the receiver allocate the announced length,
+// and a message of n bytes needs n + FirstCap bytes of budget at most.
+const FirstCap = 64 << 10
 
 // ChunkSize is the largest chunk frame on a reliable user channel: 16 KiB,
 // the message size every browser's data channel accepts.
@@ -62,6 +75,7 @@ type Reassembler struct {
 	buf   []byte
 	total int
 	open  bool
+	skip  bool // inside a message above Max: drop its frames
 }
 
 // DefaultMaxMessage is the default message size limit of a reliable
@@ -74,13 +88,23 @@ const DefaultMaxMessage = 16 << 20
 // framing; after an error the partial message is dropped and the next
 // First or Whole frame starts afresh.
 func (r *Reassembler) Feed(frame []byte) (msg []byte, done bool, err error) {
-	max := r.Max
-	if max <= 0 {
-		max = DefaultMaxMessage
+	limit := r.Max
+	if limit <= 0 {
+		limit = DefaultMaxMessage
 	}
 	if len(frame) < 1 || len(frame) > ChunkSize {
 		r.reset()
 		return nil, false, fmt.Errorf("%w: chunk frame of %d bytes", ErrMalformed, len(frame))
+	}
+	if r.skip {
+		switch frame[0] {
+		case ChunkMiddle:
+			return nil, false, nil
+		case ChunkLast:
+			r.skip = false
+			return nil, false, nil
+		}
+		r.skip = false // the oversize message ended early: take this frame as it is
 	}
 	switch frame[0] {
 	case ChunkWhole:
@@ -88,8 +112,8 @@ func (r *Reassembler) Feed(frame []byte) (msg []byte, done bool, err error) {
 			r.reset()
 			return nil, false, fmt.Errorf("%w: whole frame inside a chunked message", ErrMalformed)
 		}
-		if len(frame)-1 > max {
-			return nil, false, fmt.Errorf("%w: message of %d bytes exceeds %d", ErrMalformed, len(frame)-1, max)
+		if len(frame)-1 > limit {
+			return nil, false, fmt.Errorf("%w: message of %d bytes exceeds %d", ErrTooLarge, len(frame)-1, limit)
 		}
 		return append(make([]byte, 0, len(frame)-1), frame[1:]...), true, nil
 	case ChunkFirst:
@@ -102,14 +126,15 @@ func (r *Reassembler) Feed(frame []byte) (msg []byte, done bool, err error) {
 		}
 		total := int(binary.BigEndian.Uint32(frame[1:5]))
 		piece := frame[firstHeader:]
-		if total > max {
-			return nil, false, fmt.Errorf("%w: message of %d bytes exceeds %d", ErrMalformed, total, max)
-		}
 		if len(piece) >= total {
 			return nil, false, fmt.Errorf("%w: first frame holds the whole message", ErrMalformed)
 		}
+		if total > limit {
+			r.skip = true
+			return nil, false, fmt.Errorf("%w: message of %d bytes exceeds %d", ErrTooLarge, total, limit)
+		}
 		r.open, r.total = true, total
-		r.buf = append(make([]byte, 0, min(total, 1<<20)), piece...) // grow as pieces arrive: a First frame alone cannot make us allocate Max
+		r.buf = append(make([]byte, 0, min(total, FirstCap)), piece...)
 		return nil, false, nil
 	case ChunkMiddle, ChunkLast:
 		if !r.open {
@@ -119,6 +144,11 @@ func (r *Reassembler) Feed(frame []byte) (msg []byte, done bool, err error) {
 		if len(r.buf)+len(piece) > r.total {
 			r.reset()
 			return nil, false, fmt.Errorf("%w: chunks overrun the announced length", ErrMalformed)
+		}
+		if n := len(r.buf) + len(piece); n > cap(r.buf) {
+			nb := make([]byte, len(r.buf), r.total)
+			copy(nb, r.buf)
+			r.buf = nb
 		}
 		r.buf = append(r.buf, piece...)
 		last := frame[0] == ChunkLast
@@ -141,4 +171,59 @@ func (r *Reassembler) Feed(frame []byte) (msg []byte, done bool, err error) {
 // Pending returns the bytes held for an unfinished message.
 func (r *Reassembler) Pending() int { return len(r.buf) }
 
-func (r *Reassembler) reset() { r.buf, r.open, r.total = nil, false, 0 }
+// Held returns the bytes allocated for an unfinished message (at least
+// Pending).
+func (r *Reassembler) Held() int { return cap(r.buf) }
+
+// Need returns how many bytes Feed(frame) would allocate: the whole
+// message for a Whole frame, the first buffer for a First frame, the new
+// buffer for a Middle or Last one that outgrows it (the old one is freed
+// after: Held drops); at most that, 0 for a frame Feed refuses. A
+// receiver charges it to a memory budget before Feed.
+func (r *Reassembler) Need(frame []byte) int {
+	limit := r.Max
+	if limit <= 0 {
+		limit = DefaultMaxMessage
+	}
+	if len(frame) < 1 || len(frame) > ChunkSize || r.skip && (frame[0] == ChunkMiddle || frame[0] == ChunkLast) {
+		return 0
+	}
+	switch frame[0] {
+	case ChunkWhole:
+		if r.open || len(frame)-1 > limit {
+			return 0
+		}
+		return len(frame) - 1
+	case ChunkFirst:
+		if r.open || len(frame) < firstHeader {
+			return 0
+		}
+		total := int(binary.BigEndian.Uint32(frame[1:5]))
+		if total > limit || len(frame)-firstHeader >= total {
+			return 0
+		}
+		return min(total, FirstCap)
+	case ChunkMiddle, ChunkLast:
+		n := len(r.buf) + len(frame) - 1
+		if !r.open || n > r.total || n <= cap(r.buf) {
+			return 0
+		}
+		return r.total
+	}
+	return 0
+}
+
+// Reset drops an unfinished message (a receiver's timeout).
+func (r *Reassembler) Reset() { r.reset() }
+
+// Skip drops the message frame would have started or continued: its
+// buffer is freed and its remaining frames are skipped, as for a message
+// above Max (a receiver out of memory budget). frame is then not fed.
+func (r *Reassembler) Skip(frame []byte) {
+	r.reset()
+	if len(frame) > 0 && frame[0] != ChunkWhole && frame[0] != ChunkLast {
+		r.skip = true
+	}
+}
+
+func (r *Reassembler) reset() { r.buf, r.open, r.total, r.skip = nil, false, 0, false }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -184,8 +185,12 @@ func TestReassemblerRejects(t *testing.T) {
 				break
 			}
 		}
-		if !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: got %v, want ErrMalformed", tt.name, err)
+		want := ErrMalformed
+		if strings.Contains(tt.name, "over max") {
+			want = ErrTooLarge
+		}
+		if !errors.Is(err, want) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, want)
 		}
 		// The reassembler recovers: a whole message goes through next.
 		if msg, done, err := r.Feed([]byte{ChunkWhole, 42}); err != nil || !done || !bytes.Equal(msg, []byte{42}) {
@@ -240,7 +245,20 @@ func FuzzReassembler(f *testing.F) {
 		step := int(split)%32 + 1
 		for len(data) > 0 {
 			n := min(step, len(data))
+			before, need := r.Held(), r.Need(data[:n])
 			msg, done, err := r.Feed(data[:n])
+			// Need covers what Feed allocated: a budget charged with it
+			// is never exceeded.
+			got := r.Held()
+			if done {
+				got += cap(msg)
+			}
+			if got > before+need {
+				t.Fatalf("frame %x: held %d + message %d > %d before + need %d", data[:min(n, 8)], r.Held(), cap(msg), before, need)
+			}
+			if r.Held() > r.Max {
+				t.Fatalf("held %d exceeds max %d", r.Held(), r.Max)
+			}
 			if err == nil && done && len(msg) > r.Max {
 				t.Fatalf("message of %d bytes exceeds max %d", len(msg), r.Max)
 			}
@@ -290,5 +308,36 @@ func TestGoldenChunks(t *testing.T) {
 	}
 	if h := hex.EncodeToString(got[0][5:9]); h != "00010203" {
 		t.Errorf("first payload bytes %s, want 00010203", h)
+	}
+}
+
+// TestReassemblerSkipsTooLarge: a message above Max is refused at its
+// First frame and its other frames are skipped silently (one error per
+// message, nothing buffered); the next message goes through.
+func TestReassemblerSkipsTooLarge(t *testing.T) {
+	r := Reassembler{Max: ChunkSize}
+	frames := append(chunk(t, make([]byte, 3*ChunkSize)), chunk(t, []byte("next"))...)
+	errs := 0
+	var got [][]byte
+	for _, f := range frames {
+		if r.Need(f) > 0 && f[0] != ChunkWhole {
+			t.Fatalf("Need(%d-byte frame kind %d) = %d inside a refused message", len(f), f[0], r.Need(f))
+		}
+		msg, done, err := r.Feed(f)
+		if err != nil {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error %v, want ErrTooLarge", err)
+			}
+			errs++
+		}
+		if r.Held() != 0 {
+			t.Fatalf("held %d bytes of a refused message", r.Held())
+		}
+		if done {
+			got = append(got, msg)
+		}
+	}
+	if errs != 1 || len(got) != 1 || string(got[0]) != "next" {
+		t.Fatalf("%d errors, messages %q; want 1 error and \"next\"", errs, got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peerplay/peerplay/chat"
 	"github.com/peerplay/peerplay/demo/pong/lan"
 	"github.com/peerplay/peerplay/demo/pong/play"
 	"github.com/peerplay/peerplay/demo/pong/replay"
@@ -237,8 +238,8 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 	cfg := netcode.Config{
 		SignalURL: url, Room: code, GameID: GameID, Build: Build, Name: name,
 		Channels: []netcode.ChannelSpec{
-			{Label: chanLobby, Reliability: transport.Reliable},
-			{Label: chanChat, Reliability: transport.Reliable},
+			{Label: chanLobby, Reliability: transport.Reliable, MaxMessageBytes: lobby.MaxMessageSize},
+			{Label: chanChat, Reliability: transport.Reliable, MaxMessageBytes: chat.MaxMessageSize},
 			{Label: chanInput, Reliability: transport.Unreliable},
 		},
 		Logger: n.log,

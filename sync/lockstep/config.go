@@ -89,8 +89,9 @@ type Config struct {
 	// DisconnectTimeout is how long a seat may stay silent (or stall the
 	// match while talking) before this peer votes to drop it; a majority
 	// of the seats must vote so. It is also how long a peer that hears no
-	// majority waits before giving up (CutOffError), and how long a
-	// drop agreement may be blocked before the blocker is voted out. 0
+	// majority waits before giving up (CutOffError); a drop agreement may
+	// be blocked for JoinTimeout plus this before the blocker is voted
+	// out. 0
 	// means 5 s (GGPO's sample value): a game loop paused for a few
 	// seconds (a loading hitch, a window drag) resumes instead of being
 	// dropped.

@@ -171,8 +171,10 @@
 //     JoinTimeout, 10 s, before it was ever heard); a seat heard but
 //     blocking the next frame for DisconnectTimeout (only one blocker at
 //     a time: the one furthest behind, ties the highest seat, so that a
-//     link broken between two seats costs the match one of them); a
-//     survivor blocking a running drop agreement for DisconnectTimeout.
+//     link broken between two seats costs the match one of them; none
+//     while a seat is silent, the likelier cause of the stall); a
+//     survivor blocking a running drop agreement for JoinTimeout plus
+//     DisconnectTimeout (an honest one may need its join timeout to agree).
 //     Each peer publishes its suspicions (the suspect mask): votes.
 //  2. Lost: a seat for which a majority of the members vote (this peer's
 //     suspicion, and every other member's suspect or lost report), or one
@@ -198,8 +200,8 @@
 //
 // Never a split: two groups that each drop the other would each need a
 // majority of the same members, and two majorities share a seat, which
-// reports one lost mask. A peer that does not hear a majority (it
-// suspects too many members) is cut off: it stops advancing
+// reports one lost mask. A peer that does not hear a majority (too
+// many members silent or lost) is cut off: it stops advancing
 // (EventCutOff), resumes if they come back (EventResumed), and gives up
 // after another DisconnectTimeout (Advance returns *CutOffError). A seat
 // that a majority dropped learns it from the survivors' Dropped answers
@@ -254,14 +256,16 @@
 //   - tell a peer it was dropped: that takes a majority of the other
 //     members;
 //   - stall the match forever: a seat that keeps talking but sends no new
-//     input, or blocks an agreement with reports that never match, is
-//     suspected after DisconnectTimeout by every honest seat and dropped
-//     by their majority (TestRedteamStallingLiar: 5.0 s);
+//     input, is suspected after DisconnectTimeout by every honest seat and
+//     dropped by their majority (TestRedteamStallingLiar: 5.0 s); one that
+//     blocks an agreement with reports that never match, after JoinTimeout
+//     plus DisconnectTimeout (15 s);
 //   - replace an input already held (conflicts are counted, the first is
 //     kept), replay or reorder datagrams (sequence window).
 //
 // With any one liar and no other failure, the honest seats never stall
-// longer than DisconnectTimeout plus an agreement, and never simulate
+// longer than JoinTimeout plus DisconnectTimeout plus an agreement (5 s
+// when the liar merely stops its inputs), and never simulate
 // different states, but for the last limit below, which they detect.
 // Limits: a
 // majority needs honest seats: with 3 seats one liar plus one failure (a

@@ -31,7 +31,7 @@ const (
 	// EventRefused: a message of Seat was refused: Reason says why (a relay
 	// for a seat not being dropped, a lost report not adopted, impossible
 	// acks or frames, speaking for another seat). At most one a second
-	// per seat and reason; Stats.Dropped counts every one.
+	// per seat; Stats.Dropped counts every one.
 	EventRefused
 	// EventWaiting: the next frame has waited Config.WaitNotify for
 	// Seat's input (Session.Waiting says for how long since): show

@@ -19,8 +19,8 @@ import (
 //  3. A survivor decides when every other survivor reports the lost seats
 //     lost and the same holdings H_l as its own, and it and those
 //     survivors form a majority: the drop frame is H_l+1.
-//  4. A peer that does not hear a majority (it suspects too many seats)
-//     is cut off: it stops, and gives up after another timeout, unless
+//  4. A peer that does not hear a majority (too many seats are silent or
+//     lost) is cut off: it stops, and gives up after another timeout, unless
 //     the seats come back. A peer that a majority dropped is told so.
 //
 // Why everyone decides the same H_l: once a survivor latches l, its
@@ -82,7 +82,7 @@ func (s *Session[I]) resetBlocks(now time.Time) {
 
 // suspicions recomputes this peer's own evidence against each seat.
 func (s *Session[I]) suspicions(now time.Time) {
-	s.suspect = 0
+	s.suspect, s.silent = 0, 0
 	pending := s.lost &^ s.dropped
 	primary, primaryHold := -1, Frame(0)
 	for v := range s.seats {
@@ -96,10 +96,12 @@ func (s *Session[I]) suspicions(now time.Time) {
 		}
 		if now.Sub(sd.lastHeard) > timeout {
 			s.suspect |= 1 << v
+			s.silent |= 1 << v
 			sd.why = why
 			continue
 		}
-		if sd.hold >= s.next {
+		if sd.hold >= s.next || !sd.heard {
+			// Not blocking; or never heard: the join timeout judges it.
 			sd.blockSince = now
 			continue
 		}
@@ -113,11 +115,17 @@ func (s *Session[I]) suspicions(now time.Time) {
 			primary, primaryHold = v, sd.hold
 		}
 	}
-	if primary >= 0 && s.suspect&(1<<primary) == 0 {
+	// A silent seat is the likelier cause of any stall (the seats it
+	// starves stall too): while one is suspected, no blocker is blamed.
+	if primary >= 0 && s.silent == 0 {
 		s.suspect |= 1 << primary
 		s.seats[primary].why = reasonStalls
 	}
-	if pending != 0 && now.Sub(s.pendingSince) > s.cfg.DisconnectTimeout {
+	// A survivor that does not agree yet may just lack evidence: a seat it
+	// never heard is judged by its join timeout, and a goodbye may not have
+	// reached it. Only a disagreement that outlasts any honest peer's own
+	// timeouts is a reason to vote it out.
+	if pending != 0 && now.Sub(s.pendingSince) > max(s.cfg.DisconnectTimeout, s.cfg.JoinTimeout)+s.cfg.DisconnectTimeout {
 		for v := range s.seats {
 			if s.survivor(v) && !s.agrees(v, pending) {
 				s.suspect |= 1 << v
@@ -167,7 +175,7 @@ func (s *Session[I]) votes(v int) int {
 func (s *Session[I]) checkLoss(now time.Time) {
 	s.suspicions(now)
 	q := s.quorum()
-	heard := bits.OnesCount32(s.members() &^ s.lost &^ s.suspect)
+	heard := bits.OnesCount32(s.members() &^ s.lost &^ s.silent)
 	if heard < q {
 		if !s.cutOff {
 			s.cutOff, s.cutSince = true, now
@@ -216,10 +224,10 @@ func (s *Session[I]) checkLoss(now time.Time) {
 	s.resetBlocks(now)
 }
 
-// unheard lists the seats this peer suspects.
+// unheard lists the seats this peer does not hear.
 func (s *Session[I]) unheard() []int {
 	var out []int
-	for m := s.suspect; m != 0; m &= m - 1 {
+	for m := s.silent | s.lost&^s.dropped; m != 0; m &= m - 1 {
 		out = append(out, bits.TrailingZeros32(m))
 	}
 	return out
@@ -292,14 +300,15 @@ func (s *Session[I]) notifyDropped(now time.Time, d int) {
 }
 
 // refuse reports that seat from's message was refused, at most once a
-// second per seat (the counters in Stats.Dropped count every one).
+// second per seat whatever the reason, so a liar cannot fill the event
+// queue (the counters in Stats.Dropped count every one).
 func (s *Session[I]) refuse(from int, why string) {
 	sd := &s.seats[from]
 	now := s.lastNow
-	if !sd.refusedAt.IsZero() && now.Sub(sd.refusedAt) < time.Second && sd.refusedWhy == why {
+	if !sd.refusedAt.IsZero() && now.Sub(sd.refusedAt) < time.Second {
 		return
 	}
-	sd.refusedAt, sd.refusedWhy = now, why
+	sd.refusedAt = now
 	s.cfg.Logger.Warn("lockstep: refused", "seat", from, "peer", sd.id, "why", why)
 	s.event(Event{Kind: EventRefused, Seat: from, Peer: sd.id, Frame: s.next, Reason: why})
 }

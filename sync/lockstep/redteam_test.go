@@ -325,3 +325,30 @@ func TestRedteamStallingLiar(t *testing.T) {
 		t.Logf("stall bound: longest stall %d ticks (%.1f s)", st.LongestStall, float64(st.LongestStall)/60)
 	})
 }
+
+// TestRedteamDroppedNotice: c tells b "you were dropped" (and a "seat b
+// was dropped", a notice about another seat). One seat's word is not a
+// majority of the others: b plays on, and both are told which seat lied.
+func TestRedteamDroppedNotice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newRedMatch(t, 3, lockstep.Config{InputDelay: 3})
+		for tick := range 900 {
+			if tick >= 150 && tick < 450 && tick%10 == 0 {
+				last := m.lastFrame(2)
+				m.inject(2, 1, wire.Packet{Kind: wire.KindDropped, InputSize: 3, Seq: last.Seq, Frame: last.Frame, LostSeat: 1})
+				m.inject(2, 0, wire.Packet{Kind: wire.KindDropped, InputSize: 3, Seq: last.Seq, Frame: last.Frame, LostSeat: 1})
+			}
+			m.tick(tick)
+		}
+		m.agree(0, 1)
+		m.agree(1, 2)
+		for i := range 3 {
+			if f := m.frames(i); f < 850 {
+				t.Errorf("seat %d ran %d frames, want >= 850", i, f)
+			}
+		}
+		m.noDrops(0, 1, 2)
+		m.wantRefused(0, 2)
+		m.wantRefused(1, 2)
+	})
+}

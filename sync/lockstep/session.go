@@ -85,6 +85,7 @@ type Session[I any] struct {
 	dropped   uint32 // seats whose drop frame is agreed
 	left      uint32 // seats lost by their own goodbye (they vote no more)
 	suspect   uint32 // this peer's own votes, recomputed every tick
+	silent    uint32 // the suspects it does not hear (the cut-off rule counts these)
 	dropFrame [MaxSeats]Frame
 
 	pendingSince time.Time // the running agreement started
@@ -146,7 +147,6 @@ type seat struct {
 	blockSince time.Time // since when it blocks the next frame
 	waitSince  time.Time // since when the next frame waits for it
 	refusedAt  time.Time // last EventRefused about it
-	refusedWhy string
 	noticeAt   time.Time // last dropped notice sent to it
 	droppedAt  Frame     // the drop frame it told this peer (NoFrame: none)
 

@@ -69,3 +69,26 @@ func TestStepStatus(t *testing.T) {
 		t.Logf("statuses %v; waited for seat 2 up to %v", counts, longest)
 	})
 }
+
+// TestLateStart: a seat whose game starts 8 s after the others (within
+// the 10 s JoinTimeout) is waited for, not voted out as "stalling": a
+// seat never heard from is judged by the join timeout only.
+func TestLateStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newRedMatch(t, 3, lockstep.Config{InputDelay: 3})
+		m.frozen[2] = true
+		for tick := range 1200 {
+			if tick == 8*60 {
+				m.frozen[2] = false
+			}
+			m.tick(tick)
+		}
+		m.noDrops(0, 1, 2)
+		m.agree(0, 2)
+		for i := range 3 {
+			if f := m.frames(i); f < 1200-8*60-60 {
+				t.Errorf("seat %d ran %d frames", i, f)
+			}
+		}
+	})
+}

@@ -205,12 +205,12 @@ func New(conn transport.Conn, cfg Config) (*Chat, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Bus = bus.cfg
+	cfg.Bus = bus.Config()
 	c := &Chat{
 		bus:      bus,
 		sub:      bus.Subscribe(TopicPrefix),
 		cfg:      cfg,
-		local:    bus.local,
+		local:    bus.Local(),
 		b:        flatbuffers.NewBuilder(256),
 		name:     safetext.Name(cfg.Name, MaxNameRunes),
 		team:     cfg.Team,

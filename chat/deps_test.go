@@ -12,6 +12,9 @@ func TestDeps(t *testing.T) {
 		deptest.Module + "/chat/internal/",
 		deptest.Module + "/internal/safetext",
 		deptest.Module + "/internal/fbenvelope",
+		deptest.Module + "/pubsub",
+		deptest.Module + "/internal/pubsubfb",
+		deptest.Module + "/internal/pubsubwire",
 		"github.com/google/flatbuffers",
 	}
 	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/chat", Allow: allow})

@@ -1,6 +1,7 @@
-// Package chat is text chat for the peers of a room, built on Bus, a small
-// publish/subscribe layer that other data can use too; both run over one
-// Reliable transport.Conn of the mesh the game uses.
+// Package chat is text chat for the peers of a room, built on the topic
+// bus of package pubsub (which other data can use too); both run over one
+// Reliable transport.Conn of the mesh the game uses. The bus's names here
+// (Bus, BusConfig, NewBus, ...) are deprecated aliases of pubsub's.
 //
 // Quick start (the game loop drives: no callbacks, no goroutines):
 //
@@ -23,36 +24,15 @@
 // messages (KindJoined, KindLeft) in the order every peer shows; Mute hides
 // a peer locally.
 //
-// # Order
+// # Order and history
 //
-// Every publication carries its origin's sequence number (1, 2, ...) and a
-// Lamport stamp; every peer delivers publications sorted by (stamp, origin,
-// sequence). A peer delivers a publication only once every other connected
-// peer has promised — by a later stamp or by a Clock message, which each
-// peer sends when its clock moves — that nothing it sends later can sort
-// before it. So every peer delivers the same sequence (restricted, for
-// team lines and whispers, to what it may see), and a peer's own lines
-// appear after one round trip, in their final place. A duplicate (the same
-// origin, sequence and stamp) is dropped wherever it comes from.
-//
-// Limits of that guarantee: a peer that stops polling holds delivery back
-// for at most BusConfig.MaxDelay, after which the others deliver without
-// its promise (counted as BusStats.Forced) and a line it then sends may
-// land in different places on different peers. A peer that disconnects is
-// waited for BusConfig.LeaveGrace, for the lines it sent just before.
-//
-// # History
-//
-// When two peers meet, each sends the other a Hello with its clock, and
-// answers the other's with up to BusConfig.History of the publications it
-// holds that the other may see. A newcomer delivers nothing and stamps
-// nothing until every peer it is connected to has answered (or
-// SyncTimeout passed): then its clock exceeds everything those peers
-// delivered, its first lines sort after them everywhere, and the merged
-// histories (duplicates dropped) come out first, marked History. A
-// relayed line's origin is only as trustworthy as the peer that relayed it:
-// Message.Via (Delivery.Via) names that peer, and Message.String shows it
-// ("player0: … (relayed by p7)").
+// Lines come out in the bus's total order (package pubsub, "Order"): every
+// peer shows the same sequence (restricted, for team lines and whispers,
+// to what it may see), and a peer's own lines appear after one round trip,
+// in their final place. A newcomer first gets the history the peers it
+// meets serve, marked History. A relayed line's origin is only as
+// trustworthy as the peer that relayed it: Message.Via names that peer,
+// and Message.String shows it ("player0: … (relayed by p7)").
 //
 // # Limits
 //
@@ -84,27 +64,22 @@
 //
 //   - Speak live under another peer's name: a live publication's origin is
 //     the transport's sender (netcode proves it is the key's owner).
-//   - Push the honest clocks out of range. A Lamport stamp (of a
-//     publication, a Clock, a Hello, a History message or entry) more than
+//   - Push the honest clocks out of range: a Lamport stamp more than
 //     BusConfig.MaxClockLead (2^32) ahead of the receiver's clock is
 //     refused and counted against its sender (BusStats.Refused,
-//     PeerStats.Refused), and the message is dropped; one more than 2^16
-//     ahead is a jump, of which each peer gets 4 and then one per 10 s.
-//     Exhausting the 2^53 stamp space would so take an attacker more than
-//     2^21 jumps, i.e. months. Before, one line stamped 2^53−1 pushed every
-//     clock there and killed the chat for everyone
+//     PeerStats.Refused), and clock jumps are rate limited per peer (see
+//     package pubsub, "Threat model"). Before, one line stamped 2^53−1
+//     pushed every clock there and killed the chat for everyone
 //     (TestRedTeamLamportOverflow, TestRedTeamLamportCreep).
 //   - Change the order honest peers agree on for honest lines, or make a
 //     line appear twice.
 //
 // # Bus
 //
-// Bus.Subscribe(prefix) receives the topics starting with prefix (chat
-// uses "chat/"); Publish sends to everyone, PublishTo to a set of peers,
-// PublishWith can keep a publication out of history. Chat.Bus returns the
-// chat's bus for the application's own topics.
+// Chat.Bus returns the chat's bus (a *pubsub.Bus) for the application's
+// own topics, outside the "chat/" prefix.
 //
-// The wire formats (FlatBuffers: the bus "PPBS" and chat lines "PPCL",
-// version 1) are documented in internal/chatfb/README.md beside their
-// schemas.
+// The wire format of chat lines (FlatBuffers "PPCL", version 1, the
+// payload of a bus publication) is documented in internal/chatfb/README.md
+// beside its schema; the bus's in internal/pubsubfb/README.md.
 package chat

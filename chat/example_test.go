@@ -57,7 +57,8 @@ func Example() {
 	// [bob -> cat] psst
 }
 
-// The bus under the chat carries the application's own topics too.
+// The bus under the chat carries the application's own topics too (the
+// bus is package pubsub; these names are its deprecated aliases).
 func ExampleBus() {
 	net := memnet.New(memnet.Config{})
 	defer net.Close()

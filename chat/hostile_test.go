@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/chat/internal/chatfb"
+	"github.com/peerplay/peerplay/internal/pubsubfb"
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
@@ -40,12 +41,12 @@ func junk(rng *rand.Rand, seq *uint64) []byte {
 			if rng.IntN(2) == 0 {
 				payload[rng.IntN(len(payload))] ^= 0xff
 			}
-			b = encodeBus(chatfb.BodyPublish, &chatfb.PublishT{
+			b = encodeBus(pubsubfb.BodyPublish, &pubsubfb.PublishT{
 				Seq: *seq, Stamp: []uint64{1 + rng.Uint64N(maxStamp-1), 1 + rng.Uint64N(1000)}[rng.IntN(2)], Topic: []string{topicAll, topicDirect, topicProfile, "x"}[rng.IntN(4)],
 				To: [][]string{nil, {"p0"}, {"nobody"}}[rng.IntN(3)], Payload: payload,
 			})
 		}
-		if m, err := decodeBus(b); err == nil && m.Type != chatfb.BodyPublish {
+		if m, err := decodeBus(b); err == nil && m.Type != pubsubfb.BodyPublish {
 			continue
 		}
 		return b

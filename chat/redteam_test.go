@@ -11,15 +11,19 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/chat/internal/chatfb"
+	"github.com/peerplay/peerplay/internal/pubsubfb"
 	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// pubsub's defaults: MaxClockLead, and the jumps each peer may make.
+const (
+	defaultMaxClockLead = 1 << 32
+	clockJumpBurst      = 4
 )
 
 // clockOf reads a node's Lamport clock.
 func clockOf(nd *node) uint64 {
-	b := nd.App.bus
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.clock
+	return nd.App.Bus().Clock()
 }
 
 // shown reports whether every node shows a line with text.
@@ -56,12 +60,12 @@ func TestRedTeamLamportOverflow(t *testing.T) {
 				var msg []byte
 				switch kind {
 				case "publish":
-					msg = encodeBus(chatfb.BodyPublish, &chatfb.PublishT{Seq: 1, Stamp: maxStamp - 1, Topic: topicAll,
+					msg = encodeBus(pubsubfb.BodyPublish, &pubsubfb.PublishT{Seq: 1, Stamp: maxStamp - 1, Topic: topicAll,
 						Payload: encodeLineBytes(line{kind: chatfb.KindText, text: "boom", name: "zz"})})
 				case "clock":
-					msg = encodeBus(chatfb.BodyClock, &chatfb.ClockT{Clock: maxStamp - 1})
+					msg = encodeBus(pubsubfb.BodyClock, &pubsubfb.ClockT{Clock: maxStamp - 1})
 				case "hello":
-					msg = encodeBus(chatfb.BodyHello, &chatfb.HelloT{Clock: maxStamp - 1, History: 1})
+					msg = encodeBus(pubsubfb.BodyHello, &pubsubfb.HelloT{Clock: maxStamp - 1, History: 1})
 				}
 				atk.Broadcast(msg)
 				c.Run(time.Second)
@@ -97,7 +101,7 @@ func TestRedTeamLamportCreep(t *testing.T) {
 		c.Run(100 * time.Millisecond)
 		start := clockOf(nodes[0])
 		for i := range 1000 {
-			atk.Broadcast(encodeBus(chatfb.BodyClock, &chatfb.ClockT{Clock: start + uint64(i+1)*(defaultMaxClockLead-1)}))
+			atk.Broadcast(encodeBus(pubsubfb.BodyClock, &pubsubfb.ClockT{Clock: start + uint64(i+1)*(defaultMaxClockLead-1)}))
 			c.Step()
 		}
 		nodes[0].App.Say("still alive")
@@ -126,7 +130,7 @@ func TestRedTeamForgedHistory(t *testing.T) {
 		atk := c.Net.Join("zz").Channel("chat", transport.Reliable)
 		c.Run(200 * time.Millisecond)
 		newcomer := c.add("p9", Config{Name: "newbie"})
-		forged := &chatfb.HistoryT{Clock: 1, Done: true, Entries: []*chatfb.EntryT{{
+		forged := &pubsubfb.HistoryT{Clock: 1, Done: true, Entries: []*pubsubfb.EntryT{{
 			Origin: "p0", Seq: 77, Stamp: 1, Topic: topicAll,
 			Payload: encodeLineBytes(line{kind: chatfb.KindText, text: "I used an aimbot, ban me", name: "player0"}),
 		}}}
@@ -136,9 +140,9 @@ func TestRedTeamForgedHistory(t *testing.T) {
 				if !ok {
 					break
 				}
-				if b, err := decodeBus(m.Data); err == nil && m.From == "p9" && b.Type == chatfb.BodyHello {
-					atk.Send("p9", encodeBus(chatfb.BodyHello, &chatfb.HelloT{Clock: 1, History: 64}))
-					atk.Send("p9", encodeBus(chatfb.BodyHistory, forged))
+				if b, err := decodeBus(m.Data); err == nil && m.From == "p9" && b.Type == pubsubfb.BodyHello {
+					atk.Send("p9", encodeBus(pubsubfb.BodyHello, &pubsubfb.HelloT{Clock: 1, History: 64}))
+					atk.Send("p9", encodeBus(pubsubfb.BodyHistory, forged))
 					sent = true
 				}
 			}

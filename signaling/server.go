@@ -280,6 +280,11 @@ func (s *Server) init() {
 	}
 	def(&c.TURNMaxAllocationsPerUser, 2*c.MaxRoomSize)
 	def(&c.TURNMaxAllocationsPerIP, 4*c.MaxRoomSize)
+	for _, q := range []*int{&c.TURNMaxAllocationsPerUser, &c.TURNMaxAllocationsPerIP} {
+		if *q < 0 { // unlimited
+			*q = 1 << 30
+		}
+	}
 	var bad []string
 	var allow []netip.Prefix
 	for _, p := range c.TURNAllowPeers {

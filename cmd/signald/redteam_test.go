@@ -150,3 +150,54 @@ func TestAdminListener(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPTimeouts: an idle keep-alive connection is closed after
+// -http-idle-timeout, a request whose headers never end after
+// -read-header-timeout, and a header above -max-header-bytes is refused.
+func TestHTTPTimeouts(t *testing.T) {
+	a, _, stop := start(t, []string{"-addr", "127.0.0.1:0", "-stun-addr", "",
+		"-http-idle-timeout", "1s", "-read-header-timeout", "1s", "-max-header-bytes", "1024"}, nil)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	closedWithin := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				var ne net.Error
+				return !(errors.As(err, &ne) && ne.Timeout())
+			}
+		}
+	}
+	idle, err := net.Dial("tcp", a.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	_, _ = io.WriteString(idle, "GET /rooms HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closedWithin(idle) {
+		t.Fatal("an idle keep-alive connection stayed open")
+	}
+	slow, err := net.Dial("tcp", a.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	_, _ = io.WriteString(slow, "GET /rooms HTTP/1.1\r\nHost: x\r\n")
+	if !closedWithin(slow) {
+		t.Fatal("a request with unfinished headers stayed open")
+	}
+	req, _ := http.NewRequest("GET", "http://"+a.HTTP+"/rooms", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 8<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized header: %s", resp.Status)
+	}
+}

@@ -9,8 +9,9 @@ import (
 //
 //  1. Suspicion is local evidence, recomputed every tick and revocable: a
 //     seat silent past the timeout, a seat heard but blocking the next
-//     frame past the timeout, a survivor blocking a drop agreement past
-//     the timeout. Each peer publishes its suspicions (a vote).
+//     frame past the timeout (while no seat is silent), a survivor
+//     blocking a drop agreement past the join timeout plus the timeout.
+//     Each peer publishes its suspicions (a vote).
 //  2. A seat is lost (latched) when a majority of the match's seats vote
 //     for it (own suspicion, other seats' suspicions and lost reports), or
 //     when it said goodbye itself. One peer's word is never enough. From
@@ -36,7 +37,7 @@ const (
 	reasonTimeout     = "silent for the disconnect timeout"
 	reasonJoin        = "never heard within the join timeout"
 	reasonStalls      = "heard, but blocks the next frame for the disconnect timeout"
-	reasonBlocks      = "blocks the drop agreement for the disconnect timeout"
+	reasonBlocks      = "blocks the drop agreement for the join and disconnect timeouts"
 	reasonBye         = "said goodbye"
 	reasonMajority    = "a majority of the seats voted it out"
 	reasonCutOff      = "cannot hear a majority of the seats"

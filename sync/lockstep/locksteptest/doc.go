@@ -31,6 +31,20 @@
 // when the survivors disagree on the frame each was dropped at. Result
 // carries every seat's lockstep.Stats (stall counts, bytes, drops).
 //
+// Hiccups: Pause freezes a seat's game loop (no Advance) and Blackout
+// cuts its network, each for a number of ticks. Within the disconnect
+// timeout the match must resume with nobody dropped; beyond it the others
+// drop the seat by majority, and the seat ends told so (Result.Ended: a
+// *lockstep.DroppedError with the frame they agreed, or a
+// *lockstep.CutOffError). A hiccuping seat's checksums are checked at the
+// end, up to its drop frame, so a seat that played on alone past it fails
+// the run:
+//
+//	res := locksteptest.Run(t, locksteptest.Config[mygame.Input]{
+//		Seats: 4, Frames: 1500, NewSim: ..., Input: ...,
+//		Pause: []locksteptest.Pause{{Seat: 3, Tick: 300, Ticks: 3 * 60}}, // alt-tab for 3 s
+//	})
+//
 // CheckDeterminism needs no network: it runs the simulation twice on the
 // same inputs and reports the first frame whose checksums differ, which
 // catches map iteration order, clocks and unseeded randomness in game code.

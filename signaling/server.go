@@ -296,7 +296,8 @@ func (s *Server) init() {
 		allow = append(allow, pf)
 	}
 	for name, v := range map[string]int{"MaxMessageBytes": c.MaxMessageBytes, "Burst": c.Burst, "MaxRooms": c.MaxRooms,
-		"MaxRoomSize": c.MaxRoomSize, "MaxConns": c.MaxConns, "MaxConnsPerIP": c.MaxConnsPerIP, "SendQueueLen": c.SendQueueLen} {
+		"MaxRoomSize": c.MaxRoomSize, "MaxConns": c.MaxConns, "MaxConnsPerIP": c.MaxConnsPerIP, "SendQueueLen": c.SendQueueLen,
+		"JoinBurst": c.JoinBurst, "RoomBurst": c.RoomBurst, "FailureBurst": c.FailureBurst} {
 		if v < 0 {
 			bad = append(bad, fmt.Sprintf("%s %d is negative", name, v))
 		}

@@ -168,7 +168,9 @@ func StartSignald(ctx context.Context, moduleDir, dir string, cpu int) (*Proc, b
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	argv, pin := pinned(cpu, []string{bin, "-addr", addr, "-stun-addr", "",
 		"-max-conns", "30000", "-max-conns-per-ip", "30000", "-max-rooms", "30000",
-		"-max-msgs-per-sec", "1000000000", "-burst", "1000000000", "-log-level", "error"})
+		"-max-msgs-per-sec", "1000000000", "-burst", "1000000000", "-log-level", "error",
+		// Every load client is 127.0.0.1: no per-address limits (#14).
+		"-max-tcp-per-ip", "0", "-joins-per-min", "-1", "-rooms-per-min", "-1", "-max-rooms-per-ip", "-1"})
 	p, err := startProc(ctx, "signald", argv, nil, "http://"+addr, httpOK("http://"+addr+"/healthz"))
 	return p, pin, err
 }

@@ -159,7 +159,12 @@
 // once, tells it (a Refuse frame, reason "blocked") and refuses it until
 // Mesh.Unblock: the network side of a lobby kick. The blocked peer keeps
 // trying, silently ignored, so an Unblock lets it back in within a
-// connect timeout.
+// connect timeout. The room's owner's Block also has the signaling server
+// kick the peer's seat (it leaves the room and its count; an honest
+// kicked mesh reports EventSignalingLost with ErrKicked and stays out:
+// the game may Join again after an Unblock). The server knows seats, not
+// keys, so a hostile peer may come back under a new seat; every mesh that
+// blocked its key still refuses it.
 //
 // Hostile peers. Every byte from a peer goes through total decoders: bad
 // frames and oversize messages are dropped and counted (ChannelStats

@@ -6,6 +6,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling"
 )
 
 var (
@@ -125,6 +126,10 @@ var (
 	// ErrBlocked is matched by the *RefusedError of a peer refused because
 	// Mesh.Block blocked it.
 	ErrBlocked = errors.New("netcode: peer blocked")
+	// ErrKicked: the room's owner had the signaling server remove this
+	// mesh from the room (Mesh.Block on the owner's side). It comes with
+	// EventSignalingLost; the mesh does not re-join.
+	ErrKicked = signaling.ErrKicked
 )
 
 // IdentityError says that a peer claimed a mesh ID (in its signaling

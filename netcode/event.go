@@ -39,6 +39,8 @@ const (
 	EventRefused
 	// EventSignalingLost: the signaling server went away. Connected peers
 	// stay connected; new peers cannot join until EventSignalingRestored.
+	// With Err matching ErrKicked, the room's owner kicked this mesh out
+	// of the room: it stays out (no EventSignalingRestored follows).
 	EventSignalingLost
 	// EventSignalingRestored: signaling is back.
 	EventSignalingRestored

@@ -68,6 +68,7 @@ type Mesh struct {
 	blocked     map[transport.PeerID]string // Mesh.Block: mesh ID → reason
 	// impersonations counts refused identity claims (Stats).
 	impersonations uint64
+	kickedSeats    map[transport.PeerID]transport.PeerID // Block asked the server to kick: mesh ID → seat
 
 	// The room listing (room.go). roomMu guards the following fields; it
 	// orders SetRoomInfo against the loop handing the listing to a new
@@ -119,7 +120,7 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 		sessions: make(map[uint64]*peer), refused: make(map[transport.PeerID]bool),
 		retryAt:     make(map[transport.PeerID]time.Time),
 		challengers: make(map[uint64]*peer), badSeats: make(map[transport.PeerID]bool),
-		blocked: make(map[transport.PeerID]string),
+		blocked: make(map[transport.PeerID]string), kickedSeats: make(map[transport.PeerID]transport.PeerID),
 	}
 	m.tasks.wake = make(chan struct{}, 1)
 	if m.api, err = newAPI(&m.cfg, ident); err != nil {
@@ -471,6 +472,10 @@ func (m *Mesh) onSigEvent(ev sigEvent) {
 	case sigRoom:
 		m.roomHeard(ev.room)
 	case sigFailed:
+		if errors.Is(ev.err, ErrKicked) {
+			m.kickedOut(ev.err)
+			return
+		}
 		m.signalingGone(errors.New("signaling client gave up"))
 	}
 }
@@ -479,6 +484,24 @@ func (m *Mesh) setSigShared(up bool) {
 	m.mu.Lock()
 	m.sigUpShared = up
 	m.mu.Unlock()
+}
+
+// kickedOut handles the room's owner kicking us from the signaling room:
+// the links carry on (peers that blocked us close theirs), but the mesh
+// does not re-join the room.
+func (m *Mesh) kickedOut(why error) {
+	old := m.sig
+	m.sig, m.sigEvents = nil, nil
+	m.roomDown()
+	if m.sigUp {
+		m.sigUp = false
+		m.setSigShared(false)
+	}
+	m.log.Warn("netcode: kicked from the signaling room", "err", why)
+	m.emit(EventSignalingLost, "", why)
+	if old != nil {
+		m.wg.Go(func() { _ = old.Close() })
+	}
 }
 
 // signalingGone handles a signaling client that will not come back: it is

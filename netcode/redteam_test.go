@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -161,48 +162,78 @@ func TestIdentityKept(t *testing.T) {
 	}
 }
 
+// roomSize is the number of members of m's signaling room, m included.
+func roomSize(t *testing.T, m *Mesh) int {
+	t.Helper()
+	n := 0
+	if err := m.onLoop(func() { n = len(m.present) + 1 }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestBlock: Block closes the link at once, tells the blocked peer, and
-// refuses it (it keeps trying: its offers are ignored) until Unblock.
+// refuses it (it keeps trying: its offers are ignored) until Unblock. The
+// room's owner's Block also has the signaling server kick the peer: it
+// leaves the room's count and is told it was kicked.
 func TestBlock(t *testing.T) {
 	checkLeaks(t)
 	sig := startSignaling(t)
 	fast := func(c *Config) { c.ConnectTimeout = 2 * time.Second }
-	a := join(t, sig.url(), "room", "a", fast)
+	owner := join(t, sig.url(), "room", "owner", fast) // the room's creator owns it
 	b := join(t, sig.url(), "room", "b", fast)
-	waitMesh(t, 30*time.Second, a, b)
-	la, lb := &eventLog{m: a}, &eventLog{m: b}
-	if err := a.Block(b.Local(), "kicked by the host"); err != nil {
+	c := join(t, sig.url(), "room", "c", fast)
+	waitMesh(t, 30*time.Second, owner, b, c)
+	lc, lb := &eventLog{m: c}, &eventLog{m: b}
+	if err := c.Block(b.Local(), "kicked by the host"); err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Peers()) != 0 {
-		t.Fatalf("a.Peers() after Block: %v", a.Peers())
+	if got := c.Peers(); len(got) != 1 || got[0] != owner.Local() {
+		t.Fatalf("c.Peers() after Block: %v, want only the owner", got)
 	}
-	if got := a.Blocked(); got[b.Local()] != "kicked by the host" {
+	if got := c.Blocked(); got[b.Local()] != "kicked by the host" {
 		t.Fatalf("Blocked() = %v", got)
 	}
-	ev, ok := la.find(EventRefused, b.Local())
+	ev, ok := lc.find(EventRefused, b.Local())
 	if !ok || !errors.Is(ev.Err, ErrBlocked) {
-		t.Fatalf("a: event %v, want EventRefused matching ErrBlocked", ev)
+		t.Fatalf("c: event %v, want EventRefused matching ErrBlocked", ev)
 	}
 	waitFor(t, 10*time.Second, "b to hear it is blocked", func() bool {
-		ev, ok := lb.find(EventRefused, a.Local())
+		ev, ok := lb.find(EventRefused, c.Local())
 		var re *RefusedError
 		return ok && errors.Is(ev.Err, ErrBlocked) && errors.As(ev.Err, &re) && re.ByRemote && re.Detail == "kicked by the host"
 	})
-	// Several connect timeouts pass: b never gets back in.
+	// Several connect timeouts pass: b never gets back to c. c does not own
+	// the room: nobody is kicked from signaling.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if len(a.Peers()) != 0 || len(b.Peers()) != 0 {
-			t.Fatalf("blocked peer reconnected: a %v, b %v", a.Peers(), b.Peers())
+		if slices.Contains(c.Peers(), b.Local()) || slices.Contains(b.Peers(), c.Local()) {
+			t.Fatalf("blocked peer reconnected: c %v, b %v", c.Peers(), b.Peers())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := a.Unblock(b.Local()); err != nil {
+	if n := roomSize(t, owner); n != 3 {
+		t.Errorf("the room has %d members after a non-owner's Block, want 3", n)
+	}
+	if err := c.Unblock(b.Local()); err != nil {
 		t.Fatal(err)
 	}
-	waitMesh(t, 30*time.Second, a, b)
-	_ = a.Close()
-	if err := a.Block(b.Local(), ""); !errors.Is(err, ErrClosed) {
+	waitMesh(t, 30*time.Second, owner, b, c)
+
+	// The owner blocks b: b is also kicked from the signaling room.
+	if err := owner.Block(b.Local(), "cheater"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "b to be kicked from the room", func() bool {
+		for _, ev := range lb.poll() {
+			if ev.Kind == EventSignalingLost && errors.Is(ev.Err, ErrKicked) {
+				return roomSize(t, owner) == 2
+			}
+		}
+		return false
+	})
+	_ = owner.Close()
+	if err := owner.Block(b.Local(), ""); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Block after Close: %v", err)
 	}
 }

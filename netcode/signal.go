@@ -26,6 +26,10 @@ type signaler interface {
 	// the listing as last heard.
 	SetRoomInfo(RoomMeta) error
 	RoomInfo() RoomInfo
+	// Kick and Unkick ask the server to remove a seat from the room and
+	// refuse it, or to let it back (room owner only; never blocks).
+	Kick(seat transport.PeerID) error
+	Unkick(seat transport.PeerID) error
 	Close() error
 }
 
@@ -49,6 +53,7 @@ type sigEvent struct {
 	peer transport.PeerID
 	data []byte
 	room RoomInfo // sigRoom
+	err  error    // sigFailed: why
 }
 
 // signalVersion is the version of the mesh's messages carried by

@@ -48,7 +48,7 @@ func (s *signalingClient) convert() {
 		case signaling.Reconnected:
 			out = sigEvent{kind: sigReconnected}
 		case signaling.Failed:
-			out = sigEvent{kind: sigFailed}
+			out = sigEvent{kind: sigFailed, err: ev.Err}
 		case signaling.RoomUpdated:
 			if ev.Room == nil {
 				continue
@@ -75,6 +75,9 @@ func (s *signalingClient) Signal(to transport.PeerID, data []byte) error {
 
 func (s *signalingClient) SetRoomInfo(m RoomMeta) error { return s.c.SetRoomInfo(m) }
 func (s *signalingClient) RoomInfo() RoomInfo           { return s.c.RoomInfo() }
+
+func (s *signalingClient) Kick(seat transport.PeerID) error   { return s.c.Kick(seat) }
+func (s *signalingClient) Unkick(seat transport.PeerID) error { return s.c.Unkick(seat) }
 
 func (s *signalingClient) ICEServers() []ICEServer {
 	in := s.c.ICEServers()

@@ -214,10 +214,26 @@ func remoteCert(p *peer) []byte {
 // matches ErrBlocked. Messages it sent before are still in the inboxes.
 // reason (at most 255 bytes are sent) is for the blocked peer and the
 // logs. Block returns ErrClosed after Close.
+//
+// If this mesh owns the signaling room (RoomInfo().Owner is its seat:
+// the creator, then the oldest member), Block also has the server kick
+// the peer's seat (the seat its proven link came from), so it leaves the
+// room and stops counting in its listing; an honest kicked mesh then
+// stays out (EventSignalingLost with ErrKicked). Unblock unkicks it. The
+// server knows seats, not keys: a hostile peer can join again under a new
+// seat, and then every mesh that blocked it still refuses its links.
 func (m *Mesh) Block(id transport.PeerID, reason string) error {
 	return m.onLoop(func() {
 		m.blocked[id] = reason
 		if p := m.peers[id]; p != nil {
+			if p.verified && m.sig != nil && m.sigUp && m.sig.RoomInfo().Owner == m.sigLocal {
+				// We own the signaling room: have the server remove the
+				// peer's seat too, so it stops counting in the room. Only
+				// a seat learned from a link that proved the key.
+				if err := m.sig.Kick(p.addr); err == nil {
+					m.kickedSeats[id] = p.addr
+				}
+			}
 			m.refuseBlocked(p)
 		}
 		for _, c := range m.challengers {
@@ -235,6 +251,12 @@ func (m *Mesh) Unblock(id transport.PeerID) error {
 	return m.onLoop(func() {
 		delete(m.blocked, id)
 		delete(m.refused, id)
+		if seat, ok := m.kickedSeats[id]; ok {
+			delete(m.kickedSeats, id)
+			if m.sig != nil {
+				_ = m.sig.Unkick(seat)
+			}
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ package chat
 // They run over memnet in a testing/synctest bubble.
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -72,6 +73,10 @@ func TestRedTeamLamportOverflow(t *testing.T) {
 				nodes[1].App.Say("after")
 				c.Until("after", 10*time.Second, func() bool { return shown(nodes, "after") })
 				for _, nd := range nodes {
+					noDuplicates(t, nd)
+					if got, want := keys(texts(nd)), keys(texts(nodes[0])); !slices.Equal(got, want) {
+						t.Errorf("%s: lines %v, want the order %v", nd.ID, got, want)
+					}
 					if cl := clockOf(nd); cl > 1<<20 {
 						t.Errorf("%s: clock %d: the attacker moved it", nd.ID, cl)
 					}

@@ -402,7 +402,7 @@ func (l *Lobby) onAbort(from transport.PeerID, v *lobbyfb.AbortT) {
 		peer = from // whoever calls a round off without naming a cause is the cause
 	}
 	reason := StartReason(v.Reason)
-	if reason == StartReasonExcluded && l.isHost {
+	if reason == StartReasonExcluded && l.isHost && l.v.index(peer) >= 0 {
 		if l.refusals[peer] == nil {
 			l.refusals[peer] = make(map[transport.PeerID]bool)
 		}

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,6 +141,22 @@ func TestBrowserPong(t *testing.T) {
 	})
 	link := out.wait(t, reLink, time.Minute)[1]
 	t.Logf("the host says: or in a browser: %s", link)
+
+	// The host sends pong.wasm gzipped to a browser that accepts it.
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, strings.TrimSuffix(link[:strings.IndexByte(link, '#')], "/")+"/pong.wasm", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	if resp, err := http.DefaultTransport.RoundTrip(req); err != nil {
+		t.Fatalf("HEAD pong.wasm: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Type") != "application/wasm" {
+			t.Errorf("HEAD pong.wasm: %s, Content-Encoding %q, Content-Type %q; want 200, gzip, application/wasm",
+				resp.Status, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+		}
+	}
 
 	c := startChromium(t)
 	page := c.Open("pong", link)

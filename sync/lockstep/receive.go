@@ -120,7 +120,12 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 		l := int(p.LostSeat)
 		if bit := uint32(1) << l; s.lost&^s.dropped&bit == 0 || uint32(sd.lostView)&bit == 0 {
 			d.Refused++
-			s.refuse(from, reasonRelay)
+			// A relay that merely comes early (the sender voted the seat
+			// out a moment before this peer) is not worth an event; one
+			// for a seat this peer hears well is.
+			if s.lost&bit == 0 && now.Sub(s.seats[l].lastHeard) < s.cfg.DisconnectTimeout/2 {
+				s.refuse(from, reasonRelay)
+			}
 			return
 		}
 		s.store(l, Frame(p.Start), p.Inputs)

@@ -641,3 +641,29 @@ func TestRedteamTURNRelayToRelay(t *testing.T) {
 		t.Fatalf("the relay reached a service of the server: %q", buf[:n])
 	}
 }
+
+// TestRedteamTURNPermissionQuota: one allocation may be permitted to at
+// most TURNMaxPermissions peer addresses; a refresh of one it has is fine.
+func TestRedteamTURNPermissionQuota(t *testing.T) {
+	const secret = "s"
+	srv := &Server{TURNSecret: secret, TURNAnyUser: true, TURNMaxPermissions: 2}
+	addr := turnServer(t, srv)
+	user, pass := TURNCredentials(secret, "mallory@r", time.Hour, time.Now())
+	c := turnClient(t, addr, user, pass)
+	if err := allocate(t, c); err != nil {
+		t.Fatal(err)
+	}
+	// CreatePermission only: nothing is sent to these public addresses.
+	for i, ip := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		err := c.CreatePermission(&net.UDPAddr{IP: net.ParseIP(ip), Port: 9})
+		if (err == nil) != (i < 2) {
+			t.Fatalf("permission %d (%s): %v", i+1, ip, err)
+		}
+	}
+	if err := c.CreatePermission(&net.UDPAddr{IP: net.ParseIP("203.0.113.1"), Port: 9}); err != nil {
+		t.Fatalf("refreshing a permission: %v", err)
+	}
+	if srv.Stats().Refusals[RefuseTURNPerms] == 0 {
+		t.Fatal("turn_perms not counted")
+	}
+}

@@ -175,6 +175,10 @@ type Server struct {
 	// (0 = 2*MaxRoomSize and 4*MaxRoomSize; negative = unlimited).
 	TURNMaxAllocationsPerUser int
 	TURNMaxAllocationsPerIP   int
+	// TURNMaxPermissions bounds the peer addresses one allocation may be
+	// permitted to reach (0 = 16: ICE needs a few per remote peer;
+	// negative = unlimited).
+	TURNMaxPermissions int
 	// TURNAnyUser lets ServeTURN admit credentials of peers that are not
 	// seated on this Server (a TURN-only node of a cluster); false (the
 	// default) refuses an allocation whose credential names a seat this
@@ -226,6 +230,7 @@ func (s *Server) init() {
 		FailuresPerMinute: s.FailuresPerMinute, FailureBurst: s.FailureBurst, MaxRoomsPerIP: s.MaxRoomsPerIP,
 		TURNAllowPeers: append([]string(nil), s.TURNAllowPeers...), TURNAllowTCP: s.TURNAllowTCP,
 		TURNMaxAllocationsPerUser: s.TURNMaxAllocationsPerUser, TURNMaxAllocationsPerIP: s.TURNMaxAllocationsPerIP,
+		TURNMaxPermissions: s.TURNMaxPermissions,
 		TURNAnyUser: s.TURNAnyUser,
 	}
 	for _, ice := range s.ICEServers {
@@ -280,7 +285,8 @@ func (s *Server) init() {
 	}
 	def(&c.TURNMaxAllocationsPerUser, 2*c.MaxRoomSize)
 	def(&c.TURNMaxAllocationsPerIP, 4*c.MaxRoomSize)
-	for _, q := range []*int{&c.TURNMaxAllocationsPerUser, &c.TURNMaxAllocationsPerIP} {
+	def(&c.TURNMaxPermissions, 16)
+	for _, q := range []*int{&c.TURNMaxAllocationsPerUser, &c.TURNMaxAllocationsPerIP, &c.TURNMaxPermissions} {
 		if *q < 0 { // unlimited
 			*q = 1 << 30
 		}

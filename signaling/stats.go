@@ -54,6 +54,7 @@ const (
 	RefuseTURNTCP       = "turn_tcp"        // a TURN TCP allocation (RFC 6062) while off
 	RefuseTURNUser      = "turn_user"       // TURNMaxAllocationsPerUser
 	RefuseTURNIP        = "turn_ip"         // TURNMaxAllocationsPerIP
+	RefuseTURNPerms     = "turn_perms"      // TURNMaxPermissions
 	RefuseTURNAuth      = "turn_auth"       // a TURN credential forged or expired
 	RefuseTURNNotSeated = "turn_not_seated" // a TURN credential of a peer not seated here
 )
@@ -61,7 +62,7 @@ const (
 var refuseReasons = []string{
 	RefuseOrigin, RefuseConns, RefuseConnsPerIP, RefuseTCPPerIP, RefuseJoinRate, RefuseRoomRate,
 	RefuseRoomsPerIP, RefuseBackoff, RefuseBadPassword, RefuseBadToken, RefuseResume, RefuseNotOwner,
-	RefuseKicked, RefuseMessageRate, RefuseTURNPeer, RefuseTURNTCP, RefuseTURNUser, RefuseTURNIP,
+	RefuseKicked, RefuseMessageRate, RefuseTURNPeer, RefuseTURNTCP, RefuseTURNUser, RefuseTURNIP, RefuseTURNPerms,
 	RefuseTURNAuth, RefuseTURNNotSeated,
 }
 

@@ -34,9 +34,10 @@ import (
 //   - TCP allocations (RFC 6062) are refused unless TURNAllowTCP.
 //   - Quotas: at most TURNMaxAllocationsPerUser live allocations per
 //     credential user (one seat) and TURNMaxAllocationsPerIP per client
-//     address; beyond, 486 Allocation Quota Reached. pion/turn has no
-//     per-allocation permission or bandwidth limit: the permission filter
-//     and the allocation quota bound what one member can hold.
+//     address (beyond, 486 Allocation Quota Reached), and at most
+//     TURNMaxPermissions permitted peer addresses per allocation (beyond,
+//     403). pion/turn has no bandwidth limit: the allocation and
+//     permission quotas bound what one member can hold.
 //   - Credentials: an Allocate needs an unexpired credential of a seat
 //     joined on this Server (unless TURNAnyUser); other requests on an
 //     existing allocation (refresh, permission, channel bind) accept an
@@ -118,11 +119,43 @@ func ownPrefixes(relay net.IP) []netip.Prefix {
 	return out
 }
 
-// turnQuota counts live allocations per user and per client address.
+// turnQuota counts live allocations per user and per client address,
+// and the permitted peer addresses of each client 5-tuple's allocation.
 type turnQuota struct {
 	mu     sync.Mutex // guards the maps
 	byUser map[string]int
 	byIP   map[string]int
+	perms  map[string]map[string]bool // client address → permitted peer IPs
+}
+
+// permit decides a permission for src to peer: an existing one (a
+// refresh) always, a new one while src holds fewer than limit.
+func (q *turnQuota) permit(src, peer string, limit int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	set := q.perms[src]
+	return set[peer] || len(set) < limit
+}
+
+func (q *turnQuota) permission(src, peer string, add bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.perms == nil {
+		q.perms = make(map[string]map[string]bool)
+	}
+	set := q.perms[src]
+	if add {
+		if set == nil {
+			set = make(map[string]bool)
+			q.perms[src] = set
+		}
+		set[peer] = true
+		return
+	}
+	delete(set, peer)
+	if len(set) == 0 {
+		delete(q.perms, src)
+	}
 }
 
 func addrIP(a net.Addr) string {
@@ -295,7 +328,11 @@ func (s *Server) turnGuards(relay net.IP, gen turn.RelayAddressGenerator) (turn.
 	relayIP, _ := netip.AddrFromSlice(relay)
 	relayIP = relayIP.Unmap()
 	guard := &relayGuard{RelayAddressGenerator: gen, s: s, own: append(ownPrefixes(relay), netip.PrefixFrom(relayIP, relayIP.BitLen()))}
-	perm := func(_ net.Addr, peer net.IP) bool {
+	perm := func(src net.Addr, peer net.IP) bool {
+		if !s.quota.permit(src.String(), peer.String(), s.cfg.TURNMaxPermissions) {
+			s.stats.refuse(RefuseTURNPerms)
+			return false
+		}
 		if a, ok := netip.AddrFromSlice(peer); ok && a.Unmap() == relayIP {
 			return true // relay to relay; ports checked by the guard
 		}
@@ -312,6 +349,12 @@ func (s *Server) turnGuards(relay net.IP, gen turn.RelayAddressGenerator) (turn.
 		},
 		OnAllocationDeleted: func(src, _ net.Addr, _, user, _ string) {
 			s.quota.add(user, addrIP(src), -1)
+		},
+		OnPermissionCreated: func(src, _ net.Addr, _, _, _ string, _ net.Addr, peer net.IP) {
+			s.quota.permission(src.String(), peer.String(), true)
+		},
+		OnPermissionDeleted: func(src, _ net.Addr, _, _, _ string, _ net.Addr, peer net.IP) {
+			s.quota.permission(src.String(), peer.String(), false)
 		},
 		OnAuth: func(_, _ net.Addr, _, _, _ string, _ string, verdict bool) {
 			if !verdict {

@@ -65,7 +65,7 @@ type config struct {
 	joinBurst, roomBurst, failureBurst, roomsPerIP int
 	turnAllow                                      string
 	turnTCP                                        bool
-	turnUserQuota, turnIPQuota                     int
+	turnUserQuota, turnIPQuota, turnPermQuota      int
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
@@ -124,6 +124,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	fs.BoolVar(&c.turnTCP, "turn-tcp", false, "allow TCP allocations (RFC 6062) in the embedded TURN")
 	fs.IntVar(&c.turnUserQuota, "turn-user-quota", 0, "most live TURN allocations per credential user (0: 2 x max-room-size)")
 	fs.IntVar(&c.turnIPQuota, "turn-ip-quota", 0, "most live TURN allocations per client IP (0: 4 x max-room-size)")
+	fs.IntVar(&c.turnPermQuota, "turn-perm-quota", 0, "most peer addresses one TURN allocation may be permitted to (0: 16)")
 	fs.StringVar(&c.node, "node", "", "this node's name in the cluster, unique ([A-Za-z0-9_-]; empty: host name and a random suffix)")
 	// Environment first, command line over it.
 	var envErr error
@@ -231,6 +232,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		TURNAllowTCP:              cfg.turnTCP,
 		TURNMaxAllocationsPerUser: cfg.turnUserQuota,
 		TURNMaxAllocationsPerIP:   cfg.turnIPQuota,
+		TURNMaxPermissions:        cfg.turnPermQuota,
 	}
 	if cfg.tokenSecret != "" {
 		srv.TokenSecret = []byte(cfg.tokenSecret)

@@ -231,7 +231,7 @@ func (s *Server) init() {
 		TURNAllowPeers: append([]string(nil), s.TURNAllowPeers...), TURNAllowTCP: s.TURNAllowTCP,
 		TURNMaxAllocationsPerUser: s.TURNMaxAllocationsPerUser, TURNMaxAllocationsPerIP: s.TURNMaxAllocationsPerIP,
 		TURNMaxPermissions: s.TURNMaxPermissions,
-		TURNAnyUser: s.TURNAnyUser,
+		TURNAnyUser:        s.TURNAnyUser,
 	}
 	for _, ice := range s.ICEServers {
 		ice.URLs = append([]string(nil), ice.URLs...)

@@ -278,9 +278,10 @@ func (b *Backplane) repair(ctx context.Context) {
 						return nil, errNoChange
 					}
 					// Restored from an older copy: set the attachment
-					// and the resume token (it rotates on every resume).
+					// and the resume token (it rotates on every resume); the seat
+					// is attached, not held.
 					n = cur.clone()
-					m.Attach, m.Token = j.attach, j.m.Token
+					m.Attach, m.Token, m.Held = j.attach, j.m.Token, false
 					n.Members[peer] = m
 					wrote = true
 					return n, nil

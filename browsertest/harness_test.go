@@ -208,11 +208,17 @@ func startChromium(t testing.TB) *Chromium {
 	ctx, cancelB := chromedp.NewContext(actx)
 	// Start the browser now (the first Run's context must live as long as
 	// the browser: no timeout here; chromedp bounds the start itself).
-	if err := chromedp.Run(ctx); err != nil {
+	var product string
+	if err := chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		_, product, _, _, _, err = browser.GetVersion().Do(ctx)
+		return err
+	})); err != nil {
 		cancelB()
 		cancelA()
 		t.Fatalf("starting chromium: %v", err)
 	}
+	t.Logf("%s (%s)", product, exe)
 	t.Cleanup(func() {
 		cancelB()
 		cancelA()

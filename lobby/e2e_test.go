@@ -5,6 +5,7 @@ package lobby_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -126,4 +127,80 @@ func indexOf(peers []*e2ePeer, p *e2ePeer) int {
 		}
 	}
 	return -1
+}
+
+// A kick enforced by the network, with the three-line glue of the package
+// doc ("Kick"): the host kicks a member; every peer's lobby reports
+// EventBanned and the game blocks the identity on its mesh; the kicked
+// peer is told (EventKicked) and ends up with no links; Unban lifts the
+// block everywhere.
+func TestE2EKickIsEnforcedByTheNetwork(t *testing.T) {
+	r := e2eLobbies(t, 3)
+	peers := r.Peers
+	r.Until("one lobby", e2eSettled(peers))
+	seen := make([]int, len(peers))
+	glue := func() {
+		for i, p := range peers {
+			for _, e := range p.Events[seen[i]:] {
+				switch e.Kind {
+				case lobby.EventBanned:
+					_ = p.Mesh.Block(e.Peer, "kicked from the lobby")
+				case lobby.EventUnbanned:
+					_ = p.Mesh.Unblock(e.Peer)
+				}
+			}
+			seen[i] = len(p.Events)
+		}
+	}
+	host := peers[0]
+	for _, p := range peers {
+		if p.Mesh.Local() == peers[0].App.State().Host {
+			host = p
+		}
+	}
+	var victim *e2ePeer
+	for _, p := range peers {
+		if p != host {
+			victim = p
+		}
+	}
+	vid := victim.Mesh.Local()
+	if err := host.App.Kick(vid); err != nil {
+		t.Fatal(err)
+	}
+	r.Until("kick enforced", func() bool {
+		glue()
+		if !victim.App.State().Kicked || len(victim.Mesh.Peers()) != 0 {
+			return false
+		}
+		for _, p := range peers {
+			if p != victim && (slices.Contains(p.Mesh.Peers(), vid) || len(p.App.State().Members) != 2) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, p := range peers {
+		if p == victim {
+			continue
+		}
+		if _, ok := p.Mesh.Blocked()[vid]; !ok {
+			t.Errorf("%s: %s is not blocked", p.Mesh.Local(), vid)
+		}
+		if b := p.App.Banned(); !slices.Equal(b, []transport.PeerID{vid}) {
+			t.Errorf("%s: Banned() = %v", p.Mesh.Local(), b)
+		}
+	}
+	if err := host.App.Unban(vid); err != nil {
+		t.Fatal(err)
+	}
+	r.Until("ban lifted", func() bool {
+		glue()
+		for _, p := range peers {
+			if _, blocked := p.Mesh.Blocked()[vid]; p != victim && blocked {
+				return false
+			}
+		}
+		return true
+	})
 }

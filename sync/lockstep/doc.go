@@ -261,7 +261,10 @@
 //     blocks an agreement with reports that never match, after JoinTimeout
 //     plus DisconnectTimeout (15 s);
 //   - replace an input already held (conflicts are counted, the first is
-//     kept), replay or reorder datagrams (sequence window).
+//     kept), replay or reorder datagrams (sequence window);
+//   - blame an honest seat for a desync: a checksum it lies about makes
+//     every honest peer report a *DesyncError naming the liar's seat, and
+//     honest seats agree with each other.
 //
 // With any one liar and no other failure, the honest seats never stall
 // longer than JoinTimeout plus DisconnectTimeout plus an agreement (5 s

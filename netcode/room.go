@@ -68,21 +68,8 @@ func (m *Mesh) RoomInfo() RoomInfo {
 }
 
 // mergeMeta applies an update as the server does: empty and zero fields
-// keep the current value.
-func mergeMeta(dst *RoomMeta, u RoomMeta) {
-	if u.Name != "" {
-		dst.Name = u.Name
-	}
-	if u.Game != "" {
-		dst.Game = u.Game
-	}
-	if u.State != "" {
-		dst.State = u.State
-	}
-	if u.Max > 0 {
-		dst.Max = u.Max
-	}
-}
+// keep the current value (the room rules' one merge, #19).
+func mergeMeta(dst *RoomMeta, u RoomMeta) { dst.Merge(u) }
 
 // The loop tells the listing what happens to signaling.
 

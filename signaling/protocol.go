@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
 // Protocol versions. A client sends ProtocolVersion in its join; a server
@@ -98,6 +99,10 @@ type RoomMeta struct {
 	State string `json:"state,omitempty"`
 	Max   int    `json:"max,omitempty"`
 }
+
+// Merge applies u to m as the server applies an update: empty strings and
+// a zero Max keep m's value (the server also clamps Max to its room size).
+func (m *RoomMeta) Merge(u RoomMeta) { (*rooms.Update)(m).Merge(rooms.Update(u)) }
 
 // Limits are the server's limits, sent in the welcome so that a client can
 // pace itself and size its messages.

@@ -331,3 +331,12 @@ func FuzzCloseError(f *testing.F) {
 		}
 	})
 }
+
+func TestRoomMetaMerge(t *testing.T) {
+	m := RoomMeta{Name: "a", Game: "g", State: "s", Max: 4}
+	m.Merge(RoomMeta{State: "t"})
+	m.Merge(RoomMeta{Max: 6})
+	if m != (RoomMeta{Name: "a", Game: "g", State: "t", Max: 6}) {
+		t.Fatalf("merged %+v", m)
+	}
+}

@@ -271,20 +271,29 @@ func (m *Meta) IsKicked(peer transport.PeerID) bool { return slices.Contains(m.K
 // Apply merges u into m: empty strings and a zero Max keep the current
 // value; Max is clamped to maxRoomSize (0 = unlimited).
 func (m *Meta) Apply(u Update, maxRoomSize int) {
-	if u.Name != "" {
-		m.Name = u.Name
+	cur := Update{Name: m.Name, Game: m.Game, State: m.State, Max: m.Max}
+	cur.Merge(u)
+	m.Name, m.Game, m.State, m.Max = cur.Name, cur.Game, cur.State, cur.Max
+	if u.Max > 0 && maxRoomSize > 0 && m.Max > maxRoomSize {
+		m.Max = maxRoomSize
 	}
-	if u.Game != "" {
-		m.Game = u.Game
+}
+
+// Merge applies v to u: empty strings and a zero Max keep u's value. The
+// one merge of listing metadata (the server's Apply, and a client's
+// pending update through signaling.RoomMeta.Merge).
+func (u *Update) Merge(v Update) {
+	if v.Name != "" {
+		u.Name = v.Name
 	}
-	if u.State != "" {
-		m.State = u.State
+	if v.Game != "" {
+		u.Game = v.Game
 	}
-	if u.Max > 0 {
-		m.Max = u.Max
-		if maxRoomSize > 0 && m.Max > maxRoomSize {
-			m.Max = maxRoomSize
-		}
+	if v.State != "" {
+		u.State = v.State
+	}
+	if v.Max > 0 {
+		u.Max = v.Max
 	}
 }
 

@@ -259,6 +259,9 @@ func TestRedTeamSeedGrinding(t *testing.T) {
 			bound := mean + 5*math.Sqrt(mean) + 2
 			t.Logf("%s: %d tries, %d thrown away, %d matches started, %d with low byte 0x42 (chance %.1f, bound %.1f)",
 				v.ID, tried, grinds, n, hits, mean, bound)
+			if n < tries/2 {
+				t.Errorf("%s: %d matches in %d tries: the honest players could not play without the attacker", v.ID, n, tries)
+			}
 			if float64(hits) > bound {
 				t.Errorf("%s: %d of %d matches have the attacker's low byte 0x42: the attacker steers the seed", v.ID, hits, n)
 			}

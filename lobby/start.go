@@ -392,8 +392,7 @@ func (l *Lobby) started(r *round) {
 
 func (l *Lobby) onAbort(from transport.PeerID, v *lobbyfb.AbortT) {
 	r := l.rnd
-	if r == nil || v.Term != r.term || v.Round != r.num || !r.live() ||
-		(from != r.host && !slices.Contains(r.seats, from)) {
+	if r == nil || v.Term != r.term || v.Round != r.num || (from != r.host && !slices.Contains(r.seats, from)) {
 		l.stats.Ignored++
 		return
 	}
@@ -402,7 +401,9 @@ func (l *Lobby) onAbort(from transport.PeerID, v *lobbyfb.AbortT) {
 		peer = from // whoever calls a round off without naming a cause is the cause
 	}
 	reason := StartReason(v.Reason)
-	if reason == StartReasonExcluded && l.isHost && l.v.index(peer) >= 0 {
+	if reason == StartReasonExcluded && l.isHost && l.v.index(peer) >= 0 && slices.Contains(r.seats, from) {
+		// Recorded even once the round is over: every seat's refusal
+		// counts towards the majority that keeps peer out.
 		if l.refusals[peer] == nil {
 			l.refusals[peer] = make(map[transport.PeerID]bool)
 		}
@@ -412,6 +413,10 @@ func (l *Lobby) onAbort(from transport.PeerID, v *lobbyfb.AbortT) {
 			// who is right; the refuser must get ready again to retry.
 			l.mutate(func(nv *view) { nv.members[i].Ready = false })
 		}
+	}
+	if !r.live() {
+		l.stats.Ignored++
+		return
 	}
 	if r.revealed {
 		// Our nonce is out: the round ends when every nonce is in, or on

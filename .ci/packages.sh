@@ -12,6 +12,8 @@ PACKAGES=(
 	xvfb xauth libgl1-mesa-dri libglx-mesa0
 	# browsertest: wasm peers and the Pong page in headless Chromium
 	chromium
+	# demo/pong GUI tests: key presses into the Xvfb window
+	xdotool
 )
 
 install_packages() {

@@ -21,6 +21,8 @@ func runGUI(f flags, cfg sim.Config, rep *replay.Replay, log *slog.Logger) error
 		Shot:        os.Getenv("PONG_SHOT"),
 		ShotInMatch: os.Getenv("PONG_SHOT_IN_MATCH") != "",
 		NetOverlay:  f.netstats,
+		Out:         os.Stdout,
+		ShotDir:     os.Getenv("PONG_SHOT_DIR"),
 	}
 	if n, err := strconv.Atoi(os.Getenv("PONG_SHOT_FRAME")); err == nil {
 		opt.ShotFrame = n

@@ -17,12 +17,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"github.com/peerplay/peerplay/demo/pong/replay"
 	"github.com/peerplay/peerplay/demo/pong/sim"
@@ -67,21 +71,84 @@ func main() {
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
 	flag.BoolVar(&f.netstats, "netstats", false, "show the network overlay from the start (Tab toggles it)")
-	flag.BoolVar(&f.verbose, "v", false, "log debug details to stderr")
+	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
-	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS (tests)")
+	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS and no STUN (tests; a machine without network and a join to 127.0.0.1 need no flag)")
 	flag.Parse()
 
-	lvl := slog.LevelInfo
-	if f.verbose {
-		lvl = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	log := slog.New(quietHandler{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}), f.verbose})
 	if err := run(f, os.Stdout, log); err != nil {
 		fmt.Fprintln(os.Stderr, "pong:", err)
 		os.Exit(1)
 	}
+}
+
+// quietHandler passes everything with -v; without it, errors and the
+// game's own "pong: ..." and "room: ..." lines at Info and above, and
+// nothing of the network's or pion's chatter.
+type quietHandler struct {
+	slog.Handler
+	verbose bool
+}
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	if h.verbose {
+		return h.Handler.Enabled(ctx, l)
+	}
+	return l >= slog.LevelInfo
+}
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.verbose && r.Level < slog.LevelError && !strings.HasPrefix(r.Message, "pong:") && !strings.HasPrefix(r.Message, "room:") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(as), h.verbose}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.Handler.WithGroup(name), h.verbose}
+}
+
+// joinCommand is how a friend starts this game, for the join hint:
+// $PONG_JOIN_COMMAND (play.sh sets it to its absolute path); the bare
+// name when this executable is the one on PATH (go install); "cd DIR &&
+// go run ." under go run in the demo's directory; else the absolute path
+// of the executable.
+func joinCommand() string {
+	if c := os.Getenv("PONG_JOIN_COMMAND"); c != "" {
+		return c
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "pong"
+	}
+	exe, _ = filepath.EvalSymlinks(exe)
+	base := filepath.Base(exe)
+	if p, err := exec.LookPath(base); err == nil {
+		if p, err = filepath.EvalSymlinks(p); err == nil && p == exe {
+			return base
+		}
+	}
+	if strings.Contains(exe, "go-build") {
+		if wd, err := os.Getwd(); err == nil {
+			if b, err := os.ReadFile(filepath.Join(wd, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/peerplay/peerplay/demo/pong\n") {
+				return "cd " + shellQuote(wd) + " && go run ."
+			}
+		}
+	}
+	return shellQuote(exe)
+}
+
+func shellQuote(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func defaultName() string {

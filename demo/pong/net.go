@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +24,8 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		WinScore: f.score,
 		Web:      webFiles(log),
 		Logger:   log,
+
+		JoinCommand: joinCommand(),
 	}
 }
 
@@ -62,7 +65,9 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 		room, err = n.Join(ctx, f.join, f.name)
 	}
 	if err != nil {
-		return err
+		say, detail := play.Explain(err)
+		log.Debug("pong: join", "detail", detail)
+		return errors.New(say)
 	}
 	defer room.Close()
 	if f.host {
@@ -84,10 +89,13 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 		}
 		chat, notices := room.Poll()
 		for _, c := range chat {
-			log.Info("chat", "from", c.From, "text", c.Text)
+			fmt.Fprintf(out, "chat: %s: %s\n", c.From, c.Text)
 		}
 		for _, s := range notices {
 			log.Info("room: " + s)
+		}
+		if final != nil && time.Now().After(lingerUntil) {
+			break
 		}
 		m := room.Match()
 		if err := room.Err(); err != nil {

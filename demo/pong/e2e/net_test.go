@@ -23,7 +23,7 @@ func freeUDPPort(t *testing.T) int {
 
 var (
 	roomRE = regexp.MustCompile(`(?m)^host room=([A-Z0-9]+)$`)
-	addrRE = regexp.MustCompile(`pong -join (127\.0\.0\.1:\d+/[A-Z0-9]+)`)
+	addrRE = regexp.MustCompile(` -join (127\.0\.0\.1:\d+/[A-Z0-9]+)`)
 )
 
 // waitOutput polls p's stdout until re matches, for up to d.

@@ -11,13 +11,16 @@ import (
 	"github.com/peerplay/peerplay/demo/pong/sim"
 )
 
-// Screen layout, in logical pixels: a HUD band above the field.
+// Screen layout, in logical pixels: a HUD band above the field and a
+// band below it for chat and hints, so that text never covers the court.
 const (
 	ScreenW = sim.FieldW
 	HUDH    = 40
-	ScreenH = HUDH + sim.FieldH
+	ChatH   = 4*16 + 24
+	ScreenH = HUDH + sim.FieldH + ChatH
 	FieldX  = 0
 	FieldY  = HUDH
+	ChatY   = FieldY + sim.FieldH
 )
 
 // Colours. The screenshot test looks for them, so they are exported.
@@ -57,6 +60,21 @@ func text(dst *ebiten.Image, s string, x, y, scale int) {
 
 // textWidth is the width of s in pixels at scale.
 func textWidth(s string, scale int) int { return len(s) * 6 * max(scale, 1) }
+
+// textAlpha draws s at (x, y) at scale 1 with opacity alpha (0..1).
+func textAlpha(dst *ebiten.Image, s string, x, y int, alpha float32) {
+	if alpha >= 1 {
+		text(dst, s, x, y, 1)
+		return
+	}
+	tmp := ebiten.NewImage(max(len(s)*6+2, 1), 18)
+	defer tmp.Deallocate()
+	ebitenutil.DebugPrintAt(tmp, s, 0, 0)
+	var op ebiten.DrawImageOptions
+	op.ColorScale.ScaleAlpha(alpha)
+	op.GeoM.Translate(float64(x), float64(y))
+	dst.DrawImage(tmp, &op)
+}
 
 func centred(dst *ebiten.Image, s string, y, scale int) {
 	text(dst, s, (ScreenW-textWidth(s, scale))/2, y, scale)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
@@ -48,7 +50,21 @@ type Options struct {
 	ShotInMatch bool
 	// NetOverlay shows the network overlay from the start (Tab toggles).
 	NetOverlay bool
-	Logger     *slog.Logger // nil = discard
+	// Out, if set, receives the room code and join command when hosting
+	// (the terminal, so they can be copied) and the result of each match.
+	Out io.Writer
+	// ShotDir, if set, makes F12 save the current frame there as
+	// pong-N.png with its JSON sidecar (GUI tests); "" = F12 does nothing.
+	ShotDir string
+	// Sound plays beeps for hits and points; nil = silent.
+	Sound  Sound
+	Logger *slog.Logger // nil = discard
+}
+
+// Sound plays the game's effects. Implementations must not block.
+type Sound interface {
+	Hit()
+	Point()
 }
 
 type screen int
@@ -79,20 +95,33 @@ type Game struct {
 	room    play.Room
 	match   play.Match
 	names   [2]string
-	chat    []play.ChatLine
-	notices []string
+	chat    []chatLine
 	typing  bool
 	line    []rune
 	netOver bool
 	ready   bool
+	rematch bool // R pressed on a networked result screen
 
-	errMsg  string
-	endSaid bool
+	errTitle   string
+	errMsg     string
+	errDetail  string
+	showDetail bool
+	endSaid    bool
+	lastScore  [2]int32
+	lastVX     int32
+
+	shots int
 
 	draws      int
 	matchDraws int
 	shot       *shotState
 	quit       bool
+}
+
+// chatLine is a chat line or a notice (From == "") with when it came.
+type chatLine struct {
+	play.ChatLine
+	at time.Time
 }
 
 type joinResult struct {
@@ -116,7 +145,7 @@ func New(opt Options) *Game {
 		if opt.Replay != nil {
 			g.match = play.NewPlayback(opt.Replay)
 			g.names = [2]string{"replay", "replay"}
-			g.sc = scMatch
+			g.setScreen(scMatch)
 		}
 	case StartHost:
 		g.connect("", true)
@@ -152,19 +181,20 @@ func (g *Game) close() {
 func (g *Game) startLocal() {
 	g.match = play.NewLocal(play.LocalConfig{Sim: g.opt.Sim, Seat: 0, Bot: g.opt.Bot, Record: g.opt.Record != ""})
 	g.names = [2]string{g.opt.Name, "bot"}
-	g.sc = scMatch
+	g.setScreen(scMatch)
 	g.endSaid = false
+	g.lastScore, g.lastVX = [2]int32{}, 0
 }
 
 func (g *Game) connect(target string, host bool) {
 	if g.opt.Net == nil {
-		g.fail("networking is not available in this build")
+		g.fail("Cannot play online", errors.New("networking is not available in this build"))
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.joined = make(chan joinResult, 1)
-	g.sc = scConnecting
+	g.setScreen(scConnecting)
 	name := g.opt.Name
 	go func() {
 		var r play.Room
@@ -178,10 +208,14 @@ func (g *Game) connect(target string, host bool) {
 	}()
 }
 
-func (g *Game) fail(msg string) {
-	g.log.Info("pong: screen", "error", msg)
-	g.errMsg = msg
-	g.sc = scError
+// fail shows the error screen: a title, err in a player's words, and the
+// detail behind it on D.
+func (g *Game) fail(title string, err error) {
+	g.errTitle = title
+	g.errMsg, g.errDetail = play.Explain(err)
+	g.showDetail = false
+	g.log.Debug("pong: error", "title", title, "err", err)
+	g.setScreen(scError)
 	if g.match != nil {
 		_ = g.match.Close()
 		g.match = nil
@@ -195,8 +229,18 @@ func (g *Game) fail(msg string) {
 func (g *Game) toMenu() {
 	g.close()
 	g.match, g.room, g.cancel = nil, nil, nil
-	g.chat, g.notices, g.typing, g.ready = nil, nil, false, false
-	g.sc = scMenu
+	g.chat, g.typing, g.ready, g.rematch = nil, false, false, false
+	g.setScreen(scMenu)
+}
+
+var screenNames = [...]string{scMenu: "menu", scConnecting: "connecting", scLobby: "lobby", scMatch: "match", scError: "error"}
+
+// setScreen switches screens and logs it (tests follow the log with -v).
+func (g *Game) setScreen(sc screen) {
+	if g.sc != sc {
+		g.log.Debug("pong: screen " + screenNames[sc])
+	}
+	g.sc = sc
 }
 
 // Layout fixes the logical screen size; ebiten scales it to the window.
@@ -216,21 +260,22 @@ func (g *Game) Update() error {
 		case res := <-g.joined:
 			g.cancel()
 			if res.err != nil {
-				g.fail("could not connect: " + res.err.Error())
+				g.fail("Could not join", res.err)
 				break
 			}
 			g.room = res.room
-			g.sc = scLobby
+			g.setScreen(scLobby)
+			g.announce()
 			if g.opt.Bot { // the bot is always ready
 				g.ready = true
 				if err := g.room.SetReady(true); err != nil {
-					g.fail(err.Error())
+					g.fail("Game over", err)
 				}
 			}
 		default:
 			if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
 				g.cancel()
-				g.sc = scMenu
+				g.setScreen(scMenu)
 			}
 		}
 	case scLobby:
@@ -238,11 +283,24 @@ func (g *Game) Update() error {
 	case scMatch:
 		return g.updateMatch()
 	case scError:
+		if inpututil.IsKeyJustPressed(ebiten.KeyD) {
+			g.showDetail = !g.showDetail
+		}
 		if inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
 			g.toMenu()
 		}
 	}
 	return nil
+}
+
+// announce prints the room code and the join command on Out (the
+// terminal), where they can be copied.
+func (g *Game) announce() {
+	if g.opt.Out == nil || g.room.JoinHint() == "" {
+		return
+	}
+	fmt.Fprintf(g.opt.Out, "Room code: %s\nA friend joins with:\n  %s\n", g.room.Code(),
+		strings.ReplaceAll(g.room.JoinHint(), "\n", "\n  "))
 }
 
 // pollRoom drains chat and notices and notices a room that ended.
@@ -251,34 +309,56 @@ func (g *Game) pollRoom() {
 		return
 	}
 	chat, notices := g.room.Poll()
-	g.chat = append(g.chat, chat...)
+	now := time.Now()
+	for _, c := range chat {
+		g.chat = append(g.chat, chatLine{c, now})
+	}
+	for _, n := range notices {
+		g.chat = append(g.chat, chatLine{play.ChatLine{Text: n}, now})
+		g.log.Info("room: " + n)
+	}
 	if len(g.chat) > 50 {
 		g.chat = g.chat[len(g.chat)-50:]
 	}
-	for _, n := range notices {
-		g.chat = append(g.chat, play.ChatLine{From: "*", Text: n})
-	}
 	if err := g.room.Err(); err != nil {
-		g.fail(err.Error())
+		g.fail("Game over", err)
 		return
 	}
-	if g.match == nil {
-		if m := g.room.Match(); m != nil {
-			g.match = m
-			g.names = [2]string{"left", "right"}
-			if n, ok := m.(interface{ Names() [2]string }); ok {
-				g.names = n.Names()
-			}
-			g.sc = scMatch
+	m := g.room.Match()
+	switch {
+	case m != nil && m != g.match:
+		if g.match != nil && g.sc == scMatch && !g.match.State().Over() {
+			break // cannot happen: a new match starts only after the last
 		}
+		g.match = m
+		g.names = [2]string{"left", "right"}
+		if n, ok := m.(interface{ Names() [2]string }); ok {
+			g.names = n.Names()
+		}
+		g.endSaid, g.rematch, g.ready = false, false, false
+		g.lastScore, g.lastVX = [2]int32{}, 0
+		g.setScreen(scMatch)
+	case m == nil && g.match != nil && g.sc == scMatch && g.rematch:
+		// Back in the lobby for the rematch.
+		g.match = nil
+		g.ready = true
+		g.setScreen(scLobby)
 	}
+}
+
+// lanStatus says whether LAN discovery runs, if the network can tell.
+func (g *Game) lanStatus() string {
+	if s, ok := g.opt.Net.(interface{ LANStatus() string }); ok {
+		return s.LANStatus()
+	}
+	return "looking for games on the LAN..."
 }
 
 func (g *Game) menuItems() []string {
 	items := []string{"Host a game", "Join by code: " + g.code + "_", "Play against the bot"}
 	if g.opt.Net != nil {
 		for _, lg := range g.opt.Net.LAN() {
-			items = append(items, "Join "+lg.Name+" on the LAN ("+lg.Target+")")
+			items = append(items, "Join "+lg.Name+"'s game on the LAN ("+lg.Target+")")
 		}
 	}
 	return append(items, "Quit")
@@ -296,7 +376,7 @@ func (g *Game) updateMenu() {
 	if g.sel == 1 {
 		for _, r := range ebiten.AppendInputChars(nil) {
 			if len(g.code) < 200 && r > ' ' && r < 127 {
-				g.code += string(r)
+				g.code += strings.ToUpper(string(r))
 			}
 		}
 		if inpututil.IsKeyJustPressed(ebiten.KeyBackspace) && g.code != "" {
@@ -353,7 +433,8 @@ func (g *Game) typeLine() bool {
 		g.typing = false
 		if s := strings.TrimSpace(string(g.line)); s != "" {
 			if err := g.room.Say(s); err != nil {
-				g.chat = append(g.chat, play.ChatLine{From: "*", Text: "chat: " + err.Error()})
+				say, _ := play.Explain(err)
+				g.chat = append(g.chat, chatLine{play.ChatLine{Text: "chat: " + say}, time.Now()})
 			}
 		}
 	}
@@ -367,7 +448,8 @@ func (g *Game) updateLobby() {
 	if inpututil.IsKeyJustPressed(ebiten.KeyR) {
 		g.ready = !g.ready
 		if err := g.room.SetReady(g.ready); err != nil {
-			g.chat = append(g.chat, play.ChatLine{From: "*", Text: err.Error()})
+			say, _ := play.Explain(err)
+			g.chat = append(g.chat, chatLine{play.ChatLine{Text: say}, time.Now()})
 		}
 	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
@@ -391,7 +473,7 @@ func (g *Game) localInput() sim.Input {
 
 func (g *Game) updateMatch() error {
 	if g.match == nil {
-		g.sc = scMenu
+		g.setScreen(scMenu)
 		return nil
 	}
 	typing := g.typeLine()
@@ -407,8 +489,23 @@ func (g *Game) updateMatch() error {
 	s := g.match.State()
 	if s.Over() {
 		g.matchOver()
-		if !typing && inpututil.IsKeyJustPressed(ebiten.KeyEnter) && g.room == nil {
-			g.toMenu()
+		if !typing && g.room == nil {
+			switch {
+			case inpututil.IsKeyJustPressed(ebiten.KeyEnter):
+				g.toMenu()
+				return nil // g.match is nil now
+			case inpututil.IsKeyJustPressed(ebiten.KeyR) && g.opt.Replay == nil:
+				g.opt.Sim.Seed++ // another serve order
+				g.startLocal()
+				return nil
+			}
+		}
+		if !typing && g.room != nil && !g.rematch && inpututil.IsKeyJustPressed(ebiten.KeyR) {
+			g.rematch = true
+			if err := g.room.SetReady(true); err != nil {
+				g.fail("Game over", err)
+				return nil
+			}
 		}
 	}
 	in := g.localInput()
@@ -420,12 +517,30 @@ func (g *Game) updateMatch() error {
 	if err := g.match.Tick(in); err != nil {
 		var de interface{ Desync() bool }
 		if errors.As(err, &de) {
-			g.fail("desync: " + err.Error())
+			g.fail("Out of sync", &play.Problem{Say: "the two games disagree (a bug, or different versions of Pong)", Err: err})
 		} else {
-			g.fail(err.Error())
+			g.fail("Game over", err)
 		}
+		return nil
 	}
+	g.sounds()
 	return nil
+}
+
+// sounds beeps for a paddle hit (the ball turned) and a point.
+func (g *Game) sounds() {
+	s := g.match.State()
+	if g.opt.Sound == nil {
+		g.lastScore, g.lastVX = s.Score, s.BallVX
+		return
+	}
+	switch {
+	case s.Score != g.lastScore:
+		g.opt.Sound.Point()
+	case g.lastVX != 0 && s.BallVX != 0 && (g.lastVX < 0) != (s.BallVX < 0):
+		g.opt.Sound.Hit()
+	}
+	g.lastScore, g.lastVX = s.Score, s.BallVX
 }
 
 // matchOver runs once when the match ends: it saves the recording.
@@ -436,6 +551,9 @@ func (g *Game) matchOver() {
 	g.endSaid = true
 	s := g.match.State()
 	g.log.Info("pong: match over", "score0", s.Score[0], "score1", s.Score[1], "frames", s.Frame, "checksum", fmt.Sprintf("%016x", s.Checksum()))
+	if g.opt.Out != nil {
+		fmt.Fprintf(g.opt.Out, "%s wins %d:%d\n", g.names[s.Winner], s.Score[0], s.Score[1])
+	}
 	if g.opt.Record == "" {
 		return
 	}

@@ -25,6 +25,9 @@ type ShotInfo struct {
 	Paddles  [2]Rect // seat 0, seat 1
 	Ball     *Rect   // nil when no ball is drawn (match over)
 	Checksum uint64  // of the state drawn
+	Screen   string  // menu, connecting, lobby, match or error
+	Chat     []string
+	ChatBand Rect // where chat lines go during a match
 }
 
 type shotState struct{ done bool }
@@ -34,11 +37,16 @@ type shotState struct{ done bool }
 // in Draw.
 func (g *Game) takeShot(dst *ebiten.Image) {
 	g.shot = &shotState{done: true}
+	g.saveShot(dst, g.opt.Shot)
+}
+
+// saveShot writes dst to path as a PNG with its JSON sidecar.
+func (g *Game) saveShot(dst *ebiten.Image, path string) {
 	b := dst.Bounds()
 	img := image.NewRGBA(b)
 	dst.ReadPixels(img.Pix) // premultiplied RGBA; every colour here is opaque
 	info := ShotInfo{Draw: g.draws, Width: b.Dx(), Height: b.Dy(),
-		Field: Rect{FieldX, FieldY, sim.FieldW, sim.FieldH}}
+		Field: Rect{FieldX, FieldY, sim.FieldW, sim.FieldH}, ChatBand: Rect{0, ChatY, ScreenW, ChatH}}
 	if g.sc == scMatch && g.match != nil {
 		s := g.match.State()
 		info.SimFrame = s.Frame
@@ -52,11 +60,15 @@ func (g *Game) takeShot(dst *ebiten.Image) {
 			info.Ball = &Rect{FieldX + x, FieldY + y, sim.BallSize, sim.BallSize}
 		}
 	}
-	if err := writeShot(g.opt.Shot, img, info); err != nil {
+	info.Screen = screenNames[g.sc]
+	for _, c := range g.chat {
+		info.Chat = append(info.Chat, c.Text)
+	}
+	if err := writeShot(path, img, info); err != nil {
 		g.log.Error("pong: screenshot", "err", err)
 		return
 	}
-	g.log.Info("pong: screenshot saved", "path", g.opt.Shot, "draw", g.draws)
+	g.log.Info("pong: screenshot saved", "path", path, "draw", g.draws)
 }
 
 func writeShot(path string, img image.Image, info ShotInfo) error {

@@ -2,10 +2,14 @@ package game
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/peerplay/peerplay/demo/pong/sim"
 )
 
 // Draw draws the current screen.
@@ -23,18 +27,7 @@ func (g *Game) Draw(dst *ebiten.Image) {
 	case scMatch:
 		g.drawMatch(dst)
 	case scError:
-		dst.Fill(Background)
-		title := "Game over"
-		if strings.HasPrefix(g.errMsg, "desync") {
-			title = "Out of sync"
-		}
-		centred(dst, title, 110, 3)
-		y := 180
-		for _, l := range wrap(g.errMsg, 90) {
-			centred(dst, l, y, 1)
-			y += 16
-		}
-		centred(dst, "Enter: back to the menu", y+24, 1)
+		g.drawError(dst)
 	}
 	if g.sc == scMatch {
 		g.matchDraws++
@@ -45,6 +38,33 @@ func (g *Game) Draw(dst *ebiten.Image) {
 	}
 	if g.opt.Shot != "" && g.shot == nil && n >= g.opt.ShotFrame {
 		g.takeShot(dst)
+	}
+	if g.opt.ShotDir != "" && inpututil.IsKeyJustPressed(ebiten.KeyF12) {
+		g.shots++
+		g.saveShot(dst, filepath.Join(g.opt.ShotDir, fmt.Sprintf("pong-%d.png", g.shots)))
+	}
+}
+
+func (g *Game) drawError(dst *ebiten.Image) {
+	dst.Fill(Background)
+	centred(dst, g.errTitle, 110, 3)
+	y := 180
+	for _, l := range wrap(g.errMsg, 100) {
+		centred(dst, l, y, 1)
+		y += 16
+	}
+	y += 16
+	switch {
+	case g.errDetail != "" && g.showDetail:
+		for _, l := range wrap(g.errDetail, 100) {
+			text(dst, l, 10, y, 1)
+			y += 16
+		}
+		centred(dst, "Enter: back to the menu   D: hide the details", y+16, 1)
+	case g.errDetail != "":
+		centred(dst, "Enter: back to the menu   D: details", y+8, 1)
+	default:
+		centred(dst, "Enter: back to the menu", y+8, 1)
 	}
 }
 
@@ -64,7 +84,7 @@ func (g *Game) drawMenu(dst *ebiten.Image) {
 		y += 22
 	}
 	if g.opt.Net != nil && len(items) == 4 {
-		text(dst, "   (looking for games on the LAN...)", 80, y, 1)
+		text(dst, "   ("+g.lanStatus()+")", 80, y, 1)
 	}
 	centred(dst, "Up/Down: choose   Enter: go   Esc: quit", ScreenH-24, 1)
 }
@@ -72,8 +92,11 @@ func (g *Game) drawMenu(dst *ebiten.Image) {
 func (g *Game) drawLobby(dst *ebiten.Image) {
 	dst.Fill(Background)
 	text(dst, "LOBBY", 20, 12, 2)
-	lines := []string{"Room code: " + g.room.Code(), "A friend joins with:"}
-	lines = append(lines, wrap(g.room.JoinHint(), 100)...)
+	lines := []string{"Room code: " + g.room.Code()}
+	if h := g.room.JoinHint(); h != "" {
+		lines = append(lines, "A friend joins with:")
+		lines = append(lines, wrap(h, 100)...)
+	}
 	y := 50
 	for _, l := range lines {
 		text(dst, l, 20, y, 1)
@@ -87,13 +110,6 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		if p.Ready {
 			mark = "[x]"
 		}
-		role := ""
-		switch p.Seat {
-		case 0:
-			role = "left paddle"
-		case 1:
-			role = "right paddle"
-		}
 		extra := ""
 		if p.Host {
 			extra += " (host)"
@@ -101,52 +117,136 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		if p.Local {
 			extra += " (you)"
 		}
-		text(dst, fmt.Sprintf("  %s %-16s %-12s%s", mark, p.Name, role, extra), 20, y, 1)
+		text(dst, fmt.Sprintf("  %s %-16s%s", mark, p.Name, extra), 20, y, 1)
 		y += 16
 	}
-	g.drawChat(dst, 12)
+	g.drawChat(dst, 12, false)
 	hint := "R: ready   Enter: chat   Esc: leave   (the match starts when both players are ready)"
 	text(dst, hint, 10, ScreenH-18, 1)
 }
 
-func (g *Game) drawChat(dst *ebiten.Image, n int) {
+// chatFade is how long a chat line stays during play; it fades out over
+// the last second.
+const chatFade = 8 * time.Second
+
+// drawChat draws the last n chat lines above the bottom hint line: in
+// the lobby on a panel, during a match in the band below the court,
+// fading out after chatFade.
+func (g *Game) drawChat(dst *ebiten.Image, n int, match bool) {
 	lines := g.chat
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	var out []string
+	type row struct {
+		s     string
+		alpha float32
+	}
+	var out []row
+	now := time.Now()
 	for _, c := range lines {
-		out = append(out, c.From+": "+c.Text)
+		a := float32(1)
+		if match {
+			age := now.Sub(c.at)
+			if age >= chatFade {
+				continue
+			}
+			if left := chatFade - age; left < time.Second {
+				a = float32(left) / float32(time.Second)
+			}
+		}
+		s := c.Text
+		if c.From != "" {
+			s = c.From + ": " + c.Text
+		}
+		out = append(out, row{s, a})
 	}
 	if g.typing {
-		out = append(out, "> "+string(g.line)+"_")
+		out = append(out, row{"> " + string(g.line) + "_", 1})
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
 	}
 	if len(out) == 0 {
 		return
 	}
-	y := ScreenH - 26 - 16*len(out) - 8
-	panel(dst, 8, y, ScreenW-16, out)
+	if match {
+		y := ChatY + 4
+		for _, r := range out {
+			textAlpha(dst, r.s, 10, y, r.alpha)
+			y += 16
+		}
+		return
+	}
+	var ss []string
+	for _, r := range out {
+		ss = append(ss, r.s)
+	}
+	y := ScreenH - 26 - 16*len(ss) - 8
+	panel(dst, 8, y, ScreenW-16, ss)
 }
 
 func (g *Game) drawMatch(dst *ebiten.Image) {
 	s := g.match.State()
 	drawField(dst, s, g.names)
+	var hint string
+	switch {
+	case s.Over() && g.room == nil && g.opt.Replay != nil:
+		hint = "Enter: back to the menu"
+	case s.Over() && g.room == nil:
+		hint = "R: rematch   Enter: back to the menu"
+	case s.Over() && g.rematch:
+		hint = "Enter: chat   Esc: leave the room"
+	case s.Over():
+		hint = "R: rematch   Enter: chat   Esc: leave the room"
+	case g.room == nil && g.match.Seat() < 0:
+		hint = "Esc: back to the menu"
+	case g.room == nil:
+		hint = "W/S or Up/Down: move   Esc: back to the menu"
+	default:
+		hint = "W/S or Up/Down: move   Enter: chat   Tab: network   Esc: leave"
+	}
 	if s.Over() {
 		w := g.names[s.Winner]
 		fill(dst, 0, FieldY+120, ScreenW, 110, shade)
 		centred(dst, w+" wins "+itoa(int(s.Score[0]))+":"+itoa(int(s.Score[1])), FieldY+135, 3)
-		hint := "Enter: back to the menu"
-		if g.room != nil {
-			hint = "Esc: leave the room"
-		}
-		centred(dst, hint, FieldY+195, 1)
+		centred(dst, g.rematchLine(), FieldY+195, 1)
 	}
 	if g.room != nil {
-		g.drawChat(dst, 4)
+		if w, ok := g.room.(interface{ Waiting() string }); ok && !s.Over() {
+			if who := w.Waiting(); who != "" {
+				msg := "waiting for " + who + "..."
+				fill(dst, ScreenW/2-len(msg)*3-12, FieldY+sim.FieldH/2-14, len(msg)*6+24, 28, shade)
+				centred(dst, msg, FieldY+sim.FieldH/2-8, 1)
+			}
+		}
+		g.drawChat(dst, 4, true)
 		if g.netOver {
 			g.drawNet(dst)
 		}
 	}
+	text(dst, hint, 10, ScreenH-18, 1)
+}
+
+// rematchLine says who is ready for the next match.
+func (g *Game) rematchLine() string {
+	if g.room == nil {
+		return ""
+	}
+	var ready []string
+	for _, p := range g.room.Players() {
+		if p.Ready && !p.Local {
+			ready = append(ready, p.Name)
+		}
+	}
+	switch {
+	case g.rematch && len(ready) > 0:
+		return "starting the rematch..."
+	case g.rematch:
+		return "you are ready for a rematch; waiting for the other player"
+	case len(ready) > 0:
+		return strings.Join(ready, ", ") + " wants a rematch: press R"
+	}
+	return ""
 }
 
 func (g *Game) drawNet(dst *ebiten.Image) {

@@ -37,7 +37,15 @@ type Target struct {
 }
 
 // ParseTarget accepts "CODE", "HOST:PORT/CODE" and "ws://HOST:PORT/ws#CODE".
+// Codes are case-insensitive: they come back in upper case, as NewCode
+// makes them.
 func ParseTarget(s string) (Target, error) {
+	t, err := parseTarget(s)
+	t.Room = strings.ToUpper(t.Room)
+	return t, err
+}
+
+func parseTarget(s string) (Target, error) {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, '#'); i >= 0 && (strings.HasPrefix(s, "ws://") || strings.HasPrefix(s, "wss://")) {
 		return Target{Addr: s[:i], Room: s[i+1:]}, checkRoom(s[i+1:])
@@ -110,7 +118,10 @@ func StartServer(addr string, log *slog.Logger) (*Server, error) {
 	}
 	// Peers learn STUN from the welcome; a LAN address reaches this
 	// machine from the LAN (and port-forwarded, from the internet).
-	if ip, ok := LANAddr(); ok {
+	if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+		// Listening on one address only: STUN answers there alone.
+		s.sig.ICEServers = []signaling.ICEServer{{URLs: []string{"stun:" + netip.AddrPortFrom(ip, uint16(port)).String()}}}
+	} else if ip, ok := LANAddr(); ok {
 		s.sig.ICEServers = []signaling.ICEServer{{URLs: []string{"stun:" + netip.AddrPortFrom(ip, uint16(port)).String()}}}
 	}
 	s.web = &webMux{sig: s.sig}

@@ -8,3 +8,6 @@ import "github.com/pion/webrtc/v4"
 // test starts Chromium with --allow-loopback-in-peer-connection), and the
 // js SettingEngine has none of these knobs.
 func loopbackOnly(*webrtc.SettingEngine) {}
+
+// withLoopback: the browser gathers its own candidates.
+func withLoopback(*webrtc.SettingEngine) {}

@@ -23,6 +23,38 @@ type Match struct {
 	final *sim.State // the state when the match ended
 	err   error
 	seats []transport.PeerID
+	seed  uint64
+
+	retired bool // the room went back to the lobby: Tick does nothing
+	stalled int  // consecutive Ticks that ran no frame
+}
+
+// waitAfter is how many stalled ticks (a quarter of a second at 60 Hz)
+// make the front say whom it waits for.
+const waitAfter = 15
+
+// retire ends the lockstep session of a finished match; State keeps
+// returning the final state.
+func (m *Match) retire() {
+	if !m.retired {
+		m.retired = true
+		_ = m.sess.Close()
+	}
+}
+
+// waiting names the seat whose inputs the match has waited for over
+// waitAfter ticks, or "".
+func (m *Match) waiting() string {
+	if m.stalled < waitAfter || m.retired || m.s.Over() {
+		return ""
+	}
+	st := m.sess.Stats()
+	for _, s := range st.Seats {
+		if !s.Local && !s.Dropped && s.Held < st.Frame {
+			return m.room.name(s.Peer)
+		}
+	}
+	return ""
 }
 
 // Names returns the players' names by seat.
@@ -56,7 +88,15 @@ func (m *Match) Tick(local sim.Input) error {
 	if m.err != nil {
 		return m.err
 	}
+	if m.retired {
+		return nil
+	}
 	steps, err := m.sess.Advance(local)
+	if len(steps) == 0 {
+		m.stalled++
+	} else {
+		m.stalled = 0
+	}
 	for _, st := range steps {
 		var in [2]sim.Input
 		copy(in[:], st.Inputs)
@@ -83,7 +123,7 @@ func (m *Match) Tick(local sim.Input) error {
 			return m.err
 		case lockstep.EventPlayerLost, lockstep.EventPlayerDropped:
 			if !m.over() {
-				m.err = fmt.Errorf("%s left the game", m.room.name(ev.Peer))
+				m.err = &play.Problem{Say: m.room.name(ev.Peer) + " left the game"}
 				m.room.err = m.err
 				return m.err
 			}
@@ -104,7 +144,10 @@ func (m *Match) Final() *sim.State { return m.final }
 func (m *Match) Seat() int { return m.sess.LocalSeat() }
 
 // Close ends the lockstep session.
-func (m *Match) Close() error { return m.sess.Close() }
+func (m *Match) Close() error {
+	m.retired = true
+	return m.sess.Close()
+}
 
 // rateSample remembers byte counters to turn them into kbps.
 type rateSample struct {

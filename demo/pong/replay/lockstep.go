@@ -35,7 +35,7 @@ func FromLockstep(r io.Reader) (*Replay, error) {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	h := lr.Header()
-	if h.GameID&^0xffff != pongGame || len(h.Seats) != seats {
+	if h.GameID>>32 != pongGame>>32 || len(h.Seats) != seats {
 		return nil, fmt.Errorf("%w: not a pong match (game %#x, %d seats)", ErrFormat, h.GameID, len(h.Seats))
 	}
 	out := &Replay{Config: sim.Config{Seed: h.Seed, WinScore: int(h.GameID & 0xffff)}}

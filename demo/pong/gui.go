@@ -23,6 +23,7 @@ func runGUI(f flags, cfg sim.Config, rep *replay.Replay, log *slog.Logger) error
 		NetOverlay:  f.netstats,
 		Out:         os.Stdout,
 		ShotDir:     os.Getenv("PONG_SHOT_DIR"),
+		For:         f.forDur,
 	}
 	if n, err := strconv.Atoi(os.Getenv("PONG_SHOT_FRAME")); err == nil {
 		opt.ShotFrame = n

@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/peerplay/peerplay/demo/pong/replay"
 	"github.com/peerplay/peerplay/demo/pong/sim"
@@ -52,6 +53,7 @@ type flags struct {
 	listen   string
 	loopback bool
 	netstats bool
+	forDur   time.Duration
 }
 
 func main() {
@@ -70,6 +72,7 @@ func main() {
 	flag.StringVar(&f.listen, "listen", ":7700", "address of the embedded signaling (TCP) and STUN (UDP) server when hosting")
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
+	flag.DurationVar(&f.forDur, "for", 0, "network matches: quit after this long in the match and print the lockstep figures (benchmarks)")
 	flag.BoolVar(&f.netstats, "netstats", false, "show the network overlay from the start (Tab toggles it)")
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")

@@ -80,7 +80,7 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 	tick := time.NewTicker(time.Second / time.Duration(max(f.tps, 1)))
 	defer tick.Stop()
 	var final *sim.State
-	var lingerUntil time.Time
+	var lingerUntil, matchStart time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -102,10 +102,23 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 			if final != nil {
 				break // the peer left after the end: fine
 			}
+			if nm, ok := m.(*netplay.Match); ok && f.forDur > 0 {
+				fmt.Fprintln(out, nm.Summary()) // a benchmark: the peer quit first
+				return nil
+			}
 			return err
 		}
 		if m == nil {
 			continue
+		}
+		if matchStart.IsZero() {
+			matchStart = time.Now()
+		}
+		if f.forDur > 0 && time.Since(matchStart) >= f.forDur {
+			if nm, ok := m.(*netplay.Match); ok {
+				fmt.Fprintln(out, nm.Summary())
+			}
+			return nil
 		}
 		s := m.State()
 		if err := m.Tick(sim.Bot(s, m.Seat())); err != nil && final == nil {
@@ -115,6 +128,7 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 			if nm, ok := m.(*netplay.Match); ok && nm.Final() != nil {
 				final = nm.Final()
 				result(out, final)
+				fmt.Fprintln(out, nm.Summary())
 				// Keep ticking a moment so the peer gets our last inputs.
 				lingerUntil = time.Now().Add(2 * time.Second)
 			}

@@ -94,7 +94,14 @@ func (l *lockedBuffer) String() string {
 // start runs bin with args; the process is killed at cleanup if it still runs.
 func start(t *testing.T, name, bin string, env []string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", name, bin, env, args...)
+}
+
+// startIn is start in directory dir ("" = this one).
+func startIn(t *testing.T, dir, name, bin string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
+	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stderr = &p.stderr

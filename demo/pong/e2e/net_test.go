@@ -94,3 +94,77 @@ func TestTwoHeadlessBotsOverLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinMistakes: a wrong code, a host where no game runs and a host
+// that never answers each give the player a plain sentence within 10 s,
+// and a code typed in lower case joins.
+func TestJoinMistakes(t *testing.T) {
+	bin := build(t, true)
+	host := start(t, "host", bin, nil, "-headless", "-bot", "-host", "-listen", "127.0.0.1:0", "-lan=false", "-name", "ann", "-for", "5s")
+	m := waitOutput(t, host, regexp.MustCompile(`-join (127\.0\.0\.1:\d+)/([A-Z0-9]+)`), 30*time.Second)
+	addr, code := m[1], m[2]
+
+	// Nothing listens on a port that was free a moment ago.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	// A listener that accepts and never answers: a wrong address that
+	// swallows packets, without sending any beyond loopback.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	wrong := "ZZZZ"
+	if code == wrong {
+		wrong = "YYYY"
+	}
+	for _, tc := range []struct{ name, target, want string }{
+		{"wrong code", addr + "/" + strings.ToLower(wrong), "pong: no room " + wrong + " on " + addr + " (check the code; the host's lobby shows it)"},
+		{"host not running", closed + "/" + code, "pong: no game is hosted at " + closed + " (nothing listens there; is the host's game still open?)"},
+		{"wrong host", silent.Addr().String() + "/" + code, "pong: nothing answers at " + silent.Addr().String() + " (a wrong address, or a firewall?)"},
+		{"not a code", "K7Q2!", `pong: "K7Q2!" is not a room code (like K7Q2) nor HOST:PORT/CODE`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			begin := time.Now()
+			p := start(t, "joiner", bin, nil, "-headless", "-bot", "-join", tc.target, "-name", "bob")
+			select {
+			case <-p.done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no answer within 10 s\nstderr:\n%s", p.stderr.String())
+			}
+			took := time.Since(begin)
+			got := strings.TrimSpace(p.stderr.String())
+			t.Logf("after %v: %s", took.Round(time.Millisecond), got)
+			if got != tc.want {
+				t.Errorf("stderr = %q, want %q", got, tc.want)
+			}
+			p.done <- nil
+		})
+	}
+	t.Run("lower-case code", func(t *testing.T) {
+		p := start(t, "joiner", bin, nil, "-headless", "-bot", "-join", addr+"/"+strings.ToLower(code), "-name", "bob", "-for", "3s")
+		out := p.wait(t, 60*time.Second)
+		if !strings.Contains(out, "lockstep ticks=") {
+			t.Errorf("the joiner did not play:\n%s", out)
+		}
+	})
+}

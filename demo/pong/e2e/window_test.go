@@ -95,6 +95,10 @@ type shotInfo struct {
 	Paddles  [2]rect
 	Ball     *rect
 	Checksum uint64
+	Screen   string
+	Message  string
+	Chat     []string
+	ChatBand rect
 }
 
 // TestWindowScreenshot runs the real window under Xvfb, a local bot match

@@ -37,6 +37,11 @@ func fill(dst *ebiten.Image, x, y, w, h int, c color.Color) {
 	vector.DrawFilledRect(dst, float32(x), float32(y), float32(w), float32(h), c, false)
 }
 
+// textImages caches the big texts (score, titles): a new image per frame
+// costs the GPU (and software GL the CPU) more than the drawing. Only
+// Draw uses it.
+var textImages = map[string]*ebiten.Image{}
+
 // text draws s at (x, y) with ebiten's debug font (6×16 per glyph) scaled
 // by an integer factor.
 func text(dst *ebiten.Image, s string, x, y, scale int) {
@@ -44,14 +49,23 @@ func text(dst *ebiten.Image, s string, x, y, scale int) {
 		ebitenutil.DebugPrintAt(dst, s, x, y)
 		return
 	}
-	lines := strings.Split(s, "\n")
-	w := 0
-	for _, l := range lines {
-		w = max(w, len(l))
+	tmp := textImages[s]
+	if tmp == nil {
+		lines := strings.Split(s, "\n")
+		w := 0
+		for _, l := range lines {
+			w = max(w, len(l))
+		}
+		if len(textImages) >= 32 {
+			for k, img := range textImages {
+				img.Deallocate()
+				delete(textImages, k)
+			}
+		}
+		tmp = ebiten.NewImage(max(w*6+2, 1), len(lines)*16+2)
+		ebitenutil.DebugPrintAt(tmp, s, 0, 0)
+		textImages[s] = tmp
 	}
-	tmp := ebiten.NewImage(max(w*6+2, 1), len(lines)*16+2)
-	defer tmp.Deallocate()
-	ebitenutil.DebugPrintAt(tmp, s, 0, 0)
 	var op ebiten.DrawImageOptions
 	op.GeoM.Scale(float64(scale), float64(scale))
 	op.GeoM.Translate(float64(x), float64(y))

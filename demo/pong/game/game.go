@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -56,6 +57,9 @@ type Options struct {
 	// ShotDir, if set, makes F12 save the current frame there as
 	// pong-N.png with its JSON sidecar (GUI tests); "" = F12 does nothing.
 	ShotDir string
+	// For, if set, quits a networked match after this long in it and
+	// prints the lockstep figures on Out (benchmarks); 0 = play on.
+	For time.Duration
 	// Sound plays beeps for hits and points; nil = silent.
 	Sound  Sound
 	Logger *slog.Logger // nil = discard
@@ -110,7 +114,12 @@ type Game struct {
 	lastScore  [2]int32
 	lastVX     int32
 
-	shots int
+	shots      int
+	menuLen    int
+	wantShot   bool
+	in         sim.Input  // the latest local input, for the driver
+	mu         sync.Mutex // held by Update, Draw and the driver goroutine
+	matchStart time.Time
 
 	draws      int
 	matchDraws int
@@ -162,7 +171,10 @@ func Run(g *Game) error {
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetTPS(ebiten.DefaultTPS)
 	err := ebiten.RunGame(g)
+	g.mu.Lock()
 	g.close()
+	g.room, g.match = nil, nil // the driver goroutine sees it and ends
+	g.mu.Unlock()
 	return err
 }
 
@@ -215,6 +227,10 @@ func (g *Game) fail(title string, err error) {
 	g.errMsg, g.errDetail = play.Explain(err)
 	g.showDetail = false
 	g.log.Debug("pong: error", "title", title, "err", err)
+	if g.opt.For > 0 && g.match != nil { // a benchmark: the peer quit first
+		g.printSummary()
+		g.quit = true
+	}
 	g.setScreen(scError)
 	if g.match != nil {
 		_ = g.match.Close()
@@ -248,10 +264,14 @@ func (g *Game) Layout(int, int) (int, int) { return ScreenW, ScreenH }
 
 // Update runs one tick.
 func (g *Game) Update() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.opt.ShotDir != "" && inpututil.IsKeyJustPressed(ebiten.KeyF12) {
+		g.wantShot = true // Draw saves the frame
+	}
 	if g.quit || (g.shot != nil && g.shot.done) {
 		return ebiten.Termination
 	}
-	g.pollRoom()
 	switch g.sc {
 	case scMenu:
 		g.updateMenu()
@@ -264,6 +284,7 @@ func (g *Game) Update() error {
 				break
 			}
 			g.room = res.room
+			go g.drive(res.room)
 			g.setScreen(scLobby)
 			g.announce()
 			if g.opt.Bot { // the bot is always ready
@@ -366,6 +387,10 @@ func (g *Game) menuItems() []string {
 
 func (g *Game) updateMenu() {
 	items := g.menuItems()
+	if len(items) != g.menuLen {
+		g.menuLen = len(items)
+		g.log.Debug("pong: menu", "items", strings.Join(items, " | "))
+	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyArrowDown) {
 		g.sel = (g.sel + 1) % len(items)
 	}
@@ -486,6 +511,16 @@ func (g *Game) updateMatch() error {
 			return nil
 		}
 	}
+	if g.opt.For > 0 && g.room != nil {
+		if g.matchStart.IsZero() {
+			g.matchStart = time.Now()
+		}
+		if time.Since(g.matchStart) >= g.opt.For {
+			g.printSummary()
+			g.quit = true
+			return nil
+		}
+	}
 	s := g.match.State()
 	if s.Over() {
 		g.matchOver()
@@ -508,10 +543,21 @@ func (g *Game) updateMatch() error {
 			}
 		}
 	}
-	in := g.localInput()
+	g.in = g.localInput()
+	if g.room != nil {
+		return nil // the driver goroutine ticks networked matches
+	}
+	g.tick()
+	return nil
+}
+
+// tick advances the match by one tick with the latest local input (or
+// the bot's).
+func (g *Game) tick() {
+	in := g.in
 	if g.opt.Bot {
 		if seat := g.match.Seat(); seat >= 0 {
-			in = sim.Bot(s, seat)
+			in = sim.Bot(g.match.State(), seat)
 		}
 	}
 	if err := g.match.Tick(in); err != nil {
@@ -521,10 +567,34 @@ func (g *Game) updateMatch() error {
 		} else {
 			g.fail("Game over", err)
 		}
-		return nil
+		return
 	}
 	g.sounds()
-	return nil
+}
+
+// drive is the goroutine that runs a networked room at a steady 60 Hz,
+// apart from ebiten's loop: it polls the room and ticks the match. A
+// window that draws slowly (a loaded machine, software GL) makes ebiten
+// call Update in bursts to catch up; lockstep inputs sent in bursts
+// arrive in bursts, and the peer's adaptive delay then rises and its
+// loop stalls. Ticking on a clock of its own keeps the input stream
+// even. It holds g.mu while it works (Update and Draw hold it too, and
+// only queue GPU work), and ends when the room is no longer g.room.
+func (g *Game) drive(room play.Room) {
+	t := time.NewTicker(time.Second / time.Duration(ebiten.DefaultTPS))
+	defer t.Stop()
+	for range t.C {
+		g.mu.Lock()
+		if g.room != room {
+			g.mu.Unlock()
+			return
+		}
+		g.pollRoom()
+		if g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
+			g.tick()
+		}
+		g.mu.Unlock()
+	}
 }
 
 // sounds beeps for a paddle hit (the ball turned) and a point.
@@ -554,6 +624,7 @@ func (g *Game) matchOver() {
 	if g.opt.Out != nil {
 		fmt.Fprintf(g.opt.Out, "%s wins %d:%d\n", g.names[s.Winner], s.Score[0], s.Score[1])
 	}
+	g.printSummary()
 	if g.opt.Record == "" {
 		return
 	}
@@ -561,5 +632,12 @@ func (g *Game) matchOver() {
 		if err := r.Replay().Save(g.opt.Record); err != nil {
 			g.log.Error("pong: saving the replay", "err", err)
 		}
+	}
+}
+
+// printSummary prints a networked match's lockstep figures on Out.
+func (g *Game) printSummary() {
+	if m, ok := g.match.(interface{ Summary() string }); ok && g.opt.Out != nil {
+		fmt.Fprintf(g.opt.Out, "%s fps=%.0f tps=%.0f\n", m.Summary(), ebiten.ActualFPS(), ebiten.ActualTPS())
 	}
 }

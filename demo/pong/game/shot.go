@@ -26,6 +26,7 @@ type ShotInfo struct {
 	Ball     *Rect   // nil when no ball is drawn (match over)
 	Checksum uint64  // of the state drawn
 	Screen   string  // menu, connecting, lobby, match or error
+	Message  string  // the error screen's message
 	Chat     []string
 	ChatBand Rect // where chat lines go during a match
 }
@@ -61,6 +62,7 @@ func (g *Game) saveShot(dst *ebiten.Image, path string) {
 		}
 	}
 	info.Screen = screenNames[g.sc]
+	info.Message = g.errMsg
 	for _, c := range g.chat {
 		info.Chat = append(info.Chat, c.Text)
 	}

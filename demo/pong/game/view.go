@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
 	"github.com/peerplay/peerplay/demo/pong/sim"
 )
 
 // Draw draws the current screen.
 func (g *Game) Draw(dst *ebiten.Image) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.draws++
 	switch g.sc {
 	case scMenu:
@@ -39,7 +40,8 @@ func (g *Game) Draw(dst *ebiten.Image) {
 	if g.opt.Shot != "" && g.shot == nil && n >= g.opt.ShotFrame {
 		g.takeShot(dst)
 	}
-	if g.opt.ShotDir != "" && inpututil.IsKeyJustPressed(ebiten.KeyF12) {
+	if g.wantShot {
+		g.wantShot = false
 		g.shots++
 		g.saveShot(dst, filepath.Join(g.opt.ShotDir, fmt.Sprintf("pong-%d.png", g.shots)))
 	}

@@ -27,6 +27,42 @@ type Match struct {
 
 	retired bool // the room went back to the lobby: Tick does nothing
 	stalled int  // consecutive Ticks that ran no frame
+
+	ticks    int    // Tick calls
+	maxDelay int    // the largest input delay sampled (once a second)
+	warm     bool   // warmStalls is set
+	warmAt   uint64 // lockstep's Stalls when the match had run warmFrames
+}
+
+// warmFrames is where Summary starts counting stalls: the first frames
+// wait for the peer's session to start and for the adaptive delay's RTT
+// samples.
+const warmFrames = 120
+
+// Summary is one line of the match's lockstep figures, for the terminal
+// and the benchmarks: ticks, stalled ticks (all, and after the first
+// warmFrames frames), the longest stall, the input delay now and its
+// largest value sampled once a second after warm-up, and the RTT.
+func (m *Match) Summary() string {
+	st := m.sess.Stats()
+	warm := uint64(0)
+	if m.warm {
+		warm = st.Stalls - m.warmAt
+	}
+	return fmt.Sprintf("lockstep ticks=%d frames=%d stalls=%d stalls_after_warmup=%d longest_stall=%d input_delay=%d max_input_delay=%d rtt=%.1fms",
+		st.Ticks, st.Frame, st.Stalls, warm, st.LongestStall, st.InputDelay, max(m.maxDelay, st.InputDelay), float64(st.RTT.Microseconds())/1000)
+}
+
+// sample updates the figures Summary reports.
+func (m *Match) sample() {
+	m.ticks++
+	if !m.warm && m.s.Frame >= warmFrames {
+		m.warm = true
+		m.warmAt = m.sess.Stats().Stalls
+	}
+	if m.warm && m.ticks%60 == 0 {
+		m.maxDelay = max(m.maxDelay, m.sess.Stats().InputDelay)
+	}
 }
 
 // waitAfter is how many stalled ticks (a quarter of a second at 60 Hz)
@@ -92,6 +128,7 @@ func (m *Match) Tick(local sim.Input) error {
 		return nil
 	}
 	steps, err := m.sess.Advance(local)
+	defer m.sample()
 	if len(steps) == 0 {
 		m.stalled++
 	} else {

@@ -40,7 +40,7 @@ const Build = "pong-sim-1"
 
 // DialTimeout bounds how long Join waits for the signaling server before
 // it tells the player nothing answers (the player hears within 10 s).
-const DialTimeout = 8 * time.Second
+const DialTimeout = 7 * time.Second
 
 // Config configures a Network. The zero value hosts on :7700 with LAN
 // discovery off.

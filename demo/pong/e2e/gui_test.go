@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests drive real windows under Xvfb with xdotool (XTEST key
+// events, as a keyboard would send them), read what the game logs with
+// -v ("pong: screen lobby", "room: bob joined"), and save screenshots
+// with F12 (PONG_SHOT_DIR) to check what a player sees.
+
+func xdotool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("xdotool")
+	if err != nil {
+		t.Fatal("xdotool is not installed (apt-get install -y xdotool; .ci/packages.sh lists it)")
+	}
+	return p
+}
+
+// xdo runs xdotool on display disp.
+func xdo(t *testing.T, disp string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, xdotool(t), args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+disp)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// window waits for the window titled "Peerplay Pong — name".
+func window(t *testing.T, disp, name string) string {
+	t.Helper()
+	ids := strings.Fields(xdo(t, disp, "search", "--sync", "--name", "Peerplay Pong — "+name+"$"))
+	if len(ids) == 0 {
+		t.Fatalf("no window for %s", name)
+	}
+	return ids[len(ids)-1]
+}
+
+// press focuses win and presses each key for 100 ms (ebiten reads the
+// key state once per tick; a shorter press could fall between ticks).
+func press(t *testing.T, disp, win string, keys ...string) {
+	t.Helper()
+	xdo(t, disp, "windowfocus", "--sync", win)
+	for _, k := range keys {
+		xdo(t, disp, "keydown", k, "sleep", "0.1", "keyup", k, "sleep", "0.1")
+	}
+}
+
+// typeText focuses win and types s.
+func typeText(t *testing.T, disp, win, s string) {
+	t.Helper()
+	xdo(t, disp, "windowfocus", "--sync", win)
+	xdo(t, disp, "type", "--delay", "120", s)
+}
+
+// waitIn polls buf until re matches, for up to d.
+func waitIn(t *testing.T, p *proc, buf *lockedBuffer, re *regexp.Regexp, d time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(buf.String()); m != nil {
+			return m
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if m := re.FindStringSubmatch(buf.String()); m != nil {
+				return m
+			}
+			t.Fatalf("%s exited (%v) before %v\nstdout:\n%s\nstderr:\n%s", p.name, err, re, p.stdout.String(), p.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s: no %v within %v\nstdout:\n%s\nstderr:\n%s", p.name, re, d, p.stdout.String(), p.stderr.String())
+	return nil
+}
+
+// shot presses F12 in win and returns the screenshot and its sidecar.
+func shot(t *testing.T, disp, win, dir string, n int) (image.Image, shotInfo, string) {
+	t.Helper()
+	press(t, disp, win, "F12")
+	path := filepath.Join(dir, fmt.Sprintf("pong-%d.png", n))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(path + ".json")
+		if err == nil {
+			var info shotInfo
+			if err := json.Unmarshal(b, &info); err != nil {
+				t.Fatal(err)
+			}
+			return readPNG(t, path), info, path
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("F12 saved no %s", path)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var (
+	bg         = color.RGBA{16, 18, 28, 255}
+	paddleCols = [2]color.RGBA{{80, 200, 255, 255}, {255, 160, 60, 255}}
+)
+
+// TestWindowLocalMatchToMenu plays `pong -local` to the end (the bot
+// against an idle player, to 2 points) and presses Enter on "Enter: back
+// to the menu": the game must show the menu (it used to panic there),
+// then quit cleanly on Esc.
+func TestWindowLocalMatchToMenu(t *testing.T) {
+	bin := build(t, false)
+	disp := display(t)
+	dir := t.TempDir()
+	p := start(t, "pong -local", bin, []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir},
+		"-local", "-score", "2", "-name", "e2e", "-v")
+	waitIn(t, p, &p.stderr, regexp.MustCompile(`pong: screen match`), 60*time.Second)
+	win := window(t, disp, "e2e")
+	waitIn(t, p, &p.stdout, regexp.MustCompile(`(?m)^(bot|e2e) wins \d:\d$`), 3*time.Minute)
+	img, info, path := shot(t, disp, win, dir, 1)
+	t.Logf("result screen: %s", path)
+	if info.Screen != "match" || info.Ball != nil {
+		t.Fatalf("after the match: screen %q, ball %v; want the result over the court", info.Screen, info.Ball)
+	}
+	expectRect(t, img, "left paddle on the result screen", info.Paddles[0], paddleCols[0])
+	press(t, disp, win, "Return")
+	waitIn(t, p, &p.stderr, regexp.MustCompile(`pong: screen menu`), 10*time.Second)
+	_, info, path = shot(t, disp, win, dir, 2)
+	t.Logf("menu: %s", path)
+	if info.Screen != "menu" {
+		t.Fatalf("after Enter: screen %q, want the menu", info.Screen)
+	}
+	if strings.Contains(p.stderr.String(), "panic") {
+		t.Fatalf("the game panicked:\n%s", p.stderr.String())
+	}
+	press(t, disp, win, "Escape")
+	p.wait(t, 30*time.Second)
+}
+
+// TestWindowLANJoinAndChat hosts in one window, joins from a second
+// window's menu by picking the game the LAN lists (no typing), readies
+// both with R, chats during play, and checks the joiner's screenshot:
+// the chat line is drawn in the band below the court and both paddles
+// are fully visible at the same time.
+func TestWindowLANJoinAndChat(t *testing.T) {
+	bin := build(t, false)
+	disp := display(t)
+	dir := t.TempDir()
+	lanAddr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
+	env := []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir}
+	host := start(t, "host", bin, env, "-host", "-listen", "127.0.0.1:0", "-lan-addr", lanAddr,
+		"-name", "ann", "-score", "9", "-v")
+	code := waitIn(t, host, &host.stdout, regexp.MustCompile(`(?m)^Room code: ([A-Z0-9]+)$`), 60*time.Second)[1]
+	t.Logf("room %s", code)
+	join := start(t, "joiner", bin, env, "-lan-addr", lanAddr, "-name", "bob", "-v")
+	waitIn(t, join, &join.stderr, regexp.MustCompile(`Join ann's game on the LAN \(127\.0\.0\.1:\d+/`+code+`\)`), 60*time.Second)
+	jw := window(t, disp, "bob")
+	hw := window(t, disp, "ann")
+	// Host, Join by code, Play against the bot, then the LAN game.
+	press(t, disp, jw, "Down", "Down", "Down", "Return")
+	waitIn(t, join, &join.stderr, regexp.MustCompile(`pong: screen lobby`), 30*time.Second)
+	waitIn(t, host, &host.stderr, regexp.MustCompile(`room: bob joined`), 30*time.Second)
+	press(t, disp, hw, "r")
+	press(t, disp, jw, "r")
+	waitIn(t, host, &host.stderr, regexp.MustCompile(`pong: screen match`), 60*time.Second)
+	waitIn(t, join, &join.stderr, regexp.MustCompile(`pong: screen match`), 60*time.Second)
+
+	press(t, disp, hw, "Return")
+	typeText(t, disp, hw, "hello bob")
+	press(t, disp, hw, "Return")
+	for n := 1; ; n++ {
+		img, info, path := shot(t, disp, jw, dir, n)
+		if info.Screen != "match" {
+			t.Fatalf("joiner's screen is %q, want the match", info.Screen)
+		}
+		if !slicesContains(info.Chat, "hello bob") {
+			if n == 20 {
+				t.Fatalf("the joiner never showed ann's chat line; it shows %q", info.Chat)
+			}
+			time.Sleep(250 * time.Millisecond)
+			continue
+		}
+		t.Logf("joiner's screen with the chat line: %s", path)
+		for seat := range 2 {
+			expectRect(t, img, fmt.Sprintf("paddle %d while chat is shown", seat), info.Paddles[seat], paddleCols[seat])
+		}
+		band := info.ChatBand
+		if band.Y < info.Field.Y+info.Field.H {
+			t.Errorf("chat band %+v overlaps the court %+v", band, info.Field)
+		}
+		if n := brightPixels(img, band); n < 40 {
+			t.Errorf("the chat band %+v has %d bright pixels: no chat text drawn", band, n)
+		}
+		break
+	}
+	press(t, disp, jw, "Escape")
+	join.wait(t, 30*time.Second)
+	// The host hears that bob left and says so in words.
+	waitIn(t, host, &host.stderr, regexp.MustCompile(`pong: screen error`), 30*time.Second)
+	press(t, disp, hw, "Return", "Escape")
+	host.wait(t, 30*time.Second)
+}
+
+func slicesContains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func brightPixels(img image.Image, r rect) int {
+	n := 0
+	for y := r.Y; y < r.Y+r.H; y++ {
+		for x := r.X; x < r.X+r.W; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			if c.R > 150 && c.G > 150 && c.B > 150 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestJoinCommandVerbatim starts a host with play.sh from another
+// directory, takes the join command its terminal prints, and runs it
+// verbatim (through bash, from yet another directory): the friend joins.
+func TestJoinCommandVerbatim(t *testing.T) {
+	build(t, false) // warms the build cache play.sh uses
+	disp := display(t)
+	playSh, err := filepath.Abs("../play.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DISPLAY=" + disp, "XDG_CACHE_HOME=" + t.TempDir()}
+	host := startIn(t, t.TempDir(), "play.sh host", "bash", append(env, "USER=ann"), playSh, "-listen", "127.0.0.1:0", "-lan=false")
+	m := waitIn(t, host, &host.stdout, regexp.MustCompile(`A friend joins with:\n  (.+)\n`), 5*time.Minute)
+	cmdline := m[1]
+	t.Logf("the host's terminal says: %s", cmdline)
+	if !strings.HasPrefix(cmdline, playSh+" -join 127.0.0.1:") {
+		t.Errorf("join command %q does not start with %s -join 127.0.0.1:", cmdline, playSh)
+	}
+	startIn(t, t.TempDir(), "friend", "bash", append(env, "USER=bob"), "-c", cmdline)
+	waitIn(t, host, &host.stderr, regexp.MustCompile(`room: bob joined`), 3*time.Minute)
+}

@@ -114,8 +114,21 @@ func shot(t *testing.T, disp, win, dir string, n int) (image.Image, shotInfo, st
 	}
 }
 
+// shotDir is an empty directory for t's screenshots, kept after the
+// test (under $PONG_ARTIFACTS if set).
+func shotDir(t *testing.T) string {
+	t.Helper()
+	dir := artifact(t, "shots-"+t.Name())
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 var (
-	bg         = color.RGBA{16, 18, 28, 255}
 	paddleCols = [2]color.RGBA{{80, 200, 255, 255}, {255, 160, 60, 255}}
 )
 
@@ -126,18 +139,17 @@ var (
 func TestWindowLocalMatchToMenu(t *testing.T) {
 	bin := build(t, false)
 	disp := display(t)
-	dir := t.TempDir()
+	dir := shotDir(t)
 	p := start(t, "pong -local", bin, []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir},
 		"-local", "-score", "2", "-name", "e2e", "-v")
 	waitIn(t, p, &p.stderr, regexp.MustCompile(`pong: screen match`), 60*time.Second)
 	win := window(t, disp, "e2e")
 	waitIn(t, p, &p.stdout, regexp.MustCompile(`(?m)^(bot|e2e) wins \d:\d$`), 3*time.Minute)
-	img, info, path := shot(t, disp, win, dir, 1)
+	_, info, path := shot(t, disp, win, dir, 1)
 	t.Logf("result screen: %s", path)
 	if info.Screen != "match" || info.Ball != nil {
 		t.Fatalf("after the match: screen %q, ball %v; want the result over the court", info.Screen, info.Ball)
 	}
-	expectRect(t, img, "left paddle on the result screen", info.Paddles[0], paddleCols[0])
 	press(t, disp, win, "Return")
 	waitIn(t, p, &p.stderr, regexp.MustCompile(`pong: screen menu`), 10*time.Second)
 	_, info, path = shot(t, disp, win, dir, 2)
@@ -160,7 +172,7 @@ func TestWindowLocalMatchToMenu(t *testing.T) {
 func TestWindowLANJoinAndChat(t *testing.T) {
 	bin := build(t, false)
 	disp := display(t)
-	dir := t.TempDir()
+	dir := shotDir(t)
 	lanAddr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
 	env := []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir}
 	host := start(t, "host", bin, env, "-host", "-listen", "127.0.0.1:0", "-lan-addr", lanAddr,
@@ -208,7 +220,9 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 		}
 		break
 	}
-	press(t, disp, jw, "Escape")
+	press(t, disp, jw, "Escape") // leaves the room
+	waitIn(t, join, &join.stderr, regexp.MustCompile(`pong: screen menu`), 30*time.Second)
+	press(t, disp, jw, "Escape") // quits
 	join.wait(t, 30*time.Second)
 	// The host hears that bob left and says so in words.
 	waitIn(t, host, &host.stderr, regexp.MustCompile(`pong: screen error`), 30*time.Second)

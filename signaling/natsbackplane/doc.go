@@ -183,7 +183,8 @@
 //     Lock registry.mu.
 //   - liveness (liveness.go): this node's heartbeats (their goroutine)
 //     and the outage window they reveal (window: when they last landed,
-//     the last gap of TTL/2 or more), and the sweep goroutine: refresh
+//     since when they have been trying, the last gap of TTL/2 or more
+//     while trying), and the sweep goroutine: refresh
 //     every TTL/4 (while connected), reap and repair (while ready), end
 //     held seats whose grace ran out (every 100 ms). Lock liveness.mu,
 //     a leaf; the reaper's own bookkeeping belongs to the sweep goroutine.

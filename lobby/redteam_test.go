@@ -364,3 +364,34 @@ func TestRedTeamMemberWithholds(t *testing.T) {
 		}
 	})
 }
+
+// In a two-player lobby, the host that caught its guest withholding does
+// not start a match alone: the round fails naming the guest.
+func TestRedTeamExcludedLeavesTooFewSeats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, memnet.Link{Latency: time.Millisecond})
+		cfg := Config{StartTimeout: 200 * time.Millisecond, Countdown: -1}
+		host := c.add("p0", cfg)
+		var g *grindConn
+		c.Add("p1", func(conn transport.Conn) (*Lobby, error) {
+			g = &grindConn{Conn: conn, withhold: true}
+			return New(g, cfg)
+		})
+		c.Until("one lobby", 5*time.Second, c.settled)
+		readyAll(t, c.Nodes)
+		c.Until("caught", 5*time.Second, func() bool { return len(host.App.State().Excluded) == 1 })
+		readyAll(t, c.Nodes)
+		c.Run(3 * time.Second)
+		if _, ok := host.App.Match(); ok || len(eventsOf(host, EventStarted)) != 0 {
+			t.Fatalf("the host started alone: %v", eventsOf(host, EventStarted))
+		}
+		f := eventsOf(host, EventStartFailed)
+		var se *StartError
+		if len(f) < 2 || !errorsAs(f[len(f)-1].Err, &se) || se.Reason != StartReasonExcluded || se.Peer != "p1" {
+			t.Errorf("failures %v, want the last naming p1 excluded", f)
+		}
+		if m, _ := host.App.State().Member("p1"); m.Ready {
+			t.Errorf("p1 still ready: the countdown would loop")
+		}
+	})
+}

@@ -136,8 +136,24 @@ func (l *Lobby) unseatable(p transport.PeerID) bool {
 // beginRound (host) fixes the seats and proposes the match.
 func (l *Lobby) beginRound() {
 	seats, teams := assignSeats(l.v.members, l.unseatable)
-	if len(seats) == 0 {
-		l.mutate(func(nv *view) { nv.phase = PhaseOpen })
+	if len(seats) < min(l.cfg.MinPlayers, len(l.v.members)) || len(seats) == 0 {
+		// Excluded members leave too few seats: no match. They are
+		// marked unready, so that the countdown does not come back until
+		// one of them asks for it.
+		var out transport.PeerID
+		l.forced = false
+		l.mutate(func(nv *view) {
+			nv.phase = PhaseOpen
+			for i, m := range nv.members {
+				if !m.Late && l.unseatable(m.ID) {
+					if out == "" {
+						out = m.ID
+					}
+					nv.members[i].Ready = false
+				}
+			}
+		})
+		l.emit(Event{Kind: EventStartFailed, Peer: out, Err: &StartError{Round: l.v.round, Reason: StartReasonExcluded, Peer: out}})
 		return
 	}
 	nv := l.v.clone()

@@ -165,7 +165,11 @@
 //     (State.Excluded): it refuses to commit to any later proposal that
 //     seats it (StartReasonExcluded), and the host leaves out a member
 //     that it excluded itself or that a majority of the other members
-//     refuse (a minority refusal marks the refuser unready instead). A
+//     refuse (a minority refusal marks the refuser unready instead); if
+//     that leaves fewer than MinPlayers seats, no round starts
+//     (EventStartFailed, StartReasonExcluded, the excluded marked
+//     unready): in a two-player lobby the pair must meet again in a new
+//     lobby. A
 //     host caught withholding stays host but is never seated again: it
 //     can start matches for the others, whose nonces it never sees before
 //     the seed is fixed. So each identity gets at most one veto per lobby;

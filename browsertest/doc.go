@@ -15,6 +15,9 @@
 //     server that went silent (a frozen TCP proxy) within its keepalive.
 //   - TestBrowserPlainJS: a client in plain JavaScript (web/plain.html),
 //     written from netcode/PROTOCOL.md alone, joins a native mesh.
+//   - TestBrowserOriginRefused: a page from an origin signaling does not
+//     allow gets signaling.ErrOrigin (close code 4403), not a bare
+//     "closed connection".
 //
 // The tests carry the build tag "browser" (they need chromium):
 //

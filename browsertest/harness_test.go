@@ -183,6 +183,13 @@ func startChromium(t testing.TB) *Chromium {
 	if exe == "" {
 		t.Fatal("no chromium on PATH (apt-get install chromium; .ci/packages.sh does)")
 	}
+	// The profile directory is removed after chromium exited (its helper
+	// processes may still write there for a moment: t.TempDir's strict
+	// cleanup would fail the test).
+	profile, err := os.MkdirTemp("", "browsertest-profile")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.NoFirstRun,
@@ -190,7 +197,7 @@ func startChromium(t testing.TB) *Chromium {
 		chromedp.Headless,
 		chromedp.DisableGPU,
 		chromedp.NoSandbox, // CI runs as root
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -216,12 +223,21 @@ func startChromium(t testing.TB) *Chromium {
 	})); err != nil {
 		cancelB()
 		cancelA()
+		_ = os.RemoveAll(profile)
 		t.Fatalf("starting chromium: %v", err)
 	}
 	t.Logf("%s (%s)", product, exe)
 	t.Cleanup(func() {
+		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
 		cancelB()
 		cancelA()
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s not removed", profile)
 	})
 	return &Chromium{ctx: ctx, t: t}
 }

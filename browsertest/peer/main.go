@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -67,7 +68,7 @@ func run(q url.Values) (any, error) {
 	}
 	mesh, err := netcode.Join(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("join: %w", err)
+		return nil, fmt.Errorf("join: %w (ErrOrigin: %v)", err, errors.Is(err, signaling.ErrOrigin))
 	}
 	defer mesh.Close()
 	fmt.Println("JOINED " + string(mesh.Local()))

@@ -92,19 +92,27 @@ func waitedFor(evs []lockstep.Event, seat int) bool {
 // other. When one is silent past the disconnect timeout, the other stops
 // (cut off) and, another timeout later, the match ends for it with a
 // CutOffError ("opponent lost"); the silent one, when it comes back, hears
-// nobody and ends the same way. Nobody plays on alone. A pause shorter
-// than twice the timeout resumes.
+// nobody and ends the same way. Nobody plays on alone. A pause or a
+// blackout shorter than twice the timeout resumes.
 func TestTwoSeats(t *testing.T) {
-	for _, secs := range []int{7, 12} {
-		t.Run(fmt.Sprintf("pause-%ds", secs), func(t *testing.T) {
+	for _, tt := range []struct {
+		kind string
+		secs int
+	}{{"pause", 7}, {"pause", 12}, {"blackout", 7}, {"blackout", 12}} {
+		secs := tt.secs
+		t.Run(fmt.Sprintf("%s-%ds", tt.kind, secs), func(t *testing.T) {
 			c := cfg(func(int) locksteptest.Sim[in] { return &sumSim{} })
 			c.Seats, c.Frames = 2, 1500
-			c.Pause = []locksteptest.Pause{{Seat: 1, Tick: 300, Ticks: secs * 60}}
+			if tt.kind == "pause" {
+				c.Pause = []locksteptest.Pause{{Seat: 1, Tick: 300, Ticks: secs * 60}}
+			} else {
+				c.Blackout = []locksteptest.Blackout{{Seat: 1, Tick: 300, Ticks: secs * 60}}
+			}
 			res := locksteptest.Run(t, c)
 			over := time.Duration(secs)*time.Second > 2*lockstep.DefaultDisconnectTimeout
 			for i := range 2 {
 				if over != errors.Is(res.Ended[i], lockstep.ErrCutOff) {
-					t.Errorf("seat %d: ended %v after a %d s pause of seat 1, want cut off: %v", i, res.Ended[i], secs, over)
+					t.Errorf("seat %d: ended %v after a %d s %s of seat 1, want cut off: %v", i, res.Ended[i], secs, tt.kind, over)
 				}
 				if len(res.Drops[i]) != 0 {
 					t.Errorf("seat %d dropped %v: a lone seat of two must not", i, res.Drops[i])

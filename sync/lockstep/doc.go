@@ -268,19 +268,22 @@
 //
 // With any one liar and no other failure, the honest seats never stall
 // longer than JoinTimeout plus DisconnectTimeout plus an agreement (5 s
-// when the liar merely stops its inputs), and never simulate
-// different states, but for the last limit below, which they detect.
-// Limits: a
-// majority needs honest seats: with 3 seats one liar plus one failure (a
-// crash, a partition) leaves no majority, and the honest seat stops (cut
-// off) rather than guess. A liar that pretends its link to honest seat b
-// is broken is indistinguishable from a broken link: the majority then
-// drops one of the two (the one further behind), possibly b, who is told
-// so. A liar that survives a real loss can relay made-up inputs of the
-// lost seat for frames no honest survivor held (the lost seat's last
-// frames are not signed); if it relays different ones to two honest
-// survivors, their checksums differ and both report EventDesync. Red-team
-// tests: redteam_test.go.
+// when the liar merely stops its inputs) and never simulate different
+// states. Limits, all needing more than the liar's word:
+//
+//   - a majority needs honest seats: with 3 seats, a liar plus one
+//     failure (a crash, a partition) leaves no majority, and the honest
+//     seat stops (cut off) rather than guess;
+//   - a liar that pretends its link to honest seat b is broken is
+//     indistinguishable from a broken link: the majority then drops one
+//     of the two (the one that stalls the others), possibly b, who is
+//     told so;
+//   - a liar that survives a real loss can relay made-up inputs of the
+//     lost seat for frames no honest survivor held (a seat's inputs are
+//     not signed); if it relays different ones to two honest survivors,
+//     their checksums differ and both report EventDesync.
+//
+// The red-team tests are in redteam_test.go (TestRedteam...).
 //
 // # Bounds and overflow
 //

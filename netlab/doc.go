@@ -114,6 +114,11 @@
 //	                        mixed at once: equal result lines and checksums
 //	TestPongLANDiscovery    two pong hosts on an isolated LAN find each
 //	                        other by LAN discovery and play
+//	TestPongHostedForward   the README's internet play: pong -host behind a
+//	                        router forwarding TCP+UDP 7700, no other server;
+//	                        the friend behind restricted and symmetric NATs,
+//	                        with and without the host router's WAN-input
+//	                        firewall: equal results, link types logged
 //
 // # Running
 //

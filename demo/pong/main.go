@@ -34,26 +34,27 @@ import (
 )
 
 type flags struct {
-	host     bool
-	join     string
-	signal   string
-	name     string
-	bot      bool
-	headless bool
-	record   string
-	replay   string
-	local    bool
-	seed     uint64
-	score    int
-	tps      int
-	timeout  int
-	verbose  bool
-	lanDisc  bool
-	lanAddr  string
-	listen   string
-	loopback bool
-	netstats bool
-	forDur   time.Duration
+	host       bool
+	join       string
+	signal     string
+	name       string
+	bot        bool
+	headless   bool
+	record     string
+	replay     string
+	local      bool
+	seed       uint64
+	score      int
+	tps        int
+	timeout    int
+	verbose    bool
+	lanDisc    bool
+	lanAddr    string
+	listen     string
+	publicAddr string
+	loopback   bool
+	netstats   bool
+	forDur     time.Duration
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	flag.BoolVar(&f.local, "local", false, "start a local match against the bot right away")
 	flag.Uint64Var(&f.seed, "seed", 0, "match seed for local matches (network matches take the host's)")
 	flag.IntVar(&f.score, "score", sim.DefaultWinScore, "points that win the match")
+	flag.StringVar(&f.publicAddr, "public-addr", "", "when hosting: your public IP (or name), with TCP+UDP port 7700 (-listen's) forwarded to this machine; shown in the join command")
 	flag.StringVar(&f.listen, "listen", ":7700", "address of the embedded signaling (TCP) and STUN (UDP) server when hosting")
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")

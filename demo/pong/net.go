@@ -16,14 +16,15 @@ import (
 
 func netConfig(f flags, log *slog.Logger) netplay.Config {
 	return netplay.Config{
-		Signal:   f.signal,
-		Listen:   f.listen,
-		LAN:      f.lanDisc,
-		LANAddr:  f.lanAddr,
-		Loopback: f.loopback,
-		WinScore: f.score,
-		Web:      webFiles(log),
-		Logger:   log,
+		Signal:     f.signal,
+		Listen:     f.listen,
+		PublicAddr: f.publicAddr,
+		LAN:        f.lanDisc,
+		LANAddr:    f.lanAddr,
+		Loopback:   f.loopback,
+		WinScore:   f.score,
+		Web:        webFiles(log),
+		Logger:     log,
 
 		JoinCommand: joinCommand(),
 	}
@@ -128,6 +129,9 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 			if nm, ok := m.(*netplay.Match); ok && nm.Final() != nil {
 				final = nm.Final()
 				result(out, final)
+				if l, ok := room.(interface{ Links() string }); ok {
+					fmt.Fprint(out, l.Links())
+				}
 				fmt.Fprintln(out, nm.Summary())
 				// Keep ticking a moment so the peer gets our last inputs.
 				lingerUntil = time.Now().Add(2 * time.Second)

@@ -1,20 +1,15 @@
 package netplay
 
 import (
-	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/hosted"
 )
 
 // codeAlphabet leaves out look-alikes (0/O, 1/I/L).
@@ -80,109 +75,46 @@ func (t Target) SignalURL() string {
 	return "ws://" + t.Addr + "/ws"
 }
 
-// Server is the signaling server (with STUN on the same port number, UDP)
-// that a hosting game embeds, so two players on a LAN need nothing else.
+// Server is the embedded host a hosting game runs (package
+// signaling/hosted): signaling on TCP, STUN + TURN on UDP, one port
+// number, so one port forward makes the game reachable from the internet.
 type Server struct {
-	sig  *signaling.Server
-	web  *webMux // signaling, plus the browser build once ServeWeb set one
-	http *http.Server
-	ln   net.Listener
-	udp  net.PacketConn
-	wg   sync.WaitGroup
-	once sync.Once
-	port int
+	h   *hosted.Server
+	web *webMux // signaling, plus the browser build once ServeWeb set one
 }
 
 // StartServer listens on addr (e.g. ":7700"; port 0 picks one) for
-// WebSocket signaling (TCP) and STUN (UDP, same port).
-func StartServer(addr string, log *slog.Logger) (*Server, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// WebSocket signaling (TCP) and STUN + TURN (UDP, same port). publicAddr
+// ("" = unknown) is how players outside the LAN reach it (-public-addr).
+func StartServer(addr, publicAddr string, log *slog.Logger) (*Server, error) {
+	s := &Server{web: &webMux{}}
+	cfg := hosted.Config{
+		Addr: addr, PublicAddr: publicAddr, Logger: log,
+		Wrap: func(sig http.Handler) http.Handler { s.web.sig = sig; return s.web },
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("netplay: signaling listener: %w", err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	host, _, _ := net.SplitHostPort(addr)
-	udp, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("netplay: STUN listener: %w", err)
-	}
-	s := &Server{
-		sig:  &signaling.Server{Logger: log},
-		ln:   ln,
-		udp:  udp,
-		port: port,
-	}
-	// Peers learn STUN from the welcome; a LAN address reaches this
-	// machine from the LAN (and port-forwarded, from the internet).
-	if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
-		// Listening on one address only: STUN answers there alone.
-		s.sig.ICEServers = []signaling.ICEServer{{URLs: []string{"stun:" + netip.AddrPortFrom(ip, uint16(port)).String()}}}
-	} else if ip, ok := LANAddr(); ok {
-		s.sig.ICEServers = []signaling.ICEServer{{URLs: []string{"stun:" + netip.AddrPortFrom(ip, uint16(port)).String()}}}
-	}
-	s.web = &webMux{sig: s.sig}
-	s.http = &http.Server{Handler: s.web, ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("netplay: signaling server", "err", err)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+			cfg.RelayIP = ip // listening on one address only: relay there
 		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		if err := s.sig.ServeSTUN(udp); err != nil && !errors.Is(err, signaling.ErrServerClosed) {
-			log.Debug("netplay: STUN server", "err", err)
-		}
-	}()
+	}
+	h, err := hosted.Listen(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("netplay: %w", err)
+	}
+	s.h = h
 	return s, nil
 }
 
 // Port is the TCP (and UDP) port the server listens on.
-func (s *Server) Port() int { return s.port }
+func (s *Server) Port() int { return s.h.Port() }
+
+// PublicAddr is "host:port" for players outside the LAN, if known (see
+// hosted.Server.PublicAddr).
+func (s *Server) PublicAddr() (string, bool) { return s.h.PublicAddr() }
 
 // Close stops the server and waits for its goroutines; it is idempotent.
-func (s *Server) Close() error {
-	s.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.sig.Shutdown(ctx)
-		_ = s.http.Shutdown(ctx)
-		_ = s.sig.Close()
-		_ = s.http.Close()
-		_ = s.udp.Close()
-	})
-	s.wg.Wait()
-	return nil
-}
+func (s *Server) Close() error { return s.h.Close() }
 
 // LANAddr returns this machine's first private IPv4 address (the one a
 // friend on the LAN dials), from the interface list; it sends nothing.
-func LANAddr() (netip.Addr, bool) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	var fallback netip.Addr
-	for _, a := range addrs {
-		p, err := netip.ParsePrefix(a.String())
-		if err != nil {
-			continue
-		}
-		ip := p.Addr().Unmap()
-		if !ip.Is4() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
-			continue
-		}
-		if ip.IsPrivate() {
-			return ip, true
-		}
-		if !fallback.IsValid() {
-			fallback = ip
-		}
-	}
-	return fallback, fallback.IsValid()
-}
+func LANAddr() (netip.Addr, bool) { return hosted.LANAddr() }

@@ -53,6 +53,10 @@ type Config struct {
 	// A loopback address keeps the game on this machine (the join command
 	// then names that address).
 	Listen string
+	// PublicAddr is how players outside the LAN reach the embedded server
+	// ("IP" or "IP:port": the router's address, with the port forwarded);
+	// "" = unknown (the join hint then says what is missing).
+	PublicAddr string
 	// LAN turns on announcing hosted games and browsing for others.
 	LAN bool
 	// LANAddr, if set, replaces the multicast group and broadcast address
@@ -194,7 +198,7 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 		hint := fmt.Sprintf("%s -signal %s -join %s", cmd, n.cfg.Signal, code)
 		return n.open(ctx, n.cfg.Signal, code, name, hint, nil, nil, dialing{where: n.cfg.Signal})
 	}
-	srv, err := StartServer(n.cfg.Listen, n.log)
+	srv, err := StartServer(n.cfg.Listen, n.cfg.PublicAddr, n.log)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &play.Problem{Say: fmt.Sprintf("cannot host: %s is in use (another game hosting? try -listen :7710)", n.cfg.Listen), Err: err}
@@ -216,7 +220,7 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	case loop:
 		hint += fmt.Sprintf("%s -join 127.0.0.1:%d/%s   (this machine has no network: same machine only)", cmd, port, code)
 	default:
-		hint += fmt.Sprintf("%s -join %s:%d/%s   (LAN, or the internet with TCP+UDP port %d forwarded here)", cmd, lanIP, port, code, port)
+		hint += fmt.Sprintf("%s -join %s:%d/%s   (LAN)", cmd, lanIP, port, code)
 	}
 	if n.cfg.Web != nil {
 		hostPort := fmt.Sprintf("127.0.0.1:%d", port)
@@ -246,6 +250,9 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 		addr = netip.AddrPortFrom(lip, uint16(port)).String()
 	}
 	r, err := n.open(ctx, "ws://"+addr+"/ws", code, name, hint, srv, ann, dialing{where: addr, loopback: loop})
+	if err == nil && !loop && (lerr != nil || lip.IsUnspecified()) {
+		r.internet = internetHint(srv, cmd, code)
+	}
 	if err != nil {
 		if ann != nil {
 			ann.Close()

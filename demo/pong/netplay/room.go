@@ -42,6 +42,8 @@ type Room struct {
 	hint  string
 	srv   *Server
 	ann   *lan.Announcer
+	// internet is the join hint's internet line (internet.go); nil = none.
+	internet func() string
 
 	joined   bool // entered an existing room (not its creator)
 	embedded bool // the signaling server runs in the host's game
@@ -66,7 +68,12 @@ func (r *Room) Code() string { return r.code }
 
 // JoinHint is the command a friend runs to join; "" for a joiner (who
 // knows the code already).
-func (r *Room) JoinHint() string { return r.hint }
+func (r *Room) JoinHint() string {
+	if r.internet != nil {
+		return r.hint + "\n" + r.internet()
+	}
+	return r.hint
+}
 
 // Players lists the lobby's members.
 func (r *Room) Players() []play.Player {

@@ -27,7 +27,7 @@ const pongDir = "../demo/pong"
 func buildPong(t *testing.T) (exe, web string) {
 	t.Helper()
 	exe = filepath.Join(buildDir, "pong")
-	web = filepath.Join(buildDir, "pong-web")
+	web = filepath.Join(buildDir, "web") // next to the executable: pong -host finds it
 	start := time.Now()
 	cmd := exec.Command("go", "build", "-tags", "headless", "-o", exe, ".")
 	cmd.Dir = pongDir
@@ -116,11 +116,11 @@ var (
 // host's bot. Both sides end with the same score, frame count and
 // checksum; a screenshot of the page's canvas is saved.
 func TestBrowserPong(t *testing.T) {
-	exe, web := buildPong(t)
+	exe, _ := buildPong(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	host := exec.CommandContext(ctx, exe, "-headless", "-bot", "-host", "-listen", "127.0.0.1:0",
-		"-loopback", "-lan=false", "-score", "3", "-web", web, "-timeout", "420", "-name", "native")
+		"-loopback", "-lan=false", "-score", "3", "-timeout", "420", "-name", "native")
 	stdout, err := host.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

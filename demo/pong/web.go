@@ -17,29 +17,33 @@ import (
 //go:embed web/index.html
 var webEmbed embed.FS
 
-var webDir = flag.String("web", "", "directory of the browser build (pong.wasm, wasm_exec.js: web/build.sh) a host serves; default: web/ next to the executable, if it holds one")
+var webDir = flag.String("web", "", "directory of the browser build (pong.wasm, wasm_exec.js: web/build.sh) a host serves; default: web/ next to the executable or in the current directory, if it holds one")
 
 // webFiles returns the browser build to serve, or nil: the page from
-// the binary, pong.wasm and wasm_exec.js from -web or web/ next to the
-// executable.
+// the binary, pong.wasm and wasm_exec.js from -web, else from web/ next
+// to the executable or in the working directory (`go run . -host` in
+// demo/pong after web/build.sh).
 func webFiles(log *slog.Logger) fs.FS {
-	dir := *webDir
-	if dir == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil
+	dirs := []string{*webDir}
+	if *webDir == "" {
+		dirs = []string{"web"}
+		if exe, err := os.Executable(); err == nil {
+			dirs = []string{filepath.Join(filepath.Dir(exe), "web"), "web"}
 		}
-		dir = filepath.Join(filepath.Dir(exe), "web")
 	}
 	page, _ := fs.Sub(webEmbed, "web")
-	files := overlayFS{page: page, dir: os.DirFS(dir)}
-	if err := netplay.CheckWeb(files); err != nil {
+	for _, dir := range dirs {
+		files := overlayFS{page: page, dir: os.DirFS(dir)}
+		err := netplay.CheckWeb(files)
+		if err == nil {
+			log.Debug("pong: serving the browser build", "dir", dir)
+			return files
+		}
 		if *webDir != "" {
 			log.Warn("pong: not serving the browser build", "dir", dir, "err", err)
 		}
-		return nil
 	}
-	return files
+	return nil
 }
 
 // overlayFS serves netplay.WebPage from the binary and every other file

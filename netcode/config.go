@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling"
 )
 
 // MaxUnreliableSize is the largest message an Unreliable channel carries:
@@ -40,12 +42,9 @@ type ChannelSpec struct {
 	MaxMessageBytes int
 }
 
-// ICEServer is a STUN or TURN server, as handed out by signaling.
-type ICEServer struct {
-	URLs       []string
-	Username   string
-	Credential string
-}
+// ICEServer is a STUN or TURN server, as handed out by signaling: the one
+// ICEServer type of the SDK (an alias of signaling's).
+type ICEServer = signaling.ICEServer
 
 // Config configures Join. The zero value of every optional field is the
 // documented default. Join copies the Config; the caller may reuse it.
@@ -189,19 +188,9 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defD := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.InboxLen, 1024)
-	def(&c.InboxBytes, 32<<20)
-	def(&c.MaxMessageSize, 16<<20)
+	c.InboxLen = cmp.Or(c.InboxLen, 1024)
+	c.InboxBytes = cmp.Or(c.InboxBytes, 32<<20)
+	c.MaxMessageSize = cmp.Or(c.MaxMessageSize, 16<<20)
 	largest := 0
 	for i := range c.Channels {
 		ch := &c.Channels[i]
@@ -215,19 +204,19 @@ func (c *Config) setDefaults() {
 			largest = max(largest, ch.MaxMessageBytes)
 		}
 	}
-	def(&c.PeerMemory, 8<<20+largest)
-	defD(&c.ChunkTimeout, 10*time.Second)
-	def(&c.MaxReliableBuffered, 16<<20)
-	def(&c.MaxUnreliableBuffered, 32<<10)
-	def(&c.EventQueueLen, 1024)
-	def(&c.ICERestarts, 3)
-	defD(&c.ICEDisconnectedTimeout, 2*time.Second)
-	defD(&c.ICEFailedTimeout, 5*time.Second)
-	defD(&c.ICEKeepalive, 500*time.Millisecond)
-	defD(&c.SCTPRTOMax, 200*time.Millisecond)
-	defD(&c.ConnectTimeout, 15*time.Second)
-	defD(&c.PeerTimeout, 15*time.Second)
-	defD(&c.PingInterval, 500*time.Millisecond)
+	c.PeerMemory = cmp.Or(c.PeerMemory, 8<<20+largest)
+	c.ChunkTimeout = cmp.Or(c.ChunkTimeout, 10*time.Second)
+	c.MaxReliableBuffered = cmp.Or(c.MaxReliableBuffered, 16<<20)
+	c.MaxUnreliableBuffered = cmp.Or(c.MaxUnreliableBuffered, 32<<10)
+	c.EventQueueLen = cmp.Or(c.EventQueueLen, 1024)
+	c.ICERestarts = cmp.Or(c.ICERestarts, 3)
+	c.ICEDisconnectedTimeout = cmp.Or(c.ICEDisconnectedTimeout, 2*time.Second)
+	c.ICEFailedTimeout = cmp.Or(c.ICEFailedTimeout, 5*time.Second)
+	c.ICEKeepalive = cmp.Or(c.ICEKeepalive, 500*time.Millisecond)
+	c.SCTPRTOMax = cmp.Or(c.SCTPRTOMax, 200*time.Millisecond)
+	c.ConnectTimeout = cmp.Or(c.ConnectTimeout, 15*time.Second)
+	c.PeerTimeout = cmp.Or(c.PeerTimeout, 15*time.Second)
+	c.PingInterval = cmp.Or(c.PingInterval, 500*time.Millisecond)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

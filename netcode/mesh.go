@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,9 @@ type Mesh struct {
 	byLabel map[string]*channel
 
 	tasks    taskQueue
-	quit     chan struct{}
+	quit     <-chan struct{} // quitCtx.Done(), closed by Close
+	quitCtx  context.Context // cancelled by Close; the redial derives from it
+	stop     context.CancelFunc
 	loopDone chan struct{}
 	redialed chan signaler
 	closing  sync.Once
@@ -108,10 +111,11 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 		_ = sig.Close()
 		return nil, err
 	}
+	quitCtx, stop := context.WithCancel(context.Background())
 	m := &Mesh{
 		cfg: cfg, log: cfg.Logger, local: local, epoch: time.Now(),
+		quitCtx: quitCtx, stop: stop, quit: quitCtx.Done(),
 		byLabel:  make(map[string]*channel),
-		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		redialed: make(chan signaler),
 		peers:    make(map[transport.PeerID]*peer), connected: make(map[transport.PeerID]*peer),
@@ -227,7 +231,7 @@ func (m *Mesh) Stats() Stats {
 		peers = append(peers, entry{id, p, m.connected[id] == p})
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(peers, func(a, b entry) int { return cmpPeerID(a.id, b.id) })
+	slices.SortFunc(peers, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 	for _, e := range peers {
 		p := e.p
 		ps := PeerStats{Peer: e.id, Connected: e.connected, State: p.pc.ConnectionState().String()}
@@ -254,16 +258,6 @@ func (m *Mesh) Stats() Stats {
 	return s
 }
 
-func cmpPeerID(a, b transport.PeerID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func selectedPair(pc *webrtc.PeerConnection) (local, remote LinkType) {
 	sctp := pc.SCTP()
 	if sctp == nil {
@@ -286,7 +280,7 @@ func selectedPair(pc *webrtc.PeerConnection) (local, remote LinkType) {
 func (m *Mesh) Close() error {
 	var err error
 	m.closing.Do(func() {
-		close(m.quit)
+		m.stop()
 		<-m.loopDone
 		// The loop is gone: its state is ours now.
 		m.mu.Lock()
@@ -527,15 +521,7 @@ func (m *Mesh) signalingGone(why error) {
 
 // redial dials signaling again until it works or the mesh closes.
 func (m *Mesh) redial() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m.wg.Go(func() { // cancels a dial in progress when the mesh closes
-		select {
-		case <-m.quit:
-			cancel()
-		case <-ctx.Done():
-		}
-	})
+	ctx := m.quitCtx // Close cancels a dial in progress
 	dial := m.cfg.dial
 	if dial == nil {
 		dial = dialSignaling

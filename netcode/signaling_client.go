@@ -79,14 +79,7 @@ func (s *signalingClient) RoomInfo() RoomInfo           { return s.c.RoomInfo() 
 func (s *signalingClient) Kick(seat transport.PeerID) error   { return s.c.Kick(seat) }
 func (s *signalingClient) Unkick(seat transport.PeerID) error { return s.c.Unkick(seat) }
 
-func (s *signalingClient) ICEServers() []ICEServer {
-	in := s.c.ICEServers()
-	out := make([]ICEServer, len(in))
-	for i, v := range in {
-		out[i] = ICEServer{URLs: v.URLs, Username: v.Username, Credential: v.Credential}
-	}
-	return out
-}
+func (s *signalingClient) ICEServers() []ICEServer { return s.c.ICEServers() }
 
 // Close leaves the room and waits for the converter goroutine.
 func (s *signalingClient) Close() error {

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,36 +76,22 @@ type DialOptions struct {
 }
 
 func (o *DialOptions) fill() error {
-	defInt := func(v *int, d int) error {
-		if *v < 0 {
-			return fmt.Errorf("%w: negative queue length %d", ErrInvalidConfig, *v)
-		}
-		if *v == 0 {
-			*v = d
-		}
-		return nil
-	}
-	defDur := func(v *time.Duration, d time.Duration) error {
-		if *v < 0 {
-			return fmt.Errorf("%w: negative duration %v", ErrInvalidConfig, *v)
-		}
-		if *v == 0 {
-			*v = d
-		}
-		return nil
-	}
-	for _, err := range []error{
-		defInt(&o.EventQueueLen, DefaultEventQueueLen),
-		defInt(&o.SendQueueLen, DefaultClientSendQueueLen),
-		defDur(&o.ReconnectMin, DefaultReconnectMin),
-		defDur(&o.ReconnectMax, DefaultReconnectMax),
-		defDur(&o.PingInterval, DefaultClientPingInterval),
-		defDur(&o.PingTimeout, DefaultClientPingTimeout),
-	} {
-		if err != nil {
-			return err
+	for _, n := range []int{o.EventQueueLen, o.SendQueueLen} {
+		if n < 0 {
+			return fmt.Errorf("%w: negative queue length %d", ErrInvalidConfig, n)
 		}
 	}
+	for _, d := range []time.Duration{o.ReconnectMin, o.ReconnectMax, o.PingInterval, o.PingTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%w: negative duration %v", ErrInvalidConfig, d)
+		}
+	}
+	o.EventQueueLen = cmp.Or(o.EventQueueLen, DefaultEventQueueLen)
+	o.SendQueueLen = cmp.Or(o.SendQueueLen, DefaultClientSendQueueLen)
+	o.ReconnectMin = cmp.Or(o.ReconnectMin, DefaultReconnectMin)
+	o.ReconnectMax = cmp.Or(o.ReconnectMax, DefaultReconnectMax)
+	o.PingInterval = cmp.Or(o.PingInterval, DefaultClientPingInterval)
+	o.PingTimeout = cmp.Or(o.PingTimeout, DefaultClientPingTimeout)
 	if o.ReconnectMax < o.ReconnectMin {
 		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidConfig, o.ReconnectMax, o.ReconnectMin)
 	}
@@ -130,12 +117,16 @@ type Client struct {
 	log   *slog.Logger
 	local transport.PeerID
 
-	events  chan Event
-	out     chan []byte   // queued frames; bounded
-	closing chan struct{} // closed by Close
-	done    chan struct{} // closed when run exits
-	pong    chan struct{} // a "pong" message arrived (keepalive under js); 1 slot
-	once    sync.Once
+	events chan Event
+	out    chan []byte // queued frames; bounded
+	// closeCtx is cancelled by Close; dials, pings and writes derive
+	// their contexts from it (no goroutine watches a channel to cancel
+	// them). closing is its Done channel.
+	closeCtx context.Context
+	closeNow context.CancelFunc
+	closing  <-chan struct{}
+	done     chan struct{} // closed when run exits
+	pong     chan struct{} // a "pong" message arrived (keepalive under js); 1 slot
 
 	mu     sync.Mutex // guards all following fields
 	peers  map[transport.PeerID]string
@@ -158,17 +149,19 @@ func Dial(ctx context.Context, url, room string, opts DialOptions) (*Client, err
 	if err := checkID("room", room, maxRoomLen, true); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
+	closeCtx, closeNow := context.WithCancel(context.Background())
 	c := &Client{
 		url: url, room: room, opts: opts, log: opts.Logger,
-		events:  make(chan Event, opts.EventQueueLen),
-		out:     make(chan []byte, opts.SendQueueLen),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-		pong:    make(chan struct{}, 1),
-		peers:   make(map[transport.PeerID]string),
+		closeCtx: closeCtx, closeNow: closeNow, closing: closeCtx.Done(),
+		events: make(chan Event, opts.EventQueueLen),
+		out:    make(chan []byte, opts.SendQueueLen),
+		done:   make(chan struct{}),
+		pong:   make(chan struct{}, 1),
+		peers:  make(map[transport.PeerID]string),
 	}
 	ws, w, err := c.connect(ctx, false)
 	if err != nil {
+		closeNow()
 		return nil, err
 	}
 	c.local = w.Peer
@@ -271,17 +264,8 @@ func (c *Client) Signal(to transport.PeerID, data []byte) error {
 // clamped to the server's room size limit). The number of players is
 // counted by the server. It never blocks; errors as for Signal.
 func (c *Client) SetRoomInfo(m RoomMeta) error {
-	if err := checkText("name", m.Name, maxNameLen); err != nil {
+	if err := m.validate(); err != nil {
 		return err
-	}
-	if err := checkText("game", m.Game, maxGameLen); err != nil {
-		return err
-	}
-	if err := checkText("state", m.State, maxStateLen); err != nil {
-		return err
-	}
-	if m.Max < 0 || m.Max > maxRoomMax {
-		return errorFor(CodeBadRequest, "max %d out of range", m.Max)
 	}
 	return c.enqueue(encodeFrame(&frame{Type: typeRoom, Meta: &m}))
 }
@@ -325,7 +309,7 @@ func (c *Client) enqueue(b []byte) error {
 // every goroutine of the client, and closes Events. Idempotent; it returns
 // nil.
 func (c *Client) Close() error {
-	c.once.Do(func() { close(c.closing) })
+	c.closeNow()
 	<-c.done
 	return nil
 }
@@ -526,17 +510,8 @@ func (c *Client) reconnect() (*websocket.Conn, *frame, error) {
 			t.Stop()
 			return nil, nil, ErrClosed
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingTimeout+5*time.Second)
-		stop := make(chan struct{})
-		go func() {
-			select {
-			case <-c.closing:
-				cancel()
-			case <-stop:
-			}
-		}()
+		ctx, cancel := context.WithTimeout(c.closeCtx, c.opts.PingTimeout+5*time.Second)
 		ws, w, err := c.connect(ctx, true)
-		close(stop)
 		cancel()
 		if err == nil {
 			return ws, w, nil
@@ -576,7 +551,7 @@ func (c *Client) resumed(w *frame) bool {
 	}
 	c.peers = now
 	c.mu.Unlock()
-	slices.SortFunc(left, func(a, b PeerInfo) int { return compareID(a.ID, b.ID) })
+	slices.SortFunc(left, func(a, b PeerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range left {
 		if !c.emit(Event{Kind: PeerLeft, Peer: p.ID}) {
 			return false
@@ -591,23 +566,17 @@ func (c *Client) resumed(w *frame) bool {
 	return c.emit(Event{Kind: Reconnected})
 }
 
-func compareID(a, b transport.PeerID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // session serves one connection until it is lost (the error says why) or
 // Close (nil).
 func (c *Client) session(ws *websocket.Conn) error {
 	c.mu.Lock()
 	lim := c.limits
 	c.mu.Unlock()
-	stop := make(chan struct{})
+	// stopped ends the writer, the pinger (and its ping in flight) and
+	// the leave watcher when the reader returns.
+	stopped, stopAll := context.WithCancel(context.Background())
+	defer stopAll()
+	stop := stopped.Done()
 	// lost ends the reader when the pinger declares the server gone: in a
 	// browser closing a silent connection waits for the browser's
 	// closing-handshake timeout, so the reader must not wait for it.
@@ -621,7 +590,7 @@ func (c *Client) session(ws *websocket.Conn) error {
 	}()
 	go func() {
 		defer wg.Done()
-		c.pinger(ws, stop, lost)
+		c.pinger(ws, stopped, lost)
 	}()
 	go func() {
 		defer wg.Done()
@@ -637,7 +606,7 @@ func (c *Client) session(ws *websocket.Conn) error {
 		}
 	}()
 	err := c.reader(rctx, ws)
-	close(stop)
+	stopAll()
 	select {
 	case <-c.closing:
 		err = nil
@@ -748,7 +717,8 @@ func (c *Client) writer(ws *websocket.Conn, lim Limits, stop <-chan struct{}) {
 	}
 }
 
-func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}, lost context.CancelCauseFunc) {
+func (c *Client) pinger(ws *websocket.Conn, stopped context.Context, lost context.CancelCauseFunc) {
+	stop := stopped.Done()
 	t := time.NewTicker(c.opts.PingInterval)
 	defer t.Stop()
 	for {
@@ -757,14 +727,7 @@ func (c *Client) pinger(ws *websocket.Conn, stop <-chan struct{}, lost context.C
 		case <-stop:
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingTimeout)
-		go func() {
-			select {
-			case <-stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		ctx, cancel := context.WithTimeout(stopped, c.opts.PingTimeout)
 		err := c.ping(ctx, ws)
 		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()

@@ -100,6 +100,24 @@ type RoomMeta struct {
 	Max   int    `json:"max,omitempty"`
 }
 
+// validate checks m's field lengths and Max: the one check, used by the
+// client before sending and by the server on receipt.
+func (m *RoomMeta) validate() error {
+	if err := checkText("name", m.Name, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkText("game", m.Game, maxGameLen); err != nil {
+		return err
+	}
+	if err := checkText("state", m.State, maxStateLen); err != nil {
+		return err
+	}
+	if m.Max < 0 || m.Max > maxRoomMax {
+		return errorFor(CodeBadRequest, "max %d out of range 0..%d", m.Max, maxRoomMax)
+	}
+	return nil
+}
+
 // Merge applies u to m as the server applies an update: empty strings and
 // a zero Max keep m's value (the server also clamps Max to its room size).
 func (m *RoomMeta) Merge(u RoomMeta) { (*rooms.Update)(m).Merge(rooms.Update(u)) }
@@ -252,17 +270,8 @@ func validateClientFrame(f *frame) error {
 		if m == nil {
 			return errorFor(CodeBadRequest, "room update without meta")
 		}
-		if err := checkText("name", m.Name, maxNameLen); err != nil {
+		if err := m.validate(); err != nil {
 			return err
-		}
-		if err := checkText("game", m.Game, maxGameLen); err != nil {
-			return err
-		}
-		if err := checkText("state", m.State, maxStateLen); err != nil {
-			return err
-		}
-		if m.Max < 0 || m.Max > maxRoomMax {
-			return errorFor(CodeBadRequest, "max %d out of range 0..%d", m.Max, maxRoomMax)
 		}
 	case typeKick, typeUnkick:
 		if err := checkID("peer", string(f.Peer), maxPeerLen, true); err != nil {

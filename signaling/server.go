@@ -3,7 +3,6 @@ package signaling
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -214,144 +212,6 @@ type Server struct {
 func (s *Server) Validate() error {
 	s.initOnce.Do(s.init)
 	return s.initErr
-}
-
-func (s *Server) init() {
-	c := Server{
-		Logger: s.Logger, Backplane: s.Backplane,
-		OriginPatterns: append([]string(nil), s.OriginPatterns...), RealIPHeader: s.RealIPHeader,
-		MaxMessageBytes: s.MaxMessageBytes, MessagesPerSecond: s.MessagesPerSecond, Burst: s.Burst,
-		MaxRooms: s.MaxRooms, MaxRoomSize: s.MaxRoomSize, MaxConns: s.MaxConns, MaxConnsPerIP: s.MaxConnsPerIP,
-		JoinTimeout: s.JoinTimeout, PingInterval: s.PingInterval, IdleTimeout: s.IdleTimeout,
-		ResumeGrace: s.ResumeGrace, SendQueueLen: s.SendQueueLen,
-		TokenSecret: append([]byte(nil), s.TokenSecret...), TURNSecret: s.TURNSecret,
-		TURNCredentialTTL: s.TURNCredentialTTL, TURNRealm: s.TURNRealm,
-		JoinsPerMinute: s.JoinsPerMinute, JoinBurst: s.JoinBurst, RoomsPerMinute: s.RoomsPerMinute, RoomBurst: s.RoomBurst,
-		FailuresPerMinute: s.FailuresPerMinute, FailureBurst: s.FailureBurst, MaxRoomsPerIP: s.MaxRoomsPerIP,
-		TURNAllowPeers: append([]string(nil), s.TURNAllowPeers...), TURNAllowTCP: s.TURNAllowTCP,
-		TURNMaxAllocationsPerUser: s.TURNMaxAllocationsPerUser, TURNMaxAllocationsPerIP: s.TURNMaxAllocationsPerIP,
-		TURNMaxPermissions: s.TURNMaxPermissions,
-		TURNAnyUser:        s.TURNAnyUser,
-	}
-	for _, ice := range s.ICEServers {
-		ice.URLs = append([]string(nil), ice.URLs...)
-		c.ICEServers = append(c.ICEServers, ice)
-	}
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
-	def(&c.Burst, DefaultBurst)
-	def(&c.MaxRooms, DefaultMaxRooms)
-	def(&c.MaxRoomSize, DefaultMaxRoomSize)
-	def(&c.MaxConns, DefaultMaxConns)
-	def(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
-	def(&c.SendQueueLen, DefaultSendQueueLen)
-	if c.MessagesPerSecond == 0 {
-		c.MessagesPerSecond = DefaultMessagesPerSecond
-	}
-	defDur(&c.JoinTimeout, DefaultJoinTimeout)
-	defDur(&c.PingInterval, DefaultPingInterval)
-	defDur(&c.IdleTimeout, DefaultIdleTimeout)
-	defDur(&c.ResumeGrace, DefaultResumeGrace)
-	defDur(&c.TURNCredentialTTL, DefaultTURNCredentialTTL)
-	if c.TURNRealm == "" {
-		c.TURNRealm = DefaultTURNRealm
-	}
-	defRate := func(r *float64, b *int, dr float64, db int) {
-		if *r == 0 {
-			*r = dr
-		}
-		if *b == 0 {
-			*b = db
-		}
-		if *r < 0 { // unlimited
-			*r, *b = 1e12, 1<<30
-		}
-	}
-	defRate(&c.JoinsPerMinute, &c.JoinBurst, DefaultJoinsPerMinute, DefaultJoinBurst)
-	defRate(&c.RoomsPerMinute, &c.RoomBurst, DefaultRoomsPerMinute, DefaultRoomBurst)
-	defRate(&c.FailuresPerMinute, &c.FailureBurst, DefaultFailuresPerMinute, DefaultFailureBurst)
-	def(&c.MaxRoomsPerIP, DefaultMaxRoomsPerIP)
-	if c.MaxRoomsPerIP < 0 {
-		c.MaxRoomsPerIP = 1 << 30
-	}
-	def(&c.TURNMaxAllocationsPerUser, 2*c.MaxRoomSize)
-	def(&c.TURNMaxAllocationsPerIP, 4*c.MaxRoomSize)
-	def(&c.TURNMaxPermissions, 16)
-	for _, q := range []*int{&c.TURNMaxAllocationsPerUser, &c.TURNMaxAllocationsPerIP, &c.TURNMaxPermissions} {
-		if *q < 0 { // unlimited
-			*q = 1 << 30
-		}
-	}
-	var bad []string
-	var allow []netip.Prefix
-	for _, p := range c.TURNAllowPeers {
-		pf, err := parsePrefix(p)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("TURN allow %q: %v", p, err))
-			continue
-		}
-		allow = append(allow, pf)
-	}
-	for name, v := range map[string]int{"MaxMessageBytes": c.MaxMessageBytes, "Burst": c.Burst, "MaxRooms": c.MaxRooms,
-		"MaxRoomSize": c.MaxRoomSize, "MaxConns": c.MaxConns, "MaxConnsPerIP": c.MaxConnsPerIP, "SendQueueLen": c.SendQueueLen,
-		"JoinBurst": c.JoinBurst, "RoomBurst": c.RoomBurst, "FailureBurst": c.FailureBurst} {
-		if v < 0 {
-			bad = append(bad, fmt.Sprintf("%s %d is negative", name, v))
-		}
-	}
-	if c.MaxMessageBytes < 1024 {
-		bad = append(bad, fmt.Sprintf("MaxMessageBytes %d is below 1024", c.MaxMessageBytes))
-	}
-	if c.MessagesPerSecond < 0 {
-		bad = append(bad, "MessagesPerSecond is negative")
-	}
-	for name, v := range map[string]time.Duration{"JoinTimeout": c.JoinTimeout, "PingInterval": c.PingInterval,
-		"IdleTimeout": c.IdleTimeout, "TURNCredentialTTL": c.TURNCredentialTTL} {
-		if v < 0 {
-			bad = append(bad, fmt.Sprintf("%s %v is negative", name, v))
-		}
-	}
-	for _, p := range c.OriginPatterns {
-		if _, err := path.Match(p, ""); err != nil {
-			bad = append(bad, fmt.Sprintf("origin pattern %q: %v", p, err))
-		}
-	}
-	for _, ice := range c.ICEServers {
-		if len(ice.URLs) == 0 {
-			bad = append(bad, "an ICE server without URLs")
-		}
-	}
-	if len(bad) > 0 {
-		s.initErr = fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(bad, "; "))
-		return
-	}
-	s.cfg = &c
-	s.allow = allow
-	s.log = c.Logger
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.bp = c.Backplane
-	if s.bp == nil {
-		s.bp, s.ownBP = NewMemoryBackplane(), true
-	}
-	s.stats.rejects = make(map[Code]*atomic.Uint64)
-	for code := range codeSentinels {
-		s.stats.rejects[code] = new(atomic.Uint64)
-	}
-	s.stats.refusals = make(map[string]*atomic.Uint64)
-	for _, r := range refuseReasons {
-		s.stats.refusals[r] = new(atomic.Uint64)
-	}
 }
 
 // ServeHTTP serves GET /rooms (the public listing) and WebSocket

@@ -43,6 +43,12 @@ type Config struct {
 	// MigrationTimeout is how long members wait for the successor's claim
 	// after the host left before they pass over it; 0 means 2 s.
 	MigrationTimeout time.Duration
+	// KickGrace is how long the host waits after its own Kick before it
+	// reports EventBanned (on which the game blocks the kicked peer), so
+	// that the lobby's notice reaches the kicked peer before its links
+	// close; the other peers report the ban at once (their links do not
+	// carry the notice). 0 means 1 s; a negative value means at once.
+	KickGrace time.Duration
 	// Now is the clock; nil means time.Now. Inject one to drive timeouts in
 	// tests (testing/synctest works with the default too).
 	Now func() time.Time
@@ -90,6 +96,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MigrationTimeout == 0 {
 		c.MigrationTimeout = 2 * time.Second
+	}
+	if c.KickGrace == 0 {
+		c.KickGrace = time.Second
+	} else if c.KickGrace < 0 {
+		c.KickGrace = 0
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -120,9 +120,12 @@
 //		}
 //	}
 //
-// (Block after the Poll that reported it: the lobby has already sent the
-// kicked peer its notice.) The host's listing drops the kicked member at
-// once; the signaling server's owner kick takes it out of the room.
+// The host reports its own kick only after Config.KickGrace (1 s) or once
+// the kicked peer left, so that its notice, which travels on the host's
+// link, arrives before the game cuts that link; the others report it at
+// once. The host's listing drops the kicked member at once; netcode's
+// Block, on the mesh that owns the signaling room, also has the server
+// remove the kicked peer's seat.
 //
 // # Threat model
 //

@@ -33,7 +33,8 @@ func e2eLobbies(t *testing.T, n int) *e2eRoom {
 		Poll:     (*lobby.Lobby).Poll,
 		Describe: func(p *e2ePeer) string {
 			s := p.App.State()
-			return fmt.Sprintf("phase=%s host=%s members=%d", s.Phase, s.Host, len(s.Members))
+			return fmt.Sprintf("phase=%s host=%s members=%d kicked=%v banned=%v links=%v blocked=%v", s.Phase, s.Host, len(s.Members),
+				s.Kicked, s.Banned, p.Mesh.Peers(), p.Mesh.Blocked())
 		},
 	})
 	for i := range n {

@@ -50,6 +50,7 @@ func (l *Lobby) Kick(p transport.PeerID) error {
 		if l.rnd != nil && l.rnd.live() && slices.Contains(l.rnd.seats, p) {
 			l.abortRound(StartReasonCancelled, p, true)
 		}
+		l.deferBan = p // EventBanned once the notice had time to arrive: see timers
 		l.mutate(func(nv *view) {
 			nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p })
 			if len(nv.banned) == MaxMembers {
@@ -57,6 +58,8 @@ func (l *Lobby) Kick(p transport.PeerID) error {
 			}
 			nv.banned = append(nv.banned, p)
 		})
+		l.deferBan = ""
+		l.banDue[p] = l.now.Add(l.cfg.KickGrace)
 		l.send(p, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonKicked})
 		return nil
 	})
@@ -299,16 +302,23 @@ func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.P
 		return false
 	case from == l.v.host || l.v.index(from) >= 0:
 		// Our host with another term, or a member of our lobby claiming to
-		// host it: a host changes only by a migration we observe.
-		l.refuse(from, ErrRefusedClaim)
+		// host it: a host changes only by a migration we observe. A
+		// higher term is a lie; the same term can be an honest member
+		// that took over after a migration we did not see the same way
+		// (its claim lists us, we answer NotHost, and the lobbies merge).
+		if term > l.v.term || from == l.v.host {
+			l.refuse(from, ErrRefusedClaim)
+		} else {
+			l.stats.Ignored++
+		}
 		return false
 	case l.theirClaim(from, ids).beats(l.ourClaim()):
 		return true
 	}
-	if slices.Contains(ids, l.local) {
+	if slices.Contains(ids, l.local) && !l.followed[from] {
 		l.refuse(from, ErrRefusedClaim) // it lists us, but we never followed it
 	} else {
-		l.stats.Ignored++
+		l.stats.Ignored++ // a weaker lobby, or one we left whose roster is behind
 	}
 	return false
 }
@@ -365,6 +375,9 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	}
 	l.mig = migration{}
 	l.stale = ""
+	if len(l.followed) < 4*MaxMembers {
+		l.followed[from] = true
+	}
 	l.log.Debug("following", "host", string(from), "term", s.Term)
 	l.applySnapshot(from, s)
 	if l.helloAt != uint64(s.Term)<<32|uint64(s.Version) {
@@ -573,6 +586,17 @@ func (l *Lobby) handle(m transport.Message) {
 }
 
 func (l *Lobby) timers() {
+	for p, due := range l.banDue {
+		// The host reports its own kick once the kicked peer had
+		// KickGrace to receive the notice (or left), so that the game's
+		// Block does not cut the link the notice travels on.
+		if !l.now.Before(due) || !l.connected[p] {
+			delete(l.banDue, p)
+			if slices.Contains(l.v.banned, p) {
+				l.emit(Event{Kind: EventBanned, Peer: p})
+			}
+		}
+	}
 	if l.stale != "" && !l.isHost && (!l.now.Before(l.staleEnd) || !l.connected[l.stale]) {
 		// The host ours stepped down for never claimed us: look afresh.
 		l.stale = ""

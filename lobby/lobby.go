@@ -60,6 +60,9 @@ type Lobby struct {
 	refusals  map[transport.PeerID]map[transport.PeerID]bool // host: p -> seats that refused to be seated with p
 	reopened  map[transport.PeerID]bool                      // host: unreadied by Reopen, not heard from since
 	reopenAt  uint32                                         // host: the round its last Reopen moved to
+	followed  map[transport.PeerID]bool                      // hosts we followed (bounded)
+	banDue    map[transport.PeerID]time.Time                 // host: when to report its own kick
+	deferBan  transport.PeerID                               // host: kicking it now; EventBanned later
 	match     *Match
 	dirty     bool               // host: broadcast a snapshot at the end of this call
 	greet     []transport.PeerID // host: peers to send the current snapshot to
@@ -138,6 +141,8 @@ func New(conn transport.Conn, cfg Config) (*Lobby, error) {
 		early:     make(map[transport.PeerID]*lobbyfb.CommitT),
 		excluded:  make(map[transport.PeerID]bool),
 		refusals:  make(map[transport.PeerID]map[transport.PeerID]bool),
+		followed:  make(map[transport.PeerID]bool),
+		banDue:    make(map[transport.PeerID]time.Time),
 	}
 	l.now = c.Now()
 	l.discover = l.now.Add(c.DiscoveryDelay)
@@ -449,7 +454,7 @@ func (l *Lobby) setView(nv view) {
 		}
 	}
 	for _, b := range nv.banned {
-		if !slices.Contains(old.banned, b) {
+		if !slices.Contains(old.banned, b) && b != l.deferBan {
 			l.emit(Event{Kind: EventBanned, Peer: b})
 		}
 	}

@@ -87,6 +87,13 @@ func TestRedTeamKickIsAnnounced(t *testing.T) {
 		if err := nodes[0].App.Kick("p2"); err != nil {
 			t.Fatal(err)
 		}
+		c.Run(500 * time.Millisecond)
+		if b := eventsOf(nodes[0], EventBanned); len(b) != 0 {
+			t.Errorf("host: banned %v before KickGrace: the game would cut the notice's link", b)
+		}
+		if b := eventsOf(nodes[1], EventBanned); len(b) != 1 {
+			t.Errorf("member: banned events %v, want p2 at once", b)
+		}
 		c.Run(time.Second)
 		for _, nd := range nodes[:2] {
 			b := eventsOf(nd, EventBanned)

@@ -131,7 +131,8 @@ func pongPair(b *testing.B, bin string, env []string, hostCode *regexp.Regexp, e
 		p   *pongProc
 	}{{"joiner", join}, {"host", host}} {
 		select {
-		case <-p.p.done:
+		case err := <-p.p.done:
+			p.p.done <- err // for Cleanup
 		case <-ctx.Done():
 			b.Fatalf("%s did not finish", p.who)
 		}

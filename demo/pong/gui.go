@@ -40,6 +40,15 @@ func runGUI(f flags, cfg sim.Config, rep *replay.Replay, log *slog.Logger) error
 	case f.join != "":
 		opt.Start = game.StartJoin
 	}
+	if f.sound {
+		snd, err := game.NewSound()
+		if err != nil {
+			log.Debug("pong: playing silent", "err", err)
+		} else {
+			opt.Sound = snd
+			log.Debug("pong: sound on")
+		}
+	}
 	nw, closeNet, err := newNetwork(f, log)
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ type flags struct {
 	loopback   bool
 	netstats   bool
 	forDur     time.Duration
+	sound      bool
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 	flag.IntVar(&f.tps, "tps", 60, "headless network matches: ticks per second")
 	flag.IntVar(&f.timeout, "timeout", 600, "headless: give up after this many seconds")
 	flag.DurationVar(&f.forDur, "for", 0, "network matches: quit after this long in the match and print the lockstep figures (benchmarks)")
+	flag.BoolVar(&f.sound, "sound", true, "beep for hits and points (silent where there is no audio device)")
 	flag.BoolVar(&f.netstats, "netstats", false, "show the network overlay from the start (Tab toggles it)")
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -220,12 +221,27 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 		}
 		break
 	}
-	press(t, disp, jw, "Escape") // leaves the room
-	waitIn(t, join, &join.stderr, regexp.MustCompile(`pong: screen menu`), 30*time.Second)
-	press(t, disp, jw, "Escape") // quits
-	join.wait(t, 30*time.Second)
-	// The host hears that bob left and says so in words.
+	// bob's game freezes: ann's window says whom it waits for, then (after
+	// lockstep's 2 s) that bob left.
+	if err := join.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer join.cmd.Process.Signal(syscall.SIGCONT)
+	for n := 1; ; n++ {
+		_, info, path := shot(t, disp, hw, dir, 100+n)
+		if info.Waiting == "bob" {
+			t.Logf("ann's screen while bob is frozen: %s", path)
+			break
+		}
+		if n == 6 || info.Screen != "match" {
+			t.Fatalf("ann's window never said it waits for bob (screen %q, message %q)", info.Screen, info.Message)
+		}
+	}
 	waitIn(t, host, &host.stderr, regexp.MustCompile(`pong: screen error`), 30*time.Second)
+	_, info, _ := shot(t, disp, hw, dir, 200)
+	if info.Message != "bob left the game" {
+		t.Errorf("ann's error screen says %q, want %q", info.Message, "bob left the game")
+	}
 	press(t, disp, hw, "Return", "Escape")
 	host.wait(t, 30*time.Second)
 }
@@ -272,4 +288,46 @@ func TestJoinCommandVerbatim(t *testing.T) {
 	}
 	startIn(t, t.TempDir(), "friend", "bash", append(env, "USER=bob"), "-c", cmdline)
 	waitIn(t, host, &host.stderr, regexp.MustCompile(`room: bob joined`), 3*time.Minute)
+}
+
+// TestWindowRematch: two windows with bots on the paddles play a match
+// to 1 point; both press R on the result screen, and a second match
+// starts (with a new seed) without leaving the room.
+func TestWindowRematch(t *testing.T) {
+	bin := build(t, false)
+	disp := display(t)
+	env := []string{"DISPLAY=" + disp}
+	host := start(t, "host", bin, env, "-host", "-bot", "-listen", "127.0.0.1:0", "-lan=false", "-name", "ann", "-score", "1", "-v")
+	m := waitIn(t, host, &host.stdout, regexp.MustCompile(`(?m)^  \S+ -join (127\.0\.0\.1:\d+/[A-Z0-9]+)`), 60*time.Second)
+	join := start(t, "joiner", bin, env, "-join", m[1], "-bot", "-name", "bob", "-v")
+	for _, p := range []*proc{host, join} {
+		waitIn(t, p, &p.stdout, regexp.MustCompile(`(?m)^(ann|bob) wins (1:0|0:1)$`), 3*time.Minute)
+	}
+	hw, jw := window(t, disp, "ann"), window(t, disp, "bob")
+	press(t, disp, hw, "r")
+	press(t, disp, jw, "r")
+	second := regexp.MustCompile(`(?s)pong: screen match.*pong: screen lobby.*pong: screen match`)
+	waitIn(t, host, &host.stderr, second, 2*time.Minute)
+	waitIn(t, join, &join.stderr, second, 2*time.Minute)
+	if n := strings.Count(host.stdout.String(), "lockstep ticks="); n != 1 {
+		t.Errorf("the host printed %d match summaries before the rematch ends, want 1", n)
+	}
+}
+
+// TestWindowSound plays a local bot match with sound on a machine that
+// has an audio device: the game must open it and keep running through
+// hits and points. Where there is no device the game plays silent and
+// there is nothing to test.
+func TestWindowSound(t *testing.T) {
+	if _, err := os.Stat("/dev/snd"); err != nil {
+		t.Skip("no audio device (/dev/snd is missing): the game plays silent here, so its sound is not tested on this machine")
+	}
+	bin := build(t, false)
+	disp := display(t)
+	p := start(t, "pong -local", bin, []string{"DISPLAY=" + disp, "PONG_SHOT=" + artifact(t, "pong-sound.png"), "PONG_SHOT_FRAME=600"},
+		"-local", "-bot", "-name", "e2e", "-v")
+	p.wait(t, 2*time.Minute)
+	if !strings.Contains(p.stderr.String(), "pong: sound on") {
+		t.Errorf("the game did not turn sound on:\n%s", p.stderr.String())
+	}
 }

@@ -97,6 +97,7 @@ type shotInfo struct {
 	Checksum uint64
 	Screen   string
 	Message  string
+	Waiting  string
 	Chat     []string
 	ChatBand rect
 }

@@ -27,6 +27,7 @@ type ShotInfo struct {
 	Checksum uint64  // of the state drawn
 	Screen   string  // menu, connecting, lobby, match or error
 	Message  string  // the error screen's message
+	Waiting  string  // the "waiting for NAME..." shown, if any
 	Chat     []string
 	ChatBand Rect // where chat lines go during a match
 }
@@ -63,6 +64,9 @@ func (g *Game) saveShot(dst *ebiten.Image, path string) {
 	}
 	info.Screen = screenNames[g.sc]
 	info.Message = g.errMsg
+	if w, ok := g.room.(interface{ Waiting() string }); ok && g.sc == scMatch {
+		info.Waiting = w.Waiting()
+	}
 	for _, c := range g.chat {
 		info.Chat = append(info.Chat, c.Text)
 	}

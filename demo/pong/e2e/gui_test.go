@@ -175,12 +175,17 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 	disp := display(t)
 	dir := shotDir(t)
 	lanAddr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
-	env := []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir}
-	host := start(t, "host", bin, env, "-host", "-listen", "127.0.0.1:0", "-lan-addr", lanAddr,
+	hostDir, joinDir := filepath.Join(dir, "ann"), filepath.Join(dir, "bob")
+	for _, d := range []string{hostDir, joinDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	host := start(t, "host", bin, []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + hostDir}, "-host", "-listen", "127.0.0.1:0", "-lan-addr", lanAddr,
 		"-name", "ann", "-score", "9", "-v")
 	code := waitIn(t, host, &host.stdout, regexp.MustCompile(`(?m)^Room code: ([A-Z0-9]+)$`), 60*time.Second)[1]
 	t.Logf("room %s", code)
-	join := start(t, "joiner", bin, env, "-lan-addr", lanAddr, "-name", "bob", "-v")
+	join := start(t, "joiner", bin, []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + joinDir}, "-lan-addr", lanAddr, "-name", "bob", "-v")
 	waitIn(t, join, &join.stderr, regexp.MustCompile(`Join ann's game on the LAN \(127\.0\.0\.1:\d+/`+code+`\)`), 60*time.Second)
 	jw := window(t, disp, "bob")
 	hw := window(t, disp, "ann")
@@ -197,7 +202,7 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 	typeText(t, disp, hw, "hello bob")
 	press(t, disp, hw, "Return")
 	for n := 1; ; n++ {
-		img, info, path := shot(t, disp, jw, dir, n)
+		img, info, path := shot(t, disp, jw, joinDir, n)
 		if info.Screen != "match" {
 			t.Fatalf("joiner's screen is %q, want the match", info.Screen)
 		}
@@ -227,8 +232,10 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer join.cmd.Process.Signal(syscall.SIGCONT)
+	nShots := 0
 	for n := 1; ; n++ {
-		_, info, path := shot(t, disp, hw, dir, 100+n)
+		_, info, path := shot(t, disp, hw, hostDir, n)
+		nShots = n
 		if info.Waiting == "bob" {
 			t.Logf("ann's screen while bob is frozen: %s", path)
 			break
@@ -238,9 +245,9 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 		}
 	}
 	waitIn(t, host, &host.stderr, regexp.MustCompile(`pong: screen error`), 30*time.Second)
-	_, info, _ := shot(t, disp, hw, dir, 200)
-	if info.Message != "bob left the game" {
-		t.Errorf("ann's error screen says %q, want %q", info.Message, "bob left the game")
+	_, info, _ := shot(t, disp, hw, hostDir, nShots+1)
+	if want := "lost bob: nothing heard for 10s"; info.Message != want {
+		t.Errorf("ann's error screen says %q, want %q", info.Message, want)
 	}
 	press(t, disp, hw, "Return", "Escape")
 	host.wait(t, 30*time.Second)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -544,7 +545,7 @@ func (g *Game) updateMatch() error {
 		}
 	}
 	g.in = g.localInput()
-	if g.room != nil {
+	if g.room != nil && !tickInUpdate {
 		return nil // the driver goroutine ticks networked matches
 	}
 	g.tick()
@@ -572,6 +573,11 @@ func (g *Game) tick() {
 	g.sounds()
 }
 
+// tickInUpdate ticks networked matches in ebiten's Update, as the game
+// did before drive existed: PONG_TICK_IN_UPDATE=1, for the benchmarks'
+// before/after comparison only.
+var tickInUpdate = os.Getenv("PONG_TICK_IN_UPDATE") == "1"
+
 // drive is the goroutine that runs a networked room at a steady 60 Hz,
 // apart from ebiten's loop: it polls the room and ticks the match. A
 // window that draws slowly (a loaded machine, software GL) makes ebiten
@@ -590,7 +596,7 @@ func (g *Game) drive(room play.Room) {
 			return
 		}
 		g.pollRoom()
-		if g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
+		if !tickInUpdate && g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
 			g.tick()
 		}
 		g.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/peerplay/peerplay/demo/pong/play"
@@ -27,6 +28,9 @@ type Match struct {
 
 	retired bool // the room went back to the lobby: Tick does nothing
 	stalled int  // consecutive Ticks that ran no frame
+	skip    int  // ticks to skip, from lockstep's SlowDown
+
+	waitingFor string // the player lockstep's EventWaiting named, until EventResumed
 
 	ticks    int    // Tick calls
 	maxDelay int    // the largest input delay sampled (once a second)
@@ -81,7 +85,13 @@ func (m *Match) retire() {
 // waiting names the seat whose inputs the match has waited for over
 // waitAfter ticks, or "".
 func (m *Match) waiting() string {
-	if m.stalled < waitAfter || m.retired || m.s.Over() {
+	if m.retired || m.s.Over() {
+		return ""
+	}
+	if m.waitingFor != "" { // lockstep's EventWaiting names the seat
+		return m.waitingFor
+	}
+	if m.stalled < waitAfter {
 		return ""
 	}
 	st := m.sess.Stats()
@@ -127,7 +137,14 @@ func (m *Match) Tick(local sim.Input) error {
 	if m.retired {
 		return nil
 	}
+	if m.skip > 0 {
+		// Ahead of the peer: wait a tick now rather than stall in a burst
+		// later (lockstep's SlowDown hint).
+		m.skip--
+		return nil
+	}
 	steps, err := m.sess.Advance(local)
+	m.skip = m.sess.SlowDown()
 	defer m.sample()
 	if len(steps) == 0 {
 		m.stalled++
@@ -149,7 +166,21 @@ func (m *Match) Tick(local sim.Input) error {
 		m.err = &DesyncError{Err: fmt.Errorf("desync: %w", err)}
 		return m.err
 	}
-	if err != nil {
+	var cut *lockstep.CutOffError
+	switch {
+	case errors.As(err, &cut):
+		var who []string
+		for _, seat := range cut.Unheard {
+			if seat >= 0 && seat < len(m.seats) {
+				who = append(who, m.room.name(m.seats[seat]))
+			}
+		}
+		m.err = &play.Problem{Say: fmt.Sprintf("lost %s: nothing heard for %v", strings.Join(who, " and "), 2*lockstep.DefaultDisconnectTimeout), Err: err}
+		return m.err
+	case errors.Is(err, lockstep.ErrDropped):
+		m.err = &play.Problem{Say: "the match went on without you: your game was silent too long", Err: err}
+		return m.err
+	case err != nil:
 		m.err = err
 		return err
 	}
@@ -158,6 +189,10 @@ func (m *Match) Tick(local sim.Input) error {
 		case lockstep.EventDesync:
 			m.err = &DesyncError{Err: fmt.Errorf("desync at frame %d: %v", ev.Frame, ev.Err)}
 			return m.err
+		case lockstep.EventWaiting:
+			m.waitingFor = m.room.name(ev.Peer)
+		case lockstep.EventResumed:
+			m.waitingFor = ""
 		case lockstep.EventPlayerLost, lockstep.EventPlayerDropped:
 			if !m.over() {
 				m.err = &play.Problem{Say: m.room.name(ev.Peer) + " left the game"}

@@ -15,13 +15,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/peerplay/peerplay/chat"
 	"github.com/peerplay/peerplay/demo/pong/lan"
 	"github.com/peerplay/peerplay/demo/pong/play"
 	"github.com/peerplay/peerplay/demo/pong/sim"
 	"github.com/peerplay/peerplay/lobby"
 	"github.com/peerplay/peerplay/netcode"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/pubsub"
 )
 
 // Channel labels of a pong mesh.
@@ -350,7 +350,7 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 		SignalURL: url, Room: code, GameID: GameID, Build: Build, Name: name,
 		Channels: []netcode.ChannelSpec{
 			{Label: chanLobby, Reliability: transport.Reliable, MaxMessageBytes: lobby.MaxMessageSize},
-			{Label: chanChat, Reliability: transport.Reliable, MaxMessageBytes: chat.MaxMessageSize},
+			{Label: chanChat, Reliability: transport.Reliable, MaxMessageBytes: pubsub.MaxMessageSize},
 			{Label: chanInput, Reliability: transport.Unreliable},
 		},
 		Logger: n.log,

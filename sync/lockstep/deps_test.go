@@ -19,6 +19,7 @@ func TestDeps(t *testing.T) {
 			Allow: []string{
 				deptest.Module + "/netcode/transport",
 				deptest.Module + "/sync/lockstep/internal/wire",
+				deptest.Module + "/sync/internal/predict",
 				"github.com/google/flatbuffers",
 			},
 		})

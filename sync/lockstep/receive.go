@@ -232,6 +232,7 @@ func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest boo
 			sd.echoDue, sd.echoSeq, sd.echoAt = true, p.Seq, now
 		}
 		sd.frame, sd.frameAt, sd.hasFrame = Frame(p.Frame), now, true
+		sd.own = Frame(p.Start) + Frame(len(p.Inputs)/s.isize) - 1
 	}
 	for i := range p.NumChecksums {
 		c := p.Checksums[i]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/internal/predict"
 	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
 )
 
@@ -45,7 +46,8 @@ const (
 	InputDropped
 )
 
-// String returns "confirmed", "disconnecting", "dropped" or "unknown".
+// String returns "confirmed", "disconnecting", "dropped", "predicted" or
+// "unknown".
 func (st InputStatus) String() string {
 	switch st {
 	case InputConfirmed:
@@ -54,6 +56,8 @@ func (st InputStatus) String() string {
 		return "disconnecting"
 	case InputDropped:
 		return "dropped"
+	case InputPredicted:
+		return "predicted"
 	default:
 		return "unknown"
 	}
@@ -129,6 +133,8 @@ type Session[I any] struct {
 
 	rec    *recorder
 	closed bool
+
+	pred *predict.Hook // predicting mode (sync/rollback), or nil
 }
 
 // seat is what this peer knows about one seat.
@@ -171,6 +177,7 @@ type seat struct {
 	echoAt   time.Time
 	rtt      rttStats
 	frame    Frame // its next frame, as last reported
+	own      Frame // its newest own input, as last reported (predicting mode)
 	frameAt  time.Time
 	hasFrame bool
 
@@ -394,10 +401,23 @@ func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 	}
 	steps := s.emit()
 	s.tmp = local
-	s.stamp()
+	if s.pred == nil {
+		s.stamp()
+		s.send(now)
+		s.timeSync(now)
+		s.countStall(len(steps))
+		return steps, nil
+	}
+	ran := 0
+	if s.predictRun() {
+		s.stamp()
+		ran = 1
+	} else {
+		s.stats.InputsUnused++
+	}
 	s.send(now)
-	s.timeSync(now)
-	s.countStall(len(steps))
+	s.timeSyncPredict(now)
+	s.countStall(ran)
 	return steps, nil
 }
 
@@ -490,6 +510,9 @@ func (s *Session[I]) emit() []Step[I] {
 func (s *Session[I]) stamp() {
 	me := &s.seats[s.me]
 	target := s.next + Frame(s.delay) - 1
+	if s.pred != nil {
+		target = Frame(s.pred.Head) + Frame(s.delay)
+	}
 	var first []byte
 	for me.hold < target {
 		f := me.hold + 1

@@ -12,6 +12,7 @@ func TestDeps(t *testing.T) {
 		Package: deptest.Module + "/sync/lockstep/locksteptest",
 		Allow: []string{
 			deptest.Module + "/sync/lockstep",
+			deptest.Module + "/sync/internal/predict",
 			deptest.Module + "/netcode/transport",
 			deptest.Module + "/netcode/memnet",
 			"github.com/google/flatbuffers",

@@ -1,0 +1,89 @@
+// Package rollback keeps a multiplayer game identical on every peer while
+// hiding the network's round trip: remote inputs that have not arrived are
+// predicted, the game simulates ahead, and when a real input differs from
+// its prediction the game restores the last correct state and simulates
+// the frames since again (rollback netcode, as GGPO and GGRS).
+//
+// It is the lockstep engine (package sync/lockstep) in predicting mode, so
+// the datagrams (wire version 3, "PPL3"), acks, redundancy, checksums,
+// player loss with its majority rule, time sync, replays and the threat
+// model are lockstep's, unchanged: read lockstep's package doc. Only
+// which frame the local input is stamped for, and when the session may
+// simulate, differ (see sync/internal/predict).
+//
+// Quick start — one peer's game loop (no callbacks, as GGRS):
+//
+//	sess, err := rollback.NewSession[Input](conn, rollback.Config{
+//		Lockstep: lockstep.Config{Seats: match.Seats, Seed: match.Seed},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer sess.Close()
+//	states := make([]State, sess.Slots()) // the game's own buffers
+//	for range ticker.C {
+//		reqs, err := sess.Advance(readInput())
+//		// errors as lockstep's: *lockstep.DesyncError, ErrDropped, ErrCutOff
+//		for _, r := range reqs { // empty on a stall: just draw again
+//			switch r.Kind {
+//			case rollback.Save:
+//				game.SaveTo(&states[r.Slot])
+//			case rollback.Load:
+//				game.LoadFrom(&states[r.Slot])
+//			case rollback.Advance:
+//				game.Step(r.Inputs) // r.Status[seat]: lockstep.InputPredicted, ...
+//				sess.ReportChecksum(r.Frame, game.Checksum())
+//			}
+//		}
+//	}
+//
+// # Frames, prediction and rollback
+//
+// The session's head is the next frame to simulate; the confirmed frame
+// (Confirmed) is lockstep's next frame: every frame before it has every
+// seat's final input. Each tick, Advance stamps the local input for frame
+// head+InputDelay (0 to 2 frames; 0 by default) and asks the game to
+// simulate the head, as long as the head is less than MaxPrediction
+// frames (default 8) past the confirmed frame; beyond, it stalls like
+// lockstep (an empty list) until inputs arrive. A seat's input for a frame
+// is its real input when held (it may arrive before the frame is
+// confirmed), zero once the seat is dropped, and otherwise a prediction:
+// by default its newest input repeated (Session.SetPredictor plugs in
+// another), with Status lockstep.InputPredicted.
+//
+// Requests, in order: when an input arrives that differs from what a
+// simulated frame used (or a seat is dropped whose input was predicted),
+// Load{F} of the first such frame, then Advance of every frame from F to
+// the head again, each later one preceded by Save; then, unless stalled,
+// Save{head} and Advance{head}. State "of frame F" is the state before F
+// is simulated. A Save is asked only while its frame may still be rolled
+// back to (at or after the confirmed frame). The game keeps Slots()
+// (MaxPrediction+2) state buffers; a request names the slot (F mod
+// Slots()), so a steady tick allocates nothing in the session, and in
+// the game if its Save copies into the buffer. Advance.Confirmed marks a
+// simulation whose state is final: the place for sounds and scores that
+// must not be undone.
+//
+// # Checksums and desyncs
+//
+// The game reports a checksum after every Advance request. A prediction's
+// checksum means nothing: the session keeps it and hands it to the
+// engine only once its frame is confirmed as simulated (or the frame is
+// simulated again with confirmed inputs), so peers compare confirmed
+// states only, every ChecksumInterval frames, with lockstep's
+// *DesyncError and EventDesync.
+//
+// # Time sync
+//
+// Each seat's newest own input frame (in every datagram: its head plus
+// its delay) tells the others where its simulation is; Stats.FramesAhead
+// and SlowDown are lockstep's, computed from those instead of confirmed
+// frames, so a peer that runs ahead skips ticks and rollbacks stay short.
+//
+// # Testing games
+//
+// SyncTest is GGRS's SyncTestSession: one local session that rolls back
+// and re-simulates every frame by a check distance and compares the
+// checksums, catching nondeterminism in Save, Load or Step at the first
+// frame it shows.
+package rollback

@@ -55,8 +55,11 @@
 //
 // # Threat model
 //
-// Signaling keeps all of signaling.Server's limits (each per-address
-// server has its own). The TURN server accepts only credentials made with
+// Signaling keeps all of signaling.Server's limits, but each per-address
+// server has its own, so a client that varies its Host header can hold up
+// to MaxHosts times the per-IP limits (connections, rooms): bounded, and
+// acceptable for a game host among friends; a public deployment runs
+// cmd/signald instead. The TURN server accepts only credentials made with
 // this host's random secret, which welcomes hand out to seated members;
 // TURNAnyUser is on because seats live on the per-address servers, not on
 // the TURN one. TURN's default refusal of private and own addresses is

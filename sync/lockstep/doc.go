@@ -309,6 +309,48 @@
 // comparisons, so a test asserts Checked() > 0 rather than reading "no
 // mismatch" from a replay that compared nothing.
 //
+// # Spectators and catch-up
+//
+// A Streamer sends the match to subscribers over a Reliable channel (the
+// stream format is in stream.go: 4-byte magic "PPS1", kind, game tag;
+// the decoder is total and fuzzed by FuzzStreamMessage): every step's
+// inputs (with a dropped-seat mask per frame, so Status survives), the
+// checksums the game reports, and on demand a state snapshot. One player
+// runs a Streamer for everyone, so the players' upload grows by one
+// stream, not one per spectator (about 13 bytes a frame for 3 seats of
+// 3-byte inputs, measured by TestSpectatorJoinsAtFrame1000); a Spectator
+// can feed its steps into its own Streamer to relay further.
+//
+// A Spectator is a seatless session: it subscribes to its Source, and
+// to Witnesses for checksums only (12 bytes per checksum frame). It
+// returns the same Steps the seats ran, Delay frames behind the newest
+// received, and up to CatchUp (600) frames per Advance while behind, so a
+// spectator joining mid-match fast-forwards without waiting for ticks.
+// How it catches up depends on StreamConfig.Snapshots: with snapshots, a
+// subscriber waits until the game gives one (Streamer.Wanted asks it,
+// after the next step; the session never calls game code), then gets
+// the state (Spectator.Restore, chunked in 16 KiB messages) and the
+// inputs since; without, it replays the log from frame 0, which the
+// Streamer then keeps (MaxLog frames; beyond, new subscribers are
+// refused: ErrStreamRefused).
+//
+// What a lying source can do with a snapshot: make up any state, and
+// checksums consistent with it, so a spectator that trusts one source
+// cannot tell. With Witnesses (the other seats' Streamers), the
+// spectator compares the checksums of the state it simulates with every
+// source: one that differs is a *DesyncError naming that source, and the
+// state counts as verified (SpectatorStats.Verified) only at frames where
+// a majority of the sources agree with it. A forged snapshot therefore
+// fails at the next checksum frame (TestSpectatorForgedSnapshot); a
+// liar can still stop streaming (the spectator stalls), or cost the
+// spectator its verification by lying as a witness (it is named).
+//
+// Rejoin and join-in-progress of a seat (a dropped player taking its
+// seat back) are not done yet: the stream gives a returning player the
+// match's state, but seating it again needs the survivors to agree on
+// the frame its inputs count from, which the drop agreement does not
+// provide.
+//
 // # Testing games
 //
 // Package locksteptest runs N sessions of a game over memnet with chosen

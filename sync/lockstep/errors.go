@@ -27,6 +27,16 @@ var (
 	ErrDropped = errors.New("lockstep: dropped from the match")
 	// ErrCutOff is matched (errors.Is) by every *CutOffError.
 	ErrCutOff = errors.New("lockstep: cut off from the match")
+	// ErrStreamOverflow ends a Spectator whose game does not consume the
+	// frames it receives (more than SpectatorConfig.MaxBuffer pending).
+	ErrStreamOverflow = errors.New("lockstep: spectator buffer overflow")
+	// ErrStreamRefused ends a Spectator whose source refused the
+	// subscription (too many subscribers, or no catch-up possible: no
+	// snapshots and the log no longer starts at frame 0).
+	ErrStreamRefused = errors.New("lockstep: the stream source refused the subscription")
+	// errBadStream: a stream message that does not decode (counted,
+	// dropped).
+	errBadStream = errors.New("lockstep: malformed stream message")
 )
 
 // DroppedError reports that a majority of the seats dropped this peer (it

@@ -1,0 +1,384 @@
+package lockstep
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
+)
+
+// SpectatorConfig configures a Spectator.
+type SpectatorConfig struct {
+	// Conn is a Reliable channel used by nothing else, the one the
+	// Streamers use. Required.
+	Conn transport.Conn
+	// Source is the peer whose Streamer sends the inputs (a player or a
+	// relaying spectator). Required.
+	Source transport.PeerID
+	// Witnesses are further peers running a Streamer (e.g. the other
+	// seats) that send only their checksums (12 bytes per checksum
+	// frame). The spectator's state counts as verified at a frame when
+	// more than half of the sources (Source and Witnesses) report the
+	// checksum the game reported; a state that a majority of the sources
+	// contradicts is a desync (a lying source, see "Spectators and
+	// catch-up" in the package doc). nil: Source alone is trusted.
+	Witnesses []transport.PeerID
+	// GameID must be the Streamers' StreamConfig.GameID.
+	GameID uint64
+	// Delay is how many frames the spectator stays behind the newest frame
+	// received (a buffer against jitter, or a broadcast delay). 0 means
+	// none; negative is invalid.
+	Delay int
+	// CatchUp is the most frames one Advance returns while behind (the
+	// fast-forward of a late join). 0 means 600 (10 s at 60 Hz per tick).
+	CatchUp int
+	// MaxBuffer bounds the frames received and not yet returned. 0 means
+	// 1<<18. Overflow rule: beyond it the spectator stops with
+	// ErrStreamOverflow (a game that does not call Advance).
+	MaxBuffer int
+	// Logger receives rare events. nil discards.
+	Logger *slog.Logger
+}
+
+// Catchup is a snapshot to restore before the next steps: the game state
+// after Frame, as the source's game encoded it (Snapshot).
+type Catchup struct {
+	Frame Frame
+	State []byte
+	Sum   uint64 // the source's checksum after Frame, if HasSum
+	// HasSum reports whether the source had reported Frame's checksum.
+	HasSum bool
+}
+
+// SpectatorStats counts what a Spectator received.
+type SpectatorStats struct {
+	Malformed uint64 // messages that did not decode, of another game or from another peer
+	Frames    uint64 // frames received
+	BytesRecv uint64
+	Verified  Frame // the newest frame a majority of the sources confirmed (NoFrame: none)
+	Compared  int   // checksum comparisons with sources
+}
+
+// Spectator follows a match without a seat: it receives the confirmed
+// inputs of every seat from one Streamer (Source), optionally checksums
+// from others (Witnesses), and returns the same Steps the players ran.
+// A spectator that joins mid-match starts from a snapshot (Restore) or
+// from frame 0, and fast-forwards (CatchUp frames per Advance) until it
+// is Delay frames behind the stream.
+//
+// The game loop drives it: Advance once per tick, ReportChecksum after
+// each step. It starts no goroutines and is not safe for concurrent use.
+type Spectator[I any] struct {
+	cfg     SpectatorConfig
+	game    uint32
+	isize   int
+	n       int // seats, from the stream (0: unknown yet)
+	sources []transport.PeerID
+	subbed  []bool
+
+	restore   *Catchup
+	snapBuf   []byte
+	snapFrame Frame
+	snapGot   int
+	started   bool // restore taken (or none needed)
+	gotAny    bool
+
+	buf    []byte // records of frames base...
+	base   Frame
+	end    Frame
+	next   Frame // the next frame to return
+	rec    int
+	steps  []Step[I]
+	in     []I
+	status []InputStatus
+
+	// Checksums: local by frame, remote by source and frame.
+	local  [checksumRing]sumEntry
+	remote []map[Frame]uint64 // bounded: see remoteSum
+
+	err      error // sticky
+	errQueue error
+	msg      streamMsg
+	st       SpectatorStats
+}
+
+// NewSpectator subscribes to cfg.Source (and cfg.Witnesses for
+// checksums). Subscriptions are sent (and retried) by Advance.
+func NewSpectator[I any](cfg SpectatorConfig) (*Spectator[I], error) {
+	isize, err := inputSize[I]()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Conn == nil:
+		return nil, fmt.Errorf("%w: nil spectator conn", ErrInvalidConfig)
+	case cfg.Source == "":
+		return nil, fmt.Errorf("%w: no source", ErrInvalidConfig)
+	case cfg.Delay < 0 || cfg.CatchUp < 0 || cfg.MaxBuffer < 0:
+		return nil, fmt.Errorf("%w: negative value", ErrInvalidConfig)
+	case len(cfg.Witnesses) >= MaxSeats:
+		return nil, fmt.Errorf("%w: %d witnesses", ErrInvalidConfig, len(cfg.Witnesses))
+	}
+	sources := append([]transport.PeerID{cfg.Source}, cfg.Witnesses...)
+	if len(slices.Compact(slices.Sorted(slices.Values(sources)))) != len(sources) {
+		return nil, fmt.Errorf("%w: duplicate source in %v", ErrInvalidConfig, sources)
+	}
+	if cfg.CatchUp == 0 {
+		cfg.CatchUp = 600
+	}
+	if cfg.MaxBuffer == 0 {
+		cfg.MaxBuffer = 1 << 18
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	sp := &Spectator[I]{cfg: cfg, game: wire.GameTag(cfg.GameID), isize: isize, sources: sources,
+		subbed: make([]bool, len(sources)), remote: make([]map[Frame]uint64, len(sources)),
+		snapFrame: NoFrame, next: 0}
+	for i := range sp.remote {
+		sp.remote[i] = make(map[Frame]uint64)
+	}
+	sp.st.Verified = NoFrame
+	return sp, nil
+}
+
+func (sp *Spectator[I]) sourceOf(id transport.PeerID) int {
+	return slices.Index(sp.sources, id)
+}
+
+// Restore returns the snapshot the game must load before the next steps,
+// once; Advance returns no steps while one is pending.
+func (sp *Spectator[I]) Restore() (Catchup, bool) {
+	if sp.restore == nil {
+		return Catchup{}, false
+	}
+	c := *sp.restore
+	sp.restore = nil
+	sp.started = true
+	return c, true
+}
+
+// Seats is the number of seats of the match (0 until the stream says).
+func (sp *Spectator[I]) Seats() int { return sp.n }
+
+// Stats returns the counters.
+func (sp *Spectator[I]) Stats() SpectatorStats { return sp.st }
+
+// Advance reads what arrived and returns the frames ready: every frame
+// more than Delay behind the newest received, at most CatchUp. The slice
+// and each Step's Inputs are reused until the next Advance. Errors: a
+// *DesyncError when the game's checksum disagrees with a source's (Seat
+// is the source's index: 0 Source, 1.. Witnesses), once per mismatch;
+// ErrStreamOverflow and a refused subscription end the spectator.
+func (sp *Spectator[I]) Advance() ([]Step[I], error) {
+	if sp.err != nil {
+		return nil, sp.err
+	}
+	sp.subscribe()
+	sp.receive()
+	if sp.err != nil {
+		return nil, sp.err
+	}
+	if err := sp.errQueue; err != nil {
+		sp.errQueue = nil
+		return nil, err
+	}
+	if !sp.started || sp.n == 0 {
+		return nil, nil
+	}
+	ready := int(sp.end-sp.next) - sp.cfg.Delay
+	k := min(ready, sp.cfg.CatchUp)
+	if k <= 0 {
+		return sp.steps[:0], nil
+	}
+	if cap(sp.steps) < k {
+		sp.steps = make([]Step[I], 0, k)
+		sp.in = make([]I, k*sp.n)
+		sp.status = make([]InputStatus, k*sp.n)
+	}
+	steps := sp.steps[:0]
+	for i := range k {
+		f := sp.next
+		off := int(f-sp.base) * sp.rec
+		r := sp.buf[off : off+sp.rec]
+		mask := binary.LittleEndian.Uint16(r)
+		in, status := sp.in[i*sp.n:(i+1)*sp.n], sp.status[i*sp.n:(i+1)*sp.n]
+		for t := range sp.n {
+			status[t] = InputConfirmed
+			if mask&(1<<t) != 0 {
+				status[t] = InputDropped
+			}
+			_, _ = binary.Decode(r[2+t*sp.isize:2+(t+1)*sp.isize], binary.LittleEndian, &in[t])
+		}
+		steps = append(steps, Step[I]{Frame: f, Inputs: in, Status: status})
+		sp.next++
+	}
+	// Drop what was returned (amortized).
+	if dead := int(sp.next-sp.base) * sp.rec; dead > len(sp.buf)/2 {
+		sp.buf = append(sp.buf[:0], sp.buf[dead:]...)
+		sp.base = sp.next
+	}
+	return steps, nil
+}
+
+func (sp *Spectator[I]) subscribe() {
+	for i, id := range sp.sources {
+		if sp.subbed[i] {
+			continue
+		}
+		want := wantChecksums
+		if i == 0 {
+			want = wantInputs
+		}
+		b := append(appendStreamHead(nil, smSubscribe, sp.game), want)
+		sp.subbed[i] = sp.cfg.Conn.Send(id, b) == nil
+	}
+}
+
+func (sp *Spectator[I]) receive() {
+	for range 1024 {
+		m, ok := sp.cfg.Conn.TryRecv()
+		if !ok {
+			return
+		}
+		sp.st.BytesRecv += uint64(len(m.Data))
+		src := sp.sourceOf(m.From)
+		p := &sp.msg
+		if src < 0 || decodeStream(m.Data, p) != nil || p.game != sp.game {
+			sp.st.Malformed++
+			continue
+		}
+		switch {
+		case p.kind == smRefused && src == 0:
+			sp.err = ErrStreamRefused
+			return
+		case p.kind == smChecksum:
+			sp.remoteSum(src, p.frame, p.sum)
+		case p.kind == smSnapshot && src == 0:
+			sp.onSnapshot(p)
+		case p.kind == smInputs && src == 0:
+			sp.onInputs(p)
+		default:
+			sp.st.Malformed++
+		}
+		if sp.err != nil {
+			return
+		}
+	}
+}
+
+func (sp *Spectator[I]) onSnapshot(p *streamMsg) {
+	if sp.gotAny || (sp.snapFrame != NoFrame && (p.frame != sp.snapFrame || p.total != len(sp.snapBuf))) ||
+		p.offset != sp.snapGot {
+		sp.st.Malformed++ // a second snapshot, or chunks out of order
+		return
+	}
+	if sp.snapFrame == NoFrame {
+		sp.snapFrame = p.frame
+		sp.snapBuf = make([]byte, p.total)
+	}
+	sp.snapGot += copy(sp.snapBuf[p.offset:], p.data)
+	if sp.snapGot == len(sp.snapBuf) {
+		sp.restore = &Catchup{Frame: p.frame, State: sp.snapBuf, Sum: p.sum, HasSum: p.hasSum}
+		sp.base, sp.end, sp.next = p.frame+1, p.frame+1, p.frame+1
+		sp.gotAny = true
+		if p.hasSum {
+			sp.remoteSum(0, p.frame, p.sum)
+		}
+	}
+}
+
+func (sp *Spectator[I]) onInputs(p *streamMsg) {
+	if p.isize != sp.isize || (sp.n != 0 && p.seats != sp.n) {
+		sp.st.Malformed++
+		return
+	}
+	if !sp.gotAny {
+		if sp.snapFrame != NoFrame || p.frame != 0 {
+			sp.st.Malformed++ // inputs before the snapshot is complete
+			return
+		}
+		sp.gotAny, sp.started = true, true
+	}
+	if p.frame != sp.end {
+		sp.st.Malformed++ // a reliable stream has no gaps: a liar or a bug
+		return
+	}
+	if int(sp.end-sp.next)+p.count > sp.cfg.MaxBuffer {
+		sp.err = ErrStreamOverflow
+		return
+	}
+	if sp.n == 0 {
+		sp.n, sp.rec = p.seats, 2+p.seats*p.isize
+	}
+	sp.buf = append(sp.buf, p.data...)
+	sp.end += Frame(p.count)
+	sp.st.Frames += uint64(p.count)
+}
+
+// ReportChecksum gives the spectator the game's checksum after frame; it
+// is compared with every source's.
+func (sp *Spectator[I]) ReportChecksum(frame Frame, sum uint64) {
+	if frame < 0 {
+		return
+	}
+	sp.local[frame%checksumRing] = sumEntry{frame: frame, sum: sum, ok: true}
+	for src := range sp.sources {
+		sp.compare(src, frame)
+	}
+}
+
+// maxRemoteSums bounds the checksums kept per source (received ahead of
+// the spectator's own). Overflow rule: those already compared or older
+// than the spectator's position are discarded first; then new ones are
+// dropped and counted as malformed.
+const maxRemoteSums = 4096
+
+func (sp *Spectator[I]) remoteSum(src int, frame Frame, sum uint64) {
+	m := sp.remote[src]
+	if len(m) >= maxRemoteSums {
+		for f := range m {
+			if f < sp.next-checksumRing {
+				delete(m, f)
+			}
+		}
+		if len(m) >= maxRemoteSums {
+			sp.st.Malformed++
+			return
+		}
+	}
+	if _, dup := m[frame]; dup {
+		return // a source repeats nothing honest; keep the first
+	}
+	m[frame] = sum
+	sp.compare(src, frame)
+}
+
+func (sp *Spectator[I]) compare(src int, frame Frame) {
+	l := sp.local[frame%checksumRing]
+	r, ok := sp.remote[src][frame]
+	if !l.ok || !ok || l.frame != frame {
+		return
+	}
+	sp.st.Compared++
+	if l.sum != r {
+		err := &DesyncError{Frame: frame, Seat: src, Peer: sp.sources[src], Local: l.sum, Remote: r}
+		sp.cfg.Logger.Warn("lockstep: spectated state differs from a source", "frame", frame, "source", sp.sources[src])
+		if sp.errQueue == nil {
+			sp.errQueue = err
+		}
+		return
+	}
+	agree := 0
+	for s := range sp.sources {
+		if v, ok := sp.remote[s][frame]; ok && v == l.sum {
+			agree++
+		}
+	}
+	if 2*agree > len(sp.sources) {
+		sp.st.Verified = max(sp.st.Verified, frame)
+	}
+}

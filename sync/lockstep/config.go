@@ -71,6 +71,19 @@ type Config struct {
 	// tends to come in the same rhythm. At most MaxInputDelay+1.
 	CatchUp int
 
+	// SendInterval spaces this peer's Frame datagrams: one every
+	// ceil(SendInterval/tick) ticks, or as soon as SendInterval has passed
+	// since the last one (a late loop still sends on time). Each datagram
+	// carries every local input not yet acknowledged, so the inputs of the
+	// ticks in between ride in the next one. The input delay accounts for
+	// the wait: the defaults of InputDelay and MaxInputDelay, and the
+	// adaptive delay, grow by the interval's ticks minus one. RTS games
+	// (200 ms at 60 Hz: 12 ticks) trade that latency for 1/12 of the
+	// datagrams. Datagrams still go out every tick while a link is being
+	// measured (start-up) and while a seat is suspected or lost. 0 means
+	// every tick.
+	SendInterval time.Duration
+
 	// TickRate is how many times per second the game calls Advance. The
 	// session schedules nothing itself; the rate converts RTT into frames
 	// for the adaptive delay and time sync. 0 means 60.
@@ -132,10 +145,12 @@ type Config struct {
 
 // AdaptiveDelay derives the input delay from the worst measured link:
 //
-//	delay = ceil((rtt/2 + Margin·jitter) / tick) + lossFrames
+//	delay = ceil((rtt/2 + Margin·jitter) / tick) + lossFrames + wait
 //
-// where rtt is the smoothed round-trip time (RFC 6298's srtt, after at
-// least 8 samples), jitter the one-way jitter: half the 95th percentile of
+// where wait is Config.SendInterval in ticks, minus one (an input given
+// just after a send waits that long for the next datagram), rtt is the
+// smoothed round-trip time (RFC 6298's srtt, after at least 8 samples),
+// jitter the one-way jitter: half the 95th percentile of
 // the variation between consecutive RTT samples over the last 64, and
 // lossFrames the extra frames a lossy link needs: the inputs of a lost
 // datagram ride again in the next one, a tick later, so with a measured
@@ -197,7 +212,7 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	case !slices.Contains(c.Seats, local):
 		return bad("local peer %q is not seated in %v", local, c.Seats)
 	case c.InputDelay < 0, c.MaxInputDelay < 0, c.CatchUp < 0, c.TickRate < 0, c.InputWindow < 0,
-		c.DisconnectTimeout < 0, c.JoinTimeout < 0, c.WaitNotify < 0,
+		c.DisconnectTimeout < 0, c.JoinTimeout < 0, c.WaitNotify < 0, c.SendInterval < 0,
 		c.Adaptive.Min < 0, c.Adaptive.Max < 0, c.Adaptive.Margin < 0, c.Adaptive.Hold < 0, c.Adaptive.LossTarget < 0, c.Adaptive.LossTarget > 1:
 		return bad("negative value")
 	}
@@ -209,11 +224,13 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	}
 	frameCap, relayCap := datagramCapacity(len(c.Seats), isize)
 	window := min(c.InputWindow, frameCap)
+	tick := time.Second / time.Duration(c.TickRate)
+	wait := sendTicks(c.SendInterval, tick) - 1 // ticks an input may wait to be sent
 	if c.MaxInputDelay == 0 {
-		c.MaxInputDelay = min(DefaultMaxInputDelay, window-2)
+		c.MaxInputDelay = min(DefaultMaxInputDelay+wait, window-2)
 	}
 	if c.InputDelay == 0 {
-		c.InputDelay = min(DefaultInputDelay, c.MaxInputDelay)
+		c.InputDelay = min(DefaultInputDelay+wait, c.MaxInputDelay)
 	}
 	a := &c.Adaptive
 	if a.Min == 0 {
@@ -271,7 +288,7 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	}
 	return settings{
 		Config: c,
-		tick:   time.Second / time.Duration(c.TickRate),
+		tick:   tick,
 		window: window,
 		relay:  relayCap,
 	}, nil

@@ -85,7 +85,7 @@ func (s *Session[I]) adaptDelay(now time.Time) {
 		frames := int(math.Ceil(budget/float64(s.cfg.tick))) + lossFrames(sd.loss, a.LossTarget)
 		need = max(need, frames)
 	}
-	need = max(a.Min, min(a.Max, need))
+	need = max(a.Min, min(a.Max, need+s.sendClk.every-1))
 	switch {
 	case need > s.delay:
 		s.setDelay(need)

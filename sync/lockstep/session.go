@@ -130,6 +130,7 @@ type Session[I any] struct {
 	stats          Stats
 	stall          int
 	lastNow        time.Time
+	sendClk        sendClock // Config.SendInterval
 
 	rec    *recorder
 	closed bool
@@ -270,6 +271,7 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		waitSeat: -1,
 	}
 	s.lastNow = s.start
+	s.sendClk.every = sendTicks(st.SendInterval, st.tick)
 	for t := range s.seats {
 		sd := &s.seats[t]
 		sd.id = st.Seats[t]
@@ -542,8 +544,8 @@ func (s *Session[I]) micros(now time.Time) uint32 {
 // send transmits this tick's Frame datagram to every survivor, and relays
 // lost seats' inputs to survivors that lack them.
 func (s *Session[I]) send(now time.Time) {
-	if s.lost|1<<s.me == s.all {
-		return // alone
+	if s.lost|1<<s.me == s.all || !s.sendDue(now) {
+		return // alone, or not yet time (Config.SendInterval)
 	}
 	measuring := s.measuring()
 	p := &s.out

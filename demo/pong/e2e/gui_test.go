@@ -285,7 +285,13 @@ func TestJoinCommandVerbatim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"DISPLAY=" + disp, "XDG_CACHE_HOME=" + t.TempDir()}
+	// play.sh's binary goes to a fresh cache directory; Go's build cache
+	// stays where it is (it defaults to $XDG_CACHE_HOME/go-build).
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DISPLAY=" + disp, "XDG_CACHE_HOME=" + t.TempDir(), "GOCACHE=" + strings.TrimSpace(string(gocache))}
 	host := startIn(t, t.TempDir(), "play.sh host", "bash", append(env, "USER=ann"), playSh, "-listen", "127.0.0.1:0", "-lan=false")
 	m := waitIn(t, host, &host.stdout, regexp.MustCompile(`A friend joins with:\n  (.+)\n`), 5*time.Minute)
 	cmdline := m[1]

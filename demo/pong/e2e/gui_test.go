@@ -344,3 +344,45 @@ func TestWindowSound(t *testing.T) {
 		t.Errorf("the game did not turn sound on:\n%s", p.stderr.String())
 	}
 }
+
+// TestWindowReenterFinishedRoom: a player plays a match in ann's room
+// and leaves when it ends; ann presses R on the result screen; another
+// player entering the finished room gets a new match with her instead
+// of a dead lobby.
+func TestWindowReenterFinishedRoom(t *testing.T) {
+	bin := build(t, false)
+	headless := build(t, true)
+	disp := display(t)
+	host := start(t, "host", bin, []string{"DISPLAY=" + disp}, "-host", "-bot", "-listen", "127.0.0.1:0", "-lan=false", "-name", "ann", "-score", "1", "-v")
+	target := waitIn(t, host, &host.stdout, regexp.MustCompile(`(?m)^  \S+ -join (127\.0\.0\.1:\d+/[A-Z0-9]+)`), 60*time.Second)[1]
+	first := start(t, "first joiner", headless, nil, "-headless", "-bot", "-join", target, "-name", "bob")
+	out := first.wait(t, 3*time.Minute) // plays to the end, then leaves
+	if !strings.Contains(out, "result score=") {
+		t.Fatalf("bob did not finish the match:\n%s", out)
+	}
+	waitIn(t, host, &host.stderr, regexp.MustCompile(`room: bob left`), time.Minute)
+	press(t, disp, window(t, disp, "ann"), "r")
+	again := start(t, "second joiner", headless, nil, "-headless", "-bot", "-join", strings.ToLower(target), "-name", "cat", "-for", "3s")
+	if out := again.wait(t, 2*time.Minute); !strings.Contains(out, "lockstep ticks=") {
+		t.Fatalf("cat did not get a match in the finished room:\n%s", out)
+	}
+}
+
+// TestHostLeaves: when the host quits, the player left in the room is
+// told in words and the game ends, instead of waiting in a room nobody
+// can join any more.
+func TestHostLeaves(t *testing.T) {
+	bin := build(t, true)
+	host := start(t, "host", bin, nil, "-headless", "-bot", "-host", "-listen", "127.0.0.1:0", "-lan=false", "-name", "ann", "-for", "3s")
+	target := waitOutput(t, host, regexp.MustCompile(`-join (127\.0\.0\.1:\d+/[A-Z0-9]+)`), 30*time.Second)[1]
+	join := start(t, "joiner", bin, nil, "-headless", "-bot", "-join", target, "-name", "bob")
+	select {
+	case <-join.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("bob still waits 60 s after ann quit\nstderr:\n%s", join.stderr.String())
+	}
+	join.done <- nil
+	if want := "pong: ann (the host) left, which closes the room"; !strings.Contains(join.stderr.String(), want) {
+		t.Errorf("bob's stderr:\n%s\nwant %q", join.stderr.String(), want)
+	}
+}

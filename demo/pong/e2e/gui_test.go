@@ -386,3 +386,27 @@ func TestHostLeaves(t *testing.T) {
 		t.Errorf("bob's stderr:\n%s\nwant %q", join.stderr.String(), want)
 	}
 }
+
+// TestWindowWrongCode: the window shows a wrong code's message, in the
+// same words as the terminal, within 10 s.
+func TestWindowWrongCode(t *testing.T) {
+	bin := build(t, false)
+	headless := build(t, true)
+	disp := display(t)
+	host := start(t, "host", headless, nil, "-headless", "-bot", "-host", "-listen", "127.0.0.1:0", "-lan=false", "-name", "ann", "-for", "5s")
+	m := waitOutput(t, host, regexp.MustCompile(`-join (127\.0\.0\.1:\d+)/([A-Z0-9]+)`), 30*time.Second)
+	wrong := "ZZZZ"
+	if m[2] == wrong {
+		wrong = "YYYY"
+	}
+	dir := shotDir(t)
+	begin := time.Now()
+	p := start(t, "joiner", bin, []string{"DISPLAY=" + disp, "PONG_SHOT_DIR=" + dir}, "-join", m[1]+"/"+strings.ToLower(wrong), "-name", "bob", "-v")
+	waitIn(t, p, &p.stderr, regexp.MustCompile(`pong: screen error`), 10*time.Second)
+	t.Logf("error screen after %v", time.Since(begin).Round(time.Millisecond))
+	_, info, path := shot(t, disp, window(t, disp, "bob"), dir, 1)
+	t.Logf("error screen: %s", path)
+	if want := "no room " + wrong + " on " + m[1] + " (check the code; the host's lobby shows it)"; info.Message != want {
+		t.Errorf("the window says %q, want %q", info.Message, want)
+	}
+}

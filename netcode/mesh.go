@@ -242,6 +242,9 @@ func (m *Mesh) Stats() Stats {
 		ps.RTT, ps.RTTJitter, ps.RTTSamples = p.rtt.summary()
 		ps.LocalCandidate, ps.RemoteCandidate = selectedPair(p.pc)
 		ps.Link = max(ps.LocalCandidate, ps.RemoteCandidate)
+		if ps.LocalCandidate == LinkRelay {
+			ps.RelayProtocol = relayProtocol(p.pc)
+		}
 		ts := transportStats(p.pc)
 		ps.PacketsSent, ps.PacketsReceived = ts.PacketsSent, ts.PacketsReceived
 		ps.BytesSent, ps.BytesReceived, ps.ICERTT = ts.BytesSent, ts.BytesReceived, ts.ICERTT

@@ -138,6 +138,14 @@ type PeerStats struct {
 	// the package doc).
 	Link                            LinkType
 	LocalCandidate, RemoteCandidate LinkType
+	// RelayProtocol is how this end reaches its TURN server when
+	// LocalCandidate is LinkRelay: "udp", "tcp" or "tls" (TURN over TCP
+	// or TLS: a network that blocks UDP, where every packet also waits
+	// for the TCP stream's retransmissions, so latency is higher and
+	// spikier). "" when this end is not relayed, or in the browser build.
+	// The remote end's transport to its TURN server is not known here
+	// (ICE candidates do not carry it). Describe puts it in words.
+	RelayProtocol string
 	// RTT is the median round trip of the last pings on the ping channel
 	// (an unreliable data channel), and RTTJitter the mean absolute
 	// difference between consecutive samples. RTTSamples counts them.
@@ -175,6 +183,26 @@ func (p PeerStats) Direct() bool { return p.Link.Class() == LinkDirect }
 // Relayed reports whether packets to the peer go through a TURN server
 // (Link is relay).
 func (p PeerStats) Relayed() bool { return p.Link.Class() == LinkRelayed }
+
+// Describe says how packets reach the peer, for a player: "direct",
+// "relayed", "relayed over TCP" or "relayed over TLS" (this end reaches
+// its TURN server over TCP or TLS, e.g. behind a firewall that blocks
+// UDP; expect a higher ping), or "connecting" while no pair is selected.
+func (p PeerStats) Describe() string {
+	switch p.Link.Class() {
+	case LinkDirect:
+		return "direct"
+	case LinkRelayed:
+		switch p.RelayProtocol {
+		case "tcp":
+			return "relayed over TCP"
+		case "tls":
+			return "relayed over TLS"
+		}
+		return "relayed"
+	}
+	return "connecting"
+}
 
 // Dropped sums every channel's drops.
 func (p PeerStats) Dropped() uint64 {

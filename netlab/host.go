@@ -212,9 +212,11 @@ type LAN struct {
 	prefix netip.Prefix
 	gw     netip.Addr
 	nhosts int
+	v6     bool // an IPv6-only segment (AddLAN6)
 }
 
-// Prefix is the segment's prefix (10.10.N.0/24).
+// Prefix is the segment's prefix (10.10.N.0/24, or fd00:10:N::/64 for
+// AddLAN6).
 func (s *LAN) Prefix() netip.Prefix { return s.prefix }
 
 // Namespace is the switch's namespace.
@@ -245,7 +247,8 @@ func (l *Lab) AddLAN(name string) *LAN {
 	return &LAN{lab: l, name: name, ns: ns, prefix: prefix, gw: gw}
 }
 
-// AddHost adds host M (1, 2, ...) on the segment: 10.10.N.(10+M).
+// AddHost adds host M (1, 2, ...) on the segment: 10.10.N.(10+M), or
+// fd00:10:N::(10+M) on an IPv6 segment.
 func (s *LAN) AddHost(name string) *Host {
 	l := s.lab
 	l.tb.Helper()
@@ -254,6 +257,11 @@ func (s *LAN) AddHost(name string) *Host {
 		l.tb.Fatalf("netlab: too many hosts on %s", s.name)
 	}
 	s.nhosts++
+	if s.v6 {
+		a := s.prefix.Addr().As16()
+		a[15] = byte(10 + s.nhosts)
+		return l.addHost6(name, s.ns, "lan0", fmt.Sprintf("h%d", s.nhosts), netip.AddrFrom16(a), s.gw)
+	}
 	addr := netip.AddrFrom4([4]byte{10, 10, s.prefix.Addr().As4()[2], byte(10 + s.nhosts)})
 	return l.addHost(name, s.ns, "lan0", fmt.Sprintf("h%d", s.nhosts), addr, s.gw)
 }

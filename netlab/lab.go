@@ -77,6 +77,7 @@ type Lab struct {
 	routers  int
 	publics  int
 	lans     int
+	lans6    int
 	names    map[string]bool
 	teardown bool
 }

@@ -81,13 +81,28 @@ type TURNRelay struct {
 // allocations and allocations beyond the quotas (see turnguard.go and the
 // TURN... fields of Server). The Server owns pc from then on.
 func (s *Server) ServeTURN(pc net.PacketConn, relay TURNRelay) error {
+	return s.serveTURN(pc, nil, relay)
+}
+
+// serveTURN is ServeTURN and ServeTURNStreams: one pion/turn server on pc
+// (may be nil) and the stream listeners lns, whose allocations share one
+// relay guard (so relay-to-relay works across transports).
+func (s *Server) serveTURN(pc net.PacketConn, lns []net.Listener, relay TURNRelay) error {
+	closeAll := func() {
+		if pc != nil {
+			_ = pc.Close()
+		}
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
 	if err := s.Validate(); err != nil {
-		_ = pc.Close()
+		closeAll()
 		return err
 	}
-	if s.cfg.TURNSecret == "" || relay.IP == nil {
-		_ = pc.Close()
-		return fmt.Errorf("%w: ServeTURN needs TURNSecret and a relay IP", ErrInvalidConfig)
+	if s.cfg.TURNSecret == "" || relay.IP == nil || (pc == nil && len(lns) == 0) {
+		closeAll()
+		return fmt.Errorf("%w: ServeTURN needs TURNSecret, a relay IP and a socket", ErrInvalidConfig)
 	}
 	addr := relay.Address
 	if addr == "" {
@@ -102,18 +117,22 @@ func (s *Server) ServeTURN(pc net.PacketConn, relay TURNRelay) error {
 		gen = noTCPRelay{RelayAddressGenerator: gen, s: s}
 	}
 	lf := slogFactory{s.log}
-	ts, err := turn.NewServer(turn.ServerConfig{
+	conf := turn.ServerConfig{
 		Realm:         s.cfg.TURNRealm,
 		AuthHandler:   s.turnAuth,
 		QuotaHandler:  quota,
 		EventHandler:  events,
 		LoggerFactory: lf,
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: perm,
-		}},
-	})
+	}
+	if pc != nil {
+		conf.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: perm}}
+	}
+	for _, ln := range lns {
+		conf.ListenerConfigs = append(conf.ListenerConfigs, turn.ListenerConfig{Listener: ln, RelayAddressGenerator: gen, PermissionHandler: perm})
+	}
+	ts, err := turn.NewServer(conf)
 	if err != nil {
-		_ = pc.Close()
+		closeAll()
 		return fmt.Errorf("%w: turn: %v", ErrInvalidConfig, err)
 	}
 	done := make(chan struct{})

@@ -66,6 +66,7 @@ type config struct {
 	turnAllow                                      string
 	turnTCP                                        bool
 	turnUserQuota, turnIPQuota, turnPermQuota      int
+	turnStream                                     turnStreamFlags
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
@@ -125,6 +126,10 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	fs.IntVar(&c.turnUserQuota, "turn-user-quota", 0, "most live TURN allocations per credential user (0: 2 x max-room-size)")
 	fs.IntVar(&c.turnIPQuota, "turn-ip-quota", 0, "most live TURN allocations per client IP (0: 4 x max-room-size)")
 	fs.IntVar(&c.turnPermQuota, "turn-perm-quota", 0, "most peer addresses one TURN allocation may be permitted to (0: 16)")
+	fs.StringVar(&c.turnStream.tcpAddr, "turn-tcp-addr", "", "TCP listen address of the embedded TURN server, for clients whose network blocks UDP (empty: off); hand out turn:HOST:PORT?transport=tcp")
+	fs.StringVar(&c.turnStream.tlsAddr, "turns-addr", "", "TLS listen address of the embedded TURN server, e.g. :443 (empty: off); hand out turns:HOST:PORT?transport=tcp")
+	fs.StringVar(&c.turnStream.tlsCert, "turns-cert", "", "certificate file (PEM) of -turns-addr (empty: -tls-cert's)")
+	fs.StringVar(&c.turnStream.tlsKey, "turns-key", "", "private key file (PEM) of -turns-addr (empty: -tls-key's)")
 	fs.StringVar(&c.node, "node", "", "this node's name in the cluster, unique ([A-Za-z0-9_-]; empty: host name and a random suffix)")
 	// Environment first, command line over it.
 	var envErr error
@@ -154,6 +159,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	if c.turnURLs != "" && c.turnSecret == "" {
 		return nil, errors.New("-turn-url needs -turn-secret (the credentials are made with it)")
 	}
+	if err := c.checkTURNStreams(); err != nil {
+		return nil, err
+	}
 	if c.natsURL == "" && c.natsCreds != "" {
 		return nil, errors.New("-nats-creds needs -nats")
 	}
@@ -173,6 +181,7 @@ func splitList(s string) []string {
 // addrs are the bound addresses, reported once serving.
 type addrs struct {
 	HTTP, STUN, TURN, Admin string
+	TURNStreams             []string // TURN over TCP, then over TLS
 }
 
 // readTimeout bounds the reading of a non-WebSocket request's body to d
@@ -240,7 +249,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	if u := splitList(cfg.stunURLs); len(u) > 0 {
 		srv.ICEServers = append(srv.ICEServers, signaling.ICEServer{URLs: u})
 	}
-	if u := splitList(cfg.turnURLs); len(u) > 0 {
+	if u := sortTURNURLs(splitList(cfg.turnURLs)); len(u) > 0 {
 		srv.ICEServers = append(srv.ICEServers, signaling.ICEServer{URLs: u})
 	}
 	var bp *natsbackplane.Backplane
@@ -257,7 +266,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	defer srv.Close()
 
 	var relay signaling.TURNRelay
-	if cfg.turnAddr != "" {
+	if cfg.turnAddr != "" || cfg.turnStream.tcpAddr != "" || cfg.turnStream.tlsAddr != "" {
 		relay.IP = net.ParseIP(cfg.turnRelayIP)
 		if relay.IP == nil {
 			return fmt.Errorf("-turn-relay-ip %q is not an IP address", cfg.turnRelayIP)
@@ -317,15 +326,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		serving++
 		go func() { errc <- srv.ServeSTUN(pc) }()
 	}
-	if cfg.turnAddr != "" {
-		pc, err := net.ListenPacket("udp", cfg.turnAddr)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("turn: %w", err)
+	turnLns, err := listenTURNStreams(cfg, srv)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	for _, l := range turnLns {
+		bound.TURNStreams = append(bound.TURNStreams, l.Addr().String())
+	}
+	if cfg.turnAddr != "" || len(turnLns) > 0 {
+		var pc net.PacketConn
+		if cfg.turnAddr != "" {
+			if pc, err = net.ListenPacket("udp", cfg.turnAddr); err != nil {
+				_ = ln.Close()
+				for _, l := range turnLns {
+					_ = l.Close()
+				}
+				return fmt.Errorf("turn: %w", err)
+			}
+			bound.TURN = pc.LocalAddr().String()
 		}
-		bound.TURN = pc.LocalAddr().String()
 		serving++
-		go func() { errc <- srv.ServeTURN(pc, relay) }()
+		go func() { errc <- srv.ServeTURNStreams(pc, turnLns, relay) }()
 	}
 	hs := &http.Server{
 		Handler: mux, ReadHeaderTimeout: cfg.readHeaderTimeout, IdleTimeout: cfg.httpIdle,
@@ -350,7 +372,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		serving++
 		go func() { errc <- as.Serve(adminLn) }()
 	}
-	log.Info("signald: serving", "http", bound.HTTP, "admin", bound.Admin, "tls", tlsOn, "stun", bound.STUN, "turn", bound.TURN)
+	log.Info("signald: serving", "http", bound.HTTP, "admin", bound.Admin, "tls", tlsOn, "stun", bound.STUN, "turn", bound.TURN, "turn_streams", bound.TURNStreams)
 	if ready != nil {
 		ready(bound)
 	}

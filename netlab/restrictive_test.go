@@ -1,0 +1,172 @@
+//go:build netlab
+
+package netlab_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/peerplay/peerplay/netlab"
+)
+
+// labCert writes a CA and a server certificate for 203.0.113.1 (and
+// turn.lab) signed by it into dir, and returns the paths of the CA, the
+// certificate and its key. Peers trust the CA through SSL_CERT_FILE, which
+// Go's crypto/x509 reads on Linux (pion verifies turns: servers with the
+// system roots).
+func labCert(t *testing.T, dir string) (ca, cert, key string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "netlab CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "turn.lab"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		DNSNames: []string{"turn.lab"}, IPAddresses: []net.IP{netlab.InternetAddr.AsSlice()},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTpl, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("ca.pem", "CERTIFICATE", caDER), write("turn.pem", "CERTIFICATE", srvDER), write("turn.key", "EC PRIVATE KEY", keyDER)
+}
+
+// startCoturn runs Debian's coturn in the internet namespace: TURN on UDP
+// and TCP addr:port, relaying from 203.0.113.1, with the use-auth-secret
+// scheme signald's credentials follow.
+func startCoturn(t *testing.T, lab *netlab.Lab, port string, dir string) *netlab.Proc {
+	t.Helper()
+	bin := "/usr/bin/turnserver"
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("coturn (turnserver) is needed: apt-get install coturn: %v", err)
+	}
+	ip := netlab.InternetAddr.String()
+	p := lab.Internet().Start(t, "coturn", bin, "-n", "--no-cli", "--no-tls", "--no-dtls",
+		"--listening-ip="+ip, "--relay-ip="+ip, "--listening-port="+port,
+		"--min-port=49152", "--max-port=65535",
+		"--use-auth-secret", "--static-auth-secret="+turnSecret, "--realm=peerplay",
+		// Without these coturn kills the allocation (and its TCP
+		// connection) when a relayed datagram to a peer's private host
+		// candidate fails with "network is unreachable" (see "coturn"
+		// in the package doc).
+		"--denied-peer-ip=10.0.0.0-10.255.255.255", "--denied-peer-ip=172.16.0.0-172.31.255.255",
+		"--denied-peer-ip=192.168.0.0-192.168.255.255", "--denied-peer-ip=100.64.0.0-100.127.255.255",
+		"--denied-peer-ip=169.254.0.0-169.254.255.255", "--no-multicast-peers",
+		"--userdb="+filepath.Join(dir, "turndb"), "--pidfile="+filepath.Join(dir, "turn.pid"),
+		"--log-file=stdout", "--simple-log", "-v")
+	waitLine(t, p, 20*time.Second, `IO method`)
+	return p
+}
+
+// startMatchEnv is startMatch with environment variables for both pong
+// processes (run through env(1)).
+func startMatchEnv(t *testing.T, name string, env []string, h1, h2 *netlab.Host, extra ...string) match {
+	t.Helper()
+	common := append([]string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90"}, extra...)
+	args := func(more ...string) []string {
+		return append(append(append(append([]string{}, env...), pong(t)), common...), more...)
+	}
+	host := h1.Start(t, h1.Name()+"/pong", "env", args("-host", "-name", h1.Name())...)
+	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
+	join := h2.Start(t, h2.Name()+"/pong", "env", args("-join", code, "-name", h2.Name())...)
+	return match{name: name, host: host, join: join}
+}
+
+// TestPongUDPBlocked: a player whose network drops every UDP packet to and
+// from the internet (router "office", BlockUDP) plays a headless pong
+// match against a player at an ordinary home, three times at once, each
+// time through another relay the blocked side reaches over TCP only:
+//
+//	tcp     signald's embedded TURN over TCP  turn:203.0.113.1:3479?transport=tcp
+//	tls     signald's embedded TURN over TLS  turns:203.0.113.1:443?transport=tcp
+//	coturn  Debian's coturn over TCP          turn:203.0.113.1:3480?transport=tcp
+//
+// Each pair has a signald of its own handing out only that TURN URL (and
+// STUN), so the match can only come up through it. Both sides print equal
+// result lines.
+func TestPongUDPBlocked(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{})
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ca, cert, key := labCert(t, dir)
+	startEcho(t, lab.Internet(), "203.0.113.1:7001")
+	office := lab.AddRouter("office", netlab.NATRestricted)
+	office.BlockUDP()
+	home := lab.AddRouter("home", netlab.NATRestricted)
+	b1, b2, b3 := office.AddHost("b1"), office.AddHost("b2"), office.AddHost("b3")
+	o1, o2, o3 := home.AddHost("o1"), home.AddHost("o2"), home.AddHost("o3")
+
+	if lines, err := runProbe(t, b1, "probe", "-to", "203.0.113.1:7001", "-timeout", "1s"); err == nil {
+		t.Fatalf("UDP from the office reaches the internet: %v", lines)
+	}
+	if lines, err := runProbe(t, o1, "probe", "-to", "203.0.113.1:7001", "-timeout", "3s"); err != nil {
+		t.Fatalf("UDP from the home does not reach the internet: %v %v", err, lines)
+	}
+
+	sig := netlab.InternetAddr.String()
+	signald := func(name, port string, args ...string) {
+		bin := bins.Build(t, "../cmd/signald")
+		p := lab.Internet().Start(t, name, bin, append([]string{
+			"-addr", sig + ":" + port, "-stun-addr", "", "-stun-url", "stun:" + sig + ":3478",
+			"-turn-secret", turnSecret, "-turn-relay-ip", sig,
+		}, args...)...)
+		waitLine(t, p, 20*time.Second, `signald: serving`)
+	}
+	// The first one also serves STUN for all.
+	signald("signald-tcp", "8081", "-stun-addr", sig+":3478",
+		"-turn-tcp-addr", sig+":3479", "-turn-url", "turn:"+sig+":3479?transport=tcp")
+	signald("signald-tls", "8082", "-turns-addr", sig+":443", "-turns-cert", cert, "-turns-key", key,
+		"-turn-url", "turns:"+sig+":443?transport=tcp")
+	startCoturn(t, lab, "3480", dir)
+	signald("signald-coturn", "8083", "-turn-relay-ip", "", "-turn-url", "turn:"+sig+":3480?transport=tcp")
+
+	env := []string{"SSL_CERT_FILE=" + ca}
+	matches := []match{
+		startMatchEnv(t, "tcp", env, b1, o1, "-signal", "ws://"+sig+":8081/ws", "-lan=false"),
+		startMatchEnv(t, "tls", env, b2, o2, "-signal", "ws://"+sig+":8082/ws", "-lan=false"),
+		startMatchEnv(t, "coturn", env, b3, o3, "-signal", "ws://"+sig+":8083/ws", "-lan=false"),
+	}
+	for _, m := range matches {
+		m.check(t)
+	}
+}

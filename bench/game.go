@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/peerplay/peerplay/netcode"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
 	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
@@ -35,6 +36,16 @@ type GameRun struct {
 	// ticks of a peer.
 	Frames int
 	Stalls uint64
+	// Per peer and second: UDP datagrams sent (Packets), of which lone
+	// SCTP SACKs (SACKs, see SACKWire) and STUN (ICE keepalives), and
+	// the lockstep datagrams handed to the data channels (Frames). SACKs
+	// per remote peer is SACKs / (Peers-1).
+	Packets, SACKs, STUN, LockstepDatagrams float64
+	// LockstepBytes is the mean lockstep datagram handed to the data
+	// channel (payload only).
+	LockstepBytes float64
+	// DelayMedian is the median input delay over the peers' last ticks.
+	DelayMedian float64
 }
 
 // IPUDPHeader is the IPv4 + UDP header of every datagram (RFC 791, 768).
@@ -43,11 +54,27 @@ const IPUDPHeader = 20 + 8
 // RunMeshGame forms an n-peer mesh on loopback and plays lockstep on it at
 // 60 Hz for d (after a 1 s warm-up), measuring CPU and upload.
 func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
+	return RunMeshGameWith(ctx, n, d, GameOptions{})
+}
+
+// GameOptions vary a mesh game (zero: the defaults, as RunMeshGame).
+type GameOptions struct {
+	// SendInterval is the sessions' lockstep.Config.SendInterval (0:
+	// a datagram every tick). With an interval the warm-up is 3 s instead
+	// of 1 (a session sends every tick while it measures its links).
+	SendInterval time.Duration
+	// Netcode, if set, tunes every peer's netcode.Config (RTSNetcode).
+	Netcode func(*netcode.Config)
+}
+
+// RunMeshGameWith is RunMeshGame with options.
+func RunMeshGameWith(ctx context.Context, n int, d time.Duration, opt GameOptions) (GameRun, error) {
+	send := opt.SendInterval
 	wire := make([]*WireCounter, n)
 	for i := range wire {
 		wire[i] = &WireCounter{}
 	}
-	ms, err := JoinMeshesCounted(ctx, n, wire)
+	ms, err := JoinMeshesTuned(ctx, n, wire, opt.Netcode)
 	if err != nil {
 		return GameRun{}, err
 	}
@@ -58,7 +85,7 @@ func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
 	}
 	sess := make([]*lockstep.Session[Input], n)
 	for i, m := range ms.M {
-		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: send, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
 		if err != nil {
 			return GameRun{}, err
 		}
@@ -95,12 +122,17 @@ func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
 		wg.Wait()
 		return errors.Join(errs...)
 	}
-	if err := run(time.Second); err != nil {
+	warm := time.Second
+	if send > 0 {
+		warm = 3 * time.Second
+	}
+	if err := run(warm); err != nil {
 		return GameRun{}, err
 	}
-	var p0, b0 [64]int64
+	var p0, b0, stun0, sack0 [64]int64
 	for i, w := range wire {
 		p0[i], b0[i] = w.Load()
+		stun0[i], sack0[i] = w.Kinds()
 	}
 	base := make([]lockstep.Stats, n)
 	for i, s := range sess {
@@ -115,12 +147,19 @@ func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
 	r := GameRun{Peers: n, Duration: el, CPU: processCPU() - cpu0, Frames: -1}
 	r.CPUPercent = 100 * r.CPU.Seconds() / el.Seconds()
 	r.PerPeerPercent = r.CPUPercent / float64(n)
-	var pk, by int64
+	var pk, by, stun, sack int64
 	for i, w := range wire {
 		p, b := w.Load()
 		pk += p - p0[i]
 		by += b - b0[i]
+		st, sa := w.Kinds()
+		stun += st - stun0[i]
+		sack += sa - sack0[i]
 	}
+	perPeerSec := float64(n) * el.Seconds()
+	r.Packets, r.SACKs, r.STUN = float64(pk)/perPeerSec, float64(sack)/perPeerSec, float64(stun)/perPeerSec
+	var delays []float64
+	var dgs, dgBytes uint64
 	if pk > 0 {
 		r.DatagramWire = float64(by)/float64(pk) + IPUDPHeader
 		r.UploadKbps = float64(by+IPUDPHeader*pk) * 8 / 1000 / el.Seconds() / float64(n)
@@ -132,6 +171,14 @@ func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
 			r.Frames = f
 		}
 		r.Stalls = max(r.Stalls, st.Stalls-base[i].Stalls)
+		r.LockstepDatagrams += float64(st.DatagramsSent-base[i].DatagramsSent) / perPeerSec
+		dgs += st.DatagramsSent - base[i].DatagramsSent
+		dgBytes += st.BytesSent - base[i].BytesSent
+		delays = append(delays, float64(st.InputDelay))
+	}
+	r.DelayMedian = Median(delays)
+	if dgs > 0 {
+		r.LockstepBytes = float64(dgBytes) / float64(dgs)
 	}
 	return r, nil
 }
@@ -206,6 +253,15 @@ type PeerResult struct {
 	UploadKbps float64 `json:"upload_kbps"` // its UDP upload, IP/UDP headers included
 	Frames     int     `json:"frames"`      // frames run in the window
 	Stalls     uint64  `json:"stalls"`      // stalled ticks in the window
+	// Per second of the window: UDP datagrams sent, of which lone SCTP
+	// SACKs and STUN (see GameRun), and lockstep datagrams handed to the
+	// data channels, with their mean payload; the median input delay.
+	Packets           float64 `json:"packets_per_s"`
+	SACKs             float64 `json:"sacks_per_s"`
+	STUN              float64 `json:"stun_per_s"`
+	LockstepDatagrams float64 `json:"lockstep_per_s"`
+	LockstepBytes     float64 `json:"lockstep_bytes"`
+	DelayMedian       float64 `json:"delay_median"`
 }
 
 // RunPeer is one peer of an n-peer game, meant to run alone in its own
@@ -215,8 +271,14 @@ type PeerResult struct {
 // window. The tail keeps it playing while peers that started a little
 // later finish their windows.
 func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, tail time.Duration) (PeerResult, error) {
+	return RunPeerWith(ctx, url, room, name, n, GameOptions{}, warm, measure, tail)
+}
+
+// RunPeerWith is RunPeer with options (the RTS profile: SendInterval and
+// RTSNetcode).
+func RunPeerWith(ctx context.Context, url, room, name string, n int, opt GameOptions, warm, measure, tail time.Duration) (PeerResult, error) {
 	wire := &WireCounter{}
-	m, err := JoinOne(ctx, url, room, name, wire)
+	m, err := JoinOneTuned(ctx, url, room, name, wire, opt.Netcode)
 	if err != nil {
 		return PeerResult{}, err
 	}
@@ -226,7 +288,7 @@ func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, 
 	}
 	seats := append(m.Peers(), m.Local())
 	slices.Sort(seats)
-	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: opt.SendInterval, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
 	if err != nil {
 		return PeerResult{}, err
 	}
@@ -240,6 +302,8 @@ func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, 
 		st0         lockstep.Stats
 		cpu0        time.Duration
 		p0, b0      int64
+		stun0, sak0 int64
+		delays      []float64
 		t0          time.Time
 		begun, done bool
 	)
@@ -248,6 +312,10 @@ func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, 
 		if !begun && el >= warm {
 			begun, t0, cpu0, st0 = true, now, processCPU(), s.Stats()
 			p0, b0 = wire.Load()
+			stun0, sak0 = wire.Kinds()
+		}
+		if begun && !done {
+			delays = append(delays, float64(s.Stats().InputDelay))
 		}
 		if begun && !done && el >= warm+measure {
 			done = true
@@ -257,6 +325,14 @@ func RunPeer(ctx context.Context, url, room, name string, n int, warm, measure, 
 			r = PeerResult{Seconds: w.Seconds(), CPUPercent: 100 * (processCPU() - cpu0).Seconds() / w.Seconds(),
 				UploadKbps: float64(b-b0+IPUDPHeader*(p-p0)) * 8 / 1000 / w.Seconds(),
 				Frames:     int(st.Frame - st0.Frame), Stalls: st.Stalls - st0.Stalls}
+			stun, sak := wire.Kinds()
+			sec := w.Seconds()
+			r.Packets, r.SACKs, r.STUN = float64(p-p0)/sec, float64(sak-sak0)/sec, float64(stun-stun0)/sec
+			if dg := st.DatagramsSent - st0.DatagramsSent; dg > 0 {
+				r.LockstepDatagrams = float64(dg) / sec
+				r.LockstepBytes = float64(st.BytesSent-st0.BytesSent) / float64(dg)
+			}
+			r.DelayMedian = Median(delays)
 		}
 		if el >= warm+measure+tail || ctx.Err() != nil {
 			break

@@ -62,6 +62,12 @@ func JoinMeshes(ctx context.Context, n int) (*Meshes, error) {
 // JoinMeshesCounted is JoinMeshes with mesh i's UDP sends counted in
 // wire[i] (wire nil: none counted).
 func JoinMeshesCounted(ctx context.Context, n int, wire []*WireCounter) (*Meshes, error) {
+	return JoinMeshesTuned(ctx, n, wire, nil)
+}
+
+// JoinMeshesTuned is JoinMeshesCounted with every mesh's netcode.Config
+// passed to tune (nil: untouched) before it joins.
+func JoinMeshesTuned(ctx context.Context, n int, wire []*WireCounter, tune func(*netcode.Config)) (*Meshes, error) {
 	ms := &Meshes{sig: &signaling.Server{MaxRoomSize: max(n, 2)}}
 	ms.ts = httptest.NewServer(ms.sig)
 	url := "ws" + strings.TrimPrefix(ms.ts.URL, "http") + "/ws"
@@ -78,7 +84,7 @@ func JoinMeshesCounted(ctx context.Context, n int, wire []*WireCounter) (*Meshes
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, err := JoinOne(ctx, url, "bench", fmt.Sprintf("p%d", i), w)
+			m, err := JoinOneTuned(ctx, url, "bench", fmt.Sprintf("p%d", i), w, tune)
 			if err != nil {
 				errs[i] = err
 				return
@@ -121,6 +127,12 @@ func (ms *Meshes) Close() {
 // signaling URL (ws://...), on loopback only; if wire is not nil, its UDP
 // sends are counted there.
 func JoinOne(ctx context.Context, url, room, name string, wire *WireCounter) (*netcode.Mesh, error) {
+	return JoinOneTuned(ctx, url, room, name, wire, nil)
+}
+
+// JoinOneTuned is JoinOne with the netcode.Config passed to tune (nil:
+// untouched) before it joins.
+func JoinOneTuned(ctx context.Context, url, room, name string, wire *WireCounter, tune func(*netcode.Config)) (*netcode.Mesh, error) {
 	settings := LoopbackSettings
 	if wire != nil {
 		net, err := countingNetFor(wire)
@@ -132,7 +144,7 @@ func JoinOne(ctx context.Context, url, room, name string, wire *WireCounter) (*n
 			se.SetNet(net)
 		}
 	}
-	return netcode.Join(ctx, netcode.Config{
+	cfg := netcode.Config{
 		SignalURL:     url,
 		Room:          room,
 		Name:          name,
@@ -140,5 +152,9 @@ func JoinOne(ctx context.Context, url, room, name string, wire *WireCounter) (*n
 		Channels:      MeshChannels,
 		ICEServers:    []netcode.ICEServer{},
 		SettingEngine: settings,
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	return netcode.Join(ctx, cfg)
 }

@@ -195,12 +195,42 @@ func waitDone(ctx context.Context, done <-chan struct{}) error {
 // above the UDP header). Safe for concurrent use.
 type WireCounter struct {
 	packets, bytes atomic.Int64
+	stun, sack     atomic.Int64
 }
 
 // Add counts one datagram of n bytes.
 func (w *WireCounter) Add(n int) {
 	w.packets.Add(1)
 	w.bytes.Add(int64(n))
+}
+
+// SACKWire is the UDP payload of a DTLS 1.2 record (AES-128-GCM: 13
+// bytes of header, 8 of explicit nonce, 16 of tag) holding an SCTP packet
+// with nothing but a SACK without gap blocks (12-byte common header,
+// 16-byte chunk): 65 bytes. No DATA-carrying packet has this size on a
+// loss-free link (a DATA chunk is 16 bytes plus a payload padded to 4, so
+// the smallest is 69), which is how the counter tells SACKs apart without
+// decrypting.
+const SACKWire = 13 + 8 + 16 + 12 + 16
+
+// count counts the datagram b (n bytes of it sent): its size, and its
+// kind when it is a STUN message (ICE checks and keepalives: first byte
+// 0-3, RFC 7983) or an SCTP packet of a lone SACK (SACKWire bytes of DTLS
+// application data).
+func (w *WireCounter) count(b []byte, n int) {
+	w.Add(n)
+	switch {
+	case n == 0:
+	case b[0] < 4:
+		w.stun.Add(1)
+	case b[0] == 23 && n == SACKWire:
+		w.sack.Add(1)
+	}
+}
+
+// Kinds returns the STUN and lone-SACK datagrams counted so far.
+func (w *WireCounter) Kinds() (stun, sack int64) {
+	return w.stun.Load(), w.sack.Load()
 }
 
 // Load returns the datagrams and UDP payload bytes counted so far.
@@ -242,24 +272,29 @@ type countingUDPConn struct {
 	w *WireCounter
 }
 
-func (c *countingUDPConn) count(n int, err error) (int, error) {
+func (c *countingUDPConn) count(b []byte, n int, err error) (int, error) {
 	if err == nil {
-		c.w.Add(n)
+		c.w.count(b, n)
 	}
 	return n, err
 }
 
-func (c *countingUDPConn) Write(b []byte) (int, error) { return c.count(c.UDPConn.Write(b)) }
+func (c *countingUDPConn) Write(b []byte) (int, error) {
+	n, err := c.UDPConn.Write(b)
+	return c.count(b, n, err)
+}
 func (c *countingUDPConn) WriteTo(b []byte, a net.Addr) (int, error) {
-	return c.count(c.UDPConn.WriteTo(b, a))
+	n, err := c.UDPConn.WriteTo(b, a)
+	return c.count(b, n, err)
 }
 func (c *countingUDPConn) WriteToUDP(b []byte, a *net.UDPAddr) (int, error) {
-	return c.count(c.UDPConn.WriteToUDP(b, a))
+	n, err := c.UDPConn.WriteToUDP(b, a)
+	return c.count(b, n, err)
 }
 func (c *countingUDPConn) WriteMsgUDP(b, oob []byte, a *net.UDPAddr) (int, int, error) {
 	n, oobn, err := c.UDPConn.WriteMsgUDP(b, oob, a)
 	if err == nil {
-		c.w.Add(n)
+		c.w.count(b, n)
 	}
 	return n, oobn, err
 }
@@ -272,7 +307,7 @@ type countingPacketConn struct {
 func (c *countingPacketConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	n, err := c.PacketConn.WriteTo(b, a)
 	if err == nil {
-		c.w.Add(n)
+		c.w.count(b, n)
 	}
 	return n, err
 }

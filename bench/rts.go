@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode"
+	"github.com/peerplay/peerplay/netcode/memnet"
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+)
+
+// The RTS profile (README "RTS profile"): 8 players, a 60 Hz simulation,
+// one lockstep datagram every 200 ms, against the Age of Empires budget
+// ("1500 Archers on a 28.8", Bettner and Terrano, GDC 2001: 8 players on
+// a 28.8 kbit/s modem, 200 ms communication turns).
+const (
+	RTSSeats        = 8
+	RTSSendInterval = 200 * time.Millisecond
+	AoEBudgetKbps   = 28.8
+)
+
+// RTSNetcode is the mesh tuning of the RTS profile: the link upkeep that
+// a game datagram every 200 ms makes redundant is slowed down. ICE
+// keepalives every 2 s instead of 500 ms (pion's default; the lockstep
+// datagrams keep the pair alive and measure it) with the disconnected
+// and failed timeouts raised to match, and the mesh's RTT probe every
+// 2 s (lockstep measures the RTT it needs itself).
+func RTSNetcode(c *netcode.Config) {
+	c.ICEKeepalive = 2 * time.Second
+	c.ICEDisconnectedTimeout = 5 * time.Second
+	c.ICEFailedTimeout = 10 * time.Second
+	c.PingInterval = 2 * time.Second
+}
+
+// RunGroupCell is RunSweepCell for seats peers (each ticking
+// tick/seats after the previous one) with lockstep.Config.SendInterval
+// send: memnet, a symmetric link of RTT/2 one-way latency and loss,
+// adaptive delay, warmup+measure of memnet time (run it inside
+// testing/synctest). The delay is sampled on every peer, the stalls are
+// the worst peer's. It fails if two peers step different inputs for a
+// frame or a session reports an error.
+func RunGroupCell(seats int, send, rtt time.Duration, loss float64, seed uint64, warmup, measure time.Duration) (SweepCell, error) {
+	n := memnet.New(memnet.Config{Seed: seed, Link: memnet.Link{Latency: rtt / 2, Loss: loss}})
+	defer n.Close()
+	ids := make([]transport.PeerID, seats)
+	for i := range ids {
+		ids[i] = transport.PeerID(fmt.Sprintf("p%d", i))
+	}
+	sess := make([]*lockstep.Session[Input], seats)
+	for i, id := range ids {
+		s, err := lockstep.NewSession[Input](n.Join(id).Channel(LabelInput, transport.Unreliable),
+			lockstep.Config{Seats: ids, SendInterval: send, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		if err != nil {
+			return SweepCell{}, err
+		}
+		defer s.Close()
+		sess[i] = s
+	}
+	inputs := make([][]uint64, seats) // a hash of the inputs peer p stepped for frame f
+	var delays []int
+	base := make([]lockstep.Stats, seats)
+	warm := int(warmup / SweepTick)
+	total := warm + int(measure/SweepTick)
+	for tick := range total {
+		if tick == warm {
+			for p, s := range sess {
+				base[p] = s.Stats()
+			}
+		}
+		for p, s := range sess {
+			time.Sleep(SweepTick / time.Duration(seats))
+			var in Input
+			if tick%20 == p { // an RTS player gives a command now and then
+				in = Input{Buttons: uint8(tick), Axis: int16(p)}
+			}
+			steps, err := s.Advance(in)
+			if err != nil {
+				return SweepCell{}, fmt.Errorf("peer %d tick %d: %w", p, tick, err)
+			}
+			for _, st := range steps {
+				h := uint64(14695981039346656037)
+				for _, v := range st.Inputs {
+					h = (h ^ uint64(v.Buttons) ^ uint64(uint16(v.Axis))<<8) * 1099511628211
+				}
+				if int(st.Frame) != len(inputs[p]) {
+					return SweepCell{}, fmt.Errorf("peer %d stepped frame %d after %d frames", p, st.Frame, len(inputs[p]))
+				}
+				inputs[p] = append(inputs[p], h)
+				s.ReportChecksum(st.Frame, h)
+			}
+			if tick >= warm {
+				delays = append(delays, s.Stats().InputDelay)
+			}
+		}
+	}
+	frames := len(inputs[0])
+	for p := range inputs {
+		frames = min(frames, len(inputs[p]))
+	}
+	for p := range inputs {
+		if !slices.Equal(inputs[p][:frames], inputs[0][:frames]) {
+			return SweepCell{}, fmt.Errorf("peers 0 and %d stepped different inputs", p)
+		}
+	}
+	for _, s := range sess {
+		for _, e := range s.PollEvents() {
+			if e.Kind == lockstep.EventDesync {
+				return SweepCell{}, errors.Join(errors.New("desync"), e.Err)
+			}
+		}
+	}
+	c := SweepCell{RTTms: int(rtt / time.Millisecond), Loss: loss, Frames: frames, Theory: TheoryDelay(rtt)}
+	for p, s := range sess {
+		st := s.Stats()
+		ticks, stalls := st.Ticks-base[p].Ticks, st.Stalls-base[p].Stalls
+		if p == 0 || stalls > c.Stalls {
+			c.Ticks, c.Stalls = ticks, stalls
+		}
+		c.LongestStall = max(c.LongestStall, st.LongestStall)
+	}
+	if c.Ticks > 0 {
+		c.StallRate = float64(c.Stalls) / float64(c.Ticks)
+		c.StallsPerMin = float64(c.Stalls) / measure.Minutes()
+	}
+	fd := make([]float64, len(delays))
+	for i, d := range delays {
+		fd[i] = float64(d)
+	}
+	c.DelayMedian = Median(fd)
+	if len(delays) > 0 {
+		c.DelayMax = slices.Max(delays)
+	}
+	return c, nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // Signaling at scale (issue 10): joins and signals per second with one
@@ -66,7 +67,7 @@ func natsStart(b *testing.B, s natsSetup) []string {
 	return urls
 }
 
-func natsDial(b *testing.B, url, room string) *signaling.Client {
+func natsDial(b *testing.B, url, room string) *sigclient.Client {
 	b.Helper()
 	c, err := natsTryDial(url, room)
 	if err != nil {
@@ -75,10 +76,10 @@ func natsDial(b *testing.B, url, room string) *signaling.Client {
 	return c
 }
 
-func natsTryDial(url, room string) (*signaling.Client, error) {
+func natsTryDial(url, room string) (*sigclient.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return signaling.Dial(ctx, url, room, signaling.DialOptions{})
+	return sigclient.Dial(ctx, url, room, sigclient.DialOptions{})
 }
 
 // BenchmarkNATSJoins: 16 clients at a time join rooms of 8 (a WebSocket
@@ -88,7 +89,7 @@ func BenchmarkNATSJoins(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			urls := natsStart(b, s)
 			var mu sync.Mutex
-			var clients []*signaling.Client
+			var clients []*sigclient.Client
 			b.Cleanup(func() {
 				for _, c := range clients {
 					_ = c.Close()
@@ -135,14 +136,14 @@ func BenchmarkNATSSignals(b *testing.B) {
 	for _, s := range natsSetups {
 		b.Run(s.name, func(b *testing.B) {
 			urls := natsStart(b, s)
-			type pair struct{ from, to *signaling.Client }
+			type pair struct{ from, to *sigclient.Client }
 			var ps []pair
 			for i := range pairs {
 				room := fmt.Sprint("pair", i)
 				from := natsDial(b, urls[i%len(urls)], room)
 				to := natsDial(b, urls[(i+1)%len(urls)], room)
 				b.Cleanup(func() { _ = from.Close(); _ = to.Close() })
-				natsExpect(b, from, signaling.PeerJoined)
+				natsExpect(b, from, sigclient.PeerJoined)
 				ps = append(ps, pair{from, to})
 			}
 			per := (b.N + pairs - 1) / pairs
@@ -176,7 +177,7 @@ func BenchmarkNATSSignals(b *testing.B) {
 					defer wg.Done()
 					defer close(done)
 					for got.Load() < int64(per) {
-						if err := natsNext(p.to, signaling.Signal); err != nil {
+						if err := natsNext(p.to, sigclient.Signal); err != nil {
 							b.Error(err)
 							return
 						}
@@ -204,17 +205,17 @@ func BenchmarkNATSRelayLatency(b *testing.B) {
 		y := natsDial(b, urls[len(urls)-1], "lat")
 		defer x.Close()
 		defer y.Close()
-		natsExpect(b, x, signaling.PeerJoined)
+		natsExpect(b, x, sigclient.PeerJoined)
 		ping := func() time.Duration {
 			t0 := time.Now()
 			if err := x.Signal(y.Local(), []byte("ping")); err != nil {
 				b.Fatal(err)
 			}
-			natsExpect(b, y, signaling.Signal)
+			natsExpect(b, y, sigclient.Signal)
 			if err := y.Signal(x.Local(), []byte("pong")); err != nil {
 				b.Fatal(err)
 			}
-			natsExpect(b, x, signaling.Signal)
+			natsExpect(b, x, sigclient.Signal)
 			return time.Since(t0)
 		}
 		for range 10 { // warm up
@@ -238,14 +239,14 @@ func BenchmarkNATSRelayLatency(b *testing.B) {
 
 // natsExpect waits for the next event of c of kind k (others are
 // skipped), failing after a hang guard.
-func natsExpect(b *testing.B, c *signaling.Client, k signaling.EventKind) {
+func natsExpect(b *testing.B, c *sigclient.Client, k sigclient.EventKind) {
 	b.Helper()
 	if err := natsNext(c, k); err != nil {
 		b.Fatal(err)
 	}
 }
 
-func natsNext(c *signaling.Client, k signaling.EventKind) error {
+func natsNext(c *sigclient.Client, k sigclient.EventKind) error {
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
 	for {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // MaxUnreliableSize is the largest message an Unreliable channel carries:
@@ -44,7 +44,7 @@ type ChannelSpec struct {
 
 // ICEServer is a STUN or TURN server, as handed out by signaling: the one
 // ICEServer type of the SDK (an alias of signaling's).
-type ICEServer = signaling.ICEServer
+type ICEServer = sigclient.ICEServer
 
 // Config configures Join. The zero value of every optional field is the
 // documented default. Join copies the Config; the caller may reuse it.

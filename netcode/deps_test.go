@@ -17,7 +17,8 @@ func TestDeps(t *testing.T) {
 		Package: deptest.Module + "/netcode",
 		Allow: []string{
 			deptest.Module + "/netcode/transport", deptest.Module + "/netcode/internal",
-			deptest.Module + "/signaling", deptest.Module + "/internal/safetext",
+			// the signaling client only: a game binary (wasm too) carries no server
+			deptest.Module + "/signaling/sigclient", deptest.Module + "/signaling/internal/", deptest.Module + "/internal/safetext",
 			"github.com/pion", "github.com/coder/websocket", "golang.org/x",
 			"github.com/google/uuid", "github.com/wlynxg/anet",
 		},

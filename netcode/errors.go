@@ -6,7 +6,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 var (
@@ -129,7 +129,7 @@ var (
 	// ErrKicked: the room's owner had the signaling server remove this
 	// mesh from the room (Mesh.Block on the owner's side). It comes with
 	// EventSignalingLost; the mesh does not re-join.
-	ErrKicked = signaling.ErrKicked
+	ErrKicked = sigclient.CodeKicked.Sentinel()
 )
 
 // IdentityError says that a peer claimed a mesh ID (in its signaling

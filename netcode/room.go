@@ -4,23 +4,23 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // RoomMeta is what a member may change in the room's listing (the
 // signaling server's GET /rooms): Name, Game, State and Max. Empty
 // strings and a zero Max keep the current value.
-type RoomMeta = signaling.RoomMeta
+type RoomMeta = sigclient.RoomMeta
 
 // RoomInfo is the room's listing as the signaling server keeps it.
-type RoomInfo = signaling.RoomInfo
+type RoomInfo = sigclient.RoomInfo
 
 // SetRoomInfo changes the room's listing on the signaling server for
 // everyone (GET /rooms shows it; Players is counted by the server). It
 // never blocks: the update is queued, and sent when signaling is back if
 // it is down. It fails only for a closed Mesh (ErrClosed) or a meta the
 // server would refuse (a field too long or holding control characters,
-// Max out of range: errors.Is(err, signaling.ErrBadRequest)).
+// Max out of range: errors.Is(err, sigclient.CodeBadRequest.Sentinel())).
 //
 // The listing outlives a signaling restart: a mesh that has to re-join a
 // restarted server (which lost the room) puts the listing back — the
@@ -42,7 +42,7 @@ func (m *Mesh) SetRoomInfo(meta RoomMeta) error {
 	err := m.roomSig.SetRoomInfo(meta)
 	switch {
 	case err == nil && m.roomUp:
-	case err == nil, errors.Is(err, signaling.ErrClosed), errors.Is(err, signaling.ErrSendQueueFull):
+	case err == nil, errors.Is(err, sigclient.ErrClosed), errors.Is(err, sigclient.ErrSendQueueFull):
 		// Signaling is away (or congested): keep the update for the
 		// next connection. A resumed seat may get it twice; that is
 		// harmless.

@@ -4,13 +4,13 @@ import (
 	"context"
 
 	"github.com/peerplay/peerplay/netcode/transport"
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
-// dialSignaling is the production dialFunc: a *signaling.Client behind
+// dialSignaling is the production dialFunc: a *sigclient.Client behind
 // the signaler interface.
 func dialSignaling(ctx context.Context, cfg *Config) (signaler, error) {
-	c, err := signaling.Dial(ctx, cfg.SignalURL, cfg.Room, signaling.DialOptions{
+	c, err := sigclient.Dial(ctx, cfg.SignalURL, cfg.Room, sigclient.DialOptions{
 		Name: cfg.Name, Password: cfg.Password, Token: cfg.Token, GameID: cfg.GameID,
 		Logger: cfg.Logger.With("component", "signaling"),
 	})
@@ -22,10 +22,10 @@ func dialSignaling(ctx context.Context, cfg *Config) (signaler, error) {
 	return s, nil
 }
 
-// signalingClient adapts *signaling.Client: one goroutine converts its
+// signalingClient adapts *sigclient.Client: one goroutine converts its
 // events, and ends when the client's event channel closes.
 type signalingClient struct {
-	c      *signaling.Client
+	c      *sigclient.Client
 	events chan sigEvent
 	stop   chan struct{}
 	done   chan struct{}
@@ -37,19 +37,19 @@ func (s *signalingClient) convert() {
 	for ev := range s.c.Events() {
 		var out sigEvent
 		switch ev.Kind {
-		case signaling.PeerJoined:
+		case sigclient.PeerJoined:
 			out = sigEvent{kind: sigPeerJoined, peer: ev.Peer}
-		case signaling.PeerLeft:
+		case sigclient.PeerLeft:
 			out = sigEvent{kind: sigPeerLeft, peer: ev.Peer}
-		case signaling.Signal:
+		case sigclient.Signal:
 			out = sigEvent{kind: sigSignal, peer: ev.Peer, data: ev.Data}
-		case signaling.Disconnected:
+		case sigclient.Disconnected:
 			out = sigEvent{kind: sigDisconnected}
-		case signaling.Reconnected:
+		case sigclient.Reconnected:
 			out = sigEvent{kind: sigReconnected}
-		case signaling.Failed:
+		case sigclient.Failed:
 			out = sigEvent{kind: sigFailed, err: ev.Err}
-		case signaling.RoomUpdated:
+		case sigclient.RoomUpdated:
 			if ev.Room == nil {
 				continue
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 func TestVersionMismatch(t *testing.T) {
@@ -24,7 +26,7 @@ func TestVersionMismatch(t *testing.T) {
 		if f.MinVersion != MinProtocolVersion || f.MaxVersion != ProtocolVersion {
 			t.Fatalf("version %d: min/max %d/%d", v, f.MinVersion, f.MaxVersion)
 		}
-		err := serverError(&f)
+		err := proto.ServerErrorOf(&f)
 		if want := fmt.Sprintf("server speaks versions %d..%d", MinProtocolVersion, ProtocolVersion); !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("version %d: error %q", v, err)
 		}
@@ -110,7 +112,7 @@ func TestMalformedAndOversize(t *testing.T) {
 			rc := rawDial(t, url, nil)
 			if tc.pre {
 				rc.send(joinFrame("r-" + strings.ReplaceAll(tc.name, " ", "-")))
-				if f, err := rc.recv(); err != nil || f.Type != typeWelcome {
+				if f, err := rc.recv(); err != nil || f.Type != proto.TypeWelcome {
 					t.Fatalf("join: %+v %v", f, err)
 				}
 			}
@@ -129,7 +131,7 @@ func TestFlood(t *testing.T) {
 	url, _ := testServer(t, srv)
 	rc := rawDial(t, url, nil)
 	rc.send(joinFrame("flood"))
-	if f, err := rc.recv(); err != nil || f.Type != typeWelcome {
+	if f, err := rc.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("join: %v", err)
 	}
 	// The client paces itself: a burst of signals far above the limit
@@ -211,7 +213,7 @@ func TestJoinTimeoutAndIdle(t *testing.T) {
 	idle := rawDial(t, url, nil)
 	idle.send(joinFrame("idle"))
 	w, err := idle.recv()
-	if err != nil || w.Type != typeWelcome {
+	if err != nil || w.Type != proto.TypeWelcome {
 		t.Fatalf("join: %v", err)
 	}
 	other := dial(t, url, "idle", DialOptions{})
@@ -226,7 +228,7 @@ func TestSlowReader(t *testing.T) {
 	url, _ := testServer(t, srv)
 	slow := rawDial(t, url, nil)
 	slow.send(joinFrame("slow"))
-	if f, err := slow.recv(); err != nil || f.Type != typeWelcome {
+	if f, err := slow.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("join: %v", err)
 	}
 	sender := dial(t, url, "slow", DialOptions{SendQueueLen: 4096})

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // The benchmarks run their WebSocket clients in a child process (this test
@@ -215,10 +216,10 @@ func benchRelayClient(in *bufio.Scanner, addr string, pairs, window, count int) 
 		if len(w.Peers) != 1 {
 			return fmt.Errorf("welcome with %d peers", len(w.Peers))
 		}
-		if _, err := a.expect(typePeerJoined); err != nil {
+		if _, err := a.expect(proto.TypePeerJoined); err != nil {
 			return err
 		}
-		ps[i] = pair{from: b, to: a, msg: appendClientFrame(nil, encodeFrame(&frame{Type: typeSignal, To: w.Peers[0].ID, Data: benchCandidate}))}
+		ps[i] = pair{from: b, to: a, msg: appendClientFrame(nil, proto.EncodeFrame(&proto.Frame{Type: proto.TypeSignal, To: w.Peers[0].ID, Data: benchCandidate}))}
 	}
 	fmt.Println("ready")
 	if !in.Scan() || in.Text() != "go" {
@@ -246,7 +247,7 @@ func benchRelayClient(in *bufio.Scanner, addr string, pairs, window, count int) 
 		go func() {
 			defer wg.Done()
 			for range k {
-				f, err := p.to.expect(typeSignal)
+				f, err := p.to.expect(proto.TypeSignal)
 				if err != nil {
 					errs <- err
 					return
@@ -316,7 +317,7 @@ type rawWS struct {
 	buf []byte
 }
 
-func rawJoin(addr, room string) (*rawWS, *frame, error) {
+func rawJoin(addr, room string) (*rawWS, *proto.Frame, error) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, err
@@ -334,15 +335,15 @@ func rawJoin(addr, room string) (*rawWS, *frame, error) {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return nil, nil, fmt.Errorf("upgrade: %s", resp.Status)
 	}
-	join := encodeFrame(&frame{Type: typeJoin, Version: ProtocolVersion, Room: room})
+	join := proto.EncodeFrame(&proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: room})
 	if _, err := c.Write(appendClientFrame(nil, join)); err != nil {
 		return nil, nil, err
 	}
-	b, err := r.expect(typeWelcome)
+	b, err := r.expect(proto.TypeWelcome)
 	if err != nil {
 		return nil, nil, err
 	}
-	var w frame
+	var w proto.Frame
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, nil, err
 	}
@@ -353,9 +354,9 @@ func rawJoin(addr, room string) (*rawWS, *frame, error) {
 // reads the answers.
 func (r *rawWS) activity(self transport.PeerID) error {
 	for _, m := range []struct{ msg, answer string }{
-		{`{"type":"ping"}`, typePong},
-		{`{"type":"room","meta":{"state":"lobby"}}`, typeRoom},
-		{string(encodeFrame(&frame{Type: typeSignal, To: self, Data: benchCandidate})), typeError},
+		{`{"type":"ping"}`, proto.TypePong},
+		{`{"type":"room","meta":{"state":"lobby"}}`, proto.TypeRoom},
+		{string(proto.EncodeFrame(&proto.Frame{Type: proto.TypeSignal, To: self, Data: benchCandidate})), proto.TypeError},
 	} {
 		if _, err := r.c.Write(appendClientFrame(nil, []byte(m.msg))); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
@@ -30,7 +31,7 @@ type conn struct {
 	ws     *websocket.Conn
 	wire   *wireConn
 	ip     string
-	bucket tokenBucket // reader only
+	bucket proto.TokenBucket // reader only
 
 	once       sync.Once
 	why        *ServerError  // set by fail before failed
@@ -90,33 +91,33 @@ func (c *conn) startCloser() {
 
 // sink is the conn's Sink: it encodes and queues without blocking.
 func (c *conn) sink(ev Event) {
-	var f *frame
+	var f *proto.Frame
 	switch ev.Kind {
 	case PeerJoined:
-		f = &frame{Type: typePeerJoined, Peer: ev.Peer, Name: ev.Name}
+		f = &proto.Frame{Type: proto.TypePeerJoined, Peer: ev.Peer, Name: ev.Name}
 	case PeerLeft:
-		f = &frame{Type: typePeerLeft, Peer: ev.Peer}
+		f = &proto.Frame{Type: proto.TypePeerLeft, Peer: ev.Peer}
 	case Signal:
-		c.enqueue(encodeSignal("peer", ev.Peer, ev.Data))
+		c.enqueue(proto.EncodeSignal("peer", ev.Peer, ev.Data))
 		return
 	case RoomUpdated:
-		f = &frame{Type: typeRoom, Info: ev.Room}
+		f = &proto.Frame{Type: proto.TypeRoom, Info: ev.Room}
 	default:
 		switch {
 		case errors.Is(ev.Err, ErrReplaced):
-			c.fail(errorFor(CodeReplaced, "the seat was resumed by a newer connection"))
+			c.fail(proto.ErrorFor(CodeReplaced, "the seat was resumed by a newer connection"))
 		case errors.Is(ev.Err, ErrKicked):
 			c.kicked.Store(true)
 			c.s.stats.refuse(RefuseKicked)
-			c.fail(asServerError(ev.Err))
+			c.fail(proto.AsServerError(ev.Err))
 		case ev.Err != nil:
 			// The backplane ended the seat (e.g. a clustered backplane
 			// lost it): tell the client why, with the error's code.
-			c.fail(asServerError(ev.Err))
+			c.fail(proto.AsServerError(ev.Err))
 		}
 		return
 	}
-	c.enqueue(encodeFrame(f))
+	c.enqueue(proto.EncodeFrame(f))
 }
 
 // enqueue queues one frame. Overflow rule: a client with SendQueueLen
@@ -127,7 +128,7 @@ func (c *conn) enqueue(b []byte) {
 	c.mu.Lock()
 	if len(c.queue) >= c.s.cfg.SendQueueLen {
 		c.mu.Unlock()
-		c.fail(errorFor(CodeSlowConsumer, "send queue of %d messages overflowed", c.s.cfg.SendQueueLen))
+		c.fail(proto.ErrorFor(CodeSlowConsumer, "send queue of %d messages overflowed", c.s.cfg.SendQueueLen))
 		return
 	}
 	c.queue = append(c.queue, b)
@@ -161,7 +162,7 @@ func (c *conn) serve() {
 	defer func() {
 		// Make sure the closer runs (a lost connection has not failed
 		// yet), let it finish, then wait for the flusher and a ping.
-		c.fail(errorFor(CodeInternal, "connection ended"))
+		c.fail(proto.ErrorFor(CodeInternal, "connection ended"))
 		<-c.closerDone
 		_ = c.ws.CloseNow()
 		c.wg.Wait()
@@ -193,7 +194,7 @@ func (c *conn) joinPhase() bool {
 	// The timeout goes through fail, not the read's context: a cancelled
 	// read would close the WebSocket before the error is sent.
 	joinTimer := time.AfterFunc(s.cfg.JoinTimeout, func() {
-		c.fail(errorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout))
+		c.fail(proto.ErrorFor(CodeTimeout, "no join within %v", s.cfg.JoinTimeout))
 	})
 	_, r, err := c.ws.Reader(context.Background())
 	if err != nil {
@@ -217,8 +218,8 @@ func (c *conn) joinMessage(r io.Reader, joinTimer *time.Timer) bool {
 		c.failRead(err)
 		return false
 	}
-	if f.Type != typeJoin {
-		c.failRead(errorFor(CodeBadRequest, "the first message must be a join, not %q", truncate(f.Type, 32)))
+	if f.Type != proto.TypeJoin {
+		c.failRead(proto.ErrorFor(CodeBadRequest, "the first message must be a join, not %q", proto.Truncate(f.Type, 32)))
 		return false
 	}
 	if err := c.join(&f); err != nil {
@@ -256,7 +257,7 @@ func (c *conn) handle(r io.Reader) bool {
 		c.failRead(err)
 		return false
 	}
-	if to, data, ok := scanSignal(b, "to"); ok && checkID("to", string(to), maxPeerLen, true) == nil {
+	if to, data, ok := proto.ScanSignal(b, "to"); ok && proto.CheckID("to", string(to), proto.MaxPeerLen, true) == nil {
 		// data is copied: b is reused, and the backplane owns what it is
 		// given.
 		id := transport.PeerID(to)
@@ -277,13 +278,13 @@ func (c *conn) handle(r io.Reader) bool {
 // signalFailed answers a signal to peer that the backplane refused with
 // err; false when that ends the connection.
 func (c *conn) signalFailed(peer transport.PeerID, err error) bool {
-	se := asServerError(err)
+	se := proto.AsServerError(err)
 	if se.Code != CodeUnknownPeer {
 		c.failRead(se)
 		return false
 	}
 	c.s.stats.reject(se.Code)
-	c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: peer}))
+	c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeError, Code: se.Code, Message: se.Message, Peer: peer}))
 	return true
 }
 
@@ -297,32 +298,32 @@ func (c *conn) handleFrame(b []byte) bool {
 		return false
 	}
 	switch f.Type {
-	case typeSignal:
-		if err := s.bp.Signal(context.Background(), c.att, f.To, f.payload()); err != nil {
+	case proto.TypeSignal:
+		if err := s.bp.Signal(context.Background(), c.att, f.To, f.Payload()); err != nil {
 			return c.signalFailed(f.To, err)
 		}
 		s.stats.signals.Add(1)
-	case typeRoom:
+	case proto.TypeRoom:
 		if _, err := s.bp.UpdateRoom(context.Background(), c.att, *f.Meta, s.cfg.MaxRoomSize); err != nil {
 			return c.refused(err, "")
 		}
-	case typeKick:
+	case proto.TypeKick:
 		if err := s.bp.Kick(context.Background(), c.att, f.Peer); err != nil {
 			return c.refused(err, f.Peer)
 		}
 		s.log.Info("signaling: member kicked", "room", c.att.Room, "owner", c.att.Peer, "peer", f.Peer)
-	case typeUnkick:
+	case proto.TypeUnkick:
 		if err := s.bp.Unkick(context.Background(), c.att, f.Peer); err != nil {
 			return c.refused(err, f.Peer)
 		}
-	case typePing:
-		c.enqueue(encodeFrame(&frame{Type: typePong}))
-	case typeLeave:
+	case proto.TypePing:
+		c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypePong}))
+	case proto.TypeLeave:
 		c.left = true
 		c.fail(&ServerError{Code: "", Message: "left"})
 		return false
-	case typeJoin:
-		c.failRead(errorFor(CodeBadRequest, "already joined"))
+	case proto.TypeJoin:
+		c.failRead(proto.ErrorFor(CodeBadRequest, "already joined"))
 		return false
 	}
 	return true
@@ -332,7 +333,7 @@ func (c *conn) handleFrame(b []byte) bool {
 // bad_request are answered with an error message (not fatal); anything
 // else ends the connection. false when it does.
 func (c *conn) refused(err error, peer transport.PeerID) bool {
-	se := asServerError(err)
+	se := proto.AsServerError(err)
 	switch se.Code {
 	case CodeNotOwner:
 		c.s.stats.refuse(RefuseNotOwner)
@@ -342,7 +343,7 @@ func (c *conn) refused(err error, peer transport.PeerID) bool {
 		return false
 	}
 	c.s.stats.reject(se.Code)
-	c.enqueue(encodeFrame(&frame{Type: typeError, Code: se.Code, Message: se.Message, Peer: peer}))
+	c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeError, Code: se.Code, Message: se.Message, Peer: peer}))
 	return true
 }
 
@@ -371,12 +372,12 @@ func putReadBuf(bp *[]byte) {
 
 // readFrame reads the message r and returns it if valid, or an error: a
 // *ServerError for a bad message, anything else for a lost connection.
-func (c *conn) readFrame(r io.Reader) (frame, error) {
+func (c *conn) readFrame(r io.Reader) (proto.Frame, error) {
 	bp := readBufs.Get().(*[]byte)
 	defer putReadBuf(bp)
 	b, err := c.readMessage(r, bp)
 	if err != nil {
-		return frame{}, err
+		return proto.Frame{}, err
 	}
 	return c.parse(b)
 }
@@ -392,26 +393,26 @@ func (c *conn) readMessage(r io.Reader, bp *[]byte) ([]byte, error) {
 	}
 	c.s.stats.in.Add(1)
 	if len(b) > limit {
-		return nil, errorFor(CodeTooLarge, "message above %d bytes", limit)
+		return nil, proto.ErrorFor(CodeTooLarge, "message above %d bytes", limit)
 	}
-	if !c.bucket.take(time.Now()) {
+	if !c.bucket.Take(time.Now()) {
 		c.s.stats.refuse(RefuseMessageRate)
-		return nil, errorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
+		return nil, proto.ErrorFor(CodeRateLimited, "more than %g messages per second (burst %d)", c.s.cfg.MessagesPerSecond, c.s.cfg.Burst)
 	}
 	if !utf8.Valid(b) {
-		return nil, errorFor(CodeBadRequest, "message is not valid UTF-8")
+		return nil, proto.ErrorFor(CodeBadRequest, "message is not valid UTF-8")
 	}
 	return b, nil
 }
 
 // parse decodes and validates client message b. The frame does not keep b.
-func (c *conn) parse(b []byte) (frame, error) {
-	f, err := decodeFrame(b, c.s.cfg.MaxMessageBytes)
+func (c *conn) parse(b []byte) (proto.Frame, error) {
+	f, err := proto.DecodeFrame(b, c.s.cfg.MaxMessageBytes)
 	if err != nil {
-		return frame{}, err
+		return proto.Frame{}, err
 	}
-	if err := validateClientFrame(&f); err != nil {
-		return frame{}, err
+	if err := proto.ValidateClientFrame(&f); err != nil {
+		return proto.Frame{}, err
 	}
 	return f, nil
 }
@@ -434,7 +435,7 @@ func appendMessage(r io.Reader, b []byte, max int) ([]byte, error) {
 	return b, nil
 }
 
-func (c *conn) join(f *frame) error {
+func (c *conn) join(f *proto.Frame) error {
 	s := c.s
 	resume := f.Resume != ""
 	noCreate, se := s.admitJoin(c.ip, resume)
@@ -471,7 +472,7 @@ func (c *conn) join(f *frame) error {
 		}, c.sink)
 	}
 	if err != nil {
-		se := asServerError(err)
+		se := proto.AsServerError(err)
 		switch se.Code {
 		case CodeBadPassword:
 			s.failed(c.ip)
@@ -499,8 +500,8 @@ func (c *conn) join(f *frame) error {
 		s.stats.joins.Add(1)
 	}
 	info := res.Info
-	welcome := encodeFrame(&frame{
-		Type: typeWelcome, Version: ProtocolVersion, Room: res.Room, Peer: res.Peer, Resume: res.ResumeToken,
+	welcome := proto.EncodeFrame(&proto.Frame{
+		Type: proto.TypeWelcome, Version: ProtocolVersion, Room: res.Room, Peer: res.Peer, Resume: res.ResumeToken,
 		Peers: res.Peers, ICE: s.iceServersFor(res.Attachment), Info: &info, Resumed: res.Resumed,
 		Limits: &Limits{
 			MaxMessageBytes: s.cfg.MaxMessageBytes, MessagesPerSecond: s.cfg.MessagesPerSecond, Burst: s.cfg.Burst,
@@ -523,7 +524,7 @@ func (c *conn) join(f *frame) error {
 // last ones expire, for as long as the member stays seated (the ice
 // timer's function).
 func (c *conn) refreshICE() {
-	c.enqueue(encodeFrame(&frame{Type: typeICE, ICE: c.s.iceServersFor(c.att)}))
+	c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeICE, ICE: c.s.iceServersFor(c.att)}))
 	c.mu.Lock()
 	if !c.failed {
 		c.ice.Reset(c.s.iceRefresh())
@@ -595,7 +596,7 @@ func (c *conn) keepalive() {
 	timedOut := err != nil && ctx.Err() != nil
 	cancel()
 	if timedOut {
-		c.fail(errorFor(CodeIdle, "no pong within %v", c.s.cfg.IdleTimeout))
+		c.fail(proto.ErrorFor(CodeIdle, "no pong within %v", c.s.cfg.IdleTimeout))
 		return
 	}
 	if err != nil {
@@ -611,7 +612,7 @@ func (c *conn) keepalive() {
 // writeBatch writes frames with one system call (more if they exceed
 // corkFlush); false after a failure.
 func (c *conn) writeBatch(frames [][]byte) bool {
-	c.wire.cork(writeTimeout)
+	c.wire.cork(proto.WriteTimeout)
 	var err error
 	for _, b := range frames {
 		if err = c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
@@ -623,7 +624,7 @@ func (c *conn) writeBatch(frames [][]byte) bool {
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			c.fail(errorFor(CodeSlowConsumer, "write timed out"))
+			c.fail(proto.ErrorFor(CodeSlowConsumer, "write timed out"))
 		} else {
 			c.fail(&ServerError{Message: "connection lost"})
 		}
@@ -642,7 +643,7 @@ func (c *conn) closeWith() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	_ = c.ws.Write(ctx, websocket.MessageText, encodeFrame(errorFrame(se)))
+	_ = c.ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(errorFrame(se)))
 	cancel()
 	status := websocket.StatusPolicyViolation
 	switch se.Code {
@@ -654,31 +655,4 @@ func (c *conn) closeWith() {
 		status = websocket.StatusInternalError
 	}
 	_ = c.ws.Close(status, string(se.Code))
-}
-
-// tokenBucket is a per-connection rate limiter, used by one goroutine.
-type tokenBucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-// peek returns the tokens available at now, taking none.
-func (b *tokenBucket) peek(now time.Time) float64 {
-	if b.last.IsZero() {
-		return b.burst
-	}
-	return min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-}
-
-func (b *tokenBucket) take(now time.Time) bool {
-	if b.last.IsZero() {
-		b.tokens, b.last = b.burst, now
-	}
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

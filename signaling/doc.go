@@ -1,8 +1,30 @@
-// Package signaling gets the peers of a room to find each other and through
-// NAT: a WebSocket signaling server (Server, an http.Handler), its client
-// (Client, used by netcode), an embedded STUN server (ServeSTUN) and an
+// Package signaling is what an operator runs to get the peers of a room to
+// find each other and through NAT: a WebSocket signaling server (Server, an
+// http.Handler) with its Backplane (NewMemoryBackplane; a NATS one in
+// signaling/natsbackplane), join tokens minted for game servers
+// (MintToken), limits and Stats, an embedded STUN server (ServeSTUN) and an
 // embedded TURN server (ServeTURN) with the time-limited credentials of
 // coturn's use-auth-secret scheme. After signaling, peers talk directly.
+//
+// # Package layout: client and server
+//
+// What a game imports and what an operator runs are separate packages:
+//
+//   - signaling/sigclient: the client (Client, Dial), its events, the
+//     protocol's data types (ICEServer, RoomMeta, RoomInfo, ...) and error
+//     codes. netcode imports only this package, so a game's binary (wasm
+//     included) carries neither the server nor STUN/TURN nor pion's TURN
+//     stack (TestClientDeps, netcode's TestDeps).
+//   - signaling (this package): the server side.
+//   - signaling/internal/proto: the wire protocol both share (frame,
+//     total decoder, field limits, codes and sentinels). The shared types
+//     are aliases, so a RoomMeta or an Event is the same type in both
+//     packages (a Backplane carries Events).
+//
+// The client's old names here (Client, Dial, DialOptions and the client
+// Default* constants) are deprecated aliases of sigclient's, kept for one
+// release; the protocol types, codes, sentinels and event kinds stay here
+// as plain aliases, since the server and its backplanes use them.
 //
 // Quick start:
 //
@@ -10,16 +32,16 @@
 //	go http.ListenAndServe("127.0.0.1:8080", srv)
 //	defer srv.Close()
 //
-//	c, err := signaling.Dial(ctx, "ws://127.0.0.1:8080/ws", "lobby-1",
-//		signaling.DialOptions{Name: "alice", GameID: "pong"})
+//	c, err := sigclient.Dial(ctx, "ws://127.0.0.1:8080/ws", "lobby-1",
+//		sigclient.DialOptions{Name: "alice", GameID: "pong"})
 //	if err != nil {
 //		return err // errors.Is(err, signaling.ErrRoomFull), ...
 //	}
 //	defer c.Close()
 //	for ev := range c.Events() {            // drain from the game loop, e.g. with select/default
 //		switch ev.Kind {
-//		case signaling.PeerJoined: _ = c.Signal(ev.Peer, offerJSON)
-//		case signaling.Signal:     handle(ev.Peer, ev.Data)
+//		case sigclient.PeerJoined: _ = c.Signal(ev.Peer, offerJSON)
+//		case sigclient.Signal:     handle(ev.Peer, ev.Data)
 //		}
 //	}
 //

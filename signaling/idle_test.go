@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 func heapAlloc() uint64 {
@@ -97,7 +98,7 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 				codes <- Code("read error: " + err.Error())
 				return
 			}
-			f, err := decodeFrame(msg, 0)
+			f, err := proto.DecodeFrame(msg, 0)
 			if err != nil {
 				codes <- Code("bad frame")
 				return

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // Per-IP admission. One ipState per client address holds token buckets
@@ -50,7 +51,7 @@ const (
 )
 
 type ipState struct {
-	joins, creates, fails tokenBucket
+	joins, creates, fails proto.TokenBucket
 	penaltyUntil          time.Time
 	penalty               time.Duration
 	lastFail              time.Time
@@ -90,9 +91,9 @@ func (t *ipTable) stateLocked(s *Server, ip string, now time.Time) *ipState {
 		}
 		c := s.cfg
 		st = &ipState{
-			joins:   tokenBucket{rate: c.JoinsPerMinute / 60, burst: float64(c.JoinBurst)},
-			creates: tokenBucket{rate: c.RoomsPerMinute / 60, burst: float64(c.RoomBurst)},
-			fails:   tokenBucket{rate: c.FailuresPerMinute / 60, burst: float64(c.FailureBurst)},
+			joins:   proto.TokenBucket{Rate: c.JoinsPerMinute / 60, Burst: float64(c.JoinBurst)},
+			creates: proto.TokenBucket{Rate: c.RoomsPerMinute / 60, Burst: float64(c.RoomBurst)},
+			fails:   proto.TokenBucket{Rate: c.FailuresPerMinute / 60, Burst: float64(c.FailureBurst)},
 		}
 		t.m[ip] = st
 	}
@@ -140,7 +141,7 @@ func (s *Server) admitConn(ip string, open int) *ServerError {
 	defer t.mu.Unlock()
 	st := t.stateLocked(s, ip, now)
 	if open+len(st.held) >= s.cfg.MaxConnsPerIP {
-		return errorFor(CodeTooManyConns, "limit of %d connections and held seats per address reached", s.cfg.MaxConnsPerIP)
+		return proto.ErrorFor(CodeTooManyConns, "limit of %d connections and held seats per address reached", s.cfg.MaxConnsPerIP)
 	}
 	return nil
 }
@@ -156,17 +157,17 @@ func (s *Server) admitJoin(ip string, resume bool) (noCreate string, se *ServerE
 	st := t.stateLocked(s, ip, now)
 	if now.Before(st.penaltyUntil) {
 		s.stats.refuse(RefuseBackoff)
-		return "", errorFor(CodeRateLimited, "too many failed attempts from this address: retry in %v", st.penaltyUntil.Sub(now).Round(time.Second))
+		return "", proto.ErrorFor(CodeRateLimited, "too many failed attempts from this address: retry in %v", st.penaltyUntil.Sub(now).Round(time.Second))
 	}
-	if st.fails.peek(now) < 1 {
+	if st.fails.Peek(now) < 1 {
 		// No failure left to spend: a join that might fail (a guess)
 		// waits until one is, so failures run at the configured rate.
 		s.stats.refuse(RefuseBackoff)
-		return "", errorFor(CodeRateLimited, "too many failed attempts from this address: retry later")
+		return "", proto.ErrorFor(CodeRateLimited, "too many failed attempts from this address: retry later")
 	}
-	if !st.joins.take(now) {
+	if !st.joins.Take(now) {
 		s.stats.refuse(RefuseJoinRate)
-		return "", errorFor(CodeRateLimited, "more than %g joins per minute from this address", s.cfg.JoinsPerMinute)
+		return "", proto.ErrorFor(CodeRateLimited, "more than %g joins per minute from this address", s.cfg.JoinsPerMinute)
 	}
 	if resume {
 		return "", nil
@@ -175,7 +176,7 @@ func (s *Server) admitJoin(ip string, resume bool) (noCreate string, se *ServerE
 		return RefuseRoomsPerIP, nil
 	}
 	// A creation token is only spent if the join creates (joined).
-	if st.creates.peek(now) < 1 {
+	if st.creates.Peek(now) < 1 {
 		return RefuseRoomRate, nil
 	}
 	return "", nil
@@ -200,7 +201,7 @@ func (s *Server) joined(ip string, room string, peer transport.PeerID, created, 
 		delete(t.heldBy, id)
 	}
 	if created && !resumed {
-		st.creates.take(now)
+		st.creates.Take(now)
 	}
 	st.seats++
 	if created {
@@ -242,7 +243,7 @@ func (s *Server) failed(ip string) {
 		st.penalty = 0
 	}
 	st.lastFail = now
-	if st.fails.take(now) {
+	if st.fails.Take(now) {
 		return
 	}
 	st.penalty = min(max(2*st.penalty, time.Second), maxPenalty)

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 func TestMain(m *testing.M) {
@@ -131,13 +132,13 @@ func (r *rawConn) send(v any) {
 }
 
 // recv reads the next frame; a close becomes an error.
-func (r *rawConn) recv() (frame, error) {
+func (r *rawConn) recv() (proto.Frame, error) {
 	r.t.Helper()
 	_, b, err := r.ws.Read(testCtx(r.t))
 	if err != nil {
-		return frame{}, err
+		return proto.Frame{}, err
 	}
-	var f frame
+	var f proto.Frame
 	if err := json.Unmarshal(b, &f); err != nil {
 		r.t.Fatalf("raw recv: %v in %q", err, b)
 	}
@@ -146,14 +147,14 @@ func (r *rawConn) recv() (frame, error) {
 
 // expectError reads until the server's error frame and the close that
 // follows, and checks both carry code.
-func (r *rawConn) expectError(code Code) frame {
+func (r *rawConn) expectError(code Code) proto.Frame {
 	r.t.Helper()
 	for {
 		f, err := r.recv()
 		if err != nil {
 			r.t.Fatalf("want error %s, got connection error %v", code, err)
 		}
-		if f.Type != typeError {
+		if f.Type != proto.TypeError {
 			continue
 		}
 		if f.Code != code {

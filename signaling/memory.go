@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
@@ -130,7 +131,7 @@ func (b *MemoryBackplane) Resume(_ context.Context, room string, peer transport.
 		s = r.members[peer]
 	}
 	if s == nil || !rooms.TokenMatches(s.token, token) {
-		return JoinResult{}, errorFor(CodeResumeFailed, "no seat %s in room %s to resume", peer, room)
+		return JoinResult{}, proto.ErrorFor(CodeResumeFailed, "no seat %s in room %s to resume", peer, room)
 	}
 	if err := r.meta.Resume(peer); err != nil {
 		return JoinResult{}, fromRule(err)
@@ -248,7 +249,7 @@ func (b *MemoryBackplane) Signal(_ context.Context, a Attachment, to transport.P
 	}
 	t := r.members[to]
 	if t == nil || to == a.Peer {
-		return errorFor(CodeUnknownPeer, "no peer %s in room %s", to, a.Room)
+		return proto.ErrorFor(CodeUnknownPeer, "no peer %s in room %s", to, a.Room)
 	}
 	ev := Event{Kind: Signal, Peer: a.Peer, Data: data}
 	if t.sink != nil {
@@ -290,7 +291,7 @@ func (b *MemoryBackplane) Kick(_ context.Context, a Attachment, peer transport.P
 	}
 	if t := r.members[peer]; t != nil {
 		if t.sink != nil {
-			t.sink(Event{Err: errorFor(CodeKicked, "kicked by the owner of room %s", a.Room)})
+			t.sink(Event{Err: proto.ErrorFor(CodeKicked, "kicked by the owner of room %s", a.Room)})
 		}
 		b.lockedRemove(r, t)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/peerplay/peerplay/signaling/internal/rooms"
 )
 
@@ -23,37 +24,37 @@ var update = flag.Bool("update", false, "rewrite testdata/golden")
 var goldenFrames = []struct {
 	name   string
 	client bool // sent by the client (else by the server)
-	f      frame
+	f      proto.Frame
 }{
-	{"join", true, frame{Type: typeJoin, Version: ProtocolVersion, Room: "lobby-1", Name: "alice", Password: "pw", Token: "v1.e30.c2ln", Game: "pong", Private: true, Max: 4}},
-	{"join-resume", true, frame{Type: typeJoin, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu"}},
-	{"signal-to", true, frame{Type: typeSignal, To: "qrstuvwxyz234567", Data: []byte(`{"type":"offer","sdp":"v=0"}`)}},
-	{"room-meta", true, frame{Type: typeRoom, Meta: &RoomMeta{Name: "Alice's table", State: "playing", Max: 3}}},
-	{"ping", true, frame{Type: typePing}},
-	{"leave", true, frame{Type: typeLeave}},
-	{"welcome", false, frame{Type: typeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu",
+	{"join", true, proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: "lobby-1", Name: "alice", Password: "pw", Token: "v1.e30.c2ln", Game: "pong", Private: true, Max: 4}},
+	{"join-resume", true, proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu"}},
+	{"signal-to", true, proto.Frame{Type: proto.TypeSignal, To: "qrstuvwxyz234567", Data: []byte(`{"type":"offer","sdp":"v=0"}`)}},
+	{"room-meta", true, proto.Frame{Type: proto.TypeRoom, Meta: &RoomMeta{Name: "Alice's table", State: "playing", Max: 3}}},
+	{"ping", true, proto.Frame{Type: proto.TypePing}},
+	{"leave", true, proto.Frame{Type: proto.TypeLeave}},
+	{"welcome", false, proto.Frame{Type: proto.TypeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu",
 		Peers: []PeerInfo{{ID: "qrstuvwxyz234567", Name: "bob"}},
 		ICE: []ICEServer{{URLs: []string{"stun:stun.example:3478"}},
 			{URLs: []string{"turn:turn.example:3478?transport=udp"}, Username: "1795921264:abcdefghijklmnop", Credential: "b64hmac="}},
 		Info:   &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 4, Password: true, State: "lobby"},
 		Limits: &Limits{MaxMessageBytes: 65536, MessagesPerSecond: 50, Burst: 200, PingIntervalMS: 20000, IdleTimeoutMS: 60000, ResumeGraceMS: 30000}}},
-	{"welcome-resumed", false, frame{Type: typeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu", Resumed: true,
+	{"welcome-resumed", false, proto.Frame{Type: proto.TypeWelcome, Version: ProtocolVersion, Room: "lobby-1", Peer: "abcdefghijklmnop", Resume: "cmVzdW1lLXRva2Vu", Resumed: true,
 		Info: &RoomInfo{Room: "lobby-1", Players: 1, Max: 16}}},
-	{"peer-joined", false, frame{Type: typePeerJoined, Peer: "qrstuvwxyz234567", Name: "bob"}},
-	{"peer-left", false, frame{Type: typePeerLeft, Peer: "qrstuvwxyz234567"}},
-	{"signal-bin", true, frame{Type: typeSignal, To: "qrstuvwxyz234567", Bin: []byte{0, 1, 2, 0xfe, 0xff}}},
-	{"signal-from", false, frame{Type: typeSignal, Peer: "qrstuvwxyz234567", Data: []byte(`{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}`)}},
-	{"room-info", false, frame{Type: typeRoom, Info: &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 3, State: "playing"}}},
-	{"pong", false, frame{Type: typePong}},
-	{"error", false, frame{Type: typeError, Code: CodeRoomFull, Message: "room lobby-1 is full (4 of 4)"}},
-	{"error-version", false, frame{Type: typeError, Code: CodeVersion, Message: "protocol version 1 not supported", MinVersion: MinProtocolVersion, MaxVersion: ProtocolVersion}},
-	{"error-unknown-peer", false, frame{Type: typeError, Code: CodeUnknownPeer, Message: "no peer x in room lobby-1", Peer: "x"}},
-	{"kick", true, frame{Type: typeKick, Peer: "qrstuvwxyz234567"}},
-	{"unkick", true, frame{Type: typeUnkick, Peer: "qrstuvwxyz234567"}},
-	{"ice", false, frame{Type: typeICE, ICE: []ICEServer{{URLs: []string{"turn:turn.example:3478?transport=udp"},
+	{"peer-joined", false, proto.Frame{Type: proto.TypePeerJoined, Peer: "qrstuvwxyz234567", Name: "bob"}},
+	{"peer-left", false, proto.Frame{Type: proto.TypePeerLeft, Peer: "qrstuvwxyz234567"}},
+	{"signal-bin", true, proto.Frame{Type: proto.TypeSignal, To: "qrstuvwxyz234567", Bin: []byte{0, 1, 2, 0xfe, 0xff}}},
+	{"signal-from", false, proto.Frame{Type: proto.TypeSignal, Peer: "qrstuvwxyz234567", Data: []byte(`{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}`)}},
+	{"room-info", false, proto.Frame{Type: proto.TypeRoom, Info: &RoomInfo{Room: "lobby-1", Name: "Alice's table", Game: "pong", Players: 2, Max: 3, State: "playing"}}},
+	{"pong", false, proto.Frame{Type: proto.TypePong}},
+	{"error", false, proto.Frame{Type: proto.TypeError, Code: CodeRoomFull, Message: "room lobby-1 is full (4 of 4)"}},
+	{"error-version", false, proto.Frame{Type: proto.TypeError, Code: CodeVersion, Message: "protocol version 1 not supported", MinVersion: MinProtocolVersion, MaxVersion: ProtocolVersion}},
+	{"error-unknown-peer", false, proto.Frame{Type: proto.TypeError, Code: CodeUnknownPeer, Message: "no peer x in room lobby-1", Peer: "x"}},
+	{"kick", true, proto.Frame{Type: proto.TypeKick, Peer: "qrstuvwxyz234567"}},
+	{"unkick", true, proto.Frame{Type: proto.TypeUnkick, Peer: "qrstuvwxyz234567"}},
+	{"ice", false, proto.Frame{Type: proto.TypeICE, ICE: []ICEServer{{URLs: []string{"turn:turn.example:3478?transport=udp"},
 		Username: "1795921864:abcdefghijklmnop@lobby-1", Credential: "b64hmac="}}}},
-	{"room-info-owner", false, frame{Type: typeRoom, Info: &RoomInfo{Room: "lobby-1", Game: "pong", Players: 2, Held: 1, Max: 4, Owner: "abcdefghijklmnop"}}},
-	{"error-not-owner", false, frame{Type: typeError, Code: CodeNotOwner, Message: "only the owner of room lobby-1 may kick", Peer: "qrstuvwxyz234567"}},
+	{"room-info-owner", false, proto.Frame{Type: proto.TypeRoom, Info: &RoomInfo{Room: "lobby-1", Game: "pong", Players: 2, Held: 1, Max: 4, Owner: "abcdefghijklmnop"}}},
+	{"error-not-owner", false, proto.Frame{Type: proto.TypeError, Code: CodeNotOwner, Message: "only the owner of room lobby-1 may kick", Peer: "qrstuvwxyz234567"}},
 }
 
 func TestGolden(t *testing.T) {
@@ -82,19 +83,19 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("encoding changed:\n got %s\nwant %s", pretty.Bytes(), want)
 			}
 			// The golden file decodes to the same frame and validates.
-			f, err := decodeFrame(want, DefaultMaxMessageBytes)
+			f, err := proto.DecodeFrame(want, DefaultMaxMessageBytes)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(normalize(f), normalize(g.f)) {
 				t.Fatalf("decoded %+v, want %+v", f, g.f)
 			}
-			validate := validateServerFrame
+			validate := proto.ValidateServerFrame
 			if g.client {
-				validate = validateClientFrame
+				validate = proto.ValidateClientFrame
 			}
 			if err := validate(&f); err != nil {
-				t.Fatalf("golden frame invalid: %v", err)
+				t.Fatalf("golden proto.Frame invalid: %v", err)
 			}
 			// A signal with JSON data also takes the fast path, to the
 			// same fields.
@@ -103,7 +104,7 @@ func TestGolden(t *testing.T) {
 				if !g.client {
 					key, wantID = "peer", g.f.Peer
 				}
-				id, data, ok := scanSignal(got, key)
+				id, data, ok := proto.ScanSignal(got, key)
 				if !ok || string(id) != string(wantID) || !bytes.Equal(data, g.f.Data) {
 					t.Fatalf("scanSignal = %q, %q, %v", id, data, ok)
 				}
@@ -114,14 +115,14 @@ func TestGolden(t *testing.T) {
 
 // wireEncode encodes f as the client and server write it: signals with
 // encodeSignal, everything else with encodeFrame.
-func wireEncode(f *frame) []byte {
+func wireEncode(f *proto.Frame) []byte {
 	switch {
-	case f.Type == typeSignal && f.To != "":
-		return encodeSignal("to", f.To, f.payload())
-	case f.Type == typeSignal:
-		return encodeSignal("peer", f.Peer, f.payload())
+	case f.Type == proto.TypeSignal && f.To != "":
+		return proto.EncodeSignal("to", f.To, f.Payload())
+	case f.Type == proto.TypeSignal:
+		return proto.EncodeSignal("peer", f.Peer, f.Payload())
 	}
-	return encodeFrame(f)
+	return proto.EncodeFrame(f)
 }
 
 func TestValidateClientFrame(t *testing.T) {
@@ -161,9 +162,9 @@ func TestValidateClientFrame(t *testing.T) {
 		{`null`, CodeBadRequest},
 		{`  `, CodeBadRequest},
 	} {
-		f, err := decodeFrame([]byte(tc.in), DefaultMaxMessageBytes)
+		f, err := proto.DecodeFrame([]byte(tc.in), DefaultMaxMessageBytes)
 		if err == nil {
-			err = validateClientFrame(&f)
+			err = proto.ValidateClientFrame(&f)
 		}
 		var got Code
 		var se *ServerError
@@ -179,7 +180,8 @@ func TestValidateClientFrame(t *testing.T) {
 }
 
 func TestCodesAndSentinels(t *testing.T) {
-	for code, sentinel := range codeSentinels {
+	for _, code := range proto.Codes() {
+		sentinel := code.Sentinel()
 		err := error(&ServerError{Code: code, Message: "m"})
 		if !errors.Is(err, sentinel) {
 			t.Errorf("%s does not match its sentinel", code)
@@ -187,7 +189,7 @@ func TestCodesAndSentinels(t *testing.T) {
 		if errors.Is(err, ErrClosed) {
 			t.Errorf("%s matches ErrClosed", code)
 		}
-		if got := asServerError(sentinel).Code; got != code {
+		if got := proto.AsServerError(sentinel).Code; got != code {
 			t.Errorf("asServerError(%v).Code = %s, want %s", sentinel, got, code)
 		}
 	}
@@ -239,14 +241,14 @@ func TestTokenRoundTrip(t *testing.T) {
 // FuzzDecodeFrame: the decoder and both validators are total.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, g := range goldenFrames {
-		f.Add(encodeFrame(&g.f))
+		f.Add(proto.EncodeFrame(&g.f))
 	}
 	f.Add([]byte(`{"type":"join","version":2,"room":"a","data":"!!"}`))
 	f.Add([]byte(`{"type":"signal","to":"p","data":null,"peers":[{"id":1}]}`))
 	f.Add([]byte(`{"type":"kick","peer":""}`))
 	f.Add([]byte(`{"type":"ice","ice":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fr, err := decodeFrame(b, 4096)
+		fr, err := proto.DecodeFrame(b, 4096)
 		if err != nil {
 			var se *ServerError
 			if !errors.As(err, &se) || !se.Code.Known() {
@@ -254,22 +256,22 @@ func FuzzDecodeFrame(f *testing.F) {
 			}
 			return
 		}
-		_ = validateClientFrame(&fr)
-		_ = validateServerFrame(&fr)
+		_ = proto.ValidateClientFrame(&fr)
+		_ = proto.ValidateServerFrame(&fr)
 		// What decodes re-encodes and decodes to the same frame.
-		again, err := decodeFrame(encodeFrame(&fr), 0)
+		again, err := proto.DecodeFrame(proto.EncodeFrame(&fr), 0)
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
 		if !reflect.DeepEqual(normalize(again), normalize(fr)) {
-			t.Fatalf("round trip changed the frame:\n%+v\n%+v", fr, again)
+			t.Fatalf("round trip changed the proto.Frame:\n%+v\n%+v", fr, again)
 		}
 	})
 }
 
 // normalize maps empty slices to nil (omitempty drops them) and data to
 // the form encoding/json writes (compact, HTML-escaped).
-func normalize(f frame) frame {
+func normalize(f proto.Frame) proto.Frame {
 	if len(f.Data) == 0 {
 		f.Data = nil
 	} else if b, err := json.Marshal(f.Data); err == nil {
@@ -325,7 +327,7 @@ func FuzzCloseError(f *testing.F) {
 	f.Add(uint16(1008), "kicked")
 	f.Add(uint16(1000), "bogus")
 	f.Fuzz(func(t *testing.T, code uint16, reason string) {
-		se := closeError(websocket.CloseError{Code: websocket.StatusCode(code), Reason: reason})
+		se := proto.CloseError(websocket.CloseError{Code: websocket.StatusCode(code), Reason: reason})
 		if se != nil && !se.Code.Known() {
 			t.Fatalf("close %d %q mapped to unknown code %q", code, reason, se.Code)
 		}

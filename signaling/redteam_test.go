@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
 )
@@ -208,9 +209,9 @@ func TestRedteamFillRooms(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		_ = ws.Write(ctx, websocket.MessageText, encodeFrame(&frame{Type: typeJoin, Version: ProtocolVersion, Room: fmt.Sprintf("held-%d", i)}))
+		_ = ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(&proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: fmt.Sprintf("held-%d", i)}))
 		if _, b, err := ws.Read(ctx); err == nil {
-			if f, _ := decodeFrame(b, 0); f.Type == typeWelcome {
+			if f, _ := proto.DecodeFrame(b, 0); f.Type == proto.TypeWelcome {
 				created++
 			}
 		}
@@ -269,7 +270,7 @@ func TestRedteamStolenResumeToken(t *testing.T) {
 	owner := rawDial(t, url, nil)
 	owner.send(joinFrame("r"))
 	w, err := owner.recv()
-	if err != nil || w.Type != typeWelcome {
+	if err != nil || w.Type != proto.TypeWelcome {
 		t.Fatalf("welcome %+v %v", w, err)
 	}
 	stolen := w.Resume
@@ -277,7 +278,7 @@ func TestRedteamStolenResumeToken(t *testing.T) {
 	again := rawDial(t, url, nil)
 	again.send(map[string]any{"type": "join", "version": ProtocolVersion, "room": "r", "peer": w.Peer, "resume": stolen})
 	w2, err := again.recv()
-	if err != nil || w2.Type != typeWelcome || w2.Resume == stolen || w2.Resume == "" {
+	if err != nil || w2.Type != proto.TypeWelcome || w2.Resume == stolen || w2.Resume == "" {
 		t.Fatalf("resume: %+v %v (token must rotate)", w2, err)
 	}
 	thief := rawDial(t, url, nil)
@@ -401,11 +402,11 @@ func TestCloseErrorMapping(t *testing.T) {
 		{websocket.CloseError{Code: websocket.StatusPolicyViolation, Reason: "room_full"}, ErrRoomFull},
 	} {
 		err := fmt.Errorf("read: %w", tc.ce)
-		if got := closeError(err); got == nil || !errors.Is(got, tc.want) {
+		if got := proto.CloseError(err); got == nil || !errors.Is(got, tc.want) {
 			t.Errorf("closeError(%v) = %v, want %v", tc.ce, got, tc.want)
 		}
 	}
-	if closeError(websocket.CloseError{Code: websocket.StatusNormalClosure}) != nil || closeError(io.EOF) != nil {
+	if proto.CloseError(websocket.CloseError{Code: websocket.StatusNormalClosure}) != nil || proto.CloseError(io.EOF) != nil {
 		t.Error("a normal close or EOF mapped to a server error")
 	}
 }
@@ -423,10 +424,10 @@ func TestRedteamConnCapCountsHeldSeats(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		_ = ws.Write(ctx, websocket.MessageText, encodeFrame(&frame{Type: typeJoin, Version: ProtocolVersion, Room: fmt.Sprint("h", i)}))
+		_ = ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(&proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: fmt.Sprint("h", i)}))
 		_, b, err := ws.Read(ctx)
 		if err == nil {
-			if f, _ := decodeFrame(b, 0); f.Type == typeWelcome {
+			if f, _ := proto.DecodeFrame(b, 0); f.Type == proto.TypeWelcome {
 				joined++
 			}
 		}
@@ -520,7 +521,7 @@ func TestHeldSeatsListed(t *testing.T) {
 	dial(t, url, "r", DialOptions{})
 	rc := rawDial(t, url, nil)
 	rc.send(joinFrame("r"))
-	if f, err := rc.recv(); err != nil || f.Type != typeWelcome {
+	if f, err := rc.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("join: %+v %v", f, err)
 	}
 	_ = rc.ws.CloseNow() // dropped, not left: the seat is held

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // setTarget redirects new connections (to a closed port: they fail).
@@ -148,7 +150,7 @@ func TestReplaced(t *testing.T) {
 	old := rawDial(t, url, nil)
 	old.send(joinFrame("r"))
 	w, err := old.recv()
-	if err != nil || w.Type != typeWelcome || w.Resume == "" {
+	if err != nil || w.Type != proto.TypeWelcome || w.Resume == "" {
 		t.Fatalf("join: %+v %v", w, err)
 	}
 	bad := rawDial(t, url, nil)
@@ -158,7 +160,7 @@ func TestReplaced(t *testing.T) {
 	nw := rawDial(t, url, nil)
 	nw.send(map[string]any{"type": "join", "version": ProtocolVersion, "room": "r", "peer": w.Peer, "resume": w.Resume})
 	w2, err := nw.recv()
-	if err != nil || w2.Type != typeWelcome || !w2.Resumed || w2.Peer != w.Peer {
+	if err != nil || w2.Type != proto.TypeWelcome || !w2.Resumed || w2.Peer != w.Peer {
 		t.Fatalf("resume: %+v %v", w2, err)
 	}
 	old.expectError(CodeReplaced)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/pion/turn/v5"
 )
 
@@ -45,10 +46,6 @@ const (
 	DefaultRoomsPageLimit    = 50
 	MaxRoomsPageLimit        = 200
 )
-
-// writeTimeout bounds one write to a client; a client that does not take a
-// message within it is cut as a slow consumer.
-const writeTimeout = 10 * time.Second
 
 // Server is the signaling service: an http.Handler that accepts WebSocket
 // connections (any path but /rooms), admits them to rooms, relays signals
@@ -219,7 +216,7 @@ func (s *Server) Validate() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.Validate(); err != nil {
 		s.log.Error("signaling: invalid server config", "err", err)
-		writeHTTPError(w, http.StatusInternalServerError, errorFor(CodeInternal, "server misconfigured"))
+		writeHTTPError(w, http.StatusInternalServerError, proto.ErrorFor(CodeInternal, "server misconfigured"))
 		return
 	}
 	isWS := headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
@@ -229,7 +226,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case isWS:
 		s.serveWS(w, r)
 	default:
-		writeHTTPError(w, http.StatusNotFound, errorFor(CodeBadRequest, "not found: WebSocket upgrade or GET /rooms expected"))
+		writeHTTPError(w, http.StatusNotFound, proto.ErrorFor(CodeBadRequest, "not found: WebSocket upgrade or GET /rooms expected"))
 	}
 }
 
@@ -258,7 +255,7 @@ type roomListing struct {
 func (s *Server) serveRooms(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeHTTPError(w, http.StatusMethodNotAllowed, errorFor(CodeBadRequest, "GET only"))
+		writeHTTPError(w, http.StatusMethodNotAllowed, proto.ErrorFor(CodeBadRequest, "GET only"))
 		return
 	}
 	q := r.URL.Query()
@@ -266,19 +263,19 @@ func (s *Server) serveRooms(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeHTTPError(w, http.StatusBadRequest, errorFor(CodeBadRequest, "limit must be a positive number"))
+			writeHTTPError(w, http.StatusBadRequest, proto.ErrorFor(CodeBadRequest, "limit must be a positive number"))
 			return
 		}
 		limit = min(n, MaxRoomsPageLimit)
 	}
 	game, cursor := q.Get("game"), q.Get("cursor")
-	if len(game) > maxGameLen || len(cursor) > maxRoomLen {
-		writeHTTPError(w, http.StatusBadRequest, errorFor(CodeBadRequest, "game or cursor too long"))
+	if len(game) > proto.MaxGameLen || len(cursor) > proto.MaxRoomLen {
+		writeHTTPError(w, http.StatusBadRequest, proto.ErrorFor(CodeBadRequest, "game or cursor too long"))
 		return
 	}
 	all, err := s.Rooms(r.Context())
 	if err != nil {
-		writeHTTPError(w, http.StatusServiceUnavailable, asServerError(err))
+		writeHTTPError(w, http.StatusServiceUnavailable, proto.AsServerError(err))
 		return
 	}
 	out := roomListing{Rooms: []RoomInfo{}}
@@ -312,11 +309,11 @@ func writeHTTPError(w http.ResponseWriter, status int, se *ServerError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(encodeFrame(errorFrame(se)))
+	_, _ = w.Write(proto.EncodeFrame(errorFrame(se)))
 }
 
-func errorFrame(se *ServerError) *frame {
-	return &frame{Type: typeError, Code: se.Code, Message: se.Message, MinVersion: se.MinVersion, MaxVersion: se.MaxVersion}
+func errorFrame(se *ServerError) *proto.Frame {
+	return &proto.Frame{Type: proto.TypeError, Code: se.Code, Message: se.Message, MinVersion: se.MinVersion, MaxVersion: se.MaxVersion}
 }
 
 func (s *Server) checkOrigin(r *http.Request) error {
@@ -326,7 +323,7 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	}
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
-		return errorFor(CodeOrigin, "malformed Origin %q", truncate(origin, 100))
+		return proto.ErrorFor(CodeOrigin, "malformed Origin %q", proto.Truncate(origin, 100))
 	}
 	if strings.EqualFold(u.Host, r.Host) {
 		return nil
@@ -340,7 +337,7 @@ func (s *Server) checkOrigin(r *http.Request) error {
 			return nil
 		}
 	}
-	return errorFor(CodeOrigin, "origin %q is not allowed", truncate(origin, 100))
+	return proto.ErrorFor(CodeOrigin, "origin %q is not allowed", proto.Truncate(origin, 100))
 }
 
 func (s *Server) clientIP(r *http.Request) string {
@@ -355,18 +352,6 @@ func (s *Server) clientIP(r *http.Request) string {
 	}
 	return host
 }
-
-// Close codes of refusals before a join, in the private range 4000-4999:
-// 4000 + the HTTP status the refusal stands for. A browser sees only the
-// close code and reason of a WebSocket (never an HTTP body), so refusals
-// are sent as an accepted upgrade closed at once with the code and the
-// protocol's error code as reason (after an error message with the
-// details); the client maps both to the same sentinel errors.
-const (
-	closeForbidden   websocket.StatusCode = 4403 // origin
-	closeTooMany     websocket.StatusCode = 4429 // rate_limited, too_many_connections from one address
-	closeUnavailable websocket.StatusCode = 4503 // the server's capacity, shutdown
-)
 
 // refuseWS refuses a WebSocket request visibly to a browser: it accepts
 // the upgrade, sends the error and closes with a 4xxx code and the code
@@ -383,14 +368,14 @@ func (s *Server) refuseWS(w http.ResponseWriter, r *http.Request, status websock
 		return // Accept answered the HTTP request itself
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	_ = ws.Write(ctx, websocket.MessageText, encodeFrame(errorFrame(se)))
+	_ = ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(errorFrame(se)))
 	cancel()
 	_ = ws.Close(status, string(se.Code))
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkOrigin(r); err != nil {
-		s.refuseWS(w, r, closeForbidden, RefuseOrigin, asServerError(err))
+		s.refuseWS(w, r, proto.CloseForbidden, RefuseOrigin, proto.AsServerError(err))
 		return
 	}
 	ip := addrKey(s.clientIP(r))
@@ -404,16 +389,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.closing:
 		s.mu.Unlock()
-		s.refuseWS(w, r, closeUnavailable, "", errorFor(CodeShutdown, "server shutting down"))
+		s.refuseWS(w, r, proto.CloseUnavailable, "", proto.ErrorFor(CodeShutdown, "server shutting down"))
 		return
 	case len(s.conns) >= s.cfg.MaxConns:
 		s.mu.Unlock()
-		s.refuseWS(w, r, closeUnavailable, RefuseConns, errorFor(CodeTooManyConns, "server at its limit of %d connections", s.cfg.MaxConns))
+		s.refuseWS(w, r, proto.CloseUnavailable, RefuseConns, proto.ErrorFor(CodeTooManyConns, "server at its limit of %d connections", s.cfg.MaxConns))
 		return
 	}
 	if se := s.admitConn(ip, open); se != nil {
 		s.mu.Unlock()
-		s.refuseWS(w, r, closeTooMany, RefuseConnsPerIP, se)
+		s.refuseWS(w, r, proto.CloseTooMany, RefuseConnsPerIP, se)
 		return
 	}
 	if s.conns == nil {
@@ -452,9 +437,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
-		c.fail(errorFor(CodeShutdown, "server shutting down"))
+		c.fail(proto.ErrorFor(CodeShutdown, "server shutting down"))
 	}
-	c.bucket = tokenBucket{rate: s.cfg.MessagesPerSecond, burst: float64(s.cfg.Burst)}
+	c.bucket = proto.TokenBucket{Rate: s.cfg.MessagesPerSecond, Burst: float64(s.cfg.Burst)}
 	s.stats.conns.Add(1)
 	// The connection outlives this handler: returning lets net/http free
 	// what it held for the request (its goroutine's stack, the request,
@@ -476,7 +461,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	for c := range s.conns {
-		c.fail(errorFor(CodeShutdown, "server shutting down"))
+		c.fail(proto.ErrorFor(CodeShutdown, "server shutting down"))
 	}
 	s.closeUDPLocked()
 	s.mu.Unlock()
@@ -500,7 +485,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closing = true
 	for c := range s.conns {
-		c.fail(errorFor(CodeShutdown, "server closed"))
+		c.fail(proto.ErrorFor(CodeShutdown, "server closed"))
 		if c.ws != nil {
 			_ = c.ws.CloseNow()
 		}
@@ -587,19 +572,19 @@ func (s *Server) iceServersFor(a Attachment) []ICEServer {
 }
 
 // checkJoinToken verifies f's join token against the TokenSecret.
-func (s *Server) checkJoinToken(f *frame) (TokenClaims, error) {
+func (s *Server) checkJoinToken(f *proto.Frame) (TokenClaims, error) {
 	if f.Token == "" {
-		return TokenClaims{}, errorFor(CodeBadToken, "this server requires a join token")
+		return TokenClaims{}, proto.ErrorFor(CodeBadToken, "this server requires a join token")
 	}
 	claims, err := VerifyToken(s.cfg.TokenSecret, f.Token, time.Now())
 	if err != nil {
 		return TokenClaims{}, err
 	}
 	if claims.Room != f.Room {
-		return TokenClaims{}, errorFor(CodeBadToken, "token is for another room")
+		return TokenClaims{}, proto.ErrorFor(CodeBadToken, "token is for another room")
 	}
 	if claims.Name != "" && f.Name != "" && f.Name != claims.Name {
-		return TokenClaims{}, errorFor(CodeBadToken, "token is for another name")
+		return TokenClaims{}, proto.ErrorFor(CodeBadToken, "token is for another name")
 	}
 	return claims, nil
 }

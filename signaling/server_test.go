@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // TestSignalPayloads: every payload arrives byte for byte, whether it
@@ -22,7 +23,7 @@ func TestSignalPayloads(t *testing.T) {
 	a := dial(t, url, "payloads", DialOptions{})
 	raw := rawDial(t, url, nil)
 	raw.send(joinFrame("payloads"))
-	if f, err := raw.recv(); err != nil || f.Type != typeWelcome {
+	if f, err := raw.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("join: %+v %v", f, err)
 	}
 	ev := expect(t, a, PeerJoined, "")
@@ -49,14 +50,14 @@ func TestSignalPayloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var f frame
-			if err := json.Unmarshal(b, &f); err != nil || f.Type != typeSignal || f.Peer != a.Local() {
+			var f proto.Frame
+			if err := json.Unmarshal(b, &f); err != nil || f.Type != proto.TypeSignal || f.Peer != a.Local() {
 				t.Fatalf("frame %s: %+v %v", b, f, err)
 			}
 			if got := len(f.Data) > 0; got != tc.json {
 				t.Fatalf("frame %s: data %v, want %v", b, got, tc.json)
 			}
-			if got := string(f.payload()); got != tc.p {
+			if got := string(f.Payload()); got != tc.p {
 				t.Fatalf("raw client got %q, want %q", got, tc.p)
 			}
 			// And back, the same frame with "to" for "peer".
@@ -177,16 +178,16 @@ func TestManyRooms(t *testing.T) {
 	// A raw client bypassing the local check gets unknown_peer (not fatal).
 	rc := rawDial(t, url, nil)
 	rc.send(joinFrame("room-0"))
-	if f, err := rc.recv(); err != nil || f.Type != typeWelcome {
+	if f, err := rc.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("raw join: %v %v", f.Type, err)
 	}
 	rc.send(map[string]any{"type": "signal", "to": clients[1][0].Local(), "data": []byte("x")})
 	f, err := rc.recv()
-	if err != nil || f.Type != typeError || f.Code != CodeUnknownPeer || f.Peer != clients[1][0].Local() {
+	if err != nil || f.Type != proto.TypeError || f.Code != CodeUnknownPeer || f.Peer != clients[1][0].Local() {
 		t.Fatalf("signal to other room: %+v %v, want unknown_peer", f, err)
 	}
 	rc.send(map[string]any{"type": "ping"})
-	if f, err := rc.recv(); err != nil || f.Type != typePong {
+	if f, err := rc.recv(); err != nil || f.Type != proto.TypePong {
 		t.Fatalf("after unknown_peer the connection must live: %+v %v", f, err)
 	}
 	// Nobody in room-1 saw anything.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // copyConfig copies every exported (configuration) field of src to dst,
@@ -133,7 +135,7 @@ func (s *Server) init() {
 		s.bp, s.ownBP = NewMemoryBackplane(), true
 	}
 	s.stats.rejects = make(map[Code]*atomic.Uint64)
-	for code := range codeSentinels {
+	for _, code := range proto.Codes() {
 		s.stats.rejects[code] = new(atomic.Uint64)
 	}
 	s.stats.refusals = make(map[string]*atomic.Uint64)

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // coturn's use-auth-secret scheme is HMAC-SHA1 by definition.
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"crypto/sha1" //nolint:gosec // coturn's use-auth-secret scheme is HMAC-SHA1 by definition.
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
 // TokenClaims is what a join token grants: joining Room, as Name (empty =
@@ -39,10 +41,10 @@ func MintToken(secret []byte, c TokenClaims) (string, error) {
 	if len(secret) == 0 {
 		return "", fmt.Errorf("%w: empty token secret", ErrInvalidConfig)
 	}
-	if err := checkID("room", c.Room, maxRoomLen, true); err != nil {
+	if err := proto.CheckID("room", c.Room, proto.MaxRoomLen, true); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	if err := checkText("name", c.Name, maxNameLen); err != nil {
+	if err := proto.CheckText("name", c.Name, proto.MaxNameLen); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	if c.Expiry.IsZero() {
@@ -58,9 +60,9 @@ func MintToken(secret []byte, c TokenClaims) (string, error) {
 // ErrTokenExpired. It is total on any input.
 func VerifyToken(secret []byte, token string, now time.Time) (TokenClaims, error) {
 	bad := func(why string) (TokenClaims, error) {
-		return TokenClaims{}, errorFor(CodeBadToken, "%s", why)
+		return TokenClaims{}, proto.ErrorFor(CodeBadToken, "%s", why)
 	}
-	if len(token) > maxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
+	if len(token) > proto.MaxTokenLen || !strings.HasPrefix(token, tokenPrefix) {
 		return bad("malformed token")
 	}
 	dot := strings.LastIndexByte(token, '.')
@@ -82,7 +84,7 @@ func VerifyToken(secret []byte, token string, now time.Time) (TokenClaims, error
 	}
 	c := TokenClaims{Room: p.Room, Name: p.Name, Expiry: time.Unix(p.Exp, 0)}
 	if !now.Before(c.Expiry) {
-		return c, errorFor(CodeTokenExpired, "token expired at %s", c.Expiry.UTC().Format(time.RFC3339))
+		return c, proto.ErrorFor(CodeTokenExpired, "token expired at %s", c.Expiry.UTC().Format(time.RFC3339))
 	}
 	return c, nil
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/peerplay/peerplay/browsertest/scenario"
 	"github.com/peerplay/peerplay/netcode"
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 func main() {
@@ -68,7 +68,7 @@ func run(q url.Values) (any, error) {
 	}
 	mesh, err := netcode.Join(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("join: %w (ErrOrigin: %v)", err, errors.Is(err, signaling.ErrOrigin))
+		return nil, fmt.Errorf("join: %w (ErrOrigin: %v)", err, errors.Is(err, sigclient.CodeOrigin.Sentinel()))
 	}
 	defer mesh.Close()
 	fmt.Println("JOINED " + string(mesh.Local()))
@@ -87,7 +87,7 @@ func run(q url.Values) (any, error) {
 // waits for the test to freeze the connection and reports how long the
 // client took to notice.
 func keepalive(ctx context.Context, q url.Values) (any, error) {
-	c, err := signaling.Dial(ctx, q.Get("signal"), q.Get("room"), signaling.DialOptions{
+	c, err := sigclient.Dial(ctx, q.Get("signal"), q.Get("room"), sigclient.DialOptions{
 		Name: "wasm", PingInterval: time.Second, PingTimeout: time.Second,
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func keepalive(ctx context.Context, q url.Values) (any, error) {
 	for wait := true; wait; {
 		select {
 		case ev := <-c.Events():
-			if ev.Kind == signaling.Disconnected {
+			if ev.Kind == sigclient.Disconnected {
 				return nil, fmt.Errorf("disconnected while the server answered: %v", ev.Err)
 			}
 		case <-steady:
@@ -113,7 +113,7 @@ func keepalive(ctx context.Context, q url.Values) (any, error) {
 	for {
 		select {
 		case ev := <-c.Events():
-			if ev.Kind == signaling.Disconnected {
+			if ev.Kind == sigclient.Disconnected {
 				return map[string]any{"DisconnectedAfterMS": time.Since(start).Milliseconds(), "Err": fmt.Sprint(ev.Err)}, nil
 			}
 		case <-ctx.Done():

@@ -31,6 +31,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 func TestMain(m *testing.M) {
@@ -121,17 +122,17 @@ func TestSignald(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	url := "ws://" + a.HTTP + "/ws"
-	c1, err := signaling.Dial(ctx, url, "room", signaling.DialOptions{Name: "a"})
+	c1, err := sigclient.Dial(ctx, url, "room", sigclient.DialOptions{Name: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c1.Close()
-	c2, err := signaling.Dial(ctx, url, "room", signaling.DialOptions{Name: "b"})
+	c2, err := sigclient.Dial(ctx, url, "room", sigclient.DialOptions{Name: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if _, err := signaling.Dial(ctx, url, "room", signaling.DialOptions{}); !errors.Is(err, signaling.ErrRoomFull) {
+	if _, err := sigclient.Dial(ctx, url, "room", sigclient.DialOptions{}); !errors.Is(err, signaling.ErrRoomFull) {
 		t.Fatalf("third join with -max-room-size 2: %v", err)
 	}
 	ice := c1.ICEServers()
@@ -206,10 +207,10 @@ func TestSignald(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	ev := <-c1.Events()
-	for ev.Kind == signaling.PeerJoined {
+	for ev.Kind == sigclient.PeerJoined {
 		ev = <-c1.Events()
 	}
-	if ev.Kind != signaling.Disconnected || !errors.Is(ev.Err, signaling.ErrShutdown) {
+	if ev.Kind != sigclient.Disconnected || !errors.Is(ev.Err, signaling.ErrShutdown) {
 		t.Fatalf("client event %v %v, want Disconnected with ErrShutdown", ev.Kind, ev.Err)
 	}
 	// Logs are JSON lines.
@@ -271,7 +272,7 @@ func TestTLS(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := signaling.Dial(ctx, "wss://"+a.HTTP+"/ws", "r", signaling.DialOptions{HTTPClient: client})
+	c, err := sigclient.Dial(ctx, "wss://"+a.HTTP+"/ws", "r", sigclient.DialOptions{HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 func natsArgs(url, node string) []string {
@@ -52,17 +53,17 @@ func TestNATSNodes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c1, err := signaling.Dial(ctx, "ws://"+a.HTTP+"/ws", "room", signaling.DialOptions{Name: "one"})
+	c1, err := sigclient.Dial(ctx, "ws://"+a.HTTP+"/ws", "room", sigclient.DialOptions{Name: "one"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c1.Close()
-	c2, err := signaling.Dial(ctx, "ws://"+b.HTTP+"/ws", "room", signaling.DialOptions{Name: "two"})
+	c2, err := sigclient.Dial(ctx, "ws://"+b.HTTP+"/ws", "room", sigclient.DialOptions{Name: "two"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if ev := <-c1.Events(); ev.Kind != signaling.PeerJoined || ev.Peer != c2.Local() {
+	if ev := <-c1.Events(); ev.Kind != sigclient.PeerJoined || ev.Peer != c2.Local() {
 		t.Fatalf("c1 got %v %s, want c2 joining", ev.Kind, ev.Peer)
 	}
 	// Each node lists from its watch of the registry: a few milliseconds
@@ -115,7 +116,7 @@ func TestNATSNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ev := range c2.Events() {
-		if ev.Kind == signaling.Signal {
+		if ev.Kind == sigclient.Signal {
 			break
 		}
 	}
@@ -143,12 +144,12 @@ func TestNATSDownAtStart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := signaling.Dial(ctx, "ws://"+a.HTTP+"/ws", "r", signaling.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
+	if _, err := sigclient.Dial(ctx, "ws://"+a.HTTP+"/ws", "r", sigclient.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
 		t.Fatalf("join without NATS: %v, want ErrUnavailable", err)
 	}
 	ns.Restart()
 	waitHealth(t, base, 200, `"status":"ok"`)
-	c, err := signaling.Dial(ctx, "ws://"+a.HTTP+"/ws", "r", signaling.DialOptions{})
+	c, err := sigclient.Dial(ctx, "ws://"+a.HTTP+"/ws", "r", sigclient.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // raiseNoFile lifts the soft RLIMIT_NOFILE to at least n (up to the hard
@@ -107,7 +108,7 @@ func TestRedteamKeepAliveFlood(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := signaling.Dial(ctx, "ws://"+a.HTTP+"/ws", "honest", signaling.DialOptions{HTTPClient: clientFrom("127.0.0.2")})
+	c, err := sigclient.Dial(ctx, "ws://"+a.HTTP+"/ws", "honest", sigclient.DialOptions{HTTPClient: clientFrom("127.0.0.2")})
 	if err != nil {
 		t.Fatalf("honest join under the flood: %v", err)
 	}

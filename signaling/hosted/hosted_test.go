@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,7 +52,7 @@ func dialAs(t *testing.T, s *Server, host, room string) []signaling.ICEServer {
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := signaling.Dial(ctx, "ws://"+host+"/ws", room, signaling.DialOptions{HTTPClient: hc, Name: "t"})
+	c, err := sigclient.Dial(ctx, "ws://"+host+"/ws", room, sigclient.DialOptions{HTTPClient: hc, Name: "t"})
 	if err != nil {
 		t.Fatalf("dial as %s: %v", host, err)
 	}

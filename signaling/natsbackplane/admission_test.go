@@ -8,6 +8,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // TestRacingJoins: many clients join one room at once through three
@@ -32,7 +33,7 @@ func TestRacingJoins(t *testing.T) {
 			var wg sync.WaitGroup
 			start := make(chan struct{})
 			var mu sync.Mutex
-			var joined []*signaling.Client
+			var joined []*sigclient.Client
 			full, other := 0, []error{}
 			for i := range tc.joiners {
 				wg.Add(1)
@@ -41,8 +42,8 @@ func TestRacingJoins(t *testing.T) {
 					<-start
 					// Every joiner asks for the size: whichever creates
 					// the room sets it.
-					c, err := signaling.Dial(testCtx(t), nodes[i%len(nodes)].wsURL(), room,
-						signaling.DialOptions{Name: fmt.Sprint("p", i), MaxPlayers: tc.size})
+					c, err := sigclient.Dial(testCtx(t), nodes[i%len(nodes)].wsURL(), room,
+						sigclient.DialOptions{Name: fmt.Sprint("p", i), MaxPlayers: tc.size})
 					mu.Lock()
 					defer mu.Unlock()
 					switch {
@@ -92,22 +93,22 @@ func TestAdmission(t *testing.T) {
 	n1 := startNode(t, ns.URL(), "n1", func(_ *Config, s *signaling.Server) { s.MaxRooms = 2 })
 	waitReady(t, n0, n1)
 
-	a := dial(t, n0.wsURL(), "locked", signaling.DialOptions{Password: "pw", GameID: "pong"})
+	a := dial(t, n0.wsURL(), "locked", sigclient.DialOptions{Password: "pw", GameID: "pong"})
 	tests := []struct {
 		name string
 		url  string
 		room string
-		opts signaling.DialOptions
+		opts sigclient.DialOptions
 		want error
 	}{
-		{"right password, other node", n1.wsURL(), "locked", signaling.DialOptions{Password: "pw", GameID: "pong"}, nil},
-		{"wrong password", n1.wsURL(), "locked", signaling.DialOptions{Password: "nope", GameID: "pong"}, signaling.ErrBadPassword},
-		{"no password", n0.wsURL(), "locked", signaling.DialOptions{GameID: "pong"}, signaling.ErrBadPassword},
-		{"wrong game", n1.wsURL(), "locked", signaling.DialOptions{Password: "pw", GameID: "chess"}, signaling.ErrWrongGame},
-		{"second room", n1.wsURL(), "second", signaling.DialOptions{}, nil},
-		{"third room over the limit", n0.wsURL(), "third", signaling.DialOptions{}, signaling.ErrTooManyRooms},
+		{"right password, other node", n1.wsURL(), "locked", sigclient.DialOptions{Password: "pw", GameID: "pong"}, nil},
+		{"wrong password", n1.wsURL(), "locked", sigclient.DialOptions{Password: "nope", GameID: "pong"}, signaling.ErrBadPassword},
+		{"no password", n0.wsURL(), "locked", sigclient.DialOptions{GameID: "pong"}, signaling.ErrBadPassword},
+		{"wrong game", n1.wsURL(), "locked", sigclient.DialOptions{Password: "pw", GameID: "chess"}, signaling.ErrWrongGame},
+		{"second room", n1.wsURL(), "second", sigclient.DialOptions{}, nil},
+		{"third room over the limit", n0.wsURL(), "third", sigclient.DialOptions{}, signaling.ErrTooManyRooms},
 	}
-	var keep []*signaling.Client
+	var keep []*sigclient.Client
 	t.Cleanup(func() {
 		for _, c := range keep {
 			_ = c.Close()
@@ -121,7 +122,7 @@ func TestAdmission(t *testing.T) {
 				// the room n1 just made.
 				waitFor(t, 10*waitUnit, "n0 to see room second", func() bool { return n0.bp.reg.roomCount("") == 2 })
 			}
-			c, err := signaling.Dial(testCtx(t), tt.url, tt.room, tt.opts)
+			c, err := sigclient.Dial(testCtx(t), tt.url, tt.room, tt.opts)
 			if err == nil {
 				keep = append(keep, c) // the rooms stay until the test ends
 			}
@@ -132,7 +133,7 @@ func TestAdmission(t *testing.T) {
 	}
 	// A signal to a member of the room on another node goes through; to
 	// a stranger it is refused (not fatal).
-	b := dial(t, n1.wsURL(), "locked", signaling.DialOptions{Password: "pw"})
+	b := dial(t, n1.wsURL(), "locked", sigclient.DialOptions{Password: "pw"})
 	if err := b.Signal(a.Local(), []byte("hi")); err != nil {
 		t.Fatal(err)
 	}

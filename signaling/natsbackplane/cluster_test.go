@@ -6,6 +6,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // TestCrossNode: members connected to three different nodes see each other
@@ -16,12 +17,12 @@ func TestCrossNode(t *testing.T) {
 	nodes := []*node{startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1"), startNode(t, ns.URL(), "n2")}
 	waitReady(t, nodes...)
 
-	a := dial(t, nodes[0].wsURL(), "room", signaling.DialOptions{Name: "alice", GameID: "g"})
-	b := dial(t, nodes[1].wsURL(), "room", signaling.DialOptions{Name: "bob", GameID: "g"})
+	a := dial(t, nodes[0].wsURL(), "room", sigclient.DialOptions{Name: "alice", GameID: "g"})
+	b := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "bob", GameID: "g"})
 	if got := expect(t, a, signaling.PeerJoined, b.Local()); got.Name != "bob" {
 		t.Fatalf("alice saw %q join, want bob", got.Name)
 	}
-	c := dial(t, nodes[2].wsURL(), "room", signaling.DialOptions{Name: "carol", GameID: "g"})
+	c := dial(t, nodes[2].wsURL(), "room", sigclient.DialOptions{Name: "carol", GameID: "g"})
 	expect(t, a, signaling.PeerJoined, c.Local())
 	expect(t, b, signaling.PeerJoined, c.Local())
 	if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
@@ -47,7 +48,7 @@ func TestCrossNode(t *testing.T) {
 	if err := a.SetRoomInfo(signaling.RoomMeta{Name: "Bob's", State: "playing"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, cl := range []*signaling.Client{a, b, c} {
+	for _, cl := range []*sigclient.Client{a, b, c} {
 		if ev := expect(t, cl, signaling.RoomUpdated, ""); ev.Room.Name != "Bob's" || ev.Room.Players != 3 {
 			t.Fatalf("room update %+v", ev.Room)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // Two signaling nodes on one NATS serve one room: alice joins through the
@@ -43,13 +44,13 @@ func Example() {
 		urls = append(urls, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws")
 	}
 
-	alice, err := signaling.Dial(ctx, urls[0], "lobby", signaling.DialOptions{Name: "alice"})
+	alice, err := sigclient.Dial(ctx, urls[0], "lobby", sigclient.DialOptions{Name: "alice"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer alice.Close()
-	bob, err := signaling.Dial(ctx, urls[1], "lobby", signaling.DialOptions{Name: "bob"})
+	bob, err := sigclient.Dial(ctx, urls[1], "lobby", sigclient.DialOptions{Name: "bob"})
 	if err != nil {
 		fmt.Println(err)
 		return

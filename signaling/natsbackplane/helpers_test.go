@@ -17,6 +17,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // testTTL is short so that expiry tests finish quickly.
@@ -132,9 +133,9 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-func dial(t testing.TB, url, room string, opts signaling.DialOptions) *signaling.Client {
+func dial(t testing.TB, url, room string, opts sigclient.DialOptions) *sigclient.Client {
 	t.Helper()
-	c, err := signaling.Dial(testCtx(t), url, room, opts)
+	c, err := sigclient.Dial(testCtx(t), url, room, opts)
 	if err != nil {
 		t.Fatalf("Dial(%s, %s): %v", url, room, err)
 	}
@@ -142,7 +143,7 @@ func dial(t testing.TB, url, room string, opts signaling.DialOptions) *signaling
 	return c
 }
 
-func next(t testing.TB, c *signaling.Client) signaling.Event {
+func next(t testing.TB, c *sigclient.Client) signaling.Event {
 	t.Helper()
 	select {
 	case ev, ok := <-c.Events():
@@ -158,7 +159,7 @@ func next(t testing.TB, c *signaling.Client) signaling.Event {
 
 // expect skips events of other kinds until one of kind k (from peer, if
 // set) arrives.
-func expect(t testing.TB, c *signaling.Client, k signaling.EventKind, peer transport.PeerID) signaling.Event {
+func expect(t testing.TB, c *sigclient.Client, k signaling.EventKind, peer transport.PeerID) signaling.Event {
 	t.Helper()
 	for {
 		ev := next(t, c)

@@ -9,10 +9,11 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // expectKicked waits for c to end with ErrKicked.
-func expectKicked(t *testing.T, c *signaling.Client) {
+func expectKicked(t *testing.T, c *sigclient.Client) {
 	t.Helper()
 	for {
 		ev := next(t, c)
@@ -34,9 +35,9 @@ func TestKickAcrossNodes(t *testing.T) {
 	ns := natstest.Start(t)
 	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
 	waitReady(t, n0, n1)
-	a := dial(t, n0.wsURL(), "r", signaling.DialOptions{Name: "owner"})
-	b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
-	c := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "c"})
+	a := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "owner"})
+	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
+	c := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "c"})
 	expect(t, a, signaling.PeerJoined, b.Local())
 	expect(t, a, signaling.PeerJoined, c.Local())
 
@@ -105,9 +106,9 @@ func TestRepairKeepsRotatedToken(t *testing.T) {
 	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
 	waitReady(t, n0, n1)
 	l := newLB(t, n0.hostport())
-	a := dial(t, l.url(), "r", signaling.DialOptions{Name: "a",
+	a := dial(t, l.url(), "r", sigclient.DialOptions{Name: "a",
 		ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
-	b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
+	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
 	expect(t, a, signaling.PeerJoined, b.Local())
 	peer := a.Local()
 	seatToken := func() []byte {

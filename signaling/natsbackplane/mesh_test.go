@@ -16,6 +16,7 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 var meshChannels = []netcode.ChannelSpec{
@@ -160,9 +161,9 @@ func TestNodeCrash(t *testing.T) {
 	// Entries only the crashing node holds: a room of its own, and a seat
 	// in a shared room whose client will not come back (it dialed n1
 	// directly).
-	solo := dial(t, nodes[1].wsURL(), "solo", signaling.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
-	watcher := dial(t, nodes[0].wsURL(), "mixed", signaling.DialOptions{})
-	ghost := dial(t, nodes[1].wsURL(), "mixed", signaling.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+	solo := dial(t, nodes[1].wsURL(), "solo", sigclient.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+	watcher := dial(t, nodes[0].wsURL(), "mixed", sigclient.DialOptions{})
+	ghost := dial(t, nodes[1].wsURL(), "mixed", sigclient.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
 	expect(t, watcher, signaling.PeerJoined, ghost.Local())
 	_ = solo
 

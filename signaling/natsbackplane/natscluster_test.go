@@ -11,6 +11,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // TestNATSCluster: the documented deployment in miniature: a 3-server
@@ -29,8 +30,8 @@ func TestNATSCluster(t *testing.T) {
 	nodes := []*node{startNode(t, urls, "n0", replicas), startNode(t, urls, "n1", replicas), startNode(t, urls, "n2", replicas)}
 	waitReady(t, nodes...)
 
-	opts := func(name, pw string) signaling.DialOptions {
-		return signaling.DialOptions{Name: name, Password: pw, MaxPlayers: 3}
+	opts := func(name, pw string) sigclient.DialOptions {
+		return sigclient.DialOptions{Name: name, Password: pw, MaxPlayers: 3}
 	}
 	a := dial(t, nodes[0].wsURL(), "r", opts("a", "pw"))
 	b := dial(t, nodes[1].wsURL(), "r", opts("b", "pw"))
@@ -52,11 +53,11 @@ func TestNATSCluster(t *testing.T) {
 	// While JetStream elects a new leader, registry writes fail and
 	// joins are refused with unavailable; clients retry, and so does
 	// this test.
-	join := func(name, pw string) (*signaling.Client, error) {
-		var c *signaling.Client
+	join := func(name, pw string) (*sigclient.Client, error) {
+		var c *sigclient.Client
 		var err error
 		waitFor(t, 30*waitUnit, "a join after the NATS server loss", func() bool {
-			c, err = signaling.Dial(testCtx(t), nodes[2].wsURL(), "r", opts(name, pw))
+			c, err = sigclient.Dial(testCtx(t), nodes[2].wsURL(), "r", opts(name, pw))
 			return !errors.Is(err, signaling.ErrUnavailable)
 		})
 		if c != nil {
@@ -96,7 +97,7 @@ func TestNATSCluster(t *testing.T) {
 	}
 	// Nobody was dropped: a and b never saw a PeerLeft, a Disconnected
 	// or a Failed (their nodes' clients never noticed the failover).
-	for _, cl := range []*signaling.Client{a, b, c} {
+	for _, cl := range []*sigclient.Client{a, b, c} {
 		noDrops(t, cl)
 	}
 	for _, n := range nodes {
@@ -129,7 +130,7 @@ func streamLeader(t testing.TB, b *Backplane) string {
 
 // noDrops fails the test if cl has a PeerLeft, Disconnected or Failed
 // event queued.
-func noDrops(t testing.TB, cl *signaling.Client) {
+func noDrops(t testing.TB, cl *sigclient.Client) {
 	t.Helper()
 	for {
 		select {
@@ -174,8 +175,8 @@ func TestRegistryLosesRoom(t *testing.T) {
 	grace := func(_ *Config, s *signaling.Server) { s.ResumeGrace = 10 * time.Second }
 	n0, n1, n2 := startNode(t, ns.URL(), "n0", grace), startNode(t, ns.URL(), "n1", grace), startNode(t, ns.URL(), "n2", grace)
 	waitReady(t, n0, n1, n2)
-	opts := func(name, pw string) signaling.DialOptions {
-		return signaling.DialOptions{Name: name, Password: pw, MaxPlayers: 3,
+	opts := func(name, pw string) sigclient.DialOptions {
+		return sigclient.DialOptions{Name: name, Password: pw, MaxPlayers: 3,
 			ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
 	}
 	l := newLB(t, n0.hostport())
@@ -192,11 +193,11 @@ func TestRegistryLosesRoom(t *testing.T) {
 		{"newcomer", "pw", nil},
 		{"over the size", "pw", signaling.ErrRoomFull},
 	}
-	var c *signaling.Client
+	var c *sigclient.Client
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			purgeRoom(t, n2.bp, "r")
-			cl, err := signaling.Dial(testCtx(t), n2.wsURL(), "r", opts(tt.name, tt.password))
+			cl, err := sigclient.Dial(testCtx(t), n2.wsURL(), "r", opts(tt.name, tt.password))
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("join after the registry lost the room: %v, want %v", err, tt.want)
 			}
@@ -241,7 +242,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 	for _, n := range []*node{n0, n1, n2} {
 		waitListing(t, n, 10*waitUnit, want)
 	}
-	for _, cl := range []*signaling.Client{b, c} {
+	for _, cl := range []*sigclient.Client{b, c} {
 		noDrops(t, cl)
 	}
 	var restored uint64
@@ -260,7 +261,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 	// Everybody leaves: the room is deleted (a delete marker, not a
 	// loss), and a join right after makes a fresh room, even on a node
 	// whose view may still show the old one.
-	for _, cl := range []*signaling.Client{a, b, c} {
+	for _, cl := range []*sigclient.Client{a, b, c} {
 		_ = cl.Close()
 	}
 	waitFor(t, 10*waitUnit, "the room's deletion", func() bool {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // TestNATSOutage: NATS goes away and comes back (same port and store).
@@ -35,8 +36,8 @@ func TestNATSOutage(t *testing.T) {
 			memory := func(c *Config, _ *signaling.Server) { c.MemoryStorage = tc.memory }
 			n0, n1 := startNode(t, ns.URL(), "n0", memory), startNode(t, ns.URL(), "n1", memory)
 			waitReady(t, n0, n1)
-			a := dial(t, n0.wsURL(), "r", signaling.DialOptions{Name: "a"})
-			b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
+			a := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "a"})
+			b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
 			expect(t, a, signaling.PeerJoined, b.Local())
 
 			ns.Kill()
@@ -51,7 +52,7 @@ func TestNATSOutage(t *testing.T) {
 					t.Errorf("%s: /rooms during the outage: %d %s", n.name, code, body)
 				}
 			}
-			if _, err := signaling.Dial(testCtx(t), n0.wsURL(), "r", signaling.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
+			if _, err := sigclient.Dial(testCtx(t), n0.wsURL(), "r", sigclient.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
 				t.Errorf("join during the outage: %v, want ErrUnavailable", err)
 			}
 			time.Sleep(tc.outage) // let the registry's entries outlive the TTL
@@ -69,7 +70,7 @@ func TestNATSOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			expect(t, a, signaling.Signal, b.Local())
-			c := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "c"})
+			c := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "c"})
 			if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
 				t.Fatalf("after the outage the newcomer sees %v, want %v", got, want)
 			}
@@ -81,7 +82,7 @@ func TestNATSOutage(t *testing.T) {
 			}
 			// Nobody was dropped: a and b never saw a Disconnected or
 			// PeerLeft.
-			for _, cl := range []*signaling.Client{a, b} {
+			for _, cl := range []*sigclient.Client{a, b} {
 				for {
 					select {
 					case ev := <-cl.Events():
@@ -110,12 +111,12 @@ func TestNATSUnavailableAtStart(t *testing.T) {
 		return h.State == StateUnavailable && strings.Contains(h.Err.Error(), "refused")
 	})
 	t.Logf("health: %v: %v", n0.bp.Health().State, n0.bp.Health().Err)
-	if _, err := signaling.Dial(testCtx(t), n0.wsURL(), "r", signaling.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
+	if _, err := sigclient.Dial(testCtx(t), n0.wsURL(), "r", sigclient.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
 		t.Fatalf("join without NATS: %v, want ErrUnavailable", err)
 	}
 	ns.Restart()
 	waitReady(t, n0)
-	a := dial(t, n0.wsURL(), "r", signaling.DialOptions{})
+	a := dial(t, n0.wsURL(), "r", sigclient.DialOptions{})
 	if len(a.Peers()) != 0 {
 		t.Fatalf("peers %v", a.Peers())
 	}
@@ -128,8 +129,8 @@ func TestResumeElsewhere(t *testing.T) {
 	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
 	waitReady(t, n0, n1)
 	l := newLB(t, n0.hostport())
-	a := dial(t, l.url(), "r", signaling.DialOptions{Name: "a", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
-	b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
+	a := dial(t, l.url(), "r", sigclient.DialOptions{Name: "a", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
 	expect(t, a, signaling.PeerJoined, b.Local())
 
 	l.setBackends("127.0.0.1:1") // reconnects fail until we say
@@ -174,12 +175,12 @@ func TestShutdownHandsOver(t *testing.T) {
 	n0, n1 := startNode(t, ns.URL(), "n0", grace), startNode(t, ns.URL(), "n1", grace)
 	waitReady(t, n0, n1)
 	l := newLB(t, n0.hostport(), n1.hostport())
-	a := dial(t, l.url(), "r", signaling.DialOptions{Name: "a", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+	a := dial(t, l.url(), "r", sigclient.DialOptions{Name: "a", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
 	if n0.srv.Stats().Members != 1 {
 		t.Fatal("a is not on n0")
 	}
-	b := dial(t, n1.wsURL(), "r", signaling.DialOptions{Name: "b"})
-	gone := dial(t, n0.wsURL(), "r", signaling.DialOptions{Name: "gone", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
+	gone := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "gone", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
 	expect(t, b, signaling.PeerJoined, gone.Local())
 
 	l.setBackends(n1.hostport())
@@ -233,7 +234,7 @@ func TestNoJetStream(t *testing.T) {
 		t.Errorf("health error %q does not mention JetStream", msg)
 	}
 	t.Logf("health: degraded: %v", n0.bp.Health().Err)
-	if _, err := signaling.Dial(testCtx(t), n0.wsURL(), "r", signaling.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
+	if _, err := sigclient.Dial(testCtx(t), n0.wsURL(), "r", sigclient.DialOptions{}); !errors.Is(err, signaling.ErrUnavailable) {
 		t.Fatalf("join without JetStream: %v, want ErrUnavailable", err)
 	}
 }

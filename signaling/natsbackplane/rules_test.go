@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerplay/peerplay/signaling"
 	"github.com/peerplay/peerplay/signaling/natsbackplane/natstest"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // TestRoomRulesAcrossNodes: the #14 room rules hold cluster-wide (they
@@ -18,10 +19,10 @@ func TestRoomRulesAcrossNodes(t *testing.T) {
 	ns := natstest.Start(t)
 	nodes := []*node{startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")}
 	waitReady(t, nodes...)
-	host := dial(t, nodes[0].wsURL(), "room", signaling.DialOptions{Name: "host", GameID: "g"})
-	griefer := dial(t, nodes[1].wsURL(), "room", signaling.DialOptions{Name: "griefer", GameID: "g"})
+	host := dial(t, nodes[0].wsURL(), "room", sigclient.DialOptions{Name: "host", GameID: "g"})
+	griefer := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "griefer", GameID: "g"})
 	expect(t, host, signaling.PeerJoined, griefer.Local())
-	friend := dial(t, nodes[1].wsURL(), "room", signaling.DialOptions{Name: "friend", GameID: "g"})
+	friend := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "friend", GameID: "g"})
 	expect(t, host, signaling.PeerJoined, friend.Local())
 	expect(t, griefer, signaling.PeerJoined, friend.Local())
 

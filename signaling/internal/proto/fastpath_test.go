@@ -1,4 +1,4 @@
-package signaling
+package proto
 
 import (
 	"bytes"
@@ -72,7 +72,7 @@ func TestScanSignal(t *testing.T) {
 		{`[{"type":"signal","to":"p","data":1}]`, "to", "", ""},                              // not an object
 		{`{"type":"signal","to":"p","data":` + strings.Repeat("[", 600) + `}`, "to", "", ""}, // deep
 	} {
-		id, data, ok := scanSignal([]byte(tc.in), tc.key)
+		id, data, ok := ScanSignal([]byte(tc.in), tc.key)
 		if ok != (tc.id != "") || string(id) != tc.id || string(data) != tc.data {
 			t.Errorf("scanSignal(%s, %s) = %q, %q, %v; want %q, %q", tc.in, tc.key, id, data, ok, tc.id, tc.data)
 		}
@@ -85,18 +85,18 @@ func TestScanSignal(t *testing.T) {
 func FuzzScanSignal(f *testing.F) {
 	f.Add([]byte(`{"type":"signal","to":"qrstuvwxyz234567","data":{"type":"offer","sdp":"v=0"}}`), true)
 	f.Add([]byte(`{"type":"signal","peer":"qrstuvwxyz234567","data":"x"}`), false)
-	f.Add(benchCandidate, true)
+	f.Add(fuzzCandidate, true)
 	f.Add([]byte(` {"data":[1,{"a":null}],"to":"p","type":"signal"}`), true)
 	f.Fuzz(func(t *testing.T, b []byte, to bool) {
 		key := "peer"
 		if to {
 			key = "to"
 		}
-		id, data, ok := scanSignal(b, key)
+		id, data, ok := ScanSignal(b, key)
 		if !ok || !utf8.Valid(b) {
 			return
 		}
-		fr, err := decodeFrame(b, 0)
+		fr, err := DecodeFrame(b, 0)
 		if err != nil {
 			t.Fatalf("fast path accepted %q, encoding/json: %v", b, err)
 		}
@@ -104,11 +104,11 @@ func FuzzScanSignal(f *testing.F) {
 		if to {
 			gotID = fr.To
 		}
-		if fr.Type != typeSignal || string(gotID) != string(id) || !bytes.Equal(fr.Data, data) {
+		if fr.Type != TypeSignal || string(gotID) != string(id) || !bytes.Equal(fr.Data, data) {
 			t.Fatalf("fast path read %q, %q; encoding/json %+v", id, data, fr)
 		}
 		again := appendSignal(nil, key, transport.PeerID(id), data)
-		fr2, err := decodeFrame(again, 0)
+		fr2, err := DecodeFrame(again, 0)
 		gotID2 := fr2.Peer
 		if to {
 			gotID2 = fr2.To
@@ -165,3 +165,6 @@ func TestHasSpecial(t *testing.T) {
 		}
 	}
 }
+
+// fuzzCandidate is a trickled ICE candidate as netcode sends it (a seed).
+var fuzzCandidate = []byte(`{"v":1,"t":"cand","s":"8286418163361290","id":"abcdefghijklmnop","c":{"candidate":"candidate:1467250027 1 udp 2122260223 192.168.1.23 54321 typ host generation 0 ufrag Xk2a network-id 1","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"Xk2a"}}`)

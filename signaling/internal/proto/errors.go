@@ -1,8 +1,11 @@
-package signaling
+package proto
 
 import (
 	"errors"
 	"fmt"
+	"github.com/coder/websocket"
+	"maps"
+	"slices"
 )
 
 // Code is a stable, machine-readable error code carried by the protocol's
@@ -136,22 +139,52 @@ func (e *ServerError) Is(target error) bool {
 	return s != nil && s == target
 }
 
-// errorFor builds the error a server-side check returns.
-func errorFor(code Code, format string, args ...any) *ServerError {
+// ErrorFor builds the error a server-side check returns.
+func ErrorFor(code Code, format string, args ...any) *ServerError {
 	return &ServerError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// asServerError turns err into a *ServerError, using CodeInternal for
+// AsServerError turns err into a *ServerError, using CodeInternal for
 // errors that are not one already.
-func asServerError(err error) *ServerError {
+func AsServerError(err error) *ServerError {
 	var se *ServerError
 	if errors.As(err, &se) {
 		return se
 	}
-	for code, s := range codeSentinels {
-		if errors.Is(err, s) {
+	for _, code := range slices.Sorted(maps.Keys(codeSentinels)) { // one answer every run
+		if s := codeSentinels[code]; errors.Is(err, s) {
 			return &ServerError{Code: code, Message: err.Error()}
 		}
 	}
 	return &ServerError{Code: CodeInternal, Message: "internal error"}
+}
+
+// Codes returns every code this package defines, sorted.
+func Codes() []Code { return slices.Sorted(maps.Keys(codeSentinels)) }
+
+// ServerErrorOf is the error an "error" message reports.
+func ServerErrorOf(f *Frame) *ServerError {
+	return &ServerError{Code: f.Code, Message: f.Message, MinVersion: f.MinVersion, MaxVersion: f.MaxVersion}
+}
+
+// CloseError maps a WebSocket close to the server's error: the reason if
+// it is a known code, else the 44xx/45xx close code of a refusal (see
+// Server). It is the same under js/wasm, where a browser reports only the
+// close code and reason of a refused connection. nil if err is not such
+// a close.
+func CloseError(err error) *ServerError {
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	if Code(ce.Reason).Known() {
+		return &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
+	}
+	code := map[websocket.StatusCode]Code{
+		CloseForbidden: CodeOrigin, CloseTooMany: CodeRateLimited, CloseUnavailable: CodeTooManyConns,
+	}[ce.Code]
+	if code == "" {
+		return nil
+	}
+	return &ServerError{Code: code, Message: fmt.Sprintf("connection refused by the server (close %d)", ce.Code)}
 }

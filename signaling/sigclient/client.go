@@ -1,4 +1,4 @@
-package signaling
+package sigclient
 
 import (
 	"cmp"
@@ -15,16 +15,17 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
-// Client defaults (zero DialOptions fields).
+// Client defaults (zero DialOptions fields; each field documents its own).
 const (
-	DefaultEventQueueLen      = 1024
-	DefaultClientSendQueueLen = 256
-	DefaultReconnectMin       = 250 * time.Millisecond
-	DefaultReconnectMax       = 10 * time.Second
-	DefaultClientPingInterval = 15 * time.Second
-	DefaultClientPingTimeout  = 10 * time.Second
+	defaultEventQueueLen      = 1024
+	defaultClientSendQueueLen = 256
+	defaultReconnectMin       = 250 * time.Millisecond
+	defaultReconnectMax       = 10 * time.Second
+	defaultClientPingInterval = 15 * time.Second
+	defaultClientPingTimeout  = 10 * time.Second
 )
 
 // clientReadLimit bounds one server message (a welcome of a large room,
@@ -43,7 +44,7 @@ type DialOptions struct {
 	// TokenSecret.
 	Token string
 	// GameID names the game; a room created by this join plays it, and a
-	// room playing another game refuses the join (ErrWrongGame).
+	// room playing another game refuses the join (proto.ErrWrongGame).
 	GameID string
 	// Private keeps a room this join creates out of the listing.
 	Private bool
@@ -86,17 +87,17 @@ func (o *DialOptions) fill() error {
 			return fmt.Errorf("%w: negative duration %v", ErrInvalidConfig, d)
 		}
 	}
-	o.EventQueueLen = cmp.Or(o.EventQueueLen, DefaultEventQueueLen)
-	o.SendQueueLen = cmp.Or(o.SendQueueLen, DefaultClientSendQueueLen)
-	o.ReconnectMin = cmp.Or(o.ReconnectMin, DefaultReconnectMin)
-	o.ReconnectMax = cmp.Or(o.ReconnectMax, DefaultReconnectMax)
-	o.PingInterval = cmp.Or(o.PingInterval, DefaultClientPingInterval)
-	o.PingTimeout = cmp.Or(o.PingTimeout, DefaultClientPingTimeout)
+	o.EventQueueLen = cmp.Or(o.EventQueueLen, defaultEventQueueLen)
+	o.SendQueueLen = cmp.Or(o.SendQueueLen, defaultClientSendQueueLen)
+	o.ReconnectMin = cmp.Or(o.ReconnectMin, defaultReconnectMin)
+	o.ReconnectMax = cmp.Or(o.ReconnectMax, defaultReconnectMax)
+	o.PingInterval = cmp.Or(o.PingInterval, defaultClientPingInterval)
+	o.PingTimeout = cmp.Or(o.PingTimeout, defaultClientPingTimeout)
 	if o.ReconnectMax < o.ReconnectMin {
 		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidConfig, o.ReconnectMax, o.ReconnectMin)
 	}
-	if o.MaxPlayers < 0 || o.MaxPlayers > maxRoomMax {
-		return fmt.Errorf("%w: MaxPlayers %d out of range 0..%d", ErrInvalidConfig, o.MaxPlayers, maxRoomMax)
+	if o.MaxPlayers < 0 || o.MaxPlayers > proto.MaxRoomMax {
+		return fmt.Errorf("%w: MaxPlayers %d out of range 0..%d", ErrInvalidConfig, o.MaxPlayers, proto.MaxRoomMax)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -138,15 +139,15 @@ type Client struct {
 
 // Dial connects to the signaling server at url (ws:// or wss://) and joins
 // room. It returns once the server's welcome arrived, or an error: a
-// *ServerError (matching ErrRoomFull, ErrBadPassword, ErrBadToken,
-// ErrVersion, ... with errors.Is) when the server refused, ctx's error, or
+// *ServerError (matching proto.ErrRoomFull, proto.ErrBadPassword, proto.ErrBadToken,
+// proto.ErrVersion, ... with errors.Is) when the server refused, ctx's error, or
 // a connection error. The first connection is not retried; later losses
 // are (see Events).
 func Dial(ctx context.Context, url, room string, opts DialOptions) (*Client, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	if err := checkID("room", room, maxRoomLen, true); err != nil {
+	if err := proto.CheckID("room", room, proto.MaxRoomLen, true); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	closeCtx, closeNow := context.WithCancel(context.Background())
@@ -234,8 +235,8 @@ func (c *Client) Events() <-chan Event { return c.events }
 // Signal queues data (opaque bytes, e.g. an SDP or ICE candidate as JSON)
 // for the member to. Data that is one JSON value (in UTF-8, without space
 // around it) travels as is, anything else as base64. It never blocks and
-// copies data. It fails with ErrClosed after Close, ErrUnknownPeer (also
-// matching transport.ErrUnknownPeer) if to is not a member, ErrTooLarge
+// copies data. It fails with ErrClosed after Close, proto.ErrUnknownPeer (also
+// matching transport.ErrUnknownPeer) if to is not a member, proto.ErrTooLarge
 // (also transport.ErrTooLarge) if the message would exceed the server's
 // limit, and ErrSendQueueFull (also transport.ErrSlowConsumer) if the
 // send queue is full. While reconnecting, signals wait in the queue.
@@ -250,11 +251,11 @@ func (c *Client) Signal(to transport.PeerID, data []byte) error {
 	limit := c.limits.MaxMessageBytes
 	c.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("%w (%w): %s", ErrUnknownPeer, transport.ErrUnknownPeer, to)
+		return fmt.Errorf("%w (%w): %s", proto.ErrUnknownPeer, transport.ErrUnknownPeer, to)
 	}
-	b := encodeSignal("to", to, data)
+	b := proto.EncodeSignal("to", to, data)
 	if limit > 0 && len(b) > limit {
-		return fmt.Errorf("%w (%w): %d bytes of data, server limit %d per message", ErrTooLarge, transport.ErrTooLarge, len(data), limit)
+		return fmt.Errorf("%w (%w): %d bytes of data, server limit %d per message", proto.ErrTooLarge, transport.ErrTooLarge, len(data), limit)
 	}
 	return c.enqueue(b)
 }
@@ -264,31 +265,31 @@ func (c *Client) Signal(to transport.PeerID, data []byte) error {
 // clamped to the server's room size limit). The number of players is
 // counted by the server. It never blocks; errors as for Signal.
 func (c *Client) SetRoomInfo(m RoomMeta) error {
-	if err := m.validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return err
 	}
-	return c.enqueue(encodeFrame(&frame{Type: typeRoom, Meta: &m}))
+	return c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeRoom, Meta: &m}))
 }
 
 // Kick asks the server to remove peer from the room at once (no resume
-// grace; its connection ends with ErrKicked) and to refuse it in this room
+// grace; its connection ends with proto.ErrKicked) and to refuse it in this room
 // until Unkick or the room ends. Only the room's owner (RoomInfo.Owner)
 // may: for another member the server answers not_owner, which the client
 // logs and drops (the kick has no effect). It never blocks; errors as for
 // Signal.
 func (c *Client) Kick(peer transport.PeerID) error {
-	if err := checkID("peer", string(peer), maxPeerLen, true); err != nil {
+	if err := proto.CheckID("peer", string(peer), proto.MaxPeerLen, true); err != nil {
 		return err
 	}
-	return c.enqueue(encodeFrame(&frame{Type: typeKick, Peer: peer}))
+	return c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeKick, Peer: peer}))
 }
 
 // Unkick lets a kicked peer back into the room. Owner only, as Kick.
 func (c *Client) Unkick(peer transport.PeerID) error {
-	if err := checkID("peer", string(peer), maxPeerLen, true); err != nil {
+	if err := proto.CheckID("peer", string(peer), proto.MaxPeerLen, true); err != nil {
 		return err
 	}
-	return c.enqueue(encodeFrame(&frame{Type: typeUnkick, Peer: peer}))
+	return c.enqueue(proto.EncodeFrame(&proto.Frame{Type: proto.TypeUnkick, Peer: peer}))
 }
 
 func (c *Client) enqueue(b []byte) error {
@@ -326,7 +327,7 @@ func (c *Client) emit(ev Event) bool {
 }
 
 // adopt records what a welcome says about the room and the server.
-func (c *Client) adopt(w *frame) {
+func (c *Client) adopt(w *proto.Frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ice = w.ICE
@@ -341,20 +342,20 @@ func (c *Client) adopt(w *frame) {
 
 // connect opens a WebSocket, sends the join (or the resume) and waits for
 // the welcome.
-func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *frame, error) {
+func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *proto.Frame, error) {
 	ws, resp, err := websocket.Dial(ctx, c.url, dialOptions(c.opts))
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			if f, derr := decodeFrame(b, 0); derr == nil && f.Type == typeError && f.Code != "" {
-				return nil, nil, serverError(&f)
+			if f, derr := proto.DecodeFrame(b, 0); derr == nil && f.Type == proto.TypeError && f.Code != "" {
+				return nil, nil, proto.ServerErrorOf(&f)
 			}
 			return nil, nil, fmt.Errorf("signaling: dial %s: HTTP %d: %w", c.url, resp.StatusCode, err)
 		}
 		return nil, nil, fmt.Errorf("signaling: dial %s: %w", c.url, err)
 	}
 	ws.SetReadLimit(clientReadLimit)
-	join := &frame{Type: typeJoin, Version: ProtocolVersion, Room: c.room}
+	join := &proto.Frame{Type: proto.TypeJoin, Version: ProtocolVersion, Room: c.room}
 	if resume {
 		c.mu.Lock()
 		join.Peer, join.Resume = c.local, c.resume
@@ -363,15 +364,15 @@ func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *fr
 		o := &c.opts
 		join.Name, join.Password, join.Token, join.Game, join.Private, join.Max = o.Name, o.Password, o.Token, o.GameID, o.Private, o.MaxPlayers
 	}
-	if werr := ws.Write(ctx, websocket.MessageText, encodeFrame(join)); werr != nil {
+	if werr := ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(join)); werr != nil {
 		// A server that refused the connection may have closed it
 		// already: its reason is in what is left to read.
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		f, err := readServerFrame(rctx, ws)
 		cancel()
 		_ = ws.CloseNow()
-		if err == nil && f.Type == typeError {
-			return nil, nil, serverError(f)
+		if err == nil && f.Type == proto.TypeError {
+			return nil, nil, proto.ServerErrorOf(f)
 		}
 		var se *ServerError
 		if errors.As(err, &se) {
@@ -385,70 +386,44 @@ func (c *Client) connect(ctx context.Context, resume bool) (*websocket.Conn, *fr
 		return nil, nil, err
 	}
 	switch f.Type {
-	case typeWelcome:
+	case proto.TypeWelcome:
 		if resume && f.Peer != c.local {
 			_ = ws.CloseNow()
-			return nil, nil, errorFor(CodeResumeFailed, "server resumed %s as %s", c.local, f.Peer)
+			return nil, nil, proto.ErrorFor(CodeResumeFailed, "server resumed %s as %s", c.local, f.Peer)
 		}
 		return ws, f, nil
-	case typeError:
+	case proto.TypeError:
 		_ = ws.CloseNow()
-		return nil, nil, serverError(f)
+		return nil, nil, proto.ServerErrorOf(f)
 	default:
 		_ = ws.CloseNow()
-		return nil, nil, fmt.Errorf("%w: expected welcome, got %q", ErrBadRequest, truncate(f.Type, 32))
+		return nil, nil, fmt.Errorf("%w: expected welcome, got %q", proto.ErrBadRequest, proto.Truncate(f.Type, 32))
 	}
-}
-
-func serverError(f *frame) *ServerError {
-	return &ServerError{Code: f.Code, Message: f.Message, MinVersion: f.MinVersion, MaxVersion: f.MaxVersion}
 }
 
 // readServerFrame reads one valid server message. A close whose reason is
 // a known code becomes that *ServerError.
-func readServerFrame(ctx context.Context, ws *websocket.Conn) (*frame, error) {
-	b, err := readMessage(ctx, ws)
+func readServerFrame(ctx context.Context, ws *websocket.Conn) (*proto.Frame, error) {
+	b, err := proto.ReadMessage(ctx, ws)
 	if err != nil {
-		if se := closeError(err); se != nil {
+		if se := proto.CloseError(err); se != nil {
 			return nil, se
 		}
 		return nil, fmt.Errorf("signaling: read: %w", err)
 	}
-	if id, data, ok := scanSignal(b, "peer"); ok && len(id) > 0 {
+	if id, data, ok := proto.ScanSignal(b, "peer"); ok && len(id) > 0 {
 		// The common case, without encoding/json. b is this message's
 		// own buffer: data may keep it.
-		return &frame{Type: typeSignal, Peer: transport.PeerID(id), Data: data}, nil
+		return &proto.Frame{Type: proto.TypeSignal, Peer: transport.PeerID(id), Data: data}, nil
 	}
-	f, err := decodeFrame(b, 0)
+	f, err := proto.DecodeFrame(b, 0)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: bad message from server: %w", err)
 	}
-	if err := validateServerFrame(&f); err != nil {
+	if err := proto.ValidateServerFrame(&f); err != nil {
 		return nil, fmt.Errorf("signaling: bad message from server: %w", err)
 	}
 	return &f, nil
-}
-
-// closeError maps a WebSocket close to the server's error: the reason if
-// it is a known code, else the 44xx/45xx close code of a refusal (see
-// Server). It is the same under js/wasm, where a browser reports only the
-// close code and reason of a refused connection. nil if err is not such
-// a close.
-func closeError(err error) *ServerError {
-	var ce websocket.CloseError
-	if !errors.As(err, &ce) {
-		return nil
-	}
-	if Code(ce.Reason).Known() {
-		return &ServerError{Code: Code(ce.Reason), Message: "connection closed by the server"}
-	}
-	code := map[websocket.StatusCode]Code{
-		closeForbidden: CodeOrigin, closeTooMany: CodeRateLimited, closeUnavailable: CodeTooManyConns,
-	}[ce.Code]
-	if code == "" {
-		return nil
-	}
-	return &ServerError{Code: code, Message: fmt.Sprintf("connection refused by the server (close %d)", ce.Code)}
 }
 
 // run owns the connection: it serves one session at a time and reconnects
@@ -473,7 +448,7 @@ func (c *Client) run(ws *websocket.Conn) {
 		if !c.emit(Event{Kind: Disconnected, Err: err}) {
 			return
 		}
-		var w *frame
+		var w *proto.Frame
 		ws, w, err = c.reconnect()
 		if err != nil {
 			if errors.Is(err, ErrClosed) {
@@ -494,12 +469,12 @@ func (c *Client) run(ws *websocket.Conn) {
 // fatal reports whether err ends the client for good: its seat is gone or
 // the server will never accept it.
 func fatal(err error) bool {
-	return errors.Is(err, ErrResumeFailed) || errors.Is(err, ErrReplaced) || errors.Is(err, ErrVersion) || errors.Is(err, ErrKicked)
+	return errors.Is(err, proto.ErrResumeFailed) || errors.Is(err, proto.ErrReplaced) || errors.Is(err, proto.ErrVersion) || errors.Is(err, proto.ErrKicked)
 }
 
 // reconnect dials with backoff until the seat is resumed, a fatal answer
 // (returned), or Close (ErrClosed).
-func (c *Client) reconnect() (*websocket.Conn, *frame, error) {
+func (c *Client) reconnect() (*websocket.Conn, *proto.Frame, error) {
 	delay := c.opts.ReconnectMin
 	for attempt := 1; ; attempt++ {
 		wait := delay/2 + rand.N(delay/2+1)
@@ -531,7 +506,7 @@ func (c *Client) reconnect() (*websocket.Conn, *frame, error) {
 
 // resumed applies a resume's welcome: PeerJoined/PeerLeft for what
 // changed meanwhile, then Reconnected. False if closing.
-func (c *Client) resumed(w *frame) bool {
+func (c *Client) resumed(w *proto.Frame) bool {
 	c.adopt(w)
 	now := make(map[transport.PeerID]string, len(w.Peers))
 	for _, p := range w.Peers {
@@ -599,7 +574,7 @@ func (c *Client) session(ws *websocket.Conn) error {
 			// Leave at once: the server announces PeerLeft without a
 			// grace period. The close handshake ends the reader.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_ = ws.Write(ctx, websocket.MessageText, encodeFrame(&frame{Type: typeLeave}))
+			_ = ws.Write(ctx, websocket.MessageText, proto.EncodeFrame(&proto.Frame{Type: proto.TypeLeave}))
 			cancel()
 			_ = ws.Close(websocket.StatusNormalClosure, "")
 		case <-stop:
@@ -611,10 +586,10 @@ func (c *Client) session(ws *websocket.Conn) error {
 	case <-c.closing:
 		err = nil
 	default:
-		abandon(ws)
+		proto.Abandon(ws)
 	}
 	wg.Wait()
-	abandon(ws)
+	proto.Abandon(ws)
 	return err
 }
 
@@ -631,25 +606,25 @@ func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
 			return err
 		}
 		switch f.Type {
-		case typePeerJoined:
+		case proto.TypePeerJoined:
 			c.mu.Lock()
 			c.peers[f.Peer] = f.Name
 			c.mu.Unlock()
 			if !c.emit(Event{Kind: PeerJoined, Peer: f.Peer, Name: f.Name}) {
 				return nil
 			}
-		case typePeerLeft:
+		case proto.TypePeerLeft:
 			c.mu.Lock()
 			delete(c.peers, f.Peer)
 			c.mu.Unlock()
 			if !c.emit(Event{Kind: PeerLeft, Peer: f.Peer}) {
 				return nil
 			}
-		case typeSignal:
-			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.payload()}) {
+		case proto.TypeSignal:
+			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.Payload()}) {
 				return nil
 			}
-		case typeRoom:
+		case proto.TypeRoom:
 			info := *f.Info
 			c.mu.Lock()
 			c.info = info
@@ -657,17 +632,17 @@ func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
 			if !c.emit(Event{Kind: RoomUpdated, Room: &info}) {
 				return nil
 			}
-		case typeICE:
+		case proto.TypeICE:
 			c.mu.Lock()
 			c.ice = f.ICE // fresh TURN credentials: used by later connections
 			c.mu.Unlock()
-		case typePong:
+		case proto.TypePong:
 			select {
 			case c.pong <- struct{}{}:
 			default:
 			}
-		case typeError:
-			se := serverError(f)
+		case proto.TypeError:
+			se := proto.ServerErrorOf(f)
 			switch se.Code {
 			case CodeUnknownPeer:
 				c.log.Debug("signaling: signal to a peer that left", "peer", f.Peer)
@@ -687,15 +662,15 @@ func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
 func (c *Client) writer(ws *websocket.Conn, lim Limits, stop <-chan struct{}) {
 	// Pace below the server's limit so that a burst of ICE candidates
 	// never trips rate_limited.
-	bucket := tokenBucket{rate: 1e9, burst: 1e9}
+	bucket := proto.TokenBucket{Rate: 1e9, Burst: 1e9}
 	if lim.MessagesPerSecond > 0 {
-		bucket = tokenBucket{rate: lim.MessagesPerSecond * 0.8, burst: max(1, float64(lim.Burst)/2)}
+		bucket = proto.TokenBucket{Rate: lim.MessagesPerSecond * 0.8, Burst: max(1, float64(lim.Burst)/2)}
 	}
 	for {
 		select {
 		case b := <-c.out:
-			for !bucket.take(time.Now()) {
-				t := time.NewTimer(time.Duration(float64(time.Second) / bucket.rate))
+			for !bucket.Take(time.Now()) {
+				t := time.NewTimer(time.Duration(float64(time.Second) / bucket.Rate))
 				select {
 				case <-t.C:
 				case <-stop:
@@ -703,7 +678,7 @@ func (c *Client) writer(ws *websocket.Conn, lim Limits, stop <-chan struct{}) {
 					return
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), proto.WriteTimeout)
 			err := ws.Write(ctx, websocket.MessageText, b)
 			cancel()
 			if err != nil {
@@ -735,7 +710,7 @@ func (c *Client) pinger(ws *websocket.Conn, stopped context.Context, lost contex
 			if timedOut {
 				c.log.Info("signaling: server did not answer a ping", "timeout", c.opts.PingTimeout)
 				lost(fmt.Errorf("%w: no pong within %v", ErrServerSilent, c.opts.PingTimeout))
-				abandon(ws)
+				proto.Abandon(ws)
 			}
 			return
 		}

@@ -1,4 +1,4 @@
-package signaling
+package proto
 
 import (
 	"encoding/binary"
@@ -10,25 +10,25 @@ import (
 
 // The signal is nearly all of the traffic, and a payload that is JSON (all
 // of netcode's are) is relayed byte for byte: this file reads and writes
-// that message without encoding/json. scanSignal accepts only the plain
+// that message without encoding/json. ScanSignal accepts only the plain
 // form, which encoding/json would read the same way; anything else goes
-// through decodeFrame. FuzzScanSignal checks both properties against
+// through DecodeFrame. FuzzScanSignal checks both properties against
 // encoding/json.
 
-// encodeSignal encodes a signal carrying payload p, key "to" (client →
+// EncodeSignal encodes a signal carrying payload p, key "to" (client →
 // server) or "peer" (server → client): a payload that is one JSON value
 // goes in "data" as is, any other in "bin" (base64).
-func encodeSignal(key string, id transport.PeerID, p []byte) []byte {
+func EncodeSignal(key string, id transport.PeerID, p []byte) []byte {
 	if isJSONValue(p) {
 		return appendSignal(make([]byte, 0, 40+len(id)+len(p)), key, id, p)
 	}
-	f := &frame{Type: typeSignal, Bin: p}
+	f := &Frame{Type: TypeSignal, Bin: p}
 	if key == "to" {
 		f.To = id
 	} else {
 		f.Peer = id
 	}
-	return encodeFrame(f)
+	return EncodeFrame(f)
 }
 
 // isJSONValue reports whether p is one JSON value, without space around it
@@ -39,7 +39,7 @@ func isJSONValue(p []byte) bool {
 	return res == valueOK && end == len(p) && utf8.Valid(p)
 }
 
-// appendSignal appends a signal frame: {"type":"signal","<key>":"<id>",
+// appendSignal appends a signal Frame: {"type":"signal","<key>":"<id>",
 // "data":<data>}. data must be one valid JSON value; it is copied as is.
 func appendSignal(dst []byte, key string, id transport.PeerID, data []byte) []byte {
 	dst = append(dst, `{"type":"signal","`...)
@@ -64,13 +64,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// scanSignal reads b if it is a signal in plain form: one JSON object with
+// ScanSignal reads b if it is a signal in plain form: one JSON object with
 // exactly the keys "type" (the string "signal"), key (a string without
 // escapes) and "data" (any JSON value), in any order, each once, keys
 // without escapes, whitespace allowed. It returns the id and the data's
 // bytes (slices of b); ok false means "not in plain form", not "invalid":
-// decode b with decodeFrame then. It never panics.
-func scanSignal(b []byte, key string) (id, data []byte, ok bool) {
+// decode b with DecodeFrame then. It never panics.
+func ScanSignal(b []byte, key string) (id, data []byte, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, nil, false
@@ -94,7 +94,7 @@ func scanSignal(b []byte, key string) (id, data []byte, ok bool) {
 		switch {
 		case string(k) == "type" && !haveType:
 			s, e, plain := scanString(b, i)
-			if !plain || string(b[s:e]) != typeSignal {
+			if !plain || string(b[s:e]) != TypeSignal {
 				return nil, nil, false
 			}
 			haveType, i = true, e+1

@@ -1,6 +1,6 @@
 //go:build !js
 
-package signaling
+package sigclient
 
 import "github.com/coder/websocket"
 

@@ -35,8 +35,8 @@ func ChatThroughput(ctx context.Context, a, b transport.Conn, size, count int) (
 	defer cb.Close()
 	// Wait until both see each other (the chat handshake).
 	for !hasMember(ca, b.Local()) || !hasMember(cb, a.Local()) {
-		ca.Poll()
-		cb.Poll()
+		ca.PollMessages()
+		cb.PollMessages()
 		if ctx.Err() != nil {
 			return Throughput{}, fmt.Errorf("bench: chat handshake: %w", ctx.Err())
 		}
@@ -55,9 +55,9 @@ func ChatThroughput(ctx context.Context, a, b transport.Conn, size, count int) (
 			}
 			sent++
 		}
-		ca.Poll()
+		ca.PollMessages()
 		before := got
-		for _, m := range cb.Poll() {
+		for _, m := range cb.PollMessages() {
 			if m.Kind == chat.KindText && m.From == a.Local() {
 				got++
 			}

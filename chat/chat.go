@@ -46,6 +46,19 @@ type Config struct {
 	// Bus configures the bus the chat runs on (rate limit, history, clock,
 	// logger).
 	Bus BusConfig
+	// Names, when set, owns the display names the chat shows: a *lobby.Lobby
+	// (its agreed, unique Member.Name) in a game that runs both, so a name
+	// never differs between the roster and the chat (CONTRIBUTING.md,
+	// "Display names"). A peer it names "" falls back to the name the peer
+	// announced. nil (the default) shows the announced names (Name,
+	// SetName).
+	Names NameSource
+}
+
+// NameSource owns display names: *lobby.Lobby implements it.
+type NameSource interface {
+	// DisplayName returns p's display name, or "" if it has none.
+	DisplayName(p transport.PeerID) string
 }
 
 // Kind says what a Message is.
@@ -182,6 +195,7 @@ type Chat struct {
 	present  map[transport.PeerID]bool // announced as joined, not yet left
 	muted    map[transport.PeerID]bool
 	stats    Stats
+	polled   []Message // PollMessages' reused result
 }
 
 type profile struct {
@@ -327,6 +341,11 @@ func (c *Chat) Members() map[transport.PeerID]string {
 	out := make(map[transport.PeerID]string, len(c.present))
 	for p := range c.present {
 		out[p] = c.profiles[p].name
+		if c.cfg.Names != nil {
+			if n := c.cfg.Names.DisplayName(p); n != "" {
+				out[p] = n
+			}
+		}
 	}
 	return out
 }
@@ -341,17 +360,20 @@ func (c *Chat) Stats() Stats {
 	return st
 }
 
-// Poll runs the bus and returns the messages since the last Poll, in the
-// order every peer shows them; the caller owns the slice. Call it every
-// frame.
-func (c *Chat) Poll() []Message {
-	ds := c.sub.Poll()
+// PollMessages runs the bus and returns the messages since the last call,
+// in the order every peer shows them. Call it every frame. It follows the
+// drain convention (CONTRIBUTING.md): the returned slice is reused and
+// valid until the next PollMessages (or Poll); the subscription under it
+// keeps the newest Bus.QueueLen deliveries and counts the oldest it drops
+// (Stats.Bus.Overflow).
+func (c *Chat) PollMessages() []Message {
+	ds := c.sub.PollDeliveries()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
 	}
-	var out []Message
+	out := c.polled[:0]
 	for _, d := range ds {
 		switch d.Kind {
 		case DeliveryJoined:
@@ -373,10 +395,29 @@ func (c *Chat) Poll() []Message {
 			c.announce = false // else (rate limit) retry at the next Poll
 		}
 	}
+	clear(out[len(out):cap(out)]) // drop old references
+	c.polled = out
 	return out
 }
 
+// Poll is PollMessages returning a copy the caller owns.
+//
+// Deprecated: use PollMessages (the drain convention, CONTRIBUTING.md); its
+// slice is valid until the next call.
+func (c *Chat) Poll() []Message {
+	m := c.PollMessages()
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Clone(m)
+}
+
 func (c *Chat) nameOf(p transport.PeerID) string {
+	if c.cfg.Names != nil {
+		if n := c.cfg.Names.DisplayName(p); n != "" {
+			return n
+		}
+	}
 	if pr, ok := c.profiles[p]; ok && pr.name != "" {
 		return pr.name
 	}
@@ -435,6 +476,11 @@ func (c *Chat) message(d Delivery) (Message, bool) {
 	}
 	m.Text = text
 	m.Name = name
+	if c.cfg.Names != nil {
+		if n := c.cfg.Names.DisplayName(d.From); n != "" {
+			m.Name = n
+		}
+	}
 	if m.Name == "" {
 		m.Name = c.nameOf(d.From)
 	}

@@ -14,15 +14,19 @@
 //	ch.SayTeam("rush B")       // my team
 //	ch.Whisper(bob, "psst")    // one peer
 //	for { // each frame
-//		for _, m := range ch.Poll() {
+//		for _, m := range ch.PollMessages() {
 //			show(m.String()) // "alice: gl hf", "* bob joined", ...
 //		}
 //	}
 //
 // Give the chat a channel of its own (it reads every message on it); the
-// lockstep channel is not disturbed. Poll returns lines and system
+// lockstep channel is not disturbed. PollMessages returns lines and system
 // messages (KindJoined, KindLeft) in the order every peer shows; Mute hides
-// a peer locally.
+// a peer locally. It follows the repository's drain convention
+// (CONTRIBUTING.md): the slice is valid until the next call, the queue
+// under it keeps the newest deliveries and counts drops; Poll is its
+// deprecated, copying alias. Display names: with Config.Names set to the
+// game's *lobby.Lobby, the lobby owns the names the chat shows.
 //
 // # Order and history
 //

@@ -30,7 +30,7 @@ func Example() {
 	}
 	frame := func() {
 		for _, c := range chats {
-			for _, m := range c.Poll() {
+			for _, m := range c.PollMessages() {
 				if c.Bus().Local() == "cat" {
 					fmt.Println(m)
 				}
@@ -67,12 +67,12 @@ func ExampleBus() {
 	scores := b.Subscribe("score/")
 	for range 5 {
 		a.Update()
-		scores.Poll()
+		scores.PollDeliveries()
 	}
 	a.Publish("score/round1", []byte("a:3 b:1"))
 	for range 5 {
 		a.Update()
-		for _, d := range scores.Poll() {
+		for _, d := range scores.PollDeliveries() {
 			fmt.Println(d.Kind, d.Topic, d.From, string(d.Payload))
 		}
 	}

@@ -82,17 +82,17 @@ func TestSubscriptionOverflow(t *testing.T) {
 			}
 		}
 		a.Update()
-		got := sub.Poll()
+		got := sub.PollDeliveries()
 		if len(got) != 4 || got[0].Payload[0] != 6 || sub.Dropped() != 6 || a.Stats().Overflow != 6 {
 			t.Errorf("got %d deliveries from %v, dropped %d", len(got), got[0].Payload, sub.Dropped())
 		}
 		other := a.Subscribe("u")
 		a.Publish("t", nil)
-		if got := other.Poll(); len(got) != 0 {
+		if got := other.PollDeliveries(); len(got) != 0 {
 			t.Errorf("prefix u got %+v", got)
 		}
 		other.Close()
-		if got := other.Poll(); len(got) != 0 {
+		if got := other.PollDeliveries(); len(got) != 0 {
 			t.Errorf("closed subscription got %+v", got)
 		}
 	})

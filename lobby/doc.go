@@ -14,7 +14,7 @@
 //	defer lb.Close()
 //	lb.SetReady(true)
 //	for { // each frame
-//		for _, e := range lb.Poll() {
+//		for _, e := range lb.PollEvents() {
 //			if e.Kind == lobby.EventStarted {
 //				return play(e.Match.Seats, e.Match.Seed, e.Match.Settings.Data)
 //			}
@@ -23,7 +23,12 @@
 //	}
 //
 // Give the lobby a channel of its own (it reads every message on it) and
-// call Poll every frame. State returns a copy of the roster;
+// call PollEvents every frame. PollEvents follows the repository's drain
+// convention (CONTRIBUTING.md): its slice is valid until the next call, the
+// queue keeps the newest MaxEvents and counts drops (Stats.EventsDropped),
+// a start is delivered once as EventStarted (Match is a snapshot of it);
+// Poll is the deprecated, copying alias. The lobby owns display names
+// (Member.Name, DisplayName): chat.Config.Names reads them. State returns a copy of the roster;
 // State().Listing() gives the players/max/state triple to publish in a
 // room listing. With a netcode mesh, the host mirrors it into the
 // signaling server's listing (GET /rooms) when it changes; the server
@@ -31,7 +36,7 @@
 // signaling restart:
 //
 //	var published lobby.Listing
-//	for { // each frame, after lb.Poll()
+//	for { // each frame, after lb.PollEvents()
 //		if st := lb.State(); st.Host == st.Local {
 //			if li := st.Listing(); li != published {
 //				published = li
@@ -111,7 +116,7 @@
 // game's loop closes the links and refuses the identity, three lines with
 // a netcode mesh:
 //
-//	for _, e := range lb.Poll() {
+//	for _, e := range lb.PollEvents() {
 //		switch e.Kind {
 //		case lobby.EventBanned:
 //			mesh.Block(e.Peer, "kicked from the lobby")

@@ -38,7 +38,7 @@ func Example() {
 
 	for frame := 0; frame < 500; frame++ { // 8 s at 60 frames per second
 		for _, lb := range lobbies {
-			for _, e := range lb.Poll() {
+			for _, e := range lb.PollEvents() {
 				if lb.Local() != "bob" {
 					continue
 				}
@@ -69,7 +69,7 @@ func Example() {
 
 // A game loop over one lobby: draw the roster, start the game on
 // EventStarted.
-func ExampleLobby_Poll() {
+func ExampleLobby_PollEvents() {
 	net := memnet.New(memnet.Config{})
 	defer net.Close()
 	conn := net.Join("solo").Channel("lobby", transport.Reliable)
@@ -81,7 +81,7 @@ func ExampleLobby_Poll() {
 	defer lb.Close()
 	lb.SetReady(true)
 	for frame := 0; frame < 100; frame++ {
-		for _, e := range lb.Poll() {
+		for _, e := range lb.PollEvents() {
 			if e.Kind == lobby.EventStarted {
 				fmt.Println("play with seats", e.Match.Seats)
 				return

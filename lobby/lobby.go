@@ -67,6 +67,7 @@ type Lobby struct {
 	dirty     bool               // host: broadcast a snapshot at the end of this call
 	greet     []transport.PeerID // host: peers to send the current snapshot to
 	events    []Event
+	polled    []Event // PollEvents' reused result
 	stats     Stats
 }
 
@@ -152,33 +153,58 @@ func New(conn transport.Conn, cfg Config) (*Lobby, error) {
 // Local returns the local peer's ID.
 func (l *Lobby) Local() transport.PeerID { return l.local }
 
-// Poll reads what arrived, runs the timers (discovery, countdown, start
-// round, migration) and returns the events since the last Poll, oldest
-// first; the caller owns the slice. Call it every frame.
-func (l *Lobby) Poll() []Event {
+// PollEvents reads what arrived, runs the timers (discovery, countdown,
+// start round, migration) and returns the events since the last call,
+// oldest first. Call it every frame. It follows the drain convention
+// (CONTRIBUTING.md): the returned slice is reused and valid until the next
+// PollEvents (or Poll); the queue keeps the newest MaxEvents and counts the
+// oldest it drops in Stats.EventsDropped.
+func (l *Lobby) PollEvents() []Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return l.takeEvents()
-	}
-	l.now = l.cfg.Now()
-	l.refreshPeers()
-	for range maxPerPoll {
-		m, ok := l.conn.TryRecv()
-		if !ok {
-			break
+	if !l.closed {
+		l.now = l.cfg.Now()
+		l.refreshPeers()
+		for range maxPerPoll {
+			m, ok := l.conn.TryRecv()
+			if !ok {
+				break
+			}
+			l.handle(m)
 		}
-		l.handle(m)
+		l.timers()
+		l.flush()
 	}
-	l.timers()
-	l.flush()
-	return l.takeEvents()
+	l.polled = append(l.polled[:0], l.events...)
+	clear(l.events)
+	l.events = l.events[:0]
+	return l.polled
 }
 
-func (l *Lobby) takeEvents() []Event {
-	ev := l.events
-	l.events = nil
-	return ev
+// Poll is PollEvents returning a copy the caller owns.
+//
+// Deprecated: use PollEvents (the drain convention, CONTRIBUTING.md); its
+// slice is valid until the next call.
+func (l *Lobby) Poll() []Event {
+	ev := l.PollEvents()
+	if len(ev) == 0 {
+		return nil
+	}
+	return slices.Clone(ev)
+}
+
+// DisplayName returns p's display name as the lobby agreed it (cleaned and
+// unique: Member.Name), or "" when p is not a member. The lobby owns display
+// names (CONTRIBUTING.md, "Display names"): chat.Config.Names takes a Lobby.
+func (l *Lobby) DisplayName(p transport.PeerID) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.v.members {
+		if m.ID == p {
+			return m.Name
+		}
+	}
+	return ""
 }
 
 // State returns a copy of the lobby as the local peer sees it.
@@ -219,7 +245,10 @@ func (l *Lobby) phaseLocked() Phase {
 }
 
 // Match returns the agreed Match once EventStarted has been reported, and
-// until the host reopens the lobby.
+// until the host reopens the lobby. The start is delivered once, as
+// EventStarted with Event.Match (the canonical path); Match is a snapshot
+// of the same value for code that did not keep the event, e.g. after
+// Stats.EventsDropped rose (CONTRIBUTING.md, "Each fact once").
 func (l *Lobby) Match() (Match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -517,7 +546,20 @@ func cancelReason(old, nv view, left []transport.PeerID) Reason {
 	return ReasonUnknown
 }
 
-func (l *Lobby) emit(e Event) { l.events = append(l.events, e) }
+// MaxEvents bounds the queue PollEvents drains. Overflow rule (the drain
+// convention, CONTRIBUTING.md): the oldest event is dropped and counted in
+// Stats.EventsDropped, so a game that stalled sees the latest facts; State
+// and Match are the snapshot to resynchronise from.
+const MaxEvents = 256
+
+func (l *Lobby) emit(e Event) {
+	if len(l.events) >= MaxEvents {
+		copy(l.events, l.events[1:])
+		l.events = l.events[:len(l.events)-1]
+		l.stats.EventsDropped++
+	}
+	l.events = append(l.events, e)
+}
 
 // --- sending --------------------------------------------------------------
 

@@ -55,7 +55,7 @@ func TestTeamMatchSeatsAgree(t *testing.T) {
 		for end := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			done := 0
 			for _, p := range ps {
-				for _, e := range p.lb.Poll() {
+				for _, e := range p.lb.PollEvents() {
 					if e.Kind == lobby.EventStarted {
 						p.match = e.Match
 					}

@@ -334,4 +334,7 @@ type Stats struct {
 	Refused uint64
 	// Oversized counts messages above MaxMessageSize, dropped unread.
 	Oversized uint64
+	// EventsDropped counts events dropped, oldest first, because more
+	// than MaxEvents waited for PollEvents.
+	EventsDropped uint64
 }

@@ -141,6 +141,7 @@ type Subscription struct {
 	bus     *Bus
 	prefix  string
 	queue   []Delivery // guarded by bus.mu
+	polled  []Delivery // PollDeliveries' reused result; guarded by bus.mu
 	dropped uint64     // guarded by bus.mu
 	closed  bool       // guarded by bus.mu
 }
@@ -155,16 +156,33 @@ func (b *Bus) Subscribe(prefix string) *Subscription {
 	return s
 }
 
-// Poll runs the bus (as Bus.Update) and returns the subscription's
-// deliveries since the last Poll, in order; the caller owns the slice.
-func (s *Subscription) Poll() []Delivery {
+// PollDeliveries runs the bus (as Bus.Update) and returns the
+// subscription's deliveries since the last call, in order. It follows the
+// drain convention (CONTRIBUTING.md): the returned slice is reused and
+// valid until the next PollDeliveries (or Poll) on this subscription; the
+// queue keeps the newest Config.QueueLen deliveries and counts the oldest
+// it drops (Dropped, Stats.Overflow).
+func (s *Subscription) PollDeliveries() []Delivery {
 	b := s.bus
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.updateLocked()
-	q := s.queue
-	s.queue = nil
-	return q
+	s.polled = append(s.polled[:0], s.queue...)
+	clear(s.queue)
+	s.queue = s.queue[:0]
+	return s.polled
+}
+
+// Poll is PollDeliveries returning a copy the caller owns.
+//
+// Deprecated: use PollDeliveries (the drain convention, CONTRIBUTING.md);
+// its slice is valid until the next call.
+func (s *Subscription) Poll() []Delivery {
+	d := s.PollDeliveries()
+	if len(d) == 0 {
+		return nil
+	}
+	return slices.Clone(d)
 }
 
 // Dropped counts deliveries dropped because the subscription's queue was
@@ -186,8 +204,10 @@ func (s *Subscription) Close() {
 }
 
 // Update reads what arrived, answers peers, delivers what the total order
-// allows and promises our clock to the others. Subscription.Poll calls
-// it; call it yourself each frame if you publish without subscribing.
+// allows and promises our clock to the others. Subscription.PollDeliveries
+// calls it; call it yourself each frame if you publish without subscribing
+// (the drain convention, CONTRIBUTING.md: Update pumps and returns
+// nothing).
 func (b *Bus) Update() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -511,7 +531,8 @@ func (b *Bus) route(d Delivery) {
 		c.To = slices.Clone(d.To)
 		c.Payload = slices.Clone(d.Payload)
 		if len(s.queue) >= b.cfg.QueueLen {
-			s.queue = s.queue[1:]
+			copy(s.queue, s.queue[1:]) // keep the newest (drain convention)
+			s.queue = s.queue[:len(s.queue)-1]
 			s.dropped++
 			b.stats.Overflow++
 		}

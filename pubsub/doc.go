@@ -13,13 +13,18 @@
 //	scores := bus.Subscribe("score/")
 //	bus.Publish("score/round1", []byte("a:3 b:1"))
 //	for { // each frame
-//		for _, d := range scores.Poll() { // the same order on every peer
+//		for _, d := range scores.PollDeliveries() { // the same order on every peer
 //			show(d.From, d.Payload)
 //		}
 //	}
 //
-// Like every game-side package it starts no goroutine: Subscription.Poll
-// (or Bus.Update) reads the Conn and runs the timers. Subscribe(prefix)
+// Like every game-side package it starts no goroutine:
+// Subscription.PollDeliveries (or Bus.Update) reads the Conn and runs the
+// timers. Draining follows the repository's drain convention
+// (CONTRIBUTING.md): PollDeliveries' slice is valid until its next call,
+// a full subscription queue drops its oldest delivery and counts it
+// (Subscription.Dropped); Subscription.Poll is the deprecated, copying
+// alias. Subscribe(prefix)
 // receives the topics starting with prefix; Publish sends to everyone,
 // PublishTo to a set of peers, PublishWith can keep a publication out of
 // history.

@@ -25,12 +25,12 @@ func Example() {
 	scores := b.Subscribe("score/")
 	for range 5 {
 		a.Update()
-		scores.Poll()
+		scores.PollDeliveries()
 	}
 	a.Publish("score/round1", []byte("a:3 b:1"))
 	for range 5 {
 		a.Update()
-		for _, d := range scores.Poll() {
+		for _, d := range scores.PollDeliveries() {
 			fmt.Println(d.Kind, d.Topic, d.From, string(d.Payload))
 		}
 	}
@@ -58,7 +58,7 @@ func TestTotalOrder(t *testing.T) {
 		got := make([][]string, 3)
 		poll := func() {
 			for i, s := range subs {
-				for _, d := range s.Poll() {
+				for _, d := range s.PollDeliveries() {
 					if d.Kind == pubsub.DeliveryMessage {
 						got[i] = append(got[i], fmt.Sprintf("%s%d", d.From, d.Seq))
 					}

@@ -262,8 +262,8 @@ func RunLockstep(ctx context.Context, m *netcode.Mesh, name string, frames int) 
 			return res, fmt.Errorf("lockstep scenario: %w (frame %d, %d chat lines, lobby %+v)", ctx.Err(), res.Frames, len(res.Chat), lb.State())
 		case <-tick.C:
 		}
-		lb.Poll()
-		for _, msg := range ch.Poll() {
+		lb.PollEvents()
+		for _, msg := range ch.PollMessages() {
 			if msg.Kind == chat.KindText {
 				res.Chat = append(res.Chat, msg.Name+": "+msg.Text)
 				if msg.Text == "done" {

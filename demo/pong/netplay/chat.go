@@ -12,8 +12,10 @@ type roomChat struct {
 	ch *chat.Chat
 }
 
-func newChat(c transport.Conn, name string) (*roomChat, error) {
-	ch, err := chat.New(c, chat.Config{Name: name})
+// newChat starts the room's chat; the lobby owns the display names it shows
+// (chat.Config.Names), so a name is the same in the roster and the chat.
+func newChat(c transport.Conn, name string, names chat.NameSource) (*roomChat, error) {
+	ch, err := chat.New(c, chat.Config{Name: name, Names: names})
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +26,7 @@ func (c *roomChat) say(text string) error { return c.ch.Say(text) }
 
 func (c *roomChat) poll() []play.ChatLine {
 	var out []play.ChatLine
-	for _, m := range c.ch.Poll() {
+	for _, m := range c.ch.PollMessages() {
 		if m.Kind != chat.KindText {
 			continue
 		}

@@ -70,12 +70,12 @@ func TestChatOverMemnet(t *testing.T) { synctest.Test(t, testChat) }
 func testChat(t *testing.T) {
 	n := memnet.New(memnet.Config{Seed: 1})
 	t.Cleanup(func() { n.Close() })
-	a, err := newChat(n.Join("a").Channel(chanChat, transport.Reliable), "ann")
+	a, err := newChat(n.Join("a").Channel(chanChat, transport.Reliable), "ann", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.close() })
-	b, err := newChat(n.Join("b").Channel(chanChat, transport.Reliable), "bob")
+	b, err := newChat(n.Join("b").Channel(chanChat, transport.Reliable), "bob", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -405,7 +405,7 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 			r.names[p.Peer] = p.Name
 		}
 	}
-	if r.chat, err = newChat(mesh.Channel(chanChat), name); err != nil {
+	if r.chat, err = newChat(mesh.Channel(chanChat), name, lb); err != nil {
 		lb.Close()
 		mesh.Close()
 		return nil, err

@@ -133,7 +133,7 @@ func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 	if st.Host != "" {
 		r.host = st.Host
 	}
-	for _, ev := range r.lobby.Poll() {
+	for _, ev := range r.lobby.PollEvents() {
 		switch ev.Kind {
 		case lobby.EventJoined:
 			r.names[ev.Peer] = ev.Member.Name

@@ -53,6 +53,7 @@ type flags struct {
 	listen     string
 	publicAddr string
 	loopback   bool
+	rollback   bool
 	netstats   bool
 	forDur     time.Duration
 	sound      bool
@@ -81,6 +82,7 @@ func main() {
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
+	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep")
 	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS and no STUN (tests; a machine without network and a join to 127.0.0.1 need no flag)")
 	flag.Parse()
 

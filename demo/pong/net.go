@@ -23,6 +23,7 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		LANAddr:    f.lanAddr,
 		Loopback:   f.loopback,
 		WinScore:   f.score,
+		Rollback:   f.rollback,
 		Web:        webFiles(log),
 		Logger:     log,
 

@@ -18,7 +18,9 @@ type netIP = net.IP
 
 // Match is a networked pong match in lockstep. Only the game loop calls it.
 type Match struct {
-	sess  *lockstep.Session[sim.Input]
+	sess  engine                       // lockstep's or rollback's (rbEngine)
+	ls    *lockstep.Session[sim.Input] // lockstep mode
+	rb    *rbMatch                     // rollback mode (-rollback)
 	room  *Room
 	s     sim.State
 	final *sim.State // the state when the match ended
@@ -54,7 +56,8 @@ func (m *Match) Summary() string {
 		warm = st.Stalls - m.warmAt
 	}
 	return fmt.Sprintf("lockstep ticks=%d frames=%d stalls=%d stalls_after_warmup=%d longest_stall=%d input_delay=%d max_input_delay=%d rtt=%.1fms",
-		st.Ticks, st.Frame, st.Stalls, warm, st.LongestStall, st.InputDelay, max(m.maxDelay, st.InputDelay), float64(st.RTT.Microseconds())/1000)
+		st.Ticks, st.Frame, st.Stalls, warm, st.LongestStall, st.InputDelay, max(m.maxDelay, st.InputDelay), float64(st.RTT.Microseconds())/1000) +
+		m.rollbackSummary()
 }
 
 // sample updates the figures Summary reports.
@@ -117,7 +120,7 @@ func (m *Match) Names() [2]string {
 var _ play.Match = (*Match)(nil)
 
 func newMatch(sess *lockstep.Session[sim.Input], cfg sim.Config, r *Room) *Match {
-	return &Match{sess: sess, room: r, s: sim.New(cfg)}
+	return &Match{sess: sess, ls: sess, room: r, s: sim.New(cfg)}
 }
 
 // DesyncError is returned by Tick when the peers' checksums differ.
@@ -143,10 +146,18 @@ func (m *Match) Tick(local sim.Input) error {
 		m.skip--
 		return nil
 	}
-	steps, err := m.sess.Advance(local)
+	var steps []lockstep.Step[sim.Input]
+	var err error
+	ran := false
+	if m.rb != nil {
+		ran, err = m.advanceRollback(local)
+	} else {
+		steps, err = m.ls.Advance(local)
+		ran = len(steps) > 0
+	}
 	m.skip = m.sess.SlowDown()
 	defer m.sample()
-	if len(steps) == 0 {
+	if !ran {
 		m.stalled++
 	} else {
 		m.stalled = 0
@@ -204,7 +215,12 @@ func (m *Match) Tick(local sim.Input) error {
 	return nil
 }
 
-func (m *Match) over() bool { return m.s.Over() }
+func (m *Match) over() bool {
+	if m.rb != nil {
+		return m.final != nil // a predicted end may be rolled back
+	}
+	return m.s.Over()
+}
 
 // State returns the current state.
 func (m *Match) State() *sim.State { return &m.s }

@@ -76,6 +76,11 @@ type Config struct {
 	// InputDelay is lockstep's starting input delay (0 = its default);
 	// the delay adapts to the RTT.
 	InputDelay int
+	// Rollback plays matches with rollback (sync/rollback: predicted
+	// inputs, no input delay) instead of lockstep; false = lockstep. The
+	// two interoperate (same wire and confirmed inputs), so each peer
+	// chooses for itself.
+	Rollback bool
 	// Record, if set, receives lockstep's replay log of the match (of
 	// the first match of a room: a rematch is not recorded).
 	Record io.Writer

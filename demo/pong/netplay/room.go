@@ -16,6 +16,7 @@ import (
 	"github.com/peerplay/peerplay/netcode"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/rollback"
 )
 
 // ReopenAfter is how long the host keeps a finished match's lockstep
@@ -273,11 +274,19 @@ func (r *Room) startMatch(m lobby.Match) error {
 	}
 	r.record = nil // one recording per room: the first match
 	cfg.Adaptive.Enabled = true
-	sess, err := lockstep.NewSession[sim.Input](r.mesh.Channel(chanInput), cfg)
-	if err != nil {
-		return fmt.Errorf("netplay: starting lockstep: %w", err)
+	if r.net.cfg.Rollback {
+		sess, err := rollback.NewSession[sim.Input](r.mesh.Channel(chanInput), rollback.Config{Lockstep: cfg})
+		if err != nil {
+			return fmt.Errorf("netplay: starting rollback: %w", err)
+		}
+		r.match = newRollbackMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
+	} else {
+		sess, err := lockstep.NewSession[sim.Input](r.mesh.Channel(chanInput), cfg)
+		if err != nil {
+			return fmt.Errorf("netplay: starting lockstep: %w", err)
+		}
+		r.match = newMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
 	}
-	r.match = newMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
 	r.match.seats = slices.Clone(m.Seats)
 	r.match.seed = m.Seed
 	r.overAt = time.Time{}

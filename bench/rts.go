@@ -35,6 +35,17 @@ func RTSNetcode(c *netcode.Config) {
 	c.PingInterval = 2 * time.Second
 }
 
+// RTSSweepRTTs are the RTTs (ms) the RTS profile is shown at.
+var RTSSweepRTTs = []int{50, 150, 300}
+
+// RTSSweep is one row of the RTS profile's memnet sweep: the 8-seat
+// cell every tick (the baseline) and with the 200 ms send interval.
+type RTSSweep struct {
+	RTTms     int       `json:"rtt_ms"`
+	EveryTick SweepCell `json:"every_tick"`
+	RTS       SweepCell `json:"rts"`
+}
+
 // RunGroupCell is RunSweepCell for seats peers (each ticking
 // tick/seats after the previous one) with lockstep.Config.SendInterval
 // send: memnet, a symmetric link of RTT/2 one-way latency and loss,

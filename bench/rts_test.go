@@ -12,17 +12,6 @@ import (
 
 var rtsOut = flag.String("rts.out", "", "run the RTS profile's memnet sweep for 1 minute per cell and write its cells as JSON to this file (bench/cmd/report sets it)")
 
-// RTSSweepRTTs are the RTTs (ms) the RTS profile is shown at.
-var RTSSweepRTTs = []int{50, 150, 300}
-
-// RTSSweep is one row of the RTS profile's memnet sweep: the 8-seat
-// cell every tick (the baseline) and with the 200 ms send interval.
-type RTSSweep struct {
-	RTTms     int       `json:"rtt_ms"`
-	EveryTick SweepCell `json:"every_tick"`
-	RTS       SweepCell `json:"rts"`
-}
-
 // TestRTSProfileSweep plays the RTS profile (8 seats, 60 Hz, 200 ms send
 // interval) and the every-tick baseline over memnet under synctest at
 // RTT 50, 150 and 300 ms, and asserts what must hold: identical inputs on

@@ -23,10 +23,14 @@ const (
 
 // runPeerProcess is the body of a child started by cpuProcesses: one
 // peer, its result as JSON on stdout.
-func runPeerProcess(url, name string, n int, measure time.Duration) int {
+func runPeerProcess(url, name string, n int, measure, send time.Duration) int {
 	ctx, cancel := context.WithTimeout(context.Background(), measure+peerWarm+peerTail+time.Minute)
 	defer cancel()
-	res, err := bench.RunPeer(ctx, url, "cpu", name, n, peerWarm, measure, peerTail)
+	opt := bench.GameOptions{}
+	if send > 0 { // the RTS profile
+		opt = bench.GameOptions{SendInterval: send, Netcode: bench.RTSNetcode}
+	}
+	res, err := bench.RunPeerWith(ctx, url, "cpu", name, n, opt, peerWarm, measure, peerTail)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -41,7 +45,7 @@ func runPeerProcess(url, name string, n int, measure time.Duration) int {
 // cpuProcesses runs an n-peer game with every peer in its own process
 // (this command started again with -peer-url), around an in-process
 // signaling server, and returns each peer's own figures.
-func cpuProcesses(ctx context.Context, n int, measure time.Duration) ([]bench.PeerResult, error) {
+func cpuProcesses(ctx context.Context, n int, measure, send time.Duration) ([]bench.PeerResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -59,7 +63,7 @@ func cpuProcesses(ctx context.Context, n int, measure time.Duration) ([]bench.Pe
 		go func() {
 			defer wg.Done()
 			cmd := exec.CommandContext(ctx, exe, "-peer-url", url, "-peer-name", "p"+strconv.Itoa(i),
-				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String())
+				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String(), "-peer-send", send.String())
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -85,7 +89,7 @@ func (r *report) cpu(ctx context.Context) error {
 		dur, small = 2*time.Second, time.Second
 	}
 	r.printf("## 8. CPU and upload of peers in a mesh at 60 Hz\n\n")
-	procs, err := cpuProcesses(ctx, 8, dur)
+	procs, err := cpuProcesses(ctx, 8, dur, 0)
 	if err != nil {
 		return err
 	}

@@ -57,17 +57,18 @@ func (r *report) target(what, goal, got string, met bool, why string) {
 func main() {
 	quick := flag.Bool("quick", false, "small sizes: check that the command works, not a measurement")
 	repeats := flag.Int("repeats", 5, "repeats of each comparison (figures are medians)")
-	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu); empty = all")
+	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu,rts); empty = all")
 	// The report starts itself once per peer for the multi-process CPU
 	// run (section 8) with these flags.
 	peerURL := flag.String("peer-url", "", "internal: run as one peer process of the CPU run, joining this signaling URL")
 	peerName := flag.String("peer-name", "", "internal: the peer's name")
 	peerN := flag.Int("peer-n", 0, "internal: peers in the game")
 	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
+	peerSend := flag.Duration("peer-send", 0, "internal: lockstep send interval (>0: the RTS profile)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	if *peerURL != "" {
-		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure))
+		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend))
 	}
 
 	raiseNoFile()
@@ -95,6 +96,7 @@ func main() {
 		{"sweep", r.sweep},
 		{"signaling", r.signaling},
 		{"cpu", r.cpu},
+		{"rts", r.rts},
 	}
 	start := time.Now()
 	r.header()

@@ -136,6 +136,25 @@ type Config struct {
 	// flushes. The session does not close it.
 	Record io.Writer
 
+	// Control is a Reliable channel (used by nothing else) on which
+	// sessions agree on readmitting a dropped seat (see "Rejoin" in the
+	// package doc). nil: this session neither asks for nor grants
+	// readmission; dropped seats stay dropped.
+	Control transport.Conn
+	// Join makes this session enter a running match in which its seat was
+	// dropped (a player whose process crashed or paused too long, with the
+	// same identity): it asks the others on Control and advances nothing
+	// until admitted (JoinFrame). Requires Control. false: the session
+	// starts with the match at frame 0.
+	Join bool
+	// Reserved lists seats (of Seats) that start empty: their input is the
+	// zero value (InputDropped) from frame 0 on, as if dropped before the
+	// first frame, until a newcomer takes the seat with Config.Join (join
+	// in progress). They do not count toward the majority while empty.
+	// Every peer must pass the same list. nil: every seat plays from
+	// frame 0.
+	Reserved []transport.PeerID
+
 	// Now is the session's only clock. nil means time.Now.
 	Now func() time.Time
 	// Logger receives rare events (player loss, desync, delay changes).
@@ -199,6 +218,7 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 	}
 	c.Seats = slices.Clone(c.Seats)
 	c.Settings = slices.Clone(c.Settings)
+	c.Reserved = slices.Clone(c.Reserved)
 	sorted := slices.Sorted(slices.Values(c.Seats))
 	switch {
 	case len(c.Seats) == 0:
@@ -209,6 +229,12 @@ func (c Config) normalize(local transport.PeerID, isize int) (settings, error) {
 		return bad("%d bytes of settings, at most %d", len(c.Settings), MaxReplaySettings)
 	case len(slices.Compact(sorted)) != len(c.Seats):
 		return bad("duplicate seat in %v", c.Seats)
+	case slices.ContainsFunc(c.Reserved, func(id transport.PeerID) bool { return !slices.Contains(c.Seats, id) }):
+		return bad("reserved seat not in %v", c.Seats)
+	case len(c.Reserved) >= len(c.Seats):
+		return bad("every seat reserved")
+	case c.Join && c.Control == nil:
+		return bad("Join without a Control channel")
 	case !slices.Contains(c.Seats, local):
 		return bad("local peer %q is not seated in %v", local, c.Seats)
 	case c.InputDelay < 0, c.MaxInputDelay < 0, c.CatchUp < 0, c.TickRate < 0, c.InputWindow < 0,

@@ -345,8 +345,8 @@
 // received, and up to CatchUp (600) frames per Advance while behind, so a
 // spectator joining mid-match fast-forwards without waiting for ticks.
 // How it catches up depends on StreamConfig.Snapshots: with snapshots, a
-// subscriber waits until the game gives one (Streamer.Wanted asks it,
-// after the next step; the session never calls game code), then gets
+// subscriber waits until the game gives one (Streamer.Wanted asks for
+// it; the session never calls game code), then gets
 // the state (Spectator.Restore, chunked in 16 KiB messages) and the
 // inputs since; without, it replays the log from frame 0, which the
 // Streamer then keeps (MaxLog frames; beyond, new subscribers are
@@ -363,11 +363,48 @@
 // liar can still stop streaming (the spectator stalls), or cost the
 // spectator its verification by lying as a witness (it is named).
 //
-// Rejoin and join-in-progress of a seat (a dropped player taking its
-// seat back) are not done yet: the stream gives a returning player the
-// match's state, but seating it again needs the survivors to agree on
-// the frame its inputs count from, which the drop agreement does not
-// provide.
+// # Rejoin and join in progress
+//
+// A seat the majority dropped (a crashed process, a loop paused past the
+// timeout) can come back with the same identity, and a seat listed in
+// Config.Reserved (empty from frame 0) can be taken by a newcomer: the
+// new session has Config.Join set and a Config.Control channel
+// (Reliable; every session of the match passes one). The agreement
+// (rejoin.go):
+//
+//  1. The joiner sends a join request on Control every 100 ms and
+//     advances nothing (JoinFrame is NoFrame).
+//  2. The coordinator, the lowest member seat other than the joiner,
+//     picks R, the frame after its last stamped input, and stops
+//     stamping there (the gate: no survivor can run R without its
+//     input). It sends an admission (seat, R, the dropped seats and
+//     their drop frames) to the survivors and the joiner.
+//  3. A survivor accepts an admission from the coordinator for a seat
+//     dropped here, at a frame not run yet: from R on it needs the seat's
+//     input again (the frames between its drop and R stay InputDropped),
+//     the seat votes again, and it acknowledges (EventRejoined, Frame R).
+//  4. The coordinator opens the gate once every survivor acknowledged, so
+//     every survivor runs R with the joiner's input.
+//  5. The joiner starts at R (EventRejoined for itself, JoinFrame R): its
+//     game must first reach the match's state after R-1, from a Streamer
+//     through a Spectator (snapshot or log, fast-forwarded, checked by
+//     the witnesses' checksums), then call Advance. The survivors stall at
+//     R meanwhile: TestRejoinAfterLongPause measures 133 ms from the
+//     restart to the first frame played (a 4-seat match over a 20 ms
+//     memnet link, a snapshot taken on request).
+//
+// Checksums then compare as for any seat: the joiner's state after R
+// equals everyone's or a desync is reported. A joiner that never sends
+// is dropped again (JoinTimeout, then the usual majority).
+//
+// What a lying peer can do: an admission from a seat other than the
+// coordinator, for a seat not dropped, or at a frame already run is
+// refused and reported (EventRefused, TestRejoinLyingAdmission). A
+// lying coordinator is trusted for R (it could admit at different frames
+// toward different survivors; their checksums then differ and all report
+// EventDesync), and it can stall the match by never opening its gate
+// (it then blocks the next frame and is voted out). The joiner's state
+// is only as good as its Spectator's sources (see above).
 //
 // # Lockstep vs rollback
 //

@@ -50,6 +50,10 @@ const (
 	// Frame (it came back too late). Err is the *DroppedError that Advance
 	// returns from then on.
 	EventDropped
+	// EventRejoined: Seat (a dropped seat, or this peer with Config.Join)
+	// is back in the match: its input counts again from Frame (see
+	// "Rejoin" in the package doc).
+	EventRejoined
 )
 
 // String returns the kind's name, e.g. "player-dropped".
@@ -77,6 +81,8 @@ func (k EventKind) String() string {
 		return "cut-off"
 	case EventDropped:
 		return "dropped"
+	case EventRejoined:
+		return "rejoined"
 	default:
 		return "unknown(" + strconv.Itoa(int(k)) + ")"
 	}

@@ -48,6 +48,7 @@ const (
 	reasonSpoofed     = "speaks for another seat (or its Config.Seats order differs)"
 	reasonDroppedLie  = "claims this peer was dropped (not adopted without a majority)"
 	reasonBadDropNote = "dropped notice about another seat"
+	reasonBadAdmit    = "admission of a seat not by the coordinator, not dropped, or at a frame already run"
 )
 
 // members returns the seats whose votes count: every seat not dropped and

@@ -82,6 +82,10 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 			s.refuse(from, reasonBadDropNote)
 			return
 		}
+		if Frame(p.Frame) < s.joinedAt {
+			d.Stale++ // about this seat's previous life, before it rejoined
+			return
+		}
 		if Frame(p.Frame) <= s.seats[s.me].hold+1 {
 			s.onDroppedNotice(from, Frame(p.Frame))
 		} else {

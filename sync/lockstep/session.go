@@ -136,6 +136,15 @@ type Session[I any] struct {
 	closed bool
 
 	pred *predict.Hook // predicting mode (sync/rollback), or nil
+
+	// Rejoin (rejoin.go).
+	joining    bool      // Config.Join and not admitted yet
+	joinedAt   Frame     // the frame this session entered at (0: the start)
+	joinSent   time.Time // last join request
+	ctlBuf     []byte
+	admit      admission       // the admission this peer coordinates
+	gapFrom    [MaxSeats]Frame // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
+	joinedFrom [MaxSeats]Frame
 }
 
 // seat is what this peer knows about one seat.
@@ -295,6 +304,15 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 	// are ordinary inputs, sent like any other, so peers need not agree on
 	// the delay.
 	s.seats[s.me].hold = Frame(s.delay) - 1
+	s.joining = st.Join
+	for _, id := range st.Reserved {
+		if t := s.seatOf(id); t != s.me {
+			s.dropped |= 1 << t
+			s.lost |= 1 << t
+			s.seats[t].hold = NoFrame
+			// dropFrame stays NoFrame: zero input from frame 0 on.
+		}
+	}
 	if st.Record != nil {
 		if s.rec, err = newRecorder(st.Record, s.header()); err != nil {
 			return nil, err
@@ -373,11 +391,24 @@ func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 	}
 	s.lastNow = now
 	s.stats.Ticks++
+	if s.joining {
+		s.control(now)
+		if s.joining {
+			for range 64 * s.n { // not a member yet: nothing here is for us
+				if _, ok := s.conn.TryRecv(); !ok {
+					break
+				}
+			}
+			s.countStall(0)
+			return nil, nil
+		}
+	}
 	if s.excluded != nil {
 		s.countStall(0)
 		return nil, s.excluded
 	}
 	s.receive(now)
+	s.control(now)
 	if s.excluded == nil {
 		s.checkLoss(now)
 	}
@@ -483,7 +514,7 @@ func (s *Session[I]) emit() []Step[I] {
 		inputs := s.stepIn[k*s.n : (k+1)*s.n]
 		status := s.statusIn[k*s.n : (k+1)*s.n]
 		for t := range s.seats {
-			if s.seats[t].hold < f {
+			if s.seats[t].hold < f || s.inGap(t, f) {
 				inputs[t] = s.zero
 				status[t] = InputDropped
 				continue
@@ -511,9 +542,9 @@ func (s *Session[I]) emit() []Step[I] {
 // nor written twice, so all peers see one input per frame.
 func (s *Session[I]) stamp() {
 	me := &s.seats[s.me]
-	target := s.next + Frame(s.delay) - 1
+	target := min(s.next+Frame(s.delay)-1, s.gateFrame())
 	if s.pred != nil {
-		target = Frame(s.pred.Head) + Frame(s.delay)
+		target = min(Frame(s.pred.Head)+Frame(s.delay), s.gateFrame())
 	}
 	var first []byte
 	for me.hold < target {

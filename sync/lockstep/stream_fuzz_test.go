@@ -64,3 +64,36 @@ func FuzzStreamMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzControlMessage feeds arbitrary control messages (join requests,
+// admissions, acknowledgements) from seat b to seat a's session, whose
+// seat c is reserved: Advance must not panic nor fail, and a only ever
+// admits c (its own join request; a coordinates), never the live b.
+func FuzzControlMessage(f *testing.F) {
+	admit := append([]byte("PPR1\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
+	f.Add(admit)
+	f.Add([]byte("PPR1\x01\x00\x00\x00\x00"))
+	f.Add([]byte("PPR1\x03\x00\x00\x00\x00\x02\x05\x00\x00\x00"))
+	f.Add(append([]byte("PPR1\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
+	ids := []transport.PeerID{"a", "b", "c"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ls := locksteptest.Loopback(ids...)
+		ctl := locksteptest.Loopback(ids...)
+		a, err := lockstep.NewSession[input](ls[0], lockstep.Config{Seats: ids, Reserved: ids[2:], Control: ctl[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			_ = ctl[1].Send("a", data)
+			_ = ctl[2].Send("a", data)
+			if _, err := a.Advance(input{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range a.PollEvents() {
+				if e.Kind == lockstep.EventRejoined && e.Seat != 2 {
+					t.Fatalf("admitted a live seat: %+v", e)
+				}
+			}
+		}
+	})
+}

@@ -191,7 +191,7 @@ func (st *Streamer[I]) ReportChecksum(frame Frame, sum uint64) {
 }
 
 // Wanted reports whether a subscriber waits for a snapshot: the game
-// should call Snapshot after its next step.
+// should call Snapshot (its state after the last step it logged).
 func (st *Streamer[I]) Wanted() bool {
 	for _, sb := range st.subs {
 		if sb.waiting {

@@ -1,0 +1,284 @@
+package lockstep
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// Rejoin (see the package doc, "Rejoin"): a dropped seat comes back.
+//
+//  1. The joiner's session (Config.Join) sends a join request on
+//     Config.Control every tick and advances nothing.
+//  2. The coordinator, the lowest seat that is a member and not the
+//     joiner, picks R, the frame after its own last stamped input, stops
+//     stamping at R-1 (the gate: nobody can run R without its input) and
+//     sends an admission (seat, R, the membership: dropped seats and their
+//     drop frames, departed seats) to every survivor and to the joiner.
+//  3. A survivor accepts an admission from the coordinator if the seat is
+//     dropped here and R is not run yet: from R on it needs the seat's
+//     input again (frames between the drop and R stay InputDropped), and it
+//     acknowledges to the coordinator.
+//  4. The coordinator opens its gate when every survivor acknowledged: no
+//     survivor can run R before it accepted, so all run R with the
+//     joiner's input.
+//  5. The joiner starts at R: it gets the state after R-1 from a
+//     Streamer (Spectator: a snapshot or the log, fast-forwarded) and
+//     then calls Advance.
+
+// Control message kinds ("PPR1", kind, game tag, body).
+const (
+	ctlMagic        = "PPR1"
+	ctlJoin   uint8 = 1
+	ctlAdmit  uint8 = 2
+	ctlAck    uint8 = 3
+	ctlHead         = len(ctlMagic) + 1 + 4
+	joinEvery       = 100 * time.Millisecond
+)
+
+// admission is a running admission of a seat (coordinator side).
+type admission struct {
+	seat   int
+	frame  Frame  // R
+	acked  uint32 // survivors that acknowledged
+	active bool
+}
+
+func appendCtl(b []byte, kind uint8, game uint32) []byte {
+	b = append(b, ctlMagic...)
+	b = append(b, kind)
+	return binary.LittleEndian.AppendUint32(b, game)
+}
+
+// JoinFrame returns the frame this session entered the match at: R for a
+// Config.Join session once admitted (the game's state must be the
+// match's state after R-1 before it applies the steps Advance returns),
+// NoFrame while still waiting, and 0 for a session that started with the
+// match.
+func (s *Session[I]) JoinFrame() Frame {
+	if s.joining {
+		return NoFrame
+	}
+	return s.joinedAt
+}
+
+// control reads the control channel (admissions, acknowledgements, join
+// requests) and, for a joiner, repeats its request.
+func (s *Session[I]) control(now time.Time) {
+	c := s.cfg.Control
+	if c == nil {
+		return
+	}
+	if s.joining && now.Sub(s.joinSent) >= joinEvery {
+		s.joinSent = now
+		b := appendCtl(s.ctlBuf[:0], ctlJoin, s.game)
+		s.ctlBuf = b
+		for t := range s.seats {
+			if t != s.me {
+				_ = c.Send(s.seats[t].id, b)
+			}
+		}
+	}
+	for range 16 {
+		m, ok := c.TryRecv()
+		if !ok {
+			break
+		}
+		s.onControl(now, m)
+	}
+	if a := &s.admit; a.active && !s.joining {
+		if want := s.all &^ s.lost &^ (1 << s.me) &^ (1 << a.seat); a.acked&want == want {
+			s.cfg.Logger.Info("lockstep: seat readmitted", "seat", a.seat, "frame", a.frame)
+			a.active = false // open the gate
+		}
+	}
+}
+
+func (s *Session[I]) onControl(now time.Time, m transport.Message) {
+	from := s.seatOf(m.From)
+	b := m.Data
+	if from < 0 || from == s.me || len(b) < ctlHead || string(b[:4]) != ctlMagic ||
+		binary.LittleEndian.Uint32(b[5:]) != s.game {
+		s.stats.Dropped.Malformed++
+		return
+	}
+	kind, body := b[4], b[ctlHead:]
+	switch {
+	case kind == ctlJoin && len(body) == 0:
+		s.onJoinRequest(now, from)
+	case kind == ctlAdmit && len(body) >= 9:
+		s.onAdmit(now, from, body)
+	case kind == ctlAck && len(body) == 5:
+		a := &s.admit
+		if a.active && int(body[0]) == a.seat && Frame(int32(binary.LittleEndian.Uint32(body[1:]))) == a.frame {
+			a.acked |= 1 << from
+		}
+	default:
+		s.stats.Dropped.Malformed++
+	}
+}
+
+// coordinator is the lowest member seat other than the joiner.
+func (s *Session[I]) coordinator(joiner int) int {
+	m := s.members() &^ s.lost &^ (1 << joiner)
+	if m == 0 {
+		return -1
+	}
+	return bits.TrailingZeros32(m)
+}
+
+// onJoinRequest: a dropped seat asks to come back. Only the coordinator
+// answers; it repeats the admission (reliable, but the joiner may have
+// restarted) while it runs.
+func (s *Session[I]) onJoinRequest(now time.Time, from int) {
+	if s.joining || s.excluded != nil || s.dropped&(1<<from) == 0 || s.coordinator(from) != s.me {
+		return
+	}
+	a := &s.admit
+	if a.active && a.seat != from {
+		return // one at a time; the joiner repeats its request
+	}
+	if !a.active {
+		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, active: true}
+		s.readmit(now, from, a.frame)
+	}
+	body := s.admitBody(a.seat, a.frame)
+	for t := range s.seats {
+		if t == from || s.survivor(t) {
+			_ = s.cfg.Control.Send(s.seats[t].id, body)
+		}
+	}
+}
+
+func (s *Session[I]) admitBody(seat int, r Frame) []byte {
+	b := appendCtl(s.ctlBuf[:0], ctlAdmit, s.game)
+	b = append(b, uint8(seat))
+	b = binary.LittleEndian.AppendUint32(b, uint32(r))
+	dropped := s.dropped &^ (1 << seat)
+	b = binary.LittleEndian.AppendUint16(b, uint16(dropped))
+	b = binary.LittleEndian.AppendUint16(b, uint16(s.left))
+	for d := dropped; d != 0; d &= d - 1 {
+		b = binary.LittleEndian.AppendUint32(b, uint32(s.dropFrame[bits.TrailingZeros32(d)]))
+	}
+	s.ctlBuf = b
+	return b
+}
+
+// onAdmit: an admission from the coordinator, for a survivor or for the
+// joiner itself.
+func (s *Session[I]) onAdmit(now time.Time, from int, body []byte) {
+	seat := int(body[0])
+	r := Frame(int32(binary.LittleEndian.Uint32(body[1:])))
+	dropped := uint32(binary.LittleEndian.Uint16(body[5:])) & s.all
+	left := uint32(binary.LittleEndian.Uint16(body[7:])) & s.all
+	rest := body[9:]
+	if seat >= s.n || r < 0 || r >= maxStreamFrame || len(rest) != 4*bits.OnesCount32(dropped) {
+		s.stats.Dropped.Malformed++
+		return
+	}
+	if s.joining {
+		if seat != s.me || dropped&(1<<s.me) != 0 {
+			s.stats.Dropped.Malformed++
+			return
+		}
+		var frames [MaxSeats]Frame
+		for d := dropped; d != 0; d &= d - 1 {
+			frames[bits.TrailingZeros32(d)] = Frame(int32(binary.LittleEndian.Uint32(rest)))
+			rest = rest[4:]
+		}
+		s.enter(now, r, dropped, left, frames)
+		return
+	}
+	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next {
+		if !(s.dropped&(1<<seat) == 0 && s.joinedFrom[seat] == r) { // a repeat
+			s.stats.Dropped.Refused++
+			s.refuse(from, reasonBadAdmit)
+			return
+		}
+	} else {
+		s.readmit(now, seat, r)
+	}
+	b := appendCtl(s.ctlBuf[:0], ctlAck, s.game)
+	b = append(b, uint8(seat))
+	b = binary.LittleEndian.AppendUint32(b, uint32(r))
+	s.ctlBuf = b
+	_ = s.cfg.Control.Send(s.seats[from].id, b)
+}
+
+// readmit makes seat d a member again from frame r: frames after its drop
+// frame and before r stay dropped (zero input, InputDropped).
+func (s *Session[I]) readmit(now time.Time, d int, r Frame) {
+	bit := uint32(1) << d
+	s.gapFrom[d], s.joinedFrom[d] = s.dropFrame[d]+1, r
+	s.dropped &^= bit
+	s.lost &^= bit
+	s.left &^= bit
+	s.dropFrame[d] = NoFrame
+	sd := &s.seats[d]
+	s.resetSeat(now, sd, r)
+	for v := range s.seats {
+		if v != d {
+			s.seats[v].acks[d] = r - 1
+		}
+	}
+	s.resetBlocks(now)
+	s.cfg.Logger.Info("lockstep: seat rejoining", "seat", d, "frame", r)
+	s.event(Event{Kind: EventRejoined, Seat: d, Peer: sd.id, Frame: r})
+}
+
+// resetSeat forgets what this peer knew of a seat that comes back (a new
+// session: new sequence numbers, no votes) and sets its holdings to r-1.
+func (s *Session[I]) resetSeat(now time.Time, sd *seat, r Frame) {
+	*sd = seat{id: sd.id, ring: sd.ring, hold: r - 1, lastHeard: now, blockSince: now, waitSince: now,
+		droppedAt: NoFrame, lastCompared: r - 1, rtt: sd.rtt}
+	for u := range sd.acks {
+		sd.acks[u] = r - 1
+	}
+}
+
+// enter starts a joiner at frame r with the survivors' membership.
+func (s *Session[I]) enter(now time.Time, r Frame, dropped, left uint32, frames [MaxSeats]Frame) {
+	s.joining = false
+	s.joinedAt = r
+	s.next = r
+	s.dropped, s.left, s.lost = dropped, left&^dropped, dropped
+	s.start, s.lastNow = now, now
+	for t := range s.seats {
+		sd := &s.seats[t]
+		hold := r - 1
+		if dropped&(1<<t) != 0 {
+			s.dropFrame[t] = frames[t]
+			hold = min(hold, frames[t])
+		}
+		s.resetSeat(now, sd, r)
+		sd.hold = hold
+	}
+	// The delay's head start, as at frame 0: zero inputs for r..r+delay-1.
+	me := &s.seats[s.me]
+	for f := r; f < r+Frame(s.delay); f++ {
+		clear(s.slot(s.me, f))
+	}
+	me.hold = r + Frame(s.delay) - 1
+	for i := range s.local {
+		s.local[i] = sumEntry{}
+	}
+	s.cfg.Logger.Info("lockstep: joined the running match", "frame", r)
+	s.event(Event{Kind: EventRejoined, Seat: s.me, Peer: me.id, Frame: r})
+}
+
+// inGap reports whether frame f of seat t is in the frames it missed
+// between a drop and its readmission.
+func (s *Session[I]) inGap(t int, f Frame) bool {
+	return f >= s.gapFrom[t] && f < s.joinedFrom[t]
+}
+
+// gateFrame is the last frame this peer may stamp while it coordinates an
+// admission (the gate), or the maximum.
+func (s *Session[I]) gateFrame() Frame {
+	if s.admit.active {
+		return s.admit.frame - 1
+	}
+	return maxStreamFrame
+}

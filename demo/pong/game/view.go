@@ -253,7 +253,8 @@ func (g *Game) rematchLine() string {
 
 func (g *Game) drawNet(dst *ebiten.Image) {
 	lines := []string{"peer            RTT   jitter  loss  link     delay stalls  kbps in/out"}
-	for _, p := range g.room.Stats() {
+	stats := g.room.Stats()
+	for _, p := range stats {
 		link := "direct"
 		if p.Relayed {
 			link = "relayed"
@@ -267,6 +268,8 @@ func (g *Game) drawNet(dst *ebiten.Image) {
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "(no peers)")
+	} else if p := stats[0]; p.Rollback {
+		lines = append(lines, fmt.Sprintf("rollback: %.1f rollbacks/s, %.2f frames re-simulated per tick", p.RollbacksPerSec, p.ResimPerTick))
 	}
 	panel(dst, 8, FieldY+8, ScreenW-16, lines)
 }

@@ -75,6 +75,17 @@ func (m *Match) advanceRollback(local sim.Input) (ran bool, err error) {
 	return ran, err
 }
 
+// rates returns the rollbacks per second and frames re-simulated per
+// tick, averaged over the match (for the network overlay).
+func (rb *rbMatch) rates() (perSec, perTick float64) {
+	st := rb.sess.Stats()
+	if st.Ticks == 0 {
+		return 0, 0
+	}
+	rate := lockstep.DefaultTickRate
+	return float64(st.Rollbacks) * float64(rate) / float64(st.Ticks), float64(st.Resimulated) / float64(st.Ticks)
+}
+
 // rollbackSummary is the rollback figures appended to Summary.
 func (m *Match) rollbackSummary() string {
 	if m.rb == nil {

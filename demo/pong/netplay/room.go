@@ -344,6 +344,10 @@ func (r *Room) Stats() []play.PeerStat {
 			ps.Name = r.name(p.Peer)
 		}
 		ps.KbpsIn, ps.KbpsOut = r.rate(p)
+		if r.match != nil && r.match.rb != nil {
+			ps.Rollback = true
+			ps.RollbacksPerSec, ps.ResimPerTick = r.match.rb.rates()
+		}
 		ps.Loss = r.loss(p.Peer, ls)
 		out = append(out, ps)
 	}

@@ -32,6 +32,12 @@ type PeerStat struct {
 	Stalls     int     // frames the match could not advance
 	KbpsIn     float64
 	KbpsOut    float64
+	// Rollback: the match runs sync/rollback (-rollback); RollbacksPerSec
+	// and ResimPerTick are its rollbacks per second and frames
+	// re-simulated per tick, averaged over the match.
+	Rollback        bool
+	RollbacksPerSec float64
+	ResimPerTick    float64
 }
 
 // Room is a networked lobby and, once started, its match. The front polls

@@ -262,6 +262,10 @@ type PeerResult struct {
 	LockstepDatagrams float64 `json:"lockstep_per_s"`
 	LockstepBytes     float64 `json:"lockstep_bytes"`
 	DelayMedian       float64 `json:"delay_median"`
+	// RTTms and JitterMs are the session's estimate of its worst link
+	// at the end of the window (Stats.RTT, Stats.Jitter).
+	RTTms    float64 `json:"rtt_ms"`
+	JitterMs float64 `json:"jitter_ms"`
 }
 
 // RunPeer is one peer of an n-peer game, meant to run alone in its own
@@ -333,6 +337,7 @@ func RunPeerWith(ctx context.Context, url, room, name string, n int, opt GameOpt
 				r.LockstepBytes = float64(st.BytesSent-st0.BytesSent) / float64(dg)
 			}
 			r.DelayMedian = Median(delays)
+			r.RTTms, r.JitterMs = float64(st.RTT)/1e6, float64(st.Jitter)/1e6
 		}
 		if el >= warm+measure+tail || ctx.Err() != nil {
 			break

@@ -57,7 +57,7 @@ func (r *report) target(what, goal, got string, met bool, why string) {
 func main() {
 	quick := flag.Bool("quick", false, "small sizes: check that the command works, not a measurement")
 	repeats := flag.Int("repeats", 5, "repeats of each comparison (figures are medians)")
-	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu,rts); empty = all")
+	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu,rts,load); empty = all")
 	// The report starts itself once per peer for the multi-process CPU
 	// run (section 8) with these flags.
 	peerURL := flag.String("peer-url", "", "internal: run as one peer process of the CPU run, joining this signaling URL")
@@ -65,7 +65,11 @@ func main() {
 	peerN := flag.Int("peer-n", 0, "internal: peers in the game")
 	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
 	peerSend := flag.Duration("peer-send", 0, "internal: lockstep send interval (>0: the RTS profile)")
+	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
 	flag.Parse()
+	if *hog {
+		os.Exit(runHog())
+	}
 	log.SetFlags(log.Ltime)
 	if *peerURL != "" {
 		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend))
@@ -97,6 +101,7 @@ func main() {
 		{"signaling", r.signaling},
 		{"cpu", r.cpu},
 		{"rts", r.rts},
+		{"load", r.load},
 	}
 	start := time.Now()
 	r.header()

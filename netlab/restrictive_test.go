@@ -13,6 +13,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,9 +98,15 @@ func startCoturn(t *testing.T, lab *netlab.Lab, port string, dir string) *netlab
 	return p
 }
 
+// timedMatch is a match and when its joiner started.
+type timedMatch struct {
+	match
+	joinAt time.Time
+}
+
 // startMatchEnv is startMatch with environment variables for both pong
 // processes (run through env(1)).
-func startMatchEnv(t *testing.T, name string, env []string, h1, h2 *netlab.Host, extra ...string) match {
+func startMatchEnv(t *testing.T, name string, env []string, h1, h2 *netlab.Host, extra ...string) timedMatch {
 	t.Helper()
 	common := append([]string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90"}, extra...)
 	args := func(more ...string) []string {
@@ -106,8 +114,9 @@ func startMatchEnv(t *testing.T, name string, env []string, h1, h2 *netlab.Host,
 	}
 	host := h1.Start(t, h1.Name()+"/pong", "env", args("-host", "-name", h1.Name())...)
 	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
+	at := time.Now()
 	join := h2.Start(t, h2.Name()+"/pong", "env", args("-join", code, "-name", h2.Name())...)
-	return match{name: name, host: host, join: join}
+	return timedMatch{match{name: name, host: host, join: join}, at}
 }
 
 // TestPongUDPBlocked: a player whose network drops every UDP packet to and
@@ -135,6 +144,8 @@ func TestPongUDPBlocked(t *testing.T) {
 	home := lab.AddRouter("home", netlab.NATRestricted)
 	b1, b2, b3 := office.AddHost("b1"), office.AddHost("b2"), office.AddHost("b3")
 	o1, o2, o3 := home.AddHost("o1"), home.AddHost("o2"), home.AddHost("o3")
+	// A baseline: two ordinary homes, direct (for the connect time).
+	d1, d2 := home.AddHost("d1"), lab.AddRouter("home2", netlab.NATRestricted).AddHost("d2")
 
 	if lines, err := runProbe(t, b1, "probe", "-to", "203.0.113.1:7001", "-timeout", "1s"); err == nil {
 		t.Fatalf("UDP from the office reaches the internet: %v", lines)
@@ -161,12 +172,77 @@ func TestPongUDPBlocked(t *testing.T) {
 	signald("signald-coturn", "8083", "-turn-relay-ip", "", "-turn-url", "turn:"+sig+":3480?transport=tcp")
 
 	env := []string{"SSL_CERT_FILE=" + ca}
-	matches := []match{
+	matches := []timedMatch{
 		startMatchEnv(t, "tcp", env, b1, o1, "-signal", "ws://"+sig+":8081/ws", "-lan=false"),
 		startMatchEnv(t, "tls", env, b2, o2, "-signal", "ws://"+sig+":8082/ws", "-lan=false"),
 		startMatchEnv(t, "coturn", env, b3, o3, "-signal", "ws://"+sig+":8083/ws", "-lan=false"),
+		startMatchEnv(t, "direct", env, d1, d2, "-signal", "ws://"+sig+":8081/ws", "-lan=false"),
 	}
 	for _, m := range matches {
 		m.check(t)
+		if m.name == "direct" {
+			t.Logf("%s (baseline, no relay): connected in %v", m.name, connectTime(t, m.join, m.joinAt))
+			continue
+		}
+		// The office side can only be relayed (its UDP is blocked).
+		if _, l, err := m.host.WaitLine(waitCtx(t, 5*time.Second), 0, regexp.MustCompile(`^link .*type=(\S+) local=(\S+)`)); err != nil || l[1] != "relay" || l[2] != "relay" {
+			t.Errorf("%s: office link %v (%v), want type=relay local=relay", m.name, l, err)
+		}
+		t.Logf("%s: connected in %v", m.name, connectTime(t, m.join, m.joinAt))
+	}
+}
+
+var startingRE = regexp.MustCompile(`^time=(\S+) .*msg="room: starting in`)
+
+// connectTime is how long the joiner took from its start to the lobby's
+// countdown, which needs the mesh up (signaling, ICE, DTLS, SCTP and the
+// lobby's first messages), from pong's log timestamps.
+func connectTime(t *testing.T, p *netlab.Proc, start time.Time) time.Duration {
+	t.Helper()
+	_, m, err := p.WaitLine(waitCtx(t, time.Second), 0, startingRE)
+	if err != nil {
+		t.Errorf("%s: no countdown line: %v", p.Name(), err)
+		return 0
+	}
+	at, err := time.Parse(time.RFC3339Nano, m[1])
+	if err != nil {
+		t.Errorf("%s: %v", p.Name(), err)
+		return 0
+	}
+	return at.Sub(start)
+}
+
+// TestPongIPv6Only: two players on a segment with IPv6 addresses only
+// (fd00:10:1::/64, no IPv4 but loopback) play a headless pong match: the
+// host's embedded signaling on [fd00:10:1::11]:7700, the joiner dials it
+// by address, and ICE pairs IPv6 host candidates. Both print equal result
+// lines and a host link.
+func TestPongIPv6Only(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{})
+	seg := lab.AddLAN6("six")
+	h1, h2 := seg.AddHost("v1"), seg.AddHost("v2")
+	if !h1.Addr().Is6() || h1.Addr().String() != "fd00:10:1::b" {
+		t.Fatalf("host address %v, want fd00:10:1::b", h1.Addr())
+	}
+	out, err := h2.Run(waitCtx(t, 10*time.Second), "ip", "-4", "-o", "addr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "eth0") {
+		t.Fatalf("the IPv6 segment's host has an IPv4 address:\n%s", out)
+	}
+	common := []string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90", "-lan=false"}
+	host := h1.Start(t, "v1/pong", pong(t), append(append([]string{}, common...), "-host", "-name", "v1")...)
+	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
+	target := net.JoinHostPort(h1.Addr().String(), "7700") + "/" + code
+	joinAt := time.Now()
+	join := h2.Start(t, "v2/pong", pong(t), append(append([]string{}, common...), "-join", target, "-name", "v2")...)
+	m := match{name: "ipv6", host: host, join: join}
+	m.check(t)
+	t.Logf("ipv6: connected in %v", connectTime(t, join, joinAt))
+	for _, p := range []*netlab.Proc{host, join} {
+		if _, l, err := p.WaitLine(waitCtx(t, 5*time.Second), 0, regexp.MustCompile(`^link .*type=(\S+)`)); err != nil || l[1] != "host" {
+			t.Errorf("%s: link %v (%v), want a host link", p.Name(), l, err)
+		}
 	}
 }

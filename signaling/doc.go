@@ -184,6 +184,12 @@
 // quotas, and allocations whose credential is expired or names a seat this
 // Server does not hold (TURNAnyUser); see turnguard.go.
 //
+// ServeTURNStreams runs the same TURN server on TCP and TLS listeners too
+// (turn:...?transport=tcp and turns:, for players whose network blocks
+// UDP), prepared by TURNListener (per-IP cap, first-read and idle bounds);
+// relays stay UDP, and one relay guard spans every transport. See
+// turnstream.go.
+//
 // # Backplane
 //
 // Rooms, seats and delivery live behind the Backplane interface. The

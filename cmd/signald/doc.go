@@ -16,6 +16,12 @@
 //	  -turn-addr :3479 -turn-relay-ip 203.0.113.7 -turn-ports 49152-65535 \
 //	  -turn-url 'turn:203.0.113.7:3479?transport=udp' -turn-secret "$SECRET"
 //
+// Players whose network blocks UDP reach the embedded TURN over TCP
+// (-turn-tcp-addr) or TLS (-turns-addr, with -turns-cert/-turns-key or the
+// -tls-cert pair; 443 passes most firewalls); hand out their URLs too
+// (turn:HOST:PORT?transport=tcp, turns:HOST:443?transport=tcp). The
+// welcome lists -turn-url's URLs UDP first, then TCP, then TLS.
+//
 // On a public address (README "Operating signaling" has the defaults table
 // and a checklist): every TCP connection counts toward -max-tcp-per-ip
 // (128; the excess is reset at accept, so one address cannot exhaust file

@@ -108,12 +108,16 @@ func ownAddrs() []netip.Addr {
 }
 
 // LANAddr returns this machine's first private IPv4 address (the one a
-// friend on the LAN dials), else its first other non-loopback IPv4, from the
-// interface list; it sends nothing.
+// friend on the LAN dials), else its first other non-loopback IPv4, else
+// (an IPv6-only machine) its first IPv6 address that is neither loopback
+// nor link-local, from the interface list; it sends nothing.
 func LANAddr() (netip.Addr, bool) {
-	var fallback netip.Addr
+	var fallback, v6 netip.Addr
 	for _, ip := range ownAddrs() {
 		if !ip.Is4() {
+			if !v6.IsValid() {
+				v6 = ip
+			}
 			continue
 		}
 		if ip.IsPrivate() {
@@ -122,6 +126,9 @@ func LANAddr() (netip.Addr, bool) {
 		if !fallback.IsValid() {
 			fallback = ip
 		}
+	}
+	if !fallback.IsValid() {
+		fallback = v6
 	}
 	return fallback, fallback.IsValid()
 }

@@ -225,7 +225,7 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	case loop:
 		hint += fmt.Sprintf("%s -join 127.0.0.1:%d/%s   (this machine has no network: same machine only)", cmd, port, code)
 	default:
-		hint += fmt.Sprintf("%s -join %s:%d/%s   (LAN)", cmd, lanIP, port, code)
+		hint += fmt.Sprintf("%s -join %s/%s   (LAN)", cmd, netip.AddrPortFrom(lanIP, uint16(port)), code)
 	}
 	if n.cfg.Web != nil {
 		hostPort := fmt.Sprintf("127.0.0.1:%d", port)
@@ -233,7 +233,7 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 		case lerr == nil && !lip.IsUnspecified():
 			hostPort = netip.AddrPortFrom(lip, uint16(port)).String()
 		case !loop:
-			hostPort = fmt.Sprintf("%s:%d", lanIP, port)
+			hostPort = netip.AddrPortFrom(lanIP, uint16(port)).String()
 		}
 		srv.ServeWeb(n.cfg.Web)
 		hint += "\nor in a browser: " + BrowserLink(hostPort, code)

@@ -80,6 +80,35 @@
 // and SlowDown are lockstep's, computed from those instead of confirmed
 // frames, so a peer that runs ahead skips ticks and rollbacks stay short.
 //
+// # Threat model and bounds
+//
+// Everything in lockstep's threat model holds: the trust rules live in
+// the shared engine. What rollback adds, and what a lying seat can do
+// with it:
+//
+//   - force rollbacks: by changing its input every frame and sending it
+//     late. The cost is bounded: a tick re-simulates at most
+//     MaxPrediction frames plus the new one (the harness checks it every
+//     tick; TestErraticSeat pushes it to the limit), which the game must
+//     afford anyway on a slow link;
+//   - not rewrite the past: an input once held is never replaced (the
+//     engine keeps the first copy and counts the conflict), so no datagram
+//     can make a peer roll back a frame whose inputs it already had, nor
+//     change a confirmed frame;
+//   - not desync honest seats by prediction: a predicted frame's checksum
+//     is never sent, and confirmed frames have the same inputs
+//     everywhere;
+//   - skew time sync: its own input frames tell the others where it is;
+//     claiming to be behind (holding back inputs) makes others slow down
+//     at most as SlowDown allows (8 ticks a second), no more than a slow
+//     honest seat does; inputs far ahead are dropped (FarFuture) as in
+//     lockstep.
+//
+// Bounds: the session preallocates its request list (2·Slots()+2), its
+// inputs (Slots() frames of every seat) and rings of Slots() entries, and
+// Advance allocates nothing in steady state (TestAdvanceZeroAllocs, with
+// rollbacks and with a custom predictor).
+//
 // # Testing games
 //
 // SyncTest is GGRS's SyncTestSession: one local session that rolls back

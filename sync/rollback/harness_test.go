@@ -69,6 +69,17 @@ type player struct {
 
 // apply carries out one Advance's requests.
 func (p *player) apply(reqs []rollback.Request[input]) error {
+	// The CPU bound of a tick, whatever the peers send: at most
+	// MaxPrediction frames re-simulated plus the new one (Slots()-1).
+	advances := 0
+	for _, r := range reqs {
+		if r.Kind == rollback.Advance {
+			advances++
+		}
+	}
+	if advances > len(p.slots)-1 {
+		return fmt.Errorf("%d frames simulated in one tick, at most %d", advances, len(p.slots)-1)
+	}
 	for _, r := range reqs {
 		switch r.Kind {
 		case rollback.Save:
@@ -111,6 +122,9 @@ type runConfig struct {
 	lie func(seat int, f lockstep.Frame, sum uint64) uint64
 	// saveBug per seat (NoFrame: none).
 	saveBug map[int]lockstep.Frame
+	// erratic seats change their input every tick (the most rollbacks a
+	// seat can cause).
+	erratic map[int]bool
 }
 
 type runResult struct {
@@ -195,7 +209,7 @@ func simulate(rc runConfig) (runResult, error) {
 				continue
 			}
 			// A held stick that changes now and then, as a player's does.
-			if p.rng.IntN(8) == 0 {
+			if p.rng.IntN(8) == 0 || rc.erratic[i] {
 				p.cur = input{X: int8(p.rng.IntN(5) - 2), Y: int8(p.rng.IntN(5) - 2), Buttons: uint8(p.rng.IntN(4))}
 			}
 			reqs, err := p.sess.Advance(p.cur)

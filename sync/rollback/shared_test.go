@@ -123,3 +123,17 @@ func TestDesync(t *testing.T) {
 		t.Fatal("no rollback: the test proves nothing")
 	}
 }
+
+// TestErraticSeat: a seat whose input changes every tick, on a slow
+// lossy link, makes the others roll back as far as a seat can: never more
+// than MaxPrediction frames re-simulated in a tick (the harness checks
+// every tick), and the match still agrees on every confirmed frame.
+func TestErraticSeat(t *testing.T) {
+	res := run(t, runConfig{seats: 3, frames: 900, seed: 7, erratic: map[int]bool{1: true},
+		link: memnet.Link{Latency: 120 * time.Millisecond, Jitter: 20 * time.Millisecond, Loss: 0.1, Reorder: 0.05}})
+	for i, st := range res.stats {
+		if i != 1 && (st.LongestRollback != rollback.DefaultMaxPrediction || st.Resimulated < 900) {
+			t.Errorf("seat %d: longest rollback %d, %d frames re-simulated: the erratic seat should push it to MaxPrediction", i, st.LongestRollback, st.Resimulated)
+		}
+	}
+}

@@ -33,6 +33,10 @@
 //		// ... simulate, render ...
 //	}
 //
+// Draining follows the repository's drain convention (CONTRIBUTING.md):
+// TryRecv for data, PollEvents for facts, its slice valid until the next
+// call, the newest Config.EventQueueLen events kept and drops counted.
+//
 // # Design
 //
 // Offerer rule. Each pair of peers has one PeerConnection, and only the

@@ -48,6 +48,7 @@ type Mesh struct {
 	sorted        []transport.PeerID // keys of connected, sorted
 	peersChanged  chan struct{}      // made by WaitPeers; closed on change
 	events        []Event
+	polled        []Event // PollEvents' reused result
 	eventsDropped uint64
 	sigUpShared   bool
 	closed        bool
@@ -208,13 +209,17 @@ func (m *Mesh) Channel(label string) transport.Conn {
 }
 
 // PollEvents returns the events since the last call, oldest first, and
-// never blocks.
+// never blocks. It follows the drain convention (CONTRIBUTING.md): the
+// returned slice is reused and valid until the next PollEvents; the queue
+// keeps the newest Config.EventQueueLen events and counts the oldest it
+// drops in Stats.EventsDropped.
 func (m *Mesh) PollEvents() []Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ev := m.events
-	m.events = nil
-	return ev
+	m.polled = append(m.polled[:0], m.events...)
+	clear(m.events)
+	m.events = m.events[:0]
+	return m.polled
 }
 
 // Stats returns a snapshot of every peer's link.
@@ -356,7 +361,8 @@ func (m *Mesh) emit(kind EventKind, peer transport.PeerID, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.events) >= m.cfg.EventQueueLen {
-		m.events = m.events[1:]
+		copy(m.events, m.events[1:]) // keep the buffer: PollEvents reuses it
+		m.events = m.events[:len(m.events)-1]
 		m.eventsDropped++
 	}
 	m.events = append(m.events, Event{Kind: kind, Peer: peer, Err: err, At: time.Now()})

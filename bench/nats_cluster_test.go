@@ -143,7 +143,7 @@ func BenchmarkNATSSignals(b *testing.B) {
 				from := natsDial(b, urls[i%len(urls)], room)
 				to := natsDial(b, urls[(i+1)%len(urls)], room)
 				b.Cleanup(func() { _ = from.Close(); _ = to.Close() })
-				natsExpect(b, from, sigclient.PeerJoined)
+				natsExpect(b, from, sigclient.EventPeerJoined)
 				ps = append(ps, pair{from, to})
 			}
 			per := (b.N + pairs - 1) / pairs
@@ -177,7 +177,7 @@ func BenchmarkNATSSignals(b *testing.B) {
 					defer wg.Done()
 					defer close(done)
 					for got.Load() < int64(per) {
-						if err := natsNext(p.to, sigclient.Signal); err != nil {
+						if err := natsNext(p.to, sigclient.EventSignal); err != nil {
 							b.Error(err)
 							return
 						}
@@ -205,17 +205,17 @@ func BenchmarkNATSRelayLatency(b *testing.B) {
 		y := natsDial(b, urls[len(urls)-1], "lat")
 		defer x.Close()
 		defer y.Close()
-		natsExpect(b, x, sigclient.PeerJoined)
+		natsExpect(b, x, sigclient.EventPeerJoined)
 		ping := func() time.Duration {
 			t0 := time.Now()
 			if err := x.Signal(y.Local(), []byte("ping")); err != nil {
 				b.Fatal(err)
 			}
-			natsExpect(b, y, sigclient.Signal)
+			natsExpect(b, y, sigclient.EventSignal)
 			if err := y.Signal(x.Local(), []byte("pong")); err != nil {
 				b.Fatal(err)
 			}
-			natsExpect(b, x, sigclient.Signal)
+			natsExpect(b, x, sigclient.EventSignal)
 			return time.Since(t0)
 		}
 		for range 10 { // warm up

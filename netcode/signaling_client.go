@@ -37,19 +37,19 @@ func (s *signalingClient) convert() {
 	for ev := range s.c.Events() {
 		var out sigEvent
 		switch ev.Kind {
-		case sigclient.PeerJoined:
+		case sigclient.EventPeerJoined:
 			out = sigEvent{kind: sigPeerJoined, peer: ev.Peer}
-		case sigclient.PeerLeft:
+		case sigclient.EventPeerLeft:
 			out = sigEvent{kind: sigPeerLeft, peer: ev.Peer}
-		case sigclient.Signal:
+		case sigclient.EventSignal:
 			out = sigEvent{kind: sigSignal, peer: ev.Peer, data: ev.Data}
-		case sigclient.Disconnected:
+		case sigclient.EventDisconnected:
 			out = sigEvent{kind: sigDisconnected}
-		case sigclient.Reconnected:
+		case sigclient.EventReconnected:
 			out = sigEvent{kind: sigReconnected}
-		case sigclient.Failed:
+		case sigclient.EventFailed:
 			out = sigEvent{kind: sigFailed, err: ev.Err}
-		case sigclient.RoomUpdated:
+		case sigclient.EventRoomUpdated:
 			if ev.Room == nil {
 				continue
 			}

@@ -123,7 +123,7 @@ func TestMalformedAndOversize(t *testing.T) {
 	// The server still serves others.
 	a := dial(t, url, "after", DialOptions{})
 	b := dial(t, url, "after", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 }
 
 func TestFlood(t *testing.T) {
@@ -138,7 +138,7 @@ func TestFlood(t *testing.T) {
 	// arrives intact and slowly, never tripping rate_limited.
 	a := dial(t, url, "paced", DialOptions{})
 	b := dial(t, url, "paced", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	for i := range 40 {
 		if err := b.Signal(a.Local(), []byte{byte(i)}); err != nil {
 			t.Fatal(err)
@@ -149,7 +149,7 @@ func TestFlood(t *testing.T) {
 	}
 	rc.expectError(CodeRateLimited)
 	for i := range 40 {
-		ev := expect(t, a, Signal, b.Local())
+		ev := expect(t, a, EventSignal, b.Local())
 		if ev.Data[0] != byte(i) {
 			t.Fatalf("signal %d arrived as %d", i, ev.Data[0])
 		}
@@ -217,7 +217,7 @@ func TestJoinTimeoutAndIdle(t *testing.T) {
 		t.Fatalf("join: %v", err)
 	}
 	other := dial(t, url, "idle", DialOptions{})
-	expect(t, other, PeerLeft, w.Peer) // cut, then the grace period ran out
+	expect(t, other, EventPeerLeft, w.Peer) // cut, then the grace period ran out
 	idle.expectError(CodeIdle)
 }
 
@@ -233,7 +233,7 @@ func TestSlowReader(t *testing.T) {
 	}
 	sender := dial(t, url, "slow", DialOptions{SendQueueLen: 4096})
 	watcher := dial(t, url, "slow", DialOptions{})
-	expect(t, sender, PeerJoined, watcher.Local())
+	expect(t, sender, EventPeerJoined, watcher.Local())
 	victim := sender.Peers()[0]
 	if victim == watcher.Local() {
 		victim = sender.Peers()[1]
@@ -254,7 +254,7 @@ func TestSlowReader(t *testing.T) {
 	}
 	for {
 		ev := next(t, watcher)
-		if ev.Kind == Signal {
+		if ev.Kind == EventSignal {
 			if string(ev.Data) != "still here" {
 				t.Fatalf("watcher got %q", ev.Data)
 			}

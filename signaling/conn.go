@@ -93,14 +93,14 @@ func (c *conn) startCloser() {
 func (c *conn) sink(ev Event) {
 	var f *proto.Frame
 	switch ev.Kind {
-	case PeerJoined:
+	case EventPeerJoined:
 		f = &proto.Frame{Type: proto.TypePeerJoined, Peer: ev.Peer, Name: ev.Name}
-	case PeerLeft:
+	case EventPeerLeft:
 		f = &proto.Frame{Type: proto.TypePeerLeft, Peer: ev.Peer}
-	case Signal:
+	case EventSignal:
 		c.enqueue(proto.EncodeSignal("peer", ev.Peer, ev.Data))
 		return
-	case RoomUpdated:
+	case EventRoomUpdated:
 		f = &proto.Frame{Type: proto.TypeRoom, Info: ev.Room}
 	default:
 		switch {

@@ -38,10 +38,12 @@
 //		return err // errors.Is(err, signaling.ErrRoomFull), ...
 //	}
 //	defer c.Close()
-//	for ev := range c.Events() {            // drain from the game loop, e.g. with select/default
-//		switch ev.Kind {
-//		case sigclient.PeerJoined: _ = c.Signal(ev.Peer, offerJSON)
-//		case sigclient.Signal:     handle(ev.Peer, ev.Data)
+//	for { // the game loop (CONTRIBUTING.md, the drain convention)
+//		for _, ev := range c.PollEvents() {
+//			switch ev.Kind {
+//			case sigclient.EventPeerJoined: _ = c.Signal(ev.Peer, offerJSON)
+//			case sigclient.EventSignal:     handle(ev.Peer, ev.Data)
+//			}
 //		}
 //	}
 //

@@ -74,11 +74,11 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 	// The server serves others meanwhile.
 	a := dial(t, url, "busy", DialOptions{})
 	b := dial(t, url, "busy", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	if err := b.Signal(a.Local(), []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, Signal, b.Local())
+	expect(t, a, EventSignal, b.Local())
 	_ = a.Close()
 	_ = b.Close()
 

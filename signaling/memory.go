@@ -105,7 +105,7 @@ func (b *MemoryBackplane) Join(_ context.Context, req JoinRequest, sink Sink) (J
 	s := &memSeat{peer: id, name: req.Name, token: th, seq: seq, attach: b.nextID, sink: sink}
 	for _, m := range r.members {
 		if m.sink != nil {
-			m.sink(Event{Kind: PeerJoined, Peer: id, Name: req.Name})
+			m.sink(Event{Kind: EventPeerJoined, Peer: id, Name: req.Name})
 		}
 	}
 	res := JoinResult{
@@ -220,7 +220,7 @@ func (b *MemoryBackplane) lockedRemove(r *memRoom, s *memSeat) {
 	}
 	for _, m := range r.members {
 		if m.sink != nil {
-			m.sink(Event{Kind: PeerLeft, Peer: s.peer})
+			m.sink(Event{Kind: EventPeerLeft, Peer: s.peer})
 		}
 	}
 	if r.meta.Owner != owner {
@@ -234,7 +234,7 @@ func (b *MemoryBackplane) lockedBroadcastInfo(r *memRoom) {
 	for _, m := range r.members {
 		if m.sink != nil {
 			i := info
-			m.sink(Event{Kind: RoomUpdated, Room: &i})
+			m.sink(Event{Kind: EventRoomUpdated, Room: &i})
 		}
 	}
 }
@@ -251,7 +251,7 @@ func (b *MemoryBackplane) Signal(_ context.Context, a Attachment, to transport.P
 	if t == nil || to == a.Peer {
 		return proto.ErrorFor(CodeUnknownPeer, "no peer %s in room %s", to, a.Room)
 	}
-	ev := Event{Kind: Signal, Peer: a.Peer, Data: data}
+	ev := Event{Kind: EventSignal, Peer: a.Peer, Data: data}
 	if t.sink != nil {
 		t.sink(ev)
 		return nil

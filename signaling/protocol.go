@@ -94,14 +94,33 @@ type (
 	EventKind = proto.EventKind
 )
 
-// Event kinds (the backplane carries Events; the client package aliases the same).
+// Event kinds (the backplane carries Events; the client package aliases the
+// same; named Event…: CONTRIBUTING.md, the drain convention).
 const (
-	EventKindUnknown = proto.EventKindUnknown
-	PeerJoined       = proto.PeerJoined
-	PeerLeft         = proto.PeerLeft
-	Signal           = proto.Signal
-	Disconnected     = proto.Disconnected
-	Reconnected      = proto.Reconnected
-	RoomUpdated      = proto.RoomUpdated
-	Failed           = proto.Failed
+	EventKindUnknown  = proto.EventKindUnknown
+	EventPeerJoined   = proto.EventPeerJoined
+	EventPeerLeft     = proto.EventPeerLeft
+	EventSignal       = proto.EventSignal
+	EventDisconnected = proto.EventDisconnected
+	EventReconnected  = proto.EventReconnected
+	EventRoomUpdated  = proto.EventRoomUpdated
+	EventFailed       = proto.EventFailed
+)
+
+// The event kinds' old, bare names, kept for one release.
+const (
+	// Deprecated: use EventPeerJoined.
+	PeerJoined = EventPeerJoined
+	// Deprecated: use EventPeerLeft.
+	PeerLeft = EventPeerLeft
+	// Deprecated: use EventSignal.
+	Signal = EventSignal
+	// Deprecated: use EventDisconnected.
+	Disconnected = EventDisconnected
+	// Deprecated: use EventReconnected.
+	Reconnected = EventReconnected
+	// Deprecated: use EventRoomUpdated.
+	RoomUpdated = EventRoomUpdated
+	// Deprecated: use EventFailed.
+	Failed = EventFailed
 )

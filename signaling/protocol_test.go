@@ -196,12 +196,12 @@ func TestCodesAndSentinels(t *testing.T) {
 	if Code("nope").Known() || Code("nope").Sentinel() != nil {
 		t.Error("unknown code reported known")
 	}
-	for k := EventKindUnknown; k <= Failed+1; k++ {
+	for k := EventKindUnknown; k <= EventFailed+1; k++ {
 		if k.String() == "" {
 			t.Errorf("EventKind(%d) has no name", k)
 		}
 	}
-	if got := Failed + 1; !strings.HasPrefix(got.String(), "unknown(") {
+	if got := EventFailed + 1; !strings.HasPrefix(got.String(), "unknown(") {
 		t.Errorf("out of range kind: %q", got.String())
 	}
 }

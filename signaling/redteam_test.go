@@ -224,7 +224,7 @@ func TestRedteamFillRooms(t *testing.T) {
 	o := dialerFrom("127.0.0.2")
 	honest := dial(t, url, "honest", o)
 	friend := dial(t, url, "honest", dialerFrom("127.0.0.2"))
-	expect(t, honest, PeerJoined, friend.Local())
+	expect(t, honest, EventPeerJoined, friend.Local())
 	resp, err := http.Get(base + "/rooms?limit=100000")
 	if err != nil {
 		t.Fatal(err)
@@ -314,7 +314,7 @@ func TestRedteamRoomOwner(t *testing.T) {
 	url, _ := testServer(t, srv)
 	host := dial(t, url, "r", DialOptions{GameID: "pong"})
 	griefer := dial(t, url, "r", DialOptions{GameID: "pong"})
-	expect(t, host, PeerJoined, griefer.Local())
+	expect(t, host, EventPeerJoined, griefer.Local())
 	if err := griefer.SetRoomInfo(RoomMeta{Name: "spam", Game: "chess", Max: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -326,12 +326,12 @@ func TestRedteamRoomOwner(t *testing.T) {
 	if err := host.SetRoomInfo(RoomMeta{State: "lobby"}); err != nil {
 		t.Fatal(err)
 	}
-	ev := expect(t, host, RoomUpdated, "")
+	ev := expect(t, host, EventRoomUpdated, "")
 	if ev.Room.Name != "" || ev.Room.Game != "pong" || ev.Room.State != "lobby" || ev.Room.Owner != host.Local() {
 		t.Fatalf("room after a non-owner's update: %+v", ev.Room)
 	}
 	friend := dial(t, url, "r", DialOptions{GameID: "pong"})
-	expect(t, host, PeerJoined, friend.Local())
+	expect(t, host, EventPeerJoined, friend.Local())
 	// The griefer's connection is not ordered with the host's: wait for
 	// both refusals (bounded).
 	deadline := time.Now().Add(30 * time.Second)
@@ -345,10 +345,10 @@ func TestRedteamRoomOwner(t *testing.T) {
 	if err := host.Kick(griefer.Local()); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, host, PeerLeft, griefer.Local())
+	expect(t, host, EventPeerLeft, griefer.Local())
 	for {
 		ev := next(t, griefer)
-		if ev.Kind == Failed {
+		if ev.Kind == EventFailed {
 			if !errors.Is(ev.Err, ErrKicked) {
 				t.Fatalf("griefer failed with %v, want kicked", ev.Err)
 			}

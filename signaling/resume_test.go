@@ -36,12 +36,12 @@ func TestResumeAfterCut(t *testing.T) {
 	opts.Name = "alice"
 	a := dial(t, px.url(), "r", opts)
 	b := dial(t, url, "r", DialOptions{Name: "bob"})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	id := a.Local()
 
 	px.setTarget("127.0.0.1:1") // reconnects fail until restored
 	px.cut()
-	ev := expect(t, a, Disconnected, "")
+	ev := expect(t, a, EventDisconnected, "")
 	if ev.Err == nil {
 		t.Fatal("Disconnected without Err")
 	}
@@ -61,15 +61,15 @@ func TestResumeAfterCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	px.setTarget(hostport)
-	expect(t, a, Reconnected, "")
+	expect(t, a, EventReconnected, "")
 	if a.Local() != id {
 		t.Fatalf("resumed as %s, want %s", a.Local(), id)
 	}
-	ev = expect(t, a, Signal, b.Local())
+	ev = expect(t, a, EventSignal, b.Local())
 	if string(ev.Data) != "while away" {
 		t.Fatalf("held signal %q", ev.Data)
 	}
-	ev = expect(t, b, Signal, id)
+	ev = expect(t, b, EventSignal, id)
 	if string(ev.Data) != "queued" {
 		t.Fatalf("queued signal %q", ev.Data)
 	}
@@ -91,13 +91,13 @@ func TestResumeExpired(t *testing.T) {
 	px := newProxy(t, hostport)
 	a := dial(t, px.url(), "r", fastReconnect())
 	b := dial(t, url, "r", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	px.setTarget("127.0.0.1:1")
 	px.cut()
-	expect(t, a, Disconnected, "")
-	expect(t, b, PeerLeft, a.Local())
+	expect(t, a, EventDisconnected, "")
+	expect(t, b, EventPeerLeft, a.Local())
 	px.setTarget(hostport)
-	ev := expect(t, a, Failed, "")
+	ev := expect(t, a, EventFailed, "")
 	if !errors.Is(ev.Err, ErrResumeFailed) {
 		t.Fatalf("Failed with %v, want ErrResumeFailed", ev.Err)
 	}
@@ -116,11 +116,11 @@ func TestNodeLoss(t *testing.T) {
 	px := newProxy(t, host(url1)) // the "load balancer"
 	a := dial(t, px.url(), "r", fastReconnect())
 	b := dial(t, url2, "r", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	if err := b.Signal(a.Local(), []byte("cross-node")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, Signal, b.Local())
+	expect(t, a, EventSignal, b.Local())
 	if got := getRooms(t, base2, ""); len(got) != 1 || got[0].Players != 2 {
 		t.Fatalf("listing on node 2: %+v", got)
 	}
@@ -131,15 +131,15 @@ func TestNodeLoss(t *testing.T) {
 	if err := n1.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev := expect(t, a, Disconnected, "")
+	ev := expect(t, a, EventDisconnected, "")
 	if !errors.Is(ev.Err, ErrShutdown) {
 		t.Fatalf("Disconnected with %v, want ErrShutdown", ev.Err)
 	}
-	expect(t, a, Reconnected, "")
+	expect(t, a, EventReconnected, "")
 	if err := a.Signal(b.Local(), []byte("back")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, b, Signal, a.Local())
+	expect(t, b, EventSignal, a.Local())
 	noEvent(t, b)
 }
 
@@ -174,10 +174,10 @@ func TestSignalNeverBlocks(t *testing.T) {
 	opts.SendQueueLen = 2
 	a := dial(t, px.url(), "r", opts)
 	b := dial(t, url, "r", DialOptions{})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	px.setTarget("127.0.0.1:1")
 	px.cut()
-	expect(t, a, Disconnected, "")
+	expect(t, a, EventDisconnected, "")
 	var err error
 	for range 3 {
 		err = a.Signal(b.Local(), []byte("x"))

@@ -26,7 +26,7 @@ func TestSignalPayloads(t *testing.T) {
 	if f, err := raw.recv(); err != nil || f.Type != proto.TypeWelcome {
 		t.Fatalf("join: %+v %v", f, err)
 	}
-	ev := expect(t, a, PeerJoined, "")
+	ev := expect(t, a, EventPeerJoined, "")
 	for _, tc := range []struct {
 		name string
 		p    string
@@ -62,7 +62,7 @@ func TestSignalPayloads(t *testing.T) {
 			}
 			// And back, the same frame with "to" for "peer".
 			raw.send(bytes.Replace(b, []byte(`"peer":`), []byte(`"to":`), 1))
-			got := expect(t, a, Signal, ev.Peer)
+			got := expect(t, a, EventSignal, ev.Peer)
 			if string(got.Data) != tc.p {
 				t.Fatalf("client got %q, want %q", got.Data, tc.p)
 			}
@@ -83,7 +83,7 @@ func TestJoinWelcomeAndEvents(t *testing.T) {
 	if got, want := b.PeerName(a.Local()), "alice"; got != want {
 		t.Fatalf("PeerName = %q, want %q", got, want)
 	}
-	ev := expect(t, a, PeerJoined, b.Local())
+	ev := expect(t, a, EventPeerJoined, b.Local())
 	if ev.Name != "bob" {
 		t.Fatalf("peer-joined name %q, want bob", ev.Name)
 	}
@@ -96,14 +96,14 @@ func TestJoinWelcomeAndEvents(t *testing.T) {
 	if err := b.Signal(a.Local(), []byte(`{"sdp":"offer"}`)); err != nil {
 		t.Fatal(err)
 	}
-	ev = expect(t, a, Signal, b.Local())
+	ev = expect(t, a, EventSignal, b.Local())
 	if string(ev.Data) != `{"sdp":"offer"}` {
 		t.Fatalf("signal data %q", ev.Data)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, PeerLeft, b.Local())
+	expect(t, a, EventPeerLeft, b.Local())
 	if got := a.Peers(); len(got) != 0 {
 		t.Fatalf("after leave alice sees %v", got)
 	}
@@ -134,7 +134,7 @@ func TestManyRooms(t *testing.T) {
 	for r := range rooms {
 		for i, c := range clients[r] {
 			for j := i + 1; j < per; j++ {
-				expect(t, c, PeerJoined, clients[r][j].Local())
+				expect(t, c, EventPeerJoined, clients[r][j].Local())
 			}
 			if got := len(c.Peers()); got != per-1 {
 				t.Fatalf("room %d member %d sees %d peers, want %d", r, i, got, per-1)
@@ -157,7 +157,7 @@ func TestManyRooms(t *testing.T) {
 		for _, d := range clients[r] {
 			from := map[transport.PeerID]bool{}
 			for range per - 1 {
-				ev := expect(t, d, Signal, "")
+				ev := expect(t, d, EventSignal, "")
 				if want := string(ev.Peer) + ">" + string(d.Local()); string(ev.Data) != want {
 					t.Fatalf("got %q, want %q", ev.Data, want)
 				}
@@ -260,7 +260,7 @@ func TestListing(t *testing.T) {
 	}
 	a := dial(t, url, "pub", DialOptions{GameID: "pong", MaxPlayers: 4, Password: "pw"})
 	b := dial(t, url, "pub", DialOptions{GameID: "pong", Password: "pw"})
-	expect(t, a, PeerJoined, b.Local())
+	expect(t, a, EventPeerJoined, b.Local())
 	dial(t, url, "secret", DialOptions{GameID: "pong", Private: true})
 	dial(t, url, "other", DialOptions{GameID: "chess"})
 
@@ -280,7 +280,7 @@ func TestListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*Client{a, b} {
-		ev := expect(t, c, RoomUpdated, "")
+		ev := expect(t, c, EventRoomUpdated, "")
 		if ev.Room.Name != "Bob's table" || ev.Room.State != "playing" || ev.Room.Max != 3 || ev.Room.Players != 2 {
 			t.Fatalf("room update %+v", ev.Room)
 		}
@@ -294,7 +294,7 @@ func TestListing(t *testing.T) {
 	}
 	// Leaving updates players; the last leave removes the room.
 	_ = b.Close()
-	expect(t, a, PeerLeft, b.Local())
+	expect(t, a, EventPeerLeft, b.Local())
 	want[1].Players = 1
 	if got := getRooms(t, base, ""); !slices.Equal(got, want) {
 		t.Fatalf("listing after leave\n got %+v\nwant %+v", got, want)

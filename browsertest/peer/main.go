@@ -99,7 +99,7 @@ func keepalive(ctx context.Context, q url.Values) (any, error) {
 	for wait := true; wait; {
 		select {
 		case ev := <-c.Events():
-			if ev.Kind == sigclient.Disconnected {
+			if ev.Kind == sigclient.EventDisconnected {
 				return nil, fmt.Errorf("disconnected while the server answered: %v", ev.Err)
 			}
 		case <-steady:
@@ -113,7 +113,7 @@ func keepalive(ctx context.Context, q url.Values) (any, error) {
 	for {
 		select {
 		case ev := <-c.Events():
-			if ev.Kind == sigclient.Disconnected {
+			if ev.Kind == sigclient.EventDisconnected {
 				return map[string]any{"DisconnectedAfterMS": time.Since(start).Milliseconds(), "Err": fmt.Sprint(ev.Err)}, nil
 			}
 		case <-ctx.Done():

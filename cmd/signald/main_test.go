@@ -207,10 +207,10 @@ func TestSignald(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	ev := <-c1.Events()
-	for ev.Kind == sigclient.PeerJoined {
+	for ev.Kind == sigclient.EventPeerJoined {
 		ev = <-c1.Events()
 	}
-	if ev.Kind != sigclient.Disconnected || !errors.Is(ev.Err, signaling.ErrShutdown) {
+	if ev.Kind != sigclient.EventDisconnected || !errors.Is(ev.Err, signaling.ErrShutdown) {
 		t.Fatalf("client event %v %v, want Disconnected with ErrShutdown", ev.Kind, ev.Err)
 	}
 	// Logs are JSON lines.

@@ -63,7 +63,7 @@ func TestNATSNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if ev := <-c1.Events(); ev.Kind != sigclient.PeerJoined || ev.Peer != c2.Local() {
+	if ev := <-c1.Events(); ev.Kind != sigclient.EventPeerJoined || ev.Peer != c2.Local() {
 		t.Fatalf("c1 got %v %s, want c2 joining", ev.Kind, ev.Peer)
 	}
 	// Each node lists from its watch of the registry: a few milliseconds
@@ -116,7 +116,7 @@ func TestNATSNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ev := range c2.Events() {
-		if ev.Kind == sigclient.Signal {
+		if ev.Kind == sigclient.EventSignal {
 			break
 		}
 	}

@@ -13,16 +13,7 @@ import (
 // pending lists shipped names that break the convention and whose rename is
 // planned but not done (CONTRIBUTING.md's table says where). The test fails
 // when an entry is no longer needed, so the list only shrinks.
-var pending = map[string]string{
-	"signaling.Client.Events": "signaling is being split into client/server packages (#19 part 2); its drain is renamed after the split",
-	"signaling.PeerJoined":    "idem",
-	"signaling.PeerLeft":      "idem",
-	"signaling.Signal":        "idem",
-	"signaling.Disconnected":  "idem",
-	"signaling.Reconnected":   "idem",
-	"signaling.RoomUpdated":   "idem",
-	"signaling.Failed":        "idem",
-}
+var pending = map[string]string{}
 
 // TestDrainConvention checks every SDK package a game imports (not internal
 // packages, not the nested demo module):
@@ -30,8 +21,10 @@ var pending = map[string]string{
 //     returns one slice: PollEvents returns []Event, any other is
 //     Poll<Ts> returning []T (PollMessages() []Message); a bare Poll is
 //     not allowed;
-//   - no exported method hands out a channel of events;
-//   - every exported constant of a type named EventKind is named Event…;
+//   - a type that hands out a channel of events (for a consumer blocking in
+//     a select) also has PollEvents, the game loop's drain;
+//   - every exported constant in a block of EventKind constants (typed, or
+//     re-exported next to EventKindUnknown) is named Event…;
 //
 // unless the declaration is marked Deprecated (an alias kept for one
 // release) or listed in pending.
@@ -50,6 +43,8 @@ func TestDrainConvention(t *testing.T) {
 		problems = append(problems, key+": "+msg)
 	}
 	checked := 0
+	pollers := map[string]bool{}   // pkg.Type with a PollEvents method
+	chans := map[string][]string{} // pkg.Type -> methods handing out a channel of events
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -81,6 +76,9 @@ func TestDrainConvention(t *testing.T) {
 					continue
 				}
 				key := pkg + "." + recv + "." + decl.Name.Name
+				if decl.Name.Name == "PollEvents" {
+					pollers[pkg+"."+recv] = true
+				}
 				if strings.HasPrefix(decl.Name.Name, "Poll") {
 					checked++
 					if msg := checkPoll(decl); msg != "" {
@@ -90,7 +88,7 @@ func TestDrainConvention(t *testing.T) {
 				if res := decl.Type.Results; res != nil {
 					for _, r := range res.List {
 						if ch, ok := r.Type.(*ast.ChanType); ok && strings.Contains(exprName(ch.Value), "Event") {
-							report(key, "hands out a channel of events: drain with PollEvents() []Event")
+							chans[pkg+"."+recv] = append(chans[pkg+"."+recv], key)
 						}
 					}
 				}
@@ -98,15 +96,24 @@ func TestDrainConvention(t *testing.T) {
 				if decl.Tok != token.CONST {
 					continue
 				}
-				var typ string // iota blocks repeat the last type
+				kinds := false // an EventKind block, typed or re-exported
 				for _, spec := range decl.Specs {
 					vs := spec.(*ast.ValueSpec)
-					if vs.Type != nil {
-						typ = exprName(vs.Type)
-					} else if vs.Values != nil {
-						typ = ""
+					if exprName(vs.Type) == "EventKind" {
+						kinds = true
 					}
-					if typ != "EventKind" || deprecated(vs.Doc) || deprecated(decl.Doc) && len(decl.Specs) == 1 {
+					for _, n := range vs.Names {
+						if n.Name == "EventKindUnknown" || n.Name == "EventUnknown" {
+							kinds = true
+						}
+					}
+				}
+				if !kinds {
+					continue
+				}
+				for _, spec := range decl.Specs {
+					vs := spec.(*ast.ValueSpec)
+					if deprecated(vs.Doc) {
 						continue
 					}
 					for _, n := range vs.Names {
@@ -122,6 +129,13 @@ func TestDrainConvention(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for typ, keys := range chans {
+		if !pollers[typ] {
+			for _, key := range keys {
+				report(key, "hands out a channel of events and "+typ+" has no PollEvents() []Event")
+			}
+		}
 	}
 	if checked < 20 {
 		t.Fatalf("checked only %d declarations: is the walk rooted at the repository?", checked)

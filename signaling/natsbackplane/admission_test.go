@@ -137,5 +137,5 @@ func TestAdmission(t *testing.T) {
 	if err := b.Signal(a.Local(), []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, signaling.Signal, b.Local())
+	expect(t, a, signaling.EventSignal, b.Local())
 }

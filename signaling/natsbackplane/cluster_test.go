@@ -19,12 +19,12 @@ func TestCrossNode(t *testing.T) {
 
 	a := dial(t, nodes[0].wsURL(), "room", sigclient.DialOptions{Name: "alice", GameID: "g"})
 	b := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "bob", GameID: "g"})
-	if got := expect(t, a, signaling.PeerJoined, b.Local()); got.Name != "bob" {
+	if got := expect(t, a, signaling.EventPeerJoined, b.Local()); got.Name != "bob" {
 		t.Fatalf("alice saw %q join, want bob", got.Name)
 	}
 	c := dial(t, nodes[2].wsURL(), "room", sigclient.DialOptions{Name: "carol", GameID: "g"})
-	expect(t, a, signaling.PeerJoined, c.Local())
-	expect(t, b, signaling.PeerJoined, c.Local())
+	expect(t, a, signaling.EventPeerJoined, c.Local())
+	expect(t, b, signaling.EventPeerJoined, c.Local())
 	if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
 		t.Fatalf("carol's welcome lists %v, want %v", got, want)
 	}
@@ -36,10 +36,10 @@ func TestCrossNode(t *testing.T) {
 	if err := c.Signal(b.Local(), []byte("c→b")); err != nil {
 		t.Fatal(err)
 	}
-	if ev := expect(t, c, signaling.Signal, a.Local()); string(ev.Data) != "a→c" {
+	if ev := expect(t, c, signaling.EventSignal, a.Local()); string(ev.Data) != "a→c" {
 		t.Fatalf("carol got %q", ev.Data)
 	}
-	if ev := expect(t, b, signaling.Signal, c.Local()); string(ev.Data) != "c→b" {
+	if ev := expect(t, b, signaling.EventSignal, c.Local()); string(ev.Data) != "c→b" {
 		t.Fatalf("bob got %q", ev.Data)
 	}
 
@@ -49,7 +49,7 @@ func TestCrossNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cl := range []*sigclient.Client{a, b, c} {
-		if ev := expect(t, cl, signaling.RoomUpdated, ""); ev.Room.Name != "Bob's" || ev.Room.Players != 3 {
+		if ev := expect(t, cl, signaling.EventRoomUpdated, ""); ev.Room.Name != "Bob's" || ev.Room.Players != 3 {
 			t.Fatalf("room update %+v", ev.Room)
 		}
 	}
@@ -61,8 +61,8 @@ func TestCrossNode(t *testing.T) {
 	// Leaving on one node is seen on the others at once (no grace).
 	bob := b.Local()
 	_ = b.Close()
-	expect(t, a, signaling.PeerLeft, bob)
-	expect(t, c, signaling.PeerLeft, bob)
+	expect(t, a, signaling.EventPeerLeft, bob)
+	expect(t, c, signaling.EventPeerLeft, bob)
 	want = `[{"room":"room","name":"Bob's","game":"g","players":2,"max":16,"password":false,"state":"playing"}]`
 	for _, n := range nodes {
 		waitFor(t, 10*time.Second, n.name+"'s listing", func() bool { return listing(t, n) == want })

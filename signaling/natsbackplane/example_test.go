@@ -62,7 +62,7 @@ func Example() {
 	fmt.Println("alice:", ev.Kind, ev.Name)
 	_ = alice.Signal(bob.Local(), []byte("offer"))
 	for ev := range bob.Events() {
-		if ev.Kind == signaling.Signal {
+		if ev.Kind == signaling.EventSignal {
 			fmt.Printf("bob: %s from alice: %v\n", ev.Data, ev.Peer == alice.Local())
 			break
 		}

@@ -166,7 +166,7 @@ func expect(t testing.TB, c *sigclient.Client, k signaling.EventKind, peer trans
 		if ev.Kind == k && (peer == "" || ev.Peer == peer) {
 			return ev
 		}
-		if ev.Kind == signaling.Failed {
+		if ev.Kind == signaling.EventFailed {
 			t.Fatalf("%s: failed while waiting for %v: %v", c.Local(), k, ev.Err)
 		}
 	}

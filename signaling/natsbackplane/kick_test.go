@@ -20,7 +20,7 @@ func expectKicked(t *testing.T, c *sigclient.Client) {
 		if ev.Err != nil && errors.Is(ev.Err, signaling.ErrKicked) {
 			return
 		}
-		if ev.Kind == signaling.Failed {
+		if ev.Kind == signaling.EventFailed {
 			t.Fatalf("%s failed with %v, want kicked", c.Local(), ev.Err)
 		}
 	}
@@ -38,15 +38,15 @@ func TestKickAcrossNodes(t *testing.T) {
 	a := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "owner"})
 	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
 	c := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "c"})
-	expect(t, a, signaling.PeerJoined, b.Local())
-	expect(t, a, signaling.PeerJoined, c.Local())
+	expect(t, a, signaling.EventPeerJoined, b.Local())
+	expect(t, a, signaling.EventPeerJoined, c.Local())
 
 	// b through the protocol.
 	if err := a.Kick(b.Local()); err != nil {
 		t.Fatal(err)
 	}
 	expectKicked(t, b)
-	expect(t, a, signaling.PeerLeft, b.Local())
+	expect(t, a, signaling.EventPeerLeft, b.Local())
 
 	// c by a record write alone, as if the kicked message were lost.
 	owner, kicked := a.Local(), c.Local()
@@ -109,7 +109,7 @@ func TestRepairKeepsRotatedToken(t *testing.T) {
 	a := dial(t, l.url(), "r", sigclient.DialOptions{Name: "a",
 		ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
 	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
-	expect(t, a, signaling.PeerJoined, b.Local())
+	expect(t, a, signaling.EventPeerJoined, b.Local())
 	peer := a.Local()
 	seatToken := func() []byte {
 		n0.bp.dl.mu.Lock()
@@ -145,7 +145,7 @@ func TestRepairKeepsRotatedToken(t *testing.T) {
 
 	// a can resume (with the token it holds).
 	l.cut()
-	expect(t, a, signaling.Reconnected, "")
+	expect(t, a, signaling.EventReconnected, "")
 	if a.Local() != peer {
 		t.Fatalf("a resumed as %s, want %s", a.Local(), peer)
 	}

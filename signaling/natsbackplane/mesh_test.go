@@ -164,7 +164,7 @@ func TestNodeCrash(t *testing.T) {
 	solo := dial(t, nodes[1].wsURL(), "solo", sigclient.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
 	watcher := dial(t, nodes[0].wsURL(), "mixed", sigclient.DialOptions{})
 	ghost := dial(t, nodes[1].wsURL(), "mixed", sigclient.DialOptions{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
-	expect(t, watcher, signaling.PeerJoined, ghost.Local())
+	expect(t, watcher, signaling.EventPeerJoined, ghost.Local())
 	_ = solo
 
 	// Keep data flowing between all peers while n1 dies.
@@ -212,7 +212,7 @@ func TestNodeCrash(t *testing.T) {
 		waitFor(t, 6*testTTL+5*waitUnit, n.name+" to stop listing room solo", func() bool { return listingOf(t, n, "solo") == "null" })
 	}
 	t.Logf("room solo gone %v after the crash (TTL %v)", time.Since(killed), testTTL)
-	left := expect(t, watcher, signaling.PeerLeft, ghost.Local())
+	left := expect(t, watcher, signaling.EventPeerLeft, ghost.Local())
 	_ = left
 	t.Logf("ghost seat reaped %v after the crash", time.Since(killed))
 	waitFor(t, 6*testTTL, "n1's heartbeat to expire", func() bool {

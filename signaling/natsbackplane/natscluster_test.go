@@ -35,7 +35,7 @@ func TestNATSCluster(t *testing.T) {
 	}
 	a := dial(t, nodes[0].wsURL(), "r", opts("a", "pw"))
 	b := dial(t, nodes[1].wsURL(), "r", opts("b", "pw"))
-	expect(t, a, signaling.PeerJoined, b.Local())
+	expect(t, a, signaling.EventPeerJoined, b.Local())
 
 	leader := streamLeader(t, nodes[0].bp)
 	var victim *natstest.Server
@@ -80,12 +80,12 @@ func TestNATSCluster(t *testing.T) {
 	if _, err := join("d", "pw"); !errors.Is(err, signaling.ErrRoomFull) {
 		t.Fatalf("a 4th join into a room of 3: %v, want ErrRoomFull", err)
 	}
-	expect(t, a, signaling.PeerJoined, c.Local())
-	expect(t, b, signaling.PeerJoined, c.Local())
+	expect(t, a, signaling.EventPeerJoined, c.Local())
+	expect(t, b, signaling.EventPeerJoined, c.Local())
 	if err := c.Signal(a.Local(), []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, signaling.Signal, c.Local())
+	expect(t, a, signaling.EventSignal, c.Local())
 	// Every node ends healthy and lists the room. A node whose watch
 	// died with the NATS server (or stalled) watches the registry
 	// again, and lists rooms meanwhile only as unavailable, until
@@ -135,7 +135,7 @@ func noDrops(t testing.TB, cl *sigclient.Client) {
 	for {
 		select {
 		case ev := <-cl.Events():
-			if ev.Kind == signaling.Disconnected || ev.Kind == signaling.PeerLeft || ev.Kind == signaling.Failed {
+			if ev.Kind == signaling.EventDisconnected || ev.Kind == signaling.EventPeerLeft || ev.Kind == signaling.EventFailed {
 				t.Errorf("%s: %v %v %v", cl.Local(), ev.Kind, ev.Peer, ev.Err)
 			}
 			continue
@@ -182,7 +182,7 @@ func TestRegistryLosesRoom(t *testing.T) {
 	l := newLB(t, n0.hostport())
 	a := dial(t, l.url(), "r", opts("a", "pw"))
 	b := dial(t, n1.wsURL(), "r", opts("b", "pw"))
-	expect(t, a, signaling.PeerJoined, b.Local())
+	expect(t, a, signaling.EventPeerJoined, b.Local())
 
 	tests := []struct {
 		name     string
@@ -214,8 +214,8 @@ func TestRegistryLosesRoom(t *testing.T) {
 		t.FailNow()
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	expect(t, a, signaling.PeerJoined, c.Local())
-	expect(t, b, signaling.PeerJoined, c.Local())
+	expect(t, a, signaling.EventPeerJoined, c.Local())
+	expect(t, b, signaling.EventPeerJoined, c.Local())
 
 	// The owners refresh: they find the record gone and write it back.
 	purgeRoom(t, n2.bp, "r")
@@ -228,15 +228,15 @@ func TestRegistryLosesRoom(t *testing.T) {
 	// has lost the room again: n2 restores it and resumes the seat.
 	l.setBackends("127.0.0.1:1")
 	l.cut()
-	expect(t, a, signaling.Disconnected, "")
+	expect(t, a, signaling.EventDisconnected, "")
 	waitFor(t, 10*waitUnit, "n0 to hold the seat", func() bool { return n0.bp.Stats().HeldSeats == 1 })
 	purgeRoom(t, n2.bp, "r")
 	l.setBackends(n2.hostport())
-	expect(t, a, signaling.Reconnected, "")
+	expect(t, a, signaling.EventReconnected, "")
 	if err := a.Signal(c.Local(), []byte("after")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, c, signaling.Signal, a.Local())
+	expect(t, c, signaling.EventSignal, a.Local())
 
 	want := `[{"room":"r","players":3,"max":3,"password":true}]`
 	for _, n := range []*node{n0, n1, n2} {

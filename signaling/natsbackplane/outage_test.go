@@ -38,7 +38,7 @@ func TestNATSOutage(t *testing.T) {
 			waitReady(t, n0, n1)
 			a := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "a"})
 			b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
-			expect(t, a, signaling.PeerJoined, b.Local())
+			expect(t, a, signaling.EventPeerJoined, b.Local())
 
 			ns.Kill()
 			for _, n := range []*node{n0, n1} {
@@ -63,19 +63,19 @@ func TestNATSOutage(t *testing.T) {
 			if err := a.Signal(b.Local(), []byte("after")); err != nil {
 				t.Fatal(err)
 			}
-			if ev := expect(t, b, signaling.Signal, a.Local()); string(ev.Data) != "after" {
+			if ev := expect(t, b, signaling.EventSignal, a.Local()); string(ev.Data) != "after" {
 				t.Errorf("b got %q", ev.Data)
 			}
 			if err := b.Signal(a.Local(), []byte("after")); err != nil {
 				t.Fatal(err)
 			}
-			expect(t, a, signaling.Signal, b.Local())
+			expect(t, a, signaling.EventSignal, b.Local())
 			c := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "c"})
 			if got, want := c.Peers(), sorted(a.Local(), b.Local()); !equalIDs(got, want) {
 				t.Fatalf("after the outage the newcomer sees %v, want %v", got, want)
 			}
-			expect(t, a, signaling.PeerJoined, c.Local())
-			expect(t, b, signaling.PeerJoined, c.Local())
+			expect(t, a, signaling.EventPeerJoined, c.Local())
+			expect(t, b, signaling.EventPeerJoined, c.Local())
 			want := `[{"room":"r","players":3,"max":16,"password":false}]`
 			for _, n := range []*node{n0, n1} {
 				waitFor(t, 10*waitUnit, n.name+"'s listing", func() bool { return listing(t, n) == want })
@@ -86,7 +86,7 @@ func TestNATSOutage(t *testing.T) {
 				for {
 					select {
 					case ev := <-cl.Events():
-						if ev.Kind == signaling.Disconnected || ev.Kind == signaling.PeerLeft || ev.Kind == signaling.Failed {
+						if ev.Kind == signaling.EventDisconnected || ev.Kind == signaling.EventPeerLeft || ev.Kind == signaling.EventFailed {
 							t.Errorf("%s: %v %v", cl.Local(), ev.Kind, ev.Err)
 						}
 						continue
@@ -131,11 +131,11 @@ func TestResumeElsewhere(t *testing.T) {
 	l := newLB(t, n0.hostport())
 	a := dial(t, l.url(), "r", sigclient.DialOptions{Name: "a", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
 	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
-	expect(t, a, signaling.PeerJoined, b.Local())
+	expect(t, a, signaling.EventPeerJoined, b.Local())
 
 	l.setBackends("127.0.0.1:1") // reconnects fail until we say
 	l.cut()
-	expect(t, a, signaling.Disconnected, "")
+	expect(t, a, signaling.EventDisconnected, "")
 	waitFor(t, 10*waitUnit, "n0 to hold the seat", func() bool { return n0.bp.Stats().HeldSeats == 1 })
 	if err := b.Signal(a.Local(), []byte("held")); err != nil {
 		t.Fatal(err)
@@ -147,8 +147,8 @@ func TestResumeElsewhere(t *testing.T) {
 		return s != nil && len(s.held) == 1
 	})
 	l.setBackends(n1.hostport())
-	expect(t, a, signaling.Reconnected, "")
-	if ev := expect(t, a, signaling.Signal, b.Local()); string(ev.Data) != "held" {
+	expect(t, a, signaling.EventReconnected, "")
+	if ev := expect(t, a, signaling.EventSignal, b.Local()); string(ev.Data) != "held" {
 		t.Fatalf("a got %q", ev.Data)
 	}
 	if got := n1.bp.Stats().Takeovers; got != 1 {
@@ -159,11 +159,11 @@ func TestResumeElsewhere(t *testing.T) {
 	if err := a.Signal(b.Local(), []byte("from n1")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, b, signaling.Signal, a.Local())
+	expect(t, b, signaling.EventSignal, a.Local())
 	if err := b.Signal(a.Local(), []byte("to n1")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, signaling.Signal, b.Local())
+	expect(t, a, signaling.EventSignal, b.Local())
 }
 
 // TestShutdownHandsOver: a node shut down gracefully hands its seats to
@@ -181,7 +181,7 @@ func TestShutdownHandsOver(t *testing.T) {
 	}
 	b := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "b"})
 	gone := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "gone", ReconnectMin: 50 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
-	expect(t, b, signaling.PeerJoined, gone.Local())
+	expect(t, b, signaling.EventPeerJoined, gone.Local())
 
 	l.setBackends(n1.hostport())
 	n0.close()
@@ -198,19 +198,19 @@ func TestShutdownHandsOver(t *testing.T) {
 	if m, ok := rec.Members[gone.Local()]; !ok || m.Node != "" || m.HeldUntil <= time.Now().UnixMilli() {
 		t.Errorf("after n0's shutdown the registry has %+v (listed: %v) for its seat, want an orphan held for the grace", m, ok)
 	}
-	if ev := expect(t, a, signaling.Disconnected, ""); !errors.Is(ev.Err, signaling.ErrShutdown) {
+	if ev := expect(t, a, signaling.EventDisconnected, ""); !errors.Is(ev.Err, signaling.ErrShutdown) {
 		t.Errorf("a disconnected with %v, want ErrShutdown", ev.Err)
 	}
-	expect(t, a, signaling.Reconnected, "")
+	expect(t, a, signaling.EventReconnected, "")
 	// gone never comes back: n1 removes its orphaned seat after the grace.
-	ev := expect(t, b, signaling.PeerLeft, "")
+	ev := expect(t, b, signaling.EventPeerLeft, "")
 	if ev.Peer != gone.Local() {
 		t.Fatalf("b saw %s leave, want %s (a resumed)", ev.Peer, gone.Local())
 	}
 	if err := b.Signal(a.Local(), []byte("still here")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, a, signaling.Signal, b.Local())
+	expect(t, a, signaling.EventSignal, b.Local())
 }
 
 func get(t testing.TB, url string) (int, string) {

@@ -21,10 +21,10 @@ func TestRoomRulesAcrossNodes(t *testing.T) {
 	waitReady(t, nodes...)
 	host := dial(t, nodes[0].wsURL(), "room", sigclient.DialOptions{Name: "host", GameID: "g"})
 	griefer := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "griefer", GameID: "g"})
-	expect(t, host, signaling.PeerJoined, griefer.Local())
+	expect(t, host, signaling.EventPeerJoined, griefer.Local())
 	friend := dial(t, nodes[1].wsURL(), "room", sigclient.DialOptions{Name: "friend", GameID: "g"})
-	expect(t, host, signaling.PeerJoined, friend.Local())
-	expect(t, griefer, signaling.PeerJoined, friend.Local())
+	expect(t, host, signaling.EventPeerJoined, friend.Local())
+	expect(t, griefer, signaling.EventPeerJoined, friend.Local())
 
 	if err := griefer.SetRoomInfo(signaling.RoomMeta{Name: "spam", Game: "chess"}); err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestRoomRulesAcrossNodes(t *testing.T) {
 	if err := host.SetRoomInfo(signaling.RoomMeta{State: "lobby"}); err != nil {
 		t.Fatal(err)
 	}
-	ev := expect(t, host, signaling.RoomUpdated, "")
+	ev := expect(t, host, signaling.EventRoomUpdated, "")
 	if ev.Room.Name != "" || ev.Room.Game != "g" || ev.Room.State != "lobby" || ev.Room.Owner != host.Local() {
 		t.Fatalf("room after a non-owner's update: %+v", ev.Room)
 	}
@@ -43,11 +43,11 @@ func TestRoomRulesAcrossNodes(t *testing.T) {
 	if err := host.Kick(griefer.Local()); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, host, signaling.PeerLeft, griefer.Local())
+	expect(t, host, signaling.EventPeerLeft, griefer.Local())
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ev := next(t, griefer)
-		if ev.Kind == signaling.Failed {
+		if ev.Kind == signaling.EventFailed {
 			if !errors.Is(ev.Err, signaling.ErrKicked) {
 				t.Fatalf("griefer failed with %v, want kicked", ev.Err)
 			}
@@ -62,10 +62,10 @@ func TestRoomRulesAcrossNodes(t *testing.T) {
 	_ = host.Close()
 	for {
 		ev := next(t, friend)
-		if ev.Kind == signaling.RoomUpdated && ev.Room.Owner == friend.Local() {
+		if ev.Kind == signaling.EventRoomUpdated && ev.Room.Owner == friend.Local() {
 			break
 		}
-		if ev.Kind == signaling.PeerLeft && ev.Peer == host.Local() {
+		if ev.Kind == signaling.EventPeerLeft && ev.Peer == host.Local() {
 			// The owner change comes with the next update the friend makes.
 			if err := friend.SetRoomInfo(signaling.RoomMeta{State: "mine"}); err != nil {
 				t.Fatal(err)

@@ -200,16 +200,16 @@ func (m *seatMsg) check() error {
 func (m *seatMsg) event() signaling.Event {
 	switch m.Kind {
 	case kindJoined:
-		return signaling.Event{Kind: signaling.PeerJoined, Peer: m.Peer, Name: m.Name}
+		return signaling.Event{Kind: signaling.EventPeerJoined, Peer: m.Peer, Name: m.Name}
 	case kindLeft:
-		return signaling.Event{Kind: signaling.PeerLeft, Peer: m.Peer}
+		return signaling.Event{Kind: signaling.EventPeerLeft, Peer: m.Peer}
 	case kindSignal:
-		return signaling.Event{Kind: signaling.Signal, Peer: m.Peer, Data: m.Data}
+		return signaling.Event{Kind: signaling.EventSignal, Peer: m.Peer, Data: m.Data}
 	case kindKicked:
 		return kickedEvent()
 	default:
 		info := *m.Info
-		return signaling.Event{Kind: signaling.RoomUpdated, Room: &info}
+		return signaling.Event{Kind: signaling.EventRoomUpdated, Room: &info}
 	}
 }
 

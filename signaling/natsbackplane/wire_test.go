@@ -63,10 +63,10 @@ func TestSeatMsg(t *testing.T) {
 		msg  seatMsg
 		want signaling.EventKind
 	}{
-		{seatMsg{Kind: kindJoined, ID: "n.1", Peer: "abc", Name: "x"}, signaling.PeerJoined},
-		{seatMsg{Kind: kindLeft, ID: "n.2", Peer: "abc"}, signaling.PeerLeft},
-		{seatMsg{Kind: kindSignal, ID: "n.3", Peer: "abc", Data: []byte{0, 1}}, signaling.Signal},
-		{seatMsg{Kind: kindRoom, ID: "n.4", Info: &info}, signaling.RoomUpdated},
+		{seatMsg{Kind: kindJoined, ID: "n.1", Peer: "abc", Name: "x"}, signaling.EventPeerJoined},
+		{seatMsg{Kind: kindLeft, ID: "n.2", Peer: "abc"}, signaling.EventPeerLeft},
+		{seatMsg{Kind: kindSignal, ID: "n.3", Peer: "abc", Data: []byte{0, 1}}, signaling.EventSignal},
+		{seatMsg{Kind: kindRoom, ID: "n.4", Info: &info}, signaling.EventRoomUpdated},
 	}
 	for _, tt := range tests {
 		got, err := decodeSeatMsg(encodeSeatMsg(&tt.msg))

@@ -119,6 +119,8 @@ type Client struct {
 	local transport.PeerID
 
 	events chan Event
+	pollMu sync.Mutex  // guards polled
+	polled []Event     // PollEvents' reused result
 	out    chan []byte // queued frames; bounded
 	// closeCtx is cancelled by Close; dials, pings and writes derive
 	// their contexts from it (no goroutine watches a channel to cancel
@@ -230,7 +232,37 @@ func (c *Client) RoomInfo() RoomInfo {
 // the server cuts the connection (slow_consumer) and the client resumes
 // its seat as for any disconnection: Disconnected, then Reconnected; the
 // server buffers a bounded number of signals for a disconnected seat.
+//
+// A game loop drains with PollEvents instead (the drain convention,
+// CONTRIBUTING.md); Events is for a consumer that blocks in a select, as
+// netcode's mesh loop does. Use one or the other.
 func (c *Client) Events() <-chan Event { return c.events }
+
+// PollEvents returns the events queued since the last call, oldest first,
+// without blocking: the drain convention (CONTRIBUTING.md). The returned
+// slice is reused and valid until the next PollEvents. It drains the same
+// bounded queue as Events and keeps its overflow rule (nothing dropped: a
+// full queue stops the client reading the server; see Events), so a game
+// that polls every frame never holds the server back. After Close it
+// returns what was left, then nothing.
+func (c *Client) PollEvents() []Event {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	clear(c.polled)
+	c.polled = c.polled[:0]
+	for len(c.polled) < cap(c.events) {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return c.polled
+			}
+			c.polled = append(c.polled, ev)
+		default:
+			return c.polled
+		}
+	}
+	return c.polled
+}
 
 // Signal queues data (opaque bytes, e.g. an SDP or ICE candidate as JSON)
 // for the member to. Data that is one JSON value (in UTF-8, without space
@@ -440,12 +472,12 @@ func (c *Client) run(ws *websocket.Conn) {
 		}
 		if fatal(err) {
 			c.log.Warn("signaling: giving up", "err", err)
-			c.emit(Event{Kind: Failed, Err: err})
+			c.emit(Event{Kind: EventFailed, Err: err})
 			<-c.closing
 			return
 		}
 		c.log.Info("signaling: connection lost, reconnecting", "err", err)
-		if !c.emit(Event{Kind: Disconnected, Err: err}) {
+		if !c.emit(Event{Kind: EventDisconnected, Err: err}) {
 			return
 		}
 		var w *proto.Frame
@@ -455,7 +487,7 @@ func (c *Client) run(ws *websocket.Conn) {
 				return
 			}
 			c.log.Warn("signaling: giving up", "err", err)
-			c.emit(Event{Kind: Failed, Err: err})
+			c.emit(Event{Kind: EventFailed, Err: err})
 			<-c.closing
 			return
 		}
@@ -528,17 +560,17 @@ func (c *Client) resumed(w *proto.Frame) bool {
 	c.mu.Unlock()
 	slices.SortFunc(left, func(a, b PeerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	for _, p := range left {
-		if !c.emit(Event{Kind: PeerLeft, Peer: p.ID}) {
+		if !c.emit(Event{Kind: EventPeerLeft, Peer: p.ID}) {
 			return false
 		}
 	}
 	for _, p := range joined {
-		if !c.emit(Event{Kind: PeerJoined, Peer: p.ID, Name: p.Name}) {
+		if !c.emit(Event{Kind: EventPeerJoined, Peer: p.ID, Name: p.Name}) {
 			return false
 		}
 	}
 	c.log.Info("signaling: reconnected", "peer", c.local, "room", c.room)
-	return c.emit(Event{Kind: Reconnected})
+	return c.emit(Event{Kind: EventReconnected})
 }
 
 // session serves one connection until it is lost (the error says why) or
@@ -610,18 +642,18 @@ func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
 			c.mu.Lock()
 			c.peers[f.Peer] = f.Name
 			c.mu.Unlock()
-			if !c.emit(Event{Kind: PeerJoined, Peer: f.Peer, Name: f.Name}) {
+			if !c.emit(Event{Kind: EventPeerJoined, Peer: f.Peer, Name: f.Name}) {
 				return nil
 			}
 		case proto.TypePeerLeft:
 			c.mu.Lock()
 			delete(c.peers, f.Peer)
 			c.mu.Unlock()
-			if !c.emit(Event{Kind: PeerLeft, Peer: f.Peer}) {
+			if !c.emit(Event{Kind: EventPeerLeft, Peer: f.Peer}) {
 				return nil
 			}
 		case proto.TypeSignal:
-			if !c.emit(Event{Kind: Signal, Peer: f.Peer, Data: f.Payload()}) {
+			if !c.emit(Event{Kind: EventSignal, Peer: f.Peer, Data: f.Payload()}) {
 				return nil
 			}
 		case proto.TypeRoom:
@@ -629,7 +661,7 @@ func (c *Client) reader(ctx context.Context, ws *websocket.Conn) error {
 			c.mu.Lock()
 			c.info = info
 			c.mu.Unlock()
-			if !c.emit(Event{Kind: RoomUpdated, Room: &info}) {
+			if !c.emit(Event{Kind: EventRoomUpdated, Room: &info}) {
 				return nil
 			}
 		case proto.TypeICE:

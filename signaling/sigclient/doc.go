@@ -18,6 +18,11 @@
 // without importing the server, Code.Sentinel: errors.Is(err,
 // sigclient.CodeRoomFull.Sentinel()).
 //
-// Events are a channel (Client.Events); its overflow rule is written
-// there.
+// A game loop drains with Client.PollEvents (the repository's drain
+// convention, CONTRIBUTING.md: event kinds named Event…, the slice valid
+// until the next call); Client.Events is the same queue as a channel for a
+// consumer that blocks in a select (netcode's mesh loop). The queue's
+// overflow rule is written at Events: nothing is dropped, a full queue
+// holds the server back until the server cuts a slow consumer and the
+// client resumes its seat.
 package sigclient

@@ -79,14 +79,14 @@ type (
 	EventKind = proto.EventKind
 )
 
-// Event kinds.
+// Event kinds (named Event…: CONTRIBUTING.md, the drain convention).
 const (
-	EventKindUnknown = proto.EventKindUnknown
-	PeerJoined       = proto.PeerJoined
-	PeerLeft         = proto.PeerLeft
-	Signal           = proto.Signal
-	Disconnected     = proto.Disconnected
-	Reconnected      = proto.Reconnected
-	RoomUpdated      = proto.RoomUpdated
-	Failed           = proto.Failed
+	EventKindUnknown  = proto.EventKindUnknown
+	EventPeerJoined   = proto.EventPeerJoined
+	EventPeerLeft     = proto.EventPeerLeft
+	EventSignal       = proto.EventSignal
+	EventDisconnected = proto.EventDisconnected
+	EventReconnected  = proto.EventReconnected
+	EventRoomUpdated  = proto.EventRoomUpdated
+	EventFailed       = proto.EventFailed
 )

@@ -12,28 +12,28 @@ type EventKind int
 const (
 	// EventKindUnknown is the zero value; a Client never emits it.
 	EventKindUnknown EventKind = iota
-	// PeerJoined: Peer joined the room (Name is its display name).
-	PeerJoined
-	// PeerLeft: Peer left the room (it left, or its grace period ran out).
-	PeerLeft
-	// Signal: Peer sent Data (opaque bytes) to this client.
-	Signal
-	// Disconnected: the connection to the server was lost; the Client is
+	// EventPeerJoined: Peer joined the room (Name is its display name).
+	EventPeerJoined
+	// EventPeerLeft: Peer left the room (it left, or its grace period ran out).
+	EventPeerLeft
+	// EventSignal: Peer sent Data (opaque bytes) to this client.
+	EventSignal
+	// EventDisconnected: the connection to the server was lost; the Client is
 	// reconnecting with backoff and will resume its seat. Err says why.
 	// Signals sent meanwhile are queued (bounded) and sent after resuming.
-	Disconnected
-	// Reconnected: the seat was resumed (same Local ID, same room). Peers
-	// may have joined or left meanwhile: PeerJoined/PeerLeft events for the
+	EventDisconnected
+	// EventReconnected: the seat was resumed (same Local ID, same room). Peers
+	// may have joined or left meanwhile: EventPeerJoined/EventPeerLeft events for the
 	// difference precede this event. Signals sent to this peer while it was
 	// away are delivered (the server buffers a bounded number, dropping the
 	// oldest); a negotiation in flight may still want an ICE restart.
-	Reconnected
-	// RoomUpdated: a member changed the room's metadata; Room holds it.
-	RoomUpdated
-	// Failed: the Client gave up for good (the seat expired, the server
+	EventReconnected
+	// EventRoomUpdated: a member changed the room's metadata; Room holds it.
+	EventRoomUpdated
+	// EventFailed: the Client gave up for good (the seat expired, the server
 	// refused the resume, or another fatal error in Err). No further events
 	// follow; call Close.
-	Failed
+	EventFailed
 )
 
 // String returns the kind's name, e.g. "peer-joined".
@@ -41,19 +41,19 @@ func (k EventKind) String() string {
 	switch k {
 	case EventKindUnknown:
 		return "unknown"
-	case PeerJoined:
+	case EventPeerJoined:
 		return "peer-joined"
-	case PeerLeft:
+	case EventPeerLeft:
 		return "peer-left"
-	case Signal:
+	case EventSignal:
 		return "signal"
-	case Disconnected:
+	case EventDisconnected:
 		return "disconnected"
-	case Reconnected:
+	case EventReconnected:
 		return "reconnected"
-	case RoomUpdated:
+	case EventRoomUpdated:
 		return "room-updated"
-	case Failed:
+	case EventFailed:
 		return "failed"
 	default:
 		return fmt.Sprintf("unknown(%d)", int(k))

@@ -45,6 +45,18 @@
 //		Pause: []locksteptest.Pause{{Seat: 3, Tick: 300, Ticks: 3 * 60}}, // alt-tab for 3 s
 //	})
 //
+// Joining a running match: Rejoin crashes a seat (no goodbye) and
+// restarts it with the same identity after a number of ticks; LateJoin
+// leaves a seat empty (lockstep.Config.Reserved) until a newcomer takes
+// it; Spectators join at a tick. Every seat then has a Control channel
+// and a Streamer; joiners and spectators catch up by replaying the
+// stream's log from frame 0 (so any Sim works), witnessed by up to two
+// seats, and every frame they run is checked like any seat's:
+//
+//	c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
+//	c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
+//	c.Spectators = []locksteptest.Spectate{{Tick: 1000}}
+//
 // CheckDeterminism needs no network: it runs the simulation twice on the
 // same inputs and reports the first frame whose checksums differ, which
 // catches map iteration order, clocks and unseeded randomness in game code.

@@ -52,6 +52,17 @@ type Config[I any] struct {
 	Pause []Pause
 	// Blackout cuts seats' networks during the run.
 	Blackout []Blackout
+	// Rejoin crashes seats (no goodbye) and restarts them with the same
+	// identity (Config.Join): they catch up from seat Source's stream and
+	// play on; every frame they run is checked against the others.
+	Rejoin []Rejoin
+	// LateJoin seats start empty (Config.Reserved) and are taken at their
+	// Tick by a newcomer (Config.Join) that catches up from the stream.
+	LateJoin []LateJoin
+	// Spectators join at their Tick: a lockstep.Spectator following the
+	// stream (from frame 0, fast-forwarded), checked frame by frame; the
+	// run ends when they too reached Frames.
+	Spectators []Spectate
 	// Record, if set, returns the writer a seat records its replay to.
 	Record func(seat int) io.Writer
 	// Setup, if set, is called with the network before the first tick (to
@@ -82,6 +93,22 @@ type Pause struct {
 // (memnet's Isolate, then Restore); its game loop runs on.
 type Blackout struct {
 	Seat, Tick, Ticks int
+}
+
+// Rejoin crashes Seat at Tick (it stops without a goodbye) and restarts
+// it Ticks later with the same identity.
+type Rejoin struct {
+	Seat, Tick, Ticks int
+}
+
+// LateJoin makes a newcomer take the reserved Seat at Tick.
+type LateJoin struct {
+	Seat, Tick int
+}
+
+// Spectate adds a spectator at Tick, Delay frames behind the stream.
+type Spectate struct {
+	Tick, Delay int
 }
 
 // Result is what a run measured.
@@ -195,6 +222,13 @@ type player[I any] struct {
 	drops   map[int]lockstep.Frame
 	events  []lockstep.Event
 	stats   lockstep.Stats
+
+	// Rejoin, late join and spectating (rejoin.go).
+	ls, ctl, spec transport.Conn
+	str           *lockstep.Streamer[I]
+	sp            *lockstep.Spectator[I]
+	down          bool // crashed, or not started yet
+	spectator     bool // a seatless player
 }
 
 type runner[I any] struct {
@@ -208,6 +242,8 @@ type runner[I any] struct {
 	// run that frame, and which seat it was.
 	ref     []uint64
 	refSeat []int
+	ids     []transport.PeerID
+	source  int // the seat whose Streamer feeds joiners and spectators (-1: none)
 }
 
 func newRunner[I any](cfg Config[I]) (*runner[I], error) {
@@ -276,20 +312,44 @@ func newRunner[I any](cfg Config[I]) (*runner[I], error) {
 		if cfg.Record != nil {
 			sc.Record = cfg.Record(i)
 		}
-		sess, err := lockstep.NewSession[I](p.peer.Channel("lockstep", transport.Unreliable), sc)
+		p.ls = p.peer.Channel("lockstep", transport.Unreliable)
+		if r.streaming() {
+			p.ctl = p.peer.Channel("control", transport.Reliable)
+			p.spec = p.peer.Channel("stream", transport.Reliable)
+			sc.Control = p.ctl
+			for _, l := range cfg.LateJoin {
+				sc.Reserved = append(sc.Reserved, ids[l.Seat])
+			}
+		}
+		p.sim = cfg.NewSim(i)
+		if r.lateSeat(i) {
+			p.down, p.watched = true, true
+			continue
+		}
+		sess, err := lockstep.NewSession[I](p.ls, sc)
 		if err != nil {
 			r.close()
 			return nil, err
 		}
 		p.sess = sess
-		p.sim = cfg.NewSim(i)
+		if r.streaming() {
+			if p.str, err = lockstep.NewStreamer[I](lockstep.StreamConfig{Conn: p.spec, Seats: cfg.Seats}); err != nil {
+				r.close()
+				return nil, err
+			}
+		}
+	}
+	r.ids = ids
+	if err := r.setupJoins(); err != nil {
+		r.close()
+		return nil, err
 	}
 	return r, nil
 }
 
 func (r *runner[I]) close() {
 	for _, p := range r.players {
-		if p.sess != nil && !p.gone {
+		if p.sess != nil && !p.gone && !p.down {
 			p.stats = p.sess.Stats()
 			_ = p.sess.Close()
 		}
@@ -333,8 +393,15 @@ func (r *runner[I]) run() error {
 				r.net.Restore(PeerID(b.Seat))
 			}
 		}
+		r.joins()
 		for i, p := range r.players {
-			if p.gone || r.paused(i) {
+			if p.gone || p.down || r.paused(i) {
+				continue
+			}
+			if p.sp != nil {
+				if err := r.catchUp(i, p); err != nil {
+					return err
+				}
 				continue
 			}
 			if p.leave != nil && p.leave.Tick == r.ticks {
@@ -405,11 +472,18 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		sum := p.sim.Checksum()
 		p.sess.ReportChecksum(st.Frame, sum)
 		p.sums = append(p.sums, sum)
+		if p.str != nil {
+			p.str.Step(st)
+			p.str.ReportChecksum(st.Frame, sum)
+		}
 		if !p.watched {
 			if err := r.compare(i, st.Frame, sum); err != nil {
 				return err
 			}
 		}
+	}
+	if p.str != nil {
+		p.str.Flush()
 	}
 	if len(steps) == 0 && len(p.sums) < r.cfg.Frames {
 		if p.stall++; p.stall > r.maxStall {
@@ -451,7 +525,7 @@ func (r *runner[I]) done() (done, reached bool) {
 		if p.gone {
 			continue
 		}
-		if r.paused(i) {
+		if r.paused(i) || p.down || (p.sp != nil && !p.spectator) {
 			done = false
 		}
 		if len(p.sums) < r.cfg.Frames {

@@ -127,3 +127,53 @@ func TestTwoSeats(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinScenarios: a seat of a 4-seat match crashes at tick 300 and
+// restarts 8 s later with the same identity (the others drop it after
+// the 5 s timeout, then readmit it); a newcomer takes the reserved third
+// seat of a running match at tick 600; a spectator joins a 3-seat match
+// at frame 1000. Each catches up from the stream and every frame it runs
+// has everyone's checksum (Run fails otherwise), up to the last.
+func TestJoinScenarios(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		seats int
+		set   func(*locksteptest.Config[in])
+		who   int // the joiner's index in Result
+	}{
+		{"rejoin-after-crash", 4, func(c *locksteptest.Config[in]) {
+			c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
+		}, 3},
+		{"late-join", 3, func(c *locksteptest.Config[in]) {
+			c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
+		}, 2},
+		{"spectator-at-1000", 3, func(c *locksteptest.Config[in]) {
+			c.Spectators = []locksteptest.Spectate{{Tick: 1000}}
+		}, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg(func(int) locksteptest.Sim[in] { return &sumSim{} })
+			c.Seats, c.Frames = tt.seats, 2000
+			c.Link = memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.02}
+			tt.set(&c)
+			res := locksteptest.Run(t, c)
+			if res.Frames[tt.who] < 2000 {
+				t.Fatalf("joiner ran %d frames", res.Frames[tt.who])
+			}
+			for i := range tt.seats {
+				if i != tt.who && (res.Frames[i] < 2000 || res.Ended[i] != nil) {
+					t.Errorf("seat %d ran %d frames, ended %v", i, res.Frames[i], res.Ended[i])
+				}
+			}
+			if tt.who < tt.seats {
+				rejoined := false
+				for _, e := range res.Events[0] {
+					rejoined = rejoined || (e.Kind == lockstep.EventRejoined && e.Seat == tt.who)
+				}
+				if !rejoined {
+					t.Errorf("seat 0 saw no rejoined event for seat %d", tt.who)
+				}
+			}
+		})
+	}
+}

@@ -310,8 +310,9 @@
 // state Advance allocates nothing (benchmarked in bench/). Advance reads at
 // most 64 datagrams per seat per call; the rest waits in the Conn's own
 // bounded inbox. Inputs beyond a ring's room are not stored (the sender
-// repeats them). The event queue holds 64 events; when full, new events
-// are dropped and counted (Stats.EventsDropped).
+// repeats them). The event queue holds 64 events; when full, the oldest is
+// dropped and counted (Stats.EventsDropped): the repository's drain
+// convention (CONTRIBUTING.md).
 //
 // # Replays
 //

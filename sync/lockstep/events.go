@@ -100,21 +100,26 @@ type Event struct {
 	Err    error            // desync: *DesyncError; record-error: the write error; cut-off (final): *CutOffError; dropped: *DroppedError
 }
 
-// maxEvents bounds the event queue. Overflow rule: the newest events are
-// dropped and counted in Stats.EventsDropped (events are rare; a game that
-// never calls PollEvents loses only the latest).
+// maxEvents bounds the event queue. Overflow rule (the drain convention,
+// CONTRIBUTING.md): the oldest event is dropped and counted in
+// Stats.EventsDropped, so a game that stalled sees the latest facts (a
+// desync, who was dropped) rather than stale ones.
 const maxEvents = 64
 
 func (s *Session[I]) event(e Event) {
 	if len(s.events) >= maxEvents {
+		copy(s.events, s.events[1:])
+		s.events = s.events[:len(s.events)-1]
 		s.stats.EventsDropped++
-		return
 	}
 	s.events = append(s.events, e)
 }
 
 // PollEvents returns the events since the previous call, oldest first. The
-// returned slice is reused: it is valid until the next PollEvents.
+// returned slice is reused: it is valid until the next PollEvents (the
+// drain convention, CONTRIBUTING.md). Events are the canonical delivery of
+// facts: a desync is EventDesync (with its *DesyncError); the ErrDesync
+// that Advance returns then only says the call cannot proceed.
 func (s *Session[I]) PollEvents() []Event {
 	s.polled = append(s.polled[:0], s.events...)
 	clear(s.events)

@@ -137,17 +137,20 @@
 // datagram to a peer's private host candidate fails at once with
 // ENETUNREACH. coturn (4.6.1; the code is unchanged in 4.17.1:
 // send_data_from_ioa_socket_nbh in ns_ioalib_engine_impl.c sets
-// tobeclosed on any udp_send error) then closes the whole allocation, and
+// tobeclosed on the relay socket on any udp_send error, and the next
+// datagram arriving there ends the session) then closes the allocation, and
 // with a TCP client its connection: pion logs "write: connection reset by
 // peer" and "Failed to bind channel ... broken pipe", and no pair
 // succeeds (issue #23's failure; TestPongUDPBlocked fails so without the
 // flag below; its coturn log then reads "session N: peer 192.168.2.13
 // lifetime updated", "udp send: Network is unreachable", "session N:
 // closed (2nd stage) ... reason: general"). Minimal reproduction for
-// upstream: coturn with use-auth-secret on a host without a route to
-// 192.168.0.0/16; a TURN client allocates, creates a permission for
-// 192.168.9.9 and sends one datagram to it through the relay: the
-// allocation is gone (over TCP the connection is closed). The lab starts
+// upstream, on loopback (signaling's TestCoturnSendErrorClosesAllocation):
+// coturn relaying from 127.0.0.1, a TURN-over-TCP client allocates, sends
+// one datagram to 198.51.100.9 through the relay (sendto: EINVAL), a peer
+// then sends one datagram to the relay address: the session is closed
+// and the next request on the connection fails; pion/turn keeps the
+// allocation (TestTURNSendErrorKeepsAllocation). The lab starts
 // coturn with --denied-peer-ip for the private ranges (the README's
 // recommended settings), which answers 403 to such a permission instead,
 // so nothing is sent; signald's embedded TURN refuses them the same way

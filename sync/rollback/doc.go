@@ -114,5 +114,8 @@
 // SyncTest is GGRS's SyncTestSession: one local session that rolls back
 // and re-simulates every frame by a check distance and compares the
 // checksums, catching nondeterminism in Save, Load or Step at the first
-// frame it shows.
+// frame it shows. Package rollbacktest runs it over a game
+// (rollbacktest.SyncTest), and plays N rollback sessions of a game over
+// impaired memnet under testing/synctest, failing on the first confirmed
+// frame whose state differs between peers (rollbacktest.Run).
 package rollback

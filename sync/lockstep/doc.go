@@ -336,15 +336,21 @@
 // inputs (with a dropped-seat mask per frame, so Status survives), the
 // checksums the game reports, and on demand a state snapshot. One player
 // runs a Streamer for everyone, so the players' upload grows by one
-// stream, not one per spectator (about 13 bytes a frame for 3 seats of
-// 3-byte inputs, measured by TestSpectatorJoinsAtFrame1000); a Spectator
-// can feed its steps into its own Streamer to relay further.
+// stream, not one per spectator. Live, Flush sends one message a tick:
+// for 3 seats of 3-byte inputs, an 11-byte record plus 17 bytes of
+// header, and a 21-byte checksum message every 30 frames: 29 bytes a
+// frame, 1.7 kB/s at 60 Hz (TestSpectatorJoinsAtFrame1000: 20,033 bytes
+// for 695 frames with a snapshot, 31,048 for 1,698 replayed from frame 0,
+// where catch-up batches 1,489 records a message). A Spectator can feed
+// its steps into its own Streamer to relay further.
 //
 // A Spectator is a seatless session: it subscribes to its Source, and
 // to Witnesses for checksums only (12 bytes per checksum frame). It
 // returns the same Steps the seats ran, Delay frames behind the newest
 // received, and up to CatchUp (600) frames per Advance while behind, so a
 // spectator joining mid-match fast-forwards without waiting for ticks.
+// (The stream has no end marker: with a Delay, the last Delay frames of
+// a finished match are never returned.)
 // How it catches up depends on StreamConfig.Snapshots: with snapshots, a
 // subscriber waits until the game gives one (Streamer.Wanted asks for
 // it; the session never calls game code), then gets

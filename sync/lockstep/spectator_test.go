@@ -11,6 +11,7 @@ import (
 	"github.com/peerplay/peerplay/netcode/memnet"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
 )
 
 // snapshot encodes the sim's whole state.
@@ -260,4 +261,30 @@ func TestSpectatorForgedSnapshot(t *testing.T) {
 		}
 		t.Logf("forged snapshot detected: %v", de)
 	})
+}
+
+// TestStreamerLogBound: without snapshots the log is bounded by MaxLog;
+// once frame 0 is gone, a new subscriber cannot catch up and is refused
+// (ErrStreamRefused) instead of being sent a stream with a hole.
+func TestStreamerLogBound(t *testing.T) {
+	conns := locksteptest.Loopback("a", "s")
+	st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[0], Seats: 1, MaxLog: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range 300 {
+		st.Step(lockstep.Step[input]{Frame: lockstep.Frame(f), Inputs: []input{{}}, Status: []lockstep.InputStatus{lockstep.InputConfirmed}})
+	}
+	sp, err := lockstep.NewSpectator[input](lockstep.SpectatorConfig{Conn: conns[1], Source: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = sp.Advance() // subscribes
+	st.Flush()
+	if _, err := sp.Advance(); !errors.Is(err, lockstep.ErrStreamRefused) {
+		t.Fatalf("subscriber after the log lost frame 0: %v, want ErrStreamRefused", err)
+	}
+	if st.Stats().Refused != 1 {
+		t.Errorf("refused %d", st.Stats().Refused)
+	}
 }

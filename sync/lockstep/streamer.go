@@ -27,8 +27,9 @@ type StreamConfig struct {
 	// subscriber still needs. False means catch-up replays the log from
 	// frame 0, which the streamer then keeps whole (up to MaxLog frames).
 	Snapshots bool
-	// MaxLog bounds the frames kept, in frames. 0 means 1<<18 (73 minutes
-	// at 60 Hz: 3.7 MB for 4 seats of 3-byte inputs). Overflow rule: the
+	// MaxLog bounds the frames kept, in frames (the memory holds up to
+	// twice as many until the next cut). 0 means 1<<18 (73 minutes at
+	// 60 Hz: 3.7 MB for 4 seats of 3-byte inputs). Overflow rule: the
 	// oldest frames are discarded; a subscriber that still needed them is
 	// dropped (Stats: Dropped), and without snapshots, new subscribers are
 	// refused from then on.
@@ -171,8 +172,9 @@ func (st *Streamer[I]) trim() {
 		}
 	}
 	st.subs = slices.DeleteFunc(st.subs, func(sb *subscriber) bool { return sb.next < 0 })
-	// Amortized: cut the slice only when the dead prefix is large.
-	if dead := int(keep-st.base) * st.rec; dead >= len(st.log)/2 || !st.cfg.Snapshots {
+	// Amortized: cut the slice only when the dead prefix is half of it
+	// (so the log holds at most 2·MaxLog frames).
+	if dead := int(keep-st.base) * st.rec; dead >= len(st.log)/2 {
 		st.log = append(st.log[:0], st.log[dead:]...)
 		st.base = keep
 	}

@@ -125,6 +125,9 @@
 //	                        Debian's coturn over TCP; logs connect times
 //	TestPongIPv6Only        two pong processes on an IPv6-only segment:
 //	                        host candidates, signaling dialed by [addr]:port
+//	TestPongDualStackPrefersWorking  the same with an unroutable IPv4
+//	                        address on each host too: ICE gathers both
+//	                        families and plays over the one that works
 //	TestPongHostedForward   the README's internet play: pong -host behind a
 //	                        router forwarding TCP+UDP 7700, no other server;
 //	                        the friend behind restricted and symmetric NATs,

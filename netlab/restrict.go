@@ -74,3 +74,17 @@ func (l *Lab) addHost6(name, brNS, br, port string, addr, gw netip.Addr) *Host {
 	l.must(ipCmd("-n", ns, "-6", "route", "add", "default", "via", gw.String()))
 	return &Host{lab: l, name: name, ns: ns, addr: addr, gw: gw}
 }
+
+// AddAddr adds another address (with its prefix length, e.g.
+// "10.99.1.1/32") to the host's eth0, without any route beyond that
+// prefix: a second address family or a stale address a test wants ICE to
+// gather and find useless.
+func (h *Host) AddAddr(prefix netip.Prefix) {
+	l := h.lab
+	l.tb.Helper()
+	args := []string{"-n", h.ns, "addr", "add", prefix.String(), "dev", "eth0"}
+	if prefix.Addr().Is6() {
+		args = append(args, "nodad")
+	}
+	l.must(ipCmd(args...))
+}

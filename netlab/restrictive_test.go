@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -210,6 +211,31 @@ func connectTime(t *testing.T, p *netlab.Proc, start time.Time) time.Duration {
 		return 0
 	}
 	return at.Sub(start)
+}
+
+// TestPongDualStackPrefersWorking: two players with an IPv4 and an IPv6
+// address each, where only IPv6 connects them (the IPv4 addresses are
+// /32s on the segment with no route between them, like a stale or
+// firewalled family): ICE gathers both families and the match comes up
+// over IPv6 host candidates.
+func TestPongDualStackPrefersWorking(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{})
+	seg := lab.AddLAN6("dual")
+	h1, h2 := seg.AddHost("w1"), seg.AddHost("w2")
+	h1.AddAddr(netip.MustParsePrefix("10.99.1.1/32"))
+	h2.AddAddr(netip.MustParsePrefix("10.99.2.1/32"))
+	common := []string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90", "-lan=false"}
+	host := h1.Start(t, "w1/pong", pong(t), append(append([]string{}, common...), "-host", "-name", "w1")...)
+	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
+	target := net.JoinHostPort(h1.Addr().String(), "7700") + "/" + code
+	join := h2.Start(t, "w2/pong", pong(t), append(append([]string{}, common...), "-join", target, "-name", "w2")...)
+	m := match{name: "dual-stack", host: host, join: join}
+	m.check(t)
+	for _, p := range []*netlab.Proc{host, join} {
+		if _, l, err := p.WaitLine(waitCtx(t, 5*time.Second), 0, regexp.MustCompile(`^link .*type=(\S+)`)); err != nil || l[1] != "host" {
+			t.Errorf("%s: link %v (%v), want a host link", p.Name(), l, err)
+		}
+	}
 }
 
 // TestPongIPv6Only: two players on a segment with IPv6 addresses only

@@ -154,7 +154,9 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 	}
 	lc := cfg.Lockstep
 	lc.Adaptive = lockstep.AdaptiveDelay{}
-	lc.InputDelay = 1
+	// The engine's delay is set by predict.Attach; this one only reaches
+	// the replay header (where 0, "the default", cannot be said: 1).
+	lc.InputDelay = max(1, cfg.InputDelay)
 	// Every newly confirmed frame in one Advance: up to the local head
 	// plus its delay.
 	lc.CatchUp = mp + cfg.InputDelay + 1

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 // Mesh is this program's place in a full mesh of WebRTC data channels
@@ -55,7 +56,7 @@ type Mesh struct {
 
 	// Owned by the loop goroutine (and by Close after the loop exits).
 	sig       signaler
-	sigEvents <-chan sigEvent
+	sigEvents <-chan sigclient.Event
 	sigLocal  transport.PeerID // our current signaling ID
 	sigUp     bool
 	redialing bool
@@ -440,25 +441,27 @@ func (m *Mesh) run() {
 	}
 }
 
-func (m *Mesh) onSigEvent(ev sigEvent) {
-	switch ev.kind {
-	case sigPeerJoined:
-		if ev.peer != m.sigLocal {
-			m.present[ev.peer] = true
+// onSigEvent handles one event of the signaling client (kinds it does
+// not know are ignored).
+func (m *Mesh) onSigEvent(ev sigclient.Event) {
+	switch ev.Kind {
+	case sigclient.EventPeerJoined:
+		if ev.Peer != m.sigLocal {
+			m.present[ev.Peer] = true
 			m.reconcile(time.Now())
 		}
-	case sigPeerLeft:
-		m.peerLeftSignaling(ev.peer)
-	case sigSignal:
-		m.onSignal(ev.peer, ev.data)
-	case sigDisconnected:
+	case sigclient.EventPeerLeft:
+		m.peerLeftSignaling(ev.Peer)
+	case sigclient.EventSignal:
+		m.onSignal(ev.Peer, ev.Data)
+	case sigclient.EventDisconnected:
 		m.roomDown()
 		if m.sigUp {
 			m.sigUp = false
 			m.setSigShared(false)
 			m.emit(EventSignalingLost, "", nil)
 		}
-	case sigReconnected:
+	case sigclient.EventReconnected:
 		if !m.sigUp {
 			m.sigUp = true
 			m.setSigShared(true)
@@ -472,11 +475,13 @@ func (m *Mesh) onSigEvent(ev sigEvent) {
 		}
 		m.roomResumed()
 		m.reconcile(time.Now())
-	case sigRoom:
-		m.roomHeard(ev.room)
-	case sigFailed:
-		if errors.Is(ev.err, ErrKicked) {
-			m.kickedOut(ev.err)
+	case sigclient.EventRoomUpdated:
+		if ev.Room != nil {
+			m.roomHeard(*ev.Room)
+		}
+	case sigclient.EventFailed:
+		if errors.Is(ev.Err, ErrKicked) {
+			m.kickedOut(ev.Err)
 			return
 		}
 		m.signalingGone(errors.New("signaling client gave up"))

@@ -9,17 +9,17 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
-// The mesh talks to signaling through this interface; *signaling.Client
-// satisfies it through signalingClient (signaling_client.go), and
-// in-package tests plug in a fake.
+// The mesh talks to signaling through this interface; *sigclient.Client
+// satisfies it as is (signaling_client.go).
 type signaler interface {
 	Local() transport.PeerID
 	Peers() []transport.PeerID
 	ICEServers() []ICEServer
 	// Events is closed after Close (or when the client gives up).
-	Events() <-chan sigEvent
+	Events() <-chan sigclient.Event
 	// Signal sends opaque bytes to a peer of the room; it never blocks.
 	Signal(to transport.PeerID, data []byte) error
 	// SetRoomInfo queues a listing update; it never blocks. RoomInfo is
@@ -34,27 +34,6 @@ type signaler interface {
 }
 
 type dialFunc func(ctx context.Context, cfg *Config) (signaler, error)
-
-type sigEventKind int
-
-const (
-	sigUnknown sigEventKind = iota
-	sigPeerJoined
-	sigPeerLeft
-	sigSignal
-	sigDisconnected
-	sigReconnected
-	sigFailed
-	sigRoom
-)
-
-type sigEvent struct {
-	kind sigEventKind
-	peer transport.PeerID
-	data []byte
-	room RoomInfo // sigRoom
-	err  error    // sigFailed: why
-}
 
 // signalVersion is the version of the mesh's messages carried by
 // signaling (the "v" field).

@@ -80,7 +80,9 @@ type Config struct {
 	// of incompatible builds never simulate together. At most 255 bytes.
 	Build string
 	// Name is this player's display name, sent to signaling and to peers
-	// in the handshake (Stats reports it). At most 255 bytes.
+	// in the handshake (Stats reports it). At most 255 bytes. It is the
+	// name the player asked for; once a lobby runs, the lobby owns the
+	// name shown (lobby.Member.Name; CONTRIBUTING.md, "Display names").
 	Name string
 	// Password and Token are passed to the signaling server.
 	Password, Token string

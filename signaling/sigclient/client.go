@@ -34,7 +34,9 @@ const clientReadLimit = 1 << 20
 // DialOptions configure a Client. Every zero field means its documented
 // default.
 type DialOptions struct {
-	// Name is the player's display name, shown to the other members.
+	// Name is the player's display name, shown to the other members: the
+	// name asked for; once a lobby runs, the lobby owns the name shown
+	// (CONTRIBUTING.md, "Display names").
 	Name string
 	// Password is the room's password: it sets it when this join creates
 	// the room, and must match it otherwise.
@@ -195,7 +197,8 @@ func (c *Client) Peers() []transport.PeerID {
 	return out
 }
 
-// PeerName returns the display name of a member ("" if unknown).
+// PeerName returns the display name of a member ("" if unknown), as it
+// asked for it; a game with a lobby shows lobby.Member.Name instead.
 func (c *Client) PeerName(id transport.PeerID) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
 
-	"github.com/peerplay/peerplay/signaling"
+	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
 func TestSortTURNURLs(t *testing.T) {
@@ -71,7 +71,7 @@ func TestTURNOverTCPAndTLS(t *testing.T) {
 	ctx := t.Context()
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	defer hc.CloseIdleConnections()
-	c, err := signaling.Dial(ctx, "wss://"+a.HTTP+"/ws", "r", signaling.DialOptions{HTTPClient: hc})
+	c, err := sigclient.Dial(ctx, "wss://"+a.HTTP+"/ws", "r", sigclient.DialOptions{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,7 +185,11 @@ type Config struct {
 // the RTT (a route change) from reading as jitter: the delay moves from
 // the old level to the new one without overshooting. The RTT is measured
 // between game ticks, so it includes the wait for the next Advance on each
-// side (up to a tick each way), which inputs suffer too.
+// side (up to a tick each way), which inputs suffer too; but not the
+// local loop's lateness: a datagram read by an Advance that came late
+// (its loop starved of CPU) counts as read when the loop should have run
+// (loopClock in localload.go), so a busy peer does not read its own
+// lateness as jitter nor, through its echoes, raise everyone's delay.
 type AdaptiveDelay struct {
 	// Enabled turns adaptation on; otherwise InputDelay is fixed.
 	Enabled bool

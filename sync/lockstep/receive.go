@@ -226,14 +226,14 @@ func (s *Session[I]) onFrame(now time.Time, from int, p *wire.Packet, newest boo
 			if int(e.Seat) != s.me {
 				continue
 			}
-			if ps := s.pings[e.Seq%pingRing]; ps.ok && ps.seq == e.Seq {
-				if rtt := int32(s.micros(now) - ps.at - uint32(e.Hold)*wire.HoldUnit); rtt >= 0 {
+			if ps := s.pings[e.Seq%pingRing]; ps.ok && ps.seq == e.Seq && !s.loop.hitch {
+				if rtt := int32(s.micros(s.loop.readAt) - ps.at - uint32(e.Hold)*wire.HoldUnit); rtt >= 0 {
 					sd.rtt.add(time.Duration(rtt) * time.Microsecond)
 				}
 			}
 		}
-		if p.Ping {
-			sd.echoDue, sd.echoSeq, sd.echoAt = true, p.Seq, now
+		if p.Ping && !s.loop.hitch {
+			sd.echoDue, sd.echoSeq, sd.echoAt = true, p.Seq, s.loop.readAt
 		}
 		sd.frame, sd.frameAt, sd.hasFrame = Frame(p.Frame), now, true
 		sd.own = Frame(p.Start) + Frame(len(p.Inputs)/s.isize) - 1

@@ -131,6 +131,7 @@ type Session[I any] struct {
 	stall          int
 	lastNow        time.Time
 	sendClk        sendClock // Config.SendInterval
+	loop           loopClock // the loop's lateness, discounted from RTTs
 
 	rec    *recorder
 	closed bool
@@ -389,6 +390,7 @@ func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 		// time this peer was away is not the others' silence.
 		s.credit(gap - s.cfg.tick)
 	}
+	s.observeLoop(now)
 	s.lastNow = now
 	s.stats.Ticks++
 	if s.joining {

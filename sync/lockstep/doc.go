@@ -349,8 +349,8 @@
 // returns the same Steps the seats ran, Delay frames behind the newest
 // received, and up to CatchUp (600) frames per Advance while behind, so a
 // spectator joining mid-match fast-forwards without waiting for ticks.
-// (The stream has no end marker: with a Delay, the last Delay frames of
-// a finished match are never returned.)
+// At the end of the match the source calls Streamer.Finish, and the
+// spectator returns the frames it held back (Spectator.Ended).
 // How it catches up depends on StreamConfig.Snapshots: with snapshots, a
 // subscriber waits until the game gives one (Streamer.Wanted asks for
 // it; the session never calls game code), then gets

@@ -29,8 +29,9 @@ type SpectatorConfig struct {
 	// GameID must be the Streamers' StreamConfig.GameID.
 	GameID uint64
 	// Delay is how many frames the spectator stays behind the newest frame
-	// received (a buffer against jitter, or a broadcast delay). 0 means
-	// none; negative is invalid.
+	// received (a buffer against jitter, or a broadcast delay), until the
+	// source finishes the stream (Streamer.Finish). 0 means none;
+	// negative is invalid.
 	Delay int
 	// CatchUp is the most frames one Advance returns while behind (the
 	// fast-forward of a late join). 0 means 600 (10 s at 60 Hz per tick).
@@ -85,6 +86,7 @@ type Spectator[I any] struct {
 	snapGot   int
 	started   bool // restore taken (or none needed)
 	gotAny    bool
+	ended     bool // the source finished the stream at end
 
 	buf    []byte // records of frames base...
 	base   Frame
@@ -161,6 +163,10 @@ func (sp *Spectator[I]) Restore() (Catchup, bool) {
 	return c, true
 }
 
+// Ended reports whether the source finished the stream and every frame
+// of it was returned.
+func (sp *Spectator[I]) Ended() bool { return sp.ended && sp.next == sp.end }
+
 // Seats is the number of seats of the match (0 until the stream says).
 func (sp *Spectator[I]) Seats() int { return sp.n }
 
@@ -189,7 +195,10 @@ func (sp *Spectator[I]) Advance() ([]Step[I], error) {
 	if !sp.started || sp.n == 0 {
 		return nil, nil
 	}
-	ready := int(sp.end-sp.next) - sp.cfg.Delay
+	ready := int(sp.end - sp.next)
+	if !sp.ended {
+		ready -= sp.cfg.Delay
+	}
 	k := min(ready, sp.cfg.CatchUp)
 	if k <= 0 {
 		return sp.steps[:0], nil
@@ -259,8 +268,10 @@ func (sp *Spectator[I]) receive() {
 			sp.remoteSum(src, p.frame, p.sum)
 		case p.kind == smSnapshot && src == 0:
 			sp.onSnapshot(p)
-		case p.kind == smInputs && src == 0:
+		case p.kind == smInputs && src == 0 && !sp.ended:
 			sp.onInputs(p)
+		case p.kind == smEnd && src == 0 && p.frame == sp.end && sp.gotAny:
+			sp.ended = true
 		default:
 			sp.st.Malformed++
 		}

@@ -162,9 +162,10 @@ func (w *watcher) tick() {
 
 // TestSpectatorJoinsAtFrame1000: a spectator joins a running 3-seat
 // match at frame 1000, restores seat 0's snapshot, fast-forwards and
-// follows; seats 1 and 2 witness its checksums. Every frame it runs has
-// the players' checksum, including the last, and a majority of the
-// sources verified its state. A second spectator without snapshots
+// follows 30 frames behind; seats 1 and 2 witness its checksums. Every
+// frame it runs has the players' checksum, including the last (the
+// source finishes the stream), and a majority of the sources verified
+// its state. A second spectator without snapshots
 // replays from frame 0 and reaches the same.
 func TestSpectatorJoinsAtFrame1000(t *testing.T) {
 	for _, snapshots := range []bool{true, false} {
@@ -175,7 +176,10 @@ func TestSpectatorJoinsAtFrame1000(t *testing.T) {
 				var w *watcher
 				for tick := range 1800 {
 					if tick == 1000 {
-						w = m.watch("spectator", lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}})
+						w = m.watch("spectator", lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}, Delay: 30})
+					}
+					if tick == 1700 {
+						m.str[0].Finish() // the match is over
 					}
 					m.tick(tick, tick < 1700)
 					if w != nil {
@@ -187,8 +191,8 @@ func TestSpectatorJoinsAtFrame1000(t *testing.T) {
 					t.Fatal(w.err)
 				}
 				final := m.str[0].End() - 1
-				if w.last != final {
-					t.Fatalf("spectator at frame %d, the match ended at %d", w.last, final)
+				if w.last != final || !w.sp.Ended() {
+					t.Fatalf("spectator at frame %d (ended %v), the match ended at %d", w.last, w.sp.Ended(), final)
 				}
 				for f, sum := range w.sums {
 					if m.sums[f] != sum {

@@ -16,6 +16,9 @@ import "encoding/binary"
 //	checksum   frame i32, sum u64
 //	refused    reason u8 (1: the log no longer starts at frame 0 and the
 //	           game gives no snapshots)
+//	end        end frame i32: the stream is over, no frame from it on
+//	           will come (Streamer.End), so a spectator returns the
+//	           frames it held back for its Delay
 //
 // The decoder is total (fuzzed by FuzzStreamMessage): anything else is
 // errBadStream, counted by the receiver and dropped.
@@ -39,6 +42,7 @@ const (
 	smInputs
 	smChecksum
 	smRefused
+	smEnd
 )
 
 // Subscription wants.
@@ -125,6 +129,14 @@ func decodeStream(b []byte, m *streamMsg) error {
 			return errBadStream
 		}
 		m.want = b[0]
+	case smEnd:
+		if len(b) != 4 {
+			return errBadStream
+		}
+		m.frame = Frame(int32(binary.LittleEndian.Uint32(b)))
+		if m.frame < 0 {
+			return errBadStream
+		}
 	default:
 		return errBadStream
 	}

@@ -77,11 +77,12 @@ type Streamer[I any] struct {
 
 	sums [checksumRing]sumEntry
 
-	subs []*subscriber
-	in   streamMsg
-	buf  []byte
-	tmp  []byte
-	st   StreamerStats
+	subs     []*subscriber
+	finished bool
+	in       streamMsg
+	buf      []byte
+	tmp      []byte
+	st       StreamerStats
 }
 
 type subscriber struct {
@@ -124,7 +125,7 @@ func NewStreamer[I any](cfg StreamConfig) (*Streamer[I], error) {
 // from frame 0 (or from the frame after a Spectator's restored snapshot).
 // Steps out of order are ignored.
 func (st *Streamer[I]) Step(s Step[I]) {
-	if len(s.Inputs) != st.n {
+	if len(s.Inputs) != st.n || st.finished {
 		return
 	}
 	if st.end == 0 && st.base == 0 && len(st.log) == 0 && s.Frame > 0 {
@@ -352,6 +353,22 @@ func (st *Streamer[I]) flushTo(sb *subscriber) {
 		}
 	}
 	sb.sumNext = upTo
+}
+
+// Finish ends the stream: it flushes what the subscribers lack and tells
+// them no frame will follow, so spectators return the frames they held
+// back for their Delay. Step does nothing afterwards.
+func (st *Streamer[I]) Finish() {
+	st.Flush()
+	st.finished = true
+	b := appendStreamHead(st.buf[:0], smEnd, st.game)
+	b = binary.LittleEndian.AppendUint32(b, uint32(st.end))
+	st.buf = b
+	for _, sb := range st.subs {
+		if sb.want == wantInputs && sb.next == st.end {
+			st.send(sb.id, b)
+		}
+	}
 }
 
 func boolByte(b bool) byte {

@@ -2,8 +2,8 @@ package signaling
 
 import (
 	"context"
-	"time"
 
+	"github.com/peerplay/peerplay/signaling/internal/proto"
 	"github.com/peerplay/peerplay/signaling/sigclient"
 )
 
@@ -31,10 +31,10 @@ func Dial(ctx context.Context, url, room string, opts DialOptions) (*Client, err
 //
 // Deprecated: sigclient documents each default at its DialOptions field.
 const (
-	DefaultEventQueueLen      = 1024
-	DefaultClientSendQueueLen = 256
-	DefaultReconnectMin       = 250 * time.Millisecond
-	DefaultReconnectMax       = 10 * time.Second
-	DefaultClientPingInterval = 15 * time.Second
-	DefaultClientPingTimeout  = 10 * time.Second
+	DefaultEventQueueLen      = proto.DefaultEventQueueLen
+	DefaultClientSendQueueLen = proto.DefaultClientSendQueueLen
+	DefaultReconnectMin       = proto.DefaultReconnectMin
+	DefaultReconnectMax       = proto.DefaultReconnectMax
+	DefaultClientPingInterval = proto.DefaultClientPingInterval
+	DefaultClientPingTimeout  = proto.DefaultClientPingTimeout
 )

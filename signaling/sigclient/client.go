@@ -17,16 +17,6 @@ import (
 	"github.com/peerplay/peerplay/signaling/internal/proto"
 )
 
-// Client defaults (zero DialOptions fields; each field documents its own).
-const (
-	defaultEventQueueLen      = 1024
-	defaultClientSendQueueLen = 256
-	defaultReconnectMin       = 250 * time.Millisecond
-	defaultReconnectMax       = 10 * time.Second
-	defaultClientPingInterval = 15 * time.Second
-	defaultClientPingTimeout  = 10 * time.Second
-)
-
 // clientReadLimit bounds one server message (a welcome of a large room,
 // a signal near the server's size limit).
 const clientReadLimit = 1 << 20
@@ -88,12 +78,12 @@ func (o *DialOptions) fill() error {
 			return fmt.Errorf("%w: negative duration %v", ErrInvalidConfig, d)
 		}
 	}
-	o.EventQueueLen = cmp.Or(o.EventQueueLen, defaultEventQueueLen)
-	o.SendQueueLen = cmp.Or(o.SendQueueLen, defaultClientSendQueueLen)
-	o.ReconnectMin = cmp.Or(o.ReconnectMin, defaultReconnectMin)
-	o.ReconnectMax = cmp.Or(o.ReconnectMax, defaultReconnectMax)
-	o.PingInterval = cmp.Or(o.PingInterval, defaultClientPingInterval)
-	o.PingTimeout = cmp.Or(o.PingTimeout, defaultClientPingTimeout)
+	o.EventQueueLen = cmp.Or(o.EventQueueLen, proto.DefaultEventQueueLen)
+	o.SendQueueLen = cmp.Or(o.SendQueueLen, proto.DefaultClientSendQueueLen)
+	o.ReconnectMin = cmp.Or(o.ReconnectMin, proto.DefaultReconnectMin)
+	o.ReconnectMax = cmp.Or(o.ReconnectMax, proto.DefaultReconnectMax)
+	o.PingInterval = cmp.Or(o.PingInterval, proto.DefaultClientPingInterval)
+	o.PingTimeout = cmp.Or(o.PingTimeout, proto.DefaultClientPingTimeout)
 	if o.ReconnectMax < o.ReconnectMin {
 		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidConfig, o.ReconnectMax, o.ReconnectMin)
 	}

@@ -377,3 +377,15 @@ const (
 // WriteTimeout bounds one write of a message, on either side; a server cuts
 // a client that does not take a message within it as a slow consumer.
 const WriteTimeout = 10 * time.Second
+
+// Client defaults (zero sigclient.DialOptions fields; each field documents
+// its own). One definition: sigclient uses them, and package signaling's
+// deprecated Default* names alias them.
+const (
+	DefaultEventQueueLen      = 1024
+	DefaultClientSendQueueLen = 256
+	DefaultReconnectMin       = 250 * time.Millisecond
+	DefaultReconnectMax       = 10 * time.Second
+	DefaultClientPingInterval = 15 * time.Second
+	DefaultClientPingTimeout  = 10 * time.Second
+)

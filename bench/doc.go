@@ -4,8 +4,11 @@
 // netcode Channel, lockstep frame), reliable throughput (raw pion, netcode,
 // chat), the lockstep codec against a hand-written baseline, bytes on the
 // wire, mesh formation, input delay and stalls under impairment, our
-// signaling server against the PeerJS server, and the CPU and upload of
-// peers in a mesh at 60 Hz.
+// signaling server against the PeerJS server, the CPU and upload of
+// peers in a mesh at 60 Hz, the RTS profile (8 players, 60 Hz, a
+// lockstep datagram every 200 ms: upload with SACKs and STUN counted at
+// the UDP socket, delay and stalls vs RTT) and the adaptive delay of two
+// peers with a CPU hog pinned beside one.
 //
 // Quick start:
 //
@@ -15,7 +18,8 @@
 // The measurements are exported functions (RTT with a Pinger, LockstepRTT,
 // PionThroughput, ConnThroughput, ChatThroughput, JoinMeshes,
 // RunSweepCell, RelaySweep, IdleConns, RunMeshGame, RunPeer,
-// DatagramSizes), so
+// DatagramSizes; with options RunMeshGameWith, RunPeerWith and the
+// 8-seat RunGroupCell), so
 // the benchmarks here and the report command run the same code.
 //
 // # Benchmarks and the CI smoke
@@ -27,10 +31,12 @@
 // (BenchmarkCodecBaseline), one mesh formed (BenchmarkMeshFormation,
 // ms/mesh), one offered signal (BenchmarkSignalRelay: an in-process
 // server at 2,000 signals/s for at least 100 ms), one 60 Hz tick of an
-// 8-peer lockstep mesh (BenchmarkMeshGame: at least 250 ms). The heavy
-// parts run only in bench/cmd/report: the PeerJS comparison (it needs
-// node and npm), 10,000 idle WebSocket connections, the 30 s CPU run with
-// one process per peer, and
+// 8-peer lockstep mesh (BenchmarkMeshGame: at least 250 ms;
+// BenchmarkRTSUpload: every tick, then every 200 ms, at least 1 s each,
+// with the ratio). The heavy parts run only in bench/cmd/report: the
+// PeerJS comparison (it needs node and npm), 10,000 idle WebSocket
+// connections, the 30 s CPU run with one process per peer (sections cpu
+// and rts), two pinned peer processes with a CPU hog (load), and
 // the full impairment grid (TestImpairmentSweep with -sweep.out; without
 // it the test plays four corners of the grid and asserts only
 // correctness).

@@ -60,8 +60,8 @@ func RunMeshGame(ctx context.Context, n int, d time.Duration) (GameRun, error) {
 // GameOptions vary a mesh game (zero: the defaults, as RunMeshGame).
 type GameOptions struct {
 	// SendInterval is the sessions' lockstep.Config.SendInterval (0:
-	// a datagram every tick). With an interval the warm-up is 3 s instead
-	// of 1 (a session sends every tick while it measures its links).
+	// a datagram every tick). The 1 s warm-up covers the start-up, when
+	// a session sends every tick until its links are measured (8 pings).
 	SendInterval time.Duration
 	// Netcode, if set, tunes every peer's netcode.Config (RTSNetcode).
 	Netcode func(*netcode.Config)
@@ -122,11 +122,7 @@ func RunMeshGameWith(ctx context.Context, n int, d time.Duration, opt GameOption
 		wg.Wait()
 		return errors.Join(errs...)
 	}
-	warm := time.Second
-	if send > 0 {
-		warm = 3 * time.Second
-	}
-	if err := run(warm); err != nil {
+	if err := run(time.Second); err != nil {
 		return GameRun{}, err
 	}
 	var p0, b0, stun0, sack0 [64]int64

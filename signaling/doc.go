@@ -12,9 +12,9 @@
 //
 //   - signaling/sigclient: the client (Client, Dial), its events, the
 //     protocol's data types (ICEServer, RoomMeta, RoomInfo, ...) and error
-//     codes. netcode imports only this package, so a game's binary (wasm
-//     included) carries neither the server nor STUN/TURN nor pion's TURN
-//     stack (TestClientDeps, netcode's TestDeps).
+//     codes. It imports no pion package, and netcode imports only it, so a
+//     game's binary (wasm included) carries neither the server nor its
+//     STUN/TURN serving (TestClientDeps, netcode's TestDeps).
 //   - signaling (this package): the server side.
 //   - signaling/internal/proto: the wire protocol both share (frame,
 //     total decoder, field limits, codes and sentinels). The shared types
@@ -23,8 +23,9 @@
 //
 // The client's old names here (Client, Dial, DialOptions and the client
 // Default* constants) are deprecated aliases of sigclient's, kept for one
-// release; the protocol types, codes, sentinels and event kinds stay here
-// as plain aliases, since the server and its backplanes use them.
+// release (so are the bare event kinds, PeerJoined, ...); the protocol
+// types, codes, sentinels and the Event… kinds stay here as plain aliases,
+// since the server and its backplanes use them.
 //
 // Quick start:
 //

@@ -202,7 +202,9 @@ func slicesSort(ids []transport.PeerID) {
 	}
 }
 
-// recvAll drains c until n messages arrived or d passed.
+// recvN drains c until n messages arrived or d passed; on a timeout it
+// names the channel, its reliability and its drop counters, so that a
+// lost message says where it was lost.
 func recvN(t testing.TB, c transport.Conn, n int, d time.Duration) []transport.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -211,7 +213,7 @@ func recvN(t testing.TB, c transport.Conn, n int, d time.Duration) []transport.M
 	for len(out) < n {
 		msg, err := c.Recv(ctx)
 		if err != nil {
-			t.Fatalf("%s: after %d of %d messages: %v", c.Local(), len(out), n, err)
+			t.Fatalf("%s: after %d of %d messages%s: %v", c.Local(), len(out), n, channelReport(c), err)
 		}
 		out = append(out, msg)
 	}
@@ -254,7 +256,32 @@ var _ = bytes.Equal
 
 // checkLeaks makes t fail if goroutines survive its cleanups (meshes and
 // servers registered after this call are closed first).
+//
+// Goroutines already running when it is called (another test's leak) are
+// ignored, so that one leaking test fails alone instead of failing every
+// later test of the run; TestMain's goleak.VerifyTestMain still fails the
+// package for any leak, so none is hidden.
 func checkLeaks(t *testing.T) {
 	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+// channelReport describes c (a netcode channel) for failure messages: its
+// label, reliability and every drop counter that is not zero, per peer.
+func channelReport(c transport.Conn) string {
+	ch, ok := c.(*channel)
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, " on channel %q (%v)", ch.spec.Label, ch.spec.Reliability)
+	for _, ps := range ch.m.Stats().Peers {
+		for _, cs := range ps.Channels {
+			if cs.Label == ch.spec.Label && cs.DroppedInbox+cs.DroppedStale+cs.Malformed+cs.TooLarge+cs.ChunkTimeouts+cs.DroppedBudget > 0 {
+				fmt.Fprintf(&b, "; with %s: %+v", ps.Peer, cs)
+			}
+		}
+	}
+	return b.String()
 }

@@ -458,6 +458,13 @@ func (m *Mesh) maybeRestart(p *peer, now time.Time) {
 	if !p.offerer || !m.sigUp || p.restarts >= m.cfg.ICERestarts || now.Sub(p.lastRestart) < restartGap {
 		return
 	}
+	if p.pc.SignalingState() != webrtc.SignalingStateStable {
+		// The last offer is not answered yet (a loaded peer): another
+		// offer now would fail (have-local-offer cannot take a second
+		// one) and waste an attempt. Wait for the answer; PeerTimeout
+		// still bounds the trouble.
+		return
+	}
 	p.restarts++
 	p.lastRestart = now
 	p.mu.Lock()

@@ -55,6 +55,19 @@ func newAPI(cfg *Config, id *Identity) (*pionAPI, error) {
 	se.DetachDataChannels()
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, cfg.ICEKeepalive)
 	se.SetSCTPRTOMax(cfg.SCTPRTOMax)
+	// SNAP (sctp-init in the SDP): the SCTP association starts from the
+	// INIT chunks both sides put in their descriptions, without the
+	// INIT/COOKIE handshake. That handshake retransmits INIT and COOKIE
+	// ECHO at most 8 times, each capped by SCTPRTOMax, so with the 200 ms
+	// cap it gave up after about 1.8 s whenever the other side's pion
+	// goroutines were slow to start SCTP (a busy machine: 91 failed
+	// handshakes in one 8-peer mesh under a CPU hog) and left a
+	// "connected" PeerConnection without data channels until
+	// ConnectTimeout; pion/sctp v1.12.1 also leaks that association's read
+	// loop when a COOKIE ECHO arrives after the failure (ClientContext
+	// returns the error without closing it). It also saves a round trip.
+	// A peer that sends no sctp-init (browsers today) gets the handshake.
+	se.EnableSctpSnap(true)
 	// Advertise (a=max-message-size) that we accept SCTP messages up to
 	// 64 KiB: netcode sends at most 16 KiB, and a conforming peer can then
 	// not wedge the association with a message larger than SCTP's 1 MiB

@@ -28,7 +28,7 @@ func TestFullMesh(t *testing.T) {
 			meshes := make([]*Mesh, n)
 			start := time.Now()
 			for i := range meshes {
-				meshes[i] = join(t, sig.url(), "room", fmt.Sprintf("p%d", i))
+				meshes[i] = join(t, sig.url(), "room", fmt.Sprintf("p%d", i), patientLiveness)
 			}
 			waitMesh(t, 30*time.Second, meshes...)
 			t.Logf("mesh of %d peers formed in %v", n, time.Since(start))
@@ -55,7 +55,24 @@ func TestFullMesh(t *testing.T) {
 								fmt.Sprintf("%s|%s>*", label, o.Local()))
 						}
 					}
-					msgs := recvN(t, m.Channel(label), len(want), 10*time.Second)
+					var msgs []transport.Message
+					if label == "rel" {
+						msgs = recvN(t, m.Channel(label), len(want), 20*time.Second)
+					} else {
+						// Unreliable: on a starved machine the kernel
+						// may drop loopback datagrams (nothing retransmits
+						// them), so some may be missing; none may be
+						// extra, repeated or misattributed, and the
+						// channel must carry something.
+						msgs = recvUpTo(m.Channel(label), len(want), 10*time.Second)
+						if len(msgs) == 0 {
+							t.Errorf("%s on %s: nothing arrived%s", m.Local(), label, channelReport(m.Channel(label)))
+						}
+						if len(msgs) < len(want) {
+							t.Logf("%s on %s: %d of %d datagrams arrived%s", m.Local(), label, len(msgs), len(want), channelReport(m.Channel(label)))
+							want = wantedOf(msgs, want)
+						}
+					}
 					var got []string
 					for _, msg := range msgs {
 						if !bytes.HasPrefix(msg.Data, []byte(label+"|"+string(msg.From)+">")) {
@@ -81,6 +98,50 @@ func TestFullMesh(t *testing.T) {
 			}
 		})
 	}
+}
+
+// patientLiveness gives ICE pion's own liveness timers (5 s disconnected,
+// 25 s failed, 2 s keepalive) instead of netcode's game-tuned 2 s / 5 s /
+// 500 ms: TestFullMesh runs 56 PeerConnections in one race-instrumented
+// process, which on a loaded 2-core machine (load 20) starves pion's
+// goroutines for seconds, so the game-tuned timers declared healthy
+// loopback links failed mid-test (273 ICE disconnections, 130 failures in
+// ten runs) and the mesh churned. The test checks delivery; liveness has
+// tests of its own (TestVNetICERestart, TestVNetCrashedPeer).
+func patientLiveness(c *Config) {
+	c.ICEDisconnectedTimeout, c.ICEFailedTimeout, c.ICEKeepalive = 5*time.Second, 25*time.Second, 2*time.Second
+	c.ConnectTimeout, c.PeerTimeout = 30*time.Second, 30*time.Second
+}
+
+// recvUpTo drains c until n messages arrived or d passed.
+func recvUpTo(c transport.Conn, n int, d time.Duration) []transport.Message {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var out []transport.Message
+	for len(out) < n {
+		msg, err := c.Recv(ctx)
+		if err != nil {
+			break
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// wantedOf returns the entries of want that some message of msgs carries
+// (what a lossy channel should have delivered, given what it did); a
+// message that is not in want stays out and fails the comparison.
+func wantedOf(msgs []transport.Message, want []string) []string {
+	var out []string
+	for _, w := range want {
+		for _, m := range msgs {
+			if string(m.Data) == w {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // TestLeaveAndLateJoin: a peer that closes is seen leaving by everyone; a

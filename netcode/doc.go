@@ -304,4 +304,33 @@
 //
 // Config.RelayOnly sends every link through TURN (ICE transport policy
 // relay), so peers never learn each other's IP addresses.
+//
+// SCTP start. Native builds enable SCTP SNAP (sctp-init in the SDP): the
+// association starts from the INIT chunks in the two descriptions, with
+// no INIT/COOKIE handshake (a peer that sends no sctp-init, a browser
+// today, gets the handshake). The handshake's timers are capped by
+// SCTPRTOMax like data retransmissions, so with the 200 ms cap it gave up
+// after about 1.8 s whenever the other side was slow to start SCTP (a
+// loaded machine), leaving a "connected" PeerConnection without data
+// channels until ConnectTimeout; and pion/sctp v1.12.1's ClientContext
+// returns a failed handshake's error without closing the association,
+// whose read loop then blocks forever in completeHandshake once a late
+// COOKIE ECHO arrives (a goroutine leak). Upstream-able fixes: close the
+// association on a handshake error in sctp.ClientContext, and let the T1
+// timers keep RFC 9260's RTO.Max (60 s) when RTOMax is lowered for data.
+//
+// Fast ICE (issue #20, not done). pion waits before nominating a pair by
+// type (host 0, srflx 500 ms, prflx 1 s, relay 2 s); those waits, not the
+// network, set connect times through NAT. pion/ice v4.4.8 can already
+// move a nominated link to a better pair (renomination, non-standard,
+// offered as ice-options:renomination: SettingEngine.SetICERenomination
+// turns on its automatic mode, which re-evaluates every 3 s by default and
+// prefers a host-host pair over a relayed one, an RTT 10 ms better, or a
+// quality score 15 % better) without touching DTLS or SCTP, so data
+// channels survive the switch. The plan: acceptance waits near zero plus
+// automatic renomination (both ends pion) and Stats reading the selected
+// pair each time (it already does). What pion lacks: its relay-to-direct
+// rule counts only host-host pairs as direct (srflx/prflx through NATs
+// fall to the score rule), and the controlled side of a browser without
+// renomination keeps the first nominated pair.
 package netcode

@@ -81,12 +81,19 @@ func (s *jsStats) refresh(pc js.Value) {
 	pc.Call("getStats").Call("then", onOK, onErr)
 }
 
-// selectedPairStats reads the selected candidate pair of an
-// RTCStatsReport: the one the "transport" entry names, else a nominated
-// pair that succeeded.
+// selectedPairStats reads the transport counters of an RTCStatsReport:
+// packets and bytes from the "transport" entry, which counts everything the
+// DTLS transport carried whichever candidate pair carried it (a browser may
+// receive on one pair while its selected pair is another, or switch pairs
+// under load, and a pair's counters start again at zero), and the round
+// trip of the selected candidate pair: the one the "transport" entry names,
+// else a nominated pair that succeeded. Without a transport entry the
+// packets and bytes are the pair's.
 func selectedPairStats(report js.Value) transportCounters {
 	pairs := map[string]js.Value{}
 	var selected, nominated string
+	var transport js.Value
+	haveTransport := false
 	each := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) == 0 || args[0].Type() != js.TypeObject {
 			return nil
@@ -96,6 +103,9 @@ func selectedPairStats(report js.Value) transportCounters {
 		case "transport":
 			if id := jsString(st, "selectedCandidatePairId"); id != "" {
 				selected = id
+			}
+			if st.Get("bytesReceived").Type() == js.TypeNumber {
+				transport, haveTransport = st, true
 			}
 		case "candidate-pair":
 			id := jsString(st, "id")
@@ -113,15 +123,24 @@ func selectedPairStats(report js.Value) transportCounters {
 	report.Call("forEach", each)
 	pair, ok := pairs[selected]
 	if !ok {
-		if pair, ok = pairs[nominated]; !ok {
-			return transportCounters{}
-		}
+		pair, ok = pairs[nominated]
 	}
-	return transportCounters{
-		PacketsSent: jsUint(pair, "packetsSent"), PacketsReceived: jsUint(pair, "packetsReceived"),
-		BytesSent: jsUint(pair, "bytesSent"), BytesReceived: jsUint(pair, "bytesReceived"),
-		ICERTT: time.Duration(jsFloat(pair, "currentRoundTripTime") * float64(time.Second)),
+	if !ok && !haveTransport {
+		return transportCounters{}
 	}
+	counts := pair
+	if haveTransport {
+		counts = transport
+	}
+	var ts transportCounters
+	if counts.Type() == js.TypeObject {
+		ts.PacketsSent, ts.PacketsReceived = jsUint(counts, "packetsSent"), jsUint(counts, "packetsReceived")
+		ts.BytesSent, ts.BytesReceived = jsUint(counts, "bytesSent"), jsUint(counts, "bytesReceived")
+	}
+	if ok {
+		ts.ICERTT = time.Duration(jsFloat(pair, "currentRoundTripTime") * float64(time.Second))
+	}
+	return ts
 }
 
 func jsString(v js.Value, name string) string {

@@ -13,7 +13,8 @@
 //	    game in lockstep (sync/lockstep over the mesh's Unreliable channel):
 //	    see runGame for what it prints.
 //
-// Every event is printed as "event <kind> <peer name or id>[: error]".
+// Every event is printed as "event <kind> <peer name or id>[: error]";
+// an EventConnected also as "connect <peer> <time since start>".
 // Every wait is bounded by -timeout; on timeout or with -fail-fast on the
 // first EventFailed or EventLeft, the peer prints "error: ..." and exits 1.
 package main
@@ -49,7 +50,13 @@ type options struct {
 	// that expired an hour ago.
 	turnExpired string
 	stun, turn  string
+	// pionWaits restores pion's ICE acceptance waits (netcode sets them to
+	// 0): the "before" of issue #20's measurements.
+	pionWaits bool
 }
+
+// started is when the program began joining: "connect" lines count from it.
+var started = time.Now()
 
 func main() {
 	if len(os.Args) < 2 {
@@ -65,6 +72,7 @@ func main() {
 	fs.IntVar(&o.peers, "peers", 2, "room size to wait for, this peer included")
 	fs.DurationVar(&o.timeout, "timeout", 40*time.Second, "bound on the whole run")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "exit 1 when a peer fails or leaves")
+	fs.BoolVar(&o.pionWaits, "pion-waits", false, "pion's ICE acceptance waits (host 0, srflx 500 ms, prflx 1 s, relay 2 s) instead of netcode's 0")
 	fs.BoolVar(&o.verbose, "v", false, "netcode and pion debug logs on stderr")
 	fs.IntVar(&o.frames, "frames", 600, "game: frames to play")
 	fs.IntVar(&o.tps, "tps", 60, "game: ticks per second")
@@ -109,6 +117,12 @@ func meshConfig(o options, channels []netcode.ChannelSpec) netcode.Config {
 		SettingEngine: func(se *webrtc.SettingEngine) {
 			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 			se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+			if o.pionWaits {
+				se.SetHostAcceptanceMinWait(0)
+				se.SetSrflxAcceptanceMinWait(500 * time.Millisecond)
+				se.SetPrflxAcceptanceMinWait(time.Second)
+				se.SetRelayAcceptanceMinWait(2 * time.Second)
+			}
 		},
 	}
 	if o.turnExpired != "" {
@@ -147,6 +161,9 @@ func printEvents(m *netcode.Mesh, failFast bool) error {
 			line += ": " + ev.Err.Error()
 		}
 		fmt.Println(line)
+		if ev.Kind == netcode.EventConnected {
+			fmt.Printf("connect %s %s\n", who, time.Since(started))
+		}
 		if failFast && (ev.Kind == netcode.EventFailed || ev.Kind == netcode.EventLeft) {
 			return fmt.Errorf("peer %s %s: %v", who, ev.Kind, ev.Err)
 		}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -228,10 +227,10 @@ func TestWindowLANJoinAndChat(t *testing.T) {
 	}
 	// bob's game freezes: ann's window says whom it waits for, then (after
 	// lockstep's 2 s) that bob left.
-	if err := join.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := freeze(join.cmd.Process); err != nil {
 		t.Fatal(err)
 	}
-	defer join.cmd.Process.Signal(syscall.SIGCONT)
+	defer thaw(join.cmd.Process)
 	nShots := 0
 	for n := 1; ; n++ {
 		_, info, path := shot(t, disp, hw, hostDir, n)

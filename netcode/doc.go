@@ -328,17 +328,19 @@
 // 0.225 s; pion checks pairs every 200 ms, which sets the floor), long
 // enough that a LAN pair still picks host (with no wait at all two peers
 // behind one router nominated a hairpin srflx pair, TestConnectivityMatrix)
-// and a direct pair that works at once beats a relay. A better pair found
-// later replaces the nominated one through pion/ice's renomination
-// (non-standard, offered as ice-options:renomination;
-// SettingEngine.SetICERenomination turns on its automatic mode: every 3 s
-// the controlling side moves to a host-host pair over a relayed one, an
-// RTT 10 ms better or a quality score 15 % better) under the same DTLS and
-// SCTP, so data channels survive, and Stats reads the selected pair at
-// each call. Limits, and the smallest upstream-able changes: pion's
-// relay-to-direct rule counts only host-host pairs as direct (a srflx or
-// prflx path through NATs must win on RTT or score: relax the rule to
-// "any non-relay pair"); a browser peer without renomination keeps the
-// first nominated pair; and no test yet shows a relayed link upgrading
-// with no reliable message lost (not done).
+// and a direct pair that works at once beats a relay. Not done: a better
+// pair found later does not replace the nominated one (a link that
+// starts relayed stays relayed). pion/ice v4.4.8 has renomination
+// (non-standard, ice-options:renomination; SettingEngine.SetICERenomination
+// turns on its automatic mode: every 3 s the controlling side moves to a
+// host-host pair over a relayed one, an RTT 10 ms better or a quality
+// score 15 % better) under the same DTLS and SCTP, so data channels would
+// survive and Stats, which reads the selected pair at each call, would
+// follow. It is off because with it the controlling side sometimes never
+// saw a cut after an ICE restart (ICE stayed "connected" while the other
+// side failed; TestVNetICERestart 3 failures in 18 under a CPU hog): a
+// pion bug to isolate and report first. Upstream-able changes: that fix;
+// a relay-to-direct rule that counts any non-relay pair as direct (today
+// only host-host, so a srflx/prflx path through NATs must win on RTT or
+// score). A browser peer without renomination keeps its first pair.
 package netcode

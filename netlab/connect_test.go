@@ -17,7 +17,7 @@ import (
 // labpeers take from start to EventConnected through two NATs, zero added
 // delay, five runs each: port-restricted on both sides (a direct link)
 // and symmetric on both sides (relayed through TURN), with netcode's ICE
-// settings (acceptance waits 0, automatic renomination) and with pion's
+// settings (acceptance waits host 0, srflx/prflx 100 ms, relay 200 ms) and with pion's
 // acceptance waits (labpeer -pion-waits: the before of #20).
 // It asserts only the link types: fast ICE must not settle for a relay
 // where a direct path exists. Issue #20's figures come from its log.

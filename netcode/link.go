@@ -197,9 +197,11 @@ func (l *link) handle(msg []byte, st *readState) bool {
 			_ = l.writeControl(wire.AppendPong(buf8(), c.Seq, c.Time))
 			return true
 		}
-		rtt := p.m.clock() - time.Duration(c.Time)
+		now := p.m.clock()
+		rtt := now - time.Duration(c.Time)
 		if rtt > 0 && rtt < time.Minute { // a forged or stale pong is ignored
 			p.rtt.add(rtt)
+			p.lastPong.Store(int64(now))
 		}
 		return true
 	}

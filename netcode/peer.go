@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -66,6 +67,12 @@ type peer struct {
 	budget     *budget // memory held for this peer (Config.PeerMemory)
 
 	rtt rttWindow
+	// lastPong is m.clock() at the last pong on the ping channel, written
+	// by the ping link's read loop.
+	lastPong atomic.Int64
+	// probeSince is, for a proven challenger whose live link's seat left
+	// signaling, when that link was probed (m.clock()); 0: not probing.
+	probeSince time.Duration
 
 	mu          sync.Mutex // guards the following, read by Stats
 	name        string

@@ -156,20 +156,42 @@ func (m *Mesh) impersonation(p *peer, actual transport.PeerID, err error) {
 }
 
 // resolveChallenger handles a challenger that proved the key. If the
-// existing link is healthy the peer only moved in signaling (it
-// re-joined a restarted server): the link learns the new seat and the
-// challenger closes after challengerGrace. Otherwise (the link is down,
-// or its seat left signaling: the peer restarted with its kept Identity)
-// the challenger replaces it.
+// existing link is healthy the peer only moved in signaling (it re-joined
+// a restarted server): the link learns the new seat and the challenger
+// closes after challengerGrace. If the link is down the challenger
+// replaces it. If the link still looks up but its seat left signaling,
+// either the server lost its rooms (the link is fine) or the peer
+// restarted with its kept Identity (the link is dead and ICE has not
+// noticed yet): the link is probed with a ping, and challengerTick keeps
+// it if a pong comes back, or replaces it after probeTimeout.
 func (m *Mesh) resolveChallenger(c *peer) {
 	live := m.peers[c.id]
 	m.who[c.addr] = c.id
-	if live != nil && live.connected && live.up && !live.gone {
-		m.log.Info("netcode: peer proved its key from a new signaling seat", "peer", c.id, "signaling-id", c.addr)
-		live.addr = c.addr
-		c.retireAt = time.Now().Add(challengerGrace)
+	if live != nil && live.connected && live.up {
+		if !live.gone {
+			m.keepLink(live, c)
+			return
+		}
+		c.probeSince = m.clock()
+		live.pingSeq++
+		_ = live.ping.writeControl(wire.AppendPing(buf8(), live.pingSeq, uint64(c.probeSince)))
 		return
 	}
+	m.replaceLink(live, c)
+}
+
+// keepLink keeps live, which answered, and retires the challenger c.
+func (m *Mesh) keepLink(live, c *peer) {
+	m.log.Info("netcode: peer proved its key from a new signaling seat", "peer", c.id, "signaling-id", c.addr)
+	live.addr = c.addr
+	live.gone = false
+	c.probeSince = 0
+	c.retireAt = time.Now().Add(challengerGrace)
+}
+
+// replaceLink makes the challenger c the peer's link in place of live (nil
+// if there is none).
+func (m *Mesh) replaceLink(live, c *peer) {
 	if live != nil {
 		kind := EventUnknown
 		if live.connected {
@@ -178,15 +200,34 @@ func (m *Mesh) resolveChallenger(c *peer) {
 		m.log.Info("netcode: peer replaces its connection (key proven)", "peer", c.id)
 		m.teardown(live, kind, nil, false)
 	}
+	c.probeSince = 0
 	delete(m.challengers, c.session)
 	c.challenger = false
 	m.addPeer(c)
 	m.announce(c)
 }
 
-// challengerTick closes challengers that are done or too slow.
+// probeTimeout is how long a probed link has to answer: a few round
+// trips, at least one ping interval.
+func (m *Mesh) probeTimeout(live *peer) time.Duration {
+	median, _, _ := live.rtt.summary()
+	return max(m.cfg.PingInterval, 4*median)
+}
+
+// challengerTick resolves probing challengers and closes challengers that
+// are done or too slow.
 func (m *Mesh) challengerTick(now time.Time) {
 	for _, c := range m.challengers {
+		if c.probeSince != 0 {
+			live := m.peers[c.id]
+			switch {
+			case live != nil && live.connected && live.up && time.Duration(live.lastPong.Load()) > c.probeSince:
+				m.keepLink(live, c)
+			case live == nil || !live.connected || !live.up || m.clock()-c.probeSince > m.probeTimeout(live):
+				m.replaceLink(live, c)
+			}
+			continue
+		}
 		if !c.retireAt.IsZero() && now.After(c.retireAt) || now.Sub(c.created) > m.cfg.ConnectTimeout {
 			m.teardown(c, EventUnknown, nil, false)
 		}

@@ -49,7 +49,7 @@ func TestHostileHandshake(t *testing.T) {
 			}
 			// The bad peer accepted the honest Hello, but hears the refusal.
 			lb := &eventLog{m: bad}
-			waitFor(t, 5*time.Second, "the bad peer to drop the honest one", func() bool {
+			waitFor(t, 20*time.Second, "the bad peer to drop the honest one", func() bool {
 				ev, ok := lb.find(EventRefused, honest.Local())
 				return ok && errors.As(ev.Err, &re) && re.ByRemote && len(bad.Peers()) == 0
 			})

@@ -127,13 +127,15 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 			return err
 		}
 		if final == nil {
-			if nm, ok := m.(*netplay.Match); ok && nm.Final() != nil {
-				final = nm.Final()
+			if m.Final() != nil {
+				final = m.Final() // the game-over frame's, however far m ticked since
 				result(out, final)
 				if l, ok := room.(interface{ Links() string }); ok {
 					fmt.Fprint(out, l.Links())
 				}
-				fmt.Fprintln(out, nm.Summary())
+				if nm, ok := m.(*netplay.Match); ok {
+					fmt.Fprintln(out, nm.Summary())
+				}
 				// Keep ticking a moment so the peer gets our last inputs.
 				lingerUntil = time.Now().Add(2 * time.Second)
 			}

@@ -349,7 +349,7 @@ func (g *Game) pollRoom() {
 	m := g.room.Match()
 	switch {
 	case m != nil && m != g.match:
-		if g.match != nil && g.sc == scMatch && !g.match.State().Over() {
+		if g.match != nil && g.sc == scMatch && g.match.Final() == nil {
 			break // cannot happen: a new match starts only after the last
 		}
 		g.match = m
@@ -522,8 +522,7 @@ func (g *Game) updateMatch() error {
 			return nil
 		}
 	}
-	s := g.match.State()
-	if s.Over() {
+	if g.match.Final() != nil {
 		g.matchOver()
 		if !typing && g.room == nil {
 			switch {
@@ -550,6 +549,16 @@ func (g *Game) updateMatch() error {
 	}
 	g.tick()
 	return nil
+}
+
+// shown is the state the match screen shows: the game-over frame's once
+// the match has ended (in a rollback match a predicted end is shown only
+// once confirmed), else the current one.
+func (g *Game) shown() *sim.State {
+	if f := g.match.Final(); f != nil {
+		return f
+	}
+	return g.match.State()
 }
 
 // tick advances the match by one tick with the latest local input (or
@@ -590,17 +599,25 @@ func (g *Game) drive(room play.Room) {
 	t := time.NewTicker(time.Second / time.Duration(ebiten.DefaultTPS))
 	defer t.Stop()
 	for range t.C {
-		g.mu.Lock()
-		if g.room != room {
-			g.mu.Unlock()
+		if !g.driveTick(room) {
 			return
 		}
-		g.pollRoom()
-		if !tickInUpdate && g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
-			g.tick()
-		}
-		g.mu.Unlock()
 	}
+}
+
+// driveTick is one tick of drive: it polls the room and ticks its match.
+// It returns false once room is no longer g.room.
+func (g *Game) driveTick(room play.Room) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.room != room {
+		return false
+	}
+	g.pollRoom()
+	if !tickInUpdate && g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
+		g.tick()
+	}
+	return true
 }
 
 // sounds beeps for a paddle hit (the ball turned) and a point.
@@ -619,13 +636,16 @@ func (g *Game) sounds() {
 	g.lastScore, g.lastVX = s.Score, s.BallVX
 }
 
-// matchOver runs once when the match ends: it saves the recording.
+// matchOver runs once when the match ends: it reports the result and
+// saves the recording. The result is the game-over frame's (Final), not
+// State's: drive may have ticked the match past its end before this
+// Update, and one tick may run several frames.
 func (g *Game) matchOver() {
 	if g.endSaid {
 		return
 	}
 	g.endSaid = true
-	s := g.match.State()
+	s := g.match.Final()
 	g.log.Info("pong: match over", "score0", s.Score[0], "score1", s.Score[1], "frames", s.Frame, "checksum", fmt.Sprintf("%016x", s.Checksum()))
 	if g.opt.Out != nil {
 		fmt.Fprintf(g.opt.Out, "%s wins %d:%d\n", g.names[s.Winner], s.Score[0], s.Score[1])

@@ -50,7 +50,7 @@ func (g *Game) saveShot(dst *ebiten.Image, path string) {
 	info := ShotInfo{Draw: g.draws, Width: b.Dx(), Height: b.Dy(),
 		Field: Rect{FieldX, FieldY, sim.FieldW, sim.FieldH}, ChatBand: Rect{0, ChatY, ScreenW, ChatH}}
 	if g.sc == scMatch && g.match != nil {
-		s := g.match.State()
+		s := g.shown()
 		info.SimFrame = s.Frame
 		info.Checksum = s.Checksum()
 		for seat := range 2 {

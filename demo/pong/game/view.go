@@ -188,17 +188,18 @@ func (g *Game) drawChat(dst *ebiten.Image, n int, match bool) {
 }
 
 func (g *Game) drawMatch(dst *ebiten.Image) {
-	s := g.match.State()
+	s := g.shown()
+	over := g.match.Final() != nil
 	drawField(dst, s, g.names)
 	var hint string
 	switch {
-	case s.Over() && g.room == nil && g.opt.Replay != nil:
+	case over && g.room == nil && g.opt.Replay != nil:
 		hint = "Enter: back to the menu"
-	case s.Over() && g.room == nil:
+	case over && g.room == nil:
 		hint = "R: rematch   Enter: back to the menu"
-	case s.Over() && g.rematch:
+	case over && g.rematch:
 		hint = "Enter: chat   Esc: leave the room"
-	case s.Over():
+	case over:
 		hint = "R: rematch   Enter: chat   Esc: leave the room"
 	case g.room == nil && g.match.Seat() < 0:
 		hint = "Esc: back to the menu"
@@ -207,14 +208,14 @@ func (g *Game) drawMatch(dst *ebiten.Image) {
 	default:
 		hint = "W/S or Up/Down: move   Enter: chat   Tab: network   Esc: leave"
 	}
-	if s.Over() {
+	if over {
 		w := g.names[s.Winner]
 		fill(dst, 0, FieldY+120, ScreenW, 110, shade)
 		centred(dst, w+" wins "+itoa(int(s.Score[0]))+":"+itoa(int(s.Score[1])), FieldY+135, 3)
 		centred(dst, g.rematchLine(), FieldY+195, 1)
 	}
 	if g.room != nil {
-		if w, ok := g.room.(interface{ Waiting() string }); ok && !s.Over() {
+		if w, ok := g.room.(interface{ Waiting() string }); ok && !over {
 			if who := w.Waiting(); who != "" {
 				msg := "waiting for " + who + "..."
 				fill(dst, ScreenW/2-len(msg)*3-12, FieldY+sim.FieldH/2-14, len(msg)*6+24, 28, shade)

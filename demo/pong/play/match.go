@@ -15,8 +15,16 @@ type Match interface {
 	// networked match stalls, several while it catches up.
 	Tick(local sim.Input) error
 	// State returns the current simulation state; the caller must not
-	// modify it.
+	// modify it. A match keeps stepping after its end (a networked one
+	// ticks on so the peer gets the last inputs, and sim.State.Step then
+	// advances only Frame), so State's Frame and Checksum after the end
+	// depend on when the caller looks: report Final instead.
 	State() *sim.State
+	// Final returns the state at the frame the match ended (the frame
+	// whose Step set the winner), or nil while it runs; in a rollback
+	// match, only once that frame is confirmed. It never changes once
+	// set: every front reports this state as the match's result.
+	Final() *sim.State
 	// Seat is the local player's seat (0 = left paddle), or -1 for a
 	// spectator (replays).
 	Seat() int
@@ -24,10 +32,12 @@ type Match interface {
 	Close() error
 }
 
-// recorder steps a state and optionally records every frame's inputs.
+// recorder steps a state, keeps the state at the frame it ended, and
+// optionally records every frame's inputs.
 type recorder struct {
-	s   sim.State
-	rec *replay.Replay // nil: not recording
+	s     sim.State
+	final *sim.State     // nil until the match ends
+	rec   *replay.Replay // nil: not recording
 }
 
 func newRecorder(cfg sim.Config, record bool) recorder {
@@ -43,7 +53,14 @@ func (r *recorder) step(in [2]sim.Input) {
 		r.rec.Inputs = append(r.rec.Inputs, in)
 	}
 	r.s.Step(in)
+	if r.final == nil && r.s.Over() {
+		f := r.s
+		r.final = &f
+	}
 }
+
+// Final returns the state at the frame the match ended, or nil.
+func (r *recorder) Final() *sim.State { return r.final }
 
 // Replay returns what was recorded so far with the current checksum, or
 // nil when the match was not recording.
@@ -80,8 +97,12 @@ func NewLocal(cfg LocalConfig) *Local {
 	return &Local{recorder: newRecorder(cfg.Sim, cfg.Record), seat: cfg.Seat & 1, botAll: cfg.Bot}
 }
 
-// Tick steps one frame.
+// Tick steps one frame; after the match's end it does nothing (State
+// stays at the game-over frame).
 func (m *Local) Tick(local sim.Input) error {
+	if m.final != nil {
+		return nil
+	}
 	var in [2]sim.Input
 	for seat := range 2 {
 		if seat == m.seat && !m.botAll {
@@ -105,19 +126,19 @@ func (m *Local) Close() error { return nil }
 
 // Playback replays a recorded match, one frame per Tick.
 type Playback struct {
+	recorder
 	r *replay.Replay
-	s sim.State
 }
 
 // NewPlayback starts playing r from frame 0.
 func NewPlayback(r *replay.Replay) *Playback {
-	return &Playback{r: r, s: sim.New(r.Config)}
+	return &Playback{recorder: newRecorder(r.Config, false), r: r}
 }
 
 // Tick steps the next recorded frame; local input is ignored.
 func (m *Playback) Tick(sim.Input) error {
 	if i := int(m.s.Frame); i < len(m.r.Inputs) {
-		m.s.Step(m.r.Inputs[i])
+		m.step(m.r.Inputs[i])
 	}
 	return nil
 }

@@ -57,3 +57,39 @@ func TestLocalBotBothSeats(t *testing.T) {
 		t.Error("Replay() of a match not recording is not nil")
 	}
 }
+
+// TestFinalIsTheGameOverFrame: Final is nil while a match runs, then the
+// state of the frame that set the winner, whatever is ticked after; a
+// playback of a log that runs past the end (a lockstep recording: the
+// peers linger) ends on the same frame.
+func TestFinalIsTheGameOverFrame(t *testing.T) {
+	cfg := sim.Config{Seed: 9, WinScore: 1}
+	want := sim.New(cfg)
+	for !want.Over() {
+		want.Step([2]sim.Input{sim.Bot(&want, 0), sim.Bot(&want, 1)})
+	}
+	m := NewLocal(LocalConfig{Sim: cfg, Bot: true, Record: true})
+	for i := 0; i < int(want.Frame)+30; i++ {
+		if m.Final() != nil && i < int(want.Frame) {
+			t.Fatalf("Final set after %d ticks, the match ends at frame %d", i, want.Frame)
+		}
+		_ = m.Tick(sim.Input{})
+	}
+	if f := m.Final(); f == nil || *f != want {
+		t.Fatalf("local Final = %+v, want %+v", f, want)
+	}
+	if *m.State() != want {
+		t.Errorf("a local match stepped past its end: State = frame %d, want %d", m.State().Frame, want.Frame)
+	}
+	r := m.Replay()
+	for range 20 { // the lingering frames of a lockstep log
+		r.Inputs = append(r.Inputs, [2]sim.Input{})
+	}
+	p := NewPlayback(r)
+	for !p.Done() {
+		_ = p.Tick(sim.Input{})
+	}
+	if f := p.Final(); f == nil || *f != want || p.State().Frame != want.Frame+20 {
+		t.Errorf("playback Final = %+v at frame %d, want %+v at frame %d", f, p.State().Frame, want, want.Frame+20)
+	}
+}

@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -290,4 +291,64 @@ func (w *rttWindow) summary() (median, jitter time.Duration, n int) {
 		median = (ordered[len(ordered)/2-1] + ordered[len(ordered)/2]) / 2
 	}
 	return median, jitter, w.n
+}
+
+// Stats returns a snapshot of every peer's link.
+func (m *Mesh) Stats() Stats {
+	m.mu.RLock()
+	s := Stats{Local: m.local, Signaling: m.sigUpShared, EventsDropped: m.eventsDropped, Impersonations: m.impersonations}
+	type entry struct {
+		id        transport.PeerID // read under mu: the loop may rekey a peer
+		p         *peer
+		connected bool
+	}
+	peers := make([]entry, 0, len(m.peers))
+	for id, p := range m.peers {
+		peers = append(peers, entry{id, p, m.connected[id] == p})
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(peers, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
+	for _, e := range peers {
+		p := e.p
+		ps := PeerStats{Peer: e.id, Connected: e.connected, State: p.pc.ConnectionState().String()}
+		p.mu.Lock()
+		ps.Name, ps.ICERestarts = p.name, p.iceRestarts
+		p.mu.Unlock()
+		ps.Memory, ps.OverBudget = p.budget.held(), p.budget.over.Load()
+		ps.RTT, ps.RTTJitter, ps.RTTSamples = p.rtt.summary()
+		ps.LocalCandidate, ps.RemoteCandidate = selectedPair(p.pc)
+		ps.Link = max(ps.LocalCandidate, ps.RemoteCandidate)
+		if ps.LocalCandidate == LinkRelay {
+			ps.RelayProtocol = relayProtocol(p.pc)
+		}
+		ts := transportStats(p.pc)
+		ps.PacketsSent, ps.PacketsReceived = ts.PacketsSent, ts.PacketsReceived
+		ps.BytesSent, ps.BytesReceived, ps.ICERTT = ts.BytesSent, ts.BytesReceived, ts.ICERTT
+		for i, l := range p.links {
+			ps.Channels = append(ps.Channels, l.stats(m.cfg.Channels[i].Label))
+		}
+		ctl, png := p.ctrl.stats(controlLabel), p.ping.stats(pingLabel)
+		ps.Control = ChannelStats{Label: "control",
+			MessagesSent: ctl.MessagesSent + png.MessagesSent, MessagesReceived: ctl.MessagesReceived + png.MessagesReceived,
+			BytesSent: ctl.BytesSent + png.BytesSent, BytesReceived: ctl.BytesReceived + png.BytesReceived,
+			Malformed: ctl.Malformed + png.Malformed}
+		s.Peers = append(s.Peers, ps)
+	}
+	return s
+}
+
+func selectedPair(pc *webrtc.PeerConnection) (local, remote LinkType) {
+	sctp := pc.SCTP()
+	if sctp == nil {
+		return
+	}
+	dtls := sctp.Transport()
+	if dtls == nil || dtls.ICETransport() == nil {
+		return
+	}
+	pair, err := dtls.ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local == nil || pair.Remote == nil {
+		return
+	}
+	return linkTypeOf(pair.Local.Typ), linkTypeOf(pair.Remote.Typ)
 }

@@ -3,6 +3,8 @@ package lockstep
 import (
 	"math/bits"
 	"time"
+
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
 )
 
 // Player loss (see the package doc, "Player loss" and "Threat model"):
@@ -366,4 +368,10 @@ func (s *Session[I]) credit(gap time.Duration) {
 	}
 	s.pendingSince = s.pendingSince.Add(gap)
 	s.cutSince = s.cutSince.Add(gap)
+}
+
+// wireDropped builds the notice telling seat d it was dropped at frame f.
+func wireDropped(game uint32, me, isize int, seq uint16, f Frame, d int) wire.Packet {
+	return wire.Packet{Kind: wire.KindDropped, Game: game, Seat: uint8(me), InputSize: uint8(isize),
+		Seq: seq, Frame: int32(f), LostSeat: uint8(d)}
 }

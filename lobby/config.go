@@ -64,6 +64,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Settings.MaxPlayers < 0 || c.Settings.MaxPlayers > MaxMembers:
 		return c, fmt.Errorf("%w: Settings.MaxPlayers %d outside 0..%d", ErrInvalidConfig, c.Settings.MaxPlayers, MaxMembers)
+	case c.Settings.OpenSeats < 0 || c.Settings.OpenSeats > MaxMembers-1:
+		return c, fmt.Errorf("%w: Settings.OpenSeats %d outside 0..%d", ErrInvalidConfig, c.Settings.OpenSeats, MaxMembers-1)
 	case len(c.Settings.Data) > MaxSettingsSize:
 		return c, fmt.Errorf("%w: Settings.Data is %d bytes, above %d", ErrInvalidConfig, len(c.Settings.Data), MaxSettingsSize)
 	case c.MinPlayers < 0 || c.MinPlayers > MaxMembers:

@@ -103,7 +103,56 @@
 //
 // After a match the host calls Reopen to bring everyone back to the
 // lobby. A peer joining while a match starts or runs is admitted as Late
-// (EventLateArrival) and seated in the next one.
+// (EventLateArrival) and seated in the next one, unless it enters the
+// running match (below).
+//
+// # Entering a running match
+//
+// The host keeps the running match (Lobby.Running: the seats with their
+// current occupants) until Reopen, and answers three kinds of peers
+// while it runs. Each gets a Running message, only from the host it
+// follows, and the game starts its session from Event.Match (Seats,
+// Reserved, Seed, Settings: the same lockstep.Config as at the start):
+//
+//   - A seat's player back with the same identity (its process crashed
+//     and restarted, with the same netcode identity): a seat of the match
+//     whose Hello shows it does not hold the match gets it back:
+//     EventRejoin with its Seat. No call is needed; the game starts its
+//     session with lockstep.Config.Join and catches up from a Streamer
+//     (lockstep's "Rejoin and join in progress").
+//   - A newcomer, when the host's Settings.LateJoin is on (off by
+//     default; members see it in State().Settings): Lobby.JoinRunning
+//     asks, and the host gives it the first open seat: a reserved seat
+//     still empty (Settings.OpenSeats reserves that many after the
+//     players' seats; they hold ReservedID placeholders, listed in
+//     Match.Reserved for lockstep.Config.Reserved), else a seat whose
+//     player left for good (a goodbye or a kick; a seat whose player only
+//     disconnected is held for its rejoin, and a new host after a
+//     migration knows no freed seats). Every seat and the newcomer report
+//     EventSeated (Peer, Seat): the newcomer starts with Config.Join, the
+//     others call their session's Rebind(Seat, Peer).
+//   - A spectator: Lobby.Watch(true) makes a member a watcher, never
+//     seated and not counted for MinPlayers or the ready check. While a
+//     match runs, and when one starts, it gets EventWatch: Source, the
+//     first seat connected to the host (run a lockstep.Streamer on every
+//     seat so any can be Source), and the other seats as Witnesses.
+//
+// What a lying peer can do here: nothing names the seat a peer wants; the
+// host uses the sender's transport identity (netcode proves it by DTLS),
+// so a peer can only get back its own seat (TestRedTeamClaimSeatItDoesNotOwn:
+// an outsider's "restarted" hello gets nothing; a peer whose ID looks
+// like a placeholder is refused). A Running from anyone but the host is
+// refused and named (TestRedTeamRunningFromMember); even the host cannot
+// move a receiver's own seat or change the seed of the match it holds
+// (TestRedTeamHostMovesLiveSeat), and lockstep's Rebind moves only a
+// seat that is empty or dropped. A watcher is never seated, even if it
+// also asks to join (TestRedTeamSpectatorClaimsSeat). Requests are
+// idempotent (one seat per peer, repeats answered with the seat it has)
+// and the host answers one peer at most every 250 ms, dropping and
+// counting the rest in Stats.Ignored (TestRedTeamJoinFlood: 1,000
+// requests in 1 s, one seat, at most 5 answers). A lying host can still
+// tell a rejoiner or spectator a wrong match (its session then meets
+// nobody, or its checksums differ), or stream nothing.
 //
 // # Kick
 //
@@ -200,6 +249,8 @@
 // ReasonLeft when the peer's goodbye arrived before the transport reported
 // it gone, ReasonDisconnected otherwise.
 //
-// The wire format (FlatBuffers, identifier "PPLB", version 2) is documented
+// The wire format (FlatBuffers, identifier "PPLB", version 2; the fields
+// and the Running message for entering a running match are additions
+// that version 2 peers without them ignore or drop as malformed) is documented
 // in internal/lobbyfb/README.md beside its schema.
 package lobby

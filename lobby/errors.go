@@ -40,6 +40,13 @@ var (
 	// ErrBadReveal is the Err of an EventRefused for a nonce that does not
 	// open the sender's (or, in a Launch, a seat's) commitment.
 	ErrBadReveal = errors.New("lobby: nonce does not open its commitment")
+	// ErrRefusedRunning is the Err of an EventRefused for a Running
+	// message (a seat or a stream of the running match) that did not come
+	// from the host, or that contradicts the match the receiver holds.
+	ErrRefusedRunning = errors.New("lobby: running-match message refused")
+	// ErrLateJoinOff is returned by JoinRunning while the host's
+	// Settings.LateJoin is off.
+	ErrLateJoinOff = errors.New("lobby: the host does not seat newcomers in a running match")
 	// ErrMalformed wraps every error of the wire decoder: the message was
 	// dropped and counted (Stats.Malformed).
 	ErrMalformed = errors.New("lobby: malformed message")

@@ -15,9 +15,10 @@ import (
 // countdown. Members above a lowered MaxPlayers stay; newcomers are turned
 // away until there is room.
 func (l *Lobby) SetSettings(s Settings) error {
-	if s.MaxPlayers < 1 || s.MaxPlayers > MaxMembers || len(s.Data) > MaxSettingsSize {
-		return fmt.Errorf("%w: MaxPlayers %d (1..%d), %d bytes of data (at most %d)",
-			ErrInvalidSettings, s.MaxPlayers, MaxMembers, len(s.Data), MaxSettingsSize)
+	if s.MaxPlayers < 1 || s.MaxPlayers > MaxMembers || len(s.Data) > MaxSettingsSize ||
+		s.OpenSeats < 0 || s.OpenSeats > MaxMembers-1 {
+		return fmt.Errorf("%w: MaxPlayers %d (1..%d), %d bytes of data (at most %d), OpenSeats %d (0..%d)",
+			ErrInvalidSettings, s.MaxPlayers, MaxMembers, len(s.Data), MaxSettingsSize, s.OpenSeats, MaxMembers-1)
 	}
 	return l.hostCall(func() error {
 		if l.v.phase != PhaseOpen && l.v.phase != PhaseCountdown {
@@ -50,6 +51,7 @@ func (l *Lobby) Kick(p transport.PeerID) error {
 		if l.rnd != nil && l.rnd.live() && slices.Contains(l.rnd.seats, p) {
 			l.abortRound(StartReasonCancelled, p, true)
 		}
+		l.freeSeat(p)
 		l.deferBan = p // EventBanned once the notice had time to arrive: see timers
 		l.mutate(func(nv *view) {
 			nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p })
@@ -187,7 +189,12 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonKicked})
 		return
 	}
-	p := profile{name: safetext.Name(h.Name, MaxNameRunes), team: int(h.Team), seat: int(h.Seat), ready: h.Ready}
+	if IsReservedID(from) {
+		l.refuse(from, ErrRefusedRunning) // a placeholder is no peer's identity
+		return
+	}
+	p := profile{name: safetext.Name(h.Name, MaxNameRunes), team: int(h.Team), seat: int(h.Seat), ready: h.Ready,
+		watch: h.Watch, join: h.Join}
 	if l.reopened[from] {
 		if h.Round < l.reopenAt {
 			p.ready = false // sent before it saw the Reopen: its ready was for the last match
@@ -205,18 +212,22 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 	if i >= 0 {
 		late = l.v.members[i].Late
 	}
+	if l.run != nil && l.run.Seat(from) >= 0 {
+		late = false // a seat of the running match, back (see serveRunning)
+	}
 	m := l.memberFrom(from, p, late, &l.v)
 	if i >= 0 && l.v.members[i] == m {
 		l.greet = append(l.greet, from) // it may have missed the snapshot that admitted it
-		return
+	} else {
+		l.mutate(func(nv *view) {
+			if i >= 0 {
+				nv.members[i] = m
+			} else {
+				nv.members = append(nv.members, m)
+			}
+		})
 	}
-	l.mutate(func(nv *view) {
-		if i >= 0 {
-			nv.members[i] = m
-		} else {
-			nv.members = append(nv.members, m)
-		}
-	})
+	l.serveRunning(from, h)
 }
 
 // onLeave handles a peer leaving the lobby (Close, or following another
@@ -387,19 +398,20 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 
 func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	nv := view{
-		host:     from,
-		term:     s.Term,
-		version:  s.Version,
-		phase:    Phase(s.Phase) + PhaseDiscovering,
-		round:    s.Round,
-		settings: Settings{MaxPlayers: int(s.MaxPlayers), Data: slices.Clone(s.Settings)},
+		host:    from,
+		term:    s.Term,
+		version: s.Version,
+		phase:   Phase(s.Phase) + PhaseDiscovering,
+		round:   s.Round,
+		settings: Settings{MaxPlayers: int(s.MaxPlayers), Data: slices.Clone(s.Settings),
+			LateJoin: s.LateJoin, OpenSeats: int(s.OpenSeats)},
 	}
 	for _, m := range s.Members {
 		nv.members = append(nv.members, Member{
 			ID:        transport.PeerID(m.Id),
 			Name:      safetext.Name(m.Name, MaxNameRunes),
 			Requested: safetext.Name(m.Requested, MaxNameRunes),
-			Team:      int(m.Team), Seat: int(m.Seat), Ready: m.Ready, Late: m.Late,
+			Team:      int(m.Team), Seat: int(m.Seat), Ready: m.Ready, Late: m.Late, Watching: m.Watching,
 		})
 	}
 	for _, b := range s.Banned {
@@ -463,9 +475,7 @@ func (l *Lobby) onReject(from transport.PeerID, r *lobbyfb.RejectT) {
 				l.stale = h
 				l.staleEnd = l.now.Add(l.cfg.MigrationTimeout)
 			}
-			l.send(h, lobbyfb.BodyHello, &lobbyfb.HelloT{
-				Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready, Round: l.v.round,
-			})
+			l.send(h, lobbyfb.BodyHello, l.hello())
 		}
 		return
 	case lobbyfb.RejectReasonFull:
@@ -582,6 +592,8 @@ func (l *Lobby) handle(m transport.Message) {
 		l.onLaunch(m.From, v)
 	case *lobbyfb.AbortT:
 		l.onAbort(m.From, v)
+	case *lobbyfb.RunningT:
+		l.onRunning(m.From, v)
 	}
 }
 
@@ -624,6 +636,7 @@ func (l *Lobby) timers() {
 	if l.isHost && l.v.phase == PhaseCountdown && !l.now.Before(l.cdEnd) {
 		l.beginRound()
 	}
+	l.askAgain()
 	if r := l.rnd; r != nil && r.live() && !l.now.Before(r.deadline) {
 		reason, p := r.blame(l.local, l.connected)
 		l.abortRound(reason, p, true)

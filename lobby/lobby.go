@@ -63,18 +63,23 @@ type Lobby struct {
 	followed  map[transport.PeerID]bool                      // hosts we followed (bounded)
 	banDue    map[transport.PeerID]time.Time                 // host: when to report its own kick
 	deferBan  transport.PeerID                               // host: kicking it now; EventBanned later
-	match     *Match
-	dirty     bool               // host: broadcast a snapshot at the end of this call
-	greet     []transport.PeerID // host: peers to send the current snapshot to
+	match     *Match                                         // the match the local peer is seated in
+	run       *Match                                         // the running match as known here (seated, watching, or host)
+	freed     map[int]bool                                   // host: seats of run whose player left for good
+	served    map[transport.PeerID]time.Time                 // host: when each peer's running-match request was last answered
+	askAt     time.Time                                      // member: when to repeat an unanswered join/watch request
+	dirty     bool                                           // host: broadcast a snapshot at the end of this call
+	greet     []transport.PeerID                             // host: peers to send the current snapshot to
 	events    []Event
 	polled    []Event // PollEvents' reused result
 	stats     Stats
 }
 
 type profile struct {
-	name       string
-	team, seat int
-	ready      bool
+	name        string
+	team, seat  int
+	ready       bool
+	watch, join bool
 }
 
 // view is the lobby as the host describes it in a Snapshot.
@@ -144,6 +149,8 @@ func New(conn transport.Conn, cfg Config) (*Lobby, error) {
 		refusals:  make(map[transport.PeerID]map[transport.PeerID]bool),
 		followed:  make(map[transport.PeerID]bool),
 		banDue:    make(map[transport.PeerID]time.Time),
+		freed:     make(map[int]bool),
+		served:    make(map[transport.PeerID]time.Time),
 	}
 	l.now = c.Now()
 	l.discover = l.now.Add(c.DiscoveryDelay)
@@ -371,6 +378,9 @@ func (l *Lobby) peerDown(p transport.PeerID) {
 	}
 	switch {
 	case l.isHost:
+		if l.leftMsg[p] {
+			l.freeSeat(p) // a goodbye: its seat of the running match is open
+		}
 		if l.v.index(p) >= 0 {
 			l.mutate(func(nv *view) { nv.members = slices.DeleteFunc(nv.members, func(m Member) bool { return m.ID == p }) })
 		}
@@ -389,7 +399,7 @@ func (l *Lobby) memberFrom(id transport.PeerID, p profile, late bool, nv *view) 
 		want = safetext.Name(string(id), MaxNameRunes)
 	}
 	name := uniqueName(want, id, nv.members)
-	m := Member{ID: id, Name: name, Team: p.team, Seat: p.seat, Ready: p.ready, Late: late}
+	m := Member{ID: id, Name: name, Team: p.team, Seat: p.seat, Ready: p.ready, Late: late, Watching: p.watch}
 	if name != want {
 		m.Requested = want
 	}
@@ -430,7 +440,14 @@ func (l *Lobby) mutate(f func(nv *view)) {
 
 // hostRules starts or cancels the countdown.
 func (l *Lobby) hostRules(nv *view) {
-	allReady := len(nv.members) >= l.cfg.MinPlayers && !slices.ContainsFunc(nv.members, func(m Member) bool { return !m.Ready })
+	players := 0
+	for _, m := range nv.members {
+		if !m.Watching {
+			players++
+		}
+	}
+	allReady := players >= l.cfg.MinPlayers &&
+		!slices.ContainsFunc(nv.members, func(m Member) bool { return !m.Ready && !m.Watching })
 	switch nv.phase {
 	case PhaseOpen:
 		if !l.cfg.ManualStart && allReady {
@@ -467,7 +484,7 @@ func (l *Lobby) setView(nv view) {
 			l.emit(Event{Kind: EventJoined, Peer: m.ID, Member: m})
 		case old.members[i] != m:
 			o := old.members[i]
-			if o.Name != m.Name || o.Team != m.Team || o.Seat != m.Seat || o.Ready != m.Ready {
+			if o.Name != m.Name || o.Team != m.Team || o.Seat != m.Seat || o.Ready != m.Ready || o.Watching != m.Watching {
 				l.emit(Event{Kind: EventUpdated, Peer: m.ID, Member: m})
 			}
 		}
@@ -501,8 +518,9 @@ func (l *Lobby) setView(nv view) {
 	case old.phase == PhaseCountdown && nv.phase == PhaseOpen:
 		l.emit(Event{Kind: EventCountdownCancelled, Reason: cancelReason(old, nv, left)})
 	case old.phase == PhaseStarted && nv.phase == PhaseOpen && old.host == nv.host:
-		l.match = nil
-		l.prof.ready = false
+		l.match, l.run = nil, nil
+		l.prof.ready, l.prof.join = false, false
+		clear(l.freed)
 		l.emit(Event{Kind: EventReopened})
 	}
 	if nv.phase == PhaseStarting && (old.phase != PhaseStarting || old.round != nv.round) {
@@ -599,9 +617,18 @@ func (l *Lobby) sendHello() {
 		return
 	}
 	l.helloAt = uint64(l.v.term)<<32 | uint64(l.v.version)
-	l.send(l.v.host, lobbyfb.BodyHello, &lobbyfb.HelloT{
+	l.send(l.v.host, lobbyfb.BodyHello, l.hello())
+}
+
+func (l *Lobby) hello() *lobbyfb.HelloT {
+	h := &lobbyfb.HelloT{
 		Name: l.prof.name, Team: int32(l.prof.team), Seat: int32(l.prof.seat), Ready: l.prof.ready, Round: l.v.round,
-	})
+		Watch: l.prof.watch, Join: l.prof.join,
+	}
+	if l.run != nil {
+		h.MatchTerm, h.MatchRound = l.run.Term, l.run.Round
+	}
+	return h
 }
 
 // flush sends the host's snapshot: to everyone if it changed, else to the
@@ -628,6 +655,7 @@ func (l *Lobby) snapshot() *lobbyfb.SnapshotT {
 	s := &lobbyfb.SnapshotT{
 		Term: l.v.term, Version: l.v.version, Phase: lobbyfb.Phase(l.v.phase - PhaseDiscovering),
 		Round: l.v.round, MaxPlayers: byte(l.v.settings.MaxPlayers), Settings: l.v.settings.Data,
+		LateJoin: l.v.settings.LateJoin, OpenSeats: byte(l.v.settings.OpenSeats),
 	}
 	if l.v.phase == PhaseCountdown {
 		s.CountdownMs = uint32(max(0, l.cdEnd.Sub(l.now)).Milliseconds())
@@ -635,7 +663,7 @@ func (l *Lobby) snapshot() *lobbyfb.SnapshotT {
 	for _, m := range l.v.members {
 		s.Members = append(s.Members, &lobbyfb.MemberT{
 			Id: string(m.ID), Name: m.Name, Requested: m.Requested, Team: int32(m.Team), Seat: int32(m.Seat),
-			Ready: m.Ready, Late: m.Late,
+			Ready: m.Ready, Late: m.Late, Watching: m.Watching,
 		})
 	}
 	for _, b := range l.v.banned {

@@ -19,6 +19,7 @@ type round struct {
 	host      transport.PeerID
 	seats     []transport.PeerID
 	teams     []int
+	open      int // empty seats reserved after seats
 	settings  Settings
 	draft     [hashSize]byte
 	seated    bool
@@ -88,7 +89,7 @@ func (r *round) blame(local transport.PeerID, connected map[transport.PeerID]boo
 func assignSeats(members []Member, skip func(transport.PeerID) bool) (seats []transport.PeerID, teams []int) {
 	var in []Member
 	for _, m := range members {
-		if !m.Late && !skip(m.ID) {
+		if !m.Late && !m.Watching && !skip(m.ID) {
 			in = append(in, m)
 		}
 	}
@@ -136,7 +137,7 @@ func (l *Lobby) unseatable(p transport.PeerID) bool {
 // beginRound (host) fixes the seats and proposes the match.
 func (l *Lobby) beginRound() {
 	seats, teams := assignSeats(l.v.members, l.unseatable)
-	if len(seats) < min(l.cfg.MinPlayers, len(l.v.members)) || len(seats) == 0 {
+	if len(seats) < min(l.cfg.MinPlayers, l.players()) || len(seats) == 0 {
 		// Excluded members leave too few seats: no match. They are
 		// marked unready, so that the countdown does not come back until
 		// one of them asks for it.
@@ -145,7 +146,7 @@ func (l *Lobby) beginRound() {
 		l.mutate(func(nv *view) {
 			nv.phase = PhaseOpen
 			for i, m := range nv.members {
-				if !m.Late && l.unseatable(m.ID) {
+				if !m.Late && !m.Watching && l.unseatable(m.ID) {
 					if out == "" {
 						out = m.ID
 					}
@@ -165,7 +166,7 @@ func (l *Lobby) beginRound() {
 	l.flush() // the snapshot saying Starting goes out before the proposal
 	p := &lobbyfb.ProposeT{
 		Term: nv.term, Round: nv.round, MaxPlayers: byte(nv.settings.MaxPlayers), Settings: nv.settings.Data,
-		Teams: make([]int32, len(teams)),
+		Teams: make([]int32, len(teams)), OpenSeats: byte(min(nv.settings.OpenSeats, MaxMembers-len(seats))),
 	}
 	for i, s := range seats {
 		p.Seats = append(p.Seats, string(s))
@@ -192,6 +193,7 @@ func (l *Lobby) onPropose(from transport.PeerID, p *lobbyfb.ProposeT) {
 	r := &round{
 		term: p.Term, num: p.Round, host: from,
 		settings: Settings{MaxPlayers: int(p.MaxPlayers), Data: slices.Clone(p.Settings)},
+		open:     int(p.OpenSeats),
 		commits:  make(map[transport.PeerID][hashSize]byte),
 		seals:    make(map[transport.PeerID][hashSize]byte),
 		reveals:  make(map[transport.PeerID][hashSize]byte),
@@ -344,10 +346,7 @@ func (l *Lobby) progress() {
 // that every seat still waiting for one of them starts too.
 func (l *Lobby) launch(r *round) {
 	r.computed = true
-	r.match = Match{
-		Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
-		Seed: seed(r), Term: r.term, Round: r.num,
-	}
+	r.match = r.buildMatch()
 	r.hash = matchHash(r)
 	r.launched = true
 	r.aborted = false // nonces that open every commitment win over our own timeout
@@ -361,10 +360,24 @@ func (l *Lobby) launch(r *round) {
 	switch {
 	case l.isHost && l.v.term == r.term:
 		l.mutate(func(nv *view) { nv.phase = PhaseStarted })
+		l.serveWatchers()
 	case l.v.term == r.term:
 		l.v.phase = PhaseStarted
 	}
 	l.takeNext()
+}
+
+// buildMatch is the round's Match: the seats, then the reserved ones.
+func (r *round) buildMatch() Match {
+	m := Match{Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
+		Seed: seed(r), Term: r.term, Round: r.num}
+	for k := range r.open {
+		id := ReservedID(len(r.seats) + k)
+		m.Seats = append(m.Seats, id)
+		m.Reserved = append(m.Reserved, id)
+		m.Teams = append(m.Teams, 0)
+	}
+	return m
 }
 
 // onLaunch starts the match if the nonces it carries open every
@@ -389,11 +402,14 @@ func (l *Lobby) onLaunch(from transport.PeerID, v *lobbyfb.LaunchT) {
 	if !r.seated {
 		// The host outside the match learns it started.
 		r.launched, r.aborted, r.computed = true, false, true
-		r.match = Match{Seats: slices.Clone(r.seats), Teams: slices.Clone(r.teams), Settings: r.settings.clone(),
-			Seed: seed(r), Term: r.term, Round: r.num}
+		r.match = r.buildMatch()
 		r.hash = matchHash(r)
 		if l.isHost && l.v.term == r.term && l.v.phase == PhaseStarting {
+			m := r.match.clone()
+			l.run = &m
+			clear(l.freed)
 			l.mutate(func(nv *view) { nv.phase = PhaseStarted })
+			l.serveWatchers()
 		}
 		return
 	}
@@ -402,7 +418,8 @@ func (l *Lobby) onLaunch(from transport.PeerID, v *lobbyfb.LaunchT) {
 
 func (l *Lobby) started(r *round) {
 	m := r.match.clone()
-	l.match = &m
+	l.match, l.run = &m, &m
+	clear(l.freed)
 	l.emit(Event{Kind: EventStarted, Match: r.match.clone()})
 }
 
@@ -537,6 +554,10 @@ func draftHash(r *round) [hashSize]byte {
 	for i, s := range r.seats {
 		b = appendStr(b, string(s))
 		b = binary.BigEndian.AppendUint32(b, uint32(int32(r.teams[i])))
+	}
+	if r.open > 0 { // absent when 0, so that the hashes of matches without open seats did not change
+		b = appendStr(b, "open")
+		b = binary.BigEndian.AppendUint32(b, uint32(r.open))
 	}
 	h.Write(b)
 	return [hashSize]byte(h.Sum(nil))

@@ -78,8 +78,13 @@ type Member struct {
 	Seat  int
 	Ready bool
 	// Late is set for a member admitted while a match was starting or
-	// running: it is not seated in that match.
+	// running: it is not seated in that match (unless the host seats it
+	// into an open seat: see Lobby.JoinRunning).
 	Late bool
+	// Watching is set for a member that asked to spectate (Lobby.Watch):
+	// it is never seated, and does not count for MinPlayers or the
+	// ready check.
+	Watching bool
 }
 
 // Settings are the host's game settings.
@@ -90,6 +95,17 @@ type Settings struct {
 	// game's own settings, agreed with the Match. The lobby copies it; the
 	// caller keeps ownership of the slice it passes.
 	Data []byte
+	// LateJoin lets a newcomer that asks (Lobby.JoinRunning) take an open
+	// seat of the running match: a reserved seat still empty (OpenSeats)
+	// or a seat whose player left the lobby for good (a goodbye, a kick).
+	// Members see it in State().Settings. false (the default): a newcomer
+	// is Late and waits for the next match.
+	LateJoin bool
+	// OpenSeats is how many empty seats the next match reserves for
+	// newcomers, after the players' seats (Match.Reserved, what
+	// lockstep.Config.Reserved wants); seats beyond MaxMembers in all
+	// are not reserved. 0 (the default): none.
+	OpenSeats int
 }
 
 func (s Settings) clone() Settings {
@@ -98,14 +114,21 @@ func (s Settings) clone() Settings {
 }
 
 func (s Settings) equal(o Settings) bool {
-	return s.MaxPlayers == o.MaxPlayers && string(s.Data) == string(o.Data)
+	return s.MaxPlayers == o.MaxPlayers && string(s.Data) == string(o.Data) &&
+		s.LateJoin == o.LateJoin && s.OpenSeats == o.OpenSeats
 }
 
 // Match is what every seated peer agreed on when the lobby started.
 type Match struct {
 	// Seats lists the players; a player's index is its seat (what
-	// lockstep.Config.Seats wants).
+	// lockstep.Config.Seats wants). A reserved seat not taken yet holds
+	// the placeholder ReservedID(i); in the match a newcomer took it,
+	// Seats holds the newcomer (Lobby.Running, EventSeated).
 	Seats []transport.PeerID
+	// Reserved lists the seats that started empty (Settings.OpenSeats),
+	// by their current occupant or placeholder: what
+	// lockstep.Config.Reserved wants. nil: none.
+	Reserved []transport.PeerID
 	// Teams holds each seat's team preference, aligned with Seats.
 	Teams []int
 	// Seed is combined from a nonce of every seated peer (see the package
@@ -118,6 +141,7 @@ type Match struct {
 
 func (m Match) clone() Match {
 	m.Seats = slices.Clone(m.Seats)
+	m.Reserved = slices.Clone(m.Reserved)
 	m.Teams = slices.Clone(m.Teams)
 	m.Settings = m.Settings.clone()
 	return m
@@ -238,11 +262,26 @@ const (
 	// start message after the seed was fixed); Err says which
 	// (ErrRefusedClaim, ...). Counted in Stats.Refused.
 	EventRefused
+	// EventRejoin: the local peer holds seat Seat of the running match
+	// (Match) but did not start it here: a player whose process restarted
+	// with the same identity. Start the session in that seat with
+	// lockstep.Config.Join (see the package doc, "Entering a running
+	// match").
+	EventRejoin
+	// EventSeated: Peer took the open seat Seat of the running match
+	// (Match holds the seats now). For the local peer: start the session
+	// with lockstep.Config.Join. For a peer already playing: call the
+	// session's Rebind(Seat, Peer).
+	EventSeated
+	// EventWatch: the local peer, watching (Lobby.Watch), can follow the
+	// running match (Match): subscribe a lockstep.Spectator to Source,
+	// with Witnesses for checksums.
+	EventWatch
 )
 
 var eventNames = [...]string{"unknown", "joined", "late-arrival", "left", "updated", "renamed", "host-changed",
 	"settings-changed", "countdown", "countdown-cancelled", "starting", "started", "start-failed", "reopened",
-	"rejected", "kicked", "banned", "unbanned", "refused"}
+	"rejected", "kicked", "banned", "unbanned", "refused", "rejoin", "seated", "watch"}
 
 // String returns a short lower-case name, or "unknown(N)".
 func (k EventKind) String() string {
@@ -294,6 +333,12 @@ type Event struct {
 	Err       error
 	Match     Match
 	Countdown time.Duration
+	// Seat is the seat of EventRejoin and EventSeated.
+	Seat int
+	// Source and Witnesses are EventWatch's streaming seats: Source sends
+	// the inputs, Witnesses their checksums (lockstep.SpectatorConfig).
+	Source    transport.PeerID
+	Witnesses []transport.PeerID
 }
 
 func (e Event) String() string {
@@ -314,6 +359,10 @@ func (e Event) String() string {
 		return fmt.Sprintf("%s: %v", e.Kind, e.Err)
 	case EventHostChanged:
 		return fmt.Sprintf("%s %s", e.Kind, e.Peer)
+	case EventRejoin, EventSeated:
+		return fmt.Sprintf("%s %s seat %d", e.Kind, e.Peer, e.Seat)
+	case EventWatch:
+		return fmt.Sprintf("%s source %s", e.Kind, e.Source)
 	}
 	return e.Kind.String()
 }

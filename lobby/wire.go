@@ -96,6 +96,18 @@ func checkCounts(typ lobbyfb.Body, tab flatbuffers.Table) error {
 		if n := p.TeamsLength(); n > MaxMembers {
 			return fmt.Errorf("%d teams", n)
 		}
+	case lobbyfb.BodyRunning:
+		var r lobbyfb.Running
+		r.Init(tab.Bytes, tab.Pos)
+		if n := r.SeatsLength(); n > MaxMembers {
+			return fmt.Errorf("%d seats", n)
+		}
+		if n := r.TeamsLength(); n > MaxMembers {
+			return fmt.Errorf("%d teams", n)
+		}
+		if n := r.WitnessesLength(); n > MaxMembers {
+			return fmt.Errorf("%d witnesses", n)
+		}
 	}
 	return nil
 }
@@ -115,6 +127,9 @@ func validate(b *lobbyfb.BodyT) error {
 		}
 		if len(v.Settings) > MaxSettingsSize {
 			return fmt.Errorf("settings %d bytes", len(v.Settings))
+		}
+		if v.OpenSeats > MaxMembers-1 {
+			return fmt.Errorf("open seats %d", v.OpenSeats)
 		}
 		if len(v.Members) == 0 {
 			return fmt.Errorf("no members")
@@ -154,7 +169,12 @@ func validate(b *lobbyfb.BodyT) error {
 		if len(v.Settings) > MaxSettingsSize {
 			return fmt.Errorf("settings %d bytes", len(v.Settings))
 		}
+		if len(v.Seats)+int(v.OpenSeats) > MaxMembers {
+			return fmt.Errorf("%d seats and %d open", len(v.Seats), v.OpenSeats)
+		}
 		return checkIDs(v.Seats, true)
+	case *lobbyfb.RunningT:
+		return validateRunning(v)
 	case *lobbyfb.CommitT:
 		if len(v.Draft) != hashSize || len(v.Commitment) != hashSize {
 			return fmt.Errorf("hash sizes %d, %d", len(v.Draft), len(v.Commitment))

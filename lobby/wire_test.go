@@ -46,6 +46,11 @@ var samples = []struct {
 	{"launch", lobbyfb.BodyLaunch, &lobbyfb.LaunchT{Term: 3, Round: 5, Match: h32(0x3a), Nonces: append(h32(0x42), h32(0x43)...)}},
 	{"seal", lobbyfb.BodySeal, &lobbyfb.SealT{Term: 3, Round: 5, Seal: h32(0x5e)}},
 	{"abort", lobbyfb.BodyAbort, &lobbyfb.AbortT{Term: 3, Round: 5, Reason: lobbyfb.AbortReasonBadReveal, Peer: "p1"}},
+	{"hello-running", lobbyfb.BodyHello, &lobbyfb.HelloT{Name: "bob", Watch: true, Join: true, MatchTerm: 3, MatchRound: 5}},
+	{"running", lobbyfb.BodyRunning, &lobbyfb.RunningT{
+		Term: 3, Round: 5, Seats: []string{"p1", "p0", "p5"}, Teams: []int32{2, 1, 0}, OpenFrom: 2, Seed: 0x1234,
+		MaxPlayers: 8, Settings: []byte{1, 2}, Role: lobbyfb.RunningRoleWatch, Seat: -1, Source: "p1", Witnesses: []string{"p0"},
+	}},
 }
 
 func encodeSample(typ lobbyfb.Body, v any) []byte {
@@ -117,6 +122,18 @@ func TestDecodeRejects(t *testing.T) {
 			Members: []*lobbyfb.MemberT{{Id: ""}}}, fileID), ErrMalformed},
 		{"too many banned", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: 2,
 			Members: []*lobbyfb.MemberT{{Id: "a"}}, Banned: many}, fileID), ErrMalformed},
+		{"running seat", envelope(wireVersion, lobbyfb.BodyRunning, &lobbyfb.RunningT{Seats: []string{"a"}, Teams: []int32{0},
+			MaxPlayers: 2, Role: lobbyfb.RunningRoleRejoin, Seat: 1}, fileID), ErrMalformed},
+		{"running open", envelope(wireVersion, lobbyfb.BodyRunning, &lobbyfb.RunningT{Seats: []string{"a"}, Teams: []int32{0},
+			MaxPlayers: 2, Role: lobbyfb.RunningRoleRejoin, OpenFrom: 2}, fileID), ErrMalformed},
+		{"running role", envelope(wireVersion, lobbyfb.BodyRunning, &lobbyfb.RunningT{Seats: []string{"a"}, Teams: []int32{0},
+			MaxPlayers: 2, Role: 9}, fileID), ErrMalformed},
+		{"running no source", envelope(wireVersion, lobbyfb.BodyRunning, &lobbyfb.RunningT{Seats: []string{"a"}, Teams: []int32{0},
+			MaxPlayers: 2, Role: lobbyfb.RunningRoleWatch}, fileID), ErrMalformed},
+		{"running too many seats", envelope(wireVersion, lobbyfb.BodyRunning, &lobbyfb.RunningT{Seats: many, Teams: make([]int32, len(many)),
+			MaxPlayers: 2, Role: lobbyfb.RunningRoleRejoin}, fileID), ErrMalformed},
+		{"propose open seats", envelope(wireVersion, lobbyfb.BodyPropose, &lobbyfb.ProposeT{Seats: []string{"a"}, Teams: []int32{0},
+			MaxPlayers: 2, OpenSeats: MaxMembers}, fileID), ErrMalformed},
 		{"max players", envelope(wireVersion, lobbyfb.BodySnapshot, &lobbyfb.SnapshotT{Phase: 1, MaxPlayers: MaxMembers + 1,
 			Members: []*lobbyfb.MemberT{{Id: "a"}}}, fileID), ErrMalformed},
 		{"too many seats", envelope(wireVersion, lobbyfb.BodyPropose, &lobbyfb.ProposeT{MaxPlayers: 2, Seats: many,

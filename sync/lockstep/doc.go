@@ -400,6 +400,12 @@
 //     restart to the first frame played (a 4-seat match over a 20 ms
 //     memnet link, a snapshot taken on request).
 //
+// A newcomer whose ID is not the seat's (a lobby fills an empty or freed
+// seat with whoever asks: lobby.EventSeated) needs every other seat to
+// Rebind the seat to its ID first; Rebind applies at once to a seat that
+// is empty or dropped here, otherwise when the majority drops it, and
+// never moves a seat that plays (TestJoinInProgressRebind).
+//
 // Checksums then compare as for any seat: the joiner's state after R
 // equals everyone's or a desync is reported. A joiner that never sends
 // is dropped again (JoinTimeout, then the usual majority).

@@ -2,6 +2,7 @@ package lockstep
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"time"
 
@@ -64,9 +65,57 @@ func (s *Session[I]) JoinFrame() Frame {
 	return s.joinedAt
 }
 
+// Rebind gives seat a new peer: a newcomer that the game's lobby seated
+// in a reserved seat still empty or in a seat whose player left for good
+// (lobby.EventSeated), so that this session hears the newcomer's join
+// request and inputs instead of the old occupant's. It applies at once to
+// a seat that is empty or dropped here, or readmitted and silent since
+// (its admission raced the lobby's word); a seat that still plays here
+// keeps its peer until the majority drops it, then the rebind applies
+// (during Advance). A later Rebind of the same seat replaces a waiting
+// one. It never moves a playing seat: what a lying lobby host can do with
+// it is point an empty seat at the wrong peer, which then joins in it.
+// Errors: the local seat, a seat out of range, an empty ID, or an ID that
+// holds another seat.
+func (s *Session[I]) Rebind(seat int, id transport.PeerID) error {
+	if seat < 0 || seat >= s.n || seat == s.me || id == "" {
+		return fmt.Errorf("%w: rebind seat %d to %q", ErrInvalidConfig, seat, id)
+	}
+	if t := s.seatOf(id); t >= 0 && t != seat {
+		return fmt.Errorf("%w: %q holds seat %d", ErrInvalidConfig, id, t)
+	}
+	if s.rebind == nil {
+		s.rebind = make(map[int]transport.PeerID)
+	}
+	s.rebind[seat] = id
+	s.applyRebinds()
+	return nil
+}
+
+// applyRebinds applies the Rebind calls whose seat is free here now.
+func (s *Session[I]) applyRebinds() {
+	for seat, id := range s.rebind {
+		bit := uint32(1) << seat
+		sd := &s.seats[seat]
+		silent := s.joinedFrom[seat] > 0 && sd.hold < s.joinedFrom[seat] && s.dropped&bit == 0
+		if s.dropped&bit == 0 && !silent {
+			continue
+		}
+		delete(s.rebind, seat)
+		if sd.id == id {
+			continue
+		}
+		s.cfg.Logger.Info("lockstep: seat rebound", "seat", seat, "from", string(sd.id), "to", string(id))
+		sd.id = id
+	}
+}
+
 // control reads the control channel (admissions, acknowledgements, join
 // requests) and, for a joiner, repeats its request.
 func (s *Session[I]) control(now time.Time) {
+	if len(s.rebind) > 0 {
+		s.applyRebinds()
+	}
 	c := s.cfg.Control
 	if c == nil {
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -87,6 +88,31 @@ func TestJoinInProgress(t *testing.T) {
 // tick joinAt. It checks that every seat agrees on every checksum, and
 // returns the last seat and the tick it (re)started at.
 func runRejoin(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, joinAt int) (*rejoinPlayer, int) {
+	return runRejoinAs(t, seats, reserved, pauseAt, joinAt, "")
+}
+
+// TestJoinInProgressRebind: the reserved third seat of a running 2-seat
+// match holds a placeholder ID (what a lobby gives an empty seat); a
+// newcomer with another ID takes it, the two seats Rebind the seat to it
+// at the tick the newcomer starts (lobby.EventSeated), and it plays on
+// with the same checksums. Without Rebind the seats never hear its join
+// request (it is not a seat's peer) and it never plays.
+func TestJoinInProgressRebind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p2, restartAt := runRejoinAs(t, 3, []transport.PeerID{"open-2"}, -1, 600, "p9")
+		if p2.sess.JoinFrame() < 590 {
+			t.Errorf("newcomer joined at frame %d", p2.sess.JoinFrame())
+		}
+		if d := time.Duration(p2.firstStep-restartAt) * time.Second / 60; d > 5*time.Second {
+			t.Errorf("newcomer playing %v after it started, want within 5 s", d)
+		}
+	})
+}
+
+// runRejoinAs is runRejoin; a non-empty newcomer is the peer that takes
+// the last (reserved) seat, whose placeholder ID is reserved[0]: the
+// others Rebind the seat to it when it starts.
+func runRejoinAs(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, joinAt int, newcomer transport.PeerID) (*rejoinPlayer, int) {
 	{
 		n := memnet.New(memnet.Config{Seed: 11, Link: memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond}})
 		defer n.Close()
@@ -95,11 +121,22 @@ func runRejoin(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, jo
 			ids = append(ids, transport.PeerID(fmt.Sprintf("p%d", i)))
 		}
 		last := seats - 1
+		if newcomer != "" {
+			ids[last] = reserved[0]
+		}
 		cfg := func(ctl transport.Conn, join bool) lockstep.Config {
+			if join && newcomer != "" {
+				own := slices.Clone(ids)
+				own[last] = newcomer
+				return lockstep.Config{Seats: own, InputDelay: 3, GameID: 9, Control: ctl, Join: true, Reserved: own[last:]}
+			}
 			return lockstep.Config{Seats: ids, InputDelay: 3, GameID: 9, Control: ctl, Join: join, Reserved: reserved}
 		}
 		players := make([]*rejoinPlayer, seats)
 		for i, id := range ids {
+			if i == last && newcomer != "" {
+				id = newcomer
+			}
 			peer := n.Join(id)
 			p := &rejoinPlayer{id: id, ls: peer.Channel("ls", transport.Unreliable), ctl: peer.Channel("ctl", transport.Reliable),
 				spec: peer.Channel("spec", transport.Reliable), sim: newHashSim(seats), simFrame: lockstep.NoFrame,
@@ -119,6 +156,13 @@ func runRejoin(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, jo
 		const pauseTicks = 600 // 10 s
 		restartAt := -1
 		for tick := range 1800 {
+			if tick == joinAt && newcomer != "" {
+				for _, p := range players[:last] {
+					if err := p.sess.Rebind(last, newcomer); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			for i, p := range players {
 				in := input{Buttons: uint8(tick + i), Dx: int16(tick%5 - i)}
 				switch {

@@ -90,8 +90,9 @@ type Session[I any] struct {
 	joinedAt   Frame     // the frame this session entered at (0: the start)
 	joinSent   time.Time // last join request
 	ctlBuf     []byte
-	admit      admission       // the admission this peer coordinates
-	gapFrom    [MaxSeats]Frame // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
+	rebind     map[int]transport.PeerID // Rebind calls waiting for their seat to drop (rejoin.go)
+	admit      admission                // the admission this peer coordinates
+	gapFrom    [MaxSeats]Frame          // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
 	joinedFrom [MaxSeats]Frame
 }
 

@@ -23,6 +23,7 @@ const (
 	BodyLaunch   Body = 9
 	BodyAbort    Body = 10
 	BodySeal     Body = 11
+	BodyRunning  Body = 12
 )
 
 var EnumNamesBody = map[Body]string{
@@ -38,6 +39,7 @@ var EnumNamesBody = map[Body]string{
 	BodyLaunch:   "Launch",
 	BodyAbort:    "Abort",
 	BodySeal:     "Seal",
+	BodyRunning:  "Running",
 }
 
 var EnumValuesBody = map[string]Body{
@@ -53,6 +55,7 @@ var EnumValuesBody = map[string]Body{
 	"Launch":   BodyLaunch,
 	"Abort":    BodyAbort,
 	"Seal":     BodySeal,
+	"Running":  BodyRunning,
 }
 
 func (v Body) String() string {
@@ -94,6 +97,8 @@ func (t *BodyT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 		return t.Value.(*AbortT).Pack(builder)
 	case BodySeal:
 		return t.Value.(*SealT).Pack(builder)
+	case BodyRunning:
+		return t.Value.(*RunningT).Pack(builder)
 	}
 	return 0
 }
@@ -133,6 +138,9 @@ func (rcv Body) UnPack(table flatbuffers.Table) *BodyT {
 	case BodySeal:
 		x := Seal{_tab: table}
 		return &BodyT{Type: BodySeal, Value: x.UnPack()}
+	case BodyRunning:
+		x := Running{_tab: table}
+		return &BodyT{Type: BodyRunning, Value: x.UnPack()}
 	}
 	return nil
 }

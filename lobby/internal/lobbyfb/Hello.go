@@ -7,11 +7,15 @@ import (
 )
 
 type HelloT struct {
-	Name  string `json:"name"`
-	Team  int32  `json:"team"`
-	Seat  int32  `json:"seat"`
-	Ready bool   `json:"ready"`
-	Round uint32 `json:"round"`
+	Name       string `json:"name"`
+	Team       int32  `json:"team"`
+	Seat       int32  `json:"seat"`
+	Ready      bool   `json:"ready"`
+	Round      uint32 `json:"round"`
+	Watch      bool   `json:"watch"`
+	Join       bool   `json:"join"`
+	MatchTerm  uint32 `json:"match_term"`
+	MatchRound uint32 `json:"match_round"`
 }
 
 func (t *HelloT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -25,6 +29,10 @@ func (t *HelloT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	HelloAddSeat(builder, t.Seat)
 	HelloAddReady(builder, t.Ready)
 	HelloAddRound(builder, t.Round)
+	HelloAddWatch(builder, t.Watch)
+	HelloAddJoin(builder, t.Join)
+	HelloAddMatchTerm(builder, t.MatchTerm)
+	HelloAddMatchRound(builder, t.MatchRound)
 	return HelloEnd(builder)
 }
 
@@ -34,6 +42,10 @@ func (rcv *Hello) UnPackTo(t *HelloT) {
 	t.Seat = rcv.Seat()
 	t.Ready = rcv.Ready()
 	t.Round = rcv.Round()
+	t.Watch = rcv.Watch()
+	t.Join = rcv.Join()
+	t.MatchTerm = rcv.MatchTerm()
+	t.MatchRound = rcv.MatchRound()
 }
 
 func (rcv *Hello) UnPack() *HelloT {
@@ -128,8 +140,56 @@ func (rcv *Hello) MutateRound(n uint32) bool {
 	return rcv._tab.MutateUint32Slot(12, n)
 }
 
+func (rcv *Hello) Watch() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *Hello) MutateWatch(n bool) bool {
+	return rcv._tab.MutateBoolSlot(14, n)
+}
+
+func (rcv *Hello) Join() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *Hello) MutateJoin(n bool) bool {
+	return rcv._tab.MutateBoolSlot(16, n)
+}
+
+func (rcv *Hello) MatchTerm() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Hello) MutateMatchTerm(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(18, n)
+}
+
+func (rcv *Hello) MatchRound() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Hello) MutateMatchRound(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(20, n)
+}
+
 func HelloStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(9)
 }
 func HelloAddName(builder *flatbuffers.Builder, name flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(name), 0)
@@ -145,6 +205,18 @@ func HelloAddReady(builder *flatbuffers.Builder, ready bool) {
 }
 func HelloAddRound(builder *flatbuffers.Builder, round uint32) {
 	builder.PrependUint32Slot(4, round, 0)
+}
+func HelloAddWatch(builder *flatbuffers.Builder, watch bool) {
+	builder.PrependBoolSlot(5, watch, false)
+}
+func HelloAddJoin(builder *flatbuffers.Builder, join bool) {
+	builder.PrependBoolSlot(6, join, false)
+}
+func HelloAddMatchTerm(builder *flatbuffers.Builder, matchTerm uint32) {
+	builder.PrependUint32Slot(7, matchTerm, 0)
+}
+func HelloAddMatchRound(builder *flatbuffers.Builder, matchRound uint32) {
+	builder.PrependUint32Slot(8, matchRound, 0)
 }
 func HelloEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

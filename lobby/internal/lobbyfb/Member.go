@@ -14,6 +14,7 @@ type MemberT struct {
 	Seat      int32  `json:"seat"`
 	Ready     bool   `json:"ready"`
 	Late      bool   `json:"late"`
+	Watching  bool   `json:"watching"`
 }
 
 func (t *MemberT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -31,6 +32,7 @@ func (t *MemberT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	MemberAddSeat(builder, t.Seat)
 	MemberAddReady(builder, t.Ready)
 	MemberAddLate(builder, t.Late)
+	MemberAddWatching(builder, t.Watching)
 	return MemberEnd(builder)
 }
 
@@ -42,6 +44,7 @@ func (rcv *Member) UnPackTo(t *MemberT) {
 	t.Seat = rcv.Seat()
 	t.Ready = rcv.Ready()
 	t.Late = rcv.Late()
+	t.Watching = rcv.Watching()
 }
 
 func (rcv *Member) UnPack() *MemberT {
@@ -152,8 +155,20 @@ func (rcv *Member) MutateLate(n bool) bool {
 	return rcv._tab.MutateBoolSlot(16, n)
 }
 
+func (rcv *Member) Watching() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *Member) MutateWatching(n bool) bool {
+	return rcv._tab.MutateBoolSlot(18, n)
+}
+
 func MemberStart(builder *flatbuffers.Builder) {
-	builder.StartObject(7)
+	builder.StartObject(8)
 }
 func MemberAddId(builder *flatbuffers.Builder, id flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(id), 0)
@@ -175,6 +190,9 @@ func MemberAddReady(builder *flatbuffers.Builder, ready bool) {
 }
 func MemberAddLate(builder *flatbuffers.Builder, late bool) {
 	builder.PrependBoolSlot(6, late, false)
+}
+func MemberAddWatching(builder *flatbuffers.Builder, watching bool) {
+	builder.PrependBoolSlot(7, watching, false)
 }
 func MemberEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

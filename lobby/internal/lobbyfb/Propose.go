@@ -13,6 +13,7 @@ type ProposeT struct {
 	Teams      []int32  `json:"teams"`
 	MaxPlayers byte     `json:"max_players"`
 	Settings   []byte   `json:"settings"`
+	OpenSeats  byte     `json:"open_seats"`
 }
 
 func (t *ProposeT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -52,6 +53,7 @@ func (t *ProposeT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	ProposeAddTeams(builder, teamsOffset)
 	ProposeAddMaxPlayers(builder, t.MaxPlayers)
 	ProposeAddSettings(builder, settingsOffset)
+	ProposeAddOpenSeats(builder, t.OpenSeats)
 	return ProposeEnd(builder)
 }
 
@@ -70,6 +72,7 @@ func (rcv *Propose) UnPackTo(t *ProposeT) {
 	}
 	t.MaxPlayers = rcv.MaxPlayers()
 	t.Settings = rcv.SettingsBytes()
+	t.OpenSeats = rcv.OpenSeats()
 }
 
 func (rcv *Propose) UnPack() *ProposeT {
@@ -221,8 +224,20 @@ func (rcv *Propose) MutateSettings(j int, n byte) bool {
 	return false
 }
 
+func (rcv *Propose) OpenSeats() byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.GetByte(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Propose) MutateOpenSeats(n byte) bool {
+	return rcv._tab.MutateByteSlot(16, n)
+}
+
 func ProposeStart(builder *flatbuffers.Builder) {
-	builder.StartObject(6)
+	builder.StartObject(7)
 }
 func ProposeAddTerm(builder *flatbuffers.Builder, term uint32) {
 	builder.PrependUint32Slot(0, term, 0)
@@ -250,6 +265,9 @@ func ProposeAddSettings(builder *flatbuffers.Builder, settings flatbuffers.UOffs
 }
 func ProposeStartSettingsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(1, numElems, 1)
+}
+func ProposeAddOpenSeats(builder *flatbuffers.Builder, openSeats byte) {
+	builder.PrependByteSlot(6, openSeats, 0)
 }
 func ProposeEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -16,6 +16,8 @@ type SnapshotT struct {
 	Settings    []byte     `json:"settings"`
 	Members     []*MemberT `json:"members"`
 	Banned      []string   `json:"banned"`
+	LateJoin    bool       `json:"late_join"`
+	OpenSeats   byte       `json:"open_seats"`
 }
 
 func (t *SnapshotT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
@@ -62,6 +64,8 @@ func (t *SnapshotT) Pack(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	SnapshotAddSettings(builder, settingsOffset)
 	SnapshotAddMembers(builder, membersOffset)
 	SnapshotAddBanned(builder, bannedOffset)
+	SnapshotAddLateJoin(builder, t.LateJoin)
+	SnapshotAddOpenSeats(builder, t.OpenSeats)
 	return SnapshotEnd(builder)
 }
 
@@ -85,6 +89,8 @@ func (rcv *Snapshot) UnPackTo(t *SnapshotT) {
 	for j := 0; j < bannedLength; j++ {
 		t.Banned[j] = string(rcv.Banned(j))
 	}
+	t.LateJoin = rcv.LateJoin()
+	t.OpenSeats = rcv.OpenSeats()
 }
 
 func (rcv *Snapshot) UnPack() *SnapshotT {
@@ -266,8 +272,32 @@ func (rcv *Snapshot) BannedLength() int {
 	return 0
 }
 
+func (rcv *Snapshot) LateJoin() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *Snapshot) MutateLateJoin(n bool) bool {
+	return rcv._tab.MutateBoolSlot(22, n)
+}
+
+func (rcv *Snapshot) OpenSeats() byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(24))
+	if o != 0 {
+		return rcv._tab.GetByte(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *Snapshot) MutateOpenSeats(n byte) bool {
+	return rcv._tab.MutateByteSlot(24, n)
+}
+
 func SnapshotStart(builder *flatbuffers.Builder) {
-	builder.StartObject(9)
+	builder.StartObject(11)
 }
 func SnapshotAddTerm(builder *flatbuffers.Builder, term uint32) {
 	builder.PrependUint32Slot(0, term, 0)
@@ -304,6 +334,12 @@ func SnapshotAddBanned(builder *flatbuffers.Builder, banned flatbuffers.UOffsetT
 }
 func SnapshotStartBannedVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func SnapshotAddLateJoin(builder *flatbuffers.Builder, lateJoin bool) {
+	builder.PrependBoolSlot(9, lateJoin, false)
+}
+func SnapshotAddOpenSeats(builder *flatbuffers.Builder, openSeats byte) {
+	builder.PrependByteSlot(10, openSeats, 0)
 }
 func SnapshotEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -14,6 +14,9 @@ PACKAGES=(
 	chromium
 	# demo/pong GUI tests: key presses into the Xvfb window
 	xdotool
+	# bench: the PeerJS server the signaling benchmarks compare against
+	# (npm ci of bench/peerjs into the user cache, once)
+	nodejs npm
 )
 
 install_packages() {

@@ -17,7 +17,7 @@
 //
 // The measurements are exported functions (RTT with a Pinger, LockstepRTT,
 // PionThroughput, ConnThroughput, ChatThroughput, JoinMeshes,
-// RunSweepCell, RelaySweep, IdleConns, RunMeshGame, RunPeer,
+// RunSweepCell, RelaySweep, SigSaturate, IdleConns, RunMeshGame, RunPeer,
 // DatagramSizes; with options RunMeshGameWith, RunPeerWith and the
 // 8-seat RunGroupCell), so
 // the benchmarks here and the report command run the same code.
@@ -40,6 +40,23 @@
 // the full impairment grid (TestImpairmentSweep with -sweep.out; without
 // it the test plays four corners of the grid and asserts only
 // correctness).
+//
+// # Signaling saturation
+//
+// SigSaturate loads one server process with 1..N generator processes
+// (commands whose main calls SigGenMain: the bench test binary, or
+// bench/cmd/report -siggen), each speaking the server's protocol with a
+// hand-written WebSocket client (wsraw.go: pre-built frames masked with a
+// non-zero key, many per write, received frames parsed in place), so a
+// generator costs less CPU per signal than either server. Closed loop:
+// relay keeps a window of signals in flight per client pair; churn
+// opens, joins and leaves in a loop. Over the measured window it reads
+// the server's CPU time, the generators' own, and where the bytes in
+// flight wait (unread TCP receive queues in /proc/net/tcp: at the
+// server's sockets means the server is the bottleneck). On a shared
+// machine a pinned server gets only part of its core, so the comparison
+// that holds is server CPU per op (ceiling on a dedicated core = its
+// inverse), besides the delivered rates measured back to back.
 //
 // # Rules the figures follow
 //

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"embed"
 	"errors"
 	"fmt"
 	"net"
@@ -175,20 +177,66 @@ func StartSignald(ctx context.Context, moduleDir, dir string, cpu int) (*Proc, b
 	return p, pin, err
 }
 
-// InstallPeerJS installs the PeerJS server with npm into dir (kept
-// between runs) and returns the path of its command.
+// peerjsPackage is the npm project that pins the PeerJS server and every
+// dependency (bench/peerjs: package.json and its lockfile, with integrity
+// hashes).
+//
+//go:embed peerjs/package.json peerjs/package-lock.json
+var peerjsPackage embed.FS
+
+// InstallPeerJS installs the pinned PeerJS server (bench/peerjs, `npm ci`
+// from its lockfile) into dir and returns the path of its command. With
+// dir "" it installs into the user's cache directory
+// (os.UserCacheDir()/peerplay/peerjs-VERSION-LOCKHASH), where it is kept
+// between runs: npm reaches the registry only the first time, or when the
+// lockfile changes.
 func InstallPeerJS(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "node_modules", "peer", "dist", "bin", "peerjs.js")
-	pkg := filepath.Join(dir, "node_modules", "peer", "package.json")
-	if b, err := os.ReadFile(pkg); err == nil && bytes.Contains(b, []byte(`"version": "`+PeerJSVersion+`"`)) {
-		return bin, nil
+	pkg, _ := peerjsPackage.ReadFile("peerjs/package.json")
+	lock, _ := peerjsPackage.ReadFile("peerjs/package-lock.json")
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(lock)
+		dir = filepath.Join(cache, "peerplay", fmt.Sprintf("peerjs-%s-%x", PeerJSVersion, sum[:4]))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	rel := filepath.Join("node_modules", "peer", "dist", "bin", "peerjs.js")
+	bin := filepath.Join(dir, rel)
+	if b, err := os.ReadFile(filepath.Join(dir, "package-lock.json")); err == nil && bytes.Equal(b, lock) {
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		return "", errors.New("bench: the PeerJS comparison needs node and npm (Debian: apt-get install nodejs npm; .ci/packages.sh lists them)")
+	}
+	// Install beside dir, then rename: a concurrent or interrupted
+	// install never leaves a half-filled dir behind.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "peer@"+PeerJSVersion)
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	if err := errors.Join(os.WriteFile(filepath.Join(tmp, "package.json"), pkg, 0o644),
+		os.WriteFile(filepath.Join(tmp, "package-lock.json"), lock, 0o644)); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--omit=dev")
+	cmd.Dir = tmp
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("bench: npm install peer@%s: %v: %s", PeerJSVersion, err, lastLines(string(out), 5))
+		return "", fmt.Errorf("bench: npm ci (peer@%s): %v: %s", PeerJSVersion, err, lastLines(string(out), 5))
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "package-lock.json")); err != nil || !bytes.Equal(b, lock) {
+		_ = os.RemoveAll(dir) // a stale install (another lockfile), or a broken one
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(bin); serr != nil { // not another install winning the race
+			return "", err
+		}
 	}
 	return bin, nil
 }

@@ -2,11 +2,13 @@
 // and writes bench/REPORT.md with PNG plots beside it. Run it from the
 // module root:
 //
-//	go run ./bench/cmd/report            # about 8 minutes on 2 cores
+//	go run ./bench/cmd/report            # about 13 minutes on 2 cores
 //	go run ./bench/cmd/report -quick     # a few seconds per section, to try the command
 //
-// It needs Go, node and npm (the PeerJS server is installed with npm into
-// bench/.node), taskset (util-linux) to pin the signaling servers, and
+// It needs Go, node and npm (the PeerJS server pinned by bench/peerjs's
+// lockfile is installed with npm ci into the user cache directory, once),
+// taskset (util-linux) to pin the signaling servers and their load
+// generators (section sigsat: about 5 minutes more), and
 // only loopback networking. Every comparison is measured in this run;
 // figures are medians over -repeats repeats.
 package main
@@ -57,7 +59,7 @@ func (r *report) target(what, goal, got string, met bool, why string) {
 func main() {
 	quick := flag.Bool("quick", false, "small sizes: check that the command works, not a measurement")
 	repeats := flag.Int("repeats", 5, "repeats of each comparison (figures are medians)")
-	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,cpu,rts,load); empty = all")
+	only := flag.String("only", "", "comma-separated sections to run (rtt,throughput,codec,wire,mesh,sweep,signaling,sigsat,cpu,rts,load); empty = all")
 	// The report starts itself once per peer for the multi-process CPU
 	// run (section 8) with these flags.
 	peerURL := flag.String("peer-url", "", "internal: run as one peer process of the CPU run, joining this signaling URL")
@@ -66,7 +68,11 @@ func main() {
 	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
 	peerSend := flag.Duration("peer-send", 0, "internal: lockstep send interval (>0: the RTS profile)")
 	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
+	siggen := flag.Bool("siggen", false, "internal: run as a signaling load generator process (section sigsat)")
 	flag.Parse()
+	if *siggen {
+		os.Exit(bench.SigGenMain())
+	}
 	if *hog {
 		os.Exit(runHog())
 	}
@@ -99,6 +105,7 @@ func main() {
 		{"mesh", r.mesh},
 		{"sweep", r.sweep},
 		{"signaling", r.signaling},
+		{"sigsat", r.sigsat},
 		{"cpu", r.cpu},
 		{"rts", r.rts},
 		{"load", r.load},

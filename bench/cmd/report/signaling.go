@@ -26,7 +26,7 @@ func (r *report) signaling(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	peerjs, err := bench.InstallPeerJS(ctx, filepath.Join(r.out, ".node"))
+	peerjs, err := bench.InstallPeerJS(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (r *report) signaling(ctx context.Context) error {
 	capped := res[0].steps[len(res[0].steps)-1].Offered == top && res[0].best >= 0.9*top
 	r.printf("\nRelay rate ratio at p99 ≤ %s: **%s×** (ours / PeerJS); at saturation: **%s×**. Server CPU per relayed signal, PeerJS / ours: %s×.", slo, fmtF(ratio), fmtF(satRatio), fmtF(res[1].cpuPerMsg/res[0].cpuPerMsg))
 	if capped {
-		r.printf(" Ours met the SLO at the highest offered rate, so its ceiling (and the ratio) is at least this: the load client, not the server, set the limit.")
+		r.printf(" Ours met the SLO at the highest offered rate, so its ceiling (and the ratio) is at least this: this load client, not the server, set the limit; section 7b measures both ceilings with generators that are not the bottleneck.")
 	}
 	for i, s := range servers {
 		if n := len(res[i].steps); n > 0 && res[i].steps[n-1].Achieved < 0.5*res[i].steps[n-1].Offered {

@@ -44,7 +44,7 @@ func (s *Session[I]) attachPredict(delay, maxPrediction int) *predict.Hook {
 // predictedStatus is seat t's status for frame f, held or not.
 func (s *Session[I]) predictedStatus(t int, f Frame) InputStatus {
 	switch {
-	case s.dropped&(1<<t) != 0 && f > s.dropFrame[t]:
+	case s.dropped&(1<<t) != 0 && f > s.dropFrame[t], s.inGap(t, f):
 		return InputDropped
 	case s.seats[t].hold < f:
 		return InputPredicted
@@ -57,7 +57,10 @@ func (s *Session[I]) predictedStatus(t int, f Frame) InputStatus {
 // predictRun decides, after the confirmed frames are emitted, whether the
 // rollback session may simulate its head this tick.
 func (s *Session[I]) predictRun() bool {
-	s.pred.Run = Frame(s.pred.Head) < s.next+Frame(s.pred.MaxPrediction)
+	// While coordinating an admission (rejoin.go), the head stops where
+	// the gate stops the local input, as a lockstep session stalls at R.
+	s.pred.Run = Frame(s.pred.Head) < s.next+Frame(s.pred.MaxPrediction) &&
+		Frame(s.pred.Head)+Frame(s.delay) <= s.gateFrame()
 	return s.pred.Run
 }
 

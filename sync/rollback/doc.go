@@ -109,6 +109,41 @@
 // Advance allocates nothing in steady state (TestAdvanceZeroAllocs, with
 // rollbacks and with a custom predictor).
 //
+// # Rejoin, join in progress and spectators
+//
+// Lockstep's agreement (its package doc, "Rejoin and join in progress")
+// works unchanged: every session passes a Control channel in
+// Config.Lockstep; a player back with the same identity, or a newcomer
+// in a reserved seat (Config.Lockstep.Reserved; one with another ID after
+// the others' Rebind), starts with Config.Lockstep.Join. While it waits
+// for admission Advance returns no request (JoinFrame is NoFrame). Once
+// admitted at R, its game must hold the match's state of frame R before
+// it carries out the next Advance's requests, which start at R (Save{R},
+// Advance{R}); nothing before R is simulated. Rollback adds three things:
+//
+//   - Steps returns the confirmed frames made final in the game (below
+//     Confirmed and Head), each once, and ConfirmedState says which state
+//     buffer (or the current state) holds the state after them: feed a
+//     lockstep.Streamer with both (Step; Snapshot when Wanted), and a
+//     joiner or spectator follows the match with a lockstep.Spectator
+//     exactly as in lockstep.
+//   - Frames a readmitted seat missed (between its drop and R) are dropped
+//     (zero input, InputDropped) in predictions too, as in lockstep's
+//     confirmed steps.
+//   - The coordinator of an admission stops its head where the gate stops
+//     its input, as a lockstep coordinator stalls at R.
+//
+// TestRejoinRollback (3 seats, 20 ms links, input delay 0 and 2): seat 2
+// pauses 10 s, is dropped, restarts with Join, restores seat 0's snapshot
+// and the frames up to R-1, and simulates 83 ms (delay 0) / 150 ms (delay
+// 2) after its restart; every confirmed frame to 1,800 has the same
+// checksum on the three seats, its frames from R on included. Without the
+// missed-frames rule the survivors' confirmed checksums differ at R-1.
+// Limit: the joiner's snapshot must be of a frame before R (the source
+// makes it when the joiner subscribes, one way before the admission
+// completes); a snapshot made later, after the survivors confirmed R,
+// cannot start a rollback joiner (the game should resubscribe).
+//
 // # Testing games
 //
 // SyncTest is GGRS's SyncTestSession: one local session that rolls back

@@ -123,13 +123,20 @@ type Session[I any] struct {
 	zeroRaw []byte
 	predBuf I
 
-	reqs    []Request[I]
-	inputs  []I
-	status  []lockstep.InputStatus
-	nadv    int
-	predict Predictor[I]
-	stats   Stats
-	closed  bool
+	reqs   []Request[I]
+	inputs []I
+	status []lockstep.InputStatus
+	nadv   int
+	// Confirmed steps for Steps: the engine's, copied into a ring of
+	// stepCap frames until the head passes them.
+	stepRing []lockstep.Step[I]
+	rel      lockstep.Frame     // the next confirmed frame Steps releases
+	stepEnd  lockstep.Frame     // the next frame the ring expects
+	steps    []lockstep.Step[I] // released by the last Advance (views into stepRing)
+	joined   bool               // a Config.Lockstep.Join session that entered the match
+	predict  Predictor[I]
+	stats    Stats
+	closed   bool
 }
 
 type sumEntry struct {
@@ -186,6 +193,15 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		inputs:  make([]I, ring*n),
 		status:  make([]lockstep.InputStatus, ring*n),
 	}
+	// The steps released by one Advance and those it adds span at most
+	// two Advances' worth of confirmed frames plus the delay.
+	stepCap := 2*lc.CatchUp + MaxInputDelay + 4
+	s.stepRing = make([]lockstep.Step[I], stepCap)
+	s.steps = make([]lockstep.Step[I], 0, stepCap)
+	for i := range s.stepRing {
+		s.stepRing[i].Inputs = make([]I, n)
+		s.stepRing[i].Status = make([]lockstep.InputStatus, n)
+	}
 	var zero I
 	_, _ = binary.Encode(s.zeroRaw, binary.LittleEndian, &zero)
 	for i := range s.sums {
@@ -197,6 +213,40 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 // SetPredictor replaces the default prediction (repeat the seat's newest
 // input) with p; nil restores the default.
 func (s *Session[I]) SetPredictor(p Predictor[I]) { s.predict = p }
+
+// JoinFrame is lockstep's JoinFrame: for a session started with
+// Config.Lockstep.Join, the frame R it entered the running match at
+// (NoFrame while waiting for admission); 0 for a session that started
+// with the match. The game's state must be the match's state of frame R
+// (after R-1, e.g. restored from a Streamer's snapshot through a
+// Spectator) before it carries out the requests of the next Advance,
+// which start at R.
+func (s *Session[I]) JoinFrame() lockstep.Frame { return s.eng.JoinFrame() }
+
+// Rebind is lockstep's Rebind: a newcomer with another peer ID takes an
+// empty or dropped seat (lobby.EventSeated).
+func (s *Session[I]) Rebind(seat int, id transport.PeerID) error { return s.eng.Rebind(seat, id) }
+
+// Steps returns the confirmed frames that the last Advance made final in
+// the game: confirmed, and simulated (below Head) with their final
+// inputs once its requests are carried out; each frame once, in order,
+// with every seat's input and status as lockstep's Steps give them. It
+// is what a lockstep.Streamer takes (Step), so that spectators and
+// joiners can follow a rollback match. The slice and its Inputs are
+// reused: valid until the next Advance.
+func (s *Session[I]) Steps() []lockstep.Step[I] { return s.steps }
+
+// ConfirmedState says where the game holds the state after the last
+// frame Steps returned (what a Streamer's Snapshot wants after those
+// steps), once this tick's requests are carried out: the game's current
+// state when current, else state buffer slot (saved before that frame's
+// successor was simulated).
+func (s *Session[I]) ConfirmedState() (slot int, current bool) {
+	if s.rel == s.head {
+		return 0, true
+	}
+	return s.slot(s.rel), false
+}
 
 // Slots returns the number of state buffers the game keeps
 // (MaxPrediction+2); Save and Load name one by index.
@@ -258,11 +308,30 @@ func (s *Session[I]) Advance(local I) ([]Request[I], error) {
 	if s.closed {
 		return nil, lockstep.ErrClosed
 	}
-	s.reqs, s.nadv = s.reqs[:0], 0
+	s.reqs, s.nadv, s.steps = s.reqs[:0], 0, s.steps[:0]
 	s.hook.Head = int32(s.head)
 	steps, err := s.eng.Advance(local)
 	if err != nil {
 		return nil, err
+	}
+	entered := false
+	if r := s.eng.JoinFrame(); r == lockstep.NoFrame {
+		return s.reqs, nil // joining a running match: not admitted yet
+	} else if r > 0 && !s.joined {
+		// Admitted at R this tick (see "Rejoin" in the package doc): the
+		// game's state must be the match's state of frame R before it
+		// simulates; nothing before R is simulated here.
+		s.joined, entered = true, true
+		s.head, s.conf, s.rel, s.stepEnd = r, r, r, r
+	}
+	for _, st := range steps {
+		if st.Frame == s.stepEnd {
+			d := &s.stepRing[int(st.Frame)%len(s.stepRing)]
+			d.Frame = st.Frame
+			copy(d.Inputs, st.Inputs)
+			copy(d.Status, st.Status)
+			s.stepEnd++
+		}
 	}
 	old := s.conf
 	if len(steps) > 0 {
@@ -293,10 +362,13 @@ func (s *Session[I]) Advance(local I) ([]Request[I], error) {
 			s.stats.Resimulated++
 		}
 	}
-	if s.hook.Run {
+	if s.hook.Run && !entered { // entering, the engine stamped nothing for the head yet
 		s.save(s.head)
 		s.advance(s.head)
 		s.head++
+	}
+	for ; s.rel < min(s.stepEnd, s.head); s.rel++ {
+		s.steps = append(s.steps, s.stepRing[int(s.rel)%len(s.stepRing)])
 	}
 	return s.reqs, nil
 }

@@ -97,6 +97,8 @@ type shotInfo struct {
 	Checksum uint64
 	Screen   string
 	Message  string
+	Detail   string
+	Hint     string
 	Waiting  string
 	Chat     []string
 	ChatBand rect

@@ -27,6 +27,8 @@ type ShotInfo struct {
 	Checksum uint64  // of the state drawn
 	Screen   string  // menu, connecting, lobby, match or error
 	Message  string  // the error screen's message
+	Detail   string  // the error's technical detail, while D shows it
+	Hint     string  // the error screen's key line
 	Waiting  string  // the "waiting for NAME..." shown, if any
 	Chat     []string
 	ChatBand Rect // where chat lines go during a match
@@ -64,6 +66,9 @@ func (g *Game) saveShot(dst *ebiten.Image, path string) {
 	}
 	info.Screen = screenNames[g.sc]
 	info.Message = g.errMsg
+	if g.sc == scError {
+		info.Detail, info.Hint = g.shownDetail(), g.errorHint()
+	}
 	if w, ok := g.room.(interface{ Waiting() string }); ok && g.sc == scMatch {
 		info.Waiting = w.Waiting()
 	}

@@ -56,18 +56,33 @@ func (g *Game) drawError(dst *ebiten.Image) {
 		y += 16
 	}
 	y += 16
-	switch {
-	case g.errDetail != "" && g.showDetail:
-		for _, l := range wrap(g.errDetail, 100) {
+	if d := g.shownDetail(); d != "" {
+		for _, l := range wrap(d, 100) {
 			text(dst, l, 10, y, 1)
 			y += 16
 		}
-		centred(dst, "Enter: back to the menu   D: hide the details", y+16, 1)
-	case g.errDetail != "":
-		centred(dst, "Enter: back to the menu   D: details", y+8, 1)
-	default:
-		centred(dst, "Enter: back to the menu", y+8, 1)
+		y += 8
 	}
+	centred(dst, g.errorHint(), y+8, 1)
+}
+
+// shownDetail is the error's technical detail while D shows it, else "".
+func (g *Game) shownDetail() string {
+	if g.showDetail {
+		return g.errDetail
+	}
+	return ""
+}
+
+// errorHint is the error screen's key line.
+func (g *Game) errorHint() string {
+	switch {
+	case g.errDetail != "" && g.showDetail:
+		return "Enter: back to the menu   D: hide the details"
+	case g.errDetail != "":
+		return "Enter: back to the menu   D: details"
+	}
+	return "Enter: back to the menu"
 }
 
 func (g *Game) drawMenu(dst *ebiten.Image) {

@@ -65,6 +65,9 @@ type GameOptions struct {
 	SendInterval time.Duration
 	// Netcode, if set, tunes every peer's netcode.Config (RTSNetcode).
 	Netcode func(*netcode.Config)
+	// Commands plays RTSInput (a command now and then, the zero input
+	// otherwise) instead of an input that changes every tick.
+	Commands bool
 }
 
 // RunMeshGameWith is RunMeshGame with options.
@@ -262,6 +265,8 @@ type PeerResult struct {
 	// at the end of the window (Stats.RTT, Stats.Jitter).
 	RTTms    float64 `json:"rtt_ms"`
 	JitterMs float64 `json:"jitter_ms"`
+	// Wire is its upload by kind over the window.
+	Wire WireBreakdown `json:"wire"`
 }
 
 // RunPeer is one peer of an n-peer game, meant to run alone in its own
@@ -306,13 +311,17 @@ func RunPeerWith(ctx context.Context, url, room, name string, n int, opt GameOpt
 		delays      []float64
 		t0          time.Time
 		begun, done bool
+		ws0         wireSnap
+		tick        int
 	)
+	seat := slices.Index(seats, m.Local())
 	for now := range t.C {
 		el := now.Sub(start)
 		if !begun && el >= warm {
 			begun, t0, cpu0, st0 = true, now, processCPU(), s.Stats()
 			p0, b0 = wire.Load()
 			stun0, sak0 = wire.Kinds()
+			ws0 = snapWire(wire, m, LabelInput)
 		}
 		if begun && !done {
 			delays = append(delays, float64(s.Stats().InputDelay))
@@ -334,11 +343,17 @@ func RunPeerWith(ctx context.Context, url, room, name string, n int, opt GameOpt
 			}
 			r.DelayMedian = Median(delays)
 			r.RTTms, r.JitterMs = float64(st.RTT)/1e6, float64(st.Jitter)/1e6
+			r.Wire = breakdown(ws0, snapWire(wire, m, LabelInput), sec)
 		}
 		if el >= warm+measure+tail || ctx.Err() != nil {
 			break
 		}
-		in.Buttons++
+		if opt.Commands {
+			in = RTSInput(tick, seat)
+		} else {
+			in.Buttons++
+		}
+		tick++
 		steps, err := s.Advance(in)
 		if err != nil {
 			return PeerResult{}, err

@@ -196,6 +196,41 @@ func waitDone(ctx context.Context, done <-chan struct{}) error {
 type WireCounter struct {
 	packets, bytes atomic.Int64
 	stun, sack     atomic.Int64
+	kinds          [numWireKinds]struct{ packets, bytes atomic.Int64 }
+}
+
+// WireKind is what a sent UDP datagram was, told from its first byte and
+// its size without decrypting it (RFC 7983 demultiplexing, then DTLS
+// record sizes: see SACKWire).
+type WireKind int
+
+// The kinds of datagrams WireCounter tells apart.
+const (
+	// WireSTUN: ICE connectivity checks, keepalives and their answers.
+	WireSTUN WireKind = iota
+	// WireSACK: an SCTP packet of nothing but a SACK without gap blocks
+	// (SACKWire bytes; a SACK with gap blocks counts as WireData, which
+	// a loss-free link does not have).
+	WireSACK
+	// WireSmall: an SCTP packet too small for a DATA chunk with a
+	// payload (a FORWARD-TSN, a HEARTBEAT ACK...).
+	WireSmall
+	// WireData: an SCTP packet big enough to carry DATA.
+	WireData
+	// WireOther: DTLS handshake and alerts, anything else.
+	WireOther
+	numWireKinds
+)
+
+// String names the kind.
+func (k WireKind) String() string {
+	return [...]string{"stun", "sack", "small", "data", "other"}[k]
+}
+
+// Kind returns the datagrams and UDP payload bytes of one kind counted
+// so far.
+func (w *WireCounter) Kind(k WireKind) (packets, bytes int64) {
+	return w.kinds[k].packets.Load(), w.kinds[k].bytes.Load()
 }
 
 // Add counts one datagram of n bytes.
@@ -219,13 +254,22 @@ const SACKWire = 13 + 8 + 16 + 12 + 16
 // application data).
 func (w *WireCounter) count(b []byte, n int) {
 	w.Add(n)
+	k := WireOther
 	switch {
 	case n == 0:
 	case b[0] < 4:
 		w.stun.Add(1)
+		k = WireSTUN
 	case b[0] == 23 && n == SACKWire:
 		w.sack.Add(1)
+		k = WireSACK
+	case b[0] == 23 && n < SACKWire:
+		k = WireSmall
+	case b[0] == 23:
+		k = WireData
 	}
+	w.kinds[k].packets.Add(1)
+	w.kinds[k].bytes.Add(int64(n))
 }
 
 // Kinds returns the STUN and lone-SACK datagrams counted so far.

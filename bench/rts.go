@@ -35,6 +35,21 @@ func RTSNetcode(c *netcode.Config) {
 	c.PingInterval = 2 * time.Second
 }
 
+// RTSCommandEvery is how often an RTS player of the benchmarks gives a
+// command: every 20 ticks (3 a second, 180 actions per minute, a busy
+// player); its input is the zero value in between.
+const RTSCommandEvery = 20
+
+// RTSInput is seat's input at tick in the RTS benchmarks: a command (a
+// non-zero input for one tick) every RTSCommandEvery ticks, seats
+// staggered, the zero input otherwise.
+func RTSInput(tick, seat int) Input {
+	if tick%RTSCommandEvery == seat%RTSCommandEvery {
+		return Input{Buttons: uint8(tick) | 1, Axis: int16(seat)}
+	}
+	return Input{}
+}
+
 // RTSSweepRTTs are the RTTs (ms) the RTS profile is shown at.
 var RTSSweepRTTs = []int{50, 150, 300}
 
@@ -83,11 +98,7 @@ func RunGroupCell(seats int, send, rtt time.Duration, loss float64, seed uint64,
 		}
 		for p, s := range sess {
 			time.Sleep(SweepTick / time.Duration(seats))
-			var in Input
-			if tick%20 == p { // an RTS player gives a command now and then
-				in = Input{Buttons: uint8(tick), Axis: int16(p)}
-			}
-			steps, err := s.Advance(in)
+			steps, err := s.Advance(RTSInput(tick, p))
 			if err != nil {
 				return SweepCell{}, fmt.Errorf("peer %d tick %d: %w", p, tick, err)
 			}

@@ -23,12 +23,12 @@ const (
 
 // runPeerProcess is the body of a child started by cpuProcesses: one
 // peer, its result as JSON on stdout.
-func runPeerProcess(url, name string, n int, measure, send time.Duration) int {
+func runPeerProcess(url, name string, n int, measure, send time.Duration, commands bool) int {
 	ctx, cancel := context.WithTimeout(context.Background(), measure+peerWarm+peerTail+time.Minute)
 	defer cancel()
-	opt := bench.GameOptions{}
+	opt := bench.GameOptions{Commands: commands}
 	if send > 0 { // the RTS profile
-		opt = bench.GameOptions{SendInterval: send, Netcode: bench.RTSNetcode}
+		opt.SendInterval, opt.Netcode = send, bench.RTSNetcode
 	}
 	res, err := bench.RunPeerWith(ctx, url, "cpu", name, n, opt, peerWarm, measure, peerTail)
 	if err != nil {
@@ -44,8 +44,10 @@ func runPeerProcess(url, name string, n int, measure, send time.Duration) int {
 
 // cpuProcesses runs an n-peer game with every peer in its own process
 // (this command started again with -peer-url), around an in-process
-// signaling server, and returns each peer's own figures.
-func cpuProcesses(ctx context.Context, n int, measure, send time.Duration) ([]bench.PeerResult, error) {
+// signaling server, and returns each peer's own figures. send > 0 plays
+// the RTS profile's send interval and netcode tuning; commands plays
+// bench.RTSInput instead of an input that changes every tick.
+func cpuProcesses(ctx context.Context, n int, measure, send time.Duration, commands bool) ([]bench.PeerResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -63,7 +65,7 @@ func cpuProcesses(ctx context.Context, n int, measure, send time.Duration) ([]be
 		go func() {
 			defer wg.Done()
 			cmd := exec.CommandContext(ctx, exe, "-peer-url", url, "-peer-name", "p"+strconv.Itoa(i),
-				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String(), "-peer-send", send.String())
+				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String(), "-peer-send", send.String(), "-peer-commands="+strconv.FormatBool(commands))
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -89,7 +91,7 @@ func (r *report) cpu(ctx context.Context) error {
 		dur, small = 2*time.Second, time.Second
 	}
 	r.printf("## 8. CPU and upload of peers in a mesh at 60 Hz\n\n")
-	procs, err := cpuProcesses(ctx, 8, dur, 0)
+	procs, err := cpuProcesses(ctx, 8, dur, 0, false)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -35,8 +36,10 @@ type report struct {
 	repeats int
 	out     string // bench/
 	module  string
-	md      bytes.Buffer
-	targets []target
+	// noRTSSweep skips the rts section's memnet sweep (-rts-nosweep).
+	noRTSSweep bool
+	md         bytes.Buffer
+	targets    []target
 
 	// From the codec section, for the wire section: the steady 2-seat
 	// datagram's size, FlatBuffers and hand-written (0 if not run).
@@ -67,6 +70,9 @@ func main() {
 	peerN := flag.Int("peer-n", 0, "internal: peers in the game")
 	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
 	peerSend := flag.Duration("peer-send", 0, "internal: lockstep send interval (>0: the RTS profile)")
+	peerCommands := flag.Bool("peer-commands", false, "internal: play bench.RTSInput (a command every 20 ticks)")
+	noRTSSweep := flag.Bool("rts-nosweep", false, "rts section: only the peer processes, not the memnet RTT sweep")
+	outFile := flag.String("o", "", "write the report here instead of bench/REPORT.md")
 	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
 	siggen := flag.Bool("siggen", false, "internal: run as a signaling load generator process (section sigsat)")
 	flag.Parse()
@@ -78,7 +84,7 @@ func main() {
 	}
 	log.SetFlags(log.Ltime)
 	if *peerURL != "" {
-		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend))
+		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend, *peerCommands))
 	}
 
 	raiseNoFile()
@@ -88,6 +94,7 @@ func main() {
 	}
 	r := &report{quick: *quick, repeats: *repeats, module: filepath.Dir(string(bytes.TrimSpace(mod)))}
 	r.out = filepath.Join(r.module, "bench")
+	r.noRTSSweep = *noRTSSweep
 	if r.quick && *repeats == 5 {
 		r.repeats = 2
 	}
@@ -130,10 +137,11 @@ func main() {
 	r.targetTable()
 	r.md.Write(sectionsMD)
 	r.printf("\n---\nFull run took %s. Load average at the end: %s (other work on the machine shows here; it widens the spread of latency tails between repeats).\n", time.Since(start).Round(time.Second), loadAvg())
-	if err := os.WriteFile(filepath.Join(r.out, "REPORT.md"), r.md.Bytes(), 0o644); err != nil {
+	file := cmp.Or(*outFile, filepath.Join(r.out, "REPORT.md"))
+	if err := os.WriteFile(file, r.md.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wrote %s in %s", filepath.Join(r.out, "REPORT.md"), time.Since(start).Round(time.Second))
+	log.Printf("wrote %s in %s", file, time.Since(start).Round(time.Second))
 }
 
 // raiseNoFile lifts the open-file limit to its hard maximum for this

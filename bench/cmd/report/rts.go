@@ -26,41 +26,80 @@ func (r *report) rts(ctx context.Context) error {
 	}
 	var rows []row
 	for _, c := range []struct {
-		name string
-		send time.Duration
-	}{{"every tick (default)", 0}, {"RTS profile: `SendInterval: 200 ms`, `bench.RTSNetcode`", bench.RTSSendInterval}} {
-		p, err := cpuProcesses(ctx, bench.RTSSeats, dur, c.send)
+		name     string
+		send     time.Duration
+		commands bool
+	}{
+		{"every tick (default)", 0, true},
+		{"RTS profile: `SendInterval: 200 ms`, `bench.RTSNetcode`", bench.RTSSendInterval, true},
+		{"RTS profile, input changing every tick (worst case)", bench.RTSSendInterval, false},
+	} {
+		p, err := cpuProcesses(ctx, bench.RTSSeats, dur, c.send, c.commands)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, row{c.name, p})
 	}
 	r.printf("**8 peer processes** (as section 8), each measuring its own UDP sends for %s after %s of warm-up: every datagram counted with its IP/UDP header (28 B), so DTLS, SCTP, SACKs, STUN keepalives and the mesh's RTT probes are included. "+
-		"Lone SACKs are the %d-byte DTLS records (an SCTP packet holding one SACK without gap blocks; no DATA packet has that size on a loss-free link), STUN the datagrams whose first byte is 0-3. Figures are medians over the 8 peers; one peer talks to 7.\n\n", dur, peerWarm, bench.SACKWire)
+		"Each player gives a command every %d ticks (`bench.RTSInput`: 3 a second, a non-zero input for one tick, the zero input between) except in the worst-case row, whose input changes every tick. "+
+		"Lone SACKs are the %d-byte DTLS records (an SCTP packet holding one SACK without gap blocks; no DATA packet has that size on a loss-free link), STUN the datagrams whose first byte is 0-3. Figures are medians over the 8 peers; one peer talks to 7.\n\n", dur, peerWarm, bench.RTSCommandEvery, bench.SACKWire)
 	r.printf("| Sending | upload per peer kbit/s | UDP datagrams/s | lockstep datagrams/s (payload B) | lone SACKs/s (per link) | STUN/s | input delay frames | stalled ticks (most) |\n|---|---|---|---|---|---|---|---|\n")
-	for _, rw := range rows {
-		med := func(f func(bench.PeerResult) float64) float64 {
-			var xs []float64
-			for _, p := range rw.p {
-				xs = append(xs, f(p))
-			}
-			return bench.Median(xs)
+	med := func(p []bench.PeerResult, f func(bench.PeerResult) float64) float64 {
+		var xs []float64
+		for _, x := range p {
+			xs = append(xs, f(x))
 		}
+		return bench.Median(xs)
+	}
+	for _, rw := range rows {
 		var stalls uint64
 		for _, p := range rw.p {
 			stalls = max(stalls, p.Stalls)
 		}
-		sacks := med(func(p bench.PeerResult) float64 { return p.SACKs })
+		sacks := med(rw.p, func(p bench.PeerResult) float64 { return p.SACKs })
 		r.printf("| %s | %s | %s | %s (%s) | %s (%s) | %s | %s | %d |\n", rw.name,
-			fmtF(med(func(p bench.PeerResult) float64 { return p.UploadKbps })),
-			fmtF(med(func(p bench.PeerResult) float64 { return p.Packets })),
-			fmtF(med(func(p bench.PeerResult) float64 { return p.LockstepDatagrams })),
-			fmtF(med(func(p bench.PeerResult) float64 { return p.LockstepBytes })),
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.UploadKbps })),
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.Packets })),
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.LockstepDatagrams })),
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.LockstepBytes })),
 			fmtF(sacks), fmtF(sacks/float64(bench.RTSSeats-1)),
-			fmtF(med(func(p bench.PeerResult) float64 { return p.STUN })),
-			fmtF(med(func(p bench.PeerResult) float64 { return p.DelayMedian })), stalls)
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.STUN })),
+			fmtF(med(rw.p, func(p bench.PeerResult) float64 { return p.DelayMedian })), stalls)
 	}
 	r.printf("| Age of Empires (1500 Archers on a 28.8, GDC 2001): 8 players, 200 ms turns | %s (the modem) | | | | | | |\n\n", fmtF(bench.AoEBudgetKbps))
+	if len(rows) > 1 {
+		a := med(rows[0].p, func(p bench.PeerResult) float64 { return p.UploadKbps })
+		b := med(rows[1].p, func(p bench.PeerResult) float64 { return p.UploadKbps })
+		r.printf("Ratios in this run: RTS profile / every tick %s; RTS profile / AoE budget %s; RTS profile / the 64 kbit/s target %s.\n\n", fmtF(b/a), fmtF(b/bench.AoEBudgetKbps), fmtF(b/64))
+	}
+	r.printf("**Where the upload goes** (per peer per second, medians over the peers; kbit/s on the wire). DATA packets carry one data-channel message each: the lockstep datagrams, and the mesh's own control and RTT-ping messages (netcode's channel counters), each paying %d B of IPv4/UDP, DTLS (AES-128-GCM) and SCTP DATA headers; \"other DATA\" is what the DATA-sized packets cost beyond those (padding to 4 bytes, anything uncounted). Payload is the messages' own bytes, headers everything else.\n\n", bench.DataOverhead)
+	r.printf("| Sending | lockstep DATA /s, payload B, kbit/s | control+ping DATA /s, kbit/s | other DATA kbit/s | lone SACKs /s, kbit/s | small SCTP (FORWARD-TSN...) /s, kbit/s | STUN /s, kbit/s | other (DTLS) kbit/s | payload kbit/s | headers+SACKs+STUN kbit/s |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, rw := range rows {
+		m := func(f func(bench.WireBreakdown) float64) string {
+			return fmtF(med(rw.p, func(p bench.PeerResult) float64 { return f(p.Wire) }))
+		}
+		k := func(kind bench.WireKind) (string, string) {
+			return m(func(w bench.WireBreakdown) float64 { return w.Kinds[kind].PerSec }), m(func(w bench.WireBreakdown) float64 { return w.Kinds[kind].Kbps })
+		}
+		sackN, sackK := k(bench.WireSACK)
+		smallN, smallK := k(bench.WireSmall)
+		stunN, stunK := k(bench.WireSTUN)
+		_, otherK := k(bench.WireOther)
+		r.printf("| %s | %s, %s B, %s | %s, %s | %s | %s, %s | %s, %s | %s, %s | %s | %s | %s |\n", rw.name,
+			m(func(w bench.WireBreakdown) float64 { return w.Lockstep.PerSec }), m(func(w bench.WireBreakdown) float64 { return w.Lockstep.Bytes }),
+			m(func(w bench.WireBreakdown) float64 { return w.Lockstep.Kbps }),
+			m(func(w bench.WireBreakdown) float64 { return w.Control.PerSec }), m(func(w bench.WireBreakdown) float64 { return w.Control.Kbps }),
+			m(func(w bench.WireBreakdown) float64 {
+				return w.Kinds[bench.WireData].Kbps - w.Lockstep.Kbps - w.Control.Kbps
+			}),
+			sackN, sackK, smallN, smallK, stunN, stunK, otherK,
+			m(func(w bench.WireBreakdown) float64 { return w.PayloadKbps() }),
+			m(func(w bench.WireBreakdown) float64 { return w.TotalKbps() - w.PayloadKbps() }))
+	}
+	r.printf("\n")
+	if r.noRTSSweep {
+		return nil
+	}
 
 	tmp, err := os.CreateTemp("", "rts-*.json")
 	if err != nil {

@@ -100,12 +100,12 @@
 // # Wire
 //
 // Each tick the session sends one Frame datagram (FlatBuffers, schema
-// internal/wire/lockstep.fbs, wire version 3, file identifier "PPL3") to
+// internal/wire/lockstep.fbs, wire version 4, file identifier "PPL4") to
 // every other seat. Its layout is chosen for size, since it is paid every
 // tick on every link; in bytes, for 2 seats and one unacknowledged 3-byte
 // input (a fast link):
 //
-//	root offset, identifier "PPL3"     8
+//	root offset, identifier "PPL4"     8
 //	vtable                             10, +2 per optional field; 2 padding
 //	table: offset of its vtable        4
 //	  head (struct)                    16: kind, flags (ping), seat, input size,
@@ -113,7 +113,8 @@
 //	  inputs [ubyte]                   4 + 4 + 3, 1 padding: the local inputs not
 //	                                   yet acknowledged by every seat, raw
 //	                                   encoding/binary bytes of I from the start
-//	                                   frame (the next frame is start + n - lead)
+//	                                   frame (the next frame is start + n - lead),
+//	                                   or runs (flag Runs) when smaller
 //	  acks [short]                     4 + 4 + 2 per other seat, padded: the last
 //	                                   frame held of its inputs, minus the next
 //	  echoes [Echo]                    when due: 4 + 4 + 6 per echo, padded
@@ -131,7 +132,20 @@
 // the newest echo is repeated. Version 3 added the suspect mask and the
 // Dropped kind and made the lost mask a vote instead of an order (see
 // Player loss); the steady-state datagram is unchanged (0 bytes more:
-// both masks are absent unless a seat is in trouble). A checksum rides in the 3 Frames
+// both masks are absent unless a seat is in trouble). Version 4 added
+// run-length encoded inputs: a run is a count byte (1..255) and one
+// input, standing for that many consecutive frames, used when smaller
+// than the raw inputs. With a send interval most inputs of a datagram are
+// the same (12 or more per datagram at 200 ms; an RTS player gives a few
+// commands a second): 30 inputs of 3 bytes with two commands take 5 runs,
+// 20 bytes instead of 90. Runs carry no frame numbers (each starts where
+// the previous one ended), so a lying peer cannot make them overlap, skip
+// or reorder frames; a zero run and an expansion beyond 1024 bytes (what
+// a raw datagram could carry) are malformed, so a small datagram claims
+// no more frames than a large one could, and the frames it claims face
+// the same checks as raw inputs (TestRedteamRuns, the wire's
+// TestRunsHostile and FuzzRuns). Peers of another wire version are
+// dropped and counted (Stats.Dropped.Version). A checksum rides in the 3 Frames
 // after its frame ran. The lost mask is sent while a player-loss
 // agreement is pending and until every survivor has run past the drop
 // frame. The sender's own holdings are implied (start + n - 1), and acks

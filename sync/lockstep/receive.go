@@ -60,6 +60,9 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 	case wire.ErrTooLarge:
 		d.Oversize++
 		return
+	case wire.ErrVersion:
+		d.Version++
+		return
 	default:
 		d.Malformed++
 		return

@@ -47,6 +47,7 @@ type Drops struct {
 	Spoofed   uint64 // the datagram's seat is not its transport sender's, or the sender has no seat
 	Malformed uint64 // not a valid datagram (wire errors, wrong seat count or input size)
 	Oversize  uint64 // larger than MaxDatagram
+	Version   uint64 // another wire version (a peer running another Peerplay release)
 	Foreign   uint64 // another GameID
 	Stale     uint64 // sequence number older than the replay window (64 datagrams)
 	Replayed  uint64 // sequence number already seen (a network duplicate or a replay)

@@ -5,7 +5,7 @@
 // the frames since again (rollback netcode, as GGPO and GGRS).
 //
 // It is the lockstep engine (package sync/lockstep) in predicting mode, so
-// the datagrams (wire version 3, "PPL3"), acks, redundancy, checksums,
+// the datagrams (wire version 4, "PPL4"), acks, redundancy, checksums,
 // player loss with its majority rule, time sync, replays and the threat
 // model are lockstep's, unchanged: read lockstep's package doc. Only
 // which frame the local input is stamped for, and when the session may

@@ -11,10 +11,10 @@ import (
 const (
 	// Version is the wire version this package speaks: the fourth byte of
 	// the file identifier.
-	Version = 3
+	Version = 4
 	// Identifier is the FlatBuffers file identifier of every datagram:
 	// Magic followed by the version digit.
-	Identifier = Magic + "3"
+	Identifier = Magic + "4"
 	// Magic is the first three bytes of the identifier of every wire
 	// version (version 1 used "PPLS").
 	Magic = "PPL"
@@ -146,7 +146,8 @@ func (p *Packet) NumInputs() int {
 // Encoder builds datagrams with one reused flatbuffers.Builder. It is not
 // safe for concurrent use.
 type Encoder struct {
-	b *flatbuffers.Builder
+	b    *flatbuffers.Builder
+	runs [MaxDatagram]byte
 }
 
 // NewEncoder returns an Encoder whose builder already has room for the
@@ -207,7 +208,12 @@ func (e *Encoder) Encode(p *Packet) ([]byte, error) {
 		start = p.Frame
 	}
 	if len(p.Inputs) > 0 && (p.Kind == KindFrame || p.Kind == KindRelay) {
-		inputs = b.CreateByteVector(p.Inputs)
+		raw := p.Inputs
+		if r := appendRuns(e.runs[:], raw, int(p.InputSize)); r != nil {
+			raw = r
+			flags |= wirefb.FlagsRuns
+		}
+		inputs = b.CreateByteVector(raw)
 	}
 	wirefb.PacketStart(b)
 	if inputs != 0 {
@@ -302,10 +308,13 @@ type Decoder struct {
 	head wirefb.Head
 	echo wirefb.Echo
 	sum  wirefb.Checksum
+	// raw holds expanded runs: at most what a raw datagram could carry.
+	raw [MaxDatagram]byte
 }
 
 // Decode parses buf into p, overwriting every field. On success p.Inputs
-// aliases buf. It never panics: any input that is not a valid version-3
+// aliases buf, or the Decoder (run-length encoded inputs) until its next
+// Decode. It never panics: any input that is not a valid version-4
 // Packet yields ErrTooLarge, ErrVersion (another "PPL" identifier) or
 // ErrMalformed, and p is then unspecified.
 func (d *Decoder) Decode(buf []byte, p *Packet) error {
@@ -356,16 +365,20 @@ func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err 
 	p.Start = h.Start()
 	flags := h.Flags()
 	if p.Kind < KindFrame || p.Kind > KindDropped || int(p.Seat) >= MaxSeats || p.InputSize == 0 ||
-		flags&^wirefb.FlagsPing != 0 || p.Start < 0 || p.Start > MaxFrame {
+		flags&^(wirefb.FlagsPing|wirefb.FlagsRuns) != 0 || p.Start < 0 || p.Start > MaxFrame ||
+		(flags&wirefb.FlagsRuns != 0 && p.Kind != KindFrame && p.Kind != KindRelay) {
 		return ErrMalformed
 	}
+	runs := flags&wirefb.FlagsRuns != 0
 	switch p.Kind {
 	case KindFrame:
 		p.Ping = flags&wirefb.FlagsPing != 0
-		return d.decodeFrame(p, int32(h.Lead()))
+		return d.decodeFrame(p, int32(h.Lead()), runs)
 	case KindRelay:
 		p.LostSeat = d.pkt.RelaySeat()
-		p.Inputs = d.pkt.InputsBytes()
+		if !d.inputs(p, runs) {
+			return ErrMalformed
+		}
 		if int(p.LostSeat) >= MaxSeats || len(p.Inputs)%int(p.InputSize) != 0 ||
 			int64(p.Start)+int64(p.NumInputs()) > MaxFrame {
 			return ErrMalformed
@@ -382,15 +395,29 @@ func (d *Decoder) decode(buf []byte, root flatbuffers.UOffsetT, p *Packet) (err 
 	return nil
 }
 
-func (d *Decoder) decodeFrame(p *Packet, lead int32) error {
+// inputs sets p.Inputs from the inputs vector, expanding runs into
+// d.raw; false for malformed runs.
+func (d *Decoder) inputs(p *Packet, runs bool) bool {
+	p.Inputs = d.pkt.InputsBytes()
+	if !runs {
+		return true
+	}
+	raw, ok := expandRuns(d.raw[:], p.Inputs, int(p.InputSize))
+	p.Inputs = raw
+	return ok
+}
+
+func (d *Decoder) decodeFrame(p *Packet, lead int32, runs bool) error {
 	pk := &d.pkt
-	p.Inputs = pk.InputsBytes()
+	if !d.inputs(p, runs) {
+		return ErrMalformed
+	}
 	p.Lost = pk.Lost()
 	p.Suspect = pk.Suspect()
 	if len(p.Inputs)%int(p.InputSize) != 0 {
 		return ErrMalformed
 	}
-	end := p.Start + int32(p.NumInputs()) // no overflow: Start <= 2^30, inputs <= 1024
+	end := p.Start + int32(p.NumInputs()) // no overflow: Start <= 2^30, inputs <= 1024 (expanded too)
 	p.Frame = end - lead
 	if end > MaxFrame || p.Frame < 0 {
 		return ErrMalformed

@@ -8,14 +8,17 @@ type Flags byte
 
 const (
 	FlagsPing Flags = 1
+	FlagsRuns Flags = 2
 )
 
 var EnumNamesFlags = map[Flags]string{
 	FlagsPing: "Ping",
+	FlagsRuns: "Runs",
 }
 
 var EnumValuesFlags = map[string]Flags{
 	"Ping": FlagsPing,
+	"Runs": FlagsRuns,
 }
 
 func (v Flags) String() string {

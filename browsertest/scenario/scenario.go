@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -293,11 +292,7 @@ func RunLockstep(ctx context.Context, m *netcode.Mesh, name string, frames int) 
 			}
 		}
 		local := Input{Buttons: uint8(fnvHash(uint64(res.Frames), uint64(sess.LocalSeat())))}
-		steps, err := sess.Advance(local)
-		var de *lockstep.DesyncError
-		if errors.As(err, &de) {
-			return res, err
-		}
+		steps, _ := sess.Advance(local)
 		for _, s := range steps {
 			if res.Frames >= frames {
 				break
@@ -320,7 +315,11 @@ func RunLockstep(ctx context.Context, m *netcode.Mesh, name string, frames int) 
 				}
 			}
 		}
-		sess.PollEvents()
+		for _, e := range sess.PollEvents() {
+			if e.Kind == lockstep.EventDesync {
+				return res, e.Err
+			}
+		}
 		if res.Frames >= frames && dones == 2 && finishedAt.IsZero() {
 			finishedAt = time.Now()
 		}

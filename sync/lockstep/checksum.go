@@ -6,8 +6,9 @@ import "github.com/peerplay/peerplay/sync/lockstep/internal/wire"
 // applied frame. Only frames that are multiples of ChecksumInterval are
 // compared (others are ignored, so a game may report every frame). The
 // session sends each in its next few datagrams to every peer, and
-// compares them with the peers' own; a mismatch queues a *DesyncError for
-// the next Advance and an EventDesync.
+// compares them with the peers' own; a mismatch is reported once, as an
+// EventDesync whose Err is the *DesyncError (Advance does not return it,
+// unless the deprecated Config.DesyncErrors asks for the old behaviour).
 func (s *Session[I]) ReportChecksum(frame Frame, sum uint64) {
 	iv := Frame(s.cfg.ChecksumInterval)
 	if iv <= 0 || frame < 0 || frame%iv != 0 || frame >= s.next {
@@ -65,7 +66,7 @@ func (s *Session[I]) compare(t int, frame Frame, local, remote uint64) {
 	err := &DesyncError{Frame: frame, Seat: t, Peer: sd.id, Local: local, Remote: remote}
 	s.cfg.Logger.Warn("lockstep: desync", "frame", frame, "seat", t, "peer", sd.id, "local", local, "remote", remote)
 	s.event(Event{Kind: EventDesync, Seat: t, Peer: sd.id, Frame: frame, Err: err})
-	if s.errQueue == nil {
+	if s.cfg.DesyncErrors && s.errQueue == nil {
 		s.errQueue = err
 	}
 }

@@ -155,6 +155,15 @@ type Config struct {
 	// frame 0.
 	Reserved []transport.PeerID
 
+	// DesyncErrors makes Advance also return each detected *DesyncError
+	// once (with no steps, the session going on), as it did before each
+	// fact had one delivery. false (the zero value): a desync is delivered
+	// only as EventDesync.
+	//
+	// Deprecated: read EventDesync from PollEvents (its Err is the same
+	// *DesyncError). This field goes in the next release.
+	DesyncErrors bool
+
 	// Now is the session's only clock. nil means time.Now.
 	Now func() time.Time
 	// Logger receives rare events (player loss, desync, delay changes).

@@ -19,9 +19,6 @@
 //	defer sess.Close()
 //	for range ticker.C { // the game's fixed tick, 60 Hz by default
 //		steps, err := sess.Advance(readInput())
-//		if de := (*lockstep.DesyncError)(nil); errors.As(err, &de) {
-//			return err // the simulations diverged at de.Frame
-//		}
 //		if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
 //			return err // out of the match: "you were dropped" / "opponent lost"
 //		}
@@ -33,7 +30,10 @@
 //			// show "waiting for <Seats()[seat]>… d"
 //		}
 //		for _, e := range sess.PollEvents() {
-//			if e.Kind == lockstep.EventPlayerDropped {
+//			switch e.Kind {
+//			case lockstep.EventDesync:
+//				return e.Err // the simulations diverged at e.Frame
+//			case lockstep.EventPlayerDropped:
 //				// e.Seat's input is the zero value from e.Frame on
 //				// (st.Status[e.Seat] == lockstep.InputDropped).
 //			}
@@ -185,10 +185,12 @@
 //
 // The game reports its state checksum after each frame
 // (ReportChecksum); every ChecksumInterval frames (default 30) peers
-// compare. A mismatch yields a *DesyncError{Frame, Seat, Local, Remote}
-// (errors.Is ErrDesync) from the next Advance and an EventDesync, on every
-// peer that sees it — in a 2-player game, both. The session goes on; the
-// game decides. locksteptest.CheckDeterminism catches most causes before
+// compare. A mismatch is delivered once, as an EventDesync whose Err is a
+// *DesyncError{Frame, Seat, Local, Remote} (errors.Is ErrDesync), on every
+// peer that sees it — in a 2-player game, both. Advance does not return it
+// (one fact, one delivery: CONTRIBUTING.md; the deprecated
+// Config.DesyncErrors restores the old second delivery for one release).
+// The session goes on; the game decides. locksteptest.CheckDeterminism catches most causes before
 // they ship.
 //
 // # Player loss and the split rule
@@ -295,7 +297,7 @@
 //   - replace an input already held (conflicts are counted, the first is
 //     kept), replay or reorder datagrams (sequence window);
 //   - blame an honest seat for a desync: a checksum it lies about makes
-//     every honest peer report a *DesyncError naming the liar's seat, and
+//     every honest peer report an EventDesync naming the liar's seat, and
 //     honest seats agree with each other.
 //
 // With any one liar and no other failure, the honest seats never stall

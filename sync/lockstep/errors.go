@@ -17,7 +17,8 @@ var (
 	ErrInputType = errors.New("lockstep: input type is not a fixed-size binary value")
 	// ErrClosed is returned by Advance after Close.
 	ErrClosed = errors.New("lockstep: session closed")
-	// ErrDesync is matched (errors.Is) by every *DesyncError.
+	// ErrDesync is matched (errors.Is) by every *DesyncError (the Err of
+	// an EventDesync; Spectator.Advance and Replay.Next return theirs).
 	ErrDesync = errors.New("lockstep: desync")
 	// ErrBadReplay wraps every failure to decode a replay file.
 	ErrBadReplay = errors.New("lockstep: malformed replay")
@@ -72,7 +73,8 @@ func (e *CutOffError) Is(target error) bool { return target == ErrCutOff }
 // DesyncError reports that a peer computed another game-state checksum
 // than this one for the same frame: the simulations have diverged. Every
 // peer that compares the two checksums reports it, so in a two-player game
-// both players see it.
+// both players see it: a Session as the Err of an EventDesync, a
+// Spectator and a Replay from Advance and Next.
 type DesyncError struct {
 	Frame  Frame            // the frame whose checksums differ
 	Seat   int              // the remote seat that disagrees

@@ -13,7 +13,9 @@ const (
 	// EventUnknown is the zero EventKind; no Event carries it.
 	EventUnknown EventKind = iota
 	// EventDesync: a remote seat's checksum differs from ours. Err is the
-	// *DesyncError that Advance also returns.
+	// *DesyncError (errors.Is ErrDesync) with the frame and both sums. The
+	// only delivery of a desync (Advance does not return it) and the
+	// session goes on: the game decides.
 	EventDesync
 	// EventPlayerLost: Seat stopped talking (timeout, goodbye, or another
 	// survivor reported it); the survivors are agreeing on its drop frame.
@@ -117,9 +119,9 @@ func (s *Session[I]) event(e Event) {
 
 // PollEvents returns the events since the previous call, oldest first. The
 // returned slice is reused: it is valid until the next PollEvents (the
-// drain convention, CONTRIBUTING.md). Events are the canonical delivery of
-// facts: a desync is EventDesync (with its *DesyncError); the ErrDesync
-// that Advance returns then only says the call cannot proceed.
+// drain convention, CONTRIBUTING.md). Events are the one delivery of
+// facts: a desync is EventDesync (with its *DesyncError) and nothing else;
+// Advance's errors only say that it cannot proceed.
 func (s *Session[I]) PollEvents() []Event {
 	s.polled = append(s.polled[:0], s.events...)
 	clear(s.events)

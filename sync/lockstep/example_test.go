@@ -44,8 +44,8 @@ func Example() {
 	for tick := range 120 {
 		for i, sess := range sessions {
 			steps, err := sess.Advance(Input{Buttons: uint8(1 + i)})
-			if de := (*lockstep.DesyncError)(nil); errors.As(err, &de) {
-				fmt.Println(err)
+			if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
+				fmt.Println(err) // out of the match
 				return
 			}
 			for _, st := range steps {
@@ -53,6 +53,10 @@ func Example() {
 				sess.ReportChecksum(st.Frame, games[i].Checksum())
 			}
 			for _, e := range sess.PollEvents() {
+				if e.Kind == lockstep.EventDesync {
+					fmt.Println(e.Err) // the simulations diverged at e.Frame
+					return
+				}
 				fmt.Println(tick, e.Kind, e.Seat)
 			}
 		}

@@ -52,7 +52,7 @@ type Session[I any] struct {
 	local    [checksumRing]sumEntry
 	recent   [wire.MaxChecksums]wire.Checksum
 	sendsFor [wire.MaxChecksums]int
-	errQueue error // the first undelivered *DesyncError
+	errQueue error // the first undelivered *DesyncError (Config.DesyncErrors only)
 
 	// Adaptive delay and time sync.
 	lowSince  time.Time
@@ -323,11 +323,12 @@ func (s *Session[I]) Seats() []transport.PeerID {
 // it falls, some inputs are discarded although steps are returned.
 //
 // The returned slice, and each Step's Inputs, are reused: valid until the
-// next Advance. Errors: ErrClosed; *DesyncError (errors.Is ErrDesync),
-// returned once per detected mismatch with no steps — the session goes on
-// and the next Advance returns the frames; *DroppedError (errors.Is
-// ErrDropped) and *CutOffError (errors.Is ErrCutOff): the match is over
-// for this peer, and every later Advance returns the same error.
+// next Advance. Errors say only that the call cannot proceed: ErrClosed;
+// *DroppedError (errors.Is ErrDropped) and *CutOffError (errors.Is
+// ErrCutOff): the match is over for this peer, and every later Advance
+// returns the same error. A desync is not an error of Advance (the session
+// goes on): it is delivered once, as EventDesync (CONTRIBUTING.md, "Each
+// fact once"); the deprecated Config.DesyncErrors also returns it here.
 func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 	if s.closed {
 		return nil, ErrClosed

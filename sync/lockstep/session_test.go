@@ -3,6 +3,7 @@ package lockstep_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -142,15 +143,23 @@ func twoSessions(t *testing.T, link memnet.Link, cfg lockstep.Config, ticks int,
 	})
 }
 
-// TestDesync: a checksum mismatch is reported by both peers, as an error
-// from Advance (errors.Is ErrDesync, *DesyncError with the facts) and as
-// an event; the sessions go on.
+// TestDesync: a checksum mismatch is reported by both peers once, as an
+// EventDesync whose Err is a *DesyncError with the facts; Advance returns
+// no error for it (one fact, one delivery: CONTRIBUTING.md) and the
+// sessions go on. With the deprecated Config.DesyncErrors, Advance also
+// returns it once, as before.
 func TestDesync(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DesyncErrors=%v", old), func(t *testing.T) { testDesync(t, old) })
+	}
+}
+
+func testDesync(t *testing.T, desyncErrors bool) {
 	const bad = 90
-	var errs [2][]*lockstep.DesyncError
-	var events [2]int
+	var errs, evs [2][]*lockstep.DesyncError
 	frames := [2]lockstep.Frame{}
-	twoSessions(t, memnet.Link{Latency: 20 * time.Millisecond, Loss: 0.1}, lockstep.Config{ChecksumInterval: 30}, 400,
+	cfg := lockstep.Config{ChecksumInterval: 30, DesyncErrors: desyncErrors}
+	twoSessions(t, memnet.Link{Latency: 20 * time.Millisecond, Loss: 0.1}, cfg, 400,
 		func(tick int, ss []*lockstep.Session[input]) {
 			for i, s := range ss {
 				steps, err := s.Advance(input{})
@@ -171,19 +180,30 @@ func TestDesync(t *testing.T) {
 				}
 				for _, e := range s.PollEvents() {
 					if e.Kind == lockstep.EventDesync {
-						events[i]++
-						if !errors.Is(e.Err, lockstep.ErrDesync) {
-							t.Errorf("event error %v does not match ErrDesync", e.Err)
+						var de *lockstep.DesyncError
+						if !errors.As(e.Err, &de) || !errors.Is(e.Err, lockstep.ErrDesync) {
+							t.Fatalf("seat %d: event error %v, want a *DesyncError", i, e.Err)
 						}
+						if e.Frame != de.Frame || e.Seat != de.Seat || e.Peer != de.Peer {
+							t.Errorf("seat %d: event %+v disagrees with its error %+v", i, e, *de)
+						}
+						evs[i] = append(evs[i], de)
 					}
 				}
 			}
 		})
+	wantErrs := 0
+	if desyncErrors {
+		wantErrs = 1
+	}
 	for i := range 2 {
-		if len(errs[i]) != 1 || events[i] != 1 {
-			t.Fatalf("seat %d: %d desync errors, %d events; want 1, 1", i, len(errs[i]), events[i])
+		if len(errs[i]) != wantErrs || len(evs[i]) != 1 {
+			t.Fatalf("seat %d: %d desync errors from Advance, %d events; want %d, 1", i, len(errs[i]), len(evs[i]), wantErrs)
 		}
-		de := errs[i][0]
+		if desyncErrors && *errs[i][0] != *evs[i][0] {
+			t.Errorf("seat %d: Advance's %+v differs from the event's %+v", i, *errs[i][0], *evs[i][0])
+		}
+		de := evs[i][0]
 		local, remote := uint64(bad), uint64(12345)
 		if i == 1 {
 			local, remote = remote, local

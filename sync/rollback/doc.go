@@ -23,7 +23,7 @@
 //	states := make([]State, sess.Slots()) // the game's own buffers
 //	for range ticker.C {
 //		reqs, err := sess.Advance(readInput())
-//		// errors as lockstep's: *lockstep.DesyncError, ErrDropped, ErrCutOff
+//		// errors as lockstep's: ErrDropped, ErrCutOff (a desync is an event)
 //		for _, r := range reqs { // empty on a stall: just draw again
 //			switch r.Kind {
 //			case rollback.Save:
@@ -33,6 +33,11 @@
 //			case rollback.Advance:
 //				game.Step(r.Inputs) // r.Status[seat]: lockstep.InputPredicted, ...
 //				sess.ReportChecksum(r.Frame, game.Checksum())
+//			}
+//		}
+//		for _, e := range sess.PollEvents() {
+//			if e.Kind == lockstep.EventDesync {
+//				return e.Err // a *lockstep.DesyncError
 //			}
 //		}
 //	}
@@ -70,8 +75,8 @@
 // checksum means nothing: the session keeps it and hands it to the
 // engine only once its frame is confirmed as simulated (or the frame is
 // simulated again with confirmed inputs), so peers compare confirmed
-// states only, every ChecksumInterval frames, with lockstep's
-// *DesyncError and EventDesync.
+// states only, every ChecksumInterval frames; a mismatch is lockstep's
+// EventDesync (its Err a *DesyncError), delivered once.
 //
 // # Time sync
 //

@@ -38,8 +38,8 @@ func Example() {
 	for tick := range 120 {
 		for i, sess := range sessions {
 			reqs, err := sess.Advance(uint8(1 + i*(tick/60))) // bob presses harder after a second
-			if de := (*lockstep.DesyncError)(nil); errors.As(err, &de) {
-				fmt.Println(err)
+			if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
+				fmt.Println(err) // out of the match
 				return
 			}
 			for _, r := range reqs {
@@ -52,6 +52,12 @@ func Example() {
 					for seat, in := range r.Inputs {
 						games[i].Score[seat] += int(in)
 					}
+				}
+			}
+			for _, e := range sess.PollEvents() {
+				if e.Kind == lockstep.EventDesync {
+					fmt.Println(e.Err) // a *lockstep.DesyncError
+					return
 				}
 			}
 		}

@@ -213,10 +213,7 @@ func simulate(rc runConfig) (runResult, error) {
 				p.cur = input{X: int8(p.rng.IntN(5) - 2), Y: int8(p.rng.IntN(5) - 2), Buttons: uint8(p.rng.IntN(4))}
 			}
 			reqs, err := p.sess.Advance(p.cur)
-			var de *lockstep.DesyncError
 			switch {
-			case errors.As(err, &de):
-				res.desyncs[i] = append(res.desyncs[i], de)
 			case errors.Is(err, lockstep.ErrDropped), errors.Is(err, lockstep.ErrCutOff):
 				p.gone, p.ended = true, err
 				res.stats[i] = p.sess.Stats()
@@ -228,8 +225,15 @@ func simulate(rc runConfig) (runResult, error) {
 				return res, fmt.Errorf("seat %d tick %d: %w", i, res.ticks, err)
 			}
 			for _, e := range p.sess.PollEvents() {
-				if e.Kind == lockstep.EventPlayerDropped {
+				switch e.Kind {
+				case lockstep.EventPlayerDropped:
 					p.drops[e.Seat] = e.Frame
+				case lockstep.EventDesync:
+					var de *lockstep.DesyncError
+					if !errors.As(e.Err, &de) {
+						return res, fmt.Errorf("seat %d: EventDesync with Err %v, want a *lockstep.DesyncError", i, e.Err)
+					}
+					res.desyncs[i] = append(res.desyncs[i], de)
 				}
 			}
 			// Every confirmed frame: the same state on every peer.

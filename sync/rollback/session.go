@@ -301,9 +301,10 @@ func (s *Session[I]) Close() error {
 // cut off): call Advance again next tick; the local input was not used.
 // The list is reused: valid until the next Advance.
 //
-// Errors are lockstep's: ErrClosed; *lockstep.DesyncError once per
-// mismatch of confirmed frames' checksums (no requests; the session goes
-// on); *lockstep.DroppedError and *lockstep.CutOffError end the match.
+// Errors are lockstep's: ErrClosed; *lockstep.DroppedError and
+// *lockstep.CutOffError end the match. A mismatch of confirmed frames'
+// checksums is lockstep.EventDesync (PollEvents), not an error (the
+// deprecated lockstep.Config.DesyncErrors also returns it here).
 func (s *Session[I]) Advance(local I) ([]Request[I], error) {
 	if s.closed {
 		return nil, lockstep.ErrClosed

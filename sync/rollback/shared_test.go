@@ -98,8 +98,8 @@ func TestReplay(t *testing.T) {
 }
 
 // TestDesync: a seat whose checksum of confirmed frame 120 differs makes
-// both peers report a *lockstep.DesyncError at frame 120 naming the other
-// seat; predicted frames' checksums are never compared (the rollbacks
+// both peers report one EventDesync (a *lockstep.DesyncError) at frame 120
+// naming the other seat, and no Advance error (the harness fails on one); predicted frames' checksums are never compared (the rollbacks
 // here would otherwise report false desyncs: TestMatrix has none).
 func TestDesync(t *testing.T) {
 	res := run(t, runConfig{seats: 2, frames: 400, seed: 6,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -99,11 +98,6 @@ func runGame(ctx context.Context, o options) error {
 			return err
 		}
 		steps, err := sess.Advance(input{V: int32(splitmix(inSeed+t) % 5)})
-		var de *lockstep.DesyncError
-		if errors.As(err, &de) {
-			fmt.Printf("desync %v\n", err)
-			return err
-		}
 		if err != nil {
 			return err
 		}

@@ -133,6 +133,11 @@
 //	                        the friend behind restricted and symmetric NATs,
 //	                        with and without the host router's WAN-input
 //	                        firewall: equal results, link types logged
+//	TestPongLoopbackOnly    a machine with no network but loopback
+//	                        (AddLoopbackHost): the window build, no flags:
+//	                        every join command pong -host prints joins,
+//	                        R in both windows (Xvfb, xdotool in the
+//	                        namespace) and the match runs
 //
 // # coturn and unreachable peers
 //

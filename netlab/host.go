@@ -203,6 +203,16 @@ func (l *Lab) AddPublicHost(name string) *Host {
 	return l.addHost(name, l.inet.ns, "inet0", fmt.Sprintf("p%d", l.publics), addr, InternetAddr)
 }
 
+// AddLoopbackHost adds a machine with no network but loopback: a
+// namespace with only lo up (127.0.0.1), no other interface and no route.
+// Addr is 127.0.0.1; it reaches nothing but itself.
+func (l *Lab) AddLoopbackHost(name string) *Host {
+	l.tb.Helper()
+	l.checkName(name)
+	ns := l.addNS(name)
+	return &Host{lab: l, name: name, ns: ns, addr: netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+}
+
 // LAN is an isolated segment: a switch namespace with bridge lan0 and no
 // uplink, so its hosts reach each other and nothing else.
 type LAN struct {

@@ -216,7 +216,7 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	lanIP, haveLAN := LANAddr()
 	loop := n.cfg.Loopback || (lerr == nil && lip.IsLoopback()) || !haveLAN
 	var hint string
-	if n.cfg.LAN {
+	if n.cfg.LAN && haveLAN { // no LAN address: no LAN to find the code on
 		hint = fmt.Sprintf("%s -join %s   (on the same LAN the game is also listed in the menu)\nor: ", cmd, code)
 	}
 	switch {

@@ -344,6 +344,18 @@
 // comparisons, so a test asserts Checked() > 0 rather than reading "no
 // mismatch" from a replay that compared nothing.
 //
+// A session that joined a running match (Config.Join) records from its
+// JoinFrame R (format version 3; versions 1 and 2 are still read): its
+// header, written once it is admitted, says StartFrame R and carries the
+// game's state of frame R if the game gave it (Session.RecordStart, once
+// caught up, before the next Advance; the session returns no step in the
+// Advance that admits it, so there is always that moment). A replaying
+// game restores Header().StartState and applies the steps from R. A log
+// that starts after 0 without a state can be read but not verified:
+// Verify compares nothing and Next returns ErrReplayNoStart
+// (TestJoinerReplay: a joiner admitted at 604 records 40 bytes of state,
+// and its replay compares 29 checksums, all equal).
+//
 // # Spectators and catch-up
 //
 // A Streamer sends the match to subscribers over a Reliable channel (the

@@ -22,6 +22,10 @@ var (
 	ErrDesync = errors.New("lockstep: desync")
 	// ErrBadReplay wraps every failure to decode a replay file.
 	ErrBadReplay = errors.New("lockstep: malformed replay")
+	// ErrReplayNoStart is returned by Replay.Next after Verify on a log
+	// that starts after frame 0 (a joiner's) without the game's start
+	// state: it can be read, not verified.
+	ErrReplayNoStart = errors.New("lockstep: replay starts mid-match without a start state; cannot verify")
 	// ErrRecord wraps a failure to write the replay header in NewSession.
 	ErrRecord = errors.New("lockstep: cannot record")
 	// ErrDropped is matched (errors.Is) by every *DroppedError.

@@ -1,9 +1,11 @@
 package lockstep_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -88,7 +90,19 @@ func TestJoinInProgress(t *testing.T) {
 // tick joinAt. It checks that every seat agrees on every checksum, and
 // returns the last seat and the tick it (re)started at.
 func runRejoin(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, joinAt int) (*rejoinPlayer, int) {
-	return runRejoinAs(t, seats, reserved, pauseAt, joinAt, "")
+	return runRejoinAs(t, seats, reserved, pauseAt, joinAt, rejoinOpts{})
+}
+
+// rejoinOpts are runRejoinAs's options.
+type rejoinOpts struct {
+	// newcomer, if set, is the peer that takes the last (reserved) seat,
+	// whose placeholder ID is reserved[0]: the others Rebind the seat to
+	// it when it starts.
+	newcomer transport.PeerID
+	// record, if set, receives the restarted seat's replay; with
+	// recordState its game gives RecordStart the state it caught up to.
+	record      *bytes.Buffer
+	recordState bool
 }
 
 // TestJoinInProgressRebind: the reserved third seat of a running 2-seat
@@ -99,7 +113,7 @@ func runRejoin(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, jo
 // request (it is not a seat's peer) and it never plays.
 func TestJoinInProgressRebind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p2, restartAt := runRejoinAs(t, 3, []transport.PeerID{"open-2"}, -1, 600, "p9")
+		p2, restartAt := runRejoinAs(t, 3, []transport.PeerID{"open-2"}, -1, 600, rejoinOpts{newcomer: "p9"})
 		if p2.sess.JoinFrame() < 590 {
 			t.Errorf("newcomer joined at frame %d", p2.sess.JoinFrame())
 		}
@@ -109,10 +123,9 @@ func TestJoinInProgressRebind(t *testing.T) {
 	})
 }
 
-// runRejoinAs is runRejoin; a non-empty newcomer is the peer that takes
-// the last (reserved) seat, whose placeholder ID is reserved[0]: the
-// others Rebind the seat to it when it starts.
-func runRejoinAs(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, joinAt int, newcomer transport.PeerID) (*rejoinPlayer, int) {
+// runRejoinAs is runRejoin with options.
+func runRejoinAs(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, joinAt int, o rejoinOpts) (*rejoinPlayer, int) {
+	newcomer := o.newcomer
 	{
 		n := memnet.New(memnet.Config{Seed: 11, Link: memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond}})
 		defer n.Close()
@@ -125,12 +138,16 @@ func runRejoinAs(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, 
 			ids[last] = reserved[0]
 		}
 		cfg := func(ctl transport.Conn, join bool) lockstep.Config {
+			c := lockstep.Config{Seats: ids, InputDelay: 3, GameID: 9, Control: ctl, Join: join, Reserved: reserved}
 			if join && newcomer != "" {
 				own := slices.Clone(ids)
 				own[last] = newcomer
-				return lockstep.Config{Seats: own, InputDelay: 3, GameID: 9, Control: ctl, Join: true, Reserved: own[last:]}
+				c.Seats, c.Reserved = own, own[last:]
 			}
-			return lockstep.Config{Seats: ids, InputDelay: 3, GameID: 9, Control: ctl, Join: join, Reserved: reserved}
+			if join && o.record != nil {
+				c.Record = o.record
+			}
+			return c
 		}
 		players := make([]*rejoinPlayer, seats)
 		for i, id := range ids {
@@ -214,6 +231,11 @@ func runRejoinAs(t *testing.T, seats int, reserved []transport.PeerID, pauseAt, 
 					}
 					p.sp = nil
 					p.str, _ = lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: p.spec, Seats: seats, GameID: 9})
+					if o.recordState {
+						if err := p.sess.RecordStart(p.sim.snapshot()); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
 				if p.ended != nil && p.sess.JoinFrame() == lockstep.NoFrame {
 					continue
@@ -346,4 +368,67 @@ func TestRejoinLyingAdmission(t *testing.T) {
 			t.Errorf("match stalled at frames %v", frames)
 		}
 	})
+}
+
+// TestJoinerReplay (#15): the replay of a seat that rejoined starts at its
+// JoinFrame R. With the state its game caught up to (RecordStart), the
+// log says so (StartFrame R, StartState) and replays verified from R:
+// every recorded checksum compared, none different. Without it, Verify
+// cannot compare anything and Next says ErrReplayNoStart instead of a
+// silent "0 checked". Before version 3 the log of a joiner could not be
+// read at all (its first step is R, not 0: ErrBadReplay).
+func TestJoinerReplay(t *testing.T) {
+	for _, withState := range []bool{true, false} {
+		t.Run(fmt.Sprintf("state-%v", withState), func(t *testing.T) {
+			var log bytes.Buffer
+			var r lockstep.Frame
+			synctest.Test(t, func(t *testing.T) {
+				p3, _ := runRejoinAs(t, 4, nil, 300, -1, rejoinOpts{record: &log, recordState: withState})
+				r = p3.sess.JoinFrame()
+				if err := p3.sess.Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			rp, err := lockstep.NewReplay[input](bytes.NewReader(log.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := rp.Header()
+			if h.Version != 3 || h.StartFrame != r || (h.StartState != nil) != withState {
+				t.Fatalf("header: version %d, start %d (R %d), %d bytes of state", h.Version, h.StartFrame, r, len(h.StartState))
+			}
+			sim := newHashSim(4)
+			if withState {
+				if err := sim.restore(h.StartState); err != nil {
+					t.Fatal(err)
+				}
+			}
+			steps := 0
+			for {
+				st, err := rp.Next()
+				if err == io.EOF {
+					break
+				}
+				if !withState && errors.Is(err, lockstep.ErrReplayNoStart) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("after %d steps: %v", steps, err)
+				}
+				if steps == 0 && st.Frame != r {
+					t.Fatalf("first step %d, want R = %d", st.Frame, r)
+				}
+				sim.Step(st.Frame, st.Inputs)
+				rp.Verify(st.Frame, sim.Checksum())
+				steps++
+			}
+			switch {
+			case withState && (rp.Checked() == 0 || steps < 300):
+				t.Errorf("%d steps, %d checksums compared", steps, rp.Checked())
+			case !withState && (rp.Checked() != 0 || steps > 1):
+				t.Errorf("without a start state: %d steps, %d compared; want ErrReplayNoStart at once", steps, rp.Checked())
+			}
+			t.Logf("joiner's replay: starts at %d, %d bytes of state, %d steps read, %d checksums compared", h.StartFrame, len(h.StartState), steps, rp.Checked())
+		})
+	}
 }

@@ -11,27 +11,41 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
-// Replay file format, version 2 (all integers little endian):
+// Replay file format, version 3 (all integers little endian):
 //
-//	header:  "PPLR" | version u16 = 2 | input size u16 | tick rate u32 |
+//	header:  "PPLR" | version u16 = 3 | input size u16 | tick rate u32 |
 //	         seed u64 | game ID u64 | seats u8 | local seat u8 |
 //	         seats × (length u16 | PeerID bytes) |
 //	         input delay u16 | adaptive u8 | checksum interval i32 |
-//	         disconnect timeout ms u32 | settings length u32 | settings bytes
-//	records: 0x01 | frame u32 | seats × input bytes   (a Step; frames 0, 1, 2, ... in order)
+//	         disconnect timeout ms u32 | settings length u32 | settings bytes |
+//	         start frame i32 | start state length u32 | start state bytes
+//	records: 0x01 | frame u32 | seats × input bytes   (a Step; frames S, S+1, ... in order)
 //	         0x02 | frame u32 | checksum u64           (ReportChecksum of an earlier frame)
 //
-// Version 1 is the same without the fields after the seats; NewReplay
-// reads both. The file ends after any whole record. A dropped seat's
-// input is recorded as zero bytes, the encoding of the zero value.
+// The start frame S is 0 for a session that started with the match, and
+// R (its JoinFrame) for one that joined a running match (Config.Join),
+// whose log holds no frame before R; -1 (NoFrame) for a joiner never
+// admitted (no steps). The start state is the game's state of frame S
+// (after S-1) as the game encoded it (Session.RecordStart), empty when
+// the game gave none: such a log can be read but not verified
+// (ErrReplayNoStart). A joiner's header is written once it is admitted,
+// before its first step.
+//
+// Versions 1 (without the fields after the seats) and 2 (without the
+// start) are read as starting at frame 0. The file ends after any whole
+// record. A dropped seat's input is recorded as zero bytes, the encoding
+// of the zero value.
 const (
 	replayMagic   = "PPLR"
-	replayVersion = 2
+	replayVersion = 3
 	recStep       = 0x01
 	recChecksum   = 0x02
 	maxPeerIDLen  = 256
 	// MaxReplaySettings bounds Config.Settings (and what NewReplay reads).
 	MaxReplaySettings = 64 << 10
+	// MaxReplayStart bounds the start state of a joiner's replay
+	// (RecordStart, and what NewReplay reads).
+	MaxReplayStart = 64 << 20
 	// verifyRing: Verify remembers this many frames whose recorded
 	// checksum has not been read yet (the recording session writes a
 	// checksum a few frames after its step at most).
@@ -56,6 +70,16 @@ type ReplayHeader struct {
 	ChecksumInterval  int
 	DisconnectTimeout time.Duration
 	Settings          []byte
+
+	// StartFrame is the first frame of the log (version 3): 0 for a
+	// session that started with the match, its JoinFrame R for one that
+	// joined a running match, NoFrame for a joiner never admitted.
+	// StartState is the game's state of StartFrame as the recording game
+	// encoded it (Session.RecordStart); nil when it gave none. A replay
+	// starting after frame 0 without it cannot be verified: restore
+	// StartState, then apply the steps.
+	StartFrame Frame
+	StartState []byte
 }
 
 func (s *Session[I]) header() ReplayHeader {
@@ -66,6 +90,30 @@ func (s *Session[I]) header() ReplayHeader {
 		ChecksumInterval: s.cfg.ChecksumInterval, DisconnectTimeout: s.cfg.DisconnectTimeout,
 		Settings: s.cfg.Settings,
 	}
+}
+
+// RecordStart gives the replay log of a session that joined a running
+// match (Config.Join) the game's state of its JoinFrame R (the match's
+// state after R-1, which the game reached by its catch-up), encoded as
+// the game likes, at most MaxReplayStart bytes; the session copies it.
+// Call it once admitted (JoinFrame is not NoFrame) and before the next
+// Advance: the session writes the header then, before the step of R.
+// Without it the log starts at R with no state, and Replay.Verify
+// reports ErrReplayNoStart. Errors: no Record, not a joining session,
+// not admitted yet, already written, or too large.
+func (s *Session[I]) RecordStart(state []byte) error {
+	switch {
+	case s.rec == nil || !s.rec.deferred:
+		return fmt.Errorf("%w: RecordStart without a joining session's replay", ErrRecord)
+	case s.joining:
+		return fmt.Errorf("%w: RecordStart before admission (JoinFrame)", ErrRecord)
+	case s.rec.started:
+		return fmt.Errorf("%w: RecordStart after the log started", ErrRecord)
+	case len(state) > MaxReplayStart:
+		return fmt.Errorf("%w: start state of %d bytes, above %d", ErrRecord, len(state), MaxReplayStart)
+	}
+	s.rec.start = append([]byte{}, state...)
+	return nil
 }
 
 func (h ReplayHeader) marshal() ([]byte, error) {
@@ -93,6 +141,9 @@ func (h ReplayHeader) marshal() ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(h.DisconnectTimeout/time.Millisecond))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(h.Settings)))
 	b = append(b, h.Settings...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(int32(h.StartFrame)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(h.StartState)))
+	b = append(b, h.StartState...)
 	return b, nil
 }
 
@@ -102,23 +153,49 @@ type recorder struct {
 	w   *bufio.Writer
 	buf [13]byte
 	err error
+
+	// A joining session's header waits for its admission (begin).
+	h        ReplayHeader
+	deferred bool   // a Config.Join session: the header waits
+	started  bool   // the header is written
+	start    []byte // RecordStart's state
 }
 
-func newRecorder(w io.Writer, h ReplayHeader) (*recorder, error) {
-	hb, err := h.marshal()
-	if err != nil {
+func newRecorder(w io.Writer, h ReplayHeader, join bool) (*recorder, error) {
+	if join {
+		h.StartFrame = NoFrame
+	}
+	if _, err := h.marshal(); err != nil { // check the header now, write it later
 		return nil, err
 	}
-	r := &recorder{w: bufio.NewWriterSize(w, 32<<10)}
-	if _, err := r.w.Write(hb); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+	r := &recorder{w: bufio.NewWriterSize(w, 32<<10), h: h, deferred: join}
+	if !join {
+		if err := r.begin(0); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+		}
 	}
 	return r, nil
+}
+
+// begin writes the header: the log starts at frame start.
+func (r *recorder) begin(start Frame) error {
+	r.started = true
+	r.h.StartFrame, r.h.StartState = start, r.start
+	hb, err := r.h.marshal()
+	if err == nil {
+		_, err = r.w.Write(hb)
+	}
+	return err
 }
 
 func (r *recorder) close() error {
 	if r.err != nil {
 		return r.err
+	}
+	if !r.started {
+		if err := r.begin(NoFrame); err != nil { // a joiner never admitted: a header, no steps
+			return fmt.Errorf("lockstep: recording: %w", err)
+		}
 	}
 	return r.w.Flush()
 }
@@ -134,6 +211,12 @@ func (s *Session[I]) recordStep(f Frame) {
 	r := s.rec
 	if r.err != nil {
 		return
+	}
+	if !r.started {
+		if err := r.begin(f); err != nil {
+			s.recordFailed(err)
+			return
+		}
 	}
 	r.buf[0] = recStep
 	binary.LittleEndian.PutUint32(r.buf[1:], uint32(f))
@@ -162,7 +245,7 @@ func (s *Session[I]) recordStep(f Frame) {
 
 func (s *Session[I]) recordChecksum(f Frame, sum uint64) {
 	r := s.rec
-	if r.err != nil {
+	if r.err != nil || !r.started {
 		return
 	}
 	r.buf[0] = recChecksum
@@ -220,8 +303,8 @@ func NewReplay[I any](r io.Reader) (*Replay[I], error) {
 	switch {
 	case string(fixed[:4]) != replayMagic:
 		return nil, fmt.Errorf("%w: not a replay (magic %q)", ErrBadReplay, fixed[:4])
-	case h.Version != 1 && h.Version != replayVersion:
-		return nil, fmt.Errorf("%w: version %d, want 1 or %d", ErrBadReplay, h.Version, replayVersion)
+	case h.Version < 1 || h.Version > replayVersion:
+		return nil, fmt.Errorf("%w: version %d, want 1 to %d", ErrBadReplay, h.Version, replayVersion)
 	case n == 0 || n > MaxSeats || h.LocalSeat >= n:
 		return nil, fmt.Errorf("%w: %d seats, local seat %d", ErrBadReplay, n, h.LocalSeat)
 	case h.InputSize != isize:
@@ -262,8 +345,30 @@ func NewReplay[I any](r io.Reader) (*Replay[I], error) {
 			}
 		}
 	}
+	if h.Version >= 3 {
+		var s [8]byte
+		if _, err := io.ReadFull(br, s[:]); err != nil {
+			return nil, badReplay("start", err)
+		}
+		h.StartFrame = Frame(int32(le.Uint32(s[0:])))
+		size := le.Uint32(s[4:])
+		switch {
+		case h.StartFrame < NoFrame || h.StartFrame >= maxStreamFrame:
+			return nil, fmt.Errorf("%w: start frame %d", ErrBadReplay, h.StartFrame)
+		case size > MaxReplayStart:
+			return nil, fmt.Errorf("%w: %d bytes of start state", ErrBadReplay, size)
+		case size > 0 && h.StartFrame <= 0:
+			return nil, fmt.Errorf("%w: start state for start frame %d", ErrBadReplay, h.StartFrame)
+		}
+		if size > 0 {
+			h.StartState = make([]byte, size)
+			if _, err := io.ReadFull(br, h.StartState); err != nil {
+				return nil, badReplay("start", err)
+			}
+		}
+	}
 	rp := &Replay[I]{
-		r: br, h: h, isize: isize,
+		r: br, h: h, isize: isize, next: max(h.StartFrame, 0),
 		raw:    make([]byte, n*isize),
 		inputs: make([]I, n),
 		status: make([]InputStatus, n),
@@ -390,7 +495,18 @@ func (r *Replay[I]) Checksum(f Frame) (uint64, bool) {
 // next Next return a *DesyncError (Seat: the recording seat, Local: sum,
 // Remote: the recorded checksum). Frames the recording peer reported no
 // checksum for (see Config.ChecksumInterval) are never counted.
+//
+// A log that starts after frame 0 (a joiner's, Header().StartFrame)
+// without a start state cannot be verified: no game can hold the state
+// its first step applies to. Verify then compares nothing and the next
+// Next returns ErrReplayNoStart, so a test cannot read it as a pass.
 func (r *Replay[I]) Verify(f Frame, sum uint64) {
+	if r.h.StartFrame > 0 && r.h.StartState == nil {
+		if r.mismatch == nil {
+			r.mismatch = fmt.Errorf("%w: the log starts at frame %d", ErrReplayNoStart, r.h.StartFrame)
+		}
+		return
+	}
 	if rec, ok := r.sums[f]; ok {
 		r.compare(f, sum, rec)
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,12 +50,22 @@ func recordSmall(t testing.TB, w io.Writer) {
 	}
 }
 
-// goldenReplay pins the replay format (version 2): header with the match
-// settings, then steps and checksums. A change here breaks old replay
-// files.
-const goldenReplay = "50504c5202000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
+// goldenReplay pins the replay format (version 3): header with the match
+// settings and the start (frame 0, no state), then steps and checksums. A
+// change here breaks old replay files.
+const goldenReplay = "50504c5203000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
 	"0500616c696365" + "0300626f62" +
 	"0200" + "00" + "01000000" + "88130000" + "02000000" + "0709" + // delay 2, fixed, interval 1, 5 s, settings
+	"00000000" + "00000000" + // start frame 0, no start state
+	"0100000000" + "000000" + "000000" + "0200000000" + "00eeffc000000000" +
+	"0101000000" + "000000" + "000000" + "0201000000" + "01eeffc000000000" +
+	"0102000000" + "01ffff" + "090000" + "0202000000" + "02eeffc000000000"
+
+// goldenReplayV2 is the same game in version 2 (no start), as the
+// previous release wrote it: NewReplay still reads it.
+const goldenReplayV2 = "50504c5202000300" + "3c000000" + "2a00000000000000" + "3412000000000000" + "0200" +
+	"0500616c696365" + "0300626f62" +
+	"0200" + "00" + "01000000" + "88130000" + "02000000" + "0709" +
 	"0100000000" + "000000" + "000000" + "0200000000" + "00eeffc000000000" +
 	"0101000000" + "000000" + "000000" + "0201000000" + "01eeffc000000000" +
 	"0102000000" + "01ffff" + "090000" + "0202000000" + "02eeffc000000000"
@@ -104,17 +115,26 @@ func TestReplayGolden(t *testing.T) {
 		!bytes.Equal(h.Settings, []byte{7, 9}) {
 		t.Errorf("header settings %+v", h)
 	}
-	old, err := lockstep.NewReplay[input](bytes.NewReader(mustHex(t, goldenReplayV1)))
-	if err != nil {
-		t.Fatalf("version 1: %v", err)
+	if h.StartFrame != 0 || h.StartState != nil {
+		t.Errorf("header start %d %v", h.StartFrame, h.StartState)
 	}
-	for range want {
-		if _, err := old.Next(); err != nil {
-			t.Fatalf("version 1: %v", err)
+	for v, golden := range map[int]string{1: goldenReplayV1, 2: goldenReplayV2} {
+		old, err := lockstep.NewReplay[input](bytes.NewReader(mustHex(t, golden)))
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
 		}
-	}
-	if h := old.Header(); h.Version != 1 || h.Settings != nil {
-		t.Errorf("version 1 header %+v", h)
+		for _, w := range want {
+			st, err := old.Next()
+			if err != nil {
+				t.Fatalf("version %d: %v", v, err)
+			}
+			if st.Frame != w.Frame || !equalInputs(st.Inputs, w.Inputs) {
+				t.Errorf("version %d: Next = %+v, want %+v", v, st, w)
+			}
+		}
+		if h := old.Header(); h.Version != v || (v == 1) != (h.Settings == nil) || h.StartFrame != 0 {
+			t.Errorf("version %d header %+v", v, h)
+		}
 	}
 }
 
@@ -195,8 +215,9 @@ func TestReplayRejects(t *testing.T) {
 	}
 	mut := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), valid...)) }
 	// Offsets: 30-byte fixed header, "alice" (2+5), "bob" (2+3), 15 bytes
-	// of settings fields and 2 of settings: the first record's tag is at
-	// 59, its frame at 60.
+	// of settings fields and 2 of settings, the start frame at 59 and its
+	// state's length at 63: the first record's tag is at 67, its frame at
+	// 68.
 	tests := []struct {
 		name    string
 		data    []byte
@@ -205,7 +226,7 @@ func TestReplayRejects(t *testing.T) {
 	}{
 		{"empty", nil, lockstep.ErrBadReplay, nil},
 		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b }), lockstep.ErrBadReplay, nil},
-		{"version", mut(func(b []byte) []byte { b[4] = 3; return b }), lockstep.ErrBadReplay, nil},
+		{"version", mut(func(b []byte) []byte { b[4] = 4; return b }), lockstep.ErrBadReplay, nil},
 		{"settings length", mut(func(b []byte) []byte { b[53] = 0xff; return b }), lockstep.ErrBadReplay, nil},
 		{"truncated settings", valid[:58], lockstep.ErrBadReplay, nil},
 		{"input size", mut(func(b []byte) []byte { b[6] = 4; return b }), lockstep.ErrInputType, nil},
@@ -214,9 +235,14 @@ func TestReplayRejects(t *testing.T) {
 		{"id length", mut(func(b []byte) []byte { b[30] = 0; return b }), lockstep.ErrBadReplay, nil},
 		{"truncated header", valid[:35], lockstep.ErrBadReplay, nil},
 		{"truncated step", valid[:len(valid)-20], nil, io.ErrUnexpectedEOF},
-		{"unknown record", mut(func(b []byte) []byte { b[59] = 7; return b }), nil, lockstep.ErrBadReplay},
-		{"frame out of order", mut(func(b []byte) []byte { b[60] = 5; return b }), nil, lockstep.ErrBadReplay},
-		{"checksum first", mut(func(b []byte) []byte { b[59] = 2; return b }), nil, lockstep.ErrBadReplay},
+		{"unknown record", mut(func(b []byte) []byte { b[67] = 7; return b }), nil, lockstep.ErrBadReplay},
+		{"frame out of order", mut(func(b []byte) []byte { b[68] = 5; return b }), nil, lockstep.ErrBadReplay},
+		{"checksum first", mut(func(b []byte) []byte { b[67] = 2; return b }), nil, lockstep.ErrBadReplay},
+		{"start before the log", mut(func(b []byte) []byte { b[59] = 7; return b }), nil, lockstep.ErrBadReplay},
+		{"negative start", mut(func(b []byte) []byte { b[59], b[60], b[61], b[62] = 0xfe, 0xff, 0xff, 0xff; return b }), lockstep.ErrBadReplay, nil},
+		{"start state length", mut(func(b []byte) []byte { b[66] = 0x7f; return b }), lockstep.ErrBadReplay, nil},
+		{"state at frame 0", mut(func(b []byte) []byte { b[63] = 1; return b }), lockstep.ErrBadReplay, nil},
+		{"truncated start", valid[:64], lockstep.ErrBadReplay, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,8 +275,14 @@ func FuzzReplay(f *testing.F) {
 	valid, _ := hex.DecodeString(goldenReplay)
 	f.Add(valid)
 	f.Add(valid[:50])
-	if old, err := hex.DecodeString(goldenReplayV1); err == nil {
-		f.Add(old)
+	for _, g := range []string{goldenReplayV1, goldenReplayV2} {
+		if old, err := hex.DecodeString(g); err == nil {
+			f.Add(old)
+		}
+	}
+	// A joiner's log: starts at frame 5 with 3 bytes of state.
+	if j, err := hex.DecodeString(strings.Replace(goldenReplay[:len(goldenReplay)-3*48], "0000000000000000"+"0100000000", "05000000"+"03000000"+"aabbcc"+"0105000000", 1)); err == nil {
+		f.Add(j)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := lockstep.NewReplay[input](bytes.NewReader(data))

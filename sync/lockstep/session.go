@@ -263,7 +263,7 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		}
 	}
 	if st.Record != nil {
-		if s.rec, err = newRecorder(st.Record, s.header()); err != nil {
+		if s.rec, err = newRecorder(st.Record, s.header(), st.Join); err != nil {
 			return nil, err
 		}
 	}
@@ -350,9 +350,14 @@ func (s *Session[I]) Advance(local I) ([]Step[I], error) {
 					break
 				}
 			}
-			s.countStall(0)
-			return nil, nil
+		} else {
+			// Admitted this tick: no step yet, so that the game, which
+			// learns R from JoinFrame now, reaches R's state (and gives
+			// RecordStart) before the step of R; the head start goes out.
+			s.send(now)
 		}
+		s.countStall(0)
+		return nil, nil
 	}
 	if s.excluded != nil {
 		s.countStall(0)

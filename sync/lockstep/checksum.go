@@ -23,6 +23,9 @@ func (s *Session[I]) ReportChecksum(frame Frame, sum uint64) {
 	copy(s.sendsFor[1:], s.sendsFor[:len(s.sendsFor)-1])
 	s.recent[0] = wire.Checksum{Frame: int32(frame), Sum: sum}
 	s.sendsFor[0] = checksumSends
+	if s.sendClk.every > 1 {
+		s.sendsFor[0] = checksumSendsSparse
+	}
 	if s.rec != nil {
 		s.recordChecksum(frame, sum)
 	}

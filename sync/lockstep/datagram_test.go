@@ -31,8 +31,8 @@ func (t *sizeTap) Send(to transport.PeerID, p []byte) error {
 // TestDatagramSize pins the steady-state datagram of 2, 4 and 8 seats
 // (3-byte inputs, the default fixed delay of 2 frames and checksum
 // interval of 30, an instant lossless network): the smallest (one
-// unacknowledged input and the acks: most ticks), the largest (plus an
-// echo of every other seat's ping and a checksum) and the total over 600
+// unacknowledged input and the acks: most ticks), the largest (plus the
+// receiver's echo of its ping and a checksum) and the total over 600
 // ticks (150 pings, 20 checksums), as seat 0 sends them. Any change to
 // these numbers is a change of the wire's cost: update them on purpose.
 func TestDatagramSize(t *testing.T) {
@@ -41,8 +41,8 @@ func TestDatagramSize(t *testing.T) {
 		smallest, largest, total int
 	}{
 		{2, 64, 104, 42240}, // mean 70.4 B
-		{4, 68, 120, 46440}, // mean 77.4 B
-		{8, 76, 152, 54840}, // mean 91.4 B
+		{4, 68, 108, 44640}, // mean 74.4 B (77.4 before echoes went only to their pinger)
+		{8, 76, 116, 49440}, // mean 82.4 B (91.4 before)
 	}
 	for _, tt := range tests {
 		ids := make([]transport.PeerID, tt.seats)
@@ -157,4 +157,62 @@ func TestSeatLoss(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDatagramSizeRTS pins the RTS profile's datagram: 8 seats, a 200 ms
+// send interval, adaptive delay, each player giving a command every 20
+// ticks (the zero input between), over a 2 ms memnet link: 12
+// unacknowledged inputs a datagram (as runs), its receiver's echo in one
+// of 4, a checksum in 4 of 5 (each in 2 datagrams): mean 103.4 B. It was
+// 119 B with every seat's echoes in every datagram and 3 copies of each
+// checksum, and about 155 B with raw inputs too (wire version 3).
+func TestDatagramSizeRTS(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New(memnet.Config{Seed: 1, Link: memnet.Link{Latency: time.Millisecond}})
+		defer n.Close()
+		ids := make([]transport.PeerID, 8)
+		for i := range ids {
+			ids[i] = locksteptest.PeerID(i)
+		}
+		var sess []*lockstep.Session[input]
+		var tap *sizeTap
+		for i, id := range ids {
+			var c transport.Conn = n.Join(id).Channel("ls", transport.Unreliable)
+			if i == 0 {
+				tap = &sizeTap{Conn: c}
+				c = tap
+			}
+			s, err := lockstep.NewSession[input](c, lockstep.Config{Seats: ids, SendInterval: 200 * time.Millisecond,
+				Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			sess = append(sess, s)
+		}
+		for tick := range 1200 {
+			if tick == 600 {
+				*tap = sizeTap{Conn: tap.Conn}
+			}
+			for p, s := range sess {
+				time.Sleep(time.Second / 60 / 8)
+				var in input
+				if tick%20 == p {
+					in = input{Buttons: uint8(tick) | 1, Dx: int16(p)}
+				}
+				steps, err := s.Advance(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range steps {
+					s.ReportChecksum(st.Frame, uint64(st.Frame))
+				}
+			}
+		}
+		mean := float64(tap.bytes) / float64(tap.count)
+		t.Logf("%d datagrams in 600 ticks, smallest %d, largest %d, mean %.1f B", tap.count, tap.smallest, tap.largest, mean)
+		if got, want := [3]int{tap.count, tap.smallest, tap.bytes}, [3]int{350, 80, 36176}; got != want {
+			t.Errorf("datagrams, smallest, total bytes = %v, want %v", got, want)
+		}
+	})
 }

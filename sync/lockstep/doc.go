@@ -126,8 +126,10 @@
 // and 39 FlatBuffers framing (offsets, vtable, vector lengths, padding).
 // Optional fields cost nothing when absent. Every 4th Frame is a ping (a
 // flag: its seq is its identity, the sender remembers when it sent it);
-// each receiver echoes the seq in its next Frame with how long it held it,
-// so the pinging seat measures the RTT. At start-up, until every link has
+// each receiver echoes the seq in its next Frame to the pinging seat with
+// how long it held it, so the pinging seat measures the RTT (a datagram
+// with echoes is encoded per receiver, each with its own echo only: an
+// echo is of no use to the other seats). At start-up, until every link has
 // the 8 samples the adaptive delay waits for, every Frame is a ping and
 // the newest echo is repeated. Version 3 added the suspect mask and the
 // Dropped kind and made the lost mask a vote instead of an order (see
@@ -146,15 +148,17 @@
 // the same checks as raw inputs (TestRedteamRuns, the wire's
 // TestRunsHostile and FuzzRuns). Peers of another wire version are
 // dropped and counted (Stats.Dropped.Version). A checksum rides in the 3 Frames
-// after its frame ran. The lost mask is sent while a player-loss
+// after its frame ran (2 with a SendInterval: 400 ms at 200 ms). The lost mask is sent while a player-loss
 // agreement is pending and until every survivor has run past the drop
 // frame. The sender's own holdings are implied (start + n - 1), and acks
 // far below the sender's frame (a dropped seat's, frozen) are sent as
 // "unknown". With 3-byte inputs on a fast link (one unacknowledged input)
 // a datagram is 64 bytes for 2 seats, 68 for 4 and 76 for 8; one with a
 // ping echo is 16 bytes more and one with a checksum 24 more, for a mean
-// of 70, 77 and 91 bytes (version 1: 160, 184 and 232, every field in
-// every datagram). Each further unacknowledged input adds 3 bytes: the
+// of 70, 74 and 82 bytes (77 and 91 when every seat's echoes went to
+// every seat; version 1: 160, 184 and 232, every field in every
+// datagram). The RTS profile's datagram (8 seats, 200 ms, a command
+// every 20 ticks) is 103 bytes on average (TestDatagramSizeRTS). Each further unacknowledged input adds 3 bytes: the
 // test matrix averages 78 bytes at 50 ms RTT and 125 at 300 ms for 2
 // seats (150 for 8 seats at 300 ms). TestDatagramSize pins these sizes.
 //

@@ -134,6 +134,27 @@ func (s *Session[I]) copyInputs(t int, start Frame, count int) []byte {
 // transmit encodes p and sends it to seat to, or to every survivor if
 // to < 0.
 func (s *Session[I]) transmit(p *wire.Packet, to int) {
+	if p.NumEchoes > 0 && to < 0 {
+		// An echo matters only to the seat whose ping it answers: each
+		// survivor gets the datagram with its own echo, if any (7 echoes
+		// of 6 bytes in every datagram of an 8-seat match otherwise).
+		all, n := p.Echoes, p.NumEchoes
+		for v := range s.seats {
+			if v == s.me || !s.survivor(v) {
+				continue
+			}
+			p.NumEchoes = 0
+			for _, e := range all[:n] {
+				if int(e.Seat) == v {
+					p.Echoes[0], p.NumEchoes = e, 1
+					break
+				}
+			}
+			s.transmit(p, v)
+		}
+		p.Echoes, p.NumEchoes = all, n
+		return
+	}
 	buf, err := s.enc.Encode(p)
 	if err != nil {
 		// Unreachable by construction (sizes are bounded in NewSession);

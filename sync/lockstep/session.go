@@ -174,6 +174,11 @@ const (
 	// checksumSends is how many consecutive Frame datagrams carry each
 	// checksum, so that a lost datagram rarely costs a comparison.
 	checksumSends = 3
+	// checksumSendsSparse is checksumSends with a SendInterval: 2
+	// datagrams are 2 intervals (400 ms at 200 ms), and 3 would put more
+	// than one checksum in every datagram at the default interval of 30
+	// frames.
+	checksumSendsSparse = 2
 	// lossWindow is the weight, in datagrams, of the loss average.
 	lossWindow = 256
 	// noticeEvery spaces the dropped notices sent to a dropped seat that

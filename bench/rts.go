@@ -23,16 +23,25 @@ const (
 )
 
 // RTSNetcode is the mesh tuning of the RTS profile: the link upkeep that
-// a game datagram every 200 ms makes redundant is slowed down. ICE
-// keepalives every 2 s instead of 500 ms (pion's default; the lockstep
-// datagrams keep the pair alive and measure it) with the disconnected
-// and failed timeouts raised to match, and the mesh's RTT probe every
-// 2 s (lockstep measures the RTT it needs itself).
+// a game datagram every 200 ms makes redundant is slowed down to one
+// exchange per link every 5 s, browsers' consent-check pace. pion's ICE
+// agent sends a STUN binding request on the selected pair every
+// min(keepalive, disconnected, failed timeout), whatever the traffic,
+// and the peer answers it: keepalive 5 s with the disconnected and
+// failed timeouts at 5 s and 10 s (any packet received, lockstep's
+// included, keeps a pair connected, so a 200 ms game never looks
+// disconnected). The mesh's RTT probe (a ping and a pong on the control
+// channel, each a DATA packet that the other side SACKs) every 5 s
+// instead of 500 ms: lockstep measures the RTT it needs itself. Cost: a
+// silent link is declared disconnected after 5-10 s (not 2-4 s), the
+// mesh's RTT figures (netcode.PeerStats.RTT) refresh every 5 s, and a
+// link whose peer restarted while signaling lost the room is probed for
+// 5 s (the probe waits a ping interval) before it is replaced.
 func RTSNetcode(c *netcode.Config) {
-	c.ICEKeepalive = 2 * time.Second
+	c.ICEKeepalive = 5 * time.Second
 	c.ICEDisconnectedTimeout = 5 * time.Second
 	c.ICEFailedTimeout = 10 * time.Second
-	c.PingInterval = 2 * time.Second
+	c.PingInterval = 5 * time.Second
 }
 
 // RTSCommandEvery is how often an RTS player of the benchmarks gives a

@@ -382,7 +382,13 @@
 // received, and up to CatchUp (600) frames per Advance while behind, so a
 // spectator joining mid-match fast-forwards without waiting for ticks.
 // At the end of the match the source calls Streamer.Finish, and the
-// spectator returns the frames it held back (Spectator.Ended).
+// spectator returns the frames it held back (Spectator.Ended). A
+// spectator that lags at that moment (its sends failed, it still
+// catches up) gets the rest, the final checksum and the end from the
+// source's later Flush calls: the source keeps flushing until
+// Streamer.Done (TestSpectatorLaggingAtFinish: sends failing for the
+// last 100 frames; before, such a spectator stopped Delay frames short
+// of the end).
 // How it catches up depends on StreamConfig.Snapshots: with snapshots, a
 // subscriber waits until the game gives one (Streamer.Wanted asks for
 // it; the session never calls game code), then gets

@@ -92,6 +92,7 @@ type subscriber struct {
 	next    Frame // the next frame to send
 	snapOff int   // bytes of the snapshot sent (-1: none to send)
 	sumNext Frame // checksums below it are sent
+	ended   bool  // the end message is sent (after Finish)
 }
 
 // NewStreamer returns a Streamer for a match of cfg.Seats seats.
@@ -353,22 +354,43 @@ func (st *Streamer[I]) flushTo(sb *subscriber) {
 		}
 	}
 	sb.sumNext = upTo
+	if st.finished && !sb.ended && sb.want == wantInputs && sb.next == st.end {
+		// Every frame and checksum is out: the end, once. A subscriber
+		// that lagged when Finish was called gets it from a later Flush.
+		b := appendStreamHead(st.buf[:0], smEnd, st.game)
+		b = binary.LittleEndian.AppendUint32(b, uint32(st.end))
+		st.buf = b
+		sb.ended = st.send(sb.id, b)
+	}
+}
+
+// Done reports whether, after Finish, every subscriber has the whole
+// stream: every frame, the checksums and the end. Until then the game
+// keeps calling Flush (and Snapshot when Wanted), so that a subscriber
+// that lagged (a slow link whose sends failed, a late joiner catching
+// up) reaches the final frame and the final checksum.
+func (st *Streamer[I]) Done() bool {
+	if !st.finished {
+		return false
+	}
+	for _, sb := range st.subs {
+		if sb.want == wantInputs && (sb.waiting || !sb.ended) {
+			return false
+		}
+	}
+	return true
 }
 
 // Finish ends the stream: it flushes what the subscribers lack and tells
-// them no frame will follow, so spectators return the frames they held
-// back for their Delay. Step does nothing afterwards.
+// each, once it has every frame, that no frame will follow, so spectators
+// return the frames they held back for their Delay. Step does nothing
+// afterwards. Report the last frame's checksum before Finish. A
+// subscriber that lags (its sends failed, or it still waits for a
+// snapshot) gets the rest from later Flush calls: keep calling Flush
+// until Done.
 func (st *Streamer[I]) Finish() {
-	st.Flush()
 	st.finished = true
-	b := appendStreamHead(st.buf[:0], smEnd, st.game)
-	b = binary.LittleEndian.AppendUint32(b, uint32(st.end))
-	st.buf = b
-	for _, sb := range st.subs {
-		if sb.want == wantInputs && sb.next == st.end {
-			st.send(sb.id, b)
-		}
-	}
+	st.Flush()
 }
 
 func boolByte(b bool) byte {

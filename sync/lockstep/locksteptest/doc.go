@@ -55,7 +55,19 @@
 //
 //	c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
 //	c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
-//	c.Spectators = []locksteptest.Spectate{{Tick: 1000}}
+//	c.Spectators = []locksteptest.Spectate{{Tick: 1000, Delay: 30}}
+//	c.Pause = []locksteptest.Pause{{Seat: 3, Tick: 300, Ticks: 10 * 60, Rejoin: true}}
+//
+// A Sim that is also a Snapshotter (Snapshot, Restore) is caught up from
+// a snapshot of the source seat instead (its checksum checked against
+// the source's; Result.Restored says the frame, Result.Joined the
+// JoinFrame). Pause with Rejoin is the "paused past the timeout" story:
+// the majority drops the seat, its loop comes back, is told it was
+// dropped (at the frame the others agreed, checked, as are its frames
+// before it) and restarts with the same identity. The scenarios of issue
+// #15 are TestHiccups (a loop stalled or a peer blacked out for 1, 3,
+// 10 s), TestJoinScenarios (log catch-up) and TestSnapshotScenarios
+// (snapshot catch-up, paused 10 s then rejoin, a delayed spectator).
 //
 // CheckDeterminism needs no network: it runs the simulation twice on the
 // same inputs and reports the first frame whose checksums differ, which

@@ -84,9 +84,14 @@ type Leave struct {
 
 // Pause freezes Seat's game loop from Tick for Ticks ticks: it calls no
 // Advance (a loading hitch, a dragged window, a debugger); its network
-// stays up and datagrams queue for it.
+// stays up and datagrams queue for it. With Rejoin, a seat the others
+// dropped meanwhile, once told so (a *lockstep.DroppedError), restarts
+// with the same identity (Config.Join), catches up from the stream and
+// plays on, as Rejoin's; the frame it was told must be the one the
+// others agreed, and its frames before it must match theirs.
 type Pause struct {
 	Seat, Tick, Ticks int
+	Rejoin            bool
 }
 
 // Blackout cuts Seat off the network from Tick for Ticks ticks
@@ -123,6 +128,11 @@ type Result struct {
 	// *lockstep.CutOffError (it heard no majority and gave up); nil for a
 	// seat that played to the end or left.
 	Ended []error
+	// Joined holds, per seat, the frame it last (re)joined the match at
+	// (its JoinFrame) and Restored the frame of the snapshot it caught
+	// up from; lockstep.NoFrame for a seat that did not join, or caught
+	// up by replaying from frame 0. Spectators have only Restored.
+	Joined, Restored []lockstep.Frame
 }
 
 // Stalls returns the total and the longest stall over all seats.
@@ -229,6 +239,9 @@ type player[I any] struct {
 	sp            *lockstep.Spectator[I]
 	down          bool // crashed, or not started yet
 	spectator     bool // a seatless player
+	rejoined      bool // a Pause.Rejoin seat that restarted
+	joined        lockstep.Frame
+	restored      lockstep.Frame
 }
 
 type runner[I any] struct {
@@ -275,9 +288,10 @@ func newRunner[I any](cfg Config[I]) (*runner[I], error) {
 	r.players = make([]*player[I], cfg.Seats)
 	for i, id := range ids {
 		r.players[i] = &player[I]{
-			peer:  r.net.Join(id),
-			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
-			drops: map[int]lockstep.Frame{},
+			peer:   r.net.Join(id),
+			rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
+			drops:  map[int]lockstep.Frame{},
+			joined: lockstep.NoFrame, restored: lockstep.NoFrame,
 		}
 	}
 	for k := range cfg.Leave {
@@ -333,7 +347,7 @@ func newRunner[I any](cfg Config[I]) (*runner[I], error) {
 		}
 		p.sess = sess
 		if r.streaming() {
-			if p.str, err = lockstep.NewStreamer[I](lockstep.StreamConfig{Conn: p.spec, Seats: cfg.Seats}); err != nil {
+			if p.str, err = lockstep.NewStreamer[I](lockstep.StreamConfig{Conn: p.spec, Seats: cfg.Seats, Snapshots: r.snapshots()}); err != nil {
 				r.close()
 				return nil, err
 			}
@@ -365,6 +379,7 @@ func (r *runner[I]) result() Result {
 		Drops:  make([]map[int]lockstep.Frame, len(r.players)),
 		Events: make([][]lockstep.Event, len(r.players)),
 		Ended:  make([]error, len(r.players)),
+		Joined: make([]lockstep.Frame, len(r.players)), Restored: make([]lockstep.Frame, len(r.players)),
 	}
 	for i, p := range r.players {
 		res.Frames[i] = lockstep.Frame(len(p.sums))
@@ -375,6 +390,10 @@ func (r *runner[I]) result() Result {
 		res.Drops[i] = p.drops
 		res.Events[i] = p.events
 		res.Ended[i] = p.ended
+		res.Joined[i], res.Restored[i] = lockstep.NoFrame, p.restored
+		if p.sess != nil && !p.spectator && p.sess.JoinFrame() > 0 {
+			res.Joined[i] = p.sess.JoinFrame()
+		}
 	}
 	return res
 }
@@ -454,6 +473,10 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		in = r.cfg.Input(i, r.ticks, p.rng)
 	}
 	steps, err := p.sess.Advance(in)
+	if errors.Is(err, lockstep.ErrDropped) && r.pauseRejoin(i) && !p.rejoined {
+		p.events = append(p.events, p.sess.PollEvents()...)
+		return r.restart(i, p, err)
+	}
 	if errors.Is(err, lockstep.ErrDropped) || errors.Is(err, lockstep.ErrCutOff) {
 		// Out of the match, and told so: a result, not a failure (the
 		// caller checks Result.Ended).
@@ -483,6 +506,13 @@ func (r *runner[I]) step(i int, p *player[I]) error {
 		}
 	}
 	if p.str != nil {
+		if p.str.Wanted() && len(p.sums) > 0 {
+			if sn, ok := p.sim.(Snapshotter); ok {
+				if err := p.str.Snapshot(sn.Snapshot()); err != nil {
+					return fmt.Errorf("locksteptest: seat %d snapshot: %w", i, err)
+				}
+			}
+		}
 		p.str.Flush()
 	}
 	if len(steps) == 0 && len(p.sums) < r.cfg.Frames {

@@ -1,6 +1,7 @@
 package locksteptest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -9,12 +10,63 @@ import (
 )
 
 // Rejoin, late join and spectators: every seat has a Control channel and
-// a Streamer; joiners and spectators catch up by replaying the stream's
-// log from frame 0 (any Sim can), then joiners enter at their JoinFrame.
+// a Streamer; joiners and spectators catch up from a snapshot of the
+// source seat when the Sim is a Snapshotter, else by replaying the
+// stream's log from frame 0 (any Sim can), then joiners enter at their
+// JoinFrame.
+
+// Snapshotter is a Sim whose state can be saved and restored. With it,
+// joiners and spectators catch up from a snapshot of the source seat
+// (lockstep.StreamConfig.Snapshots, Spectator.Restore) instead of
+// replaying the match from frame 0; the restored state's checksum is
+// checked against the source's.
+type Snapshotter interface {
+	// Snapshot encodes the whole state.
+	Snapshot() []byte
+	// Restore replaces the state with one Snapshot encoded.
+	Restore(state []byte) error
+}
 
 // streaming reports whether the run needs control channels and streams.
 func (r *runner[I]) streaming() bool {
-	return len(r.cfg.Rejoin) > 0 || len(r.cfg.LateJoin) > 0 || len(r.cfg.Spectators) > 0
+	return len(r.cfg.Rejoin) > 0 || len(r.cfg.LateJoin) > 0 || len(r.cfg.Spectators) > 0 ||
+		slices.ContainsFunc(r.cfg.Pause, func(p Pause) bool { return p.Rejoin })
+}
+
+// snapshots reports whether the Sim can be snapshot.
+func (r *runner[I]) snapshots() bool {
+	_, ok := r.cfg.NewSim(0).(Snapshotter)
+	return ok
+}
+
+// pauseRejoin reports whether seat i restarts after a pause that got it
+// dropped.
+func (r *runner[I]) pauseRejoin(i int) bool {
+	return slices.ContainsFunc(r.cfg.Pause, func(p Pause) bool { return p.Seat == i && p.Rejoin })
+}
+
+// restart: seat i, back from its pause, was told it was dropped (err):
+// check what it ran before its drop frame, then start it again with
+// Config.Join.
+func (r *runner[I]) restart(i int, p *player[I], err error) error {
+	var de *lockstep.DroppedError
+	if !errors.As(err, &de) {
+		return fmt.Errorf("locksteptest: seat %d: %w", i, err)
+	}
+	for f := 0; f < min(len(p.sums), int(de.Frame)) && f < len(r.ref); f++ {
+		if p.sums[f] != r.ref[f] {
+			return &DivergenceError{Frame: lockstep.Frame(f), SeatA: r.refSeat[f], SumA: r.ref[f], SeatB: i, SumB: p.sums[f]}
+		}
+	}
+	for j, o := range r.players {
+		if f, ok := o.drops[i]; ok && j != i && !o.gone && f != de.Frame {
+			return fmt.Errorf("locksteptest: seat %d was told it was dropped at frame %d, seat %d dropped it at %d", i, de.Frame, j, f)
+		}
+	}
+	_ = p.sess.Close()
+	p.rejoined = true
+	r.start(i, p)
+	return nil
 }
 
 func (r *runner[I]) lateSeat(i int) bool {
@@ -22,7 +74,8 @@ func (r *runner[I]) lateSeat(i int) bool {
 }
 
 func (r *runner[I]) joiner(i int) bool {
-	return r.lateSeat(i) || slices.ContainsFunc(r.cfg.Rejoin, func(rj Rejoin) bool { return rj.Seat == i })
+	return r.lateSeat(i) || slices.ContainsFunc(r.cfg.Rejoin, func(rj Rejoin) bool { return rj.Seat == i }) ||
+		r.pauseRejoin(i)
 }
 
 // setupJoins validates the scenarios and picks the stream source: the
@@ -77,7 +130,8 @@ func (r *runner[I]) joins() {
 			continue
 		}
 		id := transport.PeerID(fmt.Sprintf("spect%02d", k))
-		p := &player[I]{peer: r.net.Join(id), spectator: true, drops: map[int]lockstep.Frame{}, sim: r.cfg.NewSim(r.source)}
+		p := &player[I]{peer: r.net.Join(id), spectator: true, drops: map[int]lockstep.Frame{}, sim: r.cfg.NewSim(r.source),
+			joined: lockstep.NoFrame, restored: lockstep.NoFrame}
 		p.spec = p.peer.Channel("stream", transport.Reliable)
 		p.sp = r.spectator(p.spec, sp.Delay)
 		r.players = append(r.players, p)
@@ -112,10 +166,28 @@ func (r *runner[I]) start(i int, p *player[I]) {
 	}
 	p.sess, p.sp, p.sim = sess, r.spectator(p.spec, 0), r.cfg.NewSim(i)
 	p.sums, p.down, p.watched, p.stall, p.str = nil, false, false, 0, nil
+	p.restored = lockstep.NoFrame
 }
 
 // catchUp runs one tick of a spectator, or of a joiner catching up.
 func (r *runner[I]) catchUp(i int, p *player[I]) error {
+	if c, ok := p.sp.Restore(); ok {
+		sn, ok := p.sim.(Snapshotter)
+		if !ok || int(c.Frame) >= len(r.ref) {
+			return fmt.Errorf("locksteptest: %s got a snapshot of frame %d it cannot use", p.peer.ID(), c.Frame)
+		}
+		if err := sn.Restore(c.State); err != nil {
+			return fmt.Errorf("locksteptest: %s restoring frame %d: %w", p.peer.ID(), c.Frame, err)
+		}
+		if sum := p.sim.Checksum(); sum != r.ref[c.Frame] {
+			return &DivergenceError{Frame: c.Frame, SeatA: r.refSeat[c.Frame], SumA: r.ref[c.Frame], SeatB: i, SumB: sum}
+		}
+		// The frames up to the snapshot were not run here: they count as
+		// the reference's.
+		p.sums = append(p.sums[:0], r.ref[:c.Frame+1]...)
+		p.restored = c.Frame
+		p.sp.ReportChecksum(c.Frame, r.ref[c.Frame])
+	}
 	steps, err := p.sp.Advance()
 	if err != nil {
 		return fmt.Errorf("locksteptest: %s spectating: %w", p.peer.ID(), err)

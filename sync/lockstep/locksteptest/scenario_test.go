@@ -1,6 +1,7 @@
 package locksteptest_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -174,6 +175,83 @@ func TestJoinScenarios(t *testing.T) {
 					t.Errorf("seat 0 saw no rejoined event for seat %d", tt.who)
 				}
 			}
+		})
+	}
+}
+
+// snapSim is sumSim with snapshots (a locksteptest.Snapshotter).
+type snapSim struct{ sumSim }
+
+func (s *snapSim) Snapshot() []byte { return binary.LittleEndian.AppendUint64(nil, s.state) }
+
+func (s *snapSim) Restore(b []byte) error {
+	if len(b) != 8 {
+		return fmt.Errorf("snapshot of %d bytes", len(b))
+	}
+	s.state = binary.LittleEndian.Uint64(b)
+	return nil
+}
+
+// TestSnapshotScenarios (#15): the join scenarios with a Sim that has
+// snapshots, so every joiner and spectator catches up from the source's
+// snapshot (Result.Restored) instead of replaying from frame 0; and the
+// issue's "paused 10 s": seat 3 of 4 freezes for 10 s, the majority drops
+// it, it is told so when its loop comes back, restarts with the same
+// identity and rejoins by snapshot, with every frame it runs afterwards
+// equal to the others' (Run fails otherwise). A spectator 30 frames
+// behind (Delay) joins at tick 1000 and reaches the last frame.
+func TestSnapshotScenarios(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		seats int
+		set   func(*locksteptest.Config[in])
+		who   int
+	}{
+		{"pause-10s-rejoin", 4, func(c *locksteptest.Config[in]) {
+			c.Pause = []locksteptest.Pause{{Seat: 3, Tick: 300, Ticks: 10 * 60, Rejoin: true}}
+		}, 3},
+		{"rejoin-after-crash", 4, func(c *locksteptest.Config[in]) {
+			c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
+		}, 3},
+		{"late-join", 3, func(c *locksteptest.Config[in]) {
+			c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
+		}, 2},
+		{"delayed-spectator-at-1000", 3, func(c *locksteptest.Config[in]) {
+			c.Spectators = []locksteptest.Spectate{{Tick: 1000, Delay: 30}}
+		}, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg(func(int) locksteptest.Sim[in] { return &snapSim{} })
+			c.Seats, c.Frames = tt.seats, 2000
+			c.Link = memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.02}
+			tt.set(&c)
+			res := locksteptest.Run(t, c)
+			if res.Frames[tt.who] < 2000 || res.Ended[tt.who] != nil {
+				t.Fatalf("joiner ran %d frames, ended %v", res.Frames[tt.who], res.Ended[tt.who])
+			}
+			if res.Restored[tt.who] == lockstep.NoFrame {
+				t.Errorf("joiner caught up without a snapshot")
+			}
+			if tt.who < tt.seats {
+				if j := res.Joined[tt.who]; j == lockstep.NoFrame || res.Restored[tt.who] >= j {
+					t.Errorf("joined at %d from a snapshot of frame %d", j, res.Restored[tt.who])
+				}
+				var told *lockstep.DroppedError
+				for _, e := range res.Events[tt.who] {
+					if e.Kind == lockstep.EventDropped {
+						told = &lockstep.DroppedError{Frame: e.Frame}
+					}
+				}
+				if tt.name == "pause-10s-rejoin" && (told == nil || res.Drops[0][tt.who] != told.Frame) {
+					t.Errorf("seat %d: told %v, the others dropped it at %d", tt.who, told, res.Drops[0][tt.who])
+				}
+			}
+			for i := range tt.seats {
+				if i != tt.who && (res.Frames[i] < 2000 || res.Ended[i] != nil) {
+					t.Errorf("seat %d ran %d frames, ended %v", i, res.Frames[i], res.Ended[i])
+				}
+			}
+			t.Logf("joined at %d, snapshot of frame %d", res.Joined[tt.who], res.Restored[tt.who])
 		})
 	}
 }

@@ -44,7 +44,9 @@ type sigProto struct {
 	// open connects a client with the given unique ID (PeerJS) or into
 	// the given room (Peerplay, rooms of 2) and returns the ID others
 	// address it by.
-	open func(addr, id, room string) (*rawConn, string, error)
+	// The read buffer is bufSize bytes: large for a relay receiver (many
+	// frames per read), small for churn (a fresh client per cycle).
+	open func(addr, id, room string, bufSize int) (*rawConn, string, error)
 	// leave sends what the protocol's client sends when it leaves.
 	leave  func(rc *rawConn)
 	signal func(dst string) []byte // the relayed message, as SignalProtocol.Signal builds it
@@ -55,8 +57,8 @@ const rawTimeout = 30 * time.Second
 
 var sigProtos = map[string]sigProto{
 	"peerplay": {
-		open: func(addr, id, room string) (*rawConn, string, error) {
-			rc, err := rawDial(addr, "/ws", rawTimeout)
+		open: func(addr, id, room string, bufSize int) (*rawConn, string, error) {
+			rc, err := rawDial(addr, "/ws", rawTimeout, bufSize)
 			if err != nil {
 				return nil, "", err
 			}
@@ -73,15 +75,17 @@ var sigProtos = map[string]sigProto{
 					rc.c.Close()
 					return nil, "", err
 				}
-				var f struct{ Type, Peer, Code, Message string }
+				if bytes.Contains(msg, []byte(`"type":"welcome"`)) { // no JSON decoding: churn does this per cycle
+					_, peer, _ := bytes.Cut(msg, []byte(`"peer":"`))
+					peer, _, _ = bytes.Cut(peer, []byte(`"`))
+					return rc, string(peer), nil
+				}
+				var f struct{ Type, Code, Message string }
 				if err := json.Unmarshal(msg, &f); err != nil {
 					rc.c.Close()
 					return nil, "", err
 				}
-				switch f.Type {
-				case "welcome":
-					return rc, f.Peer, nil
-				case "error":
+				if f.Type == "error" {
 					rc.c.Close()
 					return nil, "", fmt.Errorf("bench: peerplay join: %s: %s", f.Code, f.Message)
 				}
@@ -94,8 +98,8 @@ var sigProtos = map[string]sigProto{
 		marker: []byte(`"type":"signal"`),
 	},
 	"peerjs": {
-		open: func(addr, id, room string) (*rawConn, string, error) {
-			rc, err := rawDial(addr, "/peerjs?key=peerjs&id="+id+"&token=t"+id, rawTimeout)
+		open: func(addr, id, room string, bufSize int) (*rawConn, string, error) {
+			rc, err := rawDial(addr, "/peerjs?key=peerjs&id="+id+"&token=t"+id, rawTimeout, bufSize)
 			if err != nil {
 				return nil, "", err
 			}
@@ -174,15 +178,11 @@ func sigGen(in *bufio.Reader, out io.Writer) SigGenResult {
 	start(ctx)
 	time.Sleep(cfg.Warmup)
 	o0, e0 := ops.Load(), errs.Load()
-	c0, err0 := procCPU(os.Getpid())
+	c0 := processCPU()
 	time.Sleep(cfg.Measure)
 	o1, e1 := ops.Load(), errs.Load()
-	c1, err1 := procCPU(os.Getpid())
-	res := SigGenResult{Ops: o1 - o0, CPU: c1 - c0, Errors: e1 - e0}
-	if err := errors.Join(err0, err1); err != nil {
-		res.Err = err.Error()
-	}
-	return res
+	c1 := processCPU()
+	return SigGenResult{Ops: o1 - o0, CPU: c1 - c0, Errors: e1 - e0}
 }
 
 // relaySetup opens cfg.Pairs pairs; the returned start makes each pair's
@@ -204,13 +204,13 @@ func relaySetup(p sigProto, cfg SigGenConfig, ops *atomic.Int64) (start func(con
 	}
 	for k := range pairs {
 		room := cfg.Prefix + "r" + strconv.Itoa(k)
-		rcv, rid, err := p.open(cfg.Addr, cfg.Prefix+"b"+strconv.Itoa(k), room)
+		rcv, rid, err := p.open(cfg.Addr, cfg.Prefix+"b"+strconv.Itoa(k), room, 64<<10)
 		if err != nil {
 			stop()
 			return nil, nil, err
 		}
 		conns = append(conns, rcv)
-		snd, _, err := p.open(cfg.Addr, cfg.Prefix+"a"+strconv.Itoa(k), room)
+		snd, _, err := p.open(cfg.Addr, cfg.Prefix+"a"+strconv.Itoa(k), room, 4<<10)
 		if err != nil {
 			stop()
 			return nil, nil, err
@@ -284,7 +284,7 @@ func churnSetup(p sigProto, cfg SigGenConfig, ops, errs *atomic.Int64) func(cont
 				defer wg.Done()
 				for i := 0; ctx.Err() == nil; i++ {
 					id := cfg.Prefix + "w" + strconv.Itoa(w) + "c" + strconv.Itoa(i)
-					rc, _, err := p.open(cfg.Addr, id, id)
+					rc, _, err := p.open(cfg.Addr, id, id, 2<<10)
 					if err != nil {
 						errs.Add(1)
 						time.Sleep(10 * time.Millisecond)

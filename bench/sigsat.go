@@ -46,11 +46,13 @@ type SatResult struct {
 	// A server below one core with its CPU idle waits for the
 	// generators; with its CPU not idle, other processes took the rest.
 	ServerIdle, GenIdle float64
-	// AtServer is where the bytes in flight waited, sampled every 50 ms
-	// from /proc/net/tcp over the window: the share of the unread bytes in
-	// TCP receive queues that sat in the server's sockets (the rest sat in
-	// the generators'). Near 1 the server is behind on its input: it, not
-	// the generators, is the bottleneck. -1 when nothing was queued.
+	// AtServer is where the work in flight waited, sampled every 50 ms
+	// from /proc/net/tcp over the window: the share of the unread bytes
+	// (relay) or of the waiting cycles (churn: connections in the accept
+	// backlog and sockets with unread bytes) in TCP receive queues that
+	// sat on the server's side (the rest sat in the generators' sockets).
+	// Near 1 the server is behind on its input: it, not the generators, is
+	// the bottleneck. -1 when nothing was queued.
 	AtServer float64
 }
 
@@ -140,7 +142,7 @@ func SigSaturate(ctx context.Context, cfg SatConfig) (SatResult, error) {
 		}
 	}
 	time.Sleep(cfg.Warmup)
-	s0, err0 := cfg.Server.CPU()
+	s0, err0 := procRunTime(cfg.Server.Pid())
 	st0 := cpuTimes()
 	t0 := time.Now()
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
@@ -154,7 +156,7 @@ func SigSaturate(ctx context.Context, cfg SatConfig) (SatResult, error) {
 		for {
 			select {
 			case <-tick.C:
-				a, b := tcpQueues(port)
+				a, b := tcpQueues(port, cfg.Workload == "churn")
 				qSrv += a
 				qGen += b
 			case <-end:
@@ -163,7 +165,7 @@ func SigSaturate(ctx context.Context, cfg SatConfig) (SatResult, error) {
 		}
 	}()
 	<-qdone
-	s1, err1 := cfg.Server.CPU()
+	s1, err1 := procRunTime(cfg.Server.Pid())
 	st1 := cpuTimes()
 	window := time.Since(t0)
 	if err := errors.Join(err0, err1); err != nil {
@@ -251,10 +253,14 @@ func idleShare(a, b map[int][2]int64, cpu int) float64 {
 	return float64(y[0]-x[0]) / float64(y[1]-x[1])
 }
 
-// tcpQueues sums the receive queues (unread bytes) of the IPv4 TCP
-// sockets in /proc/net/tcp whose local port is port (the server's side)
-// and whose remote port is port (the clients' side).
-func tcpQueues(port string) (server, clients int64) {
+// tcpQueues sums what waits in the receive queues of the IPv4 TCP
+// sockets in /proc/net/tcp whose local port is port (the server's side,
+// its listening socket included) and whose remote port is port (the
+// clients' side). In bytes; with cycles, in cycles: a connection waiting
+// to be accepted or a socket with unread bytes counts one (for churn a
+// cycle waits either for the server to take the connection or read its
+// join, or for the client to read the welcome).
+func tcpQueues(port string, cycles bool) (server, clients int64) {
 	p, err := strconv.Atoi(port)
 	if err != nil {
 		return 0, 0
@@ -274,12 +280,49 @@ func tcpQueues(port string) (server, clients int64) {
 		if err != nil || rx == 0 {
 			continue
 		}
+		listen := f[3] == "0A" // rx_queue is then the accept backlog, in connections
+		if cycles && !listen {
+			rx = 1
+		}
 		switch {
 		case strings.HasSuffix(f[1], hex):
+			if listen && !cycles {
+				continue
+			}
 			server += rx
 		case strings.HasSuffix(f[2], hex):
 			clients += rx
 		}
 	}
 	return server, clients
+}
+
+// procRunTime is the CPU time of process pid's threads, summed from
+// /proc/PID/task/TID/schedstat (nanoseconds the scheduler ran each
+// thread; /proc/PID/stat counts in 10 ms ticks, coarse over a few
+// seconds at a fraction of a core). A thread that exits takes its time
+// with it: servers and generators keep theirs.
+func procRunTime(pid int) (time.Duration, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 1 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, nil
 }

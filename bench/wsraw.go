@@ -31,8 +31,9 @@ var rawMask = [4]byte{0x5a, 0xc3, 0x17, 0x9e}
 // errRawClosed is a close frame from the server.
 var errRawClosed = errors.New("bench: websocket closed by the server")
 
-// rawDial connects to addr (host:port) and upgrades path to a WebSocket.
-func rawDial(addr, path string, timeout time.Duration) (*rawConn, error) {
+// rawDial connects to addr (host:port) and upgrades path to a WebSocket,
+// with a read buffer of bufSize bytes (it grows for a larger frame).
+func rawDial(addr, path string, timeout time.Duration, bufSize int) (*rawConn, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
@@ -44,7 +45,7 @@ func rawDial(addr, path string, timeout time.Duration) (*rawConn, error) {
 		c.Close()
 		return nil, err
 	}
-	rc := &rawConn{c: c, buf: make([]byte, 64<<10)}
+	rc := &rawConn{c: c, buf: make([]byte, max(bufSize, 512))}
 	for {
 		if i := bytes.Index(rc.buf[:rc.w], []byte("\r\n\r\n")); i >= 0 {
 			line, _, _ := bytes.Cut(rc.buf[:i], []byte("\r\n"))

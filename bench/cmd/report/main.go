@@ -44,6 +44,8 @@ type report struct {
 	// From the codec section, for the wire section: the steady 2-seat
 	// datagram's size, FlatBuffers and hand-written (0 if not run).
 	steadyFB, steadyBase float64
+
+	satWorkloads string // section sigsat: "relay,churn", or one of them
 }
 
 // target is one line of the targets table.
@@ -74,6 +76,7 @@ func main() {
 	noRTSSweep := flag.Bool("rts-nosweep", false, "rts section: only the peer processes, not the memnet RTT sweep")
 	outFile := flag.String("o", "", "write the report here instead of bench/REPORT.md")
 	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
+	satWorkloads := flag.String("sigsat-workloads", "relay,churn", "section sigsat: the workloads to run (relay, churn)")
 	siggen := flag.Bool("siggen", false, "internal: run as a signaling load generator process (section sigsat)")
 	flag.Parse()
 	if *siggen {
@@ -92,7 +95,7 @@ func main() {
 	if err != nil || len(bytes.TrimSpace(mod)) == 0 {
 		log.Fatalf("report: run it inside the module (go env GOMOD: %v)", err)
 	}
-	r := &report{quick: *quick, repeats: *repeats, module: filepath.Dir(string(bytes.TrimSpace(mod)))}
+	r := &report{quick: *quick, repeats: *repeats, module: filepath.Dir(string(bytes.TrimSpace(mod))), satWorkloads: *satWorkloads}
 	r.out = filepath.Join(r.module, "bench")
 	r.noRTSSweep = *noRTSSweep
 	if r.quick && *repeats == 5 {

@@ -228,7 +228,7 @@ func (r *report) signaling(ctx context.Context) error {
 	if res[0].slowCuts > 0 {
 		cutsWhy = fmt.Sprintf(" Under overload signald cut %d receivers whose send queue overflowed (slow_consumer, by design) where PeerJS buffers without bound, so its delivery drops off earlier.", res[0].slowCuts)
 	}
-	relayWhy := fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies.%s The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table",
+	relayWhy := fmt.Sprintf("on one core each, our server delivered at most %s signals/s and PeerJS %s; CPU per relayed signal: ours %s µs, PeerJS %s µs. Per message our server decodes and validates the JSON frame, passes the data through the backplane, and encodes a new frame for the receiver's writer goroutine; PeerJS parses and re-stringifies.%s The p99 ≤ %s point is noisy on this shared 2-core machine (scheduling pauses of tens of ms), see the table. This load client is one process and did not saturate signald; section 7b measures both servers' ceilings with generators that are not the bottleneck",
 		fmtF(res[0].saturation), fmtF(res[1].saturation), fmtF(res[0].cpuPerMsg), fmtF(res[1].cpuPerMsg), cutsWhy, slo)
 	relayMet := ratio >= 3 && satRatio >= 1
 	if ratio >= 3 && !relayMet {

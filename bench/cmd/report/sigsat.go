@@ -7,19 +7,21 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/peerplay/peerplay/bench"
 )
 
-// Saturation (section sigsat): each server pinned to CPU 1, 1 to
-// satMaxProcs generator processes of the raw WebSocket client pinned to
-// CPU 0, closed loop, relay and churn.
+// Saturation (section sigsat): each server pinned to CPU 1, satProcs
+// generator processes of the raw WebSocket client pinned to CPU 0, closed
+// loop, relay and churn.
+var satProcs = []int{1, 2, 4}
+
 const (
-	satMaxProcs = 3
-	satPairs    = 60 // relay pairs in all
-	satWindow   = 16 // relay signals in flight per pair
-	satWorkers  = 24 // churn loops in all
+	satPairs   = 60 // relay pairs in all
+	satWindow  = 16 // relay signals in flight per pair
+	satWorkers = 24 // churn loops in all
 )
 
 type satCell struct {
@@ -59,7 +61,7 @@ func (r *report) sigsat(ctx context.Context) error {
 			return bench.StartPeerJS(ctx, peerjs, srvCPU)
 		}},
 	}
-	workloads := []string{"relay", "churn"}
+	workloads := strings.Split(r.satWorkloads, ",")
 	warm, measure := time.Second, 3*time.Second
 	if r.quick {
 		warm, measure = 200*time.Millisecond, 500*time.Millisecond
@@ -70,7 +72,7 @@ func (r *report) sigsat(ctx context.Context) error {
 	for w := range cells {
 		cells[w] = make([][]satCell, len(servers))
 		for i := range cells[w] {
-			cells[w][i] = make([]satCell, satMaxProcs)
+			cells[w][i] = make([]satCell, len(satProcs))
 		}
 	}
 	for rep := 0; rep < r.repeats; rep++ {
@@ -95,7 +97,7 @@ func (r *report) sigsat(ctx context.Context) error {
 		}
 		turn := rep
 		for w, workload := range workloads {
-			for g := 1; g <= satMaxProcs; g++ {
+			for gi, g := range satProcs {
 				turn++
 				for k := range servers {
 					i := (k + turn) % len(servers)
@@ -109,7 +111,7 @@ func (r *report) sigsat(ctx context.Context) error {
 					}
 					log.Printf("sigsat: repeat %d %s %s gen=%d: %.0f/s server %.0f%% queued at server %.0f%% (CPU idle %.0f%%) generators %.0f%% (CPU idle %.0f%%)",
 						rep, s.proto, workload, g, res.Rate, 100*res.ServerCPU, 100*res.AtServer, 100*res.ServerIdle, 100*res.GenCPU, 100*res.GenIdle)
-					c := &cells[w][i][g-1]
+					c := &cells[w][i][gi]
 					c.rate = append(c.rate, res.Rate)
 					c.srv = append(c.srv, res.ServerCPU)
 					c.gen = append(c.gen, res.GenCPU)
@@ -122,20 +124,24 @@ func (r *report) sigsat(ctx context.Context) error {
 		stop()
 	}
 
+	procs := make([]string, len(satProcs))
+	for i, g := range satProcs {
+		procs[i] = fmt.Sprint(g)
+	}
 	r.printf("## 7b. Signaling saturation: a generator that is not the bottleneck\n\n")
 	r.printf("Issue 20: section 7's load client (one Go process, coder/websocket) could not saturate signald, so its ratio was a floor. "+
-		"Here each server runs alone on CPU 1 (`taskset -c 1`, a fresh process per repeat; Go then runs with GOMAXPROCS 1, Node runs JavaScript on one thread) "+
-		"and 1 to %d load generator processes run on CPU 0 (`taskset -c 0`, this command started again with `-siggen`; `bench.SigGenMain`). "+
+		"Here each server runs alone on CPU 1 (`taskset -c 1`, both fresh each repeat; Go then runs with GOMAXPROCS 1, Node runs JavaScript on one thread) "+
+		"and %s load generator processes run on CPU 0 (`taskset -c 0`: this command started again with `-siggen`, `bench.SigGenMain`; `BenchmarkSignalSaturation` runs the same code with 2). "+
 		"The generator is a hand-written WebSocket client (`bench/wsraw.go`): frames are built once, masked with a fixed non-zero key (ws under PeerJS skips unmasking for a zero key), "+
-		"and every frame a connection may send goes out in one write; received frames are parsed in place from a 64 KiB buffer. Both servers get the same byte streams. Closed loop, so the servers never queue without bound:\n\n"+
+		"every frame a connection may send goes out in one write, and received frames are parsed in place. Both servers get the same byte streams. Closed loop, so neither server queues without bound:\n\n"+
 		"- **relay**: %d client pairs in all (split over the generators); the first of each pair keeps %d signals in flight to the second (a signal received lets the next go). "+
-		"The signal is section 7's ~250-byte trickled-candidate JSON object, ours as the `data` of a `signal` frame (relayed byte for byte), PeerJS's as the `payload` of a `CANDIDATE` (relayed by `dst`). Rate = signals received per second.\n"+
-		"- **churn**: %d loops in all, each: open a WebSocket, join (ours: a fresh room of 2; PeerJS: a fresh id), wait for `welcome` / `OPEN`, leave as the protocol's client does (ours: a `leave` frame; both: a close frame) and close the TCP connection. Rate = cycles per second.\n\n"+
-		"Each cell: %s warm-up, %s measured; server CPU = the server process's user+system time (/proc/PID/stat) over the window, generators' CPU = the sum of their own; "+
-		"\"CPU idle\" is the pinned core's idle share in /proc/stat over the same window (0 %%: every tick went to the server or to other processes of this shared machine). "+
-		"Medians over %d repeats; the ratio is computed within each repeat. Load average at the start of this section: %s (2 cores, shared with other work).\n\n",
-		satMaxProcs, satPairs, satWindow, satWorkers, warm, measure, r.repeats, load0)
-	r.printf("| Workload | generators | signald /s | server CPU | CPU µs per op | queued at server | generators' CPU | PeerJS /s | server CPU | CPU µs per op | queued at server | generators' CPU | rate ratio signald / PeerJS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		"The signal is section 7's ~250-byte trickled-candidate JSON object, ours as the `data` of a `signal` frame (relayed byte for byte), PeerJS's as the `payload` of a `CANDIDATE` (relayed by `dst`). Op = one signal received.\n"+
+		"- **churn**: %d loops in all, each: open a TCP connection and a WebSocket, join (ours: a fresh room of 2; PeerJS: a fresh id), wait for `welcome` / `OPEN`, leave as the protocol's client does (ours: a `leave` frame; both: a close frame) and close. Op = one cycle. (PeerJS's command logs each connect and disconnect to stdout, here /dev/null: its default.)\n\n"+
+		"Each cell: %s warm-up, %s measured, the two servers back to back (alternating which goes first). Server CPU = the run time of the server's threads over the window (/proc/PID/task/*/schedstat, ns; kernel work done in its context, such as loopback TCP, included), "+
+		"generators' CPU = the sum of their own (getrusage). *Queued at server* is where the work in flight waited: the share of unread bytes (relay) or waiting cycles (churn: connections in the accept backlog, sockets with unread bytes) in TCP receive queues that sat on the server's side rather than the generators' (/proc/net/tcp, sampled every 50 ms). "+
+		"Medians over %d repeats; ratios are computed within each repeat, [min–max] over repeats. Load average at the start of this section: %s (2 cores, shared with other work).\n\n",
+		strings.Join(procs, ", "), satPairs, satWindow, satWorkers, warm, measure, r.repeats, load0)
+	r.printf("| Workload | generator processes | signald ops/s | server CPU | CPU µs per op | queued at server | generators' CPU (µs per op) | PeerJS ops/s | server CPU | CPU µs per op | queued at server | generators' CPU (µs per op) | rate ratio signald / PeerJS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	pct := func(xs []float64) string {
 		m := bench.Median(xs)
 		if m < 0 {
@@ -149,8 +155,8 @@ func (r *report) sigsat(ctx context.Context) error {
 	}
 	sats := make([]sat, len(workloads))
 	for w, workload := range workloads {
-		for g := 1; g <= satMaxProcs; g++ {
-			a, b := cells[w][0][g-1], cells[w][1][g-1]
+		for gi, g := range satProcs {
+			a, b := cells[w][0][gi], cells[w][1][gi]
 			var ratios, perRatios []float64
 			for k := range a.rate {
 				if k < len(b.rate) && b.rate[k] > 0 && a.rate[k] > 0 {
@@ -159,38 +165,39 @@ func (r *report) sigsat(ctx context.Context) error {
 				}
 			}
 			r.printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | **%s×** [%s–%s] |\n", workload, g,
-				fmtF(bench.Median(a.rate)), pct(a.srv), fmtF(cpuPer(a)), pct(a.atSrv), pct(a.gen),
-				fmtF(bench.Median(b.rate)), pct(b.srv), fmtF(cpuPer(b)), pct(b.atSrv), pct(b.gen),
+				fmtF(bench.Median(a.rate)), pct(a.srv), fmtF(cpuPer(a.srv, a.rate)), pct(a.atSrv), pct(a.gen)+" ("+fmtF(cpuPer(a.gen, a.rate))+")",
+				fmtF(bench.Median(b.rate)), pct(b.srv), fmtF(cpuPer(b.srv, b.rate)), pct(b.atSrv), pct(b.gen)+" ("+fmtF(cpuPer(b.gen, b.rate))+")",
 				fmtF(bench.Median(ratios)), fmtF(minF(ratios)), fmtF(maxF(ratios)))
-			if g == satMaxProcs {
+			if gi == len(satProcs)-1 {
 				sats[w] = sat{ratio: bench.Median(ratios), lo: minF(ratios), hi: maxF(ratios), sd: bench.Median(a.rate), pj: bench.Median(b.rate),
-					sdPer: cpuPer(a), pjPer: cpuPer(b), perRatio: bench.Median(perRatios), perLo: minF(perRatios), perHi: maxF(perRatios),
+					sdPer: cpuPer(a.srv, a.rate), pjPer: cpuPer(b.srv, b.rate), perRatio: bench.Median(perRatios), perLo: minF(perRatios), perHi: maxF(perRatios),
 					sdQ: bench.Median(a.atSrv), pjQ: bench.Median(b.atSrv)}
 			}
 		}
 	}
-	r.printf("\nHow to read it. *Server CPU* is the share of one core the server got: below 100 %% here because other work on this shared machine ran on its core too (the core was idle %s of the relay windows), not because the server waited: "+
-		"*queued at server* is where the bytes in flight waited (unread TCP receive queues, /proc/net/tcp, sampled every 50 ms; for churn it includes connections waiting in the listen backlog): near 100 %% the server is behind on its input and the generators are ahead. "+
-		"Because the server's share of its core moves with the machine's load, the delivered rates (and their ratio, measured back to back) spread; "+
-		"the server's CPU time per op does not depend on that share, so the ceiling on a dedicated core is 1 / (CPU per op) and the capacity ratio is PeerJS's CPU per op / signald's.\n\n",
-		pct(cells[0][0][satMaxProcs-1].srvIdle))
+	r.printf("\nHow to read it. *Server CPU* is the share of one core the server got. It stays below 100 %% because other work on this shared machine ran on the same core (CPU 1 was idle %s of the time in the last relay cells, /proc/stat), not because the server waited for input: "+
+		"where *queued at server* is near 100 %%, the work in flight sat in the server's receive queues, so the server was behind and the generators ahead (a generator-bound cell shows the queue on the generators' side, e.g. one generator against signald's churn). "+
+		"Because the share of its core each server got moves with the machine's load, delivered rates and their ratio spread even back to back. "+
+		"The server's CPU time per op does not depend on that share: its ceiling on a dedicated core is 1 / (CPU per op), and the **capacity ratio** is PeerJS's CPU per op / signald's, per repeat. "+
+		"The generators' CPU per op stays below the server's, so on a dedicated core each, the generators would keep the server saturated.\n\n",
+		pct(cells[0][0][len(satProcs)-1].srvIdle))
 	for w, workload := range workloads {
 		x := sats[w]
-		r.printf("- **%s** at %d generators: queued at the server %s (signald) and %s (PeerJS). Ceiling on one dedicated core: signald %s /s, PeerJS %s /s; **capacity ratio %s×** [%s–%s over repeats]; delivered-rate ratio %s× [%s–%s].\n",
-			workload, satMaxProcs, fmtF(100*x.sdQ)+" %", fmtF(100*x.pjQ)+" %", fmtF(1e6/x.sdPer), fmtF(1e6/x.pjPer),
+		r.printf("- **%s**, %d generator processes: queued at the server %s (signald) and %s (PeerJS). Ceiling on one dedicated core: signald %s ops/s, PeerJS %s ops/s; **capacity ratio %s×** [%s–%s]; delivered-rate ratio %s× [%s–%s].\n",
+			workload, satProcs[len(satProcs)-1], fmtF(100*x.sdQ)+" %", fmtF(100*x.pjQ)+" %", fmtF(1e6/x.sdPer), fmtF(1e6/x.pjPer),
 			fmtF(x.perRatio), fmtF(x.perLo), fmtF(x.perHi), fmtF(x.ratio), fmtF(x.lo), fmtF(x.hi))
 	}
 	r.printf("\n")
 	return nil
 }
 
-// cpuPer is the median over repeats of server CPU µs per op, at the most
-// generators.
-func cpuPer(c satCell) float64 {
+// cpuPer is the median over repeats of CPU µs per op (cpu: share of a
+// core, per repeat; rate: ops/s, per repeat).
+func cpuPer(cpu, rate []float64) float64 {
 	var xs []float64
-	for k := range c.rate {
-		if c.rate[k] > 0 {
-			xs = append(xs, c.srv[k]*1e6/c.rate[k])
+	for k := range rate {
+		if rate[k] > 0 {
+			xs = append(xs, cpu[k]*1e6/rate[k])
 		}
 	}
 	return bench.Median(xs)

@@ -15,6 +15,7 @@ func TestDeps(t *testing.T) {
 		deptest.Module + "/pubsub",
 		deptest.Module + "/internal/pubsubfb",
 		deptest.Module + "/internal/pubsubwire",
+		deptest.Module + "/internal/drain",
 		"github.com/google/flatbuffers",
 	}
 	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/chat", Allow: allow})

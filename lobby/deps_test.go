@@ -12,6 +12,7 @@ func TestDeps(t *testing.T) {
 		deptest.Module + "/lobby/internal/",
 		deptest.Module + "/internal/safetext",
 		deptest.Module + "/internal/fbenvelope",
+		deptest.Module + "/internal/drain",
 		"github.com/google/flatbuffers",
 	}
 	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/lobby", Allow: allow})

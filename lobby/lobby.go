@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peerplay/peerplay/internal/drain"
 	"github.com/peerplay/peerplay/internal/safetext"
 	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -70,8 +71,7 @@ type Lobby struct {
 	askAt     time.Time                                      // member: when to repeat an unanswered join/watch request
 	dirty     bool                                           // host: broadcast a snapshot at the end of this call
 	greet     []transport.PeerID                             // host: peers to send the current snapshot to
-	events    []Event
-	polled    []Event // PollEvents' reused result
+	events    drain.Queue[Event]
 	stats     Stats
 }
 
@@ -182,10 +182,7 @@ func (l *Lobby) PollEvents() []Event {
 		l.timers()
 		l.flush()
 	}
-	l.polled = append(l.polled[:0], l.events...)
-	clear(l.events)
-	l.events = l.events[:0]
-	return l.polled
+	return l.events.Drain()
 }
 
 // Poll is PollEvents returning a copy the caller owns.
@@ -571,12 +568,9 @@ func cancelReason(old, nv view, left []transport.PeerID) Reason {
 const MaxEvents = 256
 
 func (l *Lobby) emit(e Event) {
-	if len(l.events) >= MaxEvents {
-		copy(l.events, l.events[1:])
-		l.events = l.events[:len(l.events)-1]
+	if l.events.Push(e, MaxEvents) {
 		l.stats.EventsDropped++
 	}
-	l.events = append(l.events, e)
 }
 
 // --- sending --------------------------------------------------------------

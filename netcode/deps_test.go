@@ -19,6 +19,7 @@ func TestDeps(t *testing.T) {
 			deptest.Module + "/netcode/transport", deptest.Module + "/netcode/internal",
 			// the signaling client only: a game binary (wasm too) carries no server
 			deptest.Module + "/signaling/sigclient", deptest.Module + "/signaling/internal/", deptest.Module + "/internal/safetext",
+			deptest.Module + "/internal/drain",
 			"github.com/pion", "github.com/coder/websocket", "golang.org/x",
 			"github.com/google/uuid", "github.com/wlynxg/anet",
 		},

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peerplay/peerplay/internal/drain"
 	"github.com/peerplay/peerplay/netcode/internal/wire"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/signaling/sigclient"
@@ -44,8 +45,7 @@ type Mesh struct {
 	connected     map[transport.PeerID]*peer
 	sorted        []transport.PeerID // keys of connected, sorted
 	peersChanged  chan struct{}      // made by WaitPeers; closed on change
-	events        []Event
-	polled        []Event // PollEvents' reused result
+	events        drain.Queue[Event]
 	eventsDropped uint64
 	sigUpShared   bool
 	closed        bool
@@ -213,10 +213,7 @@ func (m *Mesh) Channel(label string) transport.Conn {
 func (m *Mesh) PollEvents() []Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.polled = append(m.polled[:0], m.events...)
-	clear(m.events)
-	m.events = m.events[:0]
-	return m.polled
+	return m.events.Drain()
 }
 
 // Close says goodbye to every peer, leaves the room and returns when every
@@ -297,12 +294,9 @@ func (m *Mesh) publishLocked() {
 func (m *Mesh) emit(kind EventKind, peer transport.PeerID, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.events) >= m.cfg.EventQueueLen {
-		copy(m.events, m.events[1:]) // keep the buffer: PollEvents reuses it
-		m.events = m.events[:len(m.events)-1]
+	if m.events.Push(Event{Kind: kind, Peer: peer, Err: err, At: time.Now()}, m.cfg.EventQueueLen) {
 		m.eventsDropped++
 	}
-	m.events = append(m.events, Event{Kind: kind, Peer: peer, Err: err, At: time.Now()})
 }
 
 // clock is the ping clock: time since Join, monotonic.

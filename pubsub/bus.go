@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/peerplay/peerplay/internal/drain"
 	"github.com/peerplay/peerplay/internal/pubsubfb"
 	"github.com/peerplay/peerplay/internal/pubsubwire"
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -140,10 +141,9 @@ func (b *Bus) Clock() uint64 {
 type Subscription struct {
 	bus     *Bus
 	prefix  string
-	queue   []Delivery // guarded by bus.mu
-	polled  []Delivery // PollDeliveries' reused result; guarded by bus.mu
-	dropped uint64     // guarded by bus.mu
-	closed  bool       // guarded by bus.mu
+	queue   drain.Queue[Delivery] // guarded by bus.mu
+	dropped uint64                // guarded by bus.mu
+	closed  bool                  // guarded by bus.mu
 }
 
 // Subscribe returns a subscription to the topics starting with prefix.
@@ -167,10 +167,7 @@ func (s *Subscription) PollDeliveries() []Delivery {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.updateLocked()
-	s.polled = append(s.polled[:0], s.queue...)
-	clear(s.queue)
-	s.queue = s.queue[:0]
-	return s.polled
+	return s.queue.Drain()
 }
 
 // Poll is PollDeliveries returning a copy the caller owns.
@@ -199,7 +196,7 @@ func (s *Subscription) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s.closed = true
-	s.queue = nil
+	s.queue.Reset()
 	b.subs = slices.DeleteFunc(b.subs, func(x *Subscription) bool { return x == s })
 }
 
@@ -530,13 +527,10 @@ func (b *Bus) route(d Delivery) {
 		c := d
 		c.To = slices.Clone(d.To)
 		c.Payload = slices.Clone(d.Payload)
-		if len(s.queue) >= b.cfg.QueueLen {
-			copy(s.queue, s.queue[1:]) // keep the newest (drain convention)
-			s.queue = s.queue[:len(s.queue)-1]
+		if s.queue.Push(c, b.cfg.QueueLen) { // keeps the newest (drain convention)
 			s.dropped++
 			b.stats.Overflow++
 		}
-		s.queue = append(s.queue, c)
 	}
 }
 

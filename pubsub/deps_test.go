@@ -12,6 +12,7 @@ func TestDeps(t *testing.T) {
 		deptest.Module + "/internal/pubsubfb",
 		deptest.Module + "/internal/pubsubwire",
 		deptest.Module + "/internal/fbenvelope",
+		deptest.Module + "/internal/drain",
 		"github.com/google/flatbuffers",
 	}
 	deptest.Check(t, deptest.Rule{Package: deptest.Module + "/pubsub", Allow: allow})

@@ -20,6 +20,7 @@ func TestDeps(t *testing.T) {
 				deptest.Module + "/netcode/transport",
 				deptest.Module + "/sync/lockstep/internal/wire",
 				deptest.Module + "/sync/internal/predict",
+				deptest.Module + "/internal/drain",
 				"github.com/google/flatbuffers",
 			},
 		})

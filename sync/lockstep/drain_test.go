@@ -5,7 +5,8 @@ import "testing"
 // The event queue keeps the newest maxEvents and counts the oldest it drops
 // (the drain convention, CONTRIBUTING.md).
 func TestEventQueueKeepsNewest(t *testing.T) {
-	s := &Session[uint8]{events: make([]Event, 0, maxEvents), polled: make([]Event, 0, maxEvents)}
+	s := &Session[uint8]{}
+	s.events.Grow(maxEvents)
 	for i := range maxEvents + 5 {
 		s.event(Event{Kind: EventDesync, Frame: Frame(i)})
 	}

@@ -109,12 +109,9 @@ type Event struct {
 const maxEvents = 64
 
 func (s *Session[I]) event(e Event) {
-	if len(s.events) >= maxEvents {
-		copy(s.events, s.events[1:])
-		s.events = s.events[:len(s.events)-1]
+	if s.events.Push(e, maxEvents) {
 		s.stats.EventsDropped++
 	}
-	s.events = append(s.events, e)
 }
 
 // PollEvents returns the events since the previous call, oldest first. The
@@ -123,8 +120,5 @@ func (s *Session[I]) event(e Event) {
 // facts: a desync is EventDesync (with its *DesyncError) and nothing else;
 // Advance's errors only say that it cannot proceed.
 func (s *Session[I]) PollEvents() []Event {
-	s.polled = append(s.polled[:0], s.events...)
-	clear(s.events)
-	s.events = s.events[:0]
-	return s.polled
+	return s.events.Drain()
 }

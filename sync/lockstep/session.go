@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/peerplay/peerplay/internal/drain"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/internal/predict"
 	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
@@ -73,12 +74,12 @@ type Session[I any] struct {
 	stepIn   []I
 	statusIn []InputStatus
 
-	events, polled []Event
-	stats          Stats
-	stall          int
-	lastNow        time.Time
-	sendClk        sendClock // Config.SendInterval
-	loop           loopClock // the loop's lateness, discounted from RTTs
+	events  drain.Queue[Event]
+	stats   Stats
+	stall   int
+	lastNow time.Time
+	sendClk sendClock // Config.SendInterval
+	loop    loopClock // the loop's lateness, discounted from RTTs
 
 	rec    *recorder
 	closed bool
@@ -229,10 +230,9 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		steps:    make([]Step[I], 0, st.CatchUp),
 		stepIn:   make([]I, st.CatchUp*n),
 		statusIn: make([]InputStatus, st.CatchUp*n),
-		events:   make([]Event, 0, maxEvents),
-		polled:   make([]Event, 0, maxEvents),
 		waitSeat: -1,
 	}
+	s.events.Grow(maxEvents)
 	s.lastNow = s.start
 	s.sendClk.every = sendTicks(st.SendInterval, st.tick)
 	for t := range s.seats {

@@ -15,6 +15,7 @@ func TestDeps(t *testing.T) {
 			deptest.Module + "/sync/lockstep",
 			deptest.Module + "/sync/internal/predict",
 			deptest.Module + "/netcode/transport",
+			deptest.Module + "/internal/drain",
 			"github.com/google/flatbuffers",
 		},
 	})

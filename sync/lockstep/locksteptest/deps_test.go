@@ -15,6 +15,7 @@ func TestDeps(t *testing.T) {
 			deptest.Module + "/sync/internal/predict",
 			deptest.Module + "/netcode/transport",
 			deptest.Module + "/netcode/memnet",
+			deptest.Module + "/internal/drain",
 			"github.com/google/flatbuffers",
 		},
 	})

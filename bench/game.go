@@ -106,11 +106,17 @@ func RunMeshGameWith(ctx context.Context, n int, d time.Duration, opt GameOption
 				defer t.Stop()
 				end := time.Now().Add(dur)
 				var in Input
+				tick := 0
 				for now := range t.C {
 					if now.After(end) || ctx.Err() != nil {
 						return
 					}
-					in.Buttons++
+					if opt.Commands {
+						in = RTSInput(tick, i)
+					} else {
+						in.Buttons++
+					}
+					tick++
 					steps, err := s.Advance(in)
 					if err != nil {
 						errs[i] = err

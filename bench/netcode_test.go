@@ -137,7 +137,8 @@ func BenchmarkDatagram(b *testing.B) {
 // BenchmarkRTSUpload: the RTS profile's upload against the every-tick
 // baseline, in one run: 8 peers in this process, each a netcode mesh
 // playing lockstep at 60 Hz, first sending every tick, then every 200 ms
-// (lockstep.Config.SendInterval). Per peer: kbit/s on the wire (IP/UDP
+// (lockstep.Config.SendInterval), each player giving a command every 20
+// ticks (RTSInput). Per peer: kbit/s on the wire (IP/UDP
 // headers, DTLS, SCTP, SACKs and STUN included), lone SACK and STUN
 // datagrams per second, and the ratio of the two uploads. One op is one
 // 60 Hz tick of every peer, at least 1 s of each (bench/cmd/report
@@ -146,11 +147,11 @@ func BenchmarkRTSUpload(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	d := max(time.Duration(b.N)*SweepTick, time.Second)
-	base, err := RunMeshGameWith(ctx, 8, d, GameOptions{})
+	base, err := RunMeshGameWith(ctx, 8, d, GameOptions{Commands: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rts, err := RunMeshGameWith(ctx, 8, d, GameOptions{SendInterval: RTSSendInterval, Netcode: RTSNetcode})
+	rts, err := RunMeshGameWith(ctx, 8, d, GameOptions{SendInterval: RTSSendInterval, Netcode: RTSNetcode, Commands: true})
 	if err != nil {
 		b.Fatal(err)
 	}

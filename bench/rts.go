@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/peerplay/peerplay/netcode"
 	"github.com/peerplay/peerplay/netcode/memnet"
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -23,25 +25,42 @@ const (
 )
 
 // RTSNetcode is the mesh tuning of the RTS profile: the link upkeep that
-// a game datagram every 200 ms makes redundant is slowed down to one
-// exchange per link every 5 s, browsers' consent-check pace. pion's ICE
-// agent sends a STUN binding request on the selected pair every
-// min(keepalive, disconnected, failed timeout), whatever the traffic,
-// and the peer answers it: keepalive 5 s with the disconnected and
-// failed timeouts at 5 s and 10 s (any packet received, lockstep's
-// included, keeps a pair connected, so a 200 ms game never looks
-// disconnected). The mesh's RTT probe (a ping and a pong on the control
-// channel, each a DATA packet that the other side SACKs) every 5 s
-// instead of 500 ms: lockstep measures the RTT it needs itself. Cost: a
-// silent link is declared disconnected after 5-10 s (not 2-4 s), the
-// mesh's RTT figures (netcode.PeerStats.RTT) refresh every 5 s, and a
-// link whose peer restarted while signaling lost the room is probed for
-// 5 s (the probe waits a ping interval) before it is replaced.
+// a game datagram every 200 ms makes redundant is cut.
+//
+// ICE keepalives off: pion's agent (ice/v4 v4.4.8, agent.go) runs its
+// task loop at most every 2 s (its default keepalive interval caps the
+// loop's period, whatever the configured one) and sends a STUN binding
+// request on the selected pair at every run, whatever the traffic (its
+// doc says "if no packet has been sent", the code does not check), each
+// answered by the peer: 7 STUN datagrams/s and 6.5 kbit/s per peer of an
+// 8-player mesh, a keepalive above 2 s changes nothing. A zero interval
+// turns them off (pion's SettingEngine; netcode.Config treats 0 as its
+// default, so the SettingEngine hook sets it). Any packet received keeps
+// a pair connected, so the links live on the game's datagrams and the
+// mesh's RTT probe, every 5 s (instead of 500 ms; lockstep measures the
+// RTT it needs itself), and the disconnected and failed timeouts are 12
+// s and 20 s so that an idle link (a lobby) with a probe each way every
+// 5 s never looks disconnected. Browsers answer STUN requests and send
+// their own consent checks, which pion answers.
+//
+// Cost: a dead link is declared disconnected after 12 s (default 2 s)
+// and failed after 32 s (lockstep's own DisconnectTimeout, 5 s, still
+// decides when a silent player is voted out of a match), the mesh's RTT
+// figures (netcode.PeerStats.RTT) refresh every 5 s, and a link whose
+// peer restarted while signaling lost the room is probed for 5 s before
+// it is replaced. NAT bindings (UDP timeouts of 30 s and more) are kept
+// by the probes.
 func RTSNetcode(c *netcode.Config) {
-	c.ICEKeepalive = 5 * time.Second
-	c.ICEDisconnectedTimeout = 5 * time.Second
-	c.ICEFailedTimeout = 10 * time.Second
+	disconnected, failed := 12*time.Second, 20*time.Second
+	c.ICEDisconnectedTimeout, c.ICEFailedTimeout = disconnected, failed
 	c.PingInterval = 5 * time.Second
+	prev := c.SettingEngine
+	c.SettingEngine = func(se *webrtc.SettingEngine) {
+		if prev != nil {
+			prev(se)
+		}
+		se.SetICETimeouts(disconnected, failed, 0) // keepalives off
+	}
 }
 
 // RTSCommandEvery is how often an RTS player of the benchmarks gives a

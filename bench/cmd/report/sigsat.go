@@ -175,15 +175,27 @@ func (r *report) sigsat(ctx context.Context) error {
 			}
 		}
 	}
+	genShare := 0.0 // the generators' CPU per op / the server's, at most, over the cells
+	for w := range workloads {
+		for i := range servers {
+			for gi := range satProcs {
+				c := cells[w][i][gi]
+				if sp := cpuPer(c.srv, c.rate); sp > 0 {
+					genShare = max(genShare, cpuPer(c.gen, c.rate)/sp)
+				}
+			}
+		}
+	}
 	r.printf("\nHow to read it. *Server CPU* is the share of one core the server got. It stays below 100 %% because other work on this shared machine ran on the same core (CPU 1 was idle %s of the time in the last relay cells, /proc/stat), not because the server waited for input: "+
-		"where *queued at server* is near 100 %%, the work in flight sat in the server's receive queues, so the server was behind and the generators ahead (a generator-bound cell shows the queue on the generators' side, e.g. one generator against signald's churn). "+
+		"where *queued at server* is near 100 %%, the work in flight sat in the server's receive queues, so the server was behind and the generators ahead (a generator-bound cell would show the queue on the generators' side). "+
+		"Adding generator processes does not raise the delivered rates (beyond the spread), as expected of a server-bound run. "+
 		"Because the share of its core each server got moves with the machine's load, delivered rates and their ratio spread even back to back. "+
-		"The server's CPU time per op does not depend on that share: its ceiling on a dedicated core is 1 / (CPU per op), and the **capacity ratio** is PeerJS's CPU per op / signald's, per repeat. "+
-		"The generators' CPU per op stays below the server's, so on a dedicated core each, the generators would keep the server saturated.\n\n",
-		pct(cells[0][0][len(satProcs)-1].srvIdle))
+		"The server's CPU time per op does not depend on that share: its estimated ceiling on a dedicated core is 1 / (CPU per op), and the **capacity ratio** is PeerJS's CPU per op / signald's, per repeat. "+
+		"The generators' CPU per op is at most %s of the server's in any cell, so with a core each the generators would still keep the server saturated.\n\n",
+		pct(cells[0][0][len(satProcs)-1].srvIdle), fmtF(100*genShare)+" %")
 	for w, workload := range workloads {
 		x := sats[w]
-		r.printf("- **%s**, %d generator processes: queued at the server %s (signald) and %s (PeerJS). Ceiling on one dedicated core: signald %s ops/s, PeerJS %s ops/s; **capacity ratio %s×** [%s–%s]; delivered-rate ratio %s× [%s–%s].\n",
+		r.printf("- **%s**, %d generator processes: queued at the server %s (signald) and %s (PeerJS). Estimated ceiling on one dedicated core: signald %s ops/s, PeerJS %s ops/s; **capacity ratio %s×** [%s–%s]; delivered-rate ratio %s× [%s–%s].\n",
 			workload, satProcs[len(satProcs)-1], fmtF(100*x.sdQ)+" %", fmtF(100*x.pjQ)+" %", fmtF(1e6/x.sdPer), fmtF(1e6/x.pjPer),
 			fmtF(x.perRatio), fmtF(x.perLo), fmtF(x.perHi), fmtF(x.ratio), fmtF(x.lo), fmtF(x.hi))
 	}

@@ -107,13 +107,14 @@ type Game struct {
 	ready   bool
 	rematch bool // R pressed on a networked result screen
 
-	errTitle   string
-	errMsg     string
-	errDetail  string
-	showDetail bool
-	endSaid    bool
-	lastScore  [2]int32
-	lastVX     int32
+	errTitle    string
+	errMsg      string
+	errDetail   string
+	showDetail  bool
+	endSaid     bool
+	summarySaid bool // printSummary printed this match's figures
+	lastScore   [2]int32
+	lastVX      int32
 
 	shots      int
 	menuLen    int
@@ -357,7 +358,7 @@ func (g *Game) pollRoom() {
 		if n, ok := m.(interface{ Names() [2]string }); ok {
 			g.names = n.Names()
 		}
-		g.endSaid, g.rematch, g.ready = false, false, false
+		g.endSaid, g.rematch, g.ready, g.summarySaid = false, false, false, false
 		g.lastScore, g.lastVX = [2]int32{}, 0
 		g.setScreen(scMatch)
 	case m == nil && g.match != nil && g.sc == scMatch && g.rematch:
@@ -512,15 +513,8 @@ func (g *Game) updateMatch() error {
 			return nil
 		}
 	}
-	if g.opt.For > 0 && g.room != nil {
-		if g.matchStart.IsZero() {
-			g.matchStart = time.Now()
-		}
-		if time.Since(g.matchStart) >= g.opt.For {
-			g.printSummary()
-			g.quit = true
-			return nil
-		}
+	if g.forOver() {
+		return nil
 	}
 	if g.match.Final() != nil {
 		g.matchOver()
@@ -616,7 +610,31 @@ func (g *Game) driveTick(room play.Room) bool {
 	g.pollRoom()
 	if !tickInUpdate && g.room == room && g.sc == scMatch && g.match != nil && g.match == room.Match() {
 		g.tick()
+		g.forOver()
 	}
+	return true
+}
+
+// forOver reports whether a networked match has run Options.For; the
+// first time, it prints the lockstep figures and makes the next Update
+// quit. drive checks it right after its tick, so the figures end at a
+// tick on the match's own clock, not at a later Update (ebiten's loop
+// runs late on a busy machine, and the ticks in between, once the peer
+// has quit at its own deadline, would count as stalls). The driver
+// keeps ticking until the window closes, so the peer gets our inputs
+// until its deadline too.
+func (g *Game) forOver() bool {
+	if g.opt.For <= 0 || g.room == nil || g.match == nil {
+		return false
+	}
+	if g.matchStart.IsZero() {
+		g.matchStart = time.Now()
+	}
+	if time.Since(g.matchStart) < g.opt.For {
+		return false
+	}
+	g.printSummary()
+	g.quit = true
 	return true
 }
 
@@ -661,9 +679,15 @@ func (g *Game) matchOver() {
 	}
 }
 
-// printSummary prints a networked match's lockstep figures on Out.
+// printSummary prints a networked match's lockstep figures on Out, once
+// per match (a -for benchmark's deadline and the peer quitting may both
+// ask for them).
 func (g *Game) printSummary() {
+	if g.summarySaid {
+		return
+	}
 	if m, ok := g.match.(interface{ Summary() string }); ok && g.opt.Out != nil {
+		g.summarySaid = true
 		fmt.Fprintf(g.opt.Out, "%s fps=%.0f tps=%.0f\n", m.Summary(), ebiten.ActualFPS(), ebiten.ActualTPS())
 	}
 }

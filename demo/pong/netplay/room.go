@@ -273,7 +273,7 @@ func (r *Room) startMatch(m lobby.Match) error {
 		Logger:     r.net.log,
 	}
 	r.record = nil // one recording per room: the first match
-	adaptive(&cfg, r.net.cfg.Rollback) // floor: MinInputDelay
+	adaptive(&cfg, r.net.cfg.Rollback)
 	if r.net.cfg.Rollback {
 		sess, err := rollback.NewSession[sim.Input](r.mesh.Channel(chanInput), rollback.Config{Lockstep: cfg})
 		if err != nil {

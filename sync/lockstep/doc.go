@@ -438,6 +438,16 @@
 //     restart to the first frame played (a 4-seat match over a 20 ms
 //     memnet link, a snapshot taken on request).
 //
+// A seat that crashed and restarted before the others dropped it (in a
+// 2-seat match the lone survivor never can: it is no majority) is let
+// back the same way: its join request, which only its own transport
+// identity can send, counts as its old session's goodbye, so the others
+// drop the old session at once (no vote needed) and then admit the new
+// one (TestSnapshotScenarios/two-seats-crash-rejoin: restarted 3 s after
+// the crash, before the survivor gives up after twice the disconnect
+// timeout; without it the restarted seat waited for good). A live seat
+// that sends one only drops itself.
+//
 // A newcomer whose ID is not the seat's (a lobby fills an empty or freed
 // seat with whoever asks: lobby.EventSeated) needs every other seat to
 // Rebind the seat to its ID first; Rebind applies at once to a seat that

@@ -41,6 +41,7 @@ const (
 	reasonStalls      = "heard, but blocks the next frame for the disconnect timeout"
 	reasonBlocks      = "blocks the drop agreement for the join and disconnect timeouts"
 	reasonBye         = "said goodbye"
+	reasonRestarted   = "asks to rejoin: its old session is gone (a goodbye)"
 	reasonMajority    = "a majority of the seats voted it out"
 	reasonCutOff      = "cannot hear a majority of the seats"
 	reasonAgreed      = "dropped by the agreement of a majority of the seats"

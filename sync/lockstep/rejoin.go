@@ -178,10 +178,21 @@ func (s *Session[I]) coordinator(joiner int) int {
 	return bits.TrailingZeros32(m)
 }
 
-// onJoinRequest: a dropped seat asks to come back. Only the coordinator
-// answers; it repeats the admission (reliable, but the joiner may have
-// restarted) while it runs.
+// onJoinRequest: a seat asks to come back. A request from a seat not
+// dropped here is that seat's word that its old session is gone (it
+// crashed and restarted before the others dropped it): it counts as the
+// old session's goodbye, which only the seat itself can give (the
+// request comes from its transport identity), so the survivors drop it
+// without waiting for a majority of votes; in a 2-seat match that is the
+// only way back, since a lone survivor never forms a majority. Once the
+// seat is dropped, only the coordinator answers; it repeats the
+// admission (reliable, but the joiner may have restarted) while it runs.
 func (s *Session[I]) onJoinRequest(now time.Time, from int) {
+	if bit := uint32(1) << from; !s.joining && s.excluded == nil && s.dropped&bit == 0 {
+		s.left |= bit
+		s.markLost(now, from, reasonRestarted)
+		return
+	}
 	if s.joining || s.excluded != nil || s.dropped&(1<<from) == 0 || s.coordinator(from) != s.me {
 		return
 	}

@@ -145,6 +145,13 @@ func TestJoinScenarios(t *testing.T) {
 		{"rejoin-after-crash", 4, func(c *locksteptest.Config[in]) {
 			c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
 		}, 3},
+		// Two seats: the survivor alone is no majority and cannot drop
+		// the crashed seat; the restarted seat's join request is its old
+		// session's goodbye. Restarted 3 s after the crash, before the
+		// survivor gives up (twice the disconnect timeout).
+		{"two-seats-crash-rejoin", 2, func(c *locksteptest.Config[in]) {
+			c.Rejoin = []locksteptest.Rejoin{{Seat: 1, Tick: 300, Ticks: 3 * 60}}
+		}, 1},
 		{"late-join", 3, func(c *locksteptest.Config[in]) {
 			c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
 		}, 2},
@@ -199,7 +206,9 @@ func (s *snapSim) Restore(b []byte) error {
 // it, it is told so when its loop comes back, restarts with the same
 // identity and rejoins by snapshot, with every frame it runs afterwards
 // equal to the others' (Run fails otherwise). A spectator 30 frames
-// behind (Delay) joins at tick 1000 and reaches the last frame.
+// behind (Delay) joins at tick 1000 and reaches the last frame. In a
+// 2-seat match, a crashed seat that restarts before the survivor gives up
+// comes back too.
 func TestSnapshotScenarios(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -213,6 +222,13 @@ func TestSnapshotScenarios(t *testing.T) {
 		{"rejoin-after-crash", 4, func(c *locksteptest.Config[in]) {
 			c.Rejoin = []locksteptest.Rejoin{{Seat: 3, Tick: 300, Ticks: 8 * 60}}
 		}, 3},
+		// Two seats: the survivor alone is no majority and cannot drop
+		// the crashed seat; the restarted seat's join request is its old
+		// session's goodbye. Restarted 3 s after the crash, before the
+		// survivor gives up (twice the disconnect timeout).
+		{"two-seats-crash-rejoin", 2, func(c *locksteptest.Config[in]) {
+			c.Rejoin = []locksteptest.Rejoin{{Seat: 1, Tick: 300, Ticks: 3 * 60}}
+		}, 1},
 		{"late-join", 3, func(c *locksteptest.Config[in]) {
 			c.LateJoin = []locksteptest.LateJoin{{Seat: 2, Tick: 600}}
 		}, 2},

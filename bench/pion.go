@@ -210,7 +210,8 @@ const (
 	WireSTUN WireKind = iota
 	// WireSACK: an SCTP packet of nothing but a SACK without gap blocks
 	// (SACKWire bytes; a SACK with gap blocks counts as WireData, which
-	// a loss-free link does not have).
+	// a loss-free link does not have), or of an I-FORWARD-TSN for one
+	// stream, which has the same size.
 	WireSACK
 	// WireSmall: an SCTP packet too small for a DATA chunk with a
 	// payload (a FORWARD-TSN, a HEARTBEAT ACK...).

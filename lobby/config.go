@@ -20,6 +20,11 @@ type Config struct {
 	Team int
 	// Seat is the preferred seat, 1-based; 0 means any.
 	Seat int
+	// Watch joins as a spectator, as Lobby.Watch(true) from the start: the
+	// peer is never seated and is admitted beyond Settings.MaxPlayers (up
+	// to MaxMembers members in all), so a full match can be watched.
+	// false (the default): a player.
+	Watch bool
 	// Settings are used if this peer founds the lobby (a host that takes
 	// over keeps the settings it inherits). MaxPlayers 0 means 8.
 	Settings Settings

@@ -131,8 +131,12 @@
 //     migration knows no freed seats). Every seat and the newcomer report
 //     EventSeated (Peer, Seat): the newcomer starts with Config.Join, the
 //     others call their session's Rebind(Seat, Peer).
-//   - A spectator: Lobby.Watch(true) makes a member a watcher, never
-//     seated and not counted for MinPlayers or the ready check. While a
+//   - A spectator: Lobby.Watch(true) (or Config.Watch, to join a full
+//     lobby as one) makes a member a watcher, never seated and not
+//     counted for MaxPlayers (watchers come on top, up to MaxMembers),
+//     MinPlayers, the ready check, a countdown or Listing().Players; a
+//     watcher cannot turn player while the players are full
+//     (TestWatchFullMatch). While a
 //     match runs, and when one starts, it gets EventWatch: Source, the
 //     first seat connected to the host (run a lockstep.Streamer on every
 //     seat so any can be Source), and the other seats as Witnesses.

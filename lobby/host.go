@@ -203,9 +203,23 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		}
 	}
 	i := l.v.index(from)
-	if i < 0 && len(l.v.members) >= l.v.settings.MaxPlayers {
+	// MaxPlayers counts the players; watchers come on top, up to
+	// MaxMembers in all. A seat of the running match back after a
+	// restart always has room.
+	players := 0
+	for _, m := range l.v.members {
+		if !m.Watching && m.ID != from {
+			players++
+		}
+	}
+	seatHolder := l.run != nil && l.v.phase == PhaseStarted && l.run.Seat(from) >= 0
+	roomless := !p.watch && !seatHolder && players >= l.v.settings.MaxPlayers
+	switch {
+	case i < 0 && (len(l.v.members) >= MaxMembers || roomless):
 		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonFull})
 		return
+	case i >= 0 && roomless && l.v.members[i].Watching:
+		p.watch = true // a watcher that asks to play stays one while the players are full
 	}
 	delete(l.leftMsg, from)
 	late := l.v.phase == PhaseStarting || l.v.phase == PhaseStarted
@@ -441,7 +455,7 @@ func (l *Lobby) applySnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 		case !l.profSent:
 			l.prof.ready = me.Ready // the host cleared it (Reopen, new settings, a failed round)
 		}
-	case l.helloAt != uint64(s.Term)<<32|uint64(s.Version) && (!l.full || len(nv.members) < nv.settings.MaxPlayers):
+	case l.helloAt != uint64(s.Term)<<32|uint64(s.Version) && (!l.full || l.prof.watch || countPlayers(nv.members) < nv.settings.MaxPlayers):
 		l.sendHello()
 	}
 }

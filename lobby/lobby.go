@@ -51,7 +51,7 @@ type Lobby struct {
 	discover  time.Time                 // when to found the lobby if no host appears
 	mig       migration
 	cdEnd     time.Time          // end of the countdown, local clock
-	cdMembers []transport.PeerID // members when the countdown started
+	cdMembers []transport.PeerID // players (members not watching) when the countdown started
 	forced    bool               // host: the countdown comes from Start
 	rnd       *round
 	early     map[transport.PeerID]*lobbyfb.CommitT          // commits ahead of their Propose
@@ -104,6 +104,18 @@ func (v view) index(id transport.PeerID) int {
 	return slices.IndexFunc(v.members, func(m Member) bool { return m.ID == id })
 }
 
+// playerIDs lists the members that do not watch (a watcher coming or
+// going does not cancel a countdown).
+func (v view) playerIDs() []transport.PeerID {
+	var ids []transport.PeerID
+	for _, m := range v.members {
+		if !m.Watching {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
 func (v view) ids() []transport.PeerID {
 	ids := make([]transport.PeerID, len(v.members))
 	for i, m := range v.members {
@@ -140,7 +152,7 @@ func New(conn transport.Conn, cfg Config) (*Lobby, error) {
 		cfg:       c,
 		log:       c.Logger.With("pkg", "lobby", "local", string(local)),
 		local:     local,
-		prof:      profile{name: c.Name, team: c.Team, seat: c.Seat},
+		prof:      profile{name: c.Name, team: c.Team, seat: c.Seat, watch: c.Watch},
 		connected: make(map[transport.PeerID]bool),
 		seen:      make(map[transport.PeerID]bool),
 		leftMsg:   make(map[transport.PeerID]bool),
@@ -451,7 +463,7 @@ func (l *Lobby) hostRules(nv *view) {
 			l.beginCountdown(nv, false)
 		}
 	case PhaseCountdown:
-		if !slices.Equal(nv.ids(), l.cdMembers) || (!l.forced && !allReady) {
+		if !slices.Equal(nv.playerIDs(), l.cdMembers) || (!l.forced && !allReady) {
 			nv.phase = PhaseOpen
 			l.forced = false
 		}
@@ -462,7 +474,7 @@ func (l *Lobby) beginCountdown(nv *view, forced bool) {
 	nv.phase = PhaseCountdown
 	l.forced = forced
 	l.cdEnd = l.now.Add(l.cfg.Countdown)
-	l.cdMembers = nv.ids()
+	l.cdMembers = nv.playerIDs()
 }
 
 // setView replaces the view and reports what changed.

@@ -97,9 +97,11 @@ func (l *Lobby) Running() (Match, bool) {
 }
 
 // players counts the members that do not watch.
-func (l *Lobby) players() int {
+func (l *Lobby) players() int { return countPlayers(l.v.members) }
+
+func countPlayers(members []Member) int {
 	n := 0
-	for _, m := range l.v.members {
+	for _, m := range members {
 		if !m.Watching {
 			n++
 		}

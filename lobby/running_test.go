@@ -183,3 +183,34 @@ func TestWatch(t *testing.T) {
 		}
 	})
 }
+
+// A full 2-player match can be watched: a peer that joins as a watcher
+// (Config.Watch) is admitted beyond MaxPlayers and follows the match; a
+// player beyond it is still turned away, and a watcher cannot turn
+// itself into a player while the players are full. The room listing
+// counts the players only.
+func TestWatchFullMatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, nodes, m := startedCluster(t, 2, Config{Settings: Settings{MaxPlayers: 2}})
+		w := c.add("p8", Config{Watch: true})
+		c.Until("watch", 5*time.Second, func() bool { return len(eventsOf(w, EventWatch)) > 0 })
+		if e := eventsOf(w, EventWatch)[0]; e.Match.Seed != m.Seed || e.Source != m.Seats[0] {
+			t.Errorf("watch event %+v", e)
+		}
+		extra := c.add("p9", Config{})
+		c.Run(2 * time.Second)
+		if r := eventsOf(extra, EventRejected); len(r) == 0 || r[0].Err != ErrLobbyFull {
+			t.Errorf("third player: %v", extra.Events)
+		}
+		if err := w.App.Watch(false); err != nil {
+			t.Fatal(err)
+		}
+		c.Run(time.Second)
+		if mb, _ := nodes[0].App.State().Member("p8"); !mb.Watching {
+			t.Errorf("watcher turned player in a full lobby: %+v", mb)
+		}
+		if l := nodes[0].App.State().Listing(); l.Players != 2 || l.MaxPlayers != 2 {
+			t.Errorf("listing %+v, want 2/2", l)
+		}
+	})
+}

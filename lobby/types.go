@@ -89,7 +89,8 @@ type Member struct {
 
 // Settings are the host's game settings.
 type Settings struct {
-	// MaxPlayers bounds the lobby's members, 1..MaxMembers.
+	// MaxPlayers bounds the lobby's players, 1..MaxMembers; watchers
+	// (Member.Watching) come on top, up to MaxMembers members in all.
 	MaxPlayers int
 	// Data is opaque to the lobby (at most MaxSettingsSize bytes): the
 	// game's own settings, agreed with the Match. The lobby copies it; the
@@ -189,7 +190,7 @@ func (s State) Member(id transport.PeerID) (Member, bool) {
 // Listing is what an application may publish about the lobby in a room
 // listing (for example the signaling server's room metadata).
 type Listing struct {
-	Players    int
+	Players    int // members that are not watching
 	MaxPlayers int
 	// State is "open", "countdown", "starting", "started", or "" before
 	// there is a host.
@@ -198,7 +199,12 @@ type Listing struct {
 
 // Listing returns the room-listing view of s.
 func (s State) Listing() Listing {
-	l := Listing{Players: len(s.Members), MaxPlayers: s.Settings.MaxPlayers}
+	l := Listing{MaxPlayers: s.Settings.MaxPlayers}
+	for _, m := range s.Members {
+		if !m.Watching {
+			l.Players++
+		}
+	}
 	switch s.Phase {
 	case PhaseOpen, PhaseCountdown, PhaseStarting, PhaseStarted:
 		l.State = s.Phase.String()

@@ -7,8 +7,12 @@
 // signaling server against the PeerJS server, the CPU and upload of
 // peers in a mesh at 60 Hz, the RTS profile (8 players, 60 Hz, a
 // lockstep datagram every 200 ms: upload with SACKs and STUN counted at
-// the UDP socket, delay and stalls vs RTT) and the adaptive delay of two
-// peers with a CPU hog pinned beside one.
+// the UDP socket and broken down by kind (WireCounter tells STUN, 65-byte
+// SCTP control packets and DATA apart by first byte and size;
+// WireBreakdown adds netcode's per-channel message counts), delay and
+// stalls vs RTT) and the adaptive delay of two peers with a CPU hog
+// pinned beside one. bench/patches holds the pion/sctp change the RTS
+// figures were also measured with (not used by the module).
 //
 // Quick start:
 //

@@ -303,19 +303,22 @@ func TestZeroAllocs(t *testing.T) {
 	enc := NewEncoder()
 	var d Decoder
 	var got Packet
-	p := samples()["frame"]
-	allocs := testing.AllocsPerRun(200, func() {
-		buf, err := enc.Encode(p)
-		if err != nil {
-			t.Fatal(err)
+	for _, name := range []string{"frame", "rts"} { // raw inputs, runs
+		p := samples()[name]
+		allocs := testing.AllocsPerRun(200, func() {
+			buf, err := enc.Encode(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Decode(buf, &got); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: Encode+Decode allocs = %v, want 0", name, allocs)
 		}
-		if err := d.Decode(buf, &got); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("Encode+Decode allocs = %v, want 0", allocs)
 	}
+	var allocs float64
 	bad := make([]byte, 64)
 	copy(bad, "\x30\x00\x00\x00PPLS")
 	allocs = testing.AllocsPerRun(200, func() { _ = d.Decode(bad, &got) })

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ type SigGenConfig struct {
 	Prefix   string        // makes room names and peer IDs unique per process and run
 	Pairs    int           // relay: client pairs (the first of each sends to the second)
 	Window   int           // relay: signals in flight per pair (sent, not yet received)
+	Message  string        // relay: "candidate" (default: a ~250-byte trickled candidate) or "offer" (a ~650-byte SDP offer)
 	Workers  int           // churn: concurrent join-and-leave loops
 	Warmup   time.Duration // load before the measured window
 	Measure  time.Duration // the measured window
@@ -48,9 +50,11 @@ type sigProto struct {
 	// frames per read), small for churn (a fresh client per cycle).
 	open func(addr, id, room string, bufSize int) (*rawConn, string, error)
 	// leave sends what the protocol's client sends when it leaves.
-	leave  func(rc *rawConn)
-	signal func(dst string) []byte // the relayed message, as SignalProtocol.Signal builds it
-	marker []byte                  // in every relayed message as received
+	leave func(rc *rawConn)
+	// signal is the message that relays data (a JSON object) to dst, as
+	// an offer or a candidate; marker is in every such message as received.
+	signal func(dst string, data []byte, offer bool) []byte
+	marker func(offer bool) []byte
 }
 
 const rawTimeout = 30 * time.Second
@@ -92,10 +96,13 @@ var sigProtos = map[string]sigProto{
 			}
 		},
 		leave: func(rc *rawConn) { _ = rc.write(rawFrame(nil, 0x1, []byte(`{"type":"leave"}`))) },
-		signal: func(dst string) []byte {
-			return Peerplay{}.Signal(dst, signalPayload(123456789, 1))
+		signal: func(dst string, data []byte, _ bool) []byte {
+			b := append([]byte(`{"type":"signal","to":"`), dst...)
+			b = append(b, `","data":`...)
+			b = append(b, data...)
+			return append(b, '}')
 		},
-		marker: []byte(`"type":"signal"`),
+		marker: func(bool) []byte { return []byte(`"type":"signal"`) },
 	},
 	"peerjs": {
 		open: func(addr, id, room string, bufSize int) (*rawConn, string, error) {
@@ -117,10 +124,15 @@ var sigProtos = map[string]sigProto{
 			return rc, id, nil
 		},
 		leave: func(*rawConn) {}, // the PeerJS client just closes its socket
-		signal: func(dst string) []byte {
-			return PeerJS{}.Signal(dst, signalPayload(123456789, 1))
+		signal: func(dst string, data []byte, offer bool) []byte {
+			b := append([]byte(`{"type":"`), peerjsType(offer)...)
+			b = append(b, `","dst":"`...)
+			b = append(b, dst...)
+			b = append(b, `","payload":`...)
+			b = append(b, data...)
+			return append(b, '}')
 		},
-		marker: []byte(`"CANDIDATE"`),
+		marker: func(offer bool) []byte { return []byte(`"` + peerjsType(offer) + `"`) },
 	},
 }
 
@@ -216,9 +228,14 @@ func relaySetup(p sigProto, cfg SigGenConfig, ops *atomic.Int64) (start func(con
 			return nil, nil, err
 		}
 		conns = append(conns, snd)
-		f := rawFrame(nil, 0x1, p.signal(rid))
+		data := appendCandidate(nil, signalPayload(123456789, 1))
+		if cfg.Message == "offer" {
+			data = sdpOffer
+		}
+		f := rawFrame(nil, 0x1, p.signal(rid, data, cfg.Message == "offer"))
 		pairs[k] = &pair{snd: snd, rcv: rcv, frames: bytes.Repeat(f, cfg.Window), frame: len(f)}
 	}
+	marker := p.marker(cfg.Message == "offer")
 	start = func(ctx context.Context) {
 		for _, pr := range pairs {
 			credit := make(chan struct{}, cfg.Window)
@@ -231,7 +248,7 @@ func relaySetup(p sigProto, cfg SigGenConfig, ops *atomic.Int64) (start func(con
 					if err != nil {
 						return
 					}
-					if bytes.Contains(msg, p.marker) {
+					if bytes.Contains(msg, marker) {
 						ops.Add(1)
 						credit <- struct{}{}
 					}
@@ -299,3 +316,33 @@ func churnSetup(p sigProto, cfg SigGenConfig, ops, errs *atomic.Int64) func(cont
 		go func() { <-ctx.Done(); wg.Wait() }()
 	}
 }
+
+// peerjsType is the PeerJS message type of a relayed offer or candidate
+// (the server relays both by dst alike).
+func peerjsType(offer bool) string {
+	if offer {
+		return "OFFER"
+	}
+	return "CANDIDATE"
+}
+
+// sdpOffer is the data of an offer-sized signal: the JSON object a PeerJS
+// client sends with a data-channel offer (sdp, connection id, label,
+// options), with the SDP of a browser's data-channel-only offer before
+// trickled candidates (~650 bytes; its CRLFs JSON-escaped).
+var sdpOffer = func() []byte {
+	sdp := strings.Join([]string{
+		"v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+		"a=group:BUNDLE 0", "a=extmap-allow-mixed", "a=msid-semantic: WMS",
+		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0",
+		"a=ice-ufrag:Hp7v", "a=ice-pwd:3Ty0bK2ZP8dS8kZr9jZb1ZwF", "a=ice-options:trickle",
+		"a=fingerprint:sha-256 6B:8B:5D:EA:59:04:20:23:29:C8:87:1C:CE:68:E3:A7:6C:4B:3A:1A:5F:8E:7A:DB:9F:41:2C:F1:FC:A5:F1:9E",
+		"a=setup:actpass", "a=mid:0", "a=sctp-port:5000", "a=max-message-size:262144",
+	}, "\\r\\n") + "\\r\\n"
+	return []byte(`{"sdp":{"type":"offer","sdp":"` + sdp + `"},"type":"data","connectionId":"dc_7ks1tqv9zyj","label":"dc_7ks1tqv9zyj",` +
+		`"reliable":true,"serialization":"binary","browser":"chrome"}`)
+}()
+
+// OfferSize is the size of the offer-sized signal's data (workload
+// "offer"), in bytes.
+func OfferSize() int { return len(sdpOffer) }

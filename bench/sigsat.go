@@ -21,7 +21,7 @@ import (
 type SatConfig struct {
 	Proto    string // "peerplay" or "peerjs"
 	Server   *Proc  // the server under load (its CPU is read from /proc)
-	Workload string // "relay" or "churn"
+	Workload string // "relay" (candidate-sized signals), "offer" (relay of offer-sized signals) or "churn"
 	Procs    int    // generator processes
 	Pairs    int    // relay: client pairs in all, split over the processes
 	Window   int    // relay: signals in flight per pair
@@ -103,6 +103,9 @@ func SigSaturate(ctx context.Context, cfg SatConfig) (SatResult, error) {
 			Prefix: nonce + "g" + strconv.Itoa(i),
 			Pairs:  share(cfg.Pairs, cfg.Procs, i), Window: cfg.Window, Workers: share(cfg.Workers, cfg.Procs, i),
 			Warmup: cfg.Warmup, Measure: cfg.Measure}
+		if cfg.Workload == "offer" {
+			gc.Workload, gc.Message = "relay", "offer"
+		}
 		b, _ := json.Marshal(gc)
 		if _, err := fmt.Fprintf(in, "%s\n", b); err != nil {
 			return SatResult{}, err

@@ -53,8 +53,9 @@ func satServers(b *testing.B) (servers []*Proc, protos []string, srvCPU, genCPU 
 // BenchmarkSignalSaturation drives signald and the PeerJS server (separate
 // processes pinned to one CPU, generators to the other) to saturation with
 // two generator processes of the raw WebSocket client: relay (40 pairs,
-// 16 signals in flight each, ~250-byte trickled-candidate messages) and
-// churn (16 join-and-leave loops). One op is one round: both workloads on
+// 16 signals in flight each, ~250-byte trickled-candidate messages), offer
+// (the same with ~650-byte SDP offers) and churn (16 join-and-leave
+// loops). One op is one round: both workloads on
 // both servers, 1 s measured each; the metrics are medians over rounds:
 // delivered rates and their ratio, the servers' CPU time per op and the
 // capacity ratio (PeerJS's CPU per op / signald's: the ratio of their
@@ -73,11 +74,11 @@ func BenchmarkSignalSaturation(b *testing.B) {
 		c.Env = append(os.Environ(), "PEERPLAY_BENCH_SIGGEN=1")
 		return c
 	}
-	var rate, per, atSrv [2][2][]float64 // [workload][server]
-	var genUse [2][]float64
+	var rate, per, atSrv [3][2][]float64 // [workload][server]
+	var genUse [3][]float64
 	b.ResetTimer()
 	for range b.N {
-		for w, workload := range []string{"relay", "churn"} {
+		for w, workload := range []string{"relay", "offer", "churn"} {
 			for i, p := range servers {
 				r, err := SigSaturate(context.Background(), SatConfig{Proto: protos[i], Server: p, Workload: workload,
 					Procs: 2, Pairs: 40, Window: 16, Workers: 16, Warmup: 300 * time.Millisecond, Measure: time.Second,
@@ -95,7 +96,7 @@ func BenchmarkSignalSaturation(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	for w, name := range []string{"relay", "churn"} {
+	for w, name := range []string{"relay", "offer", "churn"} {
 		sd, pj := Median(rate[w][0]), Median(rate[w][1])
 		b.ReportMetric(sd, name+"-signald/s")
 		b.ReportMetric(pj, name+"-peerjs/s")

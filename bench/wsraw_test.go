@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -51,10 +52,15 @@ func FuzzRawParse(f *testing.F) {
 	})
 }
 
-// TestSigGenWorkloads runs both generator workloads with the raw client
+// TestSigGenWorkloads runs the generator workloads (relay of candidates
+// and of offers, churn) with the raw client
 // against the in-process signaling server: signals arrive, join-and-leave
 // cycles complete without errors.
 func TestSigGenWorkloads(t *testing.T) {
+	var v map[string]any
+	if err := json.Unmarshal(sdpOffer, &v); err != nil || len(sdpOffer) < 600 {
+		t.Fatalf("the offer is not a ~650-byte JSON object: %d bytes, %v", len(sdpOffer), err)
+	}
 	srv := loadServer()
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -70,6 +76,17 @@ func TestSigGenWorkloads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	start(ctx)
 	waitFor(t, "1000 relayed signals", func() bool { return ops.Load() >= 1000 })
+	cancel()
+	stop()
+
+	ops.Store(0)
+	start, stop, err = relaySetup(p, SigGenConfig{Addr: addr, Prefix: "o", Pairs: 2, Window: 4, Message: "offer"}, &ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	start(ctx)
+	waitFor(t, "100 relayed offers", func() bool { return ops.Load() >= 100 })
 	cancel()
 	stop()
 

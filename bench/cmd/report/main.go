@@ -45,7 +45,7 @@ type report struct {
 	// datagram's size, FlatBuffers and hand-written (0 if not run).
 	steadyFB, steadyBase float64
 
-	satWorkloads string // section sigsat: "relay,churn", or one of them
+	satWorkloads string // section sigsat: "relay,offer,churn", or some of them
 }
 
 // target is one line of the targets table.
@@ -76,7 +76,7 @@ func main() {
 	noRTSSweep := flag.Bool("rts-nosweep", false, "rts section: only the peer processes, not the memnet RTT sweep")
 	outFile := flag.String("o", "", "write the report here instead of bench/REPORT.md")
 	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
-	satWorkloads := flag.String("sigsat-workloads", "relay,churn", "section sigsat: the workloads to run (relay, churn)")
+	satWorkloads := flag.String("sigsat-workloads", "relay,offer,churn", "section sigsat: the workloads to run (relay, offer, churn)")
 	siggen := flag.Bool("siggen", false, "internal: run as a signaling load generator process (section sigsat)")
 	flag.Parse()
 	if *siggen {

@@ -136,11 +136,12 @@ func (r *report) sigsat(ctx context.Context) error {
 		"every frame a connection may send goes out in one write, and received frames are parsed in place. Both servers get the same byte streams. Closed loop, so neither server queues without bound:\n\n"+
 		"- **relay**: %d client pairs in all (split over the generators); the first of each pair keeps %d signals in flight to the second (a signal received lets the next go). "+
 		"The signal is section 7's ~250-byte trickled-candidate JSON object, ours as the `data` of a `signal` frame (relayed byte for byte), PeerJS's as the `payload` of a `CANDIDATE` (relayed by `dst`). Op = one signal received.\n"+
+		"- **offer**: the same with an offer-sized signal: the JSON object a PeerJS client sends with a data-channel offer (the SDP of a browser's data-channel-only offer, CRLFs escaped, plus connection id, label and options; %d bytes), ours as `data`, PeerJS's as the `payload` of an `OFFER`.\n"+
 		"- **churn**: %d loops in all, each: open a TCP connection and a WebSocket, join (ours: a fresh room of 2; PeerJS: a fresh id), wait for `welcome` / `OPEN`, leave as the protocol's client does (ours: a `leave` frame; both: a close frame) and close. Op = one cycle. (PeerJS's command logs each connect and disconnect to stdout, here /dev/null: its default.)\n\n"+
 		"Each cell: %s warm-up, %s measured, the two servers back to back (alternating which goes first). Server CPU = the run time of the server's threads over the window (/proc/PID/task/*/schedstat, ns; kernel work done in its context, such as loopback TCP, included), "+
 		"generators' CPU = the sum of their own (getrusage). *Queued at server* is where the work in flight waited: the share of unread bytes (relay) or waiting cycles (churn: connections in the accept backlog, sockets with unread bytes) in TCP receive queues that sat on the server's side rather than the generators' (/proc/net/tcp, sampled every 50 ms). "+
 		"Medians over %d repeats; ratios are computed within each repeat, [min–max] over repeats. Load average at the start of this section: %s (2 cores, shared with other work).\n\n",
-		strings.Join(procs, ", "), satPairs, satWindow, satWorkers, warm, measure, r.repeats, load0)
+		strings.Join(procs, ", "), satPairs, satWindow, bench.OfferSize(), satWorkers, warm, measure, r.repeats, load0)
 	r.printf("| Workload | generator processes | signald ops/s | server CPU | CPU µs per op | queued at server | generators' CPU (µs per op) | PeerJS ops/s | server CPU | CPU µs per op | queued at server | generators' CPU (µs per op) | rate ratio signald / PeerJS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	pct := func(xs []float64) string {
 		m := bench.Median(xs)

@@ -214,3 +214,26 @@ func TestWatchFullMatch(t *testing.T) {
 		}
 	})
 }
+
+// The host itself crashes mid-match (a 2-player match: the other player
+// takes over) and restarts with the same identity: the successor, which
+// holds the match, gives it back its seat.
+func TestRejoinAfterHostCrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, nodes, m := startedCluster(t, 2, Config{})
+		c.Drop(nodes[0])
+		c.Until("successor", 10*time.Second, func() bool { return nodes[1].App.State().Host == "p1" })
+		// memnet still delivers what the dead process sent; a restart
+		// takes longer than that (with netcode the old link's messages
+		// cannot reach the new one).
+		c.Run(time.Second)
+		back := c.add("p0", Config{})
+		c.Until("rejoin", 10*time.Second, func() bool { return len(eventsOf(back, EventRejoin)) > 0 })
+		if e := eventsOf(back, EventRejoin)[0]; e.Seat != m.Seat("p0") || e.Match.Seed != m.Seed {
+			t.Errorf("rejoin %+v, want seat %d of %+v", e, m.Seat("p0"), m)
+		}
+		if s := back.App.State(); s.Host != "p1" || s.Phase != PhaseStarted {
+			t.Errorf("restarted host follows %s in phase %s", s.Host, s.Phase)
+		}
+	})
+}

@@ -227,6 +227,11 @@ func (s *Session[I]) JoinFrame() lockstep.Frame { return s.eng.JoinFrame() }
 // empty or dropped seat (lobby.EventSeated).
 func (s *Session[I]) Rebind(seat int, id transport.PeerID) error { return s.eng.Rebind(seat, id) }
 
+// RecordStart is lockstep's RecordStart: a joiner's replay log (format
+// version 3) starts at its JoinFrame R with the game's state of frame R;
+// call it once caught up, before the next Advance.
+func (s *Session[I]) RecordStart(state []byte) error { return s.eng.RecordStart(state) }
+
 // Steps returns the confirmed frames that the last Advance made final in
 // the game: confirmed, and simulated (below Head) with their final
 // inputs once its requests are carried out; each frame once, in order,

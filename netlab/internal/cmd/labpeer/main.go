@@ -8,6 +8,11 @@
 //	    "link <self> <peer> <type> local=<t> remote=<t> rtt=<d>" and "ok",
 //	    after a barrier so nobody leaves before the others are done.
 //
+//	labpeer upgrade -signal URL -room R -name N -stream D
+//	    Join a two-peer room and stream numbered messages on a Reliable
+//	    channel to the other peer for D, printing every change of the link
+//	    type (relay -> direct): see runUpgrade.
+//
 //	labpeer game -signal URL -room R -name N -peers K -frames F
 //	    Join, wait for K-1 peers, and play F frames of a small deterministic
 //	    game in lockstep (sync/lockstep over the mesh's Unreliable channel):
@@ -53,6 +58,7 @@ type options struct {
 	// pionWaits restores pion's ICE acceptance waits (netcode sets them to
 	// 0): the "before" of issue #20's measurements.
 	pionWaits bool
+	stream    time.Duration // upgrade: how long to stream
 }
 
 // started is when the program began joining: "connect" lines count from it.
@@ -74,6 +80,7 @@ func main() {
 	fs.BoolVar(&o.failFast, "fail-fast", false, "exit 1 when a peer fails or leaves")
 	fs.BoolVar(&o.pionWaits, "pion-waits", false, "pion's ICE acceptance waits (host 0, srflx 500 ms, prflx 1 s, relay 2 s) instead of netcode's 0")
 	fs.BoolVar(&o.verbose, "v", false, "netcode and pion debug logs on stderr")
+	fs.DurationVar(&o.stream, "stream", 10*time.Second, "upgrade: how long to stream numbered messages")
 	fs.IntVar(&o.frames, "frames", 600, "game: frames to play")
 	fs.IntVar(&o.tps, "tps", 60, "game: ticks per second")
 	fs.StringVar(&o.turnExpired, "turn-expired-secret", "", "use TURN credentials from this secret that expired an hour ago")
@@ -89,6 +96,8 @@ func main() {
 		err = runMesh(ctx, o)
 	case "game":
 		err = runGame(ctx, o)
+	case "upgrade":
+		err = runUpgrade(ctx, o)
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}

@@ -173,6 +173,17 @@ type Config struct {
 	// ICERestarts is how many ICE restarts the offering side tries per
 	// disconnection. 0 means 3; negative means none.
 	ICERestarts int
+	// UpgradeProbes is how many ICE restarts the offering side makes
+	// while a link runs through a TURN relay, to find a direct path that
+	// did not work at first or appeared later (the link moves to it with
+	// its data channels; see "Relay to direct" in the package doc): the
+	// first after 1 s relayed, then after 2, 4, 8 and 16 s. Each costs a
+	// short pause of the link (measured in netlab TestRelayUpgrade).
+	// Probes are made only when both sides offered a direct (non-relay)
+	// candidate, so never with RelayOnly on either side. 0 means 5;
+	// negative means none. Native builds only (a browser does not tell
+	// netcode which pair it uses).
+	UpgradeProbes int
 	// PingInterval is the period of the RTT probes on the ping channel.
 	// 0 means 500 ms.
 	PingInterval time.Duration
@@ -212,6 +223,7 @@ func (c *Config) setDefaults() {
 	c.MaxUnreliableBuffered = cmp.Or(c.MaxUnreliableBuffered, 32<<10)
 	c.EventQueueLen = cmp.Or(c.EventQueueLen, 1024)
 	c.ICERestarts = cmp.Or(c.ICERestarts, 3)
+	c.UpgradeProbes = cmp.Or(c.UpgradeProbes, 5)
 	c.ICEDisconnectedTimeout = cmp.Or(c.ICEDisconnectedTimeout, 2*time.Second)
 	c.ICEFailedTimeout = cmp.Or(c.ICEFailedTimeout, 5*time.Second)
 	c.ICEKeepalive = cmp.Or(c.ICEKeepalive, 500*time.Millisecond)

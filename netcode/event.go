@@ -44,6 +44,11 @@ const (
 	EventSignalingLost
 	// EventSignalingRestored: signaling is back.
 	EventSignalingRestored
+	// EventLinkChanged: a connected peer's link moved between relayed
+	// (through TURN) and direct without interrupting the connection (see
+	// Config.UpgradeProbes); Stats says what it is now (PeerStats.Link,
+	// Direct, Relayed). Nothing is lost on Reliable channels.
+	EventLinkChanged
 )
 
 // String returns the kind's name.
@@ -65,6 +70,8 @@ func (k EventKind) String() string {
 		return "signaling-lost"
 	case EventSignalingRestored:
 		return "signaling-restored"
+	case EventLinkChanged:
+		return "link-changed"
 	case EventUnknown:
 		return "unknown"
 	default:

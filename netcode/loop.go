@@ -117,6 +117,7 @@ func (m *Mesh) tick(now time.Time) {
 				}
 			}
 		}
+		m.watchLink(p, now)
 		if p.connected && !now.Before(p.nextPing) {
 			p.nextPing = now.Add(m.cfg.PingInterval)
 			p.pingSeq++

@@ -54,13 +54,21 @@ type peer struct {
 	troubleSince time.Time
 	restarts     int // ICE restarts in the current trouble
 	lastRestart  time.Time
-	pingSeq      uint32
-	nextPing     time.Time
-	closed       bool
-	done         chan struct{} // closed when the peer is torn down
-	localCands   int           // local ICE candidates gathered before the handshake
-	turnErr      *TURNError    // the latest failed TURN allocation, if any
-	unwatch      func()        // stops the browser's TURN error listener
+	// linkClass is the link's class at the last tick (upgrade.go);
+	// upgrades counts relay->direct probes, upgradeAt is when the next
+	// is due (zero: not scheduled); localDirect and remoteDirect say a
+	// non-relay candidate was gathered here and received from the peer.
+	linkClass                 LinkClass
+	upgrades                  int
+	upgradeAt                 time.Time
+	localDirect, remoteDirect bool
+	pingSeq                   uint32
+	nextPing                  time.Time
+	closed                    bool
+	done                      chan struct{} // closed when the peer is torn down
+	localCands                int           // local ICE candidates gathered before the handshake
+	turnErr                   *TURNError    // the latest failed TURN allocation, if any
+	unwatch                   func()        // stops the browser's TURN error listener
 
 	ctrl, ping *link
 	links      []*link // application channels, Config.Channels order
@@ -74,9 +82,10 @@ type peer struct {
 	// signaling, when that link was probed (m.clock()); 0: not probing.
 	probeSince time.Duration
 
-	mu          sync.Mutex // guards the following, read by Stats
-	name        string
-	iceRestarts int
+	mu            sync.Mutex // guards the following, read by Stats
+	name          string
+	iceRestarts   int
+	upgradeProbes int
 }
 
 func (p *peer) allLinks() []*link {
@@ -232,6 +241,7 @@ func (m *Mesh) remoteDescriptionSet(p *peer) {
 const maxPendingCandidates = 64
 
 func (m *Mesh) addRemoteCandidate(p *peer, c webrtc.ICECandidateInit) {
+	p.remoteDirect = p.remoteDirect || directCandidate(c.Candidate)
 	if !p.remoteSet {
 		if len(p.pendingCands) < maxPendingCandidates {
 			p.pendingCands = append(p.pendingCands, c)
@@ -248,6 +258,7 @@ func (m *Mesh) sendCandidate(p *peer, c webrtc.ICECandidateInit) {
 		return
 	}
 	p.localCands++
+	p.localDirect = p.localDirect || directCandidate(c.Candidate)
 	m.signal(p, signalMsg{Type: "cand", Cand: &c})
 }
 

@@ -161,8 +161,12 @@ type PeerStats struct {
 	// selected ICE candidate pair.
 	PacketsSent, PacketsReceived uint64
 	BytesSent, BytesReceived     uint64
-	// ICERestarts counts ICE restarts made with this peer.
+	// ICERestarts counts ICE restarts made with this peer after it was
+	// lost (EventDisconnected).
 	ICERestarts int
+	// UpgradeProbes counts ICE restarts made with this peer while its
+	// link was relayed, to find a direct path (Config.UpgradeProbes).
+	UpgradeProbes int
 	// Memory is what this mesh holds for the peer now (its budget's use:
 	// unfinished chunked messages plus queued inbox messages), out of
 	// Config.PeerMemory. OverBudget counts the times the peer hit that
@@ -312,7 +316,7 @@ func (m *Mesh) Stats() Stats {
 		p := e.p
 		ps := PeerStats{Peer: e.id, Connected: e.connected, State: p.pc.ConnectionState().String()}
 		p.mu.Lock()
-		ps.Name, ps.ICERestarts = p.name, p.iceRestarts
+		ps.Name, ps.ICERestarts, ps.UpgradeProbes = p.name, p.iceRestarts, p.upgradeProbes
 		p.mu.Unlock()
 		ps.Memory, ps.OverBudget = p.budget.held(), p.budget.over.Load()
 		ps.RTT, ps.RTTJitter, ps.RTTSamples = p.rtt.summary()

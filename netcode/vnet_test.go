@@ -30,6 +30,7 @@ type vnetLab struct {
 	ice        []ICEServer
 	cut        atomic.Bool // drop every packet to or from LAN A
 	noSCTP     atomic.Bool // drop DTLS application data (SCTP) on the WAN
+	noDirect   atomic.Bool // drop UDP between the two NATs (TURN still relays)
 }
 
 var (
@@ -71,6 +72,9 @@ func newVNetLab(t *testing.T, natA, natB *vnet.NATType, impA, impB impair) *vnet
 		// While cut, LAN A is off the WAN (signaling, on real loopback,
 		// still works).
 		if lab.noSCTP.Load() && c.Network() == "udp" && len(c.UserData()) > 0 && c.UserData()[0] == dtlsApplicationData {
+			return false
+		}
+		if lab.noDirect.Load() && (isLANA(c.SourceAddr()) && isLANB(c.DestinationAddr()) || isLANB(c.SourceAddr()) && isLANA(c.DestinationAddr())) {
 			return false
 		}
 		return !lab.cut.Load() || !isLANA(c.SourceAddr()) && !isLANA(c.DestinationAddr())
@@ -140,6 +144,11 @@ func newVNetLab(t *testing.T, natA, natB *vnet.NATType, impA, impB impair) *vnet
 func isLANA(a net.Addr) bool {
 	u, ok := a.(*net.UDPAddr)
 	return ok && u.IP.Equal(net.IPv4(27, 1, 1, 1))
+}
+
+func isLANB(a net.Addr) bool {
+	u, ok := a.(*net.UDPAddr)
+	return ok && u.IP.Equal(net.IPv4(28, 1, 1, 1))
 }
 
 // on puts a mesh's pion on one of the lab's LANs.

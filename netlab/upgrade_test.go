@@ -14,81 +14,135 @@ import (
 	"github.com/peerplay/peerplay/netlab"
 )
 
+var (
+	// linkRelayRE and linkDirectRE match labpeer upgrade's link lines.
+	linkRelayRE  = regexp.MustCompile(`^link \S+ (relay) at=(\d+)$`)
+	linkDirectRE = regexp.MustCompile(`^link \S+ (host|srflx|prflx) at=(\d+)$`)
+	streamRE     = regexp.MustCompile(`^stream \S+ sent=\d+ received=\d+ gaps=0 reordered=0 maxpause=(\S+) probes=(\d+)$`)
+)
+
 // TestRelayUpgrade: two peers behind port-restricted NATs whose routers
 // first drop every UDP datagram from the other router's WAN address (a
 // firewall rule, as a VPN or an office filter coming and going would), so
 // the pair connects through TURN; once both ends report a relay link the
-// test lifts the rule, and the direct path now exists. Each peer streams
+// test lifts the rule, and a direct path now exists. Each peer streams
 // numbered messages on a Reliable channel to the other all along
 // (labpeer upgrade). It asserts that both ends report a direct link
 // (within 15 s, a bound for a busy machine; the issue's target is 5 s,
-// read from the log) and that each stream arrived whole, in order, once.
-// Five runs; the log has the median upgrade time (the later end's switch,
-// counted from the lift), the figure in bench/REPORT.md.
-// linkDirectRE matches labpeer upgrade's line for a direct link.
-var linkDirectRE = regexp.MustCompile(`^link \S+ (host|srflx|prflx) at=(\d+)$`)
-
+// read from the log), an EventLinkChanged, and that each stream arrived
+// whole, in order, once. Five runs; the log has the median upgrade time
+// (the later end's switch, counted from the lift and from the relayed
+// connect), the figure in bench/REPORT.md, and the longest pause of the
+// stream.
+//
+// never: the rule stays, so every probe (ICE restart) finds no direct
+// path: the link stays relayed, the streams stay whole, and the log shows
+// what the probes cost (the stream's longest pause).
 func TestRelayUpgrade(t *testing.T) {
-	var times []time.Duration
+	var fromLift, fromConnect, pauses []time.Duration
 	for run := range 5 {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
-			lab := netlab.New(t, netlab.Config{})
-			ra, rb := lab.AddRouter("ra", netlab.NATRestricted), lab.AddRouter("rb", netlab.NATRestricted)
-			hosts := []*netlab.Host{ra.AddHost("a"), rb.AddHost("b")}
-			block := func(op string) {
-				for _, r := range [][2]*netlab.Router{{ra, rb}, {rb, ra}} {
-					out, err := r[0].Run(waitCtx(t, 10*time.Second), "iptables", "-w", "5", op, "FORWARD",
-						"-i", "wan0", "-s", r[1].Addr().String(), "-p", "udp", "-j", "DROP")
-					if err != nil {
-						t.Fatalf("iptables %s on %s: %v: %s", op, r[0].Name(), err, out)
-					}
-				}
+			l, c, p := upgradeRun(t, true, 12*time.Second)
+			fromLift, fromConnect, pauses = append(fromLift, l), append(fromConnect, c), append(pauses, p)
+		})
+	}
+	t.Logf("relay -> direct, later end, %d runs: after the direct path appeared %s; after the relayed connect %s; longest stream pause %s",
+		len(fromLift), medianOf(fromLift), medianOf(fromConnect), medianOf(pauses))
+	t.Run("never", func(t *testing.T) {
+		_, _, p := upgradeRun(t, false, 20*time.Second)
+		t.Logf("no direct path: longest stream pause %v", p)
+	})
+}
+
+// medianOf formats the median, min and max of ds.
+func medianOf(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	ds = slices.Sorted(slices.Values(ds))
+	return fmt.Sprintf("median %v (min %v, max %v)", ds[len(ds)/2].Round(time.Millisecond),
+		ds[0].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
+}
+
+// upgradeRun runs one TestRelayUpgrade lab: lift says whether the
+// firewall rule is lifted once both ends are relayed. It returns the
+// later end's switch to a direct link after the lift and after its
+// relayed connect, and the longest pause of either stream.
+func upgradeRun(t *testing.T, lift bool, stream time.Duration) (fromLift, fromConnect, pause time.Duration) {
+	lab := netlab.New(t, netlab.Config{})
+	ra, rb := lab.AddRouter("ra", netlab.NATRestricted), lab.AddRouter("rb", netlab.NATRestricted)
+	hosts := []*netlab.Host{ra.AddHost("a"), rb.AddHost("b")}
+	block := func(op string) {
+		for _, r := range [][2]*netlab.Router{{ra, rb}, {rb, ra}} {
+			out, err := r[0].Run(waitCtx(t, 10*time.Second), "iptables", "-w", "5", op, "FORWARD",
+				"-i", "wan0", "-s", r[1].Addr().String(), "-p", "udp", "-j", "DROP")
+			if err != nil {
+				t.Fatalf("iptables %s on %s: %v: %s", op, r[0].Name(), err, out)
 			}
-			block("-I")
-			startSignald(t, lab)
-			var procs []*netlab.Proc
-			for _, h := range hosts {
-				procs = append(procs, startPeer(t, h, "upgrade", "-signal", signalURL, "-room", "upgrade",
-					"-name", h.Name(), "-stream", "12s", "-timeout", "60s"))
+		}
+	}
+	block("-I")
+	startSignald(t, lab)
+	var procs []*netlab.Proc
+	for _, h := range hosts {
+		procs = append(procs, startPeer(t, h, "upgrade", "-signal", signalURL, "-room", "upgrade",
+			"-name", h.Name(), "-stream", stream.String(), "-timeout", "60s"))
+	}
+	relayed := make([]time.Time, len(procs))
+	for i, p := range procs {
+		m := waitLine(t, p, 30*time.Second, `^link \S+ (\S+) at=(\d+)$`)
+		if m[1] != "relay" {
+			t.Fatalf("%s: first link %s with direct UDP blocked, want relay\n%s", p.Name(), m[1], p.Output())
+		}
+		relayed[i] = unixNano(t, m[2])
+	}
+	var lifted time.Time
+	if lift {
+		block("-D")
+		lifted = time.Now()
+		for i, p := range procs {
+			_, m, err := p.WaitLine(waitCtx(t, 15*time.Second), 0, linkDirectRE)
+			if err != nil {
+				t.Fatalf("%s: no direct link within 15 s of the lift: %v\n%s", p.Name(), err, p.Output())
 			}
-			for _, p := range procs {
-				m := waitLine(t, p, 30*time.Second, `^link \S+ (\S+) at=`)
-				if m[1] != "relay" {
-					t.Fatalf("%s: first link %s with direct UDP blocked, want relay\n%s", p.Name(), m[1], p.Output())
-				}
+			at := unixNano(t, m[2])
+			t.Logf("%s: %s link %v after the lift, %v after the relayed connect", p.Name(), m[1], at.Sub(lifted), at.Sub(relayed[i]))
+			fromLift, fromConnect = max(fromLift, at.Sub(lifted)), max(fromConnect, at.Sub(relayed[i]))
+		}
+	}
+	for _, p := range procs {
+		if err := p.Wait(waitCtx(t, 90*time.Second)); err != nil {
+			t.Fatalf("%s: %v\n%s", p.Name(), err, p.Output())
+		}
+		changed := false
+		for _, l := range p.Lines() {
+			if strings.HasPrefix(l, "stream ") || strings.HasPrefix(l, "link ") || strings.HasPrefix(l, "event ") {
+				t.Logf("%s: %s", p.Name(), l)
 			}
-			block("-D")
-			lifted := time.Now()
-			var slowest time.Duration
-			for _, p := range procs {
-				_, m, err := p.WaitLine(waitCtx(t, 15*time.Second), 0, linkDirectRE)
-				if err != nil {
-					t.Fatalf("%s: no direct link within 15 s of the lift: %v\n%s", p.Name(), err, p.Output())
-				}
-				ns, err := strconv.ParseInt(m[2], 10, 64)
+			changed = changed || strings.HasPrefix(l, "event link-changed ")
+			if !lift && linkDirectRE.MatchString(l) {
+				t.Errorf("%s: %s with direct UDP blocked throughout", p.Name(), l)
+			}
+			if m := streamRE.FindStringSubmatch(l); m != nil {
+				d, err := time.ParseDuration(m[1])
 				if err != nil {
 					t.Fatal(err)
 				}
-				d := time.Unix(0, ns).Sub(lifted)
-				t.Logf("%s: %s link %v after the lift", p.Name(), m[1], d)
-				slowest = max(slowest, d)
+				pause = max(pause, d)
 			}
-			times = append(times, slowest)
-			for _, p := range procs {
-				if err := p.Wait(waitCtx(t, 60*time.Second)); err != nil {
-					t.Fatalf("%s: %v\n%s", p.Name(), err, p.Output())
-				}
-				for _, l := range p.Lines() {
-					if strings.HasPrefix(l, "stream ") || strings.HasPrefix(l, "link ") || strings.HasPrefix(l, "event ") {
-						t.Logf("%s: %s", p.Name(), l)
-					}
-				}
-			}
-		})
+		}
+		if changed != lift {
+			t.Errorf("%s: EventLinkChanged reported %v, want %v", p.Name(), changed, lift)
+		}
 	}
-	slices.Sort(times)
-	if len(times) > 0 {
-		t.Logf("relay -> direct after the direct path appeared, later end, %d runs: median %v, min %v, max %v (%s)",
-			len(times), times[len(times)/2], times[0], times[len(times)-1], strings.Trim(fmt.Sprint(times), "[]"))
+	return fromLift, fromConnect, pause
+}
+
+func unixNano(t *testing.T, s string) time.Time {
+	t.Helper()
+	ns, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return time.Unix(0, ns)
 }

@@ -15,12 +15,15 @@ import (
 // 5 ms) for o.stream, while watching the link type. It prints:
 //
 //	link <peer> <type> at=<unix ns>       at connect and at every change of Stats' link type
-//	stream <peer> sent=<n> received=<m> gaps=<g> reordered=<r>
+//	stream <peer> sent=<n> received=<m> gaps=<g> reordered=<r> maxpause=<d> probes=<k>
 //	ok                                    the peer's whole stream arrived, in order, once
 //
 // The stream ends with an "end <n>" message carrying the count sent, so a
 // message lost at the end is seen too. Any gap, repeat or reordering
-// makes the run fail (exit 1) after the stream line.
+// makes the run fail (exit 1) after the stream line. maxpause is the
+// longest time without a stream message arriving (the sender sends every
+// 5 ms; this peer reads every 10 ms): the longest hiccup, e.g. while the
+// link switched paths. probes is Stats' UpgradeProbes for the peer.
 func runUpgrade(ctx context.Context, o options) error {
 	m, err := netcode.Join(ctx, meshConfig(o, []netcode.ChannelSpec{
 		{Label: "rel", Reliability: transport.Reliable},
@@ -45,6 +48,8 @@ func runUpgrade(ctx context.Context, o options) error {
 		streamEnd         = time.Now().Add(o.stream)
 		buf               [8]byte
 		name              string
+		lastRecv          time.Time
+		maxPause          time.Duration
 		sendTick, pollTic = time.NewTicker(5 * time.Millisecond), time.NewTicker(10 * time.Millisecond)
 	)
 	defer sendTick.Stop()
@@ -91,6 +96,12 @@ func runUpgrade(ctx context.Context, o options) error {
 			if len(msg.Data) != 4 {
 				return fmt.Errorf("stream: a %d-byte message", len(msg.Data))
 			}
+			if now := time.Now(); !lastRecv.IsZero() {
+				maxPause = max(maxPause, now.Sub(lastRecv))
+				lastRecv = now
+			} else {
+				lastRecv = now
+			}
 			switch seq := binary.BigEndian.Uint32(msg.Data); {
 			case seq == next:
 				next++
@@ -105,7 +116,9 @@ func runUpgrade(ctx context.Context, o options) error {
 			break
 		}
 	}
-	fmt.Printf("stream %s sent=%d received=%d gaps=%d reordered=%d\n", name, sent, next, gaps, reordered)
+	ps, _ := m.Stats().Peer(peer)
+	fmt.Printf("stream %s sent=%d received=%d gaps=%d reordered=%d maxpause=%v probes=%d\n",
+		name, sent, next, gaps, reordered, maxPause.Round(time.Millisecond), ps.UpgradeProbes)
 	if gaps > 0 || reordered > 0 || int(next) != peerEnd {
 		return fmt.Errorf("stream: %d gaps, %d reordered, received up to %d of %d", gaps, reordered, next, peerEnd)
 	}

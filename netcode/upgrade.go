@@ -1,0 +1,76 @@
+package netcode
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// upgradeFirst is how long a link stays relayed before the first
+// relay->direct probe; each later probe waits twice as long as the one
+// before (1, 2, 4, 8, 16 s with the default five probes).
+const upgradeFirst = time.Second
+
+// watchLink runs on every tick for each peer. For a connected peer that
+// is up, it reports a change of the link's class (EventLinkChanged) and,
+// on the offering side, makes the relay->direct probes: while the
+// selected pair is relayed and both sides offered a direct candidate, an
+// ICE restart now and then (Config.UpgradeProbes, spaced by
+// upgradeFirst doubling). An ICE restart keeps DTLS, SCTP and every data
+// channel; it gathers and checks every pair again, and the acceptance
+// waits (pion_native.go) make a direct pair that works win over the
+// relay. A probe that finds no direct path leaves the link relayed after
+// a short pause (see the package doc, "Relay to direct").
+func (m *Mesh) watchLink(p *peer, now time.Time) {
+	if !p.connected || !p.up || !p.troubleSince.IsZero() {
+		return
+	}
+	local, remote := selectedPair(p.pc)
+	class := max(local, remote).Class()
+	if class == LinkClassUnknown {
+		return // between pairs (an ICE restart in progress)
+	}
+	if class != p.linkClass {
+		if p.linkClass != LinkClassUnknown {
+			m.log.Info("netcode: link changed", "peer", p.id, "link", max(local, remote), "probes", p.upgrades)
+			m.emit(EventLinkChanged, p.id, nil)
+		}
+		p.linkClass = class
+	}
+	if class != LinkRelayed {
+		p.upgradeAt = time.Time{}
+		return
+	}
+	if !p.offerer || !m.sigUp || m.cfg.RelayOnly || p.upgrades >= m.cfg.UpgradeProbes || !p.localDirect || !p.remoteDirect {
+		return
+	}
+	if p.upgradeAt.IsZero() {
+		p.upgradeAt = now.Add(upgradeFirst << p.upgrades)
+		return
+	}
+	if now.Before(p.upgradeAt) || p.pc.SignalingState() != webrtc.SignalingStateStable {
+		return
+	}
+	p.upgrades++
+	p.upgradeAt = time.Time{} // the next is scheduled once the link is back on a pair
+	p.mu.Lock()
+	p.upgradeProbes++
+	p.mu.Unlock()
+	m.log.Info("netcode: ICE restart to find a direct path", "peer", p.id, "probe", p.upgrades)
+	if err := m.sendOffer(p, true); err != nil {
+		m.log.Warn("netcode: ICE restart failed", "peer", p.id, "err", err)
+	}
+}
+
+// directCandidate reports whether an ICE candidate line (RFC 8839
+// candidate-attribute, as trickled) is a direct one: host, srflx or
+// prflx, not relay. An empty line (end of candidates) is not.
+func directCandidate(line string) bool {
+	i := strings.Index(line, " typ ")
+	if i < 0 {
+		return false
+	}
+	typ, _, _ := strings.Cut(line[i+len(" typ "):], " ")
+	return typ == "host" || typ == "srflx" || typ == "prflx"
+}

@@ -181,8 +181,10 @@ type Config struct {
 	// short pause of the link (measured in netlab TestRelayUpgrade).
 	// Probes are made only when both sides offered a direct (non-relay)
 	// candidate, so never with RelayOnly on either side. 0 means 5;
-	// negative means none. Native builds only (a browser does not tell
-	// netcode which pair it uses).
+	// negative means none. In browsers the offering side sees the pair
+	// only where RTCIceTransport.getSelectedCandidatePair exists
+	// (Chromium; elsewhere it never probes); browsertest does not cover
+	// the probes.
 	UpgradeProbes int
 	// PingInterval is the period of the RTT probes on the ping channel.
 	// 0 means 500 ms.

@@ -328,19 +328,63 @@
 // 0.225 s; pion checks pairs every 200 ms, which sets the floor), long
 // enough that a LAN pair still picks host (with no wait at all two peers
 // behind one router nominated a hairpin srflx pair, TestConnectivityMatrix)
-// and a direct pair that works at once beats a relay. Not done: a better
-// pair found later does not replace the nominated one (a link that
-// starts relayed stays relayed). pion/ice v4.4.8 has renomination
-// (non-standard, ice-options:renomination; SettingEngine.SetICERenomination
-// turns on its automatic mode: every 3 s the controlling side moves to a
-// host-host pair over a relayed one, an RTT 10 ms better or a quality
-// score 15 % better) under the same DTLS and SCTP, so data channels would
-// survive and Stats, which reads the selected pair at each call, would
-// follow. It is off because with it the controlling side sometimes never
-// saw a cut after an ICE restart (ICE stayed "connected" while the other
-// side failed; TestVNetICERestart 3 failures in 18 under a CPU hog): a
-// pion bug to isolate and report first. Upstream-able changes: that fix;
-// a relay-to-direct rule that counts any non-relay pair as direct (today
-// only host-host, so a srflx/prflx path through NATs must win on RTT or
-// score). A browser peer without renomination keeps its first pair.
+// and a direct pair that works at once beats a relay.
+//
+// Relay to direct (#20). A link that connected through TURN moves to a
+// direct path that did not work at first or appeared later: while the
+// selected pair is relayed (and both sides offered a direct candidate),
+// the offering side makes an ICE restart after 1 s relayed, then after
+// 2, 4, 8 and 16 s (Config.UpgradeProbes, 5), upgrade.go. An ICE restart
+// keeps DTLS, SCTP and every data channel; it gathers and checks all
+// pairs again, and the acceptance waits let a direct pair that works win
+// over the relay. Both sides report EventLinkChanged when a connected
+// link moves between relayed and direct (checked each 100 ms tick), and
+// Stats, which reads the selected pair at each call, says what it is.
+// Measured (netlab TestRelayUpgrade: port-restricted NATs whose routers
+// drop each other's UDP until both ends are relayed, then the rule is
+// lifted; median of 5, the later end): direct 1.25 s after the direct
+// path appeared (~1.6 s after the relayed connect); a numbered Reliable
+// stream both ways (one message per 5 ms) arrived whole and in order, its
+// longest pause 0.05-0.3 s. The cost: pion drops the selected pair for
+// the restart, so each probe pauses the link until the new checks pass
+// (Reliable data is retransmitted by SCTP, Unreliable datagrams of that
+// moment are lost): with no direct path, up to ~0.25 s per probe,
+// five times in the first 31 s of a relayed link, plus a new TURN
+// allocation each. Limits: a path that appears after the last probe is
+// not found (the link stays relayed until it is lost and restarted or
+// the peers rejoin); a browser offerer probes only where the browser
+// shows the selected pair (Chromium's getSelectedCandidatePair; not
+// covered by browsertest); and routers
+// without a WAN-input firewall (Linux conntrack moves our mapping to
+// another port when the peer's punch arrives first, the third
+// case) stay relayed, since each restart crosses the punches again
+// (measured: 3 probes, relayed throughout). Lying peers: an answerer
+// that offers direct candidates that never work costs each offering peer
+// at most UpgradeProbes ICE restarts per link
+// (TestVNetRelayUpgradeNone); an offerer could always restart ICE at
+// will, and now also makes EventLinkChanged, at most one per tick, into
+// the bounded event queue.
+//
+// Why not pion's renomination. pion/ice v4.4.8 has it (non-standard,
+// ice-options:renomination; SettingEngine.SetICERenomination turns on
+// its automatic mode, the only one pion/webrtc exposes: every 3 s the
+// controlling side moves to a host-host pair over a relayed one, an RTT
+// 10 ms better or a quality score 15 % better) under the same DTLS and
+// SCTP, with no pause at all. Three things keep it off: with it the
+// controlling side sometimes never saw a cut after an ICE restart (ICE
+// stayed "connected" while the other side failed; TestVNetICERestart 3
+// failures in 18 under a CPU hog, not isolated); its automatic mode pings
+// every candidate pair on every keepalive tick (500 ms) for the life of
+// the link, direct or not (estimated, not measured: a dozen pairs per
+// link through NATs x 2/s x ~130 B is ~25 kbit/s per link, against the
+// RTS profile's 64 kbit/s per peer for all its links); and its relay-to-direct rule counts only host-host pairs as
+// direct (a srflx/prflx path through NATs must win on the score). The
+// smallest upstream-able change that would replace the probes: in
+// pion/ice, a predicate for automatic renomination (say
+// WithRenominationPolicy(func(selected *CandidatePair) bool)) that gates
+// both keepAliveCandidatesForRenomination and checkForAutomaticRenomination,
+// so an agent probes only while its selected pair is relayed, and a
+// shouldRenominate rule that treats any pair without a relay end as
+// direct; in pion/webrtc, a RenominationOption passing it through. A
+// browser peer without renomination would still keep its first pair.
 package netcode

@@ -74,11 +74,14 @@ func newAPI(cfg *Config, id *Identity) (*pionAPI, error) {
 	// relayed). Short waits still let a host pair win on a LAN (with none
 	// at all, two peers behind one router settled on a hairpin srflx
 	// pair) and a direct pair that works within 200 ms win over a relay.
-	// A SettingEngine hook may change them. pion's automatic
-	// renomination (SetICERenomination), which would move a link to a
-	// better pair found later, is not on: with it, after an ICE restart
-	// the controlling side sometimes never saw a later cut (its ICE stayed
-	// "connected"; TestVNetICERestart failed 3 in 18 under a CPU hog).
+	// A SettingEngine hook may change them. A better pair found later
+	// replaces a relayed one through netcode's own probes (ICE restarts
+	// while relayed, upgrade.go), not pion's automatic renomination
+	// (SetICERenomination): with it, after an ICE restart the controlling
+	// side sometimes never saw a later cut (its ICE stayed "connected";
+	// TestVNetICERestart failed 3 in 18 under a CPU hog), and it pings
+	// every pair twice a second for the life of the link (doc.go, "Why
+	// not pion's renomination").
 	se.SetHostAcceptanceMinWait(0)
 	se.SetSrflxAcceptanceMinWait(100 * time.Millisecond)
 	se.SetPrflxAcceptanceMinWait(100 * time.Millisecond)

@@ -93,7 +93,7 @@ func TestConfigDefaults(t *testing.T) {
 	var c Config
 	c.setDefaults()
 	want := Config{InboxLen: 1024, InboxBytes: 32 << 20, MaxMessageSize: 16 << 20, MaxReliableBuffered: 16 << 20,
-		MaxUnreliableBuffered: 32 << 10, EventQueueLen: 1024, ICERestarts: 3,
+		MaxUnreliableBuffered: 32 << 10, EventQueueLen: 1024, ICERestarts: 3, UpgradeProbes: 5,
 		ICEDisconnectedTimeout: 2 * time.Second, ICEFailedTimeout: 5 * time.Second, ICEKeepalive: 500 * time.Millisecond,
 		SCTPRTOMax: 200 * time.Millisecond, ConnectTimeout: 15 * time.Second, PeerTimeout: 15 * time.Second,
 		PingInterval: 500 * time.Millisecond, PeerMemory: 8 << 20, ChunkTimeout: 10 * time.Second}

@@ -57,10 +57,12 @@ type peer struct {
 	// linkClass is the link's class at the last tick (upgrade.go);
 	// upgrades counts relay->direct probes, upgradeAt is when the next
 	// is due (zero: not scheduled); localDirect and remoteDirect say a
-	// non-relay candidate was gathered here and received from the peer.
+	// non-relay candidate was gathered here and received from the peer;
+	// noPairSince is the first tick that saw the connected link without
+	// a selected pair (zero: it has one).
 	linkClass                 LinkClass
 	upgrades                  int
-	upgradeAt                 time.Time
+	upgradeAt, noPairSince    time.Time
 	localDirect, remoteDirect bool
 	pingSeq                   uint32
 	nextPing                  time.Time

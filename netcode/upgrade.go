@@ -22,15 +22,35 @@ const upgradeFirst = time.Second
 // waits (pion_native.go) make a direct pair that works win over the
 // relay. A probe that finds no direct path leaves the link relayed after
 // a short pause (see the package doc, "Relay to direct").
+//
+// A connected link without a selected pair (an ICE restart in progress,
+// on either side: a probe, or the offerer's probe as the answerer sees
+// it) for longer than Config.ICEDisconnectedTimeout counts as a
+// disconnection (EventDisconnected, then the usual ICE restarts): the
+// path was lost meanwhile, and pion, whose restarted agent is still
+// checking, would report that only after its disconnected and failed
+// timeouts together.
 func (m *Mesh) watchLink(p *peer, now time.Time) {
 	if !p.connected || !p.up || !p.troubleSince.IsZero() {
+		p.noPairSince = time.Time{}
 		return
 	}
 	local, remote := selectedPair(p.pc)
 	class := max(local, remote).Class()
 	if class == LinkClassUnknown {
-		return // between pairs (an ICE restart in progress)
+		if p.noPairSince.IsZero() {
+			p.noPairSince = now
+		} else if now.Sub(p.noPairSince) > m.cfg.ICEDisconnectedTimeout {
+			m.log.Info("netcode: no ICE pair after a restart", "peer", p.id, "for", now.Sub(p.noPairSince))
+			p.noPairSince = time.Time{}
+			p.up = false
+			p.troubleSince = now
+			m.emit(EventDisconnected, p.id, nil)
+			m.maybeRestart(p, now)
+		}
+		return
 	}
+	p.noPairSince = time.Time{}
 	if class != p.linkClass {
 		if p.linkClass != LinkClassUnknown {
 			m.log.Info("netcode: link changed", "peer", p.id, "link", max(local, remote), "probes", p.upgrades)

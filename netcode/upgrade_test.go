@@ -142,3 +142,47 @@ func TestVNetRelayUpgradeNone(t *testing.T) {
 		}
 	}
 }
+
+// TestVNetRelayUpgradeCut: the path is lost just before a probe, so the
+// probe's ICE restart finds no pair at all. pion's restarted agents stay
+// "checking" (they would fail only after ICEDisconnectedTimeout plus
+// ICEFailedTimeout, here 33 s), so without netcode's own bound neither
+// side would report the loss for that long; with it both see
+// EventDisconnected, and EventConnected once the path is back, on the
+// same connection.
+func TestVNetRelayUpgradeCut(t *testing.T) {
+	checkLeaks(t)
+	sig := startSignaling(t)
+	lab := newVNetLab(t, portRestr, portRestr, impair{}, impair{})
+	lab.noDirect.Store(true)
+	slow := func(c *Config) { c.ICEDisconnectedTimeout, c.ICEFailedTimeout = 3*time.Second, 30*time.Second }
+	a := join(t, sig.url(), "room", "a", lab.on(lab.netA), slow)
+	b := join(t, sig.url(), "room", "b", lab.on(lab.netB), slow)
+	waitMesh(t, 20*time.Second, a, b)
+	lab.cut.Store(true) // the first probe comes 1 s after the connect, ICE notices after 3 s
+	a.PollEvents()
+	b.PollEvents()
+	la, lb := &eventLog{m: a}, &eventLog{m: b}
+	off, ans := offerer(t, a, b)
+	for _, l := range []*eventLog{la, lb} {
+		waitFor(t, 15*time.Second, "EventDisconnected", func() bool { return l.has(EventDisconnected, other(l.m, a, b).Local()) })
+	}
+	if ps, _ := off.Stats().Peer(ans.Local()); ps.UpgradeProbes != 1 {
+		t.Fatalf("offerer: %d probes before the loss was reported, want 1 (the loss must come from the probe)", ps.UpgradeProbes)
+	}
+	lab.cut.Store(false)
+	for _, l := range []*eventLog{la, lb} {
+		waitFor(t, 20*time.Second, "EventConnected", func() bool { return l.has(EventConnected, other(l.m, a, b).Local()) })
+	}
+	if err := off.Channel("rel").Send(ans.Local(), []byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvN(t, ans.Channel("rel"), 1, 10*time.Second)[0]; string(got.Data) != "back" {
+		t.Errorf("after the cut: got %q", got.Data)
+	}
+	for _, ev := range append(la.poll(), lb.poll()...) {
+		if ev.Kind == EventFailed || ev.Kind == EventLeft {
+			t.Errorf("unexpected %v", ev)
+		}
+	}
+}

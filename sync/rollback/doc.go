@@ -134,7 +134,10 @@
 //     exactly as in lockstep.
 //   - Frames a readmitted seat missed (between its drop and R) are dropped
 //     (zero input, InputDropped) in predictions too, as in lockstep's
-//     confirmed steps.
+//     confirmed steps; and a frame simulated with a seat dropped that is
+//     not dropped any more (or the reverse) is rolled back even when the
+//     input bytes are equal (a newcomer's zero head start at R: without
+//     it, TestJoinInProgressRollback's survivors differed at R).
 //   - The coordinator of an admission stops its head where the gate stops
 //     its input, as a lockstep coordinator stalls at R.
 //

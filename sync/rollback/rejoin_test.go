@@ -54,18 +54,34 @@ func decodeGame(b []byte) (game, error) {
 func TestRejoinRollback(t *testing.T) {
 	for _, delay := range []int{0, 2} {
 		t.Run(fmt.Sprintf("delay-%d", delay), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) { rejoinRollback(t, delay) })
+			synctest.Test(t, func(t *testing.T) { rejoinRollback(t, delay, false) })
 		})
 	}
 }
 
-func rejoinRollback(t *testing.T, delay int) {
-	const seats, frames, pauseAt, pauseTicks = 3, 1800, 300, 600
+// TestJoinInProgressRollback: seat 2 of a rollback match is reserved
+// (empty from frame 0); a newcomer takes it at tick 600 with Join,
+// restores seat 0's snapshot and plays on, with every confirmed frame's
+// checksum equal on the three seats.
+func TestJoinInProgressRollback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) { rejoinRollback(t, 1, true) })
+}
+
+func rejoinRollback(t *testing.T, delay int, late bool) {
+	const seats, frames = 3, 1800
+	pauseAt, pauseTicks := 300, 600
+	if late {
+		pauseAt = 0 // the newcomer has not started: it "pauses" from tick 0 to 600
+	}
 	net := memnet.New(memnet.Config{Seed: 5, Link: memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond}})
 	defer net.Close()
 	ids := []transport.PeerID{"p0", "p1", "p2"}
 	cfg := func(ctl transport.Conn, join bool) rollback.Config {
-		return rollback.Config{Lockstep: lockstep.Config{Seats: ids, GameID: 7, Control: ctl, Join: join}, InputDelay: delay}
+		c := rollback.Config{Lockstep: lockstep.Config{Seats: ids, GameID: 7, Control: ctl, Join: join}, InputDelay: delay}
+		if late {
+			c.Lockstep.Reserved = ids[2:]
+		}
+		return c
 	}
 	ps := make([]*rjPlayer, seats)
 	for i, id := range ids {
@@ -81,6 +97,9 @@ func rejoinRollback(t *testing.T, delay int) {
 		p.slots = make([]game, p.sess.Slots())
 		if p.str, err = lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: p.spec, Seats: seats, GameID: 7, Snapshots: true}); err != nil {
 			t.Fatal(err)
+		}
+		if late && i == 2 {
+			p.ended = lockstep.ErrDropped // not started: it joins at tick 600
 		}
 		ps[i] = p
 	}
@@ -107,7 +126,9 @@ func rejoinRollback(t *testing.T, delay int) {
 			if i == 2 && restartAt < 0 && p.ended != nil {
 				// Told it was dropped: restart with the same identity.
 				restartAt = tick
-				_ = p.sess.Close()
+				if !late {
+					_ = p.sess.Close()
+				}
 				var err error
 				if p.sess, err = rollback.NewSession[input](p.ls, cfg(p.ctl, true)); err != nil {
 					t.Fatal(err)
@@ -205,7 +226,7 @@ func rejoinRollback(t *testing.T, delay int) {
 				switch {
 				case f < len(ref):
 					if ref[f] != p.sums[f] {
-						t.Fatalf("seat %d: confirmed frame %d checksum %#x, another seat %#x", i, f, p.sums[f], ref[f])
+						t.Fatalf("seat %d: confirmed frame %d checksum %#x, another seat %#x (R %d, ev %v)", i, f, p.sums[f], ref[f], ps[2].sess.JoinFrame(), p.events)
 					}
 				case f == len(ref):
 					ref = append(ref, p.sums[f])

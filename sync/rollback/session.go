@@ -119,6 +119,7 @@ type Session[I any] struct {
 	conf     lockstep.Frame // next frame to confirm
 
 	used    []byte // ring of the inputs each frame was simulated with, raw
+	usedOut []bool // ring: the seat was dropped (InputDropped) when the frame was simulated
 	sums    []sumEntry
 	zeroRaw []byte
 	predBuf I
@@ -187,6 +188,7 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		isize:   isize,
 		ring:    lockstep.Frame(ring),
 		used:    make([]byte, ring*n*isize),
+		usedOut: make([]bool, ring*n),
 		sums:    make([]sumEntry, ring),
 		zeroRaw: make([]byte, isize),
 		reqs:    make([]Request[I], 0, 2*ring+2),
@@ -417,6 +419,7 @@ func (s *Session[I]) advance(f lockstep.Frame) {
 		// in lockstep.NewSession.
 		_, _ = binary.Decode(dst, binary.LittleEndian, &inputs[t])
 		status[t] = st
+		s.usedOut[s.slot(f)*s.n+t] = st == lockstep.InputDropped
 	}
 	final := f < s.conf
 	s.sums[s.slot(f)] = sumEntry{frame: f, final: final}
@@ -440,12 +443,20 @@ func (s *Session[I]) predictInput(t int, f lockstep.Frame, dst []byte) {
 }
 
 // mispredicted reports whether frame f was simulated with an input that
-// differs from one now held (or from a drop's zero value).
+// differs from one now held (or from a drop's zero value), or with the
+// seat dropped when it is not any more, or the reverse (a game may step a
+// dropped seat differently, e.g. an idle paddle, even when its input
+// bytes are the same zero: a seat readmitted at R whose head start is
+// zero).
 func (s *Session[I]) mispredicted(f lockstep.Frame) bool {
 	used := s.usedAt(f)
 	for t := range s.n {
 		var want []byte
-		switch lockstep.InputStatus(s.hook.Status(t, int32(f))) {
+		st := lockstep.InputStatus(s.hook.Status(t, int32(f)))
+		if (st == lockstep.InputDropped) != s.usedOut[s.slot(f)*s.n+t] {
+			return true
+		}
+		switch st {
 		case lockstep.InputPredicted:
 			continue
 		case lockstep.InputDropped:

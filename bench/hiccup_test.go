@@ -15,9 +15,9 @@ import (
 // data channels on loopback (the memnet versions are in
 // sync/lockstep/locksteptest, TestHiccups): three peers play at 60 Hz and
 // peer 2's game loop freezes at frame 120. A 2 s freeze (under the 5 s
-// disconnect timeout) resumes with nobody dropped; an 8 s one gets it
-// dropped by the other two at one frame, and it is told that frame when
-// it comes back. Every frame the peers share has the same checksum.
+// disconnect timeout) resumes with nobody dropped; an 8 s one (held
+// until they did, on a starved machine) gets it dropped by the other two
+// at one frame, and it is told that frame when it comes back. Every frame the peers share has the same checksum.
 func TestLockstepHiccupOverNetcode(t *testing.T) {
 	for _, tc := range []struct {
 		pause   time.Duration
@@ -47,6 +47,11 @@ func hiccup(t *testing.T, pause time.Duration, dropped bool) {
 		seats[i] = m.Local()
 	}
 	peers := make([]*hiccupPeer, n)
+	// droppedBy[i] closes when peer i (of the others) drops peer n-1.
+	droppedBy := make([]chan struct{}, n-1)
+	for i := range droppedBy {
+		droppedBy[i] = make(chan struct{})
+	}
 	var wg sync.WaitGroup
 	for i, m := range ms.M {
 		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, InputDelay: 3})
@@ -67,6 +72,15 @@ func hiccup(t *testing.T, pause time.Duration, dropped bool) {
 				if i == n-1 && !paused && len(p.sums) >= at {
 					paused = true
 					time.Sleep(pause) // the loop freezes; the network does not
+					if dropped {
+						// A Session forgives a seat's silence while its
+						// own loop runs late (a late Advance credits the
+						// gap), so on a starved machine 8 s may count for
+						// less than the 5 s timeout (failed beside a CPU
+						// hog: nobody dropped). Stay frozen until both
+						// others dropped this peer (bound: 60 s).
+						waitClosed(droppedBy, 60*time.Second)
+					}
 				}
 				steps, err := s.Advance(Input{Buttons: uint8(len(p.sums) + i)})
 				if err != nil {
@@ -84,6 +98,9 @@ func hiccup(t *testing.T, pause time.Duration, dropped bool) {
 					// Drops within the run (a peer that finishes first
 					// says goodbye: the others drop it after the last frame).
 					if e.Kind == lockstep.EventPlayerDropped && e.Frame < frames {
+						if _, seen := p.drops[e.Seat]; !seen && e.Seat == n-1 && i < n-1 {
+							close(droppedBy[i])
+						}
 						p.drops[e.Seat] = e.Frame
 					}
 				}
@@ -116,4 +133,16 @@ func hiccup(t *testing.T, pause time.Duration, dropped bool) {
 		}
 	}
 	t.Logf("pause %v: peer %d ran %d frames, ended %v", pause, n-1, len(last.sums), last.err)
+}
+
+// waitClosed waits until every channel is closed or bound has passed.
+func waitClosed(chs []chan struct{}, bound time.Duration) {
+	timeout := time.After(bound)
+	for _, ch := range chs {
+		select {
+		case <-ch:
+		case <-timeout:
+			return
+		}
+	}
 }

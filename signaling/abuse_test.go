@@ -203,9 +203,14 @@ func TestConnsPerIP(t *testing.T) {
 	}
 }
 
+// TestJoinTimeoutAndIdle: a connection that never joins is cut (timeout);
+// a member that stops reading is cut (idle). The timeouts are 1 s, not
+// 100 ms: the honest client of the test must join and answer pings
+// within them, and beside a CPU hog it missed 100 ms ("no pong within
+// 100ms": the honest one was cut as idle).
 func TestJoinTimeoutAndIdle(t *testing.T) {
-	url, _ := testServer(t, &Server{JoinTimeout: 100 * time.Millisecond, PingInterval: 20 * time.Millisecond,
-		IdleTimeout: 100 * time.Millisecond, ResumeGrace: 50 * time.Millisecond})
+	url, _ := testServer(t, &Server{JoinTimeout: time.Second, PingInterval: 50 * time.Millisecond,
+		IdleTimeout: time.Second, ResumeGrace: 50 * time.Millisecond})
 	rc := rawDial(t, url, nil)
 	rc.expectError(CodeTimeout)
 
@@ -252,8 +257,17 @@ func TestSlowReader(t *testing.T) {
 	if err := sender.Signal(watcher.Local(), []byte("still here")); err != nil {
 		t.Fatal(err)
 	}
+	// The signal waits behind the sender's own queue (up to 4096 × 40 KiB
+	// for the slow member): beside a CPU hog that took more than next's
+	// 15 s, so wait up to 90 s.
+	timeout := time.After(90 * time.Second)
 	for {
-		ev := next(t, watcher)
+		var ev Event
+		select {
+		case ev = <-watcher.Events():
+		case <-timeout:
+			t.Fatal("watcher: no signal within 90 s")
+		}
 		if ev.Kind == EventSignal {
 			if string(ev.Data) != "still here" {
 				t.Fatalf("watcher got %q", ev.Data)

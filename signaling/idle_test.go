@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -106,7 +107,7 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 			_, _, err = ws.Read(ctx)
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) || ce.Reason != string(f.Code) {
-				codes <- Code("no close with the code")
+				codes <- Code(fmt.Sprintf("no close with the code %s: %v", f.Code, err))
 				return
 			}
 			codes <- f.Code

@@ -61,7 +61,9 @@ func TestRedTeamRunningFromMember(t *testing.T) {
 }
 
 // Even the host cannot move a seat that plays: a Seated naming a
-// receiver's own seat, or a match with another seed, is refused.
+// receiver's own seat, a match with another seed, or the same match with
+// other seats (one past the end: it crashed the receiver before) is
+// refused.
 func TestRedTeamHostMovesLiveSeat(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, nodes, m := startedCluster(t, 3, Config{})
@@ -81,12 +83,18 @@ func TestRedTeamHostMovesLiveSeat(t *testing.T) {
 		other.Seat = int32(m.Seat("p2"))
 		other.Seats[seat], other.Seats[other.Seat] = string(victim.ID), "p9"
 		host.Conn.Send(victim.ID, encodeSample(lobbyfb.BodyRunning, &other))
+		// The same match with more seats, naming one past the end.
+		longer := *r
+		longer.Seats = append(slices.Clone(r.Seats), "p7", "p8")
+		longer.Teams = append(slices.Clone(r.Teams), 0, 0)
+		longer.Seat, longer.Peer = int32(len(longer.Seats)-1), "p8"
+		host.Conn.Send(victim.ID, encodeSample(lobbyfb.BodyRunning, &longer))
 		c.Run(time.Second)
 		if got, _ := victim.App.Match(); !slices.Equal(got.Seats, m.Seats) || got.Seed != m.Seed {
 			t.Errorf("victim's match %+v, want %+v", got, m)
 		}
-		if ref := eventsOf(victim, EventRefused); len(ref) != 2 {
-			t.Errorf("victim: refused %v, want 2", ref)
+		if ref := eventsOf(victim, EventRefused); len(ref) != 3 {
+			t.Errorf("victim: refused %v, want 3", ref)
 		}
 	})
 }

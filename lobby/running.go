@@ -281,7 +281,7 @@ func (l *Lobby) onRunning(from transport.PeerID, r *lobbyfb.RunningT) {
 		}
 	}
 	same := l.run != nil && l.run.Term == m.Term && l.run.Round == m.Round
-	if same && l.run.Seed != m.Seed {
+	if same && (l.run.Seed != m.Seed || len(l.run.Seats) != len(m.Seats)) {
 		l.refuse(from, ErrRefusedRunning)
 		return
 	}

@@ -4,6 +4,7 @@ package lobby
 // written against the rules in doc.go ("Entering a running match").
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -190,6 +191,57 @@ func TestRedTeamJoinFlood(t *testing.T) {
 		}
 		if ig := nodes[0].App.Stats().Ignored - before; ig < 900 {
 			t.Errorf("host ignored %d of 1,000 requests", ig)
+		}
+	})
+}
+
+// nopConn is a Conn that sends nowhere and receives nothing.
+type nopConn struct{ id transport.PeerID }
+
+func (c nopConn) Local() transport.PeerID             { return c.id }
+func (c nopConn) Peers() []transport.PeerID           { return []transport.PeerID{"h"} }
+func (c nopConn) Send(transport.PeerID, []byte) error { return nil }
+func (c nopConn) Broadcast([]byte) error              { return nil }
+func (c nopConn) TryRecv() (transport.Message, bool)  { return transport.Message{}, false }
+func (c nopConn) Recv(ctx context.Context) (transport.Message, error) {
+	<-ctx.Done()
+	return transport.Message{}, ctx.Err()
+}
+
+// FuzzRunningFromHost: any Running message the decoder accepts, from the
+// host a member follows while it holds (or watches, or holds no) match,
+// is applied or refused, never a panic; and it never moves the member's
+// own seat.
+func FuzzRunningFromHost(f *testing.F) {
+	for _, s := range samples {
+		if s.typ == lobbyfb.BodyRunning {
+			f.Add(encodeSample(s.typ, s.v), uint8(0))
+		}
+	}
+	f.Add(encodeSample(lobbyfb.BodyRunning, &lobbyfb.RunningT{Term: 1, Round: 1, Seed: 9, Seats: []string{"m", "h", "x", "y"},
+		Teams: make([]int32, 4), MaxPlayers: 8, Role: lobbyfb.RunningRoleSeated, Seat: 3, Peer: "y", OpenFrom: 2}), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		body, err := decode(data)
+		if err != nil || body.Type != lobbyfb.BodyRunning {
+			return
+		}
+		l, err := New(nopConn{id: "m"}, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.v.host, l.v.term, l.v.phase = "h", 1, PhaseStarted
+		l.v.members = []Member{{ID: "h"}, {ID: "m"}}
+		switch mode % 3 {
+		case 1: // seated in a 3-seat match with a reserved seat
+			m := &Match{Term: 1, Round: 1, Seed: 9, Seats: []transport.PeerID{"m", "h", ReservedID(2)},
+				Reserved: []transport.PeerID{ReservedID(2)}, Teams: make([]int, 3)}
+			l.run, l.match = m, m
+		case 2: // watching
+			l.prof.watch = true
+		}
+		l.onRunning("h", body.Value.(*lobbyfb.RunningT))
+		if mode%3 == 1 && l.run.Seat("m") != 0 {
+			t.Fatalf("own seat moved: %q", l.run.Seats)
 		}
 	})
 }

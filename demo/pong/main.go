@@ -5,6 +5,7 @@
 //	pong -host                host a game: embedded signaling + STUN server
 //	pong -join CODE           join a game announced on the LAN
 //	pong -join HOST:PORT/CODE join a game by address
+//	pong -watch CODE          watch a running match (same forms as -join)
 //	pong -signal URL -host    host through a public signald (internet)
 //	pong -signal URL -join CODE
 //	pong -headless -bot ...   no window: bots play, the result is printed
@@ -31,6 +32,7 @@ import (
 
 	"github.com/peerplay/peerplay/demo/pong/replay"
 	"github.com/peerplay/peerplay/demo/pong/sim"
+	"github.com/peerplay/peerplay/netcode"
 )
 
 type flags struct {
@@ -57,12 +59,20 @@ type flags struct {
 	netstats   bool
 	forDur     time.Duration
 	sound      bool
+	watch      string
+	identity   string
+
+	// ident is the player's netcode identity (identity.go), loaded by
+	// run; nil = a fresh one.
+	ident *netcode.Identity
 }
 
 func main() {
 	var f flags
 	flag.BoolVar(&f.host, "host", false, "host a game (starts an embedded signaling + STUN server unless -signal is set)")
 	flag.StringVar(&f.join, "join", "", "join a game: a room CODE found on the LAN, HOST:PORT/CODE, or CODE with -signal")
+	flag.StringVar(&f.watch, "watch", "", "watch a running match without playing: CODE, HOST:PORT/CODE, or CODE with -signal (as -join)")
+	flag.StringVar(&f.identity, "identity", "", "keep your player identity in FILE (default: one per -name in your config directory), so a restarted pong rejoins its match")
 	flag.StringVar(&f.signal, "signal", "", "signaling server URL for internet play, e.g. wss://signal.example.org/ws")
 	flag.StringVar(&f.name, "name", defaultName(), "your player name")
 	flag.BoolVar(&f.bot, "bot", false, "the AI plays your paddle")
@@ -176,6 +186,23 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 			return err
 		}
 		rep = r
+	}
+	switch {
+	case f.watch != "" && (f.join != "" || f.host):
+		return errors.New("-watch takes the place of -host and -join: use one of them")
+	case f.watch != "":
+		// The front joins as usual; the network makes it a watcher
+		// (netConfig: Watch).
+		f.join = f.watch
+	case f.host || f.join != "":
+		id, err := loadIdentity(f, log)
+		if err != nil {
+			return err
+		}
+		if id != nil {
+			defer id.Close()
+			f.ident = id.id
+		}
 	}
 	if f.headless {
 		return runHeadless(f, cfg, rep, out, log)

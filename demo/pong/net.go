@@ -26,6 +26,8 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		Rollback:   f.rollback,
 		Web:        webFiles(log),
 		Logger:     log,
+		Identity:   f.ident,
+		Watch:      f.watch != "",
 
 		JoinCommand: joinCommand(),
 	}

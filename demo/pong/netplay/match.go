@@ -27,6 +27,15 @@ type Match struct {
 	err   error
 	seats []transport.PeerID
 	seed  uint64
+	// gameID is the lockstep GameID (MatchGameID).
+	gameID uint64
+
+	// Streaming (watch.go): str streams a player's match to watchers and
+	// to a player catching up (nil in rollback mode); sp is a watcher's
+	// stream, or a rejoining player's until it caught up (then nil).
+	str      *lockstep.Streamer[sim.Input]
+	sp       *lockstep.Spectator[sim.Input]
+	finished bool // str.Finish was called
 
 	retired bool // the room went back to the lobby: Tick does nothing
 	stalled int  // consecutive Ticks that ran no frame
@@ -140,6 +149,21 @@ func (m *Match) Tick(local sim.Input) error {
 	if m.retired {
 		return nil
 	}
+	if m.ls == nil && m.sp != nil {
+		return m.tickWatch()
+	}
+	if m.sp != nil {
+		done, err := m.catchUp(local)
+		if err == nil && !done {
+			m.stalled++
+			m.sample()
+			m.flushStream()
+			return nil
+		}
+		if err != nil {
+			return m.fail(err)
+		}
+	}
 	if m.skip > 0 {
 		// Ahead of the peer: wait a tick now rather than stall in a burst
 		// later (lockstep's SlowDown hint).
@@ -166,13 +190,30 @@ func (m *Match) Tick(local sim.Input) error {
 		var in [2]sim.Input
 		copy(in[:], st.Inputs)
 		m.s.Step(in)
-		m.sess.ReportChecksum(st.Frame, m.s.Checksum())
+		sum := m.s.Checksum()
+		m.sess.ReportChecksum(st.Frame, sum)
+		if m.rb == nil {
+			m.stream(st, sum)
+		}
 		if m.s.Over() && m.final == nil {
 			f := m.s
 			m.final = &f
 		}
 	}
+	m.flushStream()
+	return m.fail(err)
+}
+
+// fail turns an error of the session (or of catching up) and the
+// session's events into the match's end, or nil to play on.
+func (m *Match) fail(err error) error {
 	var de *lockstep.DesyncError
+	var ours *DesyncError
+	var problem *play.Problem
+	if errors.As(err, &ours) || errors.As(err, &problem) {
+		m.err = err
+		return err
+	}
 	if errors.As(err, &de) {
 		m.err = &DesyncError{Err: fmt.Errorf("desync: %w", err)}
 		return m.err
@@ -204,11 +245,20 @@ func (m *Match) Tick(local sim.Input) error {
 			m.waitingFor = m.room.name(ev.Peer)
 		case lockstep.EventResumed:
 			m.waitingFor = ""
-		case lockstep.EventPlayerLost, lockstep.EventPlayerDropped:
-			if !m.over() {
-				m.err = &play.Problem{Say: m.room.name(ev.Peer) + " left the game"}
-				m.room.err = m.err
-				return m.err
+		case lockstep.EventPlayerLost:
+			// A player who quits says goodbye in the lobby too, which
+			// ends the room (Room.Poll); one whose game died may come
+			// back with the same identity (Rejoin in the package doc).
+			if !m.over() && ev.Seat != m.Seat() {
+				m.room.note("lost " + m.room.name(ev.Peer) + ": waiting for them to come back")
+			}
+		case lockstep.EventPlayerDropped:
+			if !m.over() && ev.Seat != m.Seat() {
+				m.room.note(m.room.name(ev.Peer) + "'s paddle stays idle until they are back")
+			}
+		case lockstep.EventRejoined:
+			if ev.Seat != m.Seat() {
+				m.room.note(m.room.name(ev.Peer) + " is back")
 			}
 		}
 	}

@@ -29,6 +29,13 @@ const (
 	chanLobby = "lobby"
 	chanChat  = "chat"
 	chanInput = "input"
+	// chanStream carries lockstep.Streamer/Spectator messages: every
+	// player streams the match to watchers and to a player catching up
+	// after a restart (Reliable).
+	chanStream = "stream"
+	// chanControl is lockstep's Config.Control: the agreement that
+	// readmits a restarted player (Reliable).
+	chanControl = "control"
 )
 
 // GameID keeps pong peers apart from other games on a shared signald.
@@ -90,6 +97,15 @@ type Config struct {
 	Web fs.FS
 	// Logger receives netplay's, netcode's and pion's logs; nil = discard.
 	Logger *slog.Logger
+	// Identity is the player's netcode identity (its mesh ID). A player
+	// that keeps it across runs (main keeps it in a file) and enters the
+	// room of a running match it played in gets its seat back (see
+	// "Rejoin" in the package doc). nil = a fresh identity per room.
+	Identity *netcode.Identity
+	// Watch makes Join enter the room as a watcher: never seated, it
+	// shows the running match (and the next ones) WatchDelay frames
+	// behind the players, and the chat. false = Join plays.
+	Watch bool
 }
 
 // Network implements play.Network over netcode, lobby, chat and lockstep.
@@ -357,8 +373,11 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 			{Label: chanLobby, Reliability: transport.Reliable, MaxMessageBytes: lobby.MaxMessageSize},
 			{Label: chanChat, Reliability: transport.Reliable, MaxMessageBytes: pubsub.MaxMessageSize},
 			{Label: chanInput, Reliability: transport.Unreliable},
+			{Label: chanStream, Reliability: transport.Reliable, MaxMessageBytes: streamMaxMessage},
+			{Label: chanControl, Reliability: transport.Reliable, MaxMessageBytes: controlMaxMessage},
 		},
-		Logger: n.log,
+		Identity: n.cfg.Identity,
+		Logger:   n.log,
 	}
 	switch {
 	case n.cfg.Loopback:
@@ -403,7 +422,7 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 	r := &Room{
 		net: n, mesh: mesh, lobby: lb, code: code, hint: hint, srv: srv, ann: ann,
 		names: map[transport.PeerID]string{}, joined: d.joinOnly, embedded: n.cfg.Signal == "",
-		record: n.cfg.Record,
+		record: n.cfg.Record, watching: n.cfg.Watch && d.joinOnly,
 	}
 	for _, p := range mesh.Stats().Peers {
 		if p.Name != "" {

@@ -2,6 +2,7 @@ package netplay
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -51,6 +52,10 @@ type Room struct {
 	record   io.Writer
 
 	match     *Match
+	watching  bool      // a watcher (Config.Watch): never seated
+	asked     bool      // the lobby was asked to let this peer watch
+	waitShown string    // the "waiting for" notice last given
+	byeAt     time.Time // the last goodbye sent for this seat's previous session
 	overAt    time.Time // when the running match ended
 	wantReady bool      // ready for the rematch, once the lobby reopens
 	host      transport.PeerID
@@ -149,6 +154,11 @@ func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 		case lobby.EventLeft:
 			r.note(r.name(ev.Peer) + " left")
 			r.updateBeacon()
+			if r.match != nil && !r.match.over() && ev.Reason == lobby.ReasonLeft && slices.Contains(r.match.seats, ev.Peer) {
+				// Quit on purpose: the match cannot go on. (A player whose
+				// game died leaves without a goodbye and may come back.)
+				r.err = &play.Problem{Say: r.name(ev.Peer) + " left the game"}
+			}
 		case lobby.EventCountdown:
 			r.note(fmt.Sprintf("starting in %v", ev.Countdown.Round(time.Second)))
 		case lobby.EventCountdownCancelled:
@@ -160,12 +170,23 @@ func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 			r.maybeStart(ev.Match)
 		case lobby.EventKicked:
 			r.err = &play.Problem{Say: "the host removed you from the room"}
+		default:
+			r.runningEvent(ev)
 		}
 	}
+	r.askToWatch()
 	if m, ok := r.lobby.Match(); ok {
 		r.maybeStart(m)
 	}
 	r.rematch()
+	if r.match != nil {
+		if w := r.match.waiting(); w != r.waitShown {
+			r.waitShown = w
+			if w != "" {
+				r.note("waiting for " + w + "...")
+			}
+		}
+	}
 	chatLines = r.chat.poll()
 	notices, r.notes = r.notes, nil
 	return chatLines, notices
@@ -184,9 +205,11 @@ func (r *Room) meshEvent(ev netcode.Event) {
 			// The signaling server left with the host: nobody can join
 			// this room any more.
 			r.err = &play.Problem{Say: who + " (the host) left, which closes the room"}
-		case r.match != nil && !r.match.over():
-			r.err = &play.Problem{Say: who + " left the game"}
 		}
+		// Otherwise a player of the running match may come back (a
+		// restart with the same identity): lockstep waits for them and
+		// ends the match if they do not (Match.fail); one who quits says
+		// goodbye in the lobby (Poll).
 	case netcode.EventRefused:
 		r.note("refused a player with another version of Pong")
 		r.net.log.Debug("netplay: refused a peer", "err", ev.Err)
@@ -199,15 +222,16 @@ func (r *Room) meshEvent(ev netcode.Event) {
 	}
 }
 
-// maybeStart starts m unless it is the match already running.
+// maybeStart starts m unless it is the match already running (or this
+// peer has no seat in it: a watcher).
 func (r *Room) maybeStart(m lobby.Match) {
-	if r.match != nil && r.match.seed == m.Seed {
+	if r.match != nil && r.match.seed == m.Seed || !slices.Contains(m.Seats, r.mesh.Local()) {
 		return
 	}
 	if r.match != nil {
 		r.match.retire()
 	}
-	if err := r.startMatch(m); err != nil {
+	if err := r.startMatch(m, false); err != nil {
 		r.err = err
 	}
 }
@@ -256,14 +280,23 @@ func MatchGameID(win int, seed uint64) uint64 {
 	return replay.LockstepGameID(win) | uint64(uint16(seed>>48))<<16
 }
 
-func (r *Room) startMatch(m lobby.Match) error {
-	if len(m.Seats) != 2 {
-		return fmt.Errorf("netplay: the lobby started a match with %d seats; pong needs 2", len(m.Seats))
-	}
+// winScore is the match length the host set (lobby settings data).
+func winScore(m lobby.Match) int {
 	win := sim.DefaultWinScore
 	if d := m.Settings.Data; len(d) >= 2 {
 		win = int(binary.LittleEndian.Uint16(d))
 	}
+	return win
+}
+
+// startMatch starts the local seat's match; join: the match runs already
+// and this peer's seat comes back in it (a restart: see "Rejoin" in the
+// package doc).
+func (r *Room) startMatch(m lobby.Match, join bool) error {
+	if len(m.Seats) != 2 {
+		return fmt.Errorf("netplay: the lobby started a match with %d seats; pong needs 2", len(m.Seats))
+	}
+	win := winScore(m)
 	cfg := lockstep.Config{
 		Seats:      m.Seats,
 		InputDelay: r.net.cfg.InputDelay,
@@ -271,10 +304,19 @@ func (r *Room) startMatch(m lobby.Match) error {
 		GameID:     MatchGameID(win, m.Seed),
 		Record:     r.record,
 		Logger:     r.net.log,
+		Control:    r.mesh.Channel(chanControl),
+		Join:       join,
+	}
+	if join {
+		cfg.Record = nil // a recording starts at frame 0
 	}
 	r.record = nil // one recording per room: the first match
 	adaptive(&cfg, r.net.cfg.Rollback)
 	if r.net.cfg.Rollback {
+		if join {
+			return errors.New("netplay: coming back into a running match needs lockstep (-rollback=false)")
+		}
+		cfg.Control = nil // no rejoin in rollback mode
 		sess, err := rollback.NewSession[sim.Input](r.mesh.Channel(chanInput), rollback.Config{Lockstep: cfg})
 		if err != nil {
 			return fmt.Errorf("netplay: starting rollback: %w", err)
@@ -286,9 +328,18 @@ func (r *Room) startMatch(m lobby.Match) error {
 			return fmt.Errorf("netplay: starting lockstep: %w", err)
 		}
 		r.match = newMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
+		r.match.str = r.newStreamer(len(m.Seats), cfg.GameID)
+		if join {
+			if r.match.sp, err = r.catchUpFrom(m.Seats, cfg.GameID); err != nil {
+				_ = sess.Close()
+				r.match = nil
+				return fmt.Errorf("netplay: catching up: %w", err)
+			}
+		}
 	}
 	r.match.seats = slices.Clone(m.Seats)
 	r.match.seed = m.Seed
+	r.match.gameID = cfg.GameID
 	r.overAt = time.Time{}
 	return nil
 }
@@ -305,6 +356,9 @@ func (r *Room) Match() play.Match {
 // SetReady marks the local player ready. During a finished match it
 // means "ready for a rematch", applied when the lobby reopens.
 func (r *Room) SetReady(ready bool) error {
+	if r.watching {
+		return nil // a watcher plays no match
+	}
 	if r.match != nil && r.match.over() {
 		r.wantReady = ready
 		return nil

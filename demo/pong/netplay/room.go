@@ -340,6 +340,9 @@ func (r *Room) startMatch(m lobby.Match, join bool) error {
 	r.match.seats = slices.Clone(m.Seats)
 	r.match.seed = m.Seed
 	r.match.gameID = cfg.GameID
+	if !join {
+		r.note("the match started")
+	}
 	r.overAt = time.Time{}
 	return nil
 }

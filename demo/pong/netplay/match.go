@@ -36,6 +36,14 @@ type Match struct {
 	str      *lockstep.Streamer[sim.Input]
 	sp       *lockstep.Spectator[sim.Input]
 	finished bool // str.Finish was called
+	// pending are steps lockstep returned while this seat was still
+	// catching up (catchUp); Tick applies them first.
+	pending []lockstep.Step[sim.Input]
+
+	// input is the lockstep channel, and byeAt when the last goodbye
+	// went out for this seat's previous session (rejoin.go).
+	input transport.Conn
+	byeAt time.Time
 
 	retired bool // the room went back to the lobby: Tick does nothing
 	stalled int  // consecutive Ticks that ran no frame
@@ -177,6 +185,9 @@ func (m *Match) Tick(local sim.Input) error {
 		ran, err = m.advanceRollback(local)
 	} else {
 		steps, err = m.ls.Advance(local)
+		if m.pending != nil { // run by the Advance that admitted this seat (catchUp)
+			steps, m.pending = append(m.pending, steps...), nil
+		}
 		ran = len(steps) > 0
 	}
 	m.skip = m.sess.SlowDown()

@@ -59,17 +59,14 @@ func (r *Room) sources(seats []transport.PeerID, source transport.PeerID) (trans
 // other accepts from the seat alone: it drops the seat and can readmit
 // it. Only this peer can say it (every datagram's sender is proven by
 // the mesh), as it could by quitting.
-func (r *Room) sayGoodbyeForOldSession() {
-	m := r.match
-	if m == nil || time.Since(r.byeAt) < byeEvery {
+func (m *Match) sayGoodbyeForOldSession() {
+	if m.input == nil || time.Since(m.byeAt) < byeEvery {
 		return
 	}
-	r.byeAt = time.Now()
-	old, err := lockstep.NewSession[sim.Input](r.mesh.Channel(chanInput), lockstep.Config{
-		Seats: m.seats, GameID: m.gameID, Logger: r.net.log,
-	})
+	m.byeAt = time.Now()
+	old, err := lockstep.NewSession[sim.Input](m.input, lockstep.Config{Seats: m.seats, GameID: m.gameID})
 	if err != nil {
-		r.net.log.Debug("netplay: goodbye for the previous session", "err", err)
+		m.room.net.log.Debug("netplay: goodbye for the previous session", "err", err)
 		return
 	}
 	_ = old.Close()

@@ -55,7 +55,6 @@ type Room struct {
 	watching  bool      // a watcher (Config.Watch): never seated
 	asked     bool      // the lobby was asked to let this peer watch
 	waitShown string    // the "waiting for" notice last given
-	byeAt     time.Time // the last goodbye sent for this seat's previous session
 	overAt    time.Time // when the running match ended
 	wantReady bool      // ready for the rematch, once the lobby reopens
 	host      transport.PeerID
@@ -340,6 +339,7 @@ func (r *Room) startMatch(m lobby.Match, join bool) error {
 	r.match.seats = slices.Clone(m.Seats)
 	r.match.seed = m.Seed
 	r.match.gameID = cfg.GameID
+	r.match.input = r.mesh.Channel(chanInput)
 	if !join {
 		r.note("the match started")
 	}

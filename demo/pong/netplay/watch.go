@@ -3,6 +3,7 @@ package netplay
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/peerplay/peerplay/demo/pong/play"
 	"github.com/peerplay/peerplay/demo/pong/sim"
@@ -190,9 +191,17 @@ func (m *Match) catchUp(local sim.Input) (done bool, err error) {
 		return false, err
 	}
 	if r == lockstep.NoFrame {
-		m.room.sayGoodbyeForOldSession()
-		if _, err := m.ls.Advance(local); err != nil {
+		m.sayGoodbyeForOldSession()
+		steps, err := m.ls.Advance(local)
+		if err != nil {
 			return false, err
+		}
+		// Admitted during this Advance: it may have run frame R already,
+		// before the game reached it. Keep the steps for then.
+		for _, st := range steps {
+			st.Inputs = slices.Clone(st.Inputs)
+			st.Status = slices.Clone(st.Status)
+			m.pending = append(m.pending, st)
 		}
 		return false, nil
 	}

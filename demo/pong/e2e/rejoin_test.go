@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"regexp"
+	"testing"
+	"time"
+)
+
+// matchStartedRE: the notice a player's pong logs when its match starts.
+var matchStartedRE = regexp.MustCompile(`room: the match started`)
+
+// waitStderr polls p's stderr (where pong logs its "room: ..." notices)
+// until re matches, for up to d.
+func waitStderr(t *testing.T, p *proc, re *regexp.Regexp, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if re.MatchString(p.stderr.String()) {
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if re.MatchString(p.stderr.String()) {
+				return
+			}
+			t.Fatalf("%s exited (%v) before logging %v\nstdout:\n%s\nstderr:\n%s", p.name, err, re, p.stdout.String(), p.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s logged no %v within %v\nstderr:\n%s", p.name, re, d, p.stderr.String())
+}
+
+// startPair hosts ann's headless match on loopback and joins bob to it;
+// it returns both, bob's command line and the join target, once bob's
+// match started.
+func startPair(t *testing.T, bin string, env []string, score string) (host, join *proc, joinArgs []string, target string) {
+	t.Helper()
+	common := []string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score}
+	host = start(t, "ann", bin, env, append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...)...)
+	target = waitOutput(t, host, addrRE, 30*time.Second)[1]
+	joinArgs = append([]string{"-join", target, "-name", "bob"}, common...)
+	join = start(t, "bob", bin, env, joinArgs...)
+	waitStderr(t, join, matchStartedRE, 30*time.Second)
+	return host, join, joinArgs, target
+}
+
+// TestRejoinAfterKill: bob's pong is SIGKILLed mid-match and started
+// again with the same command (and the same config directory, where its
+// identity file is): ann's game waits for bob ("waiting for bob..."),
+// bob's rejoins its seat, and both print the same result line.
+func TestRejoinAfterKill(t *testing.T) {
+	bin := build(t, true)
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
+	host, join, joinArgs, _ := startPair(t, bin, env, "3")
+	time.Sleep(2 * time.Second) // mid-match: 240 frames in
+	if err := join.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-join.done
+	join.done <- nil
+	killed := time.Now()
+	again := start(t, "bob again", bin, env, joinArgs...)
+	waitStderr(t, again, regexp.MustCompile(`room: back in the match`), 30*time.Second)
+	t.Logf("bob back in the match %v after the kill", time.Since(killed).Round(10*time.Millisecond))
+	waitStderr(t, host, regexp.MustCompile(`room: waiting for bob\.\.\.`), time.Second)
+	waitStderr(t, host, regexp.MustCompile(`room: bob is back`), 30*time.Second)
+
+	hostOut := host.wait(t, 160*time.Second)
+	joinOut := again.wait(t, 160*time.Second)
+	hs, hf, hc := parseResult(t, "ann", hostOut)
+	js, jf, jc := parseResult(t, "bob", joinOut)
+	if hs != js || hf != jf || hc != jc {
+		t.Fatalf("ann and the restarted bob disagree:\nann: %s\nbob: %s", hostOut, joinOut)
+	}
+	t.Logf("both: score %s frames %s checksum %s", hs, hf, hc)
+}

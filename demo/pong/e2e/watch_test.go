@@ -1,0 +1,36 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWatchMidMatch: a headless watcher (`pong -watch HOST:PORT/CODE`)
+// enters ann and bob's room mid-match, catches up from a player's
+// snapshot, and prints the players' result line: the same score, end
+// frame and checksum. The players' lines do not change for it.
+func TestWatchMidMatch(t *testing.T) {
+	bin := build(t, true)
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
+	host, join, _, target := startPair(t, bin, env, "2")
+	time.Sleep(2 * time.Second) // mid-match
+	watch := start(t, "wes", bin, env, "-headless", "-watch", target, "-name", "wes", "-loopback", "-lan=false", "-timeout", "150")
+
+	hostOut := host.wait(t, 160*time.Second)
+	joinOut := join.wait(t, 160*time.Second)
+	watchOut := watch.wait(t, 160*time.Second)
+	hs, hf, hc := parseResult(t, "ann", hostOut)
+	js, jf, jc := parseResult(t, "bob", joinOut)
+	ws, wf, wc := parseResult(t, "wes", watchOut)
+	if hs != js || hf != jf || hc != jc {
+		t.Fatalf("the players disagree:\nann: %s\nbob: %s", hostOut, joinOut)
+	}
+	if ws != hs || wf != hf || wc != hc {
+		t.Fatalf("the watcher saw another end: score %s frames %s checksum %s; the players: %s %s %s\nwatcher:\n%s\n%s", ws, wf, wc, hs, hf, hc, watchOut, watch.stderr.String())
+	}
+	if !strings.Contains(watch.stderr.String(), "room: watching ann and bob") {
+		t.Errorf("the watcher did not say whom it watches:\n%s", watch.stderr.String())
+	}
+	t.Logf("all three: score %s frames %s checksum %s", hs, hf, hc)
+}

@@ -66,9 +66,10 @@
 // re-joined a restarted server) only from a link that proved the peer's
 // key, never from what a signal says. An offer from another seat for an
 // ID that already has a link opens a "challenger" PeerConnection that is
-// kept apart: if its certificate proves the key, the existing link learns
-// the new seat (or, if that link is down or its seat left signaling, the
-// challenger replaces it); otherwise it is refused and that seat ignored.
+// kept apart: if its certificate proves the key, the existing link is
+// probed with a ping: if it answers it learns the new seat, if it is down
+// or silent (the peer restarted with its kept Identity) the challenger
+// replaces it; otherwise it is refused and that seat ignored.
 // One room member speaks for one mesh peer at a time, so a member cannot
 // make others open connections for made-up IDs.
 //

@@ -80,8 +80,8 @@ type peer struct {
 	// lastPong is m.clock() at the last pong on the ping channel, written
 	// by the ping link's read loop.
 	lastPong atomic.Int64
-	// probeSince is, for a proven challenger whose live link's seat left
-	// signaling, when that link was probed (m.clock()); 0: not probing.
+	// probeSince is, for a proven challenger whose peer has a live link,
+	// when that link was probed (m.clock()); 0: not probing.
 	probeSince time.Duration
 
 	mu            sync.Mutex // guards the following, read by Stats
@@ -313,21 +313,40 @@ func (m *Mesh) onLinkOpen(p *peer, l *link, pp *pipe, err error) {
 	if !m.verify(p) || p.challenger {
 		return // refused, or a challenger: it never carries data
 	}
-	if l.kind == linkControl {
-		m.wg.Go(l.readLoop)
-		hello, err := wire.AppendHello(nil, m.hello())
-		if err == nil && m.cfg.testHello != nil {
-			hello = m.cfg.testHello(hello)
-		}
-		if err == nil {
-			err = l.writeControl(hello)
-		}
-		if err != nil {
-			m.log.Warn("netcode: hello not sent", "peer", p.id, "err", err)
-			m.fail(p, err)
-			return
-		}
-		p.helloSent = true
+	if l.kind == linkControl && !m.startControl(p, l) {
+		return
+	}
+	m.maybeConnected(p)
+}
+
+// startControl starts p's control link l: its read loop and our Hello.
+func (m *Mesh) startControl(p *peer, l *link) bool {
+	m.wg.Go(l.readLoop)
+	hello, err := wire.AppendHello(nil, m.hello())
+	if err == nil && m.cfg.testHello != nil {
+		hello = m.cfg.testHello(hello)
+	}
+	if err == nil {
+		err = l.writeControl(hello)
+	}
+	if err != nil {
+		m.log.Warn("netcode: hello not sent", "peer", p.id, "err", err)
+		m.fail(p, err)
+		return false
+	}
+	p.helloSent = true
+	return true
+}
+
+// adoptChallenger does for a challenger that replaced a link after a probe
+// (challengerTick) what onLinkOpen skipped while it was a challenger: the
+// handshake on its control link, if that link is open.
+func (m *Mesh) adoptChallenger(p *peer) {
+	if p.closed {
+		return
+	}
+	if l := p.ctrl; l != nil && l.pipe != nil && !p.helloSent && !m.startControl(p, l) {
+		return
 	}
 	m.maybeConnected(p)
 }

@@ -156,22 +156,19 @@ func (m *Mesh) impersonation(p *peer, actual transport.PeerID, err error) {
 }
 
 // resolveChallenger handles a challenger that proved the key. If the
-// existing link is healthy the peer only moved in signaling (it re-joined
-// a restarted server): the link learns the new seat and the challenger
-// closes after challengerGrace. If the link is down the challenger
-// replaces it. If the link still looks up but its seat left signaling,
-// either the server lost its rooms (the link is fine) or the peer
-// restarted with its kept Identity (the link is dead and ICE has not
-// noticed yet): the link is probed with a ping, and challengerTick keeps
-// it if a pong comes back, or replaces it after probeTimeout.
+// link is down the challenger replaces it. If the link still looks up,
+// either the peer only moved in signaling (it re-joined a restarted
+// server, or the server lost its rooms: the link is fine) or it restarted
+// with its kept Identity (the link is dead and ICE has not noticed yet;
+// the server may still hold its old seat for its resume grace, so the old
+// seat need not have left): the link is probed with a ping, and
+// challengerTick keeps it if a pong comes back (the link learns the new
+// seat and the challenger closes after challengerGrace), or replaces it
+// after probeTimeout.
 func (m *Mesh) resolveChallenger(c *peer) {
 	live := m.peers[c.id]
 	m.who[c.addr] = c.id
 	if live != nil && live.connected && live.up {
-		if !live.gone {
-			m.keepLink(live, c)
-			return
-		}
 		c.probeSince = m.clock()
 		live.pingSeq++
 		_ = live.ping.writeControl(wire.AppendPing(buf8(), live.pingSeq, uint64(c.probeSince)))
@@ -225,6 +222,7 @@ func (m *Mesh) challengerTick(now time.Time) {
 				m.keepLink(live, c)
 			case live == nil || !live.connected || !live.up || m.clock()-c.probeSince > m.probeTimeout(live):
 				m.replaceLink(live, c)
+				m.adoptChallenger(c)
 			}
 			continue
 		}

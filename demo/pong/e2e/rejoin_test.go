@@ -41,6 +41,11 @@ func startPair(t *testing.T, bin string, env []string, score string) (host, join
 	target = waitOutput(t, host, addrRE, 30*time.Second)[1]
 	joinArgs = append([]string{"-join", target, "-name", "bob"}, common...)
 	join = start(t, "bob", bin, env, joinArgs...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ann's stderr:\n%s", host.stderr.String())
+		}
+	})
 	waitStderr(t, join, matchStartedRE, 30*time.Second)
 	return host, join, joinArgs, target
 }
@@ -52,7 +57,7 @@ func startPair(t *testing.T, bin string, env []string, score string) (host, join
 func TestRejoinAfterKill(t *testing.T) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, joinArgs, _ := startPair(t, bin, env, "3")
+	host, join, joinArgs, _ := startPair(t, bin, env, "2")
 	time.Sleep(2 * time.Second) // mid-match: 240 frames in
 	if err := join.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,3 @@
-//go:build latejoin
-
 package netplay
 
 import (
@@ -31,19 +29,6 @@ func (r *Room) runningEvent(ev lobby.Event) {
 	case lobby.EventWatch:
 		r.startWatch(ev.Match, ev.Source)
 	}
-}
-
-// askToWatch asks the lobby, once it has a host, to make this watcher a
-// member that is never seated and is told what to show.
-func (r *Room) askToWatch() {
-	if !r.watching || r.asked || r.lobby.State().Host == "" {
-		return
-	}
-	if err := r.lobby.Watch(true); err != nil {
-		r.net.log.Debug("netplay: watch", "err", err)
-		return
-	}
-	r.asked = true
 }
 
 // startWatch shows match m (unless it is the one shown) from source's

@@ -410,11 +410,21 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 	}
 	var data [2]byte
 	binary.LittleEndian.PutUint16(data[:], uint16(min(win, 99)))
-	lb, err := lobby.New(mesh.Channel(chanLobby), lobby.Config{
+	lcfg := lobby.Config{
 		Name:     name,
 		Settings: lobby.Settings{MaxPlayers: 2, Data: data[:]},
 		Logger:   n.log,
-	})
+	}
+	lb, err := lobby.New(mesh.Channel(chanLobby), lcfg)
+	if err == nil && n.cfg.Watch && d.joinOnly {
+		// Before the lobby's first Hello: a watcher is never seated and
+		// does not count for MaxPlayers (asked later, the host of a full
+		// room has turned it away already).
+		err = lb.Watch(true)
+		if err != nil {
+			lb.Close()
+		}
+	}
 	if err != nil {
 		mesh.Close()
 		return nil, err

@@ -25,6 +25,11 @@ import (
 // it reopens the lobby for a rematch.
 const ReopenAfter = 1500 * time.Millisecond
 
+// LeaveGrace is how long a player of the running match who said goodbye
+// in the lobby has to enter the room again (a restarted game) before the
+// others' match ends with "NAME left the game".
+const LeaveGrace = 3 * time.Second
+
 // Room is a pong room on a mesh. Only the game loop may call it (Poll,
 // Match and Tick run there); Close may come from anywhere.
 //
@@ -53,8 +58,10 @@ type Room struct {
 
 	match     *Match
 	watching  bool      // a watcher (Config.Watch): never seated
-	asked     bool      // the lobby was asked to let this peer watch
 	waitShown string    // the "waiting for" notice last given
+	// leaving: players of the running match who said goodbye in the
+	// lobby, and when the match ends for it unless they are back.
+	leaving map[transport.PeerID]time.Time
 	overAt    time.Time // when the running match ended
 	wantReady bool      // ready for the rematch, once the lobby reopens
 	host      transport.PeerID
@@ -140,23 +147,32 @@ func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 	}
 	for _, ev := range r.lobby.PollEvents() {
 		switch ev.Kind {
-		case lobby.EventJoined:
+		case lobby.EventJoined, lobby.EventLateArrival:
 			r.names[ev.Peer] = ev.Member.Name
-			if ev.Peer != st.Local {
+			delete(r.leaving, ev.Peer)
+			switch {
+			case ev.Peer == st.Local:
+			case ev.Member.Watching:
+				r.note(ev.Member.Name + " is watching")
+			case ev.Kind == lobby.EventLateArrival:
+				r.note(ev.Member.Name + " joined (plays the next match)")
+			default:
 				r.note(ev.Member.Name + " joined")
 			}
-			r.updateBeacon()
-		case lobby.EventLateArrival:
-			r.names[ev.Peer] = ev.Member.Name
-			r.note(ev.Member.Name + " joined (plays the next match)")
 			r.updateBeacon()
 		case lobby.EventLeft:
 			r.note(r.name(ev.Peer) + " left")
 			r.updateBeacon()
 			if r.match != nil && !r.match.over() && ev.Reason == lobby.ReasonLeft && slices.Contains(r.match.seats, ev.Peer) {
-				// Quit on purpose: the match cannot go on. (A player whose
-				// game died leaves without a goodbye and may come back.)
-				r.err = &play.Problem{Say: r.name(ev.Peer) + " left the game"}
+				// Quit on purpose, most likely: the match cannot go on,
+				// unless the player enters again at once (a restarted
+				// game's lobby may say goodbye to a lobby it founded
+				// before it found this one). A player whose game died
+				// leaves without a goodbye and may come back later.
+				if r.leaving == nil {
+					r.leaving = map[transport.PeerID]time.Time{}
+				}
+				r.leaving[ev.Peer] = time.Now().Add(LeaveGrace)
 			}
 		case lobby.EventCountdown:
 			r.note(fmt.Sprintf("starting in %v", ev.Countdown.Round(time.Second)))
@@ -173,11 +189,17 @@ func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 			r.runningEvent(ev)
 		}
 	}
-	r.askToWatch()
 	if m, ok := r.lobby.Match(); ok {
 		r.maybeStart(m)
 	}
 	r.rematch()
+	for id, at := range r.leaving {
+		if r.match == nil || r.match.over() {
+			delete(r.leaving, id)
+		} else if time.Now().After(at) {
+			r.err = &play.Problem{Say: r.name(id) + " left the game"}
+		}
+	}
 	if r.match != nil {
 		if w := r.match.waiting(); w != r.waitShown {
 			r.waitShown = w
@@ -270,7 +292,13 @@ func (r *Room) updateBeacon() {
 		return
 	}
 	st := r.lobby.State()
-	_ = r.ann.Update(lan.Beacon{Name: r.name(st.Host), Room: r.code, Port: r.srv.Port(), Players: len(st.Members), Max: 2})
+	players := 0
+	for _, m := range st.Members {
+		if !m.Watching {
+			players++
+		}
+	}
+	_ = r.ann.Update(lan.Beacon{Name: r.name(st.Host), Room: r.code, Port: r.srv.Port(), Players: players, Max: 2})
 }
 
 // MatchGameID is the lockstep GameID of a match with this win score and seed:

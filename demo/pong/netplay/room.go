@@ -57,11 +57,11 @@ type Room struct {
 	record   io.Writer
 
 	match     *Match
-	watching  bool      // a watcher (Config.Watch): never seated
-	waitShown string    // the "waiting for" notice last given
+	watching  bool   // a watcher (Config.Watch): never seated
+	waitShown string // the "waiting for" notice last given
 	// leaving: players of the running match who said goodbye in the
 	// lobby, and when the match ends for it unless they are back.
-	leaving map[transport.PeerID]time.Time
+	leaving   map[transport.PeerID]time.Time
 	overAt    time.Time // when the running match ended
 	wantReady bool      // ready for the rematch, once the lobby reopens
 	host      transport.PeerID

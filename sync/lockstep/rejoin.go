@@ -189,8 +189,16 @@ func (s *Session[I]) coordinator(joiner int) int {
 // admission (reliable, but the joiner may have restarted) while it runs.
 func (s *Session[I]) onJoinRequest(now time.Time, from int) {
 	if bit := uint32(1) << from; !s.joining && s.excluded == nil && s.dropped&bit == 0 {
-		s.left |= bit
-		s.markLost(now, from, reasonRestarted)
+		// Not if the seat was heard within WaitNotify: its session is
+		// alive, or it was just readmitted and this is one of the
+		// requests it repeated until the admission reached it
+		// (TestRejoinStaleRequest). A crashed session is silent; the
+		// restarted one repeats its request, so it counts once the old
+		// one has been quiet that long.
+		if now.Sub(s.seats[from].lastHeard) >= s.cfg.WaitNotify {
+			s.left |= bit
+			s.markLost(now, from, reasonRestarted)
+		}
 		return
 	}
 	if s.joining || s.excluded != nil || s.dropped&(1<<from) == 0 || s.coordinator(from) != s.me {

@@ -40,11 +40,6 @@ type Match struct {
 	// catching up (catchUp); Tick applies them first.
 	pending []lockstep.Step[sim.Input]
 
-	// input is the lockstep channel, and byeAt when the last goodbye
-	// went out for this seat's previous session (rejoin.go).
-	input transport.Conn
-	byeAt time.Time
-
 	retired bool // the room went back to the lobby: Tick does nothing
 	stalled int  // consecutive Ticks that ran no frame
 	skip    int  // ticks to skip, from lockstep's SlowDown

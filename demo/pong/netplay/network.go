@@ -414,17 +414,12 @@ func (n *Network) open(ctx context.Context, url, code, name, hint string, srv *S
 		Name:     name,
 		Settings: lobby.Settings{MaxPlayers: 2, Data: data[:]},
 		Logger:   n.log,
+		// A watcher says so from its first Hello: never seated, it comes
+		// on top of MaxPlayers (asked later, the host of a full room has
+		// turned it away already).
+		Watch: n.cfg.Watch && d.joinOnly,
 	}
 	lb, err := lobby.New(mesh.Channel(chanLobby), lcfg)
-	if err == nil && n.cfg.Watch && d.joinOnly {
-		// Before the lobby's first Hello: a watcher is never seated and
-		// does not count for MaxPlayers (asked later, the host of a full
-		// room has turned it away already).
-		err = lb.Watch(true)
-		if err != nil {
-			lb.Close()
-		}
-	}
 	if err != nil {
 		mesh.Close()
 		return nil, err

@@ -367,7 +367,6 @@ func (r *Room) startMatch(m lobby.Match, join bool) error {
 	r.match.seats = slices.Clone(m.Seats)
 	r.match.seed = m.Seed
 	r.match.gameID = cfg.GameID
-	r.match.input = r.mesh.Channel(chanInput)
 	if !join {
 		r.note("the match started")
 	}

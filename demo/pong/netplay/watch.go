@@ -182,8 +182,10 @@ func (m *Match) tickWatch() error {
 
 // catchUp is a rejoining player's Tick until its game reached the frame
 // its seat comes back at (lockstep's JoinFrame): it asks to be readmitted
-// (Advance of a Config.Join session advances nothing) and plays the
-// stream's frames. done reports that the state is the match's state
+// (Advance of a Config.Join session advances nothing; its request also
+// stands for the goodbye its killed game could not say, which is what
+// lets the other seat of a 2-seat match drop and readmit it) and plays
+// the stream's frames. done reports that the state is the match's state
 // after JoinFrame-1: the session plays from here on.
 func (m *Match) catchUp(local sim.Input) (done bool, err error) {
 	r := m.ls.JoinFrame()
@@ -191,7 +193,6 @@ func (m *Match) catchUp(local sim.Input) (done bool, err error) {
 		return false, err
 	}
 	if r == lockstep.NoFrame {
-		m.sayGoodbyeForOldSession()
 		steps, err := m.ls.Advance(local)
 		if err != nil {
 			return false, err

@@ -432,3 +432,73 @@ func TestJoinerReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestRejoinRequestFromLiveSeat: what a lying seat can do with the rule
+// that a join request is its old session's goodbye. Seat 2 of 3 plays on
+// and sends one join request: seats 0 and 1 drop it at once, at the same
+// frame (it can only remove itself), tell it so, and play on together;
+// nothing else changes for them.
+func TestRejoinRequestFromLiveSeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New(memnet.Config{Seed: 3, Link: memnet.Link{Latency: 10 * time.Millisecond}})
+		defer n.Close()
+		ids := []transport.PeerID{"p0", "p1", "p2"}
+		var ss []*lockstep.Session[input]
+		var ctls []transport.Conn
+		for _, id := range ids {
+			peer := n.Join(id)
+			ctl := peer.Channel("ctl", transport.Reliable)
+			s, err := lockstep.NewSession[input](peer.Channel("ls", transport.Unreliable),
+				lockstep.Config{Seats: ids, GameID: 9, Control: ctl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss, ctls = append(ss, s), append(ctls, ctl)
+		}
+		join := binary.LittleEndian.AppendUint32(append([]byte("PPR1"), 1), 9)
+		var frames [3]lockstep.Frame
+		drops := [2]lockstep.Frame{lockstep.NoFrame, lockstep.NoFrame}
+		var ended error
+		for tick := range 600 {
+			if tick == 100 {
+				_ = ctls[2].Send("p0", join)
+				_ = ctls[2].Send("p1", join)
+			}
+			for i, s := range ss {
+				if i == 2 && ended != nil {
+					continue
+				}
+				steps, err := s.Advance(input{Buttons: uint8(i + tick)})
+				if i == 2 && errors.Is(err, lockstep.ErrDropped) {
+					ended = err
+					continue
+				}
+				if err != nil {
+					t.Fatalf("seat %d: %v", i, err)
+				}
+				for _, st := range steps {
+					frames[i] = st.Frame
+				}
+				for _, e := range s.PollEvents() {
+					if i < 2 && e.Kind == lockstep.EventPlayerDropped && e.Seat == 2 {
+						drops[i] = e.Frame
+					}
+					if e.Kind == lockstep.EventRejoined {
+						t.Fatalf("seat %d: %+v: nobody asked again", i, e)
+					}
+				}
+			}
+			time.Sleep(time.Second / 60)
+		}
+		if drops[0] == lockstep.NoFrame || drops[0] != drops[1] || drops[0] > 130 {
+			t.Errorf("seat 2 dropped at frames %v, want once, at once, at the same frame", drops)
+		}
+		var de *lockstep.DroppedError
+		if !errors.As(ended, &de) || de.Frame != drops[0] {
+			t.Errorf("seat 2 ended %v, want told it was dropped at %d", ended, drops[0])
+		}
+		if frames[0] < 550 || frames[1] < 550 {
+			t.Errorf("seats 0 and 1 at frames %v", frames)
+		}
+	})
+}

@@ -446,7 +446,7 @@
 // one (TestSnapshotScenarios/two-seats-crash-rejoin: restarted 3 s after
 // the crash, before the survivor gives up after twice the disconnect
 // timeout; without it the restarted seat waited for good). A live seat
-// that sends one only drops itself.
+// that sends one only drops itself (TestRejoinRequestFromLiveSeat).
 //
 // A newcomer whose ID is not the seat's (a lobby fills an empty or freed
 // seat with whoever asks: lobby.EventSeated) needs every other seat to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"testing"
@@ -83,8 +84,19 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 	_ = a.Close()
 	_ = b.Close()
 
-	// Each idle connection is cut with timeout.
-	codes := make(chan Code, n)
+	// Each idle connection is cut with timeout: an error frame, then a
+	// close whose reason is the code. The burst of 2000 cuts at once may
+	// miss the server's write bounds on a starved machine (1 s for the
+	// error frame, the library's 5 s for the close frame: beside a CPU hog
+	// a connection got only the close, or only the error frame then EOF):
+	// the connection is still cut, and a client reads the code from
+	// either (proto.CloseError). Such losses are counted, at most 5%;
+	// every code that arrives must be timeout.
+	type cut struct {
+		code Code
+		lost string // the frame that did not arrive ("": none)
+	}
+	codes := make(chan cut, n)
 	for _, ws := range conns {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -95,31 +107,48 @@ func TestThousandsOfIdleConnections(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			_, msg, err := ws.Read(ctx)
+			var ce websocket.CloseError
+			if errors.As(err, &ce) {
+				codes <- cut{Code(ce.Reason), "error frame"}
+				return
+			}
 			if err != nil {
-				codes <- Code("read error: " + err.Error())
+				codes <- cut{Code("read error: " + err.Error()), ""}
 				return
 			}
 			f, err := proto.DecodeFrame(msg, 0)
 			if err != nil {
-				codes <- Code("bad frame")
+				codes <- cut{"bad frame", ""}
 				return
 			}
 			_, _, err = ws.Read(ctx)
-			var ce websocket.CloseError
-			if !errors.As(err, &ce) || ce.Reason != string(f.Code) {
-				codes <- Code(fmt.Sprintf("no close with the code %s: %v", f.Code, err))
-				return
+			switch {
+			case errors.As(err, &ce) && ce.Reason == string(f.Code):
+				codes <- cut{f.Code, ""}
+			case errors.Is(err, io.EOF):
+				codes <- cut{f.Code, "close frame"}
+			default:
+				codes <- cut{Code(fmt.Sprintf("no close with the code %s: %v", f.Code, err)), ""}
 			}
-			codes <- f.Code
 		}()
 	}
 	wg.Wait()
 	close(codes)
 	clear(conns) // the client side's objects must not count as server leftovers
+	lost := map[string]int{}
 	for c := range codes {
-		if c != CodeTimeout {
-			t.Fatalf("idle connection ended with %q, want %q", c, CodeTimeout)
+		if c.code != CodeTimeout {
+			t.Fatalf("idle connection ended with %q, want %q", c.code, CodeTimeout)
 		}
+		if c.lost != "" {
+			lost[c.lost]++
+		}
+	}
+	if len(lost) > 0 {
+		t.Logf("cut without its courtesy frame (a starved server's write bounds): %v of %d", lost, n)
+	}
+	if l := lost["error frame"] + lost["close frame"]; l > n/20 {
+		t.Errorf("%d of %d connections lost a frame of their cut, want at most 5%%", l, n)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for srv.Stats().Connections != 0 {

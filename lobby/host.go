@@ -219,7 +219,10 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		l.send(from, lobbyfb.BodyReject, &lobbyfb.RejectT{Reason: lobbyfb.RejectReasonFull})
 		return
 	case i >= 0 && roomless && l.v.members[i].Watching:
-		p.watch = true // a watcher that asks to play stays one while the players are full
+		// A watcher that asks to play stays one while the players are
+		// full, and is not seated either (review: it was, from the raw
+		// hello: TestRedTeamFullWatcherTakesReservedSeat).
+		p.watch, p.join, h.Join = true, false, false
 	}
 	delete(l.leftMsg, from)
 	late := l.v.phase == PhaseStarting || l.v.phase == PhaseStarted

@@ -323,6 +323,12 @@ func (l *Lobby) onRunning(from transport.PeerID, r *lobbyfb.RunningT) {
 				l.stats.Ignored++
 				return
 			}
+			if l.prof.watch || (same && l.run.Seat(l.local) >= 0) {
+				// A watcher is never seated, and a seat that plays is
+				// never moved (TestRedTeamHostMovesOwnSeatBySeated).
+				l.refuse(from, ErrRefusedRunning)
+				return
+			}
 			l.run, l.match = &m, &m
 			l.prof.join = false
 			l.emit(Event{Kind: EventSeated, Peer: peer, Seat: seat, Match: m.clone()})

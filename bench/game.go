@@ -68,6 +68,9 @@ type GameOptions struct {
 	// Commands plays RTSInput (a command now and then, the zero input
 	// otherwise) instead of an input that changes every tick.
 	Commands bool
+	// ChecksumInterval is the sessions' lockstep.Config.ChecksumInterval
+	// (0: its default, 30 frames).
+	ChecksumInterval int
 }
 
 // RunMeshGameWith is RunMeshGame with options.
@@ -88,7 +91,7 @@ func RunMeshGameWith(ctx context.Context, n int, d time.Duration, opt GameOption
 	}
 	sess := make([]*lockstep.Session[Input], n)
 	for i, m := range ms.M {
-		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: send, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+		s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: send, ChecksumInterval: opt.ChecksumInterval, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
 		if err != nil {
 			return GameRun{}, err
 		}
@@ -299,7 +302,7 @@ func RunPeerWith(ctx context.Context, url, room, name string, n int, opt GameOpt
 	}
 	seats := append(m.Peers(), m.Local())
 	slices.Sort(seats)
-	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: opt.SendInterval, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
+	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), lockstep.Config{Seats: seats, SendInterval: opt.SendInterval, ChecksumInterval: opt.ChecksumInterval, Adaptive: lockstep.AdaptiveDelay{Enabled: true}})
 	if err != nil {
 		return PeerResult{}, err
 	}

@@ -23,10 +23,10 @@ const (
 
 // runPeerProcess is the body of a child started by cpuProcesses: one
 // peer, its result as JSON on stdout.
-func runPeerProcess(url, name string, n int, measure, send time.Duration, commands bool) int {
+func runPeerProcess(url, name string, n int, measure, send time.Duration, commands bool, checksum int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), measure+peerWarm+peerTail+time.Minute)
 	defer cancel()
-	opt := bench.GameOptions{Commands: commands}
+	opt := bench.GameOptions{Commands: commands, ChecksumInterval: checksum}
 	if send > 0 { // the RTS profile
 		opt.SendInterval, opt.Netcode = send, bench.RTSNetcode
 	}
@@ -46,8 +46,9 @@ func runPeerProcess(url, name string, n int, measure, send time.Duration, comman
 // (this command started again with -peer-url), around an in-process
 // signaling server, and returns each peer's own figures. send > 0 plays
 // the RTS profile's send interval and netcode tuning; commands plays
-// bench.RTSInput instead of an input that changes every tick.
-func cpuProcesses(ctx context.Context, n int, measure, send time.Duration, commands bool) ([]bench.PeerResult, error) {
+// bench.RTSInput instead of an input that changes every tick; checksum is
+// the lockstep ChecksumInterval (0: the default).
+func cpuProcesses(ctx context.Context, n int, measure, send time.Duration, commands bool, checksum int) ([]bench.PeerResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func cpuProcesses(ctx context.Context, n int, measure, send time.Duration, comma
 		go func() {
 			defer wg.Done()
 			cmd := exec.CommandContext(ctx, exe, "-peer-url", url, "-peer-name", "p"+strconv.Itoa(i),
-				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String(), "-peer-send", send.String(), "-peer-commands="+strconv.FormatBool(commands))
+				"-peer-n", strconv.Itoa(n), "-peer-measure", measure.String(), "-peer-send", send.String(), "-peer-commands="+strconv.FormatBool(commands), "-peer-checksum", strconv.Itoa(checksum))
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -91,7 +92,7 @@ func (r *report) cpu(ctx context.Context) error {
 		dur, small = 2*time.Second, time.Second
 	}
 	r.printf("## 8. CPU and upload of peers in a mesh at 60 Hz\n\n")
-	procs, err := cpuProcesses(ctx, 8, dur, 0, false)
+	procs, err := cpuProcesses(ctx, 8, dur, 0, false, 0)
 	if err != nil {
 		return err
 	}

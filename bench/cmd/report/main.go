@@ -73,6 +73,7 @@ func main() {
 	peerMeasure := flag.Duration("peer-measure", 0, "internal: measured window")
 	peerSend := flag.Duration("peer-send", 0, "internal: lockstep send interval (>0: the RTS profile)")
 	peerCommands := flag.Bool("peer-commands", false, "internal: play bench.RTSInput (a command every 20 ticks)")
+	peerChecksum := flag.Int("peer-checksum", 0, "internal: lockstep checksum interval (0: default)")
 	noRTSSweep := flag.Bool("rts-nosweep", false, "rts section: only the peer processes, not the memnet RTT sweep")
 	outFile := flag.String("o", "", "write the report here instead of bench/REPORT.md")
 	hog := flag.Bool("hog", false, "internal: spin as the CPU hog of the load section until killed")
@@ -87,7 +88,7 @@ func main() {
 	}
 	log.SetFlags(log.Ltime)
 	if *peerURL != "" {
-		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend, *peerCommands))
+		os.Exit(runPeerProcess(*peerURL, *peerName, *peerN, *peerMeasure, *peerSend, *peerCommands, *peerChecksum))
 	}
 
 	raiseNoFile()

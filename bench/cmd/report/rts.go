@@ -29,12 +29,14 @@ func (r *report) rts(ctx context.Context) error {
 		name     string
 		send     time.Duration
 		commands bool
+		checksum int
 	}{
-		{"every tick (default)", 0, true},
-		{"RTS profile: `SendInterval: 200 ms`, `bench.RTSNetcode`", bench.RTSSendInterval, true},
-		{"RTS profile, input changing every tick (worst case)", bench.RTSSendInterval, false},
+		{"every tick (default)", 0, true, 0},
+		{"RTS profile: `SendInterval: 200 ms`, `bench.RTSNetcode`", bench.RTSSendInterval, true, 0},
+		{"RTS profile with `ChecksumInterval: 60` (a checksum a second)", bench.RTSSendInterval, true, 60},
+		{"RTS profile, input changing every tick (worst case)", bench.RTSSendInterval, false, 0},
 	} {
-		p, err := cpuProcesses(ctx, bench.RTSSeats, dur, c.send, c.commands)
+		p, err := cpuProcesses(ctx, bench.RTSSeats, dur, c.send, c.commands, c.checksum)
 		if err != nil {
 			return err
 		}

@@ -320,6 +320,22 @@
 // association on a handshake error in sctp.ClientContext, and let the T1
 // timers keep RFC 9260's RTO.Max (60 s) when RTOMax is lowered for data.
 //
+// SCTP and ICE upkeep of a sparse game stream (#20, measured in
+// bench/REPORT.md "RTS profile bandwidth"). pion/sctp v1.12.1 answers
+// nearly every DATA packet with a SACK packet of its own (93 B on the
+// wire): it never bundles a SACK with outgoing DATA, and its delayed-ack
+// timer is a fixed 200 ms. It also marks an Unreliable channel's message
+// (maxRetransmits 0) abandoned when it first sends it, so a SACK arriving
+// while the next message is in flight makes it skip that message with an
+// I-FORWARD-TSN, which the receiver SACKs too. An 8-peer mesh sending
+// every 200 ms pays 45 such packets a second per peer, 33 kbit/s, a
+// third of its upload; bench/patches has the bundling change (26 lines,
+// 90.5 -> 65.5 kbit/s). pion/ice v4.4.8 sends a STUN binding request on
+// the selected pair at least every 2 s whatever the traffic (a keepalive
+// above 2 s changes nothing); a zero keepalive turns them off, which
+// netcode.Config cannot say (0 is its default): bench.RTSNetcode does it
+// through the SettingEngine hook and says what it costs.
+//
 // Fast ICE (#20). pion waits before nominating a pair by type (host 0,
 // srflx 500 ms, prflx 1 s, relay 2 s); those waits, not the network, set
 // connect times through NAT. Native builds use host 0, srflx and prflx

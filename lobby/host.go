@@ -261,13 +261,27 @@ func (l *Lobby) onLeave(from transport.PeerID) {
 // receiver's own lobby (they follow the receiver's host, and would have
 // said goodbye to it otherwise): so a claim cannot be inflated with
 // made-up or borrowed members.
+//
+// A lobby whose match runs is never left for one without, and a lone peer
+// (size 1: a player restarted after a crash, whose fresh lobby founded
+// itself before the host's snapshot reached it) joins a lobby whose match
+// runs whatever the host IDs: otherwise the tie could make the running
+// match's host follow the restarted player's empty lobby. A liar claiming
+// a running match attracts only peers that have no lobby yet, as any
+// first claim does (see "Limits").
 type claim struct {
-	size int
-	host transport.PeerID
+	size    int
+	host    transport.PeerID
+	running bool
 }
 
 func (a claim) beats(b claim) bool {
-	if a.size != b.size {
+	switch {
+	case b.running && !a.running:
+		return false
+	case a.running && !b.running && b.size <= 1:
+		return true
+	case a.size != b.size:
 		return a.size > b.size
 	}
 	return a.host < b.host
@@ -281,18 +295,18 @@ func (l *Lobby) ourClaim() claim {
 			n++
 		}
 	}
-	return claim{size: n, host: l.v.host}
+	return claim{size: n, host: l.v.host, running: l.v.phase == PhaseStarted}
 }
 
 // theirClaim weighs a competing claim.
-func (l *Lobby) theirClaim(host transport.PeerID, ids []transport.PeerID) claim {
+func (l *Lobby) theirClaim(host transport.PeerID, ids []transport.PeerID, running bool) claim {
 	n := 1
 	for _, id := range ids {
 		if id != host && id != l.local && l.connected[id] && l.v.index(id) < 0 {
 			n++
 		}
 	}
-	return claim{size: n, host: host}
+	return claim{size: n, host: host, running: running}
 }
 
 // weighClaim decides whether to follow a host claim (a Snapshot) from a
@@ -304,7 +318,7 @@ func (l *Lobby) theirClaim(host transport.PeerID, ids []transport.PeerID) claim 
 // order than the successor it waits for; otherwise a term change is
 // refused, and a competing lobby is joined only if it is larger (ties:
 // the smaller host PeerID).
-func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.PeerID) bool {
+func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.PeerID, running bool) bool {
 	switch {
 	case l.v.host == "":
 		return true
@@ -340,7 +354,7 @@ func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.P
 			l.stats.Ignored++
 		}
 		return false
-	case l.theirClaim(from, ids).beats(l.ourClaim()):
+	case l.theirClaim(from, ids, running).beats(l.ourClaim()):
 		return true
 	}
 	if slices.Contains(ids, l.local) && !l.followed[from] {
@@ -366,7 +380,7 @@ func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
 	for i, m := range s.Members {
 		ids[i] = transport.PeerID(m.Id)
 	}
-	if !l.weighClaim(from, s.Term, ids) {
+	if !l.weighClaim(from, s.Term, ids, Phase(s.Phase)+PhaseDiscovering == PhaseStarted) {
 		if l.isHost {
 			l.greet = append(l.greet, from) // let the weaker claimant learn of us
 		}

@@ -40,10 +40,18 @@ func TestClaimOrder(t *testing.T) {
 		a, b claim
 		want bool
 	}{
-		{claim{3, "z"}, claim{2, "a"}, true},
-		{claim{2, "a"}, claim{2, "b"}, true},
-		{claim{2, "b"}, claim{2, "a"}, false},
-		{claim{2, "a"}, claim{2, "a"}, false},
+		{claim{3, "z", false}, claim{2, "a", false}, true},
+		{claim{2, "a", false}, claim{2, "b", false}, true},
+		{claim{2, "b", false}, claim{2, "a", false}, false},
+		{claim{2, "a", false}, claim{2, "a", false}, false},
+		// A running match's lobby: never left for one without; a lone
+		// peer (a restarted player's fresh lobby) joins it whatever the
+		// IDs; otherwise size and ID decide.
+		{claim{1, "a", false}, claim{1, "z", true}, false},
+		{claim{5, "a", false}, claim{1, "z", true}, false},
+		{claim{1, "z", true}, claim{1, "a", false}, true},
+		{claim{1, "z", true}, claim{2, "a", false}, false},
+		{claim{3, "z", true}, claim{2, "a", false}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.a.beats(tt.b); got != tt.want {

@@ -445,8 +445,12 @@
 // drop the old session at once (no vote needed) and then admit the new
 // one (TestSnapshotScenarios/two-seats-crash-rejoin: restarted 3 s after
 // the crash, before the survivor gives up after twice the disconnect
-// timeout; without it the restarted seat waited for good). A live seat
-// that sends one only drops itself (TestRejoinRequestFromLiveSeat).
+// timeout; without it the restarted seat waited for good). A request
+// counts only from a seat this peer has not heard for WaitNotify (a
+// crashed session is silent, the restarted one repeats its request): a
+// live seat's request, or one a readmitted seat repeated before its
+// admission reached it, changes nothing (TestRejoinRequestFromLiveSeat,
+// TestRejoinStaleRequest).
 //
 // A newcomer whose ID is not the seat's (a lobby fills an empty or freed
 // seat with whoever asks: lobby.EventSeated) needs every other seat to

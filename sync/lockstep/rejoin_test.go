@@ -435,9 +435,11 @@ func TestJoinerReplay(t *testing.T) {
 
 // TestRejoinRequestFromLiveSeat: what a lying seat can do with the rule
 // that a join request is its old session's goodbye. Seat 2 of 3 plays on
-// and sends one join request: seats 0 and 1 drop it at once, at the same
-// frame (it can only remove itself), tell it so, and play on together;
-// nothing else changes for them.
+// and sends join requests: a request counts only from a seat silent for
+// WaitNotify (4eeada4), so a live seat's requests change nothing: nobody
+// drops or readmits it and all three play on. (Review: the first version
+// of this test expected the seat dropped, written before that rule
+// landed; it failed on main.)
 func TestRejoinRequestFromLiveSeat(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := memnet.New(memnet.Config{Seed: 3, Link: memnet.Link{Latency: 10 * time.Millisecond}})
@@ -457,22 +459,13 @@ func TestRejoinRequestFromLiveSeat(t *testing.T) {
 		}
 		join := binary.LittleEndian.AppendUint32(append([]byte("PPR1"), 1), 9)
 		var frames [3]lockstep.Frame
-		drops := [2]lockstep.Frame{lockstep.NoFrame, lockstep.NoFrame}
-		var ended error
 		for tick := range 600 {
-			if tick == 100 {
+			if tick >= 100 && tick < 200 {
 				_ = ctls[2].Send("p0", join)
 				_ = ctls[2].Send("p1", join)
 			}
 			for i, s := range ss {
-				if i == 2 && ended != nil {
-					continue
-				}
 				steps, err := s.Advance(input{Buttons: uint8(i + tick)})
-				if i == 2 && errors.Is(err, lockstep.ErrDropped) {
-					ended = err
-					continue
-				}
 				if err != nil {
 					t.Fatalf("seat %d: %v", i, err)
 				}
@@ -480,25 +473,16 @@ func TestRejoinRequestFromLiveSeat(t *testing.T) {
 					frames[i] = st.Frame
 				}
 				for _, e := range s.PollEvents() {
-					if i < 2 && e.Kind == lockstep.EventPlayerDropped && e.Seat == 2 {
-						drops[i] = e.Frame
-					}
-					if e.Kind == lockstep.EventRejoined {
-						t.Fatalf("seat %d: %+v: nobody asked again", i, e)
+					switch e.Kind {
+					case lockstep.EventPlayerLost, lockstep.EventPlayerDropped, lockstep.EventDropped, lockstep.EventRejoined:
+						t.Errorf("seat %d: %+v", i, e)
 					}
 				}
 			}
 			time.Sleep(time.Second / 60)
 		}
-		if drops[0] == lockstep.NoFrame || drops[0] != drops[1] || drops[0] > 130 {
-			t.Errorf("seat 2 dropped at frames %v, want once, at once, at the same frame", drops)
-		}
-		var de *lockstep.DroppedError
-		if !errors.As(ended, &de) || de.Frame != drops[0] {
-			t.Errorf("seat 2 ended %v, want told it was dropped at %d", ended, drops[0])
-		}
-		if frames[0] < 550 || frames[1] < 550 {
-			t.Errorf("seats 0 and 1 at frames %v", frames)
+		if frames[0] < 550 || frames[1] < 550 || frames[2] < 550 {
+			t.Errorf("seats at frames %v, want all three past 550", frames)
 		}
 	})
 }

@@ -4,7 +4,42 @@
 // embedded signaling + STUN server and LAN discovery (package lan).
 //
 // Channels of a pong mesh: "lobby" and "chat" are Reliable, "input" is
-// Unreliable (lockstep frames; never inputs on a reliable channel).
+// Unreliable (lockstep frames; never inputs on a reliable channel),
+// "stream" (lockstep.Streamer/Spectator) and "control" (lockstep's
+// Config.Control, the readmission agreement) are Reliable.
+//
+// # Watching
+//
+// Every player's Match runs a lockstep.Streamer (snapshots on: the state
+// is sim.State's 64-byte encoding, decodeState checks it) and gives it
+// every step, the checksum of every 30th frame, a snapshot when a
+// subscriber waits for one, and Finish at the end. A watcher (Config.Watch,
+// pong -watch) is a lobby member that is never seated (lobby.Config.Watch,
+// so it takes no player's place in a full room); on lobby.EventWatch its
+// Match is a lockstep.Spectator of the Source player, the other seat
+// witnessing with its checksums, WatchDelay frames behind (all frames at
+// the end). It restores the snapshot, fast-forwards and plays the same
+// steps, so it ends on the players' final state; a checksum that a
+// witness contradicts is a desync. Its Seat is -1; SetReady does nothing.
+// Rollback players (-rollback) stream nothing: watchers need lockstep.
+//
+// # Rejoin
+//
+// A player whose game died (killed, crashed) and who enters the room
+// again with the same identity (Config.Identity; main keeps it in a file)
+// gets lobby.EventRejoin with its seat of the running match. Its Match
+// then starts lockstep with Config.Join and a Spectator of the other seat
+// without delay: the join request (repeated until admitted) also stands
+// for the dead session's goodbye, so the other seat drops it and admits
+// it at a frame R; the game restores the snapshot, plays the stream up to
+// R-1 (steps the admitting Advance returned are kept for after), then
+// plays on. Meanwhile the other player's game says "waiting for NAME...",
+// then that NAME is back. A seat that leaves without a goodbye no longer
+// ends the match at once: lockstep waits and, with two seats, ends it
+// after twice its disconnect timeout (cut off); one who quits (a lobby
+// goodbye) ends it after LeaveGrace unless they enter again meanwhile
+// (a restarted player's lobby may say goodbye to a lobby it founded
+// first).
 //
 // Quick start (host; a friend calls Join with the room code):
 //

@@ -368,7 +368,11 @@ func (st *Streamer[I]) flushTo(sb *subscriber) {
 // stream: every frame, the checksums and the end. Until then the game
 // keeps calling Flush (and Snapshot when Wanted), so that a subscriber
 // that lagged (a slow link whose sends failed, a late joiner catching
-// up) reaches the final frame and the final checksum.
+// up) reaches the final frame and the final checksum. Done can stay
+// false for good: a subscriber that left (its sends keep failing; the
+// Streamer never forgets it) or that subscribed after Finish and waits
+// for a snapshot the game no longer gives. Bound the wait with a deadline
+// of the game's own (a few seconds) rather than looping until Done.
 func (st *Streamer[I]) Done() bool {
 	if !st.finished {
 		return false

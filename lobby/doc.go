@@ -148,15 +148,23 @@
 // like a placeholder is refused). A Running from anyone but the host is
 // refused and named (TestRedTeamRunningFromMember); even the host cannot
 // move a receiver's own seat or change the seed of the match it holds
-// (TestRedTeamHostMovesLiveSeat), and lockstep's Rebind moves only a
-// seat that is empty or dropped. A watcher is never seated, even if it
-// also asks to join (TestRedTeamSpectatorClaimsSeat). Requests are
+// (TestRedTeamHostMovesLiveSeat, TestRedTeamHostMovesOwnSeatBySeated),
+// and lockstep's Rebind moves only a seat that is empty or dropped. A
+// watcher is never seated, even if it also asks to join
+// (TestRedTeamSpectatorClaimsSeat), or stops watching while the players
+// are full (TestRedTeamFullWatcherTakesReservedSeat). Requests are
 // idempotent (one seat per peer, repeats answered with the seat it has)
 // and the host answers one peer at most every 250 ms, dropping and
 // counting the rest in Stats.Ignored (TestRedTeamJoinFlood: 1,000
 // requests in 1 s, one seat, at most 5 answers). A lying host can still
 // tell a rejoiner or spectator a wrong match (its session then meets
-// nobody, or its checksums differ), or stream nothing.
+// nobody, or its checksums differ), or stream nothing; and it can tell
+// the seats different newcomers for one open seat (a seat that was not
+// connected to the host when a newcomer was seated never hears of it
+// either: Seated is not repeated). The seats then disagree on who holds
+// it: lockstep admits the newcomer the coordinator knows, a seat that
+// waits for another peer's input stalls and is voted out; no state
+// diverges, but an honest seat can be lost that way.
 //
 // # Kick
 //

@@ -61,6 +61,7 @@ type flags struct {
 	sound      bool
 	watch      string
 	identity   string
+	say        string
 
 	// ident is the player's netcode identity (identity.go), loaded by
 	// run; nil = a fresh one.
@@ -72,6 +73,7 @@ func main() {
 	flag.BoolVar(&f.host, "host", false, "host a game (starts an embedded signaling + STUN server unless -signal is set)")
 	flag.StringVar(&f.join, "join", "", "join a game: a room CODE found on the LAN, HOST:PORT/CODE, or CODE with -signal")
 	flag.StringVar(&f.watch, "watch", "", "watch a running match without playing: CODE, HOST:PORT/CODE, or CODE with -signal (as -join)")
+	flag.StringVar(&f.say, "say", "", "headless network matches: say TEXT in the chat when the match starts and every 3 s of it (tests: chat reaches late joiners and watchers)")
 	flag.StringVar(&f.identity, "identity", "", "keep your player identity in FILE (default: one per -name in your config directory), so a restarted pong rejoins its match")
 	flag.StringVar(&f.signal, "signal", "", "signaling server URL for internet play, e.g. wss://signal.example.org/ws")
 	flag.StringVar(&f.name, "name", defaultName(), "your player name")

@@ -84,7 +84,7 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 	tick := time.NewTicker(time.Second / time.Duration(max(f.tps, 1)))
 	defer tick.Stop()
 	var final *sim.State
-	var lingerUntil, matchStart time.Time
+	var lingerUntil, matchStart, saidAt time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -114,6 +114,12 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 		}
 		if m == nil {
 			continue
+		}
+		if f.say != "" && final == nil && time.Since(saidAt) >= sayEvery {
+			saidAt = time.Now()
+			if err := room.Say(f.say); err != nil {
+				log.Debug("pong: say", "err", err)
+			}
 		}
 		if matchStart.IsZero() {
 			matchStart = time.Now()
@@ -148,3 +154,6 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// sayEvery spaces the -say lines of a headless match.
+const sayEvery = 3 * time.Second

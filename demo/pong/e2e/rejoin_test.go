@@ -34,10 +34,10 @@ func waitStderr(t *testing.T, p *proc, re *regexp.Regexp, d time.Duration) {
 // startPair hosts ann's headless match on loopback and joins bob to it;
 // it returns both, bob's command line and the join target, once bob's
 // match started.
-func startPair(t *testing.T, bin string, env []string, score string) (host, join *proc, joinArgs []string, target string) {
+func startPair(t *testing.T, bin string, env []string, score string, hostArgs ...string) (host, join *proc, joinArgs []string, target string) {
 	t.Helper()
 	common := []string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score}
-	host = start(t, "ann", bin, env, append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...)...)
+	host = start(t, "ann", bin, env, append(append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...), hostArgs...)...)
 	target = waitOutput(t, host, addrRE, 30*time.Second)[1]
 	joinArgs = append([]string{"-join", target, "-name", "bob"}, common...)
 	join = start(t, "bob", bin, env, joinArgs...)

@@ -8,12 +8,12 @@ import (
 
 // TestWatchMidMatch: a headless watcher (`pong -watch HOST:PORT/CODE`)
 // enters ann and bob's room mid-match, catches up from a player's
-// snapshot, and prints the players' result line: the same score, end
-// frame and checksum. The players' lines do not change for it.
+// snapshot, sees the chat (ann says "gl hf" every 3 s: -say), and prints
+// the players' result line: the same score, end frame and checksum.
 func TestWatchMidMatch(t *testing.T) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, _, target := startPair(t, bin, env, "2")
+	host, join, _, target := startPair(t, bin, env, "2", "-say", "gl hf")
 	time.Sleep(2 * time.Second) // mid-match
 	watch := start(t, "wes", bin, env, "-headless", "-watch", target, "-name", "wes", "-loopback", "-lan=false", "-timeout", "150")
 
@@ -28,6 +28,9 @@ func TestWatchMidMatch(t *testing.T) {
 	}
 	if ws != hs || wf != hf || wc != hc {
 		t.Fatalf("the watcher saw another end: score %s frames %s checksum %s; the players: %s %s %s\nwatcher:\n%s\n%s", ws, wf, wc, hs, hf, hc, watchOut, watch.stderr.String())
+	}
+	if !strings.Contains(watchOut, "chat: ann: gl hf") {
+		t.Errorf("the watcher saw no chat:\n%s", watchOut)
 	}
 	if !strings.Contains(watch.stderr.String(), "room: watching ann and bob") {
 		t.Errorf("the watcher did not say whom it watches:\n%s", watch.stderr.String())

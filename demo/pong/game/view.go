@@ -212,6 +212,8 @@ func (g *Game) drawMatch(dst *ebiten.Image) {
 		hint = "Enter: back to the menu"
 	case over && g.room == nil:
 		hint = "R: rematch   Enter: back to the menu"
+	case g.match.Seat() < 0 && g.room != nil: // pong -watch
+		hint = "watching   Enter: chat   Tab: network   Esc: leave"
 	case over && g.rematch:
 		hint = "Enter: chat   Esc: leave the room"
 	case over:

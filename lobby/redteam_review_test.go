@@ -78,3 +78,28 @@ func TestRedTeamHostMovesOwnSeatBySeated(t *testing.T) {
 		}
 	})
 }
+
+// The host tells a seat that a peer already seated elsewhere (p2) took
+// the reserved seat too: the receiver's running match would list p2
+// twice (and its game would Rebind a second seat to it). Refused.
+func TestRedTeamHostSeatsPlayerTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, nodes, m := startedCluster(t, 3, Config{Settings: Settings{MaxPlayers: 8, LateJoin: true, OpenSeats: 1}})
+		host, victim := nodes[0], nodes[1]
+		r := &lobbyfb.RunningT{Term: m.Term, Round: m.Round, Seed: m.Seed, MaxPlayers: 8, OpenFrom: 3,
+			Role: lobbyfb.RunningRoleSeated, Seat: 3, Peer: "p2"}
+		for _, s := range m.Seats {
+			r.Seats = append(r.Seats, string(s))
+			r.Teams = append(r.Teams, 0)
+		}
+		r.Seats[m.Seat("p2")], r.Seats[3] = "p9", "p2" // unique in the message
+		host.Conn.Send(victim.ID, encodeSample(lobbyfb.BodyRunning, r))
+		c.Run(time.Second)
+		if ev := eventsOf(victim, EventSeated); len(ev) != 0 {
+			t.Errorf("victim: seated %v", ev)
+		}
+		if got, _ := victim.App.Running(); !slices.Equal(got.Seats, m.Seats) {
+			t.Errorf("victim's running seats %q, want %q", got.Seats, m.Seats)
+		}
+	})
+}

@@ -337,6 +337,8 @@ func (l *Lobby) onRunning(from transport.PeerID, r *lobbyfb.RunningT) {
 			l.refuse(from, ErrRefusedRunning) // another match, or our own seat
 		case l.run.Seats[seat] == peer:
 			l.stats.Ignored++
+		case l.run.Seat(peer) >= 0:
+			l.refuse(from, ErrRefusedRunning) // it plays another seat (TestRedTeamHostSeatsPlayerTwice)
 		default:
 			l.run.Seats[seat] = peer
 			if k := seat - int(r.OpenFrom); k >= 0 && k < len(l.run.Reserved) {

@@ -386,9 +386,10 @@
 // spectator that lags at that moment (its sends failed, it still
 // catches up) gets the rest, the final checksum and the end from the
 // source's later Flush calls: the source keeps flushing until
-// Streamer.Done (TestSpectatorLaggingAtFinish: sends failing for the
-// last 100 frames; before, such a spectator stopped Delay frames short
-// of the end).
+// Streamer.Done or a deadline of its own, since a subscriber that left
+// keeps Done false for good (TestSpectatorLaggingAtFinish: sends failing
+// for the last 100 frames; before, such a spectator stopped Delay frames
+// short of the end).
 // How it catches up depends on StreamConfig.Snapshots: with snapshots, a
 // subscriber waits until the game gives one (Streamer.Wanted asks for
 // it; the session never calls game code), then gets

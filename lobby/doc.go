@@ -130,7 +130,11 @@
 //     disconnected is held for its rejoin, and a new host after a
 //     migration knows no freed seats). Every seat and the newcomer report
 //     EventSeated (Peer, Seat): the newcomer starts with Config.Join, the
-//     others call their session's Rebind(Seat, Peer).
+//     others call their session's Rebind(Seat, Peer). Keep a player's
+//     Lobby open while it plays: Lobby.Close says goodbye, which frees
+//     its seat in the host's view, and a newcomer seated there waits
+//     until lockstep drops the seat (Rebind never moves a seat that
+//     plays).
 //   - A spectator: Lobby.Watch(true) (or Config.Watch, to join a full
 //     lobby as one) makes a member a watcher, never seated and not
 //     counted for MaxPlayers (watchers come on top, up to MaxMembers),

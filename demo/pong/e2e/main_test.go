@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binDir = d
+	// Every pong these tests start keeps its identity file (main's
+	// identity.go) here, not in the user's config directory.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(d, "config"))
 	code := m.Run()
 	os.RemoveAll(d)
 	os.Exit(code)

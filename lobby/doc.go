@@ -163,12 +163,13 @@
 // requests in 1 s, one seat, at most 5 answers). A lying host can still
 // tell a rejoiner or spectator a wrong match (its session then meets
 // nobody, or its checksums differ), or stream nothing; and it can tell
-// the seats different newcomers for one open seat (a seat that was not
-// connected to the host when a newcomer was seated never hears of it
-// either: Seated is not repeated). The seats then disagree on who holds
-// it: lockstep admits the newcomer the coordinator knows, a seat that
-// waits for another peer's input stalls and is voted out; no state
-// diverges, but an honest seat can be lost that way.
+// the seats different newcomers for one open seat. The seats then
+// disagree on who holds it: lockstep admits the newcomer the coordinator
+// knows, a seat that waits for another peer's input stalls and is voted
+// out; no state diverges, but an honest seat can be lost that way. (An
+// honest host's Seated reaches every seat: one whose link to the host
+// was down when a newcomer was seated is told every seat's occupant
+// when it is a member again: TestSeatedReachesSeatBackFromFlap.)
 //
 // # Kick
 //

@@ -245,6 +245,9 @@ func (l *Lobby) onHello(from transport.PeerID, h *lobbyfb.HelloT) {
 		})
 	}
 	l.serveRunning(from, h)
+	if i < 0 {
+		l.retellSeats(from, h)
+	}
 }
 
 // onLeave handles a peer leaving the lobby (Close, or following another

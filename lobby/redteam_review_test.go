@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/peerplay/peerplay/lobby/internal/lobbyfb"
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 // A watcher admitted beyond MaxPlayers stops watching and asks for the
@@ -100,6 +101,84 @@ func TestRedTeamHostSeatsPlayerTwice(t *testing.T) {
 		}
 		if got, _ := victim.App.Running(); !slices.Equal(got.Seats, m.Seats) {
 			t.Errorf("victim's running seats %q, want %q", got.Seats, m.Seats)
+		}
+	})
+}
+
+// hidingConn is a host's link layer that loses one peer for a while (a
+// link flap): it is not in Peers and sends to it fail, as with netcode.
+type hidingConn struct {
+	transport.Conn
+	hide transport.PeerID
+}
+
+func (h *hidingConn) Peers() []transport.PeerID {
+	return slices.DeleteFunc(h.Conn.Peers(), func(p transport.PeerID) bool { return p == h.hide })
+}
+
+func (h *hidingConn) Send(to transport.PeerID, p []byte) error {
+	if to == h.hide {
+		return transport.ErrUnknownPeer
+	}
+	return h.Conn.Send(to, p)
+}
+
+func (h *hidingConn) Broadcast(p []byte) error {
+	for _, to := range h.Peers() {
+		_ = h.Conn.Send(to, p)
+	}
+	return nil
+}
+
+func (h *hidingConn) TryRecv() (transport.Message, bool) {
+	for {
+		m, ok := h.Conn.TryRecv()
+		if !ok || m.From != h.hide {
+			return m, ok
+		}
+	}
+}
+
+// A seat whose link to the host is down while a newcomer takes the
+// reserved seat misses that Seated. When the link comes back and it is
+// a member again, the host tells it the seats it holds: without that,
+// it never hears of the newcomer (its session never Rebinds the seat,
+// and lockstep then stalls it at the newcomer's admission).
+func TestSeatedReachesSeatBackFromFlap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := Config{Settings: Settings{MaxPlayers: 8, LateJoin: true, OpenSeats: 1}}
+		c := newCluster(t, wan)
+		hc := &hidingConn{}
+		nodes := []*node{c.Add("p0", func(conn transport.Conn) (*Lobby, error) { hc.Conn = conn; return New(hc, cfg) })}
+		nodes = append(nodes, c.add("p1", cfg), c.add("p2", cfg))
+		c.Until("one lobby", 5*time.Second, c.settled)
+		readyAll(t, nodes)
+		c.Until("started", 10*time.Second, c.allStarted)
+		hc.hide = "p2"
+		c.Until("p2 gone at the host", 5*time.Second, func() bool {
+			_, ok := nodes[0].App.State().Member("p2")
+			return !ok
+		})
+		nw := c.add("p5", Config{})
+		c.Until("member", 5*time.Second, func() bool { return nw.App.State().Joined })
+		if err := nw.App.JoinRunning(); err != nil {
+			t.Fatal(err)
+		}
+		c.Until("seated", 5*time.Second, func() bool { return len(eventsOf(nw, EventSeated)) > 0 })
+		hc.hide = ""
+		c.Until("p2 back at the host", 5*time.Second, func() bool {
+			_, ok := nodes[0].App.State().Member("p2")
+			return ok
+		})
+		c.Until("p2 hears of p5", 10*time.Second, func() bool {
+			r, _ := nodes[2].App.Running()
+			return slices.Contains(r.Seats, "p5")
+		})
+		if ev := eventsOf(nodes[2], EventSeated); len(ev) != 1 || ev[0].Peer != "p5" {
+			t.Errorf("p2: seated events %v, want one for p5", ev)
+		}
+		if ref := eventsOf(nodes[2], EventRefused); len(ref) != 0 {
+			t.Errorf("p2 refused %v", ref)
 		}
 	})
 }

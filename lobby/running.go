@@ -198,6 +198,25 @@ func (l *Lobby) seatNewcomer(p transport.PeerID) {
 	}
 }
 
+// retellSeats (host) tells a seat of the running match that is a member
+// again (its link to the host was down, the host dropped it) who holds
+// every other seat: it may have missed a Seated while it was away, which
+// is never repeated otherwise (TestSeatedReachesSeatBackFromFlap). A
+// seat that already knows an occupant ignores the repeat; the cost is
+// one small message per seat, once per readmission.
+func (l *Lobby) retellSeats(from transport.PeerID, h *lobbyfb.HelloT) {
+	m := l.run
+	if !l.isHost || m == nil || l.v.phase != PhaseStarted || l.v.index(from) < 0 ||
+		h.MatchTerm != m.Term || h.MatchRound != m.Round || m.Seat(from) < 0 {
+		return
+	}
+	for k, s := range m.Seats {
+		if s != from && !IsReservedID(s) {
+			l.sendRunningTo([]transport.PeerID{from}, lobbyfb.RunningRoleSeated, k, s)
+		}
+	}
+}
+
 // serveWatchers (host) tells the watching members of the match that just
 // started.
 func (l *Lobby) serveWatchers() {

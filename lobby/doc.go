@@ -144,6 +144,8 @@
 //     match runs, and when one starts, it gets EventWatch: Source, the
 //     first seat connected to the host (run a lockstep.Streamer on every
 //     seat so any can be Source), and the other seats as Witnesses.
+//     Watchers hear EventSeated too, so one that succeeds the host knows
+//     who holds every seat (TestWatcherHostKnowsNewcomer).
 //
 // What a lying peer can do here: nothing names the seat a peer wants; the
 // host uses the sender's transport identity (netcode proves it by DTLS),

@@ -182,3 +182,47 @@ func TestSeatedReachesSeatBackFromFlap(t *testing.T) {
 		}
 	})
 }
+
+// A watcher that was a member before the match (so it comes before
+// later members in admission order) succeeds a host that crashes after
+// a newcomer took the reserved seat. Before, watchers never heard of
+// newcomers: the new host's running match still showed the seat empty,
+// so the newcomer, restarted, was not given its seat back (and the
+// seat could be given twice).
+func TestWatcherHostKnowsNewcomer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := Config{Settings: Settings{MaxPlayers: 8, LateJoin: true, OpenSeats: 1}}
+		c := newCluster(t, wan)
+		p0 := c.add("p0", cfg)
+		c.Until("host", 5*time.Second, func() bool { return p0.App.State().Host == "p0" })
+		w := c.add("p3", Config{Watch: true})
+		c.Until("watcher member", 5*time.Second, func() bool { return w.App.State().Joined })
+		p1 := c.add("p1", cfg)
+		c.Until("one lobby", 5*time.Second, c.settled)
+		readyAll(t, []*node{p0, p1})
+		c.Until("started", 10*time.Second, func() bool {
+			_, a := p0.App.Match()
+			_, b := p1.App.Match()
+			return a && b && len(eventsOf(w, EventWatch)) > 0
+		})
+		nw := c.add("p5", Config{})
+		c.Until("member", 5*time.Second, func() bool { return nw.App.State().Joined })
+		if err := nw.App.JoinRunning(); err != nil {
+			t.Fatal(err)
+		}
+		c.Until("seated", 5*time.Second, func() bool { return len(eventsOf(nw, EventSeated)) > 0 })
+		seat := eventsOf(nw, EventSeated)[0].Seat
+		c.Drop(p0)
+		c.Until("watcher is host", 10*time.Second, func() bool { return w.App.State().Host == "p3" })
+		if r, _ := w.App.Running(); !slices.Contains(r.Seats, "p5") {
+			t.Errorf("new host's running seats %q: no p5", r.Seats)
+		}
+		c.Drop(nw)
+		c.Run(time.Second)
+		back := c.add("p5", Config{})
+		c.Until("rejoin", 10*time.Second, func() bool { return len(eventsOf(back, EventRejoin)) > 0 })
+		if e := eventsOf(back, EventRejoin)[0]; e.Seat != seat {
+			t.Errorf("rejoin %+v, want seat %d", e, seat)
+		}
+	})
+}

@@ -188,6 +188,13 @@ func (l *Lobby) seatNewcomer(p transport.PeerID) {
 			to = append(to, s)
 		}
 	}
+	// Watchers too: one may succeed the host, and must know who holds
+	// every seat then (TestWatcherHostKnowsNewcomer).
+	for _, mb := range l.v.members {
+		if mb.Watching && mb.ID != l.local && l.connected[mb.ID] && !slices.Contains(to, mb.ID) {
+			to = append(to, mb.ID)
+		}
+	}
 	l.sendRunningTo(to, lobbyfb.RunningRoleSeated, seat, p)
 	if l.match != nil && l.match != l.run {
 		l.match.Seats, l.match.Reserved = slices.Clone(m.Seats), slices.Clone(m.Reserved)
@@ -352,6 +359,8 @@ func (l *Lobby) onRunning(from transport.PeerID, r *lobbyfb.RunningT) {
 			l.prof.join = false
 			l.emit(Event{Kind: EventSeated, Peer: peer, Seat: seat, Match: m.clone()})
 			l.sendHello()
+		case l.run == nil && l.prof.watch:
+			l.stats.Ignored++ // a watcher not told of the match yet
 		case !same || l.run.Seats[seat] == l.local:
 			l.refuse(from, ErrRefusedRunning) // another match, or our own seat
 		case l.run.Seats[seat] == peer:

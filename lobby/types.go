@@ -277,7 +277,8 @@ const (
 	// EventSeated: Peer took the open seat Seat of the running match
 	// (Match holds the seats now). For the local peer: start the session
 	// with lockstep.Config.Join. For a peer already playing: call the
-	// session's Rebind(Seat, Peer).
+	// session's Rebind(Seat, Peer). A watcher hears it too (nothing to
+	// do: its Spectator's stream carries the seat's inputs).
 	EventSeated
 	// EventWatch: the local peer, watching (Lobby.Watch), can follow the
 	// running match (Match): subscribe a lockstep.Spectator to Source,

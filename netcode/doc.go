@@ -355,17 +355,19 @@
 // keeps DTLS, SCTP and every data channel; it gathers and checks all
 // pairs again, and the acceptance waits let a direct pair that works win
 // over the relay. Both sides report EventLinkChanged when a connected
-// link moves between relayed and direct (checked each 100 ms tick), and
+// link moves between relayed and direct (checked every 250 ms), and
 // Stats, which reads the selected pair at each call, says what it is.
 // Measured (netlab TestRelayUpgrade: port-restricted NATs whose routers
 // drop each other's UDP until both ends are relayed, then the rule is
-// lifted; median of 5, the later end): direct 1.25 s after the direct
-// path appeared (~1.6 s after the relayed connect); a numbered Reliable
-// stream both ways (one message per 5 ms) arrived whole and in order, its
-// longest pause 0.05-0.3 s. The cost: pion drops the selected pair for
-// the restart, so each probe pauses the link until the new checks pass
-// (Reliable data is retransmitted by SCTP, Unreliable datagrams of that
-// moment are lost): with no direct path, up to ~0.25 s per probe,
+// lifted; median of 5, the later end; load average 10 on 2 cores):
+// direct 1.47 s after the direct path appeared (1.50 s after the relayed
+// connect); a numbered Reliable stream both ways (one message per 5 ms)
+// arrived whole and in order, its longest pause 15 ms (at load 25:
+// 1.34 s, pauses 0.12-0.77 s). The cost: pion drops the selected pair
+// for the restart, so each probe pauses the link until the new checks
+// pass (Reliable data is retransmitted by SCTP, Unreliable datagrams of
+// that moment are lost): with no direct path, 34 ms at load 10 and up to
+// 0.25 s at load 25 per probe,
 // five times in the first 31 s of a relayed link, plus a new TURN
 // allocation each. Limits: a path that appears after the last probe is
 // not found (the link stays relayed until it is lost and restarted or
@@ -379,7 +381,7 @@
 // that offers direct candidates that never work costs each offering peer
 // at most UpgradeProbes ICE restarts per link
 // (TestVNetRelayUpgradeNone); an offerer could always restart ICE at
-// will, and now also makes EventLinkChanged, at most one per tick, into
+// will, and now also makes EventLinkChanged, at most one per 250 ms, into
 // the bounded event queue.
 //
 // Why not pion's renomination. pion/ice v4.4.8 has it (non-standard,

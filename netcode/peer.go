@@ -63,6 +63,7 @@ type peer struct {
 	linkClass                 LinkClass
 	upgrades                  int
 	upgradeAt, noPairSince    time.Time
+	nextLinkCheck             time.Time // watchLink's next look at the pair
 	localDirect, remoteDirect bool
 	pingSeq                   uint32
 	nextPing                  time.Time

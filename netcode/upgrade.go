@@ -12,6 +12,11 @@ import (
 // before (1, 2, 4, 8, 16 s with the default five probes).
 const upgradeFirst = time.Second
 
+// linkCheckInterval paces watchLink per peer: reading the selected pair
+// copies both candidates through their string form in pion (a few
+// allocations), so not at every 100 ms tick.
+const linkCheckInterval = 250 * time.Millisecond
+
 // watchLink runs on every tick for each peer. For a connected peer that
 // is up, it reports a change of the link's class (EventLinkChanged) and,
 // on the offering side, makes the relay->direct probes: while the
@@ -35,6 +40,10 @@ func (m *Mesh) watchLink(p *peer, now time.Time) {
 		p.noPairSince = time.Time{}
 		return
 	}
+	if now.Before(p.nextLinkCheck) {
+		return
+	}
+	p.nextLinkCheck = now.Add(linkCheckInterval)
 	local, remote := selectedPair(p.pc)
 	class := max(local, remote).Class()
 	if class == LinkClassUnknown {

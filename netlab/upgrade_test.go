@@ -42,14 +42,14 @@ func TestRelayUpgrade(t *testing.T) {
 	var fromLift, fromConnect, pauses []time.Duration
 	for run := range 5 {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
-			l, c, p := upgradeRun(t, true, 12*time.Second)
+			l, c, p := upgradeRun(t, true, 8*time.Second)
 			fromLift, fromConnect, pauses = append(fromLift, l), append(fromConnect, c), append(pauses, p)
 		})
 	}
 	t.Logf("relay -> direct, later end, %d runs: after the direct path appeared %s; after the relayed connect %s; longest stream pause %s",
 		len(fromLift), medianOf(fromLift), medianOf(fromConnect), medianOf(pauses))
 	t.Run("never", func(t *testing.T) {
-		_, _, p := upgradeRun(t, false, 20*time.Second)
+		_, _, p := upgradeRun(t, false, 12*time.Second)
 		t.Logf("no direct path: longest stream pause %v", p)
 	})
 }

@@ -428,10 +428,16 @@
 //  3. A survivor accepts an admission from the coordinator for a seat
 //     dropped here, at a frame not run yet: from R on it needs the seat's
 //     input again (the frames between its drop and R stay InputDropped),
-//     the seat votes again, and it acknowledges (EventRejoined, Frame R).
-//  4. The coordinator opens the gate once every survivor acknowledged, so
-//     every survivor runs R with the joiner's input.
-//  5. The joiner starts at R (EventRejoined for itself, JoinFrame R): its
+//     the seat votes again, it gates at R-1 too, and it acknowledges
+//     (seat, R) to every survivor and to the joiner (EventRejoined, Frame
+//     R).
+//  4. Each survivor, the coordinator included, opens its own gate once
+//     every other survivor acknowledged the same (seat, R) (the
+//     coordinator's admission is its word): no one runs R before every
+//     survivor stamped R, and no honest survivor stamps R before all
+//     agreed, so every survivor runs R with the joiner's input.
+//  5. The joiner starts at R once the admission and every other
+//     survivor's acknowledgement agree on R (EventRejoined for itself, JoinFrame R): its
 //     game must first reach the match's state after R-1, from a Streamer
 //     through a Spectator (snapshot or log, fast-forwarded, checked by
 //     the witnesses' checksums), then call Advance. The survivors stall at
@@ -466,11 +472,25 @@
 // What a lying peer can do: an admission from a seat other than the
 // coordinator, for a seat not dropped, or at a frame already run is
 // refused and reported (EventRefused, TestRejoinLyingAdmission). A
-// lying coordinator is trusted for R (it could admit at different frames
-// toward different survivors; their checksums then differ and all report
-// EventDesync), and it can stall the match by never opening its gate
-// (it then blocks the next frame and is voted out). The joiner's state
-// is only as good as its Spectator's sources (see above).
+// coordinator that admits at different frames toward different survivors
+// or the joiner cannot split them (control version "PPR2"; before, with
+// acknowledgements to the coordinator alone and its gate alone, it could:
+// TestRedteamRejoinSplit): an honest survivor that hears an
+// acknowledgement of another R than it was told refuses it (EventRefused
+// naming the sender, reasonConflictAdmit, Stats.Dropped.Refused: the
+// sender or the coordinator lies, it cannot tell which) and keeps its gate
+// shut; the joiner does not start. The admission is not voided: an honest
+// peer cannot know that no other honest peer already saw everyone agree
+// (a liar can acknowledge R to one and R' to another), so voiding could
+// split them where waiting cannot. The price is liveness: the gated
+// survivors stall, and the usual rule drops the seat that blocks the
+// others, which may be an honest one (in TestRedteamRejoinSplit the
+// survivor told R+10 is voted out; it can rejoin), as with a liar that
+// fakes a broken link (Threat model). Likewise a survivor that lies in its
+// acknowledgement, or a coordinator that never opens its gate, only
+// stalls the admission until the blocker is voted out. A 2-seat match
+// has one survivor, the coordinator: nobody else to agree with. The
+// joiner's state is only as good as its Spectator's sources (see above).
 //
 // # Lockstep vs rollback
 //

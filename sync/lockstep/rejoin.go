@@ -20,18 +20,28 @@ import (
 //     drop frames, departed seats) to every survivor and to the joiner.
 //  3. A survivor accepts an admission from the coordinator if the seat is
 //     dropped here and R is not run yet: from R on it needs the seat's
-//     input again (frames between the drop and R stay InputDropped), and it
-//     acknowledges to the coordinator.
-//  4. The coordinator opens its gate when every survivor acknowledged: no
-//     survivor can run R before it accepted, so all run R with the
-//     joiner's input.
-//  5. The joiner starts at R: it gets the state after R-1 from a
-//     Streamer (Spectator: a snapshot or the log, fast-forwarded) and
-//     then calls Advance.
+//     input again (frames between the drop and R stay InputDropped), it
+//     gates at R-1 too, and it acknowledges (seat, R) to every survivor
+//     and to the joiner.
+//  4. Every survivor (the coordinator included) opens its own gate when
+//     every other survivor acknowledged the same (seat, R) (the
+//     coordinator's admission is its acknowledgement): nobody can run R
+//     before every survivor stamped R, and none stamps R before it saw
+//     every survivor agree, so all run R with the joiner's input. A
+//     conflicting R (a coordinator that told survivors different frames,
+//     or a survivor lying in its acknowledgement) keeps the gates shut
+//     (EventRefused, never a split): see the package doc.
+//  5. The joiner starts at R once the coordinator's admission and every
+//     other survivor's acknowledgement agree on R: it gets the state after
+//     R-1 from a Streamer (Spectator: a snapshot or the log,
+//     fast-forwarded) and then calls Advance.
 
-// Control message kinds ("PPR1", kind, game tag, body).
+// Control message kinds ("PPR2", kind, game tag, body). Version 2 (the
+// acknowledgements go to every survivor and the joiner, and each gates on
+// them) does not mix with version 1: a "PPR1" message is dropped as
+// malformed, so a mixed match never admits anyone rather than split.
 const (
-	ctlMagic        = "PPR1"
+	ctlMagic        = "PPR2"
 	ctlJoin   uint8 = 1
 	ctlAdmit  uint8 = 2
 	ctlAck    uint8 = 3
@@ -39,12 +49,30 @@ const (
 	joinEvery       = 100 * time.Millisecond
 )
 
-// admission is a running admission of a seat (coordinator side).
+// admission is a running admission of a seat: the one this peer
+// coordinates, or the one it accepted as a survivor, until its gate opens.
 type admission struct {
 	seat   int
-	frame  Frame  // R
-	acked  uint32 // survivors that acknowledged
+	frame  Frame // R
+	coord  int   // the coordinator's seat (its admission is its acknowledgement)
 	active bool
+}
+
+// ackRec is the last acknowledgement a seat sent: it admits seat at r.
+type ackRec struct {
+	seat int
+	r    Frame
+	ok   bool
+}
+
+// pending is an admission the joiner holds until every survivor's
+// acknowledgement agrees with it.
+type pending struct {
+	r             Frame
+	coord         int
+	dropped, left uint32
+	frames        [MaxSeats]Frame
+	ok            bool
 }
 
 func appendCtl(b []byte, kind uint8, game uint32) []byte {
@@ -138,11 +166,28 @@ func (s *Session[I]) control(now time.Time) {
 		s.onControl(now, m)
 	}
 	if a := &s.admit; a.active && !s.joining {
-		if want := s.all &^ s.lost &^ (1 << s.me) &^ (1 << a.seat); a.acked&want == want {
+		if s.dropped&(1<<a.seat) != 0 {
+			a.active = false // dropped again: nothing to wait for
+		} else if s.agreed(a.seat, a.frame, s.all&^s.lost&^(1<<s.me)&^(1<<a.seat)&^(1<<a.coord)) {
 			s.cfg.Logger.Info("lockstep: seat readmitted", "seat", a.seat, "frame", a.frame)
 			a.active = false // open the gate
 		}
 	}
+	if p := &s.pend; s.joining && p.ok &&
+		s.agreed(s.me, p.r, s.all&^p.dropped&^p.left&^(1<<s.me)&^(1<<p.coord)) {
+		s.enter(now, p.r, p.dropped, p.left, p.frames)
+	}
+}
+
+// agreed reports whether every seat in want acknowledged seat's admission
+// at r.
+func (s *Session[I]) agreed(seat int, r Frame, want uint32) bool {
+	for w := want; w != 0; w &= w - 1 {
+		if a := s.acked[bits.TrailingZeros32(w)]; !a.ok || a.seat != seat || a.r != r {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Session[I]) onControl(now time.Time, m transport.Message) {
@@ -160,9 +205,25 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 	case kind == ctlAdmit && len(body) >= 9:
 		s.onAdmit(now, from, body)
 	case kind == ctlAck && len(body) == 5:
-		a := &s.admit
-		if a.active && int(body[0]) == a.seat && Frame(int32(binary.LittleEndian.Uint32(body[1:]))) == a.frame {
-			a.acked |= 1 << from
+		seat, r := int(body[0]), Frame(int32(binary.LittleEndian.Uint32(body[1:])))
+		if seat >= s.n || seat == from || r < 0 || r >= maxStreamFrame {
+			s.stats.Dropped.Malformed++
+			return
+		}
+		s.acked[from] = ackRec{seat: seat, r: r, ok: true}
+		want := r
+		switch a := &s.admit; {
+		case a.active && a.seat == seat:
+			want = a.frame
+		case s.joining && s.pend.ok && seat == s.me:
+			want = s.pend.r
+		}
+		if r != want {
+			// One of two lies: the coordinator told this peer another R
+			// than the sender, or the sender acknowledges an R it was not
+			// told. The gate stays shut: no split, the admission stalls.
+			s.stats.Dropped.Refused++
+			s.refuse(from, reasonConflictAdmit)
 		}
 	default:
 		s.stats.Dropped.Malformed++
@@ -209,7 +270,7 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int) {
 		return // one at a time; the joiner repeats its request
 	}
 	if !a.active {
-		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, active: true}
+		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true}
 		s.readmit(now, from, a.frame)
 	}
 	body := s.admitBody(a.seat, a.frame)
@@ -251,12 +312,18 @@ func (s *Session[I]) onAdmit(now time.Time, from int, body []byte) {
 			s.stats.Dropped.Malformed++
 			return
 		}
-		var frames [MaxSeats]Frame
+		// Held until every other survivor acknowledged the same R
+		// (control): a coordinator that tells the joiner another R than
+		// the survivors cannot start it at the wrong frame.
+		if s.pend.ok && s.pend.r != r {
+			s.stats.Dropped.Refused++
+			s.refuse(from, reasonConflictAdmit)
+		}
+		s.pend = pending{r: r, coord: from, dropped: dropped, left: left, ok: true}
 		for d := dropped; d != 0; d &= d - 1 {
-			frames[bits.TrailingZeros32(d)] = Frame(int32(binary.LittleEndian.Uint32(rest)))
+			s.pend.frames[bits.TrailingZeros32(d)] = Frame(int32(binary.LittleEndian.Uint32(rest)))
 			rest = rest[4:]
 		}
-		s.enter(now, r, dropped, left, frames)
 		return
 	}
 	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next {
@@ -266,13 +333,22 @@ func (s *Session[I]) onAdmit(now time.Time, from int, body []byte) {
 			return
 		}
 	} else {
+		if a := &s.admit; a.active && a.seat != seat {
+			return // one at a time: the coordinator repeats it
+		}
 		s.readmit(now, seat, r)
+		s.admit = admission{seat: seat, frame: r, coord: from, active: true} // the gate
 	}
+	// To every survivor and the joiner: each gates on everyone's word.
 	b := appendCtl(s.ctlBuf[:0], ctlAck, s.game)
 	b = append(b, uint8(seat))
 	b = binary.LittleEndian.AppendUint32(b, uint32(r))
 	s.ctlBuf = b
-	_ = s.cfg.Control.Send(s.seats[from].id, b)
+	for t := range s.seats {
+		if t == seat || s.survivor(t) {
+			_ = s.cfg.Control.Send(s.seats[t].id, b)
+		}
+	}
 }
 
 // readmit makes seat d a member again from frame r: frames after its drop
@@ -342,8 +418,9 @@ func (s *Session[I]) inGap(t int, f Frame) bool {
 	return f >= s.gapFrom[t] && f < s.joinedFrom[t]
 }
 
-// gateFrame is the last frame this peer may stamp while it coordinates an
-// admission (the gate), or the maximum.
+// gateFrame is the last frame this peer may stamp while an admission it
+// coordinates or accepted waits for the survivors' agreement (the gate),
+// or the maximum.
 func (s *Session[I]) gateFrame() Frame {
 	if s.admit.active {
 		return s.admit.frame - 1

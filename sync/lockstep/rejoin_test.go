@@ -326,7 +326,7 @@ func TestRejoinLyingAdmission(t *testing.T) {
 			ss, ctls = append(ss, s), append(ctls, ctl)
 		}
 		admit := func(seat uint8, r int32) []byte {
-			b := append([]byte("PPR1"), 2)
+			b := append([]byte("PPR2"), 2)
 			b = binary.LittleEndian.AppendUint32(b, 9) // GameTag(9)
 			b = append(b, seat)
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
@@ -457,7 +457,7 @@ func TestRejoinRequestFromLiveSeat(t *testing.T) {
 			}
 			ss, ctls = append(ss, s), append(ctls, ctl)
 		}
-		join := binary.LittleEndian.AppendUint32(append([]byte("PPR1"), 1), 9)
+		join := binary.LittleEndian.AppendUint32(append([]byte("PPR2"), 1), 9)
 		var frames [3]lockstep.Frame
 		for tick := range 600 {
 			if tick >= 100 && tick < 200 {

@@ -92,7 +92,9 @@ type Session[I any] struct {
 	joinSent   time.Time // last join request
 	ctlBuf     []byte
 	rebind     map[int]transport.PeerID // Rebind calls waiting for their seat to drop (rejoin.go)
-	admit      admission                // the admission this peer coordinates
+	admit      admission                // the admission this peer coordinates or accepted, while gated
+	acked      [MaxSeats]ackRec         // each seat's last acknowledgement
+	pend       pending                  // the joiner's admission, until acknowledged
 	gapFrom    [MaxSeats]Frame          // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
 	joinedFrom [MaxSeats]Frame
 }

@@ -72,11 +72,11 @@ func FuzzStreamMessage(f *testing.F) {
 // when b's own message is a join request (its word that its old session
 // is gone: b drops itself), never b on anyone else's word.
 func FuzzControlMessage(f *testing.F) {
-	admit := append([]byte("PPR1\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
+	admit := append([]byte("PPR2\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
 	f.Add(admit)
-	f.Add([]byte("PPR1\x01\x00\x00\x00\x00"))
-	f.Add([]byte("PPR1\x03\x00\x00\x00\x00\x02\x05\x00\x00\x00"))
-	f.Add(append([]byte("PPR1\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
+	f.Add([]byte("PPR2\x01\x00\x00\x00\x00"))
+	f.Add([]byte("PPR2\x03\x00\x00\x00\x00\x02\x05\x00\x00\x00"))
+	f.Add(append([]byte("PPR2\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
 	ids := []transport.PeerID{"a", "b", "c"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ls := locksteptest.Loopback(ids...)
@@ -92,7 +92,7 @@ func FuzzControlMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, e := range a.PollEvents() {
-				bAsked := len(data) == 9 && string(data[:5]) == "PPR1\x01"
+				bAsked := len(data) == 9 && string(data[:5]) == "PPR2\x01"
 				if e.Kind == lockstep.EventRejoined && e.Seat != 2 && (e.Seat != 1 || !bAsked) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}

@@ -293,6 +293,12 @@
 //     reason to drop anyone;
 //   - tell a peer it was dropped: that takes a majority of the other
 //     members;
+//   - get one honest seat voted out with a goodbye told to it alone (a
+//     Bye, or a join request counting as one, see Rejoin), which would
+//     make it stop taking the liar's inputs while the others wait for
+//     its own: a Frame newer than the goodbye undoes it there, counted
+//     and reported (TestRedteamByeToOne); a liar that then also stops
+//     sending to that seat is the broken-link case below;
 //   - stall the match forever: a seat that keeps talking but sends no new
 //     input, is suspected after DisconnectTimeout by every honest seat and
 //     dropped by their majority (TestRedteamStallingLiar: 5.0 s); one that

@@ -52,6 +52,7 @@ const (
 	reasonDroppedLie    = "claims this peer was dropped (not adopted without a majority)"
 	reasonBadDropNote   = "dropped notice about another seat"
 	reasonConflictAdmit = "admission acknowledged at another frame than the coordinator said here (the coordinator or this seat lies): the admission stalls"
+	reasonFalseBye      = "sent a new frame after its goodbye: it said goodbye to this seat alone"
 	reasonBadAdmit      = "admission of a seat not by the coordinator, not dropped, or at a frame already run"
 )
 

@@ -96,7 +96,7 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 			s.refuse(from, reasonImpossible)
 		}
 		return
-	case s.lost&(1<<from) != 0:
+	case s.lost&(1<<from) != 0 && !s.unleave(now, from, p):
 		d.FromLost++
 		return
 	case s.farFuture(from, p):
@@ -138,6 +138,7 @@ func (s *Session[I]) handle(now time.Time, m transport.Message) {
 		s.store(l, Frame(p.Start), p.Inputs)
 	case wire.KindBye:
 		s.left |= 1 << from
+		s.byeSeq[from] = p.Seq
 		s.markLost(now, from, reasonBye)
 	}
 }
@@ -286,4 +287,25 @@ func (s *Session[I]) store(t int, start Frame, raw []byte) {
 		copy(s.slot(t, f), in)
 		sd.hold = f
 	}
+}
+
+// unleave: a seat that said goodbye here (a Bye, or a join request that
+// counted as its old session's goodbye) and is not dropped yet sends a
+// Frame newer than its goodbye. An honest seat never does (a Bye repeats
+// its last Frame's number and its session is closed; a restarted session
+// sends no Frame before it is admitted): the goodbye was a lie told to
+// this peer alone, which would make it stop waiting for a seat the others
+// still play with, stall, and be voted out (TestRedteamByeToOne). The
+// seat plays again here, and the sender is reported.
+func (s *Session[I]) unleave(now time.Time, from int, p *wire.Packet) bool {
+	bit := uint32(1) << from
+	if s.left&^s.dropped&bit == 0 || p.Kind != wire.KindFrame || int16(p.Seq-s.byeSeq[from]) <= 0 {
+		return false
+	}
+	s.left &^= bit
+	s.lost &^= bit
+	s.resetBlocks(now)
+	s.stats.Dropped.Refused++
+	s.refuse(from, reasonFalseBye)
+	return true
 }

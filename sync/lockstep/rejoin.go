@@ -258,6 +258,7 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int) {
 		// one has been quiet that long.
 		if now.Sub(s.seats[from].lastHeard) >= s.cfg.WaitNotify {
 			s.left |= bit
+			s.byeSeq[from] = s.seats[from].maxSeq
 			s.markLost(now, from, reasonRestarted)
 		}
 		return

@@ -94,6 +94,7 @@ type Session[I any] struct {
 	rebind     map[int]transport.PeerID // Rebind calls waiting for their seat to drop (rejoin.go)
 	admit      admission                // the admission this peer coordinates or accepted, while gated
 	acked      [MaxSeats]ackRec         // each seat's last acknowledgement
+	byeSeq     [MaxSeats]uint16         // the last Frame number before a seat's goodbye (receive.go unleave)
 	pend       pending                  // the joiner's admission, until acknowledged
 	gapFrom    [MaxSeats]Frame          // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
 	joinedFrom [MaxSeats]Frame

@@ -487,6 +487,15 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 		m.maybeRestart(p, time.Now())
 	case webrtc.PeerConnectionStateClosed:
 		// The remote closed (DTLS close_notify).
+		if !p.connected {
+			// Before the handshake: the remote gave up on this attempt
+			// (its connect timeout came first). A failed attempt, as
+			// ours would be (EventFailed, the offerer retries), not a
+			// peer that left (TestVNetSCTPHandshakeLost: one side
+			// reported EventLeft, 3 in 6 runs at session start).
+			m.fail(p, errors.New("netcode: the peer closed the connection before the handshake"))
+			return
+		}
 		m.teardown(p, EventLeft, nil, false)
 	}
 }

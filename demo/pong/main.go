@@ -203,7 +203,7 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 		}
 		if id != nil {
 			defer id.Close()
-			f.ident = id.id
+			f.ident = id.ID
 		}
 	}
 	if f.headless {

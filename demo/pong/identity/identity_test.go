@@ -1,8 +1,9 @@
 //go:build unix
 
-package main
+package identity
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,43 +17,42 @@ func TestIdentityFile(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	log := slog.New(slog.DiscardHandler)
-	f := flags{name: "bob/../x y"}
-	first, err := loadIdentity(f, log)
+	const name = "bob/../x y"
+	first, err := ForName(name, log)
 	if err != nil || first == nil {
 		t.Fatalf("loadIdentity = %v, %v", first, err)
 	}
-	if base := filepath.Base(first.path); base != "identity-bob_.._x_y" {
-		t.Errorf("file %s, want identity-bob_.._x_y", first.path)
+	if base := filepath.Base(first.Path); base != "identity-bob_.._x_y" {
+		t.Errorf("file %s, want identity-bob_.._x_y", first.Path)
 	}
-	second, err := loadIdentity(f, log)
+	second, err := ForName(name, log)
 	if err != nil || second == nil {
 		t.Fatalf("second loadIdentity = %v, %v", second, err)
 	}
-	if second.path == first.path || second.id.ID() == first.id.ID() {
-		t.Fatalf("two running pongs named bob share %s (%s)", first.path, first.id.ID())
+	if second.Path == first.Path || second.ID.ID() == first.ID.ID() {
+		t.Fatalf("two running pongs named bob share %s (%s)", first.Path, first.ID.ID())
 	}
 	// The first one is killed; its restart gets its identity back.
-	id := first.id.ID()
+	id := first.ID.ID()
 	first.Close()
-	again, err := loadIdentity(f, log)
+	again, err := ForName(name, log)
 	if err != nil || again == nil {
 		t.Fatalf("loadIdentity after the restart = %v, %v", again, err)
 	}
 	defer again.Close()
 	defer second.Close()
-	if again.path != first.path || again.id.ID() != id {
-		t.Errorf("after a restart: %s %s, want %s %s", again.path, again.id.ID(), first.path, id)
+	if again.Path != first.Path || again.ID.ID() != id {
+		t.Errorf("after a restart: %s %s, want %s %s", again.Path, again.ID.ID(), first.Path, id)
 	}
 	// -identity FILE: that file, refused while another pong holds it.
 	own := filepath.Join(t.TempDir(), "me")
-	f.identity = own
-	mine, err := loadIdentity(f, log)
+	mine, err := Open(own)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mine.Close()
-	if _, err := loadIdentity(f, log); err == nil {
-		t.Error("a second pong took the -identity file in use")
+	if _, err := Open(own); !errors.Is(err, ErrBusy) {
+		t.Errorf("a second pong opening the -identity file in use: %v, want ErrBusy", err)
 	}
 	if b, err := os.ReadFile(own); err != nil || len(b) == 0 {
 		t.Errorf("the identity file holds %d bytes (%v)", len(b), err)
@@ -62,7 +62,7 @@ func TestIdentityFile(t *testing.T) {
 	if err := os.WriteFile(own, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := loadIdentity(f, log)
+	fresh, err := Open(own)
 	if err != nil || fresh == nil {
 		t.Fatalf("loadIdentity of a damaged file = %v, %v", fresh, err)
 	}

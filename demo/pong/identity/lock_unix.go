@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package identity
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const identityFiles = true
 func lockFile(fh *os.File) error {
 	err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return errIdentityBusy
+		return ErrBusy
 	}
 	return err
 }

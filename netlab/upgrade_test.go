@@ -15,8 +15,7 @@ import (
 )
 
 var (
-	// linkRelayRE and linkDirectRE match labpeer upgrade's link lines.
-	linkRelayRE  = regexp.MustCompile(`^link \S+ (relay) at=(\d+)$`)
+	// linkDirectRE matches labpeer upgrade's line for a direct link.
 	linkDirectRE = regexp.MustCompile(`^link \S+ (host|srflx|prflx) at=(\d+)$`)
 	streamRE     = regexp.MustCompile(`^stream \S+ sent=\d+ received=\d+ gaps=0 reordered=0 maxpause=(\S+) probes=(\d+)$`)
 )

@@ -330,14 +330,20 @@ func (c *conn) handleFrame(b []byte) bool {
 }
 
 // refused answers a refused room update, kick or unkick: not_owner and
-// bad_request are answered with an error message (not fatal); anything
-// else ends the connection. false when it does.
+// bad_request are answered with an error message (not fatal); kicked ends
+// the connection as the kick's event does; anything else ends it with that
+// error. false when it does.
 func (c *conn) refused(err error, peer transport.PeerID) bool {
 	se := proto.AsServerError(err)
 	switch se.Code {
 	case CodeNotOwner:
 		c.s.stats.refuse(RefuseNotOwner)
 	case CodeBadRequest:
+	case CodeKicked:
+		// A clustered backplane found the kick in the registry before
+		// this node applied it: the same end as the kick's own event.
+		c.sink(Event{Err: se})
+		return false
 	default:
 		c.failRead(se)
 		return false

@@ -3,6 +3,7 @@ package natsbackplane
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,4 +150,84 @@ func TestRepairKeepsRotatedToken(t *testing.T) {
 	if a.Local() != peer {
 		t.Fatalf("a resumed as %s, want %s", a.Local(), peer)
 	}
+}
+
+// TestKickBeatsOwnRequest: a member's request (a room update, a kick)
+// that its node handles after the owner's kick was written, but before
+// that node applied the kick (its watch and the kicked message lag: a CPU
+// hog made TestRoomRulesAcrossNodes see this), fails with kicked, not
+// replaced: the Server ends the connection with the first reason it
+// learns, and the member was kicked. The lag is made certain here by
+// stopping the member node's watch and its seat's subscription.
+func TestKickBeatsOwnRequest(t *testing.T) {
+	ns := natstest.Start(t)
+	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
+	waitReady(t, n0, n1)
+	ctx := testCtx(t)
+	host, err := n0.bp.Join(ctx, signaling.JoinRequest{Room: "r", Name: "host"}, func(signaling.Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var ended []error
+	member, err := n1.bp.Join(ctx, signaling.JoinRequest{Room: "r", Name: "griefer"}, func(ev signaling.Event) {
+		if ev.Err != nil {
+			mu.Lock()
+			ended = append(ended, ev.Err)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// n1 stops learning about r: no watch, no seat messages.
+	n1.bp.reg.unready()
+	n1.bp.dl.mu.Lock()
+	_ = n1.bp.dl.seats[seatKey{"r", member.Peer}].sub.Unsubscribe()
+	n1.bp.dl.mu.Unlock()
+
+	if err := n0.bp.Kick(ctx, host.Attachment, member.Peer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.bp.UpdateRoom(ctx, member.Attachment, signaling.RoomMeta{Name: "spam"}, 0); !errors.Is(err, signaling.ErrKicked) {
+		t.Errorf("the kicked member's room update: %v, want kicked", err)
+	}
+	if err := n1.bp.Kick(ctx, member.Attachment, host.Peer); !errors.Is(err, signaling.ErrKicked) {
+		t.Errorf("the kicked member's kick: %v, want kicked", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ended) != 0 {
+		t.Fatalf("n1 learned %v about the seat; the test meant it to lag", ended)
+	}
+}
+
+// TestKickBeatsOwnRequestServer: TestKickBeatsOwnRequest through the
+// Server: the member's connection ends with kicked, counted as such, and
+// its seat is let go at once (not held for a resume that cannot come).
+func TestKickBeatsOwnRequestServer(t *testing.T) {
+	ns := natstest.Start(t)
+	n0, n1 := startNode(t, ns.URL(), "n0"), startNode(t, ns.URL(), "n1")
+	waitReady(t, n0, n1)
+	host := dial(t, n0.wsURL(), "r", sigclient.DialOptions{Name: "host"})
+	griefer := dial(t, n1.wsURL(), "r", sigclient.DialOptions{Name: "griefer"})
+	expect(t, host, signaling.EventPeerJoined, griefer.Local())
+	k := seatKey{"r", griefer.Local()}
+	n1.bp.reg.unready()
+	n1.bp.dl.mu.Lock()
+	_ = n1.bp.dl.seats[k].sub.Unsubscribe()
+	n1.bp.dl.mu.Unlock()
+
+	if err := host.Kick(griefer.Local()); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, host, signaling.EventPeerLeft, griefer.Local())
+	if err := griefer.SetRoomInfo(signaling.RoomMeta{Name: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	expectKicked(t, griefer)
+	if got := n1.srv.Stats().Refusals[signaling.RefuseKicked]; got != 1 {
+		t.Errorf("n1 counted %d kicked refusals, want 1", got)
+	}
+	waitFor(t, 30*time.Second, "n1 to let the kicked seat go", func() bool { return !n1.bp.dl.known(k) })
 }

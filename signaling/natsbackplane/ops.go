@@ -272,8 +272,8 @@ func (b *Backplane) Kick(ctx context.Context, a signaling.Attachment, peer trans
 		if cur == nil {
 			return nil, signaling.ErrReplaced
 		}
-		if m, ok := cur.Members[a.Peer]; !ok || m.Attach != a.ID {
-			return nil, signaling.ErrReplaced
+		if err := current(cur, a); err != nil {
+			return nil, err
 		}
 		n := cur.clone()
 		n.fixOwner()
@@ -294,6 +294,23 @@ func (b *Backplane) Kick(ctx context.Context, a signaling.Attachment, peer trans
 		b.dl.publishAll(rec, peer, seatMsg{Kind: kindLeft, Peer: peer})
 	}
 	return nil
+}
+
+// current checks that a is its seat's attachment in cur, the room's
+// record: if not, a request of a's fails with replaced, or with kicked if
+// the owner kicked a's peer. This node may not have applied that kick yet
+// (its watch and the kicked message lag behind the record), and the
+// Server ends the connection with the first reason it learns: the member
+// must learn kicked, not replaced.
+func current(cur *record, a signaling.Attachment) error {
+	m, ok := cur.Members[a.Peer]
+	switch {
+	case ok && m.Attach == a.ID:
+		return nil
+	case !ok && cur.IsKicked(a.Peer):
+		return kickedEvent().Err
+	}
+	return signaling.ErrReplaced
 }
 
 // Unkick implements signaling.Backplane.
@@ -413,8 +430,8 @@ func (b *Backplane) UpdateRoom(ctx context.Context, a signaling.Attachment, meta
 		if cur == nil {
 			return nil, signaling.ErrReplaced
 		}
-		if m, ok := cur.Members[a.Peer]; !ok || m.Attach != a.ID {
-			return nil, signaling.ErrReplaced
+		if err := current(cur, a); err != nil {
+			return nil, err
 		}
 		n := cur.clone()
 		n.fixOwner()

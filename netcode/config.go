@@ -173,19 +173,30 @@ type Config struct {
 	// ICERestarts is how many ICE restarts the offering side tries per
 	// disconnection. 0 means 3; negative means none.
 	ICERestarts int
-	// UpgradeProbes is how many ICE restarts the offering side makes
-	// while a link runs through a TURN relay, to find a direct path that
-	// did not work at first or appeared later (the link moves to it with
-	// its data channels; see "Relay to direct" in the package doc): the
-	// first after 1 s relayed, then after 2, 4, 8 and 16 s. Each costs a
-	// short pause of the link (measured in netlab TestRelayUpgrade).
-	// Probes are made only when both sides offered a direct (non-relay)
-	// candidate, so never with RelayOnly on either side. 0 means 5;
-	// negative means none. In browsers the offering side sees the pair
-	// only where RTCIceTransport.getSelectedCandidatePair exists
-	// (Chromium; elsewhere it never probes); browsertest does not cover
-	// the probes.
+	// UpgradeProbes is how many quick ICE restarts the offering side
+	// makes while a link runs through a TURN relay, to find a direct path
+	// that did not work at first or appeared later (the link moves to it
+	// with its data channels; see "Relay to direct" in the package doc):
+	// the first after 1 s relayed, each next one twice as long after the
+	// one before (1, 2, 4, 8, 16 s), capped at UpgradeInterval; after
+	// them, one every UpgradeInterval. Each costs a short pause of the
+	// link (measured in netlab TestRelayUpgrade). Probes are made only
+	// when both sides offered a direct (non-relay) candidate, so never
+	// with RelayOnly on either side. 0 means 5; negative means no probe
+	// at all. In browsers the offering side sees the pair only where
+	// RTCIceTransport.getSelectedCandidatePair exists (Chromium;
+	// elsewhere it never probes); browsertest does not cover the probes.
 	UpgradeProbes int
+	// UpgradeInterval is the time between the relay->direct probes that
+	// follow the UpgradeProbes quick ones, for as long as the link stays
+	// relayed (a player's network that changes mid-match: a router
+	// reboot, a VPN dropped, a firewall rule lifted), and the cap of the
+	// quick ones' doubling. A peer thus costs at most UpgradeProbes +
+	// t/UpgradeInterval ICE restarts over t seconds of a relayed link,
+	// whatever it offers. 0 means 60 s; below 1 s counts as 1 s;
+	// negative means none after the quick probes (the link then stays
+	// relayed until it is lost).
+	UpgradeInterval time.Duration
 	// PingInterval is the period of the RTT probes on the ping channel.
 	// 0 means 500 ms.
 	PingInterval time.Duration
@@ -226,6 +237,7 @@ func (c *Config) setDefaults() {
 	c.EventQueueLen = cmp.Or(c.EventQueueLen, 1024)
 	c.ICERestarts = cmp.Or(c.ICERestarts, 3)
 	c.UpgradeProbes = cmp.Or(c.UpgradeProbes, 5)
+	c.UpgradeInterval = cmp.Or(c.UpgradeInterval, time.Minute)
 	c.ICEDisconnectedTimeout = cmp.Or(c.ICEDisconnectedTimeout, 2*time.Second)
 	c.ICEFailedTimeout = cmp.Or(c.ICEFailedTimeout, 5*time.Second)
 	c.ICEKeepalive = cmp.Or(c.ICEKeepalive, 500*time.Millisecond)

@@ -93,7 +93,7 @@ func TestConfigDefaults(t *testing.T) {
 	var c Config
 	c.setDefaults()
 	want := Config{InboxLen: 1024, InboxBytes: 32 << 20, MaxMessageSize: 16 << 20, MaxReliableBuffered: 16 << 20,
-		MaxUnreliableBuffered: 32 << 10, EventQueueLen: 1024, ICERestarts: 3, UpgradeProbes: 5,
+		MaxUnreliableBuffered: 32 << 10, EventQueueLen: 1024, ICERestarts: 3, UpgradeProbes: 5, UpgradeInterval: time.Minute,
 		ICEDisconnectedTimeout: 2 * time.Second, ICEFailedTimeout: 5 * time.Second, ICEKeepalive: 500 * time.Millisecond,
 		SCTPRTOMax: 200 * time.Millisecond, ConnectTimeout: 15 * time.Second, PeerTimeout: 15 * time.Second,
 		PingInterval: 500 * time.Millisecond, PeerMemory: 8 << 20, ChunkTimeout: 10 * time.Second}
@@ -394,6 +394,40 @@ func TestSignalGolden(t *testing.T) {
 		}
 		if _, err := decodeSignal([]byte(tt.want)); err != nil {
 			t.Errorf("%s: decode: %v", tt.msg.Type, err)
+		}
+	}
+}
+
+// TestUpgradeDelay: the relay->direct probes' schedule: UpgradeProbes
+// quick ones doubling from 1 s, capped at UpgradeInterval, then one per
+// UpgradeInterval; none at all with negative UpgradeProbes, none after
+// the quick ones with negative UpgradeInterval.
+func TestUpgradeDelay(t *testing.T) {
+	s := time.Second
+	for _, c := range []struct {
+		probes   int
+		interval time.Duration
+		want     []time.Duration // for n = 0, 1, ...; 0: none
+	}{
+		{5, time.Minute, []time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 60 * s, 60 * s}},
+		{5, 10 * s, []time.Duration{s, 2 * s, 4 * s, 8 * s, 10 * s, 10 * s}},
+		{2, -1, []time.Duration{s, 2 * s, 0, 0}},
+		{-1, time.Minute, []time.Duration{0, 0}},
+		{3, time.Millisecond, []time.Duration{s, s, s, s}},
+		{100, time.Minute, []time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 32 * s, 60 * s}},
+	} {
+		cfg := Config{UpgradeProbes: c.probes, UpgradeInterval: c.interval}
+		for n, want := range c.want {
+			d, ok := upgradeDelay(&cfg, n)
+			if !ok {
+				d = 0
+			}
+			if d != want || ok != (want != 0) {
+				t.Errorf("UpgradeProbes %d, UpgradeInterval %v, after %d probes: %v %v, want %v", c.probes, c.interval, n, d, ok, want)
+			}
+		}
+		if d, ok := upgradeDelay(&cfg, 1<<40); c.probes >= 0 && c.interval > 0 && (!ok || d != max(c.interval, s)) {
+			t.Errorf("UpgradeProbes %d, UpgradeInterval %v, after 2^40 probes: %v %v", c.probes, c.interval, d, ok)
 		}
 	}
 }

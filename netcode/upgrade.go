@@ -8,9 +8,30 @@ import (
 )
 
 // upgradeFirst is how long a link stays relayed before the first
-// relay->direct probe; each later probe waits twice as long as the one
-// before (1, 2, 4, 8, 16 s with the default five probes).
+// relay->direct probe; each later quick probe waits twice as long as the
+// one before (1, 2, 4, 8, 16 s with the default five), capped at
+// Config.UpgradeInterval, which then spaces the slow probes.
 const upgradeFirst = time.Second
+
+// upgradeDelay is how long after the link is back on a relayed pair the
+// probe that follows n earlier ones is due, and false when none is.
+func upgradeDelay(cfg *Config, n int) (time.Duration, bool) {
+	if cfg.UpgradeProbes < 0 {
+		return 0, false
+	}
+	slow := cfg.UpgradeInterval
+	if slow > 0 {
+		slow = max(slow, upgradeFirst)
+	}
+	if n < cfg.UpgradeProbes {
+		d := upgradeFirst << min(n, 30)
+		if slow > 0 {
+			d = min(d, slow)
+		}
+		return d, true
+	}
+	return slow, slow > 0
+}
 
 // linkCheckInterval paces watchLink per peer: reading the selected pair
 // copies both candidates through their string form in pion (a few
@@ -21,8 +42,11 @@ const linkCheckInterval = 250 * time.Millisecond
 // is up, it reports a change of the link's class (EventLinkChanged) and,
 // on the offering side, makes the relay->direct probes: while the
 // selected pair is relayed and both sides offered a direct candidate, an
-// ICE restart now and then (Config.UpgradeProbes, spaced by
-// upgradeFirst doubling). An ICE restart keeps DTLS, SCTP and every data
+// ICE restart now and then (Config.UpgradeProbes quick ones, spaced by
+// upgradeFirst doubling, then one per Config.UpgradeInterval for as long
+// as the link stays relayed). The count is never reset for a peer, so a
+// link that goes direct and relayed again gets the slow pace at once: a
+// peer cannot buy itself quick probes again. An ICE restart keeps DTLS, SCTP and every data
 // channel; it gathers and checks every pair again, and the acceptance
 // waits (pion_native.go) make a direct pair that works win over the
 // relay. A probe that finds no direct path leaves the link relayed after
@@ -71,11 +95,13 @@ func (m *Mesh) watchLink(p *peer, now time.Time) {
 		p.upgradeAt = time.Time{}
 		return
 	}
-	if !p.offerer || !m.sigUp || m.cfg.RelayOnly || p.upgrades >= m.cfg.UpgradeProbes || !p.localDirect || !p.remoteDirect {
+	if !p.offerer || !m.sigUp || m.cfg.RelayOnly || !p.localDirect || !p.remoteDirect {
 		return
 	}
 	if p.upgradeAt.IsZero() {
-		p.upgradeAt = now.Add(upgradeFirst << p.upgrades)
+		if d, ok := upgradeDelay(&m.cfg, p.upgrades); ok {
+			p.upgradeAt = now.Add(d)
+		}
 		return
 	}
 	if now.Before(p.upgradeAt) || p.pc.SignalingState() != webrtc.SignalingStateStable {

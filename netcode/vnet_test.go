@@ -31,6 +31,10 @@ type vnetLab struct {
 	cut        atomic.Bool // drop every packet to or from LAN A
 	noSCTP     atomic.Bool // drop DTLS application data (SCTP) on the WAN
 	noDirect   atomic.Bool // drop UDP between the two NATs (TURN still relays)
+	// wanBytesA and wanPktsA count the UDP payload bytes (plus 28 for
+	// the IPv4 and UDP headers) and packets that crossed the WAN to or
+	// from LAN A (upgrade_test.go's cost figures).
+	wanBytesA, wanPktsA atomic.Int64
 }
 
 var (
@@ -77,7 +81,12 @@ func newVNetLab(t *testing.T, natA, natB *vnet.NATType, impA, impB impair) *vnet
 		if lab.noDirect.Load() && (isLANA(c.SourceAddr()) && isLANB(c.DestinationAddr()) || isLANB(c.SourceAddr()) && isLANA(c.DestinationAddr())) {
 			return false
 		}
-		return !lab.cut.Load() || !isLANA(c.SourceAddr()) && !isLANA(c.DestinationAddr())
+		pass := !lab.cut.Load() || !isLANA(c.SourceAddr()) && !isLANA(c.DestinationAddr())
+		if pass && c.Network() == "udp" && (isLANA(c.SourceAddr()) || isLANA(c.DestinationAddr())) {
+			lab.wanBytesA.Add(int64(len(c.UserData()) + 28))
+			lab.wanPktsA.Add(1)
+		}
+		return pass
 	})
 	lan := func(cidr, public, host string, nat *vnet.NATType, imp impair, seed int64) *vnet.Net {
 		r, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: cidr, StaticIPs: []string{public}, NATType: nat, LoggerFactory: lf})

@@ -351,7 +351,10 @@
 // direct path that did not work at first or appeared later: while the
 // selected pair is relayed (and both sides offered a direct candidate),
 // the offering side makes an ICE restart after 1 s relayed, then after
-// 2, 4, 8 and 16 s (Config.UpgradeProbes, 5), upgrade.go. An ICE restart
+// 2, 4, 8 and 16 s (Config.UpgradeProbes, 5), and then one every minute
+// for as long as the link stays relayed (Config.UpgradeInterval),
+// upgrade.go: players' networks change mid-match (a router reboot, a VPN
+// dropped, a firewall rule lifted). An ICE restart
 // keeps DTLS, SCTP and every data channel; it gathers and checks all
 // pairs again, and the acceptance waits let a direct pair that works win
 // over the relay. Both sides report EventLinkChanged when a connected
@@ -368,10 +371,8 @@
 // pass (Reliable data is retransmitted by SCTP, Unreliable datagrams of
 // that moment are lost): with no direct path, 34 ms at load 10 and up to
 // 0.25 s at load 25 per probe,
-// five times in the first 31 s of a relayed link, plus a new TURN
-// allocation each. Limits: a path that appears after the last probe is
-// not found (the link stays relayed until it is lost and restarted or
-// the peers rejoin); a browser offerer probes only where the browser
+// five times in the first 31 s of a relayed link and once a minute
+// after, plus a new TURN allocation each. Limits: a browser offerer probes only where the browser
 // shows the selected pair (Chromium's getSelectedCandidatePair; not
 // covered by browsertest); and routers
 // without a WAN-input firewall (Linux conntrack moves our mapping to
@@ -379,8 +380,10 @@
 // case) stay relayed, since each restart crosses the punches again
 // (measured: 3 probes, relayed throughout). Lying peers: an answerer
 // that offers direct candidates that never work costs each offering peer
-// at most UpgradeProbes ICE restarts per link
-// (TestVNetRelayUpgradeNone); an offerer could always restart ICE at
+// at most UpgradeProbes + t/UpgradeInterval ICE restarts over t seconds
+// of a link (the count is never reset for a peer, so going direct and
+// relayed again buys no quick probes; TestVNetRelayUpgradeNone checks the
+// bound all along); an offerer could always restart ICE at
 // will, and now also makes EventLinkChanged, at most one per 250 ms, into
 // the bounded event queue.
 //

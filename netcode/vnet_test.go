@@ -172,8 +172,9 @@ func (lab *vnetLab) on(n *vnet.Net) meshOpt {
 	}
 }
 
-// TestVNetNAT: behind endpoint-independent NATs the peers connect
-// directly through STUN-learned (or peer-reflexive) addresses; behind
+// TestVNetNAT: behind endpoint-independent NATs the peers end up
+// connected directly through STUN-learned (or peer-reflexive) addresses
+// (at once, or after a relay->direct probe on a starved machine); behind
 // symmetric NATs only via the TURN relay.
 func TestVNetNAT(t *testing.T) {
 	tests := []struct {
@@ -200,14 +201,35 @@ func TestVNetNAT(t *testing.T) {
 			waitMesh(t, 20*time.Second, a, b)
 			t.Logf("connected in %v", time.Since(start))
 			for _, pair := range [][2]*Mesh{{a, b}, {b, a}} {
-				ps, _ := pair[0].Stats().Peer(pair[1].Local())
-				t.Logf("%s: link %v (local %v, remote %v)", pair[0].cfg.Name, ps.Link, ps.LocalCandidate, ps.RemoteCandidate)
-				ok := false
-				for _, w := range tt.want {
-					ok = ok || ps.Link == w
+				// The promise is where the link ends, not the first pair:
+				// through endpoint-independent NATs pion usually selects
+				// a direct pair first, but on a starved machine the relay
+				// pair can validate before it (fast ICE accepts a relay
+				// pair 200 ms after it works) and the relay->direct
+				// probes (upgrade.go: ICE restarts 1, 3, 7, 15 and 31 s
+				// into a relayed link) move it to the direct path, which
+				// took ~1.5 s under a CPU hog. So each end must show a
+				// wanted link within 45 s; a link that stays relayed
+				// still fails. Through symmetric NATs a relay is all
+				// there is.
+				first, _ := pair[0].Stats().Peer(pair[1].Local())
+				var ps PeerStats
+				inWant := func() bool {
+					ps, _ = pair[0].Stats().Peer(pair[1].Local())
+					for _, w := range tt.want {
+						if ps.Link == w {
+							return true
+						}
+					}
+					return false
 				}
-				if !ok {
-					t.Errorf("%s: link type %v, want one of %v", pair[0].cfg.Name, ps.Link, tt.want)
+				deadline := time.Now().Add(45 * time.Second)
+				for !inWant() && time.Now().Before(deadline) {
+					time.Sleep(50 * time.Millisecond)
+				}
+				t.Logf("%s: link %v (local %v, remote %v), first %v", pair[0].cfg.Name, ps.Link, ps.LocalCandidate, ps.RemoteCandidate, first.Link)
+				if !inWant() {
+					t.Errorf("%s: link type %v 45 s after connecting (first %v), want one of %v", pair[0].cfg.Name, ps.Link, first.Link, tt.want)
 				}
 				if c := ps.Link.Class(); c != tt.class || ps.Direct() != (c == LinkDirect) || ps.Relayed() != (c == LinkRelayed) {
 					t.Errorf("%s: class %v (Direct %v, Relayed %v), want %v", pair[0].cfg.Name, c, ps.Direct(), ps.Relayed(), tt.class)

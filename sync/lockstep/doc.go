@@ -412,8 +412,73 @@
 // state counts as verified (SpectatorStats.Verified) only at frames where
 // a majority of the sources agree with it. A forged snapshot therefore
 // fails at the next checksum frame (TestSpectatorForgedSnapshot); a
-// liar can still stop streaming (the spectator stalls), or cost the
-// spectator its verification by lying as a witness (it is named).
+// liar can still cost the spectator its verification by lying as a
+// witness (it is named), and a source that stops streaming is left
+// (below).
+//
+// # Source failover
+//
+// A spectator must not freeze for good when its source dies, leaves, or
+// (a liar) stops streaming while the match goes on. The rule
+// (failover.go): the source lags when its link is down (it is not in
+// Conn.Peers) or when a majority of the trusted witnesses (more than
+// half of the sources other than the current one, distrusted ones left
+// out) have sent the checksum of a frame the source has not sent. A
+// source that lags for SpectatorConfig.Failover (DefaultFailover 3 s;
+// negative disables) without closing the gap (sending past the frame the
+// witnesses had when the lag began; for a link down, sending anything)
+// is left: the spectator picks another source (not refused, trusted,
+// link up, left the fewest times, the next in Source, Witnesses order)
+// and resubscribes there with a resume (subscribe want 3, from the frame
+// the spectator reached, stream.go). That Streamer sends the inputs from
+// there if its log holds them (a streamer without snapshots keeps its
+// whole log), or else, with snapshots, its next snapshot (the game gives
+// one when Wanted): Restore is then pending again, and the frames
+// received and not yet returned are superseded by it. The old source is
+// demoted to checksums (its streamer replaces the subscription and frees
+// the log it kept for it) and goes on witnessing; the others keep
+// witnessing. The spectator reports EventSourceSwitched (Peer the new
+// source, From the old, Frame the resume frame, Reason) from
+// Spectator.PollEvents and counts SpectatorStats.Failovers;
+// Spectator.Source names the current one. A source that refuses the
+// resume (its log lost the frame and it has no snapshots) is skipped the
+// same way. A stall of the whole match is no lag: the witnesses stop too.
+//
+// What a lying peer can do with failover, each a test (the attacks that
+// need failover to exist were checked against a weaker rule: they failed
+// with it):
+//   - A source that crashes or leaves (TestSpectatorFailoverSourceCrash,
+//     locksteptest TestSpectatorSourceLeaves) or stops streaming with its
+//     link up (TestSpectatorFailoverSourceStalls): left after Failover;
+//     each froze the spectator for good before.
+//   - A witness that claims to be ahead (checksums of frames the match has
+//     not reached) to become the source: one witness of two or more is no
+//     majority, nothing happens (TestSpectatorFailoverLiarClaimsAhead
+//     one-of-two-witnesses: with "any witness ahead" as the rule it took
+//     the stream). The only witness (a 2-seat match) does become the
+//     source, and when it then does not deliver the frames it claimed,
+//     the spectator goes back and distrusts it: its claims never count
+//     again (only-witness: two switches in all; without the distrust the
+//     spectator flapped 8 times before the match ended). Choosing the new source never
+//     looks at claims, only at the fixed order, so lying does not make a
+//     peer the next source.
+//   - A source that streams a little after each switch to it and then
+//     stalls: left after Failover each time, and chosen after every
+//     source left fewer times (TestSpectatorFailoverStallsAfterSwitch: the
+//     liar is the source once among 3 switches).
+//   - A source that drips (sends, but slower than the match): each lag
+//     period must end with the frames the witnesses had at its start, so
+//     it holds the spectator at most about 2·Failover behind, or is left
+//     (TestSpectatorFailoverDrip: flushing every 4 s it is left, every
+//     2 s it is kept).
+//
+// Not covered: a new source can forge the inputs or the snapshot it
+// resumes with, as the first source could; the witnesses' checksums
+// expose it (a *DesyncError naming it) but the spectator does not repair
+// its state. A liar among few witnesses can delay, never freeze: each
+// peer's lie costs at most one Failover of waiting. Without checksums
+// from the witnesses (a game that reports none to its Streamer) only a
+// link down is noticed.
 //
 // # Rejoin and join in progress
 //

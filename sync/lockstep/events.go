@@ -56,6 +56,11 @@ const (
 	// is back in the match: its input counts again from Frame (see
 	// "Rejoin" in the package doc).
 	EventRejoined
+	// EventSourceSwitched (a Spectator's, see "Source failover" in the
+	// package doc): the spectator left its source From and follows Peer
+	// (Seat: its index, 0 SpectatorConfig.Source, 1.. Witnesses), resuming
+	// at Frame; Reason says why.
+	EventSourceSwitched
 )
 
 // String returns the kind's name, e.g. "player-dropped".
@@ -85,6 +90,8 @@ func (k EventKind) String() string {
 		return "dropped"
 	case EventRejoined:
 		return "rejoined"
+	case EventSourceSwitched:
+		return "source-switched"
 	default:
 		return "unknown(" + strconv.Itoa(int(k)) + ")"
 	}
@@ -95,7 +102,8 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind   EventKind
 	Seat   int              // desync, player-lost, player-dropped, refused (the sender), waiting, resumed; -1: none
-	Peer   transport.PeerID // the seat's peer
+	Peer   transport.PeerID // the seat's peer; source-switched: the new source
+	From   transport.PeerID // source-switched: the old source
 	Frame  Frame            // desync: the frame; player-dropped, dropped: first frame without the seat; others: the next frame
 	Delay  int              // input-delay: the new delay, in frames
 	Reason string           // player-lost, player-dropped, refused, cut-off, dropped: why, for logs and players

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
+
+	"github.com/peerplay/peerplay/internal/drain"
 
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
@@ -40,9 +43,23 @@ type SpectatorConfig struct {
 	// 1<<18. Overflow rule: beyond it the spectator stops with
 	// ErrStreamOverflow (a game that does not call Advance).
 	MaxBuffer int
+	// Failover bounds how long the stream may lag behind the match
+	// before the spectator switches to another source (a witness): the
+	// source (its link down, or a majority of the witnesses reporting
+	// a frame it has not sent) delivers nothing that closes the gap for
+	// Failover. See "Source failover" in the package doc. 0 means
+	// DefaultFailover; negative disables failover (the spectator waits
+	// for its source for good).
+	Failover time.Duration
+	// Now is the spectator's only clock (for Failover). nil means
+	// time.Now.
+	Now func() time.Time
 	// Logger receives rare events. nil discards.
 	Logger *slog.Logger
 }
+
+// DefaultFailover is SpectatorConfig.Failover's default.
+const DefaultFailover = 3 * time.Second
 
 // Catchup is a snapshot to restore before the next steps: the game state
 // after Frame, as the source's game encoded it (Snapshot).
@@ -61,6 +78,9 @@ type SpectatorStats struct {
 	BytesRecv uint64
 	Verified  Frame // the newest frame a majority of the sources confirmed (NoFrame: none)
 	Compared  int   // checksum comparisons with sources
+	// Failovers counts the source switches (EventSourceSwitched).
+	Failovers     uint64
+	EventsDropped uint64 // events dropped from a full queue (PollEvents not called)
 }
 
 // Spectator follows a match without a seat: it receives the confirmed
@@ -105,6 +125,9 @@ type Spectator[I any] struct {
 	errQueue error
 	msg      streamMsg
 	st       SpectatorStats
+
+	fo     failover
+	events drain.Queue[Event]
 }
 
 // NewSpectator subscribes to cfg.Source (and cfg.Witnesses for
@@ -137,6 +160,12 @@ func NewSpectator[I any](cfg SpectatorConfig) (*Spectator[I], error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Failover == 0 {
+		cfg.Failover = DefaultFailover
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	sp := &Spectator[I]{cfg: cfg, game: wire.GameTag(cfg.GameID), isize: isize, sources: sources,
 		subbed: make([]bool, len(sources)), remote: make([]map[Frame]uint64, len(sources)),
 		snapFrame: NoFrame, next: 0}
@@ -144,6 +173,7 @@ func NewSpectator[I any](cfg SpectatorConfig) (*Spectator[I], error) {
 		sp.remote[i] = make(map[Frame]uint64)
 	}
 	sp.st.Verified = NoFrame
+	sp.fo.init(len(sources))
 	return sp, nil
 }
 
@@ -188,6 +218,7 @@ func (sp *Spectator[I]) Advance() ([]Step[I], error) {
 	if sp.err != nil {
 		return nil, sp.err
 	}
+	sp.checkFailover()
 	if err := sp.errQueue; err != nil {
 		sp.errQueue = nil
 		return nil, err
@@ -239,10 +270,13 @@ func (sp *Spectator[I]) subscribe() {
 			continue
 		}
 		want := wantChecksums
-		if i == 0 {
+		if i == sp.fo.cur {
 			want = wantInputs
 		}
 		b := append(appendStreamHead(nil, smSubscribe, sp.game), want)
+		if i == sp.fo.cur && sp.fo.switches > 0 {
+			b = binary.LittleEndian.AppendUint32(append(b[:len(b)-1], wantResume), uint32(sp.end))
+		}
 		sp.subbed[i] = sp.cfg.Conn.Send(id, b) == nil
 	}
 }
@@ -260,18 +294,25 @@ func (sp *Spectator[I]) receive() {
 			sp.st.Malformed++
 			continue
 		}
+		cur := src == sp.fo.cur
 		switch {
-		case p.kind == smRefused && src == 0:
-			sp.err = ErrStreamRefused
-			return
+		case p.kind == smRefused && cur:
+			if !sp.refusedSwitch() {
+				sp.err = ErrStreamRefused
+				return
+			}
 		case p.kind == smChecksum:
+			sp.fo.heard(src, p.frame)
 			sp.remoteSum(src, p.frame, p.sum)
-		case p.kind == smSnapshot && src == 0:
+		case p.kind == smSnapshot && cur:
 			sp.onSnapshot(p)
-		case p.kind == smInputs && src == 0 && !sp.ended:
+		case p.kind == smInputs && cur && !sp.ended:
 			sp.onInputs(p)
-		case p.kind == smEnd && src == 0 && p.frame == sp.end && sp.gotAny:
+		case p.kind == smEnd && cur && p.frame == sp.end && sp.gotAny:
 			sp.ended = true
+		case !cur && (p.kind == smInputs || p.kind == smSnapshot || p.kind == smEnd || p.kind == smRefused):
+			// From a source the spectator left (its stream was in flight,
+			// or it still streams): not an error, not used.
 		default:
 			sp.st.Malformed++
 		}
@@ -282,6 +323,13 @@ func (sp *Spectator[I]) receive() {
 }
 
 func (sp *Spectator[I]) onSnapshot(p *streamMsg) {
+	if sp.fo.resumeSnap && p.frame >= sp.end-1 && sp.snapFrame == NoFrame && p.offset == 0 {
+		// The new source no longer holds the log from the frame the
+		// spectator reached: its snapshot (of a frame not before it)
+		// replaces the state. Frames received and not returned are
+		// superseded.
+		sp.gotAny, sp.started = false, false
+	}
 	if sp.gotAny || (sp.snapFrame != NoFrame && (p.frame != sp.snapFrame || p.total != len(sp.snapBuf))) ||
 		p.offset != sp.snapGot {
 		sp.st.Malformed++ // a second snapshot, or chunks out of order
@@ -295,9 +343,12 @@ func (sp *Spectator[I]) onSnapshot(p *streamMsg) {
 	if sp.snapGot == len(sp.snapBuf) {
 		sp.restore = &Catchup{Frame: p.frame, State: sp.snapBuf, Sum: p.sum, HasSum: p.hasSum}
 		sp.base, sp.end, sp.next = p.frame+1, p.frame+1, p.frame+1
+		sp.buf = sp.buf[:0]
 		sp.gotAny = true
+		sp.fo.resumeSnap = false
+		sp.fo.progress(sp.cfg.Now())
 		if p.hasSum {
-			sp.remoteSum(0, p.frame, p.sum)
+			sp.remoteSum(sp.fo.cur, p.frame, p.sum)
 		}
 	}
 }
@@ -308,7 +359,7 @@ func (sp *Spectator[I]) onInputs(p *streamMsg) {
 		return
 	}
 	if !sp.gotAny {
-		if sp.snapFrame != NoFrame || p.frame != 0 {
+		if sp.snapFrame != NoFrame || p.frame != sp.end {
 			sp.st.Malformed++ // inputs before the snapshot is complete
 			return
 		}
@@ -328,6 +379,8 @@ func (sp *Spectator[I]) onInputs(p *streamMsg) {
 	sp.buf = append(sp.buf, p.data...)
 	sp.end += Frame(p.count)
 	sp.st.Frames += uint64(p.count)
+	sp.fo.resumeSnap = false
+	sp.fo.progress(sp.cfg.Now())
 }
 
 // ReportChecksum gives the spectator the game's checksum after frame; it

@@ -40,6 +40,10 @@ type specMatch struct {
 	t        *testing.T
 	net      *memnet.Network
 	ids      []transport.PeerID
+	peers    []*memnet.Peer
+	conns    []*memnet.Conn            // the "spec" channels
+	crashed  []bool                    // seats whose process is gone
+	noFlush  func(seat, tick int) bool // a stalling streamer (nil: none)
 	sess     []*lockstep.Session[input]
 	str      []*lockstep.Streamer[input]
 	sims     []*hashSim
@@ -53,6 +57,12 @@ type specMatch struct {
 const specInterval = 30
 
 func newSpecMatch(t *testing.T, seats int, snapshots bool) *specMatch {
+	return newSpecMatchWith(t, seats, func(i int) bool { return snapshots && i == 0 })
+}
+
+// newSpecMatchWith is newSpecMatch where snapshots says which seats'
+// streamers give snapshots.
+func newSpecMatchWith(t *testing.T, seats int, snapshots func(seat int) bool) *specMatch {
 	m := &specMatch{t: t, net: memnet.New(memnet.Config{Seed: 7, Link: memnet.Link{Latency: 30 * time.Millisecond, Jitter: 5 * time.Millisecond}}),
 		sums: map[lockstep.Frame]uint64{}}
 	for i := range seats {
@@ -64,10 +74,12 @@ func newSpecMatch(t *testing.T, seats int, snapshots bool) *specMatch {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: p.Channel("spec", transport.Reliable), Seats: seats, GameID: 9, Snapshots: snapshots && i == 0})
+		conn := p.Channel("spec", transport.Reliable)
+		st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conn, Seats: seats, GameID: 9, Snapshots: snapshots(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
+		m.peers, m.conns, m.crashed = append(m.peers, p), append(m.conns, conn), append(m.crashed, false)
 		m.sess, m.str, m.sims = append(m.sess, s), append(m.str, st), append(m.sims, newHashSim(seats))
 	}
 	m.snapshot = func(_ int, sim *hashSim) []byte { return sim.snapshot() }
@@ -78,6 +90,9 @@ func newSpecMatch(t *testing.T, seats int, snapshots bool) *specMatch {
 // tick runs one tick of every player (play false: only the streamers).
 func (m *specMatch) tick(tick int, play bool) {
 	for i, s := range m.sess {
+		if m.crashed[i] {
+			continue
+		}
 		if play {
 			steps, err := s.Advance(input{Buttons: uint8(tick + i), Dx: int16(tick%5 - i)})
 			if err != nil {
@@ -91,8 +106,8 @@ func (m *specMatch) tick(tick int, play bool) {
 				if ss := m.streamSum(i, st, sum); st.Frame%specInterval == 0 {
 					m.str[i].ReportChecksum(st.Frame, ss)
 				}
-				if i == 0 {
-					m.sums[st.Frame] = sum
+				if _, ok := m.sums[st.Frame]; !ok {
+					m.sums[st.Frame] = sum // the first seat's to run it
 				}
 			}
 			if len(steps) > 0 && m.str[i].Wanted() {
@@ -101,8 +116,16 @@ func (m *specMatch) tick(tick int, play bool) {
 				}
 			}
 		}
-		m.str[i].Flush()
+		if m.noFlush == nil || !m.noFlush(i, tick) {
+			m.str[i].Flush()
+		}
 	}
+}
+
+// crash stops seat i's process: no goodbye, its peer leaves the network.
+func (m *specMatch) crash(i int) {
+	m.crashed[i] = true
+	_ = m.peers[i].Close()
 }
 
 func (m *specMatch) close() {
@@ -114,12 +137,16 @@ func (m *specMatch) close() {
 
 // watcher is one spectator with its own sim.
 type watcher struct {
-	sp   *lockstep.Spectator[input]
-	sim  *hashSim
-	sums map[lockstep.Frame]uint64
-	last lockstep.Frame
-	err  error
-	from lockstep.Frame // first frame stepped
+	sp       *lockstep.Spectator[input]
+	sim      *hashSim
+	sums     map[lockstep.Frame]uint64
+	last     lockstep.Frame
+	err      error
+	from     lockstep.Frame // first frame stepped
+	restores int
+	events   []lockstep.Event
+	longest  int // the most consecutive ticks without a step
+	idle     int
 }
 
 func (m *specMatch) watch(id transport.PeerID, cfg lockstep.SpectatorConfig) *watcher {
@@ -141,11 +168,19 @@ func (w *watcher) tick() {
 			w.err = err
 			return
 		}
+		w.restores++
 	}
 	steps, err := w.sp.Advance()
+	w.events = append(w.events, w.sp.PollEvents()...)
 	if err != nil {
 		w.err = err
 		return
+	}
+	if len(steps) == 0 && !w.sp.Ended() && w.last != lockstep.NoFrame {
+		w.idle++
+		w.longest = max(w.longest, w.idle)
+	} else {
+		w.idle = 0
 	}
 	for _, st := range steps {
 		if w.from == lockstep.NoFrame {

@@ -8,7 +8,11 @@ import "encoding/binary"
 // byte and the 32-bit game tag (GameTag of Config.GameID); then, little
 // endian:
 //
-//	subscribe  want (1 byte: 1 inputs and checksums, 2 checksums only)
+//	subscribe  want (1 byte: 1 inputs and checksums, 2 checksums only,
+//	           3 inputs and checksums from a frame: then from i32, the
+//	           resume of a spectator that switched source, see
+//	           "Source failover" in the package doc); a subscriber's
+//	           new subscribe replaces its old one
 //	snapshot   frame i32, sum u64, has-sum u8, total u32, offset u32, bytes
 //	           (one chunk of the game's state after frame)
 //	inputs     start i32, seats u8, input size u8, count u16, then count
@@ -49,6 +53,7 @@ const (
 const (
 	wantInputs    uint8 = 1
 	wantChecksums uint8 = 2
+	wantResume    uint8 = 3 // inputs from a frame (streamMsg.frame)
 )
 
 // streamMsg is one decoded stream message; Data aliases the input.
@@ -56,7 +61,7 @@ type streamMsg struct {
 	kind   uint8
 	game   uint32
 	want   uint8
-	frame  Frame // snapshot, checksum: the frame; inputs: the first frame
+	frame  Frame // snapshot, checksum: the frame; inputs: the first frame; subscribe: resume from
 	sum    uint64
 	hasSum bool
 	total  int // snapshot: the state's size
@@ -83,7 +88,14 @@ func decodeStream(b []byte, m *streamMsg) error {
 	b = b[streamHead:]
 	switch m.kind {
 	case smSubscribe:
-		if len(b) != 1 || (b[0] != wantInputs && b[0] != wantChecksums) {
+		switch {
+		case len(b) == 1 && (b[0] == wantInputs || b[0] == wantChecksums):
+		case len(b) == 5 && b[0] == wantResume:
+			m.frame = Frame(int32(binary.LittleEndian.Uint32(b[1:])))
+			if m.frame < 0 || m.frame > maxStreamFrame {
+				return errBadStream
+			}
+		default:
 			return errBadStream
 		}
 		m.want = b[0]

@@ -1,6 +1,7 @@
 package lockstep_test
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/peerplay/peerplay/netcode/transport"
@@ -97,6 +98,62 @@ func FuzzControlMessage(f *testing.F) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}
 			}
+		}
+	})
+}
+
+// FuzzStreamerSubscribe feeds arbitrary messages (subscriptions, resumes
+// from any frame, anything) from two peers to a Streamer with snapshots
+// and a trimmed log while it logs and flushes frames: it must not panic,
+// and every inputs message it sends starts where that peer's previous
+// one ended (or at a resume or snapshot) and lies inside the log.
+func FuzzStreamerSubscribe(f *testing.F) {
+	resume := func(frame uint32) []byte {
+		return binary.LittleEndian.AppendUint32(append([]byte("PPS1\x01\x00\x00\x00\x00"), 3), frame)
+	}
+	f.Add([]byte("PPS1\x01\x00\x00\x00\x00\x02"), resume(5))
+	f.Add([]byte("PPS1\x01\x00\x00\x00\x00\x01"), resume(0))
+	f.Add(resume(1_000_000), resume(30))
+	f.Fuzz(func(t *testing.T, m1, m2 []byte) {
+		conns := locksteptest.Loopback("a", "b", "s") // sorted: a, b, s
+		st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[2], Seats: 2, Snapshots: true, MaxLog: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for frame := range 60 {
+			switch frame {
+			case 10, 40:
+				_ = conns[0].Send("s", m1)
+				_ = conns[1].Send("s", m2)
+			case 25:
+				_ = conns[0].Send("s", m2)
+				_ = conns[1].Send("s", m1)
+			}
+			st.Step(lockstep.Step[input]{Frame: lockstep.Frame(frame), Inputs: []input{{1, 2}, {3, 4}},
+				Status: []lockstep.InputStatus{lockstep.InputConfirmed, lockstep.InputConfirmed}})
+			st.ReportChecksum(lockstep.Frame(frame), uint64(frame))
+			if st.Wanted() {
+				_ = st.Snapshot([]byte("state"))
+			}
+			st.Flush()
+			for _, c := range conns[:2] {
+				for {
+					m, ok := c.TryRecv()
+					if !ok {
+						break
+					}
+					if len(m.Data) >= 17 && m.Data[4] == 3 { // inputs
+						first := int32(binary.LittleEndian.Uint32(m.Data[9:]))
+						count := int(binary.LittleEndian.Uint16(m.Data[15:]))
+						if first < 0 || int(first)+count > frame+1 {
+							t.Fatalf("frame %d: inputs %d+%d beyond the log", frame, first, count)
+						}
+					}
+				}
+			}
+		}
+		if s := st.Stats(); s.Subscribers > 2 {
+			t.Fatalf("%d subscribers from two peers", s.Subscribers)
 		}
 	})
 }

@@ -87,7 +87,8 @@ type Streamer[I any] struct {
 
 type subscriber struct {
 	id      transport.PeerID
-	want    uint8
+	want    uint8 // wantInputs or wantChecksums
+	asked   uint8 // the want of its subscription (a retry repeats it)
 	waiting bool  // for a snapshot
 	next    Frame // the next frame to send
 	snapOff int   // bytes of the snapshot sent (-1: none to send)
@@ -250,28 +251,38 @@ func (st *Streamer[I]) Flush() {
 			st.st.Malformed++
 			continue
 		}
-		st.subscribe(m.From, st.in.want)
+		st.subscribe(m.From, st.in.want, st.in.frame)
 	}
 	for _, sb := range st.subs {
 		st.flushTo(sb)
 	}
 }
 
-func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8) {
-	for _, sb := range st.subs {
-		if sb.id == id {
+func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
+	sumNext := st.end
+	if i := slices.IndexFunc(st.subs, func(sb *subscriber) bool { return sb.id == id }); i >= 0 {
+		if want == st.subs[i].asked {
 			return // a repeated subscription (the subscriber retries)
 		}
+		// A new kind of subscription replaces the old: a spectator that
+		// switched source resumes from this one (wantResume), or demotes
+		// its old source to checksums.
+		sumNext = st.subs[i].sumNext
+		st.subs = slices.Delete(st.subs, i, i+1)
 	}
 	refuse := len(st.subs) >= st.cfg.MaxSubscribers
-	sb := &subscriber{id: id, want: want, snapOff: -1}
+	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1}
 	switch {
 	case want == wantChecksums:
-		sb.sumNext = st.end
+		sb.sumNext = min(sumNext, st.end)
+	case want == wantResume && from >= st.base:
+		// The log holds the frames from there (or from there is still to
+		// come: a subscriber ahead of this streamer waits for it).
+		sb.want, sb.next, sb.sumNext = wantInputs, from, from
 	case st.cfg.Snapshots:
-		sb.waiting = true
+		sb.want, sb.waiting = wantInputs, true
 	case st.base == 0:
-		sb.next = 0
+		sb.want, sb.next = wantInputs, 0
 	default:
 		refuse = true
 	}
@@ -281,7 +292,7 @@ func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8) {
 		_ = st.cfg.Conn.Send(id, st.buf)
 		return
 	}
-	st.cfg.Logger.Info("lockstep: stream subscriber", "peer", id, "want", want)
+	st.cfg.Logger.Info("lockstep: stream subscriber", "peer", id, "want", want, "from", sb.next)
 	st.subs = append(st.subs, sb)
 }
 

@@ -122,7 +122,7 @@ type Result struct {
 	Frames []lockstep.Frame         // frames run, per seat
 	Stats  []lockstep.Stats         // each seat's session stats at the end (or when it left)
 	Drops  []map[int]lockstep.Frame // per seat: dropped seat -> drop frame it agreed
-	Events [][]lockstep.Event       // per seat: every event its session reported, in order
+	Events [][]lockstep.Event       // per seat: every event its session (and its Spectator, while it caught up) reported, in order
 	// Ended holds, per seat, the error that ended its match early: a
 	// *lockstep.DroppedError (a majority dropped it and told it) or a
 	// *lockstep.CutOffError (it heard no majority and gave up); nil for a
@@ -562,7 +562,7 @@ func (r *runner[I]) done() (done, reached bool) {
 			done, reached = false, false
 		}
 		for _, l := range r.cfg.Leave {
-			if _, ok := p.drops[l.Seat]; !ok {
+			if _, ok := p.drops[l.Seat]; !ok && !p.spectator {
 				done = false
 			}
 		}
@@ -581,8 +581,8 @@ func (r *runner[I]) checkDrops() error {
 		}
 		agreed, by, kept := lockstep.NoFrame, -1, -1
 		for i, p := range r.players {
-			if p.gone {
-				continue
+			if p.gone || p.spectator {
+				continue // a spectator drops nobody
 			}
 			f, ok := p.drops[s]
 			if !ok && w.leave == nil && w.ended == nil {

@@ -189,6 +189,7 @@ func (r *runner[I]) catchUp(i int, p *player[I]) error {
 		p.sp.ReportChecksum(c.Frame, r.ref[c.Frame])
 	}
 	steps, err := p.sp.Advance()
+	p.events = append(p.events, p.sp.PollEvents()...) // a source switch
 	if err != nil {
 		return fmt.Errorf("locksteptest: %s spectating: %w", p.peer.ID(), err)
 	}

@@ -271,3 +271,47 @@ func TestSnapshotScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestSpectatorSourceLeaves (source failover): the stream's source, seat
+// 0 of 3, leaves silently (a crash: no goodbye, its process gone) at tick
+// 900 while a spectator 30 frames behind follows it; seats 1 and 2 drop
+// it and play on. The spectator switches to seat 1 (EventSourceSwitched
+// from seat 0) and reaches the last frame, every frame it ran equal to
+// the players' (Run checks). Without snapshots the new source resumes
+// with the inputs since the frame the spectator reached; with snapshots
+// (the witnesses' logs trimmed) with a snapshot. Before failover Run
+// failed with the spectator stalled at frame ~870.
+func TestSpectatorSourceLeaves(t *testing.T) {
+	for _, snapshots := range []bool{false, true} {
+		t.Run(fmt.Sprint("snapshots=", snapshots), func(t *testing.T) {
+			c := cfg(func(int) locksteptest.Sim[in] {
+				if snapshots {
+					return &snapSim{}
+				}
+				return &sumSim{}
+			})
+			c.Seats, c.Frames = 3, 2000
+			c.Link = memnet.Link{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.02}
+			c.Spectators = []locksteptest.Spectate{{Tick: 300, Delay: 30}}
+			c.Leave = []locksteptest.Leave{{Seat: 0, Tick: 900, Silent: true}}
+			res := locksteptest.Run(t, c)
+			const spect = 3
+			if res.Frames[spect] < 2000 {
+				t.Fatalf("spectator ran %d frames", res.Frames[spect])
+			}
+			var sw []lockstep.Event
+			for _, e := range res.Events[spect] {
+				if e.Kind == lockstep.EventSourceSwitched {
+					sw = append(sw, e)
+				}
+			}
+			if len(sw) != 1 || sw[0].From != locksteptest.PeerID(0) || sw[0].Peer != locksteptest.PeerID(1) {
+				t.Fatalf("source switches %+v, want one from seat 0 to seat 1", sw)
+			}
+			if r := res.Restored[spect]; snapshots != (r != lockstep.NoFrame && r >= sw[0].Frame-1) {
+				t.Errorf("spectator's last snapshot is of frame %d (switched at %d, snapshots %v)", r, sw[0].Frame, snapshots)
+			}
+			t.Logf("switched at frame %d: %s; restored %d", sw[0].Frame, sw[0].Reason, res.Restored[spect])
+		})
+	}
+}

@@ -1,0 +1,180 @@
+package lockstep
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+)
+
+// Source failover of a Spectator (see "Source failover" in the package
+// doc): when its source lags behind the match for SpectatorConfig.Failover
+// (its link is down, or a majority of the trusted witnesses report a
+// frame it has not sent), the spectator resumes from another source.
+
+// failover is a Spectator's failover state.
+type failover struct {
+	cur      int     // the current source's index in Spectator.sources
+	switches uint64  // sources left so far
+	top      []Frame // per source: the newest frame it sent a checksum of
+	fails    []int   // per source: how often the spectator left it
+	distrust []bool  // per source: switched to on its claim, it did not deliver
+	refused  []bool  // per source: it refused a resume
+	// claimed is the current source's top when the spectator switched to
+	// it (NoFrame: the configured Source): the frames it claimed to have.
+	claimed    Frame
+	progressAt time.Time // the source last delivered (or the switch)
+	lagSince   time.Time // a majority of the witnesses is ahead since (zero: it is not)
+	lagTarget  Frame     // their frame at lagSince: the source must deliver it
+	downSince  time.Time // the source's link is down since (zero: up)
+	resumeSnap bool      // a snapshot from the new source may replace the state
+	scratch    []Frame
+}
+
+// maxSpectatorEvents bounds a Spectator's event queue (the drain
+// convention: the oldest is dropped and counted in EventsDropped).
+const maxSpectatorEvents = 16
+
+func (fo *failover) init(n int) {
+	fo.top = make([]Frame, n)
+	for i := range fo.top {
+		fo.top[i] = NoFrame
+	}
+	fo.fails, fo.distrust, fo.refused = make([]int, n), make([]bool, n), make([]bool, n)
+	fo.claimed = NoFrame
+	fo.scratch = make([]Frame, 0, n)
+}
+
+// heard records that source src sent the checksum of frame.
+func (fo *failover) heard(src int, frame Frame) { fo.top[src] = max(fo.top[src], frame) }
+
+// progress records that the current source delivered something new.
+func (fo *failover) progress(now time.Time) { fo.progressAt = now }
+
+// majority is the newest frame that more than half of the trusted
+// witnesses (every source but the current one and the distrusted) have
+// reported, NoFrame if none or no trusted witness.
+func (fo *failover) majority() Frame {
+	tops := fo.scratch[:0]
+	for s, t := range fo.top {
+		if s != fo.cur && !fo.distrust[s] {
+			tops = append(tops, t)
+		}
+	}
+	if len(tops) == 0 {
+		return NoFrame
+	}
+	slices.Sort(tops)
+	slices.Reverse(tops)
+	return tops[len(tops)/2]
+}
+
+// checkFailover switches source when the current one lags for
+// Failover; Advance calls it after reading what arrived.
+func (sp *Spectator[I]) checkFailover() {
+	fo := &sp.fo
+	if sp.cfg.Failover < 0 || len(sp.sources) < 2 || sp.ended {
+		return
+	}
+	now := sp.cfg.Now()
+	if fo.progressAt.IsZero() {
+		fo.progressAt = now
+	}
+	if slices.Contains(sp.cfg.Conn.Peers(), sp.sources[fo.cur]) {
+		fo.downSince = time.Time{}
+	} else if fo.downSince.IsZero() {
+		fo.downSince = now
+	}
+	if !fo.lagSince.IsZero() && sp.end > fo.lagTarget {
+		fo.lagSince = time.Time{} // it delivered what the witnesses had
+	}
+	if m := fo.majority(); fo.lagSince.IsZero() && m != NoFrame && m >= sp.end {
+		fo.lagSince, fo.lagTarget = now, m
+	}
+	var reason string
+	switch {
+	case !fo.downSince.IsZero() && now.Sub(fo.downSince) >= sp.cfg.Failover && now.Sub(fo.progressAt) >= sp.cfg.Failover:
+		reason = fmt.Sprintf("link down for %v", now.Sub(fo.downSince).Round(time.Millisecond))
+	case !fo.lagSince.IsZero() && now.Sub(fo.lagSince) >= sp.cfg.Failover:
+		reason = fmt.Sprintf("witnesses at frame %d for %v, stream at %d",
+			fo.lagTarget, now.Sub(fo.lagSince).Round(time.Millisecond), sp.end)
+	default:
+		return
+	}
+	sp.switchSource(now, reason)
+}
+
+// refusedSwitch handles a refusal from the current source: after a
+// switch, the spectator tries the next source (false when none is left);
+// the configured Source's refusal ends the spectator as before.
+func (sp *Spectator[I]) refusedSwitch() bool {
+	fo := &sp.fo
+	if fo.switches == 0 || sp.cfg.Failover < 0 {
+		return false
+	}
+	fo.refused[fo.cur] = true
+	return sp.switchSource(sp.cfg.Now(), "refused the resume")
+}
+
+// switchSource leaves the current source for the best other one: not
+// refused, trusted, link up, left the fewest times, the next in order.
+func (sp *Spectator[I]) switchSource(now time.Time, reason string) bool {
+	fo := &sp.fo
+	old := fo.cur
+	var peers []transport.PeerID
+	if sp.cfg.Conn != nil {
+		peers = sp.cfg.Conn.Peers()
+	}
+	best, bestKey := -1, [3]int{}
+	for k := 1; k < len(sp.sources); k++ {
+		c := (old + k) % len(sp.sources)
+		if fo.refused[c] {
+			continue
+		}
+		key := [3]int{boolInt(fo.distrust[c]), boolInt(!slices.Contains(peers, sp.sources[c])), fo.fails[c]}
+		if best < 0 || slices.Compare(key[:], bestKey[:]) < 0 {
+			best, bestKey = c, key
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	fo.fails[old]++
+	if fo.claimed != NoFrame && sp.end <= fo.claimed {
+		// It became the source on a claim (its checksums said it had
+		// these frames) and did not deliver them: its claims no longer
+		// count as evidence that a source lags.
+		fo.distrust[old] = true
+	}
+	fo.cur, fo.claimed = best, fo.top[best]
+	fo.switches++
+	sp.st.Failovers++
+	sp.subbed[old], sp.subbed[best] = false, false // demote the old, resume from the new
+	sp.snapFrame, sp.snapGot, sp.snapBuf = NoFrame, 0, nil
+	fo.resumeSnap = true
+	fo.progressAt, fo.lagSince, fo.downSince = now, time.Time{}, time.Time{}
+	sp.cfg.Logger.Warn("lockstep: spectator switches source", "from", sp.sources[old], "to", sp.sources[best],
+		"frame", sp.end, "reason", reason)
+	if sp.events.Push(Event{Kind: EventSourceSwitched, Seat: best, Peer: sp.sources[best], From: sp.sources[old],
+		Frame: sp.end, Reason: reason}, maxSpectatorEvents) {
+		sp.st.EventsDropped++
+	}
+	return true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Source is the peer the spectator follows now: SpectatorConfig.Source
+// until a failover.
+func (sp *Spectator[I]) Source() transport.PeerID { return sp.sources[sp.fo.cur] }
+
+// PollEvents returns the spectator's events since the previous call
+// (EventSourceSwitched), oldest first. The slice is reused until the
+// next PollEvents (the drain convention, CONTRIBUTING.md).
+func (sp *Spectator[I]) PollEvents() []Event { return sp.events.Drain() }

@@ -1,0 +1,269 @@
+package lockstep_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/peerplay/peerplay/netcode/transport"
+	"github.com/peerplay/peerplay/sync/lockstep"
+	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
+)
+
+// Source failover (see "Source failover" in the package doc): a
+// spectator whose source dies, leaves or stops streaming while the match
+// goes on switches to a witness and resumes from the frame it reached.
+
+// followToEnd runs the match for ticks ticks (the last 100 without play:
+// every live streamer finishes), with the watcher joining at join and
+// at(tick) called before each tick; it checks that the watcher reached
+// the final frame with the players' checksum at every frame it ran.
+func (m *specMatch) followToEnd(ticks, join int, cfg lockstep.SpectatorConfig, at func(tick int, w *watcher)) *watcher {
+	m.t.Helper()
+	var w *watcher
+	for tick := range ticks {
+		if tick == join {
+			w = m.watch("spectator", cfg)
+		}
+		if at != nil {
+			at(tick, w)
+		}
+		if tick == ticks-100 {
+			for i, st := range m.str {
+				if !m.crashed[i] {
+					st.Finish() // the match is over
+				}
+			}
+		}
+		m.tick(tick, tick < ticks-100)
+		if w != nil {
+			w.tick()
+		}
+		time.Sleep(time.Second / 60)
+	}
+	if w.err != nil {
+		m.t.Fatalf("spectator: %v (at frame %d, source %s)", w.err, w.last, w.sp.Source())
+	}
+	// The frame the source finished at (the players finish a frame or
+	// two apart).
+	final := lockstep.NoFrame
+	for i, st := range m.str {
+		if m.ids[i] == w.sp.Source() {
+			final = st.End() - 1
+		}
+	}
+	if w.last != final || !w.sp.Ended() {
+		m.t.Fatalf("spectator at frame %d (ended %v, source %s, %d failovers), its source finished at %d",
+			w.last, w.sp.Ended(), w.sp.Source(), w.sp.Stats().Failovers, final)
+	}
+	for f, sum := range w.sums {
+		if m.sums[f] != sum {
+			m.t.Fatalf("frame %d: spectator %x, players %x", f, sum, m.sums[f])
+		}
+	}
+	return w
+}
+
+// switches returns the spectator's source switches as "from>to".
+func (w *watcher) switches() []string {
+	var s []string
+	for _, e := range w.events {
+		if e.Kind == lockstep.EventSourceSwitched {
+			s = append(s, fmt.Sprintf("%s>%s", e.From, e.Peer))
+		}
+	}
+	return s
+}
+
+// TestSpectatorFailoverSourceCrash: the spectator's source (seat 0 of 3)
+// crashes mid-match; seats 1 and 2 drop it and play on. The spectator
+// switches to seat 1 (EventSourceSwitched p0>p1, Stats.Failovers 1) and
+// reaches the final frame with the players' checksum at every frame.
+// Witnesses that keep their log resume it with the inputs since the frame
+// the spectator reached; witnesses with snapshots (their log trimmed)
+// with a snapshot. Before failover the spectator froze at frame ~900.
+func TestSpectatorFailoverSourceCrash(t *testing.T) {
+	for _, snapshots := range []bool{false, true} {
+		t.Run(fmt.Sprint("witness-snapshots=", snapshots), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := newSpecMatchWith(t, 3, func(i int) bool { return i == 0 || snapshots })
+				defer m.close()
+				w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}, Delay: 30},
+					func(tick int, _ *watcher) {
+						if tick == 900 {
+							m.crash(0)
+						}
+					})
+				if got := w.switches(); len(got) != 1 || got[0] != "p0>p1" || w.sp.Stats().Failovers != 1 || w.sp.Source() != "p1" {
+					t.Fatalf("switches %v, %d failovers, source %s; want p0>p1 once", got, w.sp.Stats().Failovers, w.sp.Source())
+				}
+				if want := 1 + btoi(snapshots); w.restores != want {
+					t.Errorf("%d snapshots restored, want %d", w.restores, want)
+				}
+				if v := w.sp.Stats().Verified; v < w.last-2*specInterval {
+					t.Errorf("verified up to %d, ran to %d", v, w.last)
+				}
+				t.Logf("switch %v at frame %d (%s); longest wait %d ticks; reached %d",
+					w.switches(), w.events[0].Frame, w.events[0].Reason, w.longest, w.last)
+			})
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestSpectatorFailoverSourceStalls is the hostile source: seat 0 keeps
+// playing (its link stays up) but stops streaming at tick 900. The
+// witnesses' checksums show the match going on; after Failover the
+// spectator follows seat 1.
+func TestSpectatorFailoverSourceStalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatch(t, 3, true)
+		defer m.close()
+		m.noFlush = func(seat, tick int) bool { return seat == 0 && tick >= 900 }
+		w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}}, nil)
+		if got := w.switches(); len(got) != 1 || got[0] != "p0>p1" {
+			t.Fatalf("switches %v, want p0>p1", got)
+		}
+		if limit := 4 * 60; w.longest > limit {
+			t.Errorf("spectator waited %d ticks, want at most Failover (3 s) and a bit: %d", w.longest, limit)
+		}
+		t.Logf("%s; longest wait %d ticks", w.events[0].Reason, w.longest)
+	})
+}
+
+// claim makes seat i send the spectator the checksum of a frame it does
+// not have (a lying witness that claims to be ahead).
+func (m *specMatch) claim(i int, frame lockstep.Frame) {
+	b := append([]byte("PPS1"), 4) // smChecksum
+	b = binary.LittleEndian.AppendUint32(b, wire.GameTag(9))
+	b = binary.LittleEndian.AppendUint32(b, uint32(frame))
+	b = binary.LittleEndian.AppendUint64(b, 0xbad)
+	_ = m.conns[i].Send("spectator", b)
+}
+
+// TestSpectatorFailoverLiarClaimsAhead: a witness lies that it is far
+// ahead (checksums of frames the match has not reached) to make the
+// spectator leave an honest source for it.
+//   - With two witnesses, one liar is no majority: no switch at all.
+//   - With one (a 2-seat match), the spectator does switch to the liar,
+//     which then streams nothing: the spectator goes back to the honest
+//     seat, and from then on the liar's claims count for nothing (it did
+//     not deliver what it claimed): two switches in all, however long it
+//     keeps lying.
+func TestSpectatorFailoverLiarClaimsAhead(t *testing.T) {
+	t.Run("one-of-two-witnesses", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			m := newSpecMatch(t, 3, true)
+			defer m.close()
+			w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+				func(tick int, _ *watcher) {
+					if tick >= 600 && tick%60 == 0 {
+						m.claim(2, lockstep.Frame(1_000_000+tick))
+					}
+				})
+			if got := w.switches(); len(got) != 0 {
+				t.Fatalf("switches %v on one liar's claims", got)
+			}
+		})
+	})
+	t.Run("only-witness", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			m := newSpecMatch(t, 2, true)
+			defer m.close()
+			m.noFlush = func(seat, tick int) bool { return seat == 1 && tick >= 600 }
+			w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1"}},
+				func(tick int, _ *watcher) {
+					if tick >= 600 && tick%60 == 0 {
+						m.claim(1, lockstep.Frame(1_000_000+tick))
+					}
+				})
+			if got := w.switches(); len(got) != 2 || got[0] != "p0>p1" || got[1] != "p1>p0" {
+				t.Fatalf("switches %v, want p0>p1, p1>p0", got)
+			}
+			t.Logf("switches %v; longest wait %d ticks", w.switches(), w.longest)
+		})
+	})
+}
+
+// TestSpectatorFailoverStallsAfterSwitch: a source that streams a little
+// after each switch to it, then stalls (5 seats: seat 0 crashes at tick
+// 900, the spectator's next source, seat 1, is the liar; seat 2 crashes
+// at tick 1800). The spectator leaves the liar once, then follows honest
+// seats: the liar is the source once, and each switch costs at most
+// Failover.
+func TestSpectatorFailoverStallsAfterSwitch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatch(t, 5, true)
+		defer m.close()
+		var sw *watcher
+		since := -1 // tick at which the liar became the source
+		m.noFlush = func(seat, tick int) bool {
+			if seat != 1 || sw == nil {
+				return false
+			}
+			if sw.sp.Source() != "p1" {
+				since = -1
+				return false
+			}
+			if since < 0 {
+				since = tick
+			}
+			return tick > since+60 // a second of stream, then nothing
+		}
+		w := m.followToEnd(3000, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2", "p3", "p4"}},
+			func(tick int, w *watcher) {
+				sw = w
+				switch tick {
+				case 900:
+					m.crash(0)
+				case 1800:
+					m.crash(2)
+				}
+			})
+		got := w.switches()
+		toLiar := 0
+		for _, s := range got {
+			if s[len(s)-2:] == "p1" {
+				toLiar++
+			}
+		}
+		if toLiar != 1 || len(got) != 3 {
+			t.Fatalf("switches %v: want 3, the liar p1 the source once", got)
+		}
+		t.Logf("switches %v; longest wait %d ticks", got, w.longest)
+	})
+}
+
+// TestSpectatorFailoverDrip is the source that streams, but slower than
+// the match: from tick 900 seat 0 flushes once every 4 s (a frame drip
+// would do the same). Each lag period must end with the frames the
+// witnesses had at its start within Failover: it does not, and the
+// spectator leaves it. A source that flushes every 2 s keeps up within
+// the bound and is kept.
+func TestSpectatorFailoverDrip(t *testing.T) {
+	for _, tt := range []struct {
+		every    int
+		switches int
+	}{{240, 1}, {120, 0}} {
+		t.Run(fmt.Sprint("every-", tt.every), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := newSpecMatch(t, 3, true)
+				defer m.close()
+				m.noFlush = func(seat, tick int) bool { return seat == 0 && tick >= 900 && tick%tt.every != 0 }
+				w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}}, nil)
+				if got := w.switches(); len(got) != tt.switches {
+					t.Fatalf("switches %v, want %d", got, tt.switches)
+				}
+				t.Logf("switches %v; longest wait %d ticks", w.switches(), w.longest)
+			})
+		})
+	}
+}

@@ -37,19 +37,29 @@ var (
 // never: the rule stays, so every probe (ICE restart) finds no direct
 // path: the link stays relayed, the streams stay whole, and the log shows
 // what the probes cost (the stream's longest pause).
+//
+// late: the rule is lifted 40 s after the relayed connect, after the
+// quick probes (1, 2, 4, 8, 16 s) are spent, as when a player's router
+// reboots or a VPN drops mid-match; the slow probes (one a minute,
+// Config.UpgradeInterval's default) must find the path: direct within
+// 90 s of the lift, the streams whole.
 func TestRelayUpgrade(t *testing.T) {
 	var fromLift, fromConnect, pauses []time.Duration
 	for run := range 5 {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
-			l, c, p := upgradeRun(t, true, 8*time.Second)
+			l, c, p := upgradeRun(t, 0, 8*time.Second)
 			fromLift, fromConnect, pauses = append(fromLift, l), append(fromConnect, c), append(pauses, p)
 		})
 	}
 	t.Logf("relay -> direct, later end, %d runs: after the direct path appeared %s; after the relayed connect %s; longest stream pause %s",
 		len(fromLift), medianOf(fromLift), medianOf(fromConnect), medianOf(pauses))
 	t.Run("never", func(t *testing.T) {
-		_, _, p := upgradeRun(t, false, 12*time.Second)
+		_, _, p := upgradeRun(t, -1, 12*time.Second)
 		t.Logf("no direct path: longest stream pause %v", p)
+	})
+	t.Run("late", func(t *testing.T) {
+		l, c, p := upgradeRun(t, 40*time.Second, 100*time.Second)
+		t.Logf("path opened 40 s after the relayed connect: direct %v after it opened, %v after the relayed connect; longest stream pause %v", l, c, p)
 	})
 }
 
@@ -63,11 +73,13 @@ func medianOf(ds []time.Duration) string {
 		ds[0].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
 }
 
-// upgradeRun runs one TestRelayUpgrade lab: lift says whether the
-// firewall rule is lifted once both ends are relayed. It returns the
-// later end's switch to a direct link after the lift and after its
-// relayed connect, and the longest pause of either stream.
-func upgradeRun(t *testing.T, lift bool, stream time.Duration) (fromLift, fromConnect, pause time.Duration) {
+// upgradeRun runs one TestRelayUpgrade lab: the firewall rule is lifted
+// liftAfter after both ends are relayed (at once for 0), or never for a
+// negative liftAfter. It returns the later end's switch to a direct link
+// after the lift and after its relayed connect, and the longest pause of
+// either stream.
+func upgradeRun(t *testing.T, liftAfter, stream time.Duration) (fromLift, fromConnect, pause time.Duration) {
+	lift := liftAfter >= 0
 	lab := netlab.New(t, netlab.Config{})
 	ra, rb := lab.AddRouter("ra", netlab.NATRestricted), lab.AddRouter("rb", netlab.NATRestricted)
 	hosts := []*netlab.Host{ra.AddHost("a"), rb.AddHost("b")}
@@ -85,7 +97,7 @@ func upgradeRun(t *testing.T, lift bool, stream time.Duration) (fromLift, fromCo
 	var procs []*netlab.Proc
 	for _, h := range hosts {
 		procs = append(procs, startPeer(t, h, "upgrade", "-signal", signalURL, "-room", "upgrade",
-			"-name", h.Name(), "-stream", stream.String(), "-timeout", "60s"))
+			"-name", h.Name(), "-stream", stream.String(), "-timeout", (stream+60*time.Second).String()))
 	}
 	relayed := make([]time.Time, len(procs))
 	for i, p := range procs {
@@ -97,12 +109,27 @@ func upgradeRun(t *testing.T, lift bool, stream time.Duration) (fromLift, fromCo
 	}
 	var lifted time.Time
 	if lift {
+		if liftAfter > 0 {
+			time.Sleep(time.Until(slices.MaxFunc(relayed, time.Time.Compare).Add(liftAfter)))
+			for _, p := range procs {
+				if l := p.Lines(); slices.ContainsFunc(l, linkDirectRE.MatchString) {
+					t.Fatalf("%s: a direct link before the lift\n%s", p.Name(), p.Output())
+				}
+			}
+		}
 		block("-D")
 		lifted = time.Now()
+		// A lift at once meets the quick probes (1 s, then 2 s later);
+		// a late one waits for the next slow probe, up to a minute
+		// (UpgradeInterval) away.
+		bound := 15 * time.Second
+		if liftAfter > 0 {
+			bound = 90 * time.Second
+		}
 		for i, p := range procs {
-			_, m, err := p.WaitLine(waitCtx(t, 15*time.Second), 0, linkDirectRE)
+			_, m, err := p.WaitLine(waitCtx(t, bound), 0, linkDirectRE)
 			if err != nil {
-				t.Fatalf("%s: no direct link within 15 s of the lift: %v\n%s", p.Name(), err, p.Output())
+				t.Fatalf("%s: no direct link within %v of the lift: %v\n%s", p.Name(), bound, err, p.Output())
 			}
 			at := unixNano(t, m[2])
 			t.Logf("%s: %s link %v after the lift, %v after the relayed connect", p.Name(), m[1], at.Sub(lifted), at.Sub(relayed[i]))

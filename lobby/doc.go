@@ -144,6 +144,11 @@
 //     match runs, and when one starts, it gets EventWatch: Source, the
 //     first seat connected to the host (run a lockstep.Streamer on every
 //     seat so any can be Source), and the other seats as Witnesses.
+//     Pass both to the lockstep.SpectatorConfig: when the Source leaves,
+//     dies or stops streaming, the Spectator switches to a witness by
+//     itself (lockstep's "Source failover"; EventSourceSwitched), with no
+//     new EventWatch (TestWatchSourceLeaves: the source, also the host,
+//     leaves at tick 600; the watcher follows a witness to frame 1500).
 //     Watchers hear EventSeated too, so one that succeeds the host knows
 //     who holds every seat (TestWatcherHostKnowsNewcomer).
 //

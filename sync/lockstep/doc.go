@@ -507,8 +507,17 @@
 //     coordinator's admission is its word): no one runs R before every
 //     survivor stamped R, and no honest survivor stamps R before all
 //     agreed, so every survivor runs R with the joiner's input.
-//  5. The joiner starts at R once the admission and every other
-//     survivor's acknowledgement agree on R (EventRejoined for itself, JoinFrame R): its
+//  5. Every survivor that is not the coordinator answers the joiner's
+//     request with its view (its membership: the dropped seats and their
+//     drop frames, the departed ones), and each acknowledgement carries
+//     its sender's membership too. The joiner starts at R (EventRejoined
+//     for itself, JoinFrame R) once every survivor of a membership said
+//     that R and that membership: the lowest of them (the coordinator, as
+//     the joiner can verify it) by its admission, every other by its
+//     acknowledgement; with three survivors or more the others'
+//     unanimous acknowledgements also stand without the coordinator's
+//     word. No seat the membership calls dropped or departed may have
+//     spoken as a member within the last second. Its
 //     game must first reach the match's state after R-1, from a Streamer
 //     through a Spectator (snapshot or log, fast-forwarded, checked by
 //     the witnesses' checksums), then call Advance. The survivors stall at
@@ -544,7 +553,7 @@
 // coordinator, for a seat not dropped, or at a frame already run is
 // refused and reported (EventRefused, TestRejoinLyingAdmission). A
 // coordinator that admits at different frames toward different survivors
-// or the joiner cannot split them (control version "PPR2"; before, with
+// or the joiner cannot split them (control version 2; before, with
 // acknowledgements to the coordinator alone and its gate alone, it could:
 // TestRedteamRejoinSplit): an honest survivor that hears an
 // acknowledgement of another R than it was told refuses it (EventRefused
@@ -559,9 +568,45 @@
 // survivor told R+10 is voted out; it can rejoin), as with a liar that
 // fakes a broken link (Threat model). Likewise a survivor that lies in its
 // acknowledgement, or a coordinator that never opens its gate, only
-// stalls the admission until the blocker is voted out. A 2-seat match
-// has one survivor, the coordinator: nobody else to agree with. The
-// joiner's state is only as good as its Spectator's sources (see above).
+// stalls the admission until the blocker is voted out.
+//
+// The joiner has no state of its own to check a word against, so it
+// believes none alone (control version "PPR3"; before, it took the R and
+// the membership of any admission and waited only for the seats that
+// admission named): a seat that is not the coordinator and sends it an
+// admission naming itself the only survivor is contradicted by the honest
+// survivors' views (TestRedteamFakeAdmission: it started the joiner at
+// frame 30 with seats 0 and 1 dropped, every frame different from theirs),
+// and a coordinator that tells the joiner a membership the survivors do
+// not have is contradicted by their acknowledgements
+// (TestRedteamAdmissionMembership: the joiner started with an honest seat
+// dropped and the honest seats froze at R; now, with three survivors, the
+// two honest ones' unanimous word starts it and everyone plays on). With
+// one liar and two survivors or more, the R and membership the joiner
+// starts on are therefore an honest survivor's, which every honest
+// survivor runs R with. A conflict is named (EventRefused,
+// reasonConflictAdmit) but the joiner cannot tell which side lies: it
+// waits, and a liar among two survivors can keep it out (the survivors
+// then drop the silent joiner again, as above).
+//
+// One survivor (a match of three seats or more where every other seat is
+// dropped or gone) has nobody to confirm its word. The joiner then waits
+// WaitNotify from its first request for a seat it names as out to speak
+// as a member (every live survivor answers a join request with its view),
+// and only then tells the lone survivor it is clear; the lone survivor
+// admits on a clear request only, so that a liar that holds the joiner
+// back never gates it (TestRejoinLoneSurvivor: admitted 600 ms after
+// the newcomer started, at 10 ms links). What a liar can still do there:
+// a dropped or departed seat that keeps answering with a member's view
+// keeps the joiner out for as long as it lies (safety first: the joiner
+// cannot tell it from a lone survivor that lies; the survivor plays on:
+// TestRedteamLoneSurvivorContradicted); and a liar that is really the
+// lone survivor, or that claims to be while no honest member is connected
+// to the joiner within WaitNotify, can start the joiner on any membership
+// it likes (only the liar plays with it; no honest seat is affected). A
+// 2-seat match has one survivor, the coordinator: nobody else to agree
+// with. The joiner's state is only as good as its Spectator's sources
+// (see above).
 //
 // # Lockstep vs rollback
 //

@@ -31,22 +31,28 @@ import (
 //     conflicting R (a coordinator that told survivors different frames,
 //     or a survivor lying in its acknowledgement) keeps the gates shut
 //     (EventRefused, never a split): see the package doc.
-//  5. The joiner starts at R once the coordinator's admission and every
-//     other survivor's acknowledgement agree on R: it gets the state after
-//     R-1 from a Streamer (Spectator: a snapshot or the log,
+//  5. The joiner starts at R once every survivor of a membership said R
+//     and that membership (admissions, acknowledgements and views carry
+//     their sender's membership; the coordinator must be the lowest
+//     survivor named), no seat named out spoke as a member, and, for a
+//     lone survivor, after WaitNotify (admitted, lone): it gets the state
+//     after R-1 from a Streamer (Spectator: a snapshot or the log,
 //     fast-forwarded) and then calls Advance.
 
-// Control message kinds ("PPR2", kind, game tag, body). Version 2 (the
-// acknowledgements go to every survivor and the joiner, and each gates on
-// them) does not mix with version 1: a "PPR1" message is dropped as
-// malformed, so a mixed match never admits anyone rather than split.
+// Control message kinds ("PPR3", kind, game tag, body). Version 3 (an
+// acknowledgement carries its sender's membership, survivors answer a join
+// request with theirs, a join request may say "clear") does not mix with
+// earlier ones: a "PPR1" or "PPR2" message is dropped as malformed, so a
+// mixed match never admits anyone rather than split.
 const (
-	ctlMagic        = "PPR2"
+	ctlMagic        = "PPR3"
 	ctlJoin   uint8 = 1
 	ctlAdmit  uint8 = 2
 	ctlAck    uint8 = 3
+	ctlView   uint8 = 4 // a survivor's membership, to a joiner it does not admit (yet)
 	ctlHead         = len(ctlMagic) + 1 + 4
 	joinEvery       = 100 * time.Millisecond
+	joinClear uint8 = 1 // join request flag: no seat contradicts a lone survivor (see lone)
 )
 
 // admission is a running admission of a seat: the one this peer
@@ -65,14 +71,23 @@ type ackRec struct {
 	ok   bool
 }
 
-// pending is an admission the joiner holds until every survivor's
-// acknowledgement agrees with it.
-type pending struct {
+// view is the body of an admission, an acknowledgement or a view: R (NoFrame
+// in a view) and the sender's membership, the joining seat excluded: the
+// seats dropped here, with their drop frames, and those gone by a goodbye
+// and not dropped yet.
+type view struct {
 	r             Frame
-	coord         int
 	dropped, left uint32
 	frames        [MaxSeats]Frame
-	ok            bool
+}
+
+// word is what a joiner heard from one seat: its last admission, its last
+// acknowledgement, and when it last spoke at all (any of the three kinds:
+// only a member speaks them).
+type word struct {
+	admit, ack       view
+	hasAdmit, hasAck bool
+	seen             time.Time
 }
 
 func appendCtl(b []byte, kind uint8, game uint32) []byte {
@@ -138,8 +153,8 @@ func (s *Session[I]) applyRebinds() {
 	}
 }
 
-// control reads the control channel (admissions, acknowledgements, join
-// requests) and, for a joiner, repeats its request.
+// control reads the control channel (admissions, acknowledgements, views,
+// join requests) and, for a joiner, repeats its request.
 func (s *Session[I]) control(now time.Time) {
 	if len(s.rebind) > 0 {
 		s.applyRebinds()
@@ -149,8 +164,14 @@ func (s *Session[I]) control(now time.Time) {
 		return
 	}
 	if s.joining && now.Sub(s.joinSent) >= joinEvery {
+		if s.joinStart.IsZero() {
+			s.joinStart = now
+		}
 		s.joinSent = now
 		b := appendCtl(s.ctlBuf[:0], ctlJoin, s.game)
+		if s.clear(now) {
+			b = append(b, joinClear)
+		}
 		s.ctlBuf = b
 		for t := range s.seats {
 			if t != s.me {
@@ -173,9 +194,10 @@ func (s *Session[I]) control(now time.Time) {
 			a.active = false // open the gate
 		}
 	}
-	if p := &s.pend; s.joining && p.ok &&
-		s.agreed(s.me, p.r, s.all&^p.dropped&^p.left&^(1<<s.me)&^(1<<p.coord)) {
-		s.enter(now, p.r, p.dropped, p.left, p.frames)
+	if s.joining {
+		if v, ok := s.admitted(now); ok {
+			s.enter(now, v.r, v.dropped, v.left, v.frames)
+		}
 	}
 }
 
@@ -190,6 +212,132 @@ func (s *Session[I]) agreed(seat int, r Frame, want uint32) bool {
 	return true
 }
 
+// wordFresh is how long a seat's word counts as its claim to be a member,
+// at a joiner: twice the view a survivor repeats every join request.
+const wordFresh = time.Second
+
+// survivorsOf returns the survivors a view names for this joiner: every
+// seat but the joiner, the dropped ones and the departed ones.
+func (s *Session[I]) survivorsOf(v *view) uint32 {
+	return s.all &^ v.dropped &^ v.left &^ (1 << s.me)
+}
+
+// contradicted reports whether a seat that v says is out (dropped or
+// departed) spoke as a member within wordFresh: then v (or that seat)
+// lies.
+func (s *Session[I]) contradicted(now time.Time, v *view) int {
+	out := s.all &^ s.survivorsOf(v) &^ (1 << s.me)
+	for w := out; w != 0; w &= w - 1 {
+		t := bits.TrailingZeros32(w)
+		if sw := &s.words[t]; !sw.seen.IsZero() && now.Sub(sw.seen) < wordFresh {
+			return t
+		}
+	}
+	return -1
+}
+
+// lone reports whether v leaves a single survivor in a match of three seats
+// or more. Then nobody can confirm its word: the joiner waits WaitNotify
+// from its first request for a seat that v says is out to speak as a
+// member (every survivor answers a join request with its view), and the
+// lone survivor admits only once the joiner's request says it is clear, so
+// that a joiner held back by a liar never stalls an honest lone survivor.
+func (s *Session[I]) lone(v *view) bool {
+	surv := s.survivorsOf(v)
+	return s.n >= 3 && surv != 0 && surv&(surv-1) == 0
+}
+
+// clear reports whether this joiner may tell a lone survivor to admit it:
+// it waited WaitNotify since its first request, and a seat's view names
+// that seat as the lone survivor, uncontradicted.
+func (s *Session[I]) clear(now time.Time) bool {
+	if now.Sub(s.joinStart) < s.cfg.WaitNotify {
+		return false
+	}
+	for c := range s.words {
+		w := &s.words[c]
+		v := &w.admit
+		if !w.hasAdmit {
+			v = &w.ack // a view is stored as an ack with r NoFrame
+			if !w.hasAck {
+				continue
+			}
+		}
+		if s.lone(v) && s.survivorsOf(v) == 1<<c && s.contradicted(now, v) < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// admitted returns the admission this joiner may start on: R and a
+// membership that every survivor it names said, the coordinator (the
+// lowest of them) by its admission, every other by its acknowledgement
+// (each carries its sender's own membership), and that no seat it says is
+// out contradicts. With one liar and two survivors or more, some honest
+// survivor's word is among them, so R and the membership are the honest
+// seats'. With three or more, the others' unanimous acknowledgements stand
+// without the coordinator's word (it lied to this joiner alone: an honest
+// one among them accepted R from it). A lone survivor's word is checked
+// only by the others' silence (lone).
+func (s *Session[I]) admitted(now time.Time) (view, bool) {
+	for t := range s.words {
+		w := &s.words[t]
+		for _, v := range [2]*view{&w.admit, &w.ack} {
+			if v == &w.admit && !w.hasAdmit || v == &w.ack && (!w.hasAck || w.ack.r == NoFrame) {
+				continue
+			}
+			surv := s.survivorsOf(v)
+			if surv == 0 {
+				continue
+			}
+			c := bits.TrailingZeros32(surv)
+			others := surv &^ (1 << c)
+			if cw := &s.words[c]; !(cw.hasAdmit && cw.admit == *v) && bits.OnesCount32(others) < 2 {
+				continue
+			}
+			all := true
+			for o := others; o != 0 && all; o &= o - 1 {
+				a := &s.words[bits.TrailingZeros32(o)]
+				all = a.hasAck && a.ack == *v
+			}
+			if !all || s.contradicted(now, v) >= 0 || s.lone(v) && now.Sub(s.joinStart) < s.cfg.WaitNotify {
+				continue
+			}
+			return *v, true
+		}
+	}
+	return view{}, false
+}
+
+// parseView reads the body of an admission, acknowledgement or view (seat,
+// R, dropped and departed masks, drop frames) and normalises it.
+func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, bool) {
+	if len(body) < 9 {
+		return 0, view{}, false
+	}
+	seat := int(body[0])
+	v := view{r: Frame(int32(binary.LittleEndian.Uint32(body[1:])))}
+	v.dropped = uint32(binary.LittleEndian.Uint16(body[5:])) & s.all
+	v.left = uint32(binary.LittleEndian.Uint16(body[7:])) & s.all
+	rest := body[9:]
+	okR := v.r >= 0 && v.r < maxStreamFrame || kind == ctlView && v.r == NoFrame
+	if seat >= s.n || !okR || len(rest) != 4*bits.OnesCount32(uint32(binary.LittleEndian.Uint16(body[5:]))) {
+		return 0, view{}, false
+	}
+	all := uint32(binary.LittleEndian.Uint16(body[5:]))
+	for d := all; d != 0; d &= d - 1 {
+		if t := bits.TrailingZeros32(d); s.all&(1<<t) != 0 {
+			v.frames[t] = Frame(int32(binary.LittleEndian.Uint32(rest)))
+		}
+		rest = rest[4:]
+	}
+	v.dropped &^= 1 << seat
+	v.frames[seat] = 0
+	v.left &^= v.dropped | 1<<seat
+	return seat, v, true
+}
+
 func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 	from := s.seatOf(m.From)
 	b := m.Data
@@ -199,34 +347,83 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 		return
 	}
 	kind, body := b[4], b[ctlHead:]
-	switch {
-	case kind == ctlJoin && len(body) == 0:
-		s.onJoinRequest(now, from)
-	case kind == ctlAdmit && len(body) >= 9:
-		s.onAdmit(now, from, body)
-	case kind == ctlAck && len(body) == 5:
-		seat, r := int(body[0]), Frame(int32(binary.LittleEndian.Uint32(body[1:])))
-		if seat >= s.n || seat == from || r < 0 || r >= maxStreamFrame {
+	if kind == ctlJoin {
+		if len(body) > 1 {
 			s.stats.Dropped.Malformed++
 			return
 		}
-		s.acked[from] = ackRec{seat: seat, r: r, ok: true}
-		want := r
-		switch a := &s.admit; {
-		case a.active && a.seat == seat:
-			want = a.frame
-		case s.joining && s.pend.ok && seat == s.me:
-			want = s.pend.r
+		s.onJoinRequest(now, from, len(body) == 1 && body[0]&joinClear != 0)
+		return
+	}
+	seat, v, ok := s.parseView(body, kind)
+	if !ok || kind < ctlAdmit || kind > ctlView {
+		s.stats.Dropped.Malformed++
+		return
+	}
+	if s.joining {
+		s.onWord(now, from, kind, seat, v)
+		return
+	}
+	switch kind {
+	case ctlAdmit:
+		s.onAdmit(now, from, seat, v.r)
+	case ctlAck:
+		if seat == from {
+			s.stats.Dropped.Malformed++
+			return
 		}
-		if r != want {
+		s.acked[from] = ackRec{seat: seat, r: v.r, ok: true}
+		if a := &s.admit; a.active && a.seat == seat && v.r != a.frame {
 			// One of two lies: the coordinator told this peer another R
 			// than the sender, or the sender acknowledges an R it was not
 			// told. The gate stays shut: no split, the admission stalls.
 			s.stats.Dropped.Refused++
 			s.refuse(from, reasonConflictAdmit)
 		}
-	default:
+	}
+	// A view is for a joiner; a member has nothing to do with one.
+}
+
+// onWord (joiner): an admission, acknowledgement or view about this
+// joiner's seat. Each is the sender's claim to be a member; the admission
+// starts the joiner only once the others' words agree (admitted).
+func (s *Session[I]) onWord(now time.Time, from int, kind uint8, seat int, v view) {
+	if seat != s.me {
 		s.stats.Dropped.Malformed++
+		return
+	}
+	w := &s.words[from]
+	w.seen = now
+	switch kind {
+	case ctlAdmit:
+		if w.hasAdmit && w.admit.r != v.r {
+			s.stats.Dropped.Refused++ // the coordinator changed its R: it lies
+			s.refuse(from, reasonConflictAdmit)
+		}
+		w.admit, w.hasAdmit = v, true
+	default:
+		if kind == ctlAck || !w.hasAck || w.ack.r == NoFrame {
+			w.ack, w.hasAck = v, true // a view never replaces an acknowledgement
+		}
+	}
+	// Name a conflict once it shows: an acknowledgement that differs from
+	// the admission of the seat that would coordinate, or a word from a
+	// seat that admission says is out. The joiner cannot tell which of the
+	// two lies; it names the sender and waits.
+	for c := range s.words {
+		cw := &s.words[c]
+		cv := &cw.admit
+		if !cw.hasAdmit {
+			cv = &cw.ack // a view
+		}
+		if !cw.hasAdmit && !cw.hasAck || bits.TrailingZeros32(s.survivorsOf(cv)) != c {
+			continue
+		}
+		in := s.survivorsOf(cv)&(1<<from) != 0
+		if (kind == ctlAck && in && from != c && cw.hasAdmit && v != *cv) || (!in && from != c) {
+			s.stats.Dropped.Refused++
+			s.refuse(from, reasonConflictAdmit)
+		}
 	}
 }
 
@@ -246,9 +443,13 @@ func (s *Session[I]) coordinator(joiner int) int {
 // request comes from its transport identity), so the survivors drop it
 // without waiting for a majority of votes; in a 2-seat match that is the
 // only way back, since a lone survivor never forms a majority. Once the
-// seat is dropped, only the coordinator answers; it repeats the
-// admission (reliable, but the joiner may have restarted) while it runs.
-func (s *Session[I]) onJoinRequest(now time.Time, from int) {
+// seat is dropped, the coordinator admits it and repeats the admission
+// (reliable, but the joiner may have restarted) while it runs; every
+// other survivor answers with its view (its membership), so that the
+// joiner can tell a liar's admission from the coordinator's. A lone
+// survivor of a match of three seats or more answers with its view until
+// the joiner's request says clear (see lone).
+func (s *Session[I]) onJoinRequest(now time.Time, from int, clear bool) {
 	if bit := uint32(1) << from; !s.joining && s.excluded == nil && s.dropped&bit == 0 {
 		// Not if the seat was heard within WaitNotify: its session is
 		// alive, or it was just readmitted and this is one of the
@@ -263,18 +464,29 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int) {
 		}
 		return
 	}
-	if s.joining || s.excluded != nil || s.dropped&(1<<from) == 0 || s.coordinator(from) != s.me {
+	if s.joining || s.excluded != nil || s.dropped&(1<<from) == 0 {
 		return
 	}
 	a := &s.admit
+	if s.coordinator(from) != s.me {
+		if !(a.active && a.seat == from) { // an acknowledgement went out already
+			_ = s.cfg.Control.Send(s.seats[from].id, s.viewBody(ctlView, from, NoFrame))
+		}
+		return
+	}
 	if a.active && a.seat != from {
 		return // one at a time; the joiner repeats its request
 	}
 	if !a.active {
+		others := s.members() &^ s.lost &^ (1 << from) &^ (1 << s.me)
+		if others == 0 && s.n >= 3 && !clear {
+			_ = s.cfg.Control.Send(s.seats[from].id, s.viewBody(ctlView, from, NoFrame))
+			return
+		}
 		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true}
 		s.readmit(now, from, a.frame)
 	}
-	body := s.admitBody(a.seat, a.frame)
+	body := s.viewBody(ctlAdmit, a.seat, a.frame)
 	for t := range s.seats {
 		if t == from || s.survivor(t) {
 			_ = s.cfg.Control.Send(s.seats[t].id, body)
@@ -282,13 +494,15 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int) {
 	}
 }
 
-func (s *Session[I]) admitBody(seat int, r Frame) []byte {
-	b := appendCtl(s.ctlBuf[:0], ctlAdmit, s.game)
+// viewBody encodes an admission, acknowledgement or view of seat at r
+// with this peer's membership.
+func (s *Session[I]) viewBody(kind uint8, seat int, r Frame) []byte {
+	b := appendCtl(s.ctlBuf[:0], kind, s.game)
 	b = append(b, uint8(seat))
 	b = binary.LittleEndian.AppendUint32(b, uint32(r))
 	dropped := s.dropped &^ (1 << seat)
 	b = binary.LittleEndian.AppendUint16(b, uint16(dropped))
-	b = binary.LittleEndian.AppendUint16(b, uint16(s.left))
+	b = binary.LittleEndian.AppendUint16(b, uint16(s.left&^(1<<seat)))
 	for d := dropped; d != 0; d &= d - 1 {
 		b = binary.LittleEndian.AppendUint32(b, uint32(s.dropFrame[bits.TrailingZeros32(d)]))
 	}
@@ -296,37 +510,8 @@ func (s *Session[I]) admitBody(seat int, r Frame) []byte {
 	return b
 }
 
-// onAdmit: an admission from the coordinator, for a survivor or for the
-// joiner itself.
-func (s *Session[I]) onAdmit(now time.Time, from int, body []byte) {
-	seat := int(body[0])
-	r := Frame(int32(binary.LittleEndian.Uint32(body[1:])))
-	dropped := uint32(binary.LittleEndian.Uint16(body[5:])) & s.all
-	left := uint32(binary.LittleEndian.Uint16(body[7:])) & s.all
-	rest := body[9:]
-	if seat >= s.n || r < 0 || r >= maxStreamFrame || len(rest) != 4*bits.OnesCount32(dropped) {
-		s.stats.Dropped.Malformed++
-		return
-	}
-	if s.joining {
-		if seat != s.me || dropped&(1<<s.me) != 0 {
-			s.stats.Dropped.Malformed++
-			return
-		}
-		// Held until every other survivor acknowledged the same R
-		// (control): a coordinator that tells the joiner another R than
-		// the survivors cannot start it at the wrong frame.
-		if s.pend.ok && s.pend.r != r {
-			s.stats.Dropped.Refused++
-			s.refuse(from, reasonConflictAdmit)
-		}
-		s.pend = pending{r: r, coord: from, dropped: dropped, left: left, ok: true}
-		for d := dropped; d != 0; d &= d - 1 {
-			s.pend.frames[bits.TrailingZeros32(d)] = Frame(int32(binary.LittleEndian.Uint32(rest)))
-			rest = rest[4:]
-		}
-		return
-	}
+// onAdmit: an admission for a survivor.
+func (s *Session[I]) onAdmit(now time.Time, from, seat int, r Frame) {
 	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next {
 		if !(s.dropped&(1<<seat) == 0 && s.joinedFrom[seat] == r) { // a repeat
 			s.stats.Dropped.Refused++
@@ -340,11 +525,9 @@ func (s *Session[I]) onAdmit(now time.Time, from int, body []byte) {
 		s.readmit(now, seat, r)
 		s.admit = admission{seat: seat, frame: r, coord: from, active: true} // the gate
 	}
-	// To every survivor and the joiner: each gates on everyone's word.
-	b := appendCtl(s.ctlBuf[:0], ctlAck, s.game)
-	b = append(b, uint8(seat))
-	b = binary.LittleEndian.AppendUint32(b, uint32(r))
-	s.ctlBuf = b
+	// To every survivor and the joiner: each gates on everyone's word, and
+	// the joiner checks this peer's membership against the admission's.
+	b := s.viewBody(ctlAck, seat, r)
 	for t := range s.seats {
 		if t == seat || s.survivor(t) {
 			_ = s.cfg.Control.Send(s.seats[t].id, b)

@@ -24,7 +24,7 @@ type splitConn struct {
 }
 
 func shiftR(b []byte, kind byte, d int32) []byte {
-	if len(b) < 14 || string(b[:4]) != "PPR1" && string(b[:4]) != "PPR2" || b[4] != kind {
+	if len(b) < 14 || string(b[:3]) != "PPR" || b[4] != kind {
 		return b
 	}
 	b = append([]byte(nil), b...)

@@ -95,7 +95,8 @@ type Session[I any] struct {
 	admit      admission                // the admission this peer coordinates or accepted, while gated
 	acked      [MaxSeats]ackRec         // each seat's last acknowledgement
 	byeSeq     [MaxSeats]uint16         // the last Frame number before a seat's goodbye (receive.go unleave)
-	pend       pending                  // the joiner's admission, until acknowledged
+	words      [MaxSeats]word           // a joiner's: what each seat said of its admission
+	joinStart  time.Time                // a joiner's first join request
 	gapFrom    [MaxSeats]Frame          // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
 	joinedFrom [MaxSeats]Frame
 }

@@ -67,17 +67,21 @@ func FuzzStreamMessage(f *testing.F) {
 }
 
 // FuzzControlMessage feeds arbitrary control messages (join requests,
-// admissions, acknowledgements) from seat b to seat a's session, whose
-// seat c is reserved: Advance must not panic nor fail, and a admits only
-// a seat that asked itself: c (its own join request; a coordinates), or b
-// when b's own message is a join request (its word that its old session
-// is gone: b drops itself), never b on anyone else's word.
+// admissions, acknowledgements, views) from seat b to seat a's session,
+// whose seat c is reserved: Advance must not panic nor fail, and a admits
+// only a seat that asked itself: c (its own join request; a coordinates),
+// or b when b's own message is a join request (its word that its old
+// session is gone: b drops itself), never b on anyone else's word. The
+// same messages from a and b reach a joining session in seat c, which
+// must not panic nor fail either.
 func FuzzControlMessage(f *testing.F) {
-	admit := append([]byte("PPR2\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
+	admit := append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
 	f.Add(admit)
-	f.Add([]byte("PPR2\x01\x00\x00\x00\x00"))
-	f.Add([]byte("PPR2\x03\x00\x00\x00\x00\x02\x05\x00\x00\x00"))
-	f.Add(append([]byte("PPR2\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
+	f.Add([]byte("PPR3\x01\x00\x00\x00\x00"))
+	f.Add([]byte("PPR3\x01\x00\x00\x00\x00\x01"))
+	f.Add(append([]byte("PPR3\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0))
+	f.Add(append([]byte("PPR3\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0))
+	f.Add(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
 	ids := []transport.PeerID{"a", "b", "c"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ls := locksteptest.Loopback(ids...)
@@ -86,14 +90,25 @@ func FuzzControlMessage(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		jls := locksteptest.Loopback(ids...)
+		jctl := locksteptest.Loopback(ids...)
+		j, err := lockstep.NewSession[input](jls[2], lockstep.Config{Seats: ids, Reserved: ids[2:], Control: jctl[2], Join: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for range 5 {
 			_ = ctl[1].Send("a", data)
 			_ = ctl[2].Send("a", data)
+			_ = jctl[0].Send("c", data)
+			_ = jctl[1].Send("c", data)
 			if _, err := a.Advance(input{}); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := j.Advance(input{}); err != nil {
+				t.Fatal(err)
+			}
 			for _, e := range a.PollEvents() {
-				bAsked := len(data) == 9 && string(data[:5]) == "PPR2\x01"
+				bAsked := (len(data) == 9 || len(data) == 10) && string(data[:5]) == "PPR3\x01"
 				if e.Kind == lockstep.EventRejoined && e.Seat != 2 && (e.Seat != 1 || !bAsked) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}

@@ -21,6 +21,13 @@
 // the end). It restores the snapshot, fast-forwards and plays the same
 // steps, so it ends on the players' final state; a checksum that a
 // witness contradicts is a desync. Its Seat is -1; SetReady does nothing.
+// When the Source dies or stops streaming while the match goes on, the
+// Spectator switches to the other player by itself (lockstep's "Source
+// failover"; a new snapshot is restored when that player's log no longer
+// holds the frames) and the room notes "the stream from ann stopped:
+// watching from bob" (TestWatchSourceStopsStreaming). With two seats
+// nothing verifies the frames after that by a majority: one source is
+// left (lockstep.SpectatorStats.Verified stays where it was).
 // Rollback players (-rollback) stream nothing: watchers need lockstep.
 //
 // # Rejoin

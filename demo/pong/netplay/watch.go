@@ -168,6 +168,13 @@ func (m *Match) spectate(upTo lockstep.Frame) (ran bool, err error) {
 // tickWatch is a watcher's Tick.
 func (m *Match) tickWatch() error {
 	ran, err := m.spectate(lockstep.NoFrame)
+	for _, ev := range m.sp.PollEvents() {
+		if ev.Kind == lockstep.EventSourceSwitched {
+			// lockstep's source failover: the player it streamed from
+			// died, left or stopped streaming; the other one streams now.
+			m.room.note("the stream from " + m.room.name(ev.From) + " stopped: watching from " + m.room.name(ev.Peer))
+		}
+	}
 	m.sample()
 	if ran {
 		m.stalled = 0

@@ -2,6 +2,7 @@ package netplay
 
 import (
 	"log/slog"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -135,4 +136,85 @@ func TestDecodeStateRefuses(t *testing.T) {
 	if _, err := decodeState(b[:len(b)-1]); err == nil {
 		t.Error("a short snapshot decoded")
 	}
+}
+
+// TestWatchSourceStopsStreaming: the watcher's source, player a, stops
+// streaming at tick 900 while it plays on (a game whose streamer broke,
+// or a liar); lockstep's source failover moves the watcher to b, the
+// room notes it, and the watcher still ends on the players' final frame
+// and checksum. Before failover it stayed at a's last frame for good.
+func TestWatchSourceStopsStreaming(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New(memnet.Config{Seed: 4, Link: memnet.Link{Latency: 10 * time.Millisecond}})
+		defer n.Close()
+		ids := []transport.PeerID{"a", "b"}
+		const seed, win = 77, 2 // a match of 2304 frames
+		gameID := MatchGameID(win, seed)
+		cfg := sim.Config{Seed: seed, WinScore: win}
+		var players []*Match
+		for _, id := range ids {
+			peer := n.Join(id)
+			sess, err := lockstep.NewSession[sim.Input](peer.Channel(chanInput, transport.Unreliable), lockstep.Config{Seats: ids, GameID: gameID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMatch(sess, cfg, testRoom())
+			m.seats = ids
+			if m.str, err = lockstep.NewStreamer[sim.Input](lockstep.StreamConfig{
+				Conn: peer.Channel(chanStream, transport.Reliable), Seats: 2, GameID: gameID, Snapshots: true}); err != nil {
+				t.Fatal(err)
+			}
+			players = append(players, m)
+			defer m.Close()
+		}
+		room := testRoom()
+		room.names["a"], room.names["b"] = "ann", "bob"
+		var watcher *Match
+		for tick := 0; tick < 60*600; tick++ {
+			switch tick {
+			case 400:
+				sp, err := lockstep.NewSpectator[sim.Input](lockstep.SpectatorConfig{
+					Conn: n.Join("w").Channel(chanStream, transport.Reliable), Source: "a", Witnesses: []transport.PeerID{"b"},
+					GameID: gameID, Delay: WatchDelay})
+				if err != nil {
+					t.Fatal(err)
+				}
+				watcher = newWatchMatch(sp, cfg, room)
+			case 900:
+				players[0].str = nil // a streams no more
+			}
+			for i, p := range players {
+				if err := p.Tick(sim.Bot(p.State(), i)); err != nil {
+					t.Fatalf("player %d, tick %d: %v", i, tick, err)
+				}
+			}
+			if watcher != nil {
+				if err := watcher.Tick(sim.Input{}); err != nil {
+					t.Fatalf("watcher, tick %d: %v", tick, err)
+				}
+				if watcher.Final() != nil {
+					break
+				}
+			}
+			time.Sleep(time.Second / 60)
+		}
+		if watcher == nil || watcher.Final() == nil {
+			t.Fatalf("the watcher never saw the end of the match (frame %d, players %d %v, %+v, notes %q)", watcher.State().Frame, players[1].State().Frame, players[1].Final(), watcher.sp.Stats(), room.notes)
+		}
+		got, want := watcher.Final(), players[1].Final()
+		if want == nil || *got != *want {
+			t.Fatalf("watcher's end %+v, players' %+v", got, want)
+		}
+		if got.Frame < 1200 {
+			t.Errorf("the match ended at frame %d, before the source stopped", got.Frame)
+		}
+		if note := "the stream from ann stopped: watching from bob"; !slices.Contains(room.notes, note) {
+			t.Errorf("notes %q, want %q", room.notes, note)
+		}
+		st := watcher.sp.Stats()
+		if st.Failovers != 1 || watcher.sp.Source() != "b" {
+			t.Errorf("%d failovers, source %s", st.Failovers, watcher.sp.Source())
+		}
+		t.Logf("end at frame %d checksum %016x; notes %q; %+v", got.Frame, got.Checksum(), room.notes, st)
+	})
 }

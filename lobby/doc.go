@@ -119,7 +119,13 @@
 //     whose Hello shows it does not hold the match gets it back:
 //     EventRejoin with its Seat. No call is needed; the game starts its
 //     session with lockstep.Config.Join and catches up from a Streamer
-//     (lockstep's "Rejoin and join in progress").
+//     (lockstep's "Rejoin and join in progress"). The host itself comes
+//     back the same way: its successor (a migration) holds the match, and
+//     the restarted host's lone lobby follows a running one. A restart
+//     so fast that a member never saw the host's link go (the mesh
+//     replaced it) shows as a claim from its host without the member and
+//     without the match: the member treats that as the host leaving and
+//     migrates (TestRejoinAfterFastHostRestart).
 //   - A newcomer, when the host's Settings.LateJoin is on (off by
 //     default; members see it in State().Settings): Lobby.JoinRunning
 //     asks, and the host gives it the first open seat: a reserved seat

@@ -312,6 +312,18 @@ func (l *Lobby) theirClaim(host transport.PeerID, ids []transport.PeerID, runnin
 	return claim{size: n, host: host, running: running}
 }
 
+// hostRestarted reports whether s, from our host, is the claim of a
+// restarted host: we are a member of its running match, and s shows a
+// lobby without us and without a match. Only our host can send it, and
+// a host can always make us migrate by going silent: it gains nothing.
+func (l *Lobby) hostRestarted(from transport.PeerID, s *lobbyfb.SnapshotT) bool {
+	if from != l.v.host || l.isHost || l.mig.active || l.v.phase != PhaseStarted ||
+		Phase(s.Phase)+PhaseDiscovering == PhaseStarted || l.v.index(l.local) < 0 {
+		return false
+	}
+	return !slices.ContainsFunc(s.Members, func(m *lobbyfb.MemberT) bool { return m != nil && transport.PeerID(m.Id) == l.local })
+}
+
 // weighClaim decides whether to follow a host claim (a Snapshot) from a
 // peer that is not our host in our term. The rules (package doc, "Threat
 // model"): a peer without a host takes the best claim it hears; a peer
@@ -370,6 +382,18 @@ func (l *Lobby) weighClaim(from transport.PeerID, term uint32, ids []transport.P
 
 // onSnapshot applies the host's state, or weighs a competing claim.
 func (l *Lobby) onSnapshot(from transport.PeerID, s *lobbyfb.SnapshotT) {
+	if l.hostRestarted(from, s) {
+		// Our host claims a lobby without us and without the running
+		// match: its game restarted (a fresh lobby under the same
+		// identity) before we saw it go, since the mesh replaced its link.
+		// The lobby we followed is gone with it: as after a crash, its
+		// successor takes over and keeps the match, and the restarted
+		// host, a lone peer, follows the running lobby and gets its seat
+		// back (EventRejoin).
+		l.log.Debug("host restarted", "host", string(from))
+		l.startMigration(from)
+		return
+	}
 	if from == l.v.host && s.Term == l.v.term && !l.isHost {
 		if uint64(s.Term)<<32|uint64(s.Version) <= uint64(l.v.term)<<32|uint64(l.v.version) {
 			l.stats.Ignored++

@@ -237,3 +237,28 @@ func TestRejoinAfterHostCrash(t *testing.T) {
 		}
 	})
 }
+
+// The host crashes mid-match and its restart (same identity, a fresh
+// lobby) is back before the other player noticed it was gone (netcode
+// replaces the link of a peer that comes back under the same ID: the
+// member's lobby never sees it disconnect). The member gets a claim from
+// its host for a lobby without it and without the match: the host it
+// followed is gone, so the member takes over as after a crash, and the
+// restarted host follows it and gets its seat back.
+func TestRejoinAfterFastHostRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, nodes, m := startedCluster(t, 2, Config{})
+		c.Drop(nodes[0])
+		back := c.add("p0", Config{}) // no step between: p1 never sees p0 down
+		c.Until("rejoin", 10*time.Second, func() bool { return len(eventsOf(back, EventRejoin)) > 0 })
+		if e := eventsOf(back, EventRejoin)[0]; e.Seat != m.Seat("p0") || e.Match.Seed != m.Seed {
+			t.Errorf("rejoin %+v, want seat %d of %+v", e, m.Seat("p0"), m)
+		}
+		if s := back.App.State(); s.Host != "p1" || s.Phase != PhaseStarted {
+			t.Errorf("restarted host follows %s in phase %s", s.Host, s.Phase)
+		}
+		if got, ok := nodes[1].App.Running(); !ok || got.Seed != m.Seed || !slices.Equal(got.Seats, m.Seats) {
+			t.Errorf("the member's running match %+v, %v; want %+v", got, ok, m)
+		}
+	})
+}

@@ -92,7 +92,9 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func startPong(ctx context.Context, b *testing.B, bin string, env []string, args ...string) *pongProc {
 	b.Helper()
 	p := &pongProc{cmd: exec.CommandContext(ctx, bin, args...), done: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(), env...)
+	// Identity (and room) files in the benchmark's own config
+	// directory, never the runner's (demo/pong/identity).
+	p.cmd.Env = append(append(os.Environ(), "XDG_CONFIG_HOME="+b.TempDir()), env...)
 	p.cmd.Stdout = lockedWriter{&p.mu, &p.out}
 	p.cmd.Stderr = lockedWriter{&p.mu, &p.err}
 	if err := p.cmd.Start(); err != nil {

@@ -121,6 +121,9 @@ func TestBrowserPong(t *testing.T) {
 	defer cancel()
 	host := exec.CommandContext(ctx, exe, "-headless", "-bot", "-host", "-listen", "127.0.0.1:0",
 		"-loopback", "-lan=false", "-score", "3", "-timeout", "420", "-name", "native")
+	// Its identity (and room) file in a directory of the test's own,
+	// never the runner's config directory (demo/pong/identity).
+	host.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 	stdout, err := host.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

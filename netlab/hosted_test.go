@@ -63,10 +63,10 @@ func TestPongHostedForward(t *testing.T) {
 		h := hr.AddHost("host" + string(rune('1'+i)))
 		j := lab.AddRouter("jr"+string(rune('1'+i)), c.joinNAT).AddHost("join" + string(rune('1'+i)))
 		forward7700(t, hr, h, c.openInput)
-		host := h.Start(t, h.Name()+"/pong", pong(t), append([]string{"-host", "-public-addr", hr.Addr().String(), "-name", h.Name()}, common...)...)
+		host := startPong(t, h, h.Name()+"/pong", append([]string{"-host", "-public-addr", hr.Addr().String(), "-name", h.Name()}, common...)...)
 		target := waitLine(t, host, 30*time.Second, joinRE)[1]
 		t.Logf("%s: the host printed `pong -join %s`", c.name, target)
-		join := j.Start(t, j.Name()+"/pong", pong(t), append([]string{"-join", target, "-name", j.Name()}, common...)...)
+		join := startPong(t, j, j.Name()+"/pong", append([]string{"-join", target, "-name", j.Name()}, common...)...)
 		matches = append(matches, match{name: c.name, host: host, join: join})
 	}
 	for _, m := range matches {

@@ -34,13 +34,14 @@ func TestPongLoopbackOnly(t *testing.T) {
 	disp := ":" + waitLine(t, xvfb, 30*time.Second, `^(\d+)$`)[1]
 	shots := t.TempDir()
 	env := func(user string) []string {
-		return []string{"env", "DISPLAY=" + disp, "USER=" + user, "PONG_SHOT_DIR=" + shots}
+		return append([]string{"env", "DISPLAY=" + disp, "USER=" + user, "PONG_SHOT_DIR=" + shots}, pongHome(t)...)
 	}
 
 	// README: `pong -host`. No flags.
 	host := h.Start(t, "ann: pong -host", "env", append(env("ann"), pongWin, "-host")...)
 	waitLine(t, host, 60*time.Second, `^A friend joins with:$`)
-	time.Sleep(500 * time.Millisecond) // the lines after it
+	// The hint is one write; its loopback command is the last -join line.
+	waitLine(t, host, 30*time.Second, `^  .* -join 127\.0\.0\.1:7700/`)
 	var cmds []string
 	after := false
 	for _, l := range host.Lines() {
@@ -131,14 +132,20 @@ func TestPongLoopbackOnly(t *testing.T) {
 		n++
 		sc, f1 := frame(n)
 		if sc == "match" && f1 > 0 {
-			time.Sleep(time.Second)
-			n++
-			sc2, f2 := frame(n)
-			if sc2 != "match" || f2 <= f1 {
-				t.Fatalf("the match does not run: frame %d (%s), a second later %d (%s)\n%s", f1, sc, f2, sc2, host.Output())
+			// The match runs: a later screenshot shows a later frame.
+			runs := time.Now().Add(30 * time.Second)
+			for {
+				n++
+				sc2, f2 := frame(n)
+				if sc2 == "match" && f2 > f1 {
+					t.Logf("the match runs over loopback: frame %d, then %d", f1, f2)
+					return
+				}
+				if sc2 != "match" || time.Now().After(runs) {
+					t.Fatalf("the match does not run: frame %d (%s), then %d (%s)\n%s", f1, sc, f2, sc2, host.Output())
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			t.Logf("the match runs over loopback: frame %d, a second later %d", f1, f2)
-			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the host's window shows %q at frame %d, 30 s after the countdown began\n%s", sc, f1, host.Output())

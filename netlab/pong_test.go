@@ -3,7 +3,10 @@
 package netlab_test
 
 import (
+	"path/filepath"
 	"regexp"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,33 @@ var resultRE = regexp.MustCompile(`^result score=(\d+:\d+) winner=(\d+) frames=(
 func pong(t *testing.T) string {
 	t.Helper()
 	return bins.Build(t, "../demo/pong", "-tags", "headless")
+}
+
+// pongHomes holds each test's pongHome.
+var pongHomes sync.Map // *testing.T -> []string
+
+// pongHome is the environment that gives t's pong processes a config and
+// home directory of t's own (a temporary one), so their identity files
+// (demo/pong/identity: os.UserConfigDir()/peerplay-pong) never land in
+// the runner's home. The same for every call of one test: a restarted
+// pong finds its identity again.
+func pongHome(t *testing.T) []string {
+	t.Helper()
+	if env, ok := pongHomes.Load(t); ok {
+		return slices.Clone(env.([]string))
+	}
+	d := t.TempDir()
+	env := []string{"XDG_CONFIG_HOME=" + filepath.Join(d, "config"), "HOME=" + d}
+	pongHomes.Store(t, env)
+	t.Cleanup(func() { pongHomes.Delete(t) })
+	return slices.Clone(env)
+}
+
+// startPong runs the headless pong on h with args, in t's own config and
+// home directory (pongHome).
+func startPong(t *testing.T, h *netlab.Host, label string, args ...string) *netlab.Proc {
+	t.Helper()
+	return h.Start(t, label, "env", append(append(pongHome(t), pong(t)), args...)...)
 }
 
 // pongTPS speeds the matches up: both sides tick at this rate (the
@@ -35,9 +65,9 @@ type match struct {
 func startMatch(t *testing.T, name string, h1, h2 *netlab.Host, extra ...string) match {
 	t.Helper()
 	common := append([]string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90"}, extra...)
-	host := h1.Start(t, h1.Name()+"/pong", pong(t), append(append([]string{}, common...), "-host", "-name", h1.Name())...)
+	host := startPong(t, h1, h1.Name()+"/pong", append(append([]string{}, common...), "-host", "-name", h1.Name())...)
 	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
-	join := h2.Start(t, h2.Name()+"/pong", pong(t), append(append([]string{}, common...), "-join", code, "-name", h2.Name())...)
+	join := startPong(t, h2, h2.Name()+"/pong", append(append([]string{}, common...), "-join", code, "-name", h2.Name())...)
 	return match{name: name, host: host, join: join}
 }
 

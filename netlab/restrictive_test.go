@@ -111,7 +111,7 @@ func startMatchEnv(t *testing.T, name string, env []string, h1, h2 *netlab.Host,
 	t.Helper()
 	common := append([]string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90"}, extra...)
 	args := func(more ...string) []string {
-		return append(append(append(append([]string{}, env...), pong(t)), common...), more...)
+		return append(append(append(append(pongHome(t), env...), pong(t)), common...), more...)
 	}
 	host := h1.Start(t, h1.Name()+"/pong", "env", args("-host", "-name", h1.Name())...)
 	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
@@ -225,10 +225,10 @@ func TestPongDualStackPrefersWorking(t *testing.T) {
 	h1.AddAddr(netip.MustParsePrefix("10.99.1.1/32"))
 	h2.AddAddr(netip.MustParsePrefix("10.99.2.1/32"))
 	common := []string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90", "-lan=false"}
-	host := h1.Start(t, "w1/pong", pong(t), append(append([]string{}, common...), "-host", "-name", "w1")...)
+	host := startPong(t, h1, "w1/pong", append(append([]string{}, common...), "-host", "-name", "w1")...)
 	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
 	target := net.JoinHostPort(h1.Addr().String(), "7700") + "/" + code
-	join := h2.Start(t, "w2/pong", pong(t), append(append([]string{}, common...), "-join", target, "-name", "w2")...)
+	join := startPong(t, h2, "w2/pong", append(append([]string{}, common...), "-join", target, "-name", "w2")...)
 	m := match{name: "dual-stack", host: host, join: join}
 	m.check(t)
 	// A direct link between the hosts' own addresses: local host, remote
@@ -263,11 +263,11 @@ func TestPongIPv6Only(t *testing.T) {
 		t.Fatalf("the IPv6 segment's host has an IPv4 address:\n%s", out)
 	}
 	common := []string{"-headless", "-bot", "-score", "1", "-tps", pongTPS, "-timeout", "90", "-lan=false"}
-	host := h1.Start(t, "v1/pong", pong(t), append(append([]string{}, common...), "-host", "-name", "v1")...)
+	host := startPong(t, h1, "v1/pong", append(append([]string{}, common...), "-host", "-name", "v1")...)
 	code := waitLine(t, host, 30*time.Second, `^host room=(\S+)$`)[1]
 	target := net.JoinHostPort(h1.Addr().String(), "7700") + "/" + code
 	joinAt := time.Now()
-	join := h2.Start(t, "v2/pong", pong(t), append(append([]string{}, common...), "-join", target, "-name", "v2")...)
+	join := startPong(t, h2, "v2/pong", append(append([]string{}, common...), "-join", target, "-name", "v2")...)
 	m := match{name: "ipv6", host: host, join: join}
 	m.check(t)
 	t.Logf("ipv6: connected in %v", connectTime(t, join, joinAt))

@@ -9,6 +9,8 @@
 //	pong -signal URL -host    host through a public signald (internet)
 //	pong -signal URL -join CODE
 //	pong -headless -bot ...   no window: bots play, the result is printed
+//	                          (-progress N: a "progress frame=F score=A:B"
+//	                          line every N frames too)
 //	pong -record F / -replay F
 //
 // The window needs cgo and X11 headers to build (ebiten), and ebiten opens
@@ -62,10 +64,15 @@ type flags struct {
 	watch      string
 	identity   string
 	say        string
+	progress   int
 
 	// ident is the player's netcode identity (identity.go), loaded by
 	// run; nil = a fresh one.
 	ident *netcode.Identity
+	// roomFile keeps a hosted room's code and port next to the identity
+	// file (netplay.Config.RoomFile), so a restarted host reopens it;
+	// "" without an identity file.
+	roomFile string
 }
 
 func main() {
@@ -74,7 +81,8 @@ func main() {
 	flag.StringVar(&f.join, "join", "", "join a game: a room CODE found on the LAN, HOST:PORT/CODE, or CODE with -signal")
 	flag.StringVar(&f.watch, "watch", "", "watch a running match without playing: CODE, HOST:PORT/CODE, or CODE with -signal (as -join)")
 	flag.StringVar(&f.say, "say", "", "headless network matches: say TEXT in the chat when the match starts and every 3 s of it (tests: chat reaches late joiners and watchers)")
-	flag.StringVar(&f.identity, "identity", "", "keep your player identity in FILE (default: one per -name in your config directory), so a restarted pong rejoins its match")
+	flag.IntVar(&f.progress, "progress", 0, "headless network matches: print a \"progress frame=F score=A:B\" line every N frames of the match (0 = none; tests wait for it to know a match is under way)")
+	flag.StringVar(&f.identity, "identity", "", "keep your player identity in `FILE` (default: one per -name in your config directory), so a restarted pong rejoins its match; a host also keeps its room in FILE+room, so the same pong -host run again reopens the room and rejoins (lockstep only: not with -rollback)")
 	flag.StringVar(&f.signal, "signal", "", "signaling server URL for internet play, e.g. wss://signal.example.org/ws")
 	flag.StringVar(&f.name, "name", defaultName(), "your player name")
 	flag.BoolVar(&f.bot, "bot", false, "the AI plays your paddle")
@@ -94,7 +102,7 @@ func main() {
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
-	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep")
+	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep; a rollback player streams nothing to -watch watchers and cannot rejoin after a restart (lockstep, the default, does both)")
 	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS and no STUN (tests; a machine without network and a join to 127.0.0.1 need no flag)")
 	flag.Parse()
 
@@ -204,6 +212,9 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 		if id != nil {
 			defer id.Close()
 			f.ident = id.ID
+			if id.Path != "" {
+				f.roomFile = id.Path + "+room" // fileSafe names have no "+": no identity file is called that
+			}
 		}
 	}
 	if f.headless {

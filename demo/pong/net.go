@@ -28,6 +28,7 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		Logger:     log,
 		Identity:   f.ident,
 		Watch:      f.watch != "",
+		RoomFile:   f.roomFile,
 
 		JoinCommand: joinCommand(),
 	}
@@ -84,6 +85,7 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 	tick := time.NewTicker(time.Second / time.Duration(max(f.tps, 1)))
 	defer tick.Stop()
 	var final *sim.State
+	var shown uint32 // the last -progress step printed
 	var lingerUntil, matchStart, saidAt time.Time
 	for {
 		select {
@@ -134,6 +136,9 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 		if err := m.Tick(sim.Bot(s, m.Seat())); err != nil && final == nil {
 			return err
 		}
+		if f.progress > 0 && final == nil {
+			shown = progress(out, m.State(), uint32(f.progress), shown)
+		}
 		if final == nil {
 			if m.Final() != nil {
 				final = m.Final() // the game-over frame's, however far m ticked since
@@ -153,6 +158,17 @@ func runHeadlessNet(f flags, out io.Writer, log *slog.Logger) error {
 		}
 	}
 	return nil
+}
+
+// progress prints the -progress line for every step of n frames that s
+// has passed since step shown (once: a rejoined or watching game that
+// jumps frames prints the step it reached), and returns the step now shown.
+func progress(out io.Writer, s *sim.State, n, shown uint32) uint32 {
+	if step := s.Frame / n; step > shown {
+		fmt.Fprintf(out, "progress frame=%d score=%d:%d\n", s.Frame, s.Score[0], s.Score[1])
+		return step
+	}
+	return shown
 }
 
 // sayEvery spaces the -say lines of a headless match.

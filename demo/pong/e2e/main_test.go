@@ -24,7 +24,8 @@ func TestMain(m *testing.M) {
 	}
 	binDir = d
 	// Every pong these tests start keeps its identity file (main's
-	// identity.go) here, not in the user's config directory.
+	// identity.go) in a directory of its test (configHome); runOK's
+	// here, never in the user's config directory.
 	os.Setenv("XDG_CONFIG_HOME", filepath.Join(d, "config"))
 	code := m.Run()
 	os.RemoveAll(d)
@@ -94,6 +95,26 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// configHomes holds each test's configHome.
+var configHomes sync.Map // *testing.T -> []string
+
+// configHome is the environment that gives the pong processes t starts a
+// config directory of t's own (an empty temporary one), the same for all
+// of them: their identity files (and a host's room file) neither land in
+// the runner's config directory nor meet another test's, where a host
+// would reopen a room another test's host left. (HOME stays: play.sh runs
+// go, whose module cache lives there.)
+func configHome(t *testing.T) []string {
+	t.Helper()
+	if env, ok := configHomes.Load(t); ok {
+		return env.([]string)
+	}
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir()}
+	configHomes.Store(t, env)
+	t.Cleanup(func() { configHomes.Delete(t) })
+	return env
+}
+
 // start runs bin with args; the process is killed at cleanup if it still runs.
 func start(t *testing.T, name, bin string, env []string, args ...string) *proc {
 	t.Helper()
@@ -105,7 +126,8 @@ func startIn(t *testing.T, dir, name, bin string, env []string, args ...string) 
 	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(os.Environ(), configHome(t)...)
+	p.cmd.Env = append(p.cmd.Env, env...) // a test's own XDG_CONFIG_HOME comes last: it wins
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {

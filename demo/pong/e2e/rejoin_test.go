@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -31,13 +32,45 @@ func waitStderr(t *testing.T, p *proc, re *regexp.Regexp, d time.Duration) {
 	t.Fatalf("%s logged no %v within %v\nstderr:\n%s", p.name, re, d, p.stderr.String())
 }
 
+// progressRE: the line a headless pong prints every -progress frames.
+var progressRE = regexp.MustCompile(`(?m)^progress frame=(\d+) score=\d+:\d+$`)
+
+// waitFrame polls p's stdout until a progress line (-progress) reports
+// frame from or later, for up to d: the event "the match is under way".
+func waitFrame(t *testing.T, p *proc, from int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for _, m := range progressRE.FindAllStringSubmatch(p.stdout.String(), -1) {
+			if n, _ := strconv.Atoi(m[1]); n >= from {
+				return
+			}
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("%s exited (%v) before frame %d\nstdout:\n%s\nstderr:\n%s", p.name, err, from, p.stdout.String(), p.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s reported no frame %d within %v\nstdout:\n%s\nstderr:\n%s", p.name, from, d, p.stdout.String(), p.stderr.String())
+}
+
 // startPair hosts ann's headless match on loopback and joins bob to it;
 // it returns both, bob's command line and the join target, once bob's
 // match started.
 func startPair(t *testing.T, bin string, env []string, score string, hostArgs ...string) (host, join *proc, joinArgs []string, target string) {
 	t.Helper()
-	common := []string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score}
-	host = start(t, "ann", bin, env, append(append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...), hostArgs...)...)
+	host, join, _, joinArgs, target = startPairArgs(t, bin, env, score, hostArgs...)
+	return host, join, joinArgs, target
+}
+
+// startPairArgs is startPair that returns ann's command line too.
+func startPairArgs(t *testing.T, bin string, env []string, score string, more ...string) (host, join *proc, hostArgs, joinArgs []string, target string) {
+	t.Helper()
+	common := []string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score, "-progress", "60"}
+	hostArgs = append(append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...), more...)
+	host = start(t, "ann", bin, env, hostArgs...)
 	target = waitOutput(t, host, addrRE, 30*time.Second)[1]
 	joinArgs = append([]string{"-join", target, "-name", "bob"}, common...)
 	join = start(t, "bob", bin, env, joinArgs...)
@@ -47,7 +80,7 @@ func startPair(t *testing.T, bin string, env []string, score string, hostArgs ..
 		}
 	})
 	waitStderr(t, join, matchStartedRE, 30*time.Second)
-	return host, join, joinArgs, target
+	return host, join, hostArgs, joinArgs, target
 }
 
 // TestRejoinAfterKill: bob's pong is SIGKILLed mid-match and started
@@ -58,7 +91,7 @@ func TestRejoinAfterKill(t *testing.T) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
 	host, join, joinArgs, _ := startPair(t, bin, env, "2")
-	time.Sleep(2 * time.Second) // mid-match: 240 frames in
+	waitFrame(t, join, 240, 60*time.Second) // mid-match
 	if err := join.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +110,43 @@ func TestRejoinAfterKill(t *testing.T) {
 	js, jf, jc := parseResult(t, "bob", joinOut)
 	if hs != js || hf != jf || hc != jc {
 		t.Fatalf("ann and the restarted bob disagree:\nann: %s\nbob: %s", hostOut, joinOut)
+	}
+	t.Logf("both: score %s frames %s checksum %s", hs, hf, hc)
+}
+
+// TestHostRejoinAfterKill: ann hosts (`pong -host`: the signaling server
+// runs in her game) and is SIGKILLed mid-match, server and all; started
+// again with the same command (the same config directory: her identity
+// file, and the room file next to it that names the room she hosted and
+// its port), her game reopens the room, bob's mesh finds the signaling
+// server again, bob's game waits for ann ("waiting for ann..."), ann's
+// rejoins her seat, and both print the same result line.
+func TestHostRejoinAfterKill(t *testing.T) {
+	bin := build(t, true)
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
+	host, join, hostArgs, _, target := startPairArgs(t, bin, env, "2")
+	waitFrame(t, host, 240, 60*time.Second) // mid-match
+	if err := host.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-host.done
+	host.done <- nil
+	killed := time.Now()
+	again := start(t, "ann again", bin, env, hostArgs...)
+	waitStderr(t, again, regexp.MustCompile(`room: back in the match`), 30*time.Second)
+	t.Logf("ann back in the match %v after the kill", time.Since(killed).Round(10*time.Millisecond))
+	if got := waitOutput(t, again, addrRE, time.Second)[1]; got != target {
+		t.Errorf("the restarted host opened %s, not its room %s", got, target)
+	}
+	waitStderr(t, join, regexp.MustCompile(`room: waiting for ann\.\.\.`), time.Second)
+	waitStderr(t, join, regexp.MustCompile(`room: ann is back`), 30*time.Second)
+
+	hostOut := again.wait(t, 160*time.Second)
+	joinOut := join.wait(t, 160*time.Second)
+	hs, hf, hc := parseResult(t, "ann", hostOut)
+	js, jf, jc := parseResult(t, "bob", joinOut)
+	if hs != js || hf != jf || hc != jc {
+		t.Fatalf("the restarted ann and bob disagree:\nann: %s\nbob: %s", hostOut, joinOut)
 	}
 	t.Logf("both: score %s frames %s checksum %s", hs, hf, hc)
 }

@@ -14,7 +14,7 @@ func TestWatchMidMatch(t *testing.T) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
 	host, join, _, target := startPair(t, bin, env, "2", "-say", "gl hf")
-	time.Sleep(2 * time.Second) // mid-match
+	waitFrame(t, join, 240, 60*time.Second) // mid-match
 	watch := start(t, "wes", bin, env, "-headless", "-watch", target, "-name", "wes", "-loopback", "-lan=false", "-timeout", "150")
 
 	hostOut := host.wait(t, 160*time.Second)

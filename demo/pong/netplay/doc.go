@@ -48,6 +48,20 @@
 // (a restarted player's lobby may say goodbye to a lobby it founded
 // first).
 //
+// The host comes back the same way. Its game runs the room's signaling
+// server (unless -signal), so a restart must reopen that room: with
+// Config.RoomFile, Host keeps the room's code and port in that file
+// while the room is open (Close removes it), and a Host that finds the
+// file reopens the room with that code, on that port when Listen says
+// port 0 (roomfile.go). The other player's mesh re-dials signaling
+// (netcode resumes when the server is back: backoff from 250 ms up to
+// 5 s), the lobby it now hosts (a migration) keeps the running match,
+// and the restarted host's lone lobby follows it (lobby: a running lobby
+// wins over a lone peer's). Meanwhile the other player's Room does not
+// end when the embedded host's peer fails during a match the host plays
+// in ("the host left, which closes the room" only outside one): lockstep
+// waits for it, and cuts it off after twice its disconnect timeout.
+//
 // Quick start (host; a friend calls Join with the room code):
 //
 //	n, _ := netplay.New(netplay.Config{LAN: true})

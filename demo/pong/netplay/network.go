@@ -106,6 +106,11 @@ type Config struct {
 	// shows the running match (and the next ones) WatchDelay frames
 	// behind the players, and the chat. false = Join plays.
 	Watch bool
+	// RoomFile, if set, is where Host keeps the open room's code and
+	// port, and where a restarted host finds the room it hosted when its
+	// game died, to reopen it: with Identity kept too, it rejoins its
+	// running match (roomfile.go). "" = every Host opens a new room.
+	RoomFile string
 }
 
 // Network implements play.Network over netcode, lobby, chat and lockstep.
@@ -214,12 +219,27 @@ func shortNetErr(err error) string {
 // cfg.Signal is set, announced on the LAN if cfg.LAN.
 func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	code := NewCode()
+	listen := n.cfg.Listen
+	if prev, ok := readRoomFile(n.cfg.RoomFile); ok {
+		// This host's game died with the room open: reopen it.
+		n.log.Info("pong: reopening room "+prev.code+" (the last run hosted it)", "file", n.cfg.RoomFile)
+		code = prev.code
+		listen = reuseListen(listen, prev.port)
+	}
 	cmd := n.cfg.JoinCommand
 	if n.cfg.Signal != "" {
 		hint := fmt.Sprintf("%s -signal %s -join %s", cmd, n.cfg.Signal, code)
-		return n.open(ctx, n.cfg.Signal, code, name, hint, nil, nil, dialing{where: n.cfg.Signal})
+		r, err := n.open(ctx, n.cfg.Signal, code, name, hint, nil, nil, dialing{where: n.cfg.Signal})
+		if err == nil {
+			n.keepRoom(r, 0)
+		}
+		return r, err
 	}
-	srv, err := StartServer(n.cfg.Listen, n.cfg.PublicAddr, n.log)
+	srv, err := StartServer(listen, n.cfg.PublicAddr, n.log)
+	if err != nil && listen != n.cfg.Listen {
+		// The last run's port is taken: a new one, as asked.
+		srv, err = StartServer(n.cfg.Listen, n.cfg.PublicAddr, n.log)
+	}
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &play.Problem{Say: fmt.Sprintf("cannot host: %s is in use (another game hosting? try -listen :7710)", n.cfg.Listen), Err: err}
@@ -281,7 +301,20 @@ func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 		srv.Close()
 		return nil, err
 	}
+	n.keepRoom(r, port)
 	return r, nil
+}
+
+// keepRoom writes r's room file (Config.RoomFile), which r.Close removes.
+func (n *Network) keepRoom(r *Room, port int) {
+	if n.cfg.RoomFile == "" {
+		return
+	}
+	if err := writeRoomFile(n.cfg.RoomFile, hostedRoom{code: r.code, port: port}); err != nil {
+		n.log.Debug("pong: no room file: a restarted host cannot reopen its room", "err", err)
+		return
+	}
+	r.roomFile = n.cfg.RoomFile
 }
 
 // dialing says how open reaches the signaling server: where (for

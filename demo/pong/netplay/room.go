@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -69,6 +70,10 @@ type Room struct {
 	names     map[transport.PeerID]string
 	notes     []string
 	rates     map[transport.PeerID]*rateSample
+
+	// roomFile is the hosted room's file (Config.RoomFile), removed by
+	// Close; "" = none.
+	roomFile string
 
 	closeOnce sync.Once
 }
@@ -222,9 +227,12 @@ func (r *Room) meshEvent(ev netcode.Event) {
 			r.net.log.Debug("netplay: peer failed", "peer", ev.Peer, "name", who, "err", ev.Err)
 		}
 		switch {
-		case r.joined && r.embedded && ev.Peer == r.host:
+		case r.joined && r.embedded && ev.Peer == r.host && (ev.Kind == netcode.EventLeft || !r.playsWith(ev.Peer)):
 			// The signaling server left with the host: nobody can join
-			// this room any more.
+			// this room any more. (A host that plays the running match
+			// and failed, not quit, may come back: its restarted game
+			// reopens the room, and lockstep waits for it, or cuts it
+			// off.)
 			r.err = &play.Problem{Say: who + " (the host) left, which closes the room"}
 		}
 		// Otherwise a player of the running match may come back (a
@@ -241,6 +249,12 @@ func (r *Room) meshEvent(ev netcode.Event) {
 	case netcode.EventSignalingRestored:
 		r.note("the signaling server is back")
 	}
+}
+
+// playsWith reports whether id holds a seat of the running match (not
+// over yet).
+func (r *Room) playsWith(id transport.PeerID) bool {
+	return r.match != nil && !r.match.over() && slices.Contains(r.match.seats, id)
 }
 
 // maybeStart starts m unless it is the match already running (or this
@@ -452,6 +466,9 @@ func (r *Room) Close() error {
 		}
 		if r.srv != nil {
 			_ = r.srv.Close()
+		}
+		if r.roomFile != "" {
+			_ = os.Remove(r.roomFile) // closed on purpose: a next Host opens a new room
 		}
 	})
 	return nil

@@ -1,0 +1,82 @@
+package netplay
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// The room file (Config.RoomFile) lets a host whose game died come back
+// to the room it hosted: while a hosted room is open its file holds one
+// line, "CODE PORT" (PORT: the embedded server's, 0 with -signal), and
+// Room.Close removes it. A Host that finds the file reopens that room:
+// the same code, and the same port when Listen leaves the port to the
+// system (port 0). The players' meshes re-dial the signaling server
+// (netcode resumes signaling when a server comes back) and find the host
+// in the room again; its lobby and lockstep rejoin the running match like
+// any restarted player (see "Rejoin" in the package doc). A file that
+// does not parse is ignored: the host opens a new room.
+
+// maxRoomFile bounds what is read of a room file.
+const maxRoomFile = 128
+
+// hostedRoom is what a room file holds.
+type hostedRoom struct {
+	code string
+	port int
+}
+
+// readRoomFile returns the room a previous run hosted, if path ("" =
+// none) holds a valid one.
+func readRoomFile(path string) (hostedRoom, bool) {
+	if path == "" {
+		return hostedRoom{}, false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return hostedRoom{}, false
+	}
+	defer f.Close()
+	b := make([]byte, maxRoomFile)
+	n, _ := f.Read(b)
+	return parseRoomFile(string(b[:n]))
+}
+
+// parseRoomFile parses "CODE PORT\n"; anything else is not a room.
+func parseRoomFile(s string) (hostedRoom, bool) {
+	fields := strings.Fields(s)
+	if len(fields) != 2 || checkRoom(fields[0]) != nil {
+		return hostedRoom{}, false
+	}
+	port, err := strconv.Atoi(fields[1])
+	if err != nil || port < 0 || port > 65535 {
+		return hostedRoom{}, false
+	}
+	return hostedRoom{code: strings.ToUpper(fields[0]), port: port}, true
+}
+
+// writeRoomFile records the open room in path ("" = none): written to a
+// temporary file and renamed, so a kill never leaves half a line.
+func writeRoomFile(path string, r hostedRoom) error {
+	if path == "" {
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%s %d\n", r.code, r.port), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// reuseListen is listen with port 0 replaced by the port a previous run
+// listened on (so its players find it again); listen itself when it names
+// a port or when there is no previous port.
+func reuseListen(listen string, prev int) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port != "0" || prev == 0 {
+		return listen
+	}
+	return net.JoinHostPort(host, strconv.Itoa(prev))
+}

@@ -471,6 +471,12 @@
 //     it holds the spectator at most about 2·Failover behind, or is left
 //     (TestSpectatorFailoverDrip: flushing every 4 s it is left, every
 //     2 s it is kept).
+//   - A spectator (the streamer's side) that alternates resume and
+//     checksums every tick to make the game snapshot its state and send
+//     it each time: a subscriber may replace its subscription 16 times
+//     (maxResubscribe), then it is refused and keeps the old one
+//     (TestRedteamResubscribeSnapshots: 8 snapshots in 400 ticks, 200
+//     without the bound).
 //
 // Not covered: a new source can forge the inputs or the snapshot it
 // resumes with, as the first source could; the witnesses' checksums

@@ -81,7 +81,9 @@ func (sp *Spectator[I]) checkFailover() {
 	if fo.progressAt.IsZero() {
 		fo.progressAt = now
 	}
-	if slices.Contains(sp.cfg.Conn.Peers(), sp.sources[fo.cur]) {
+	// The link: looked up (Peers allocates) only once the source has
+	// been quiet for a moment; a live stream delivers every tick.
+	if now.Sub(fo.progressAt) < sp.cfg.Failover/8 || slices.Contains(sp.cfg.Conn.Peers(), sp.sources[fo.cur]) {
 		fo.downSince = time.Time{}
 	} else if fo.downSince.IsZero() {
 		fo.downSince = now

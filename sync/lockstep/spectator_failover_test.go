@@ -10,6 +10,7 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
 	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
+	"github.com/peerplay/peerplay/sync/lockstep/locksteptest"
 )
 
 // Source failover (see "Source failover" in the package doc): a
@@ -266,4 +267,47 @@ func TestSpectatorFailoverDrip(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRedteamResubscribeSnapshots: a subscription can now be replaced (a
+// spectator's resume, its demotion to checksums), and a resume from a
+// frame the log no longer holds costs the game a snapshot. A peer that
+// alternates the two every tick would get the game's state sent every
+// tick; a subscriber has 16 replacements, then it is refused (and keeps
+// its old subscription, so a fresh one does not reset the count).
+func TestRedteamResubscribeSnapshots(t *testing.T) {
+	conns := locksteptest.Loopback("a", "x") // a streams, x lies
+	st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[0], Seats: 1, Snapshots: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := func(want byte) []byte {
+		b := append([]byte("PPS1\x01"), binary.LittleEndian.AppendUint32(nil, wire.GameTag(0))...)
+		b = append(b, want)
+		if want == 3 {
+			b = binary.LittleEndian.AppendUint32(b, 0) // resume from frame 0: long gone
+		}
+		return b
+	}
+	snapshots := 0
+	for f := range 400 {
+		_ = conns[1].Send("a", sub(byte(2+f%2)))
+		st.Step(lockstep.Step[input]{Frame: lockstep.Frame(f), Inputs: []input{{}}, Status: []lockstep.InputStatus{lockstep.InputConfirmed}})
+		st.Flush()
+		if st.Wanted() {
+			snapshots++
+			if err := st.Snapshot(make([]byte, 64<<10)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			if _, ok := conns[1].TryRecv(); !ok {
+				break
+			}
+		}
+	}
+	if snapshots > 9 || st.Stats().Refused == 0 {
+		t.Fatalf("%d snapshots for one peer's alternating subscriptions (%d refused), want at most 9", snapshots, st.Stats().Refused)
+	}
+	t.Logf("%d snapshots, %d refused, %d bytes sent", snapshots, st.Stats().Refused, st.Stats().BytesSent)
 }

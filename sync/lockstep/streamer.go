@@ -89,6 +89,7 @@ type subscriber struct {
 	id      transport.PeerID
 	want    uint8 // wantInputs or wantChecksums
 	asked   uint8 // the want of its subscription (a retry repeats it)
+	changes int   // subscriptions it replaced (at most maxResubscribe)
 	waiting bool  // for a snapshot
 	next    Frame // the next frame to send
 	snapOff int   // bytes of the snapshot sent (-1: none to send)
@@ -258,20 +259,32 @@ func (st *Streamer[I]) Flush() {
 	}
 }
 
+// maxResubscribe bounds how often one subscriber may replace its
+// subscription (a spectator's source switches: a resume, a demotion to
+// checksums). Overflow rule: the replacement is refused (Stats.Refused,
+// a refused message), so a peer that alternates subscriptions to make
+// the game snapshot its state every tick gets at most this many.
+const maxResubscribe = 16
+
 func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
-	sumNext := st.end
+	sumNext, changes := st.end, 0
 	if i := slices.IndexFunc(st.subs, func(sb *subscriber) bool { return sb.id == id }); i >= 0 {
 		if want == st.subs[i].asked {
 			return // a repeated subscription (the subscriber retries)
 		}
 		// A new kind of subscription replaces the old: a spectator that
 		// switched source resumes from this one (wantResume), or demotes
-		// its old source to checksums.
-		sumNext = st.subs[i].sumNext
+		// its old source to checksums. Each may cost a snapshot, so a
+		// subscriber has maxResubscribe of them.
+		sumNext, changes = st.subs[i].sumNext, st.subs[i].changes+1
+		if changes > maxResubscribe {
+			st.refuse(id) // the old subscription stays, and with it the count
+			return
+		}
 		st.subs = slices.Delete(st.subs, i, i+1)
 	}
 	refuse := len(st.subs) >= st.cfg.MaxSubscribers
-	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1}
+	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1, changes: changes}
 	switch {
 	case want == wantChecksums:
 		sb.sumNext = min(sumNext, st.end)
@@ -287,13 +300,17 @@ func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
 		refuse = true
 	}
 	if refuse {
-		st.st.Refused++
-		st.buf = append(appendStreamHead(st.buf[:0], smRefused, st.game), 1)
-		_ = st.cfg.Conn.Send(id, st.buf)
+		st.refuse(id)
 		return
 	}
 	st.cfg.Logger.Info("lockstep: stream subscriber", "peer", id, "want", want, "from", sb.next)
 	st.subs = append(st.subs, sb)
+}
+
+func (st *Streamer[I]) refuse(id transport.PeerID) {
+	st.st.Refused++
+	st.buf = append(appendStreamHead(st.buf[:0], smRefused, st.game), 1)
+	_ = st.cfg.Conn.Send(id, st.buf)
 }
 
 func (st *Streamer[I]) send(id transport.PeerID, b []byte) bool {

@@ -565,16 +565,37 @@
 // acknowledgement of another R than it was told refuses it (EventRefused
 // naming the sender, reasonConflictAdmit, Stats.Dropped.Refused: the
 // sender or the coordinator lies, it cannot tell which) and keeps its gate
-// shut; the joiner does not start. The admission is not voided: an honest
-// peer cannot know that no other honest peer already saw everyone agree
-// (a liar can acknowledge R to one and R' to another), so voiding could
-// split them where waiting cannot. The price is liveness: the gated
-// survivors stall, and the usual rule drops the seat that blocks the
-// others, which may be an honest one (in TestRedteamRejoinSplit the
-// survivor told R+10 is voted out; it can rejoin), as with a liar that
-// fakes a broken link (Threat model). Likewise a survivor that lies in its
-// acknowledgement, or a coordinator that never opens its gate, only
-// stalls the admission until the blocker is voted out.
+// shut; the joiner does not start.
+//
+// Why nothing faster is safe: a seat that hears an acknowledgement of R'
+// while the coordinator told it R cannot tell which lied. If the
+// coordinator did, an honest survivor gates at R'-1 and would run R..R'-1
+// without the joiner, so opening at R splits; if the acknowledging seat
+// did, it may have told another honest survivor R, which then saw
+// everyone agree and opened its gate, so voiding the admission (or moving
+// it) splits. Both worlds look the same to it; with three survivors they
+// look the same to every honest seat (agreement with one liar among
+// three is impossible without signed messages: it needs 3f+1 = 4). The
+// admission therefore ends only through the drop agreement (one frame,
+// a majority), and a conflicting acknowledgement is a vote against its
+// sender (renewed while it repeats, kept DisconnectTimeout). A survivor
+// that lies in its acknowledgement is outvoted by the honest ones it
+// lied to (TestRedteamRejoinLyingAck: one stall of 35 ticks, 0.6 s, the
+// liar and the newcomer dropped in one agreement, the newcomer admitted
+// again 8 frames later; before, the honest seats crawled for good, 392
+// frames in 2400 ticks, because the newcomer's repeated request counted
+// as its goodbye after WaitNotify and the liar was never voted out). A
+// coordinator that tells survivors different frames makes the honest
+// seats vote against each other: no majority without the liar's own
+// vote, which can then drop the honest seat it told another R as soon as
+// the newcomer's repeated request counts as its goodbye (not measured;
+// before, the same seat was voted out 15 s later; it can rejoin); an
+// honest coordinator session (as in
+// TestRedteamRejoinSplit, where only its channel lies) does not add it,
+// and the gated seats stall until the usual rule drops a blocker: 937
+// ticks (15.6 s) there, the survivor told R+10 voted out, as with a liar
+// that fakes a broken link (Threat model). A coordinator that never opens
+// its gate only stalls the admission until the blocker is voted out.
 //
 // The joiner has no state of its own to check a word against, so it
 // believes none alone (control version "PPR3"; before, it took the R and

@@ -122,6 +122,18 @@ func (s *Session[I]) suspicions(now time.Time) {
 			primary, primaryHold = v, sd.hold
 		}
 	}
+	// A seat that acknowledges an admission at another R than this peer
+	// was told blocks every gate: it (or the coordinator) lies. Voting it
+	// out is safe (a drop is the majority's, at one frame) and ends the
+	// stall when the honest seats it told that R outnumber it; while the
+	// coordinator lies instead, the honest seats blame each other and no
+	// majority forms (see the package doc, Rejoin).
+	for v := range s.seats {
+		if at := s.seats[v].conflictAt; s.survivor(v) && !at.IsZero() && now.Sub(at) < s.cfg.DisconnectTimeout {
+			s.suspect |= 1 << v
+			s.seats[v].why = reasonConflictAdmit
+		}
+	}
 	// A silent seat is the likelier cause of any stall (the seats it
 	// starves stall too): while one is suspected, no blocker is blamed.
 	if primary >= 0 && s.silent == 0 {

@@ -3,6 +3,7 @@ package lockstep_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -57,6 +58,7 @@ type joinMatch struct {
 	leave, honest []int
 	wrap          func(i int, c transport.Conn) transport.Conn
 	tick          func(tick int)
+	stall         []int // out: each seat's longest run of ticks without a step, once it ran one
 }
 
 // runJoinAttack plays a match (see joinMatch) for ticks ticks. It fails
@@ -64,10 +66,10 @@ type joinMatch struct {
 // and inputs), and returns the sessions, the frames each ran and every
 // seat's events.
 func runJoinAttack(t *testing.T, ticks int, honest []int, wrap func(i int, c transport.Conn) transport.Conn) ([]*lockstep.Session[input], []map[lockstep.Frame]joinRun, [][]lockstep.Event) {
-	return runJoin(t, joinMatch{seats: 4, ticks: ticks, honest: honest, wrap: wrap})
+	return runJoin(t, &joinMatch{seats: 4, ticks: ticks, honest: honest, wrap: wrap})
 }
 
-func runJoin(t *testing.T, jm joinMatch) ([]*lockstep.Session[input], []map[lockstep.Frame]joinRun, [][]lockstep.Event) {
+func runJoin(t *testing.T, jm *joinMatch) ([]*lockstep.Session[input], []map[lockstep.Frame]joinRun, [][]lockstep.Event) {
 	ticks, honest, wrap, last := jm.ticks, jm.honest, jm.wrap, jm.seats-1
 	n := memnet.New(memnet.Config{Seed: 7, Link: memnet.Link{Latency: 10 * time.Millisecond}})
 	defer n.Close()
@@ -76,6 +78,8 @@ func runJoin(t *testing.T, jm joinMatch) ([]*lockstep.Session[input], []map[lock
 	runs := make([]map[lockstep.Frame]joinRun, jm.seats)
 	ended := make([]error, jm.seats)
 	events := make([][]lockstep.Event, jm.seats)
+	jm.stall = make([]int, jm.seats)
+	lastStep := make([]int, jm.seats)
 	start := func(i int, join bool) {
 		peer := n.Join(ids[i])
 		var ctl transport.Conn = peer.Channel("ctl", transport.Reliable)
@@ -125,10 +129,23 @@ func runJoin(t *testing.T, jm joinMatch) ([]*lockstep.Session[input], []map[lock
 					}
 				}
 				runs[i][st.Frame] = joinRun{status, slices.Clone(st.Inputs)}
+				if lastStep[i] > 0 {
+					jm.stall[i] = max(jm.stall[i], tick-lastStep[i])
+				}
+				lastStep[i] = tick
 			}
 			events[i] = append(events[i], s.PollEvents()...)
 		}
 		time.Sleep(time.Second / 60)
+	}
+	for k, h := range honest {
+		for _, g := range honest[k+1:] {
+			for f, a := range runs[h] {
+				if b, ok := runs[g][f]; ok && (!slices.Equal(a.status, b.status) || !slices.Equal(a.in, b.in)) {
+					t.Fatalf("frame %d: honest seat %d ran %v %+v, honest seat %d %v %+v", f, h, a.status, a.in, g, b.status, b.in)
+				}
+			}
+		}
 	}
 	for _, h := range honest {
 		diff := 0
@@ -264,7 +281,7 @@ func TestRedteamAdmissionMembership(t *testing.T) {
 // then says clear, and seat 0 admits it. It plays the same frames.
 func TestRejoinLoneSurvivor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ss, runs, events := runJoin(t, joinMatch{seats: 3, ticks: 900, leave: []int{1}, honest: []int{0}})
+		ss, runs, events := runJoin(t, &joinMatch{seats: 3, ticks: 900, leave: []int{1}, honest: []int{0}})
 		r := ss[2].JoinFrame()
 		admitted := lockstep.NoFrame
 		for _, e := range events[0] {
@@ -294,7 +311,7 @@ func TestRedteamLoneSurvivorContradicted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var liar transport.Conn
 		views := 0
-		jm := joinMatch{seats: 4, ticks: 900, leave: []int{1, 2}, honest: []int{0}}
+		jm := &joinMatch{seats: 4, ticks: 900, leave: []int{1, 2}, honest: []int{0}}
 		jm.wrap = func(i int, c transport.Conn) transport.Conn {
 			if i == 2 {
 				liar = c
@@ -334,4 +351,78 @@ func TestRedteamLoneSurvivorContradicted(t *testing.T) {
 		}
 		t.Logf("liar's views %d, seat 0 ran %d frames, refused at the newcomer %d", views, len(runs[0]), ss[3].Stats().Dropped.Refused)
 	})
+}
+
+// TestRedteamRejoinLyingAck measures the stall a lying survivor buys.
+// Seat 2 acknowledges the newcomer's admission (reserved last seat) at
+// R+5 toward every seat. The honest survivors refuse it, name seat 2,
+// keep their gates shut and never run a frame differently, from each
+// other or from the newcomer; they also vote seat 2 out. With 4 survivors
+// (5 seats) the 3 honest votes are a majority: seat 2 is dropped (with
+// the newcomer, in the same agreement) and the newcomer admitted again
+// after one stall of about half a second. Before, the
+// honest seats crawled for good (392 frames in 2400 ticks): every time
+// the newcomer was readmitted and gated on, its repeated join request
+// counted as a goodbye after WaitNotify, the seats ran a few frames and
+// admitted it again, and nobody ever voted the liar out. With 3
+// survivors (4 seats) the same: the newcomer's repeated request counts
+// as its goodbye (it cannot vote yet), so the 2 honest votes are a
+// majority of the 3 members left.
+func TestRedteamRejoinLyingAck(t *testing.T) {
+	for _, tc := range []struct {
+		seats     int
+		honest    []int
+		minFrames int
+	}{
+		{5, []int{0, 1, 3}, 2000},
+		{4, []int{0, 1}, 1000},
+	} {
+		t.Run(fmt.Sprintf("seats=%d", tc.seats), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lies := 0
+				jm := &joinMatch{seats: tc.seats, ticks: 2400, honest: tc.honest}
+				jm.wrap = func(i int, c transport.Conn) transport.Conn {
+					if i != 2 {
+						return c
+					}
+					return &ctlLiar{Conn: c, onSend: func(to transport.PeerID, p []byte) []byte {
+						if ctlKind(p) != 3 || len(p) < 14 {
+							return p
+						}
+						b := slices.Clone(p)
+						binary.LittleEndian.PutUint32(b[10:], binary.LittleEndian.Uint32(b[10:])+5)
+						lies++
+						return b
+					}}
+				}
+				ss, runs, events := runJoin(t, jm)
+				if lies == 0 {
+					t.Fatal("seat 2 never acknowledged")
+				}
+				for _, i := range tc.honest {
+					named := false
+					for _, e := range events[i] {
+						named = named || e.Kind == lockstep.EventRefused && e.Seat == 2
+					}
+					if !named {
+						t.Errorf("honest seat %d did not name seat 2", i)
+					}
+					if n := len(runs[i]); n < tc.minFrames {
+						t.Errorf("honest seat %d ran %d frames in 2400 ticks", i, n)
+					}
+				}
+				var ran []int
+				for _, r := range runs {
+					ran = append(ran, len(r))
+				}
+				for _, e := range events[0] {
+					if e.Kind == lockstep.EventPlayerDropped || e.Kind == lockstep.EventRejoined {
+						t.Logf("seat 0: %v seat %d frame %d", e.Kind, e.Seat, e.Frame)
+					}
+				}
+				t.Logf("lies %d, newcomer JoinFrame %d, frames run %v, longest stalls %v ticks",
+					lies, ss[tc.seats-1].JoinFrame(), ran, jm.stall)
+			})
+		})
+	}
 }

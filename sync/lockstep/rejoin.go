@@ -379,6 +379,7 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 			// told. The gate stays shut: no split, the admission stalls.
 			s.stats.Dropped.Refused++
 			s.refuse(from, reasonConflictAdmit)
+			s.seats[from].conflictAt = now // a vote against it (suspicions)
 		}
 	}
 	// A view is for a joiner; a member has nothing to do with one.

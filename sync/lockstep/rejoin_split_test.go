@@ -71,6 +71,7 @@ func TestRedteamRejoinSplit(t *testing.T) {
 		ended := make([]error, 4)
 		last := make([]lockstep.Frame, 4)
 		lastTick := make([]int, 4)
+		stall := make([]int, 4) // longest run of ticks without a step
 		var events [4][]lockstep.Event
 		start := func(i int, join bool) {
 			peer := n.Join(ids[i])
@@ -112,6 +113,9 @@ func TestRedteamRejoinSplit(t *testing.T) {
 						}
 					}
 					runs[i][st.Frame] = rec{status, slices.Clone(st.Inputs)}
+					if lastTick[i] > 0 {
+						stall[i] = max(stall[i], tick-lastTick[i])
+					}
 					last[i], lastTick[i] = st.Frame, tick
 				}
 				events[i] = append(events[i], s.PollEvents()...)
@@ -151,7 +155,7 @@ func TestRedteamRejoinSplit(t *testing.T) {
 		if playing == 0 {
 			t.Errorf("no honest seat plays on: frames %v, ended %v", last, ended)
 		}
-		t.Logf("R at the newcomer %d, frames %v, ended %v, refused at 1: %d, at 2: %d", r, last, ended,
+		t.Logf("R at the newcomer %d, frames %v, ended %v, longest stalls %v ticks, refused at 1: %d, at 2: %d", r, last, ended, stall,
 			ss[1].Stats().Dropped.Refused, ss[2].Stats().Dropped.Refused)
 	})
 }

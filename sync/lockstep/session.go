@@ -117,6 +117,7 @@ type seat struct {
 	blockSince time.Time // since when it blocks the next frame
 	waitSince  time.Time // since when the next frame waits for it
 	refusedAt  time.Time // last EventRefused about it
+	conflictAt time.Time // last acknowledgement of another R than this peer's admission (rejoin.go)
 	noticeAt   time.Time // last dropped notice sent to it
 	droppedAt  Frame     // the drop frame it told this peer (NoFrame: none)
 

@@ -426,8 +426,10 @@
 // out) have sent the checksum of a frame the source has not sent. A
 // source that lags for SpectatorConfig.Failover (DefaultFailover 3 s;
 // negative disables) without closing the gap (sending past the frame the
-// witnesses had when the lag began; for a link down, sending anything)
-// is left: the spectator picks another source (not refused, trusted,
+// witnesses had when the lag began, or getting closer to theirs: a
+// catch-up from far behind that outpaces the match is no lag,
+// TestSpectatorFailoverSlowCatchUp: 8 s over a 40 kbit/s link, no switch;
+// for a link down, sending anything) is left: the spectator picks another source (not refused, trusted,
 // link up, left the fewest times, the next in Source, Witnesses order)
 // and resubscribes there with a resume (subscribe want 3, from the frame
 // the spectator reached, stream.go). That Streamer sends the inputs from
@@ -477,6 +479,11 @@
 //     (maxResubscribe), then it is refused and keeps the old one
 //     (TestRedteamResubscribeSnapshots: 8 snapshots in 400 ticks, 200
 //     without the bound).
+//
+// A relay (a Spectator feeding its own Streamer) that resumed from a
+// snapshot cannot carry its stream across the frames it skipped
+// (Streamer.Step takes frames in order): its own subscribers see it stall
+// and fail over in turn, if they have witnesses.
 //
 // Not covered: a new source can forge the inputs or the snapshot it
 // resumes with, as the first source could; the witnesses' checksums

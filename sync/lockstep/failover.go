@@ -27,6 +27,7 @@ type failover struct {
 	progressAt time.Time // the source last delivered (or the switch)
 	lagSince   time.Time // a majority of the witnesses is ahead since (zero: it is not)
 	lagTarget  Frame     // their frame at lagSince: the source must deliver it
+	lagGap     Frame     // their frame minus the stream's at lagSince
 	downSince  time.Time // the source's link is down since (zero: up)
 	resumeSnap bool      // a snapshot from the new source may replace the state
 	scratch    []Frame
@@ -88,11 +89,18 @@ func (sp *Spectator[I]) checkFailover() {
 	} else if fo.downSince.IsZero() {
 		fo.downSince = now
 	}
-	if !fo.lagSince.IsZero() && sp.end > fo.lagTarget {
+	m := fo.majority()
+	switch {
+	case fo.lagSince.IsZero():
+	case sp.end > fo.lagTarget:
 		fo.lagSince = time.Time{} // it delivered what the witnesses had
+	case m-sp.end < fo.lagGap:
+		// Still behind but closing in (a catch-up from far behind, faster
+		// than the match): a new period from here.
+		fo.lagSince, fo.lagTarget, fo.lagGap = now, m, m-sp.end
 	}
-	if m := fo.majority(); fo.lagSince.IsZero() && m != NoFrame && m >= sp.end {
-		fo.lagSince, fo.lagTarget = now, m
+	if fo.lagSince.IsZero() && m != NoFrame && m >= sp.end {
+		fo.lagSince, fo.lagTarget, fo.lagGap = now, m, m-sp.end
 	}
 	var reason string
 	switch {

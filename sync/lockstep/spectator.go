@@ -19,7 +19,8 @@ type SpectatorConfig struct {
 	// Streamers use. Required.
 	Conn transport.Conn
 	// Source is the peer whose Streamer sends the inputs (a player or a
-	// relaying spectator). Required.
+	// relaying spectator), until a failover moves the spectator to a
+	// witness (Failover). Required.
 	Source transport.PeerID
 	// Witnesses are further peers running a Streamer (e.g. the other
 	// seats) that send only their checksums (12 bytes per checksum

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/peerplay/peerplay/netcode/memnet"
 	"github.com/peerplay/peerplay/netcode/transport"
 	"github.com/peerplay/peerplay/sync/lockstep"
 	"github.com/peerplay/peerplay/sync/lockstep/internal/wire"
@@ -310,4 +311,35 @@ func TestRedteamResubscribeSnapshots(t *testing.T) {
 		t.Fatalf("%d snapshots for one peer's alternating subscriptions (%d refused), want at most 9", snapshots, st.Stats().Refused)
 	}
 	t.Logf("%d snapshots, %d refused, %d bytes sent", snapshots, st.Stats().Refused, st.Stats().BytesSent)
+}
+
+// TestSpectatorFailoverSlowCatchUp: the false alarm. A spectator joins at
+// tick 2400 without snapshots (it replays the log from frame 0, ~26 kB)
+// over a 40 kbit/s link from its source: the catch-up takes ~6 s, longer
+// than Failover, while the witnesses report the live frame from the
+// start. The source closes the gap all along, so it is kept: no switch
+// (a rule that only asks "did it deliver the witnesses' frame within
+// Failover" switched here).
+func TestSpectatorFailoverSlowCatchUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatch(t, 3, false)
+		defer m.close()
+		var caughtUp int
+		w := m.followToEnd(3600, 2400, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+			func(tick int, w *watcher) {
+				if tick == 2399 {
+					m.net.SetLink("p0", "spectator", memnet.Link{Latency: 30 * time.Millisecond, Bandwidth: 40_000})
+				}
+				if w != nil && caughtUp == 0 && w.last >= lockstep.Frame(tick-10) {
+					caughtUp = tick
+				}
+			})
+		if got := w.switches(); len(got) != 0 {
+			t.Fatalf("switches %v during a slow catch-up", got)
+		}
+		if caughtUp-2400 < 4*60 {
+			t.Errorf("caught up in %d ticks: the link is not slow enough to test the rule", caughtUp-2400)
+		}
+		t.Logf("caught up from frame 0 in %d ticks, no switch", caughtUp-2400)
+	})
 }

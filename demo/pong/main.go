@@ -102,7 +102,7 @@ func main() {
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
-	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep; a rollback player streams nothing to -watch watchers and cannot rejoin after a restart (lockstep, the default, does both)")
+	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep; a rollback player can be watched (-watch), but nobody in its match can rejoin after a restart (that needs lockstep, the default, on both sides)")
 	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS and no STUN (tests; a machine without network and a join to 127.0.0.1 need no flag)")
 	flag.Parse()
 

@@ -61,14 +61,15 @@ func waitFrame(t *testing.T, p *proc, from int, d time.Duration) {
 // match started.
 func startPair(t *testing.T, bin string, env []string, score string, hostArgs ...string) (host, join *proc, joinArgs []string, target string) {
 	t.Helper()
-	host, join, _, joinArgs, target = startPairArgs(t, bin, env, score, hostArgs...)
+	host, join, _, joinArgs, target = startPairArgs(t, bin, env, score, nil, hostArgs...)
 	return host, join, joinArgs, target
 }
 
-// startPairArgs is startPair that returns ann's command line too.
-func startPairArgs(t *testing.T, bin string, env []string, score string, more ...string) (host, join *proc, hostArgs, joinArgs []string, target string) {
+// startPairArgs is startPair that returns ann's command line too; both
+// are flags for both players.
+func startPairArgs(t *testing.T, bin string, env []string, score string, both []string, more ...string) (host, join *proc, hostArgs, joinArgs []string, target string) {
 	t.Helper()
-	common := []string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score, "-progress", "60"}
+	common := append([]string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score, "-progress", "60"}, both...)
 	hostArgs = append(append([]string{"-host", "-name", "ann", "-listen", "127.0.0.1:0"}, common...), more...)
 	host = start(t, "ann", bin, env, hostArgs...)
 	target = waitOutput(t, host, addrRE, 30*time.Second)[1]
@@ -124,7 +125,7 @@ func TestRejoinAfterKill(t *testing.T) {
 func TestHostRejoinAfterKill(t *testing.T) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, hostArgs, _, target := startPairArgs(t, bin, env, "2")
+	host, join, hostArgs, _, target := startPairArgs(t, bin, env, "2", nil)
 	waitFrame(t, host, 240, 60*time.Second) // mid-match
 	if err := host.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

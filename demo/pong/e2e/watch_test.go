@@ -10,10 +10,17 @@ import (
 // enters ann and bob's room mid-match, catches up from a player's
 // snapshot, sees the chat (ann says "gl hf" every 3 s: -say), and prints
 // the players' result line: the same score, end frame and checksum.
-func TestWatchMidMatch(t *testing.T) {
+func TestWatchMidMatch(t *testing.T) { testWatchMidMatch(t, nil) }
+
+// TestWatchRollbackMidMatch: the same with both players on -rollback:
+// they stream their confirmed frames (and a snapshot of a confirmed
+// state), so the watcher sees what lockstep players would stream.
+func TestWatchRollbackMidMatch(t *testing.T) { testWatchMidMatch(t, []string{"-rollback"}) }
+
+func testWatchMidMatch(t *testing.T, both []string) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, _, target := startPair(t, bin, env, "2", "-say", "gl hf")
+	host, join, _, _, target := startPairArgs(t, bin, env, "2", both, "-say", "gl hf")
 	waitFrame(t, join, 240, 60*time.Second) // mid-match
 	watch := start(t, "wes", bin, env, "-headless", "-watch", target, "-name", "wes", "-loopback", "-lan=false", "-timeout", "150")
 

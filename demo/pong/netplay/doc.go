@@ -28,7 +28,11 @@
 // watching from bob" (TestWatchSourceStopsStreaming). With two seats
 // nothing verifies the frames after that by a majority: one source is
 // left (lockstep.SpectatorStats.Verified stays where it was).
-// Rollback players (-rollback) stream nothing: watchers need lockstep.
+// Rollback players (-rollback) stream their confirmed frames
+// (rollback.Session.Steps) with the states after them from their
+// history ring, so a watcher cannot tell them from lockstep players. A
+// rollback session has no Control channel: in a match with a rollback
+// player nobody rejoins.
 //
 // # Rejoin
 //

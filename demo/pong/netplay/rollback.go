@@ -65,6 +65,11 @@ func (m *Match) advanceRollback(local sim.Input) (ran bool, err error) {
 			ran = true
 		}
 	}
+	// Confirmed frames made final go to the streamer (watchers, a
+	// restarted lockstep player catching up), with the state after each.
+	for _, st := range rb.sess.Steps() {
+		m.stream(st, rb.hist[st.Frame%histRing].Checksum())
+	}
 	// Frames now confirmed (and simulated): their states are the match's.
 	for f := rb.checked; f < min(rb.sess.Confirmed(), rb.sess.Head()); f++ {
 		rb.checked = f + 1

@@ -363,6 +363,7 @@ func (r *Room) startMatch(m lobby.Match, join bool) error {
 			return fmt.Errorf("netplay: starting rollback: %w", err)
 		}
 		r.match = newRollbackMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
+		r.match.str = r.newStreamer(len(m.Seats), cfg.GameID)
 	} else {
 		sess, err := lockstep.NewSession[sim.Input](r.mesh.Channel(chanInput), cfg)
 		if err != nil {

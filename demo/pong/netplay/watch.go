@@ -27,12 +27,11 @@ const WatchDelay = 30
 // streamSumEvery-th frame; watchers compare the same frames.
 const streamSumEvery = 30
 
-// newStreamer starts the player's streamer of a match (nil in rollback
-// mode, whose steps are predicted: -watch and rejoin need lockstep).
+// newStreamer starts the player's streamer of a match. A rollback
+// player streams its confirmed frames only (rollback.Session.Steps, with
+// the state after each from its history ring), so watchers see what a
+// lockstep player would stream.
 func (r *Room) newStreamer(seats int, gameID uint64) *lockstep.Streamer[sim.Input] {
-	if r.net.cfg.Rollback {
-		return nil
-	}
 	st, err := lockstep.NewStreamer[sim.Input](lockstep.StreamConfig{
 		Conn: r.mesh.Channel(chanStream), Seats: seats, GameID: gameID, Snapshots: true, Logger: r.net.log,
 	})
@@ -90,8 +89,14 @@ func (m *Match) flushStream() {
 	if m.str == nil {
 		return
 	}
-	if m.str.Wanted() && m.str.End() > 0 && lockstep.Frame(m.s.Frame) == m.str.End() {
-		if err := m.str.Snapshot(encodeState(&m.s)); err != nil {
+	state := &m.s // lockstep: the state after the last frame streamed
+	if m.rb != nil && m.str.End() > 0 {
+		// Rollback runs ahead of its confirmed frames: the state after
+		// the last one streamed is in the history ring.
+		state = &m.rb.hist[(m.str.End()-1)%histRing]
+	}
+	if m.str.Wanted() && m.str.End() > 0 && lockstep.Frame(state.Frame) == m.str.End() {
+		if err := m.str.Snapshot(encodeState(state)); err != nil {
 			m.room.net.log.Debug("netplay: snapshot", "err", err)
 		}
 	}

@@ -558,6 +558,20 @@
 // is empty or dropped here, otherwise when the majority drops it, and
 // never moves a seat that plays (TestJoinInProgressRebind).
 //
+// Survivors that Rebind one seat to different peers (a lying lobby host
+// that gives one open seat to two newcomers) never admit either: the
+// coordinator admits the peer it binds, a survivor sends its
+// acknowledgement and view to the peer it binds, and each newcomer lacks
+// some survivor's word. Such an admission fails (the seat is dropped
+// again at R, never heard), and the coordinator waits 1 s, 2 s, 4 s ...
+// up to 3·JoinTimeout before admitting that seat again; an admission that
+// worked resets it. Without the wait the gated survivors crawled for as
+// long as the newcomers asked: each admission stalled them until the
+// newcomer's repeated request counted as its goodbye, a few frames ran,
+// and the next request gated them again (TestRedteamTwoNewcomersOneSeat:
+// 734 frames in 3600 ticks before, 3395 now, one 35-tick stall per
+// attempt, nobody voted out, neither newcomer plays).
+//
 // Checksums then compare as for any seat: the joiner's state after R
 // equals everyone's or a desync is reported. A joiner that never sends
 // is dropped again (JoinTimeout, then the usual majority).

@@ -426,3 +426,91 @@ func TestRedteamRejoinLyingAck(t *testing.T) {
 		})
 	}
 }
+
+// TestRedteamTwoNewcomersOneSeat: a lying lobby host gives the open seat 3
+// of a 4-seat match to two newcomers: seats 0 and 1 hear "x" (their
+// sessions Rebind seat 3 to x), seat 2 hears "y", and x and y both start
+// with Config.Join. Every survivor must admit the same peer, so neither
+// may play; the honest seats must not be voted out nor crawl while the
+// two newcomers keep asking.
+func TestRedteamTwoNewcomersOneSeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ticks = 3600
+		n := memnet.New(memnet.Config{Seed: 3, Link: memnet.Link{Latency: 10 * time.Millisecond}})
+		defer n.Close()
+		ids := []transport.PeerID{"p0", "p1", "p2", "open-3"}
+		ss := make([]*lockstep.Session[input], 5)
+		ended := make([]error, 5)
+		ran := make([]map[lockstep.Frame]joinRun, 5)
+		start := func(i int, id transport.PeerID, seats []transport.PeerID, join bool) {
+			peer := n.Join(id)
+			s, err := lockstep.NewSession[input](peer.Channel("ls", transport.Unreliable), lockstep.Config{Seats: seats,
+				Reserved: seats[3:], GameID: 9, Control: peer.Channel("ctl", transport.Reliable), Join: join, InputDelay: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss[i], ran[i] = s, map[lockstep.Frame]joinRun{}
+		}
+		for i := range 3 {
+			start(i, ids[i], ids, false)
+		}
+		stall := make([]int, 5)
+		lastStep := make([]int, 5)
+		for tick := range ticks {
+			if tick == 60 {
+				for i, to := range []transport.PeerID{"x", "x", "y"} {
+					if err := ss[i].Rebind(3, to); err != nil {
+						t.Fatal(err)
+					}
+				}
+				start(3, "x", []transport.PeerID{"p0", "p1", "p2", "x"}, true)
+				start(4, "y", []transport.PeerID{"p0", "p1", "p2", "y"}, true)
+			}
+			for i, s := range ss {
+				if s == nil || ended[i] != nil {
+					continue
+				}
+				steps, err := s.Advance(input{Buttons: uint8(tick + i), Dx: int16(i)})
+				if err != nil {
+					ended[i] = err
+					continue
+				}
+				for _, st := range steps {
+					status := slices.Clone(st.Status)
+					for k, v := range status {
+						if v == lockstep.InputDisconnecting {
+							status[k] = lockstep.InputConfirmed
+						}
+					}
+					ran[i][st.Frame] = joinRun{status, slices.Clone(st.Inputs)}
+					if lastStep[i] > 0 {
+						stall[i] = max(stall[i], tick-lastStep[i])
+					}
+					lastStep[i] = tick
+				}
+				s.PollEvents()
+			}
+			time.Sleep(time.Second / 60)
+		}
+		for i := range 5 {
+			for j := range 3 {
+				if i == j {
+					continue
+				}
+				for f, a := range ran[i] {
+					if b, ok := ran[j][f]; ok && (!slices.Equal(a.status, b.status) || !slices.Equal(a.in, b.in)) {
+						t.Fatalf("frame %d: seat %d ran %v %+v, honest seat %d %v %+v", f, i, a.status, a.in, j, b.status, b.in)
+					}
+				}
+			}
+		}
+		for i := range 3 {
+			if ended[i] != nil || len(ran[i]) < ticks*9/10 {
+				t.Errorf("honest seat %d: ran %d frames of %d ticks, ended %v", i, len(ran[i]), ticks, ended[i])
+			}
+		}
+		t.Logf("frames run %d %d %d, x %d (JoinFrame %d), y %d (JoinFrame %d), longest stalls %v ticks, refused %d %d %d",
+			len(ran[0]), len(ran[1]), len(ran[2]), len(ran[3]), ss[3].JoinFrame(), len(ran[4]), ss[4].JoinFrame(), stall,
+			ss[0].Stats().Dropped.Refused, ss[1].Stats().Dropped.Refused, ss[2].Stats().Dropped.Refused)
+	})
+}

@@ -479,6 +479,9 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int, clear bool) {
 		return // one at a time; the joiner repeats its request
 	}
 	if !a.active {
+		if s.backoff(now, from) {
+			return
+		}
 		others := s.members() &^ s.lost &^ (1 << from) &^ (1 << s.me)
 		if others == 0 && s.n >= 3 && !clear {
 			_ = s.cfg.Control.Send(s.seats[from].id, s.viewBody(ctlView, from, NoFrame))
@@ -493,6 +496,30 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int, clear bool) {
 			_ = s.cfg.Control.Send(s.seats[t].id, body)
 		}
 	}
+}
+
+// backoff reports whether the coordinator should not admit seat yet: its
+// last admission failed (the seat was dropped again at R, never heard
+// from R on: a joiner that never entered, e.g. because the survivors bind
+// the seat to different peers), so it waits 1 s, 2 s, 4 s ... up to
+// 3·JoinTimeout before the next one. Without it the gated survivors
+// crawled: each admission stalled them until the joiner's repeated
+// request counted as its goodbye, a few frames ran, and the next request
+// gated them again (TestRedteamTwoNewcomersOneSeat). An admission that
+// worked (the seat played, then left) resets it.
+func (s *Session[I]) backoff(now time.Time, seat int) bool {
+	jf := s.joinedFrom[seat]
+	switch {
+	case jf > 0 && s.dropFrame[seat] < jf && s.failedAt[seat] != jf:
+		s.failedAt[seat] = jf
+		s.fails[seat] = min(s.fails[seat]+1, 16)
+		wait := min(2*s.cfg.WaitNotify<<(s.fails[seat]-1), 3*s.cfg.JoinTimeout)
+		s.retryAt[seat] = now.Add(wait)
+		s.cfg.Logger.Info("lockstep: admission failed, retrying later", "seat", seat, "frame", jf, "wait", wait)
+	case jf > 0 && s.dropFrame[seat] >= jf:
+		s.fails[seat] = 0
+	}
+	return now.Before(s.retryAt[seat])
 }
 
 // viewBody encodes an admission, acknowledgement or view of seat at r

@@ -97,6 +97,9 @@ type Session[I any] struct {
 	byeSeq     [MaxSeats]uint16         // the last Frame number before a seat's goodbye (receive.go unleave)
 	words      [MaxSeats]word           // a joiner's: what each seat said of its admission
 	joinStart  time.Time                // a joiner's first join request
+	failedAt   [MaxSeats]Frame          // the coordinator's backoff: R of a seat's last failed admission
+	fails      [MaxSeats]int            // its consecutive failed admissions
+	retryAt    [MaxSeats]time.Time      // no admission of it before
 	gapFrom    [MaxSeats]Frame          // a readmitted seat's inputs are dropped in [gapFrom, joinedFrom)
 	joinedFrom [MaxSeats]Frame
 }

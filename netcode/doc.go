@@ -100,7 +100,10 @@
 // protocol version, GameID, Build, Name and its channel table. A peer
 // whose version, GameID, Build or channel table differs is refused on both
 // sides: each sends a Refuse frame, closes the connection and reports
-// EventRefused with a *RefusedError (errors.Is(err, ErrRefused)). Refused
+// EventRefused with a *RefusedError (errors.Is(err, ErrRefused)). The
+// connection is closed once the Refuse frame is acknowledged (at most 5 s,
+// in the background; flushRefuse in peer.go), so that the refused peer
+// hears why even on a starved machine or across a lost packet. Refused
 // peers are not retried. A peer enters Peers (and the channels' Peers),
 // and its data starts flowing, only after the handshake and once every
 // channel is open.

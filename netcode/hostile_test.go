@@ -35,7 +35,7 @@ func TestHostileHandshake(t *testing.T) {
 			bad := join(t, sig.url(), "room", "bad", func(c *Config) { c.testHello = tt.hello })
 			l := &eventLog{m: honest}
 			var ev Event
-			waitFor(t, 10*time.Second, "the honest peer's refusal", func() bool {
+			waitFor(t, 30*time.Second, "the honest peer's refusal", func() bool {
 				var ok bool
 				ev, ok = l.find(EventRefused, bad.Local())
 				return ok

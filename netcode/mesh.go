@@ -231,14 +231,16 @@ func (m *Mesh) Close() error {
 		m.mu.Unlock()
 		bye := wire.AppendBye(nil)
 		for _, p := range m.peers {
-			flush := false
+			var flush time.Duration
 			if p.ctrl.pipe != nil && p.helloSent {
-				flush = p.ctrl.writeControl(bye) == nil
+				if p.ctrl.writeControl(bye) == nil {
+					flush = flushBye
+				}
 			}
 			m.teardown(p, EventUnknown, nil, flush)
 		}
 		for _, c := range m.challengers {
-			m.teardown(c, EventUnknown, nil, false)
+			m.teardown(c, EventUnknown, nil, 0)
 		}
 		if m.sig != nil {
 			err = m.sig.Close()

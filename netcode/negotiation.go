@@ -121,7 +121,7 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 		// claim.
 		if p := m.sessions[msg.Session]; p != nil && p.offerer && p.addr == from && !p.connected {
 			m.log.Debug("netcode: peer already connected under its mesh ID", "peer", msg.ID, "signaling-id", from)
-			m.teardown(p, EventUnknown, nil, false)
+			m.teardown(p, EventUnknown, nil, 0)
 		}
 	}
 }
@@ -132,12 +132,12 @@ func (m *Mesh) onSignal(from transport.PeerID, data []byte) {
 // reports false if p was dropped instead.
 func (m *Mesh) rekey(p *peer, id transport.PeerID) bool {
 	if m.isBlocked(id) || m.refused[id] {
-		m.teardown(p, EventUnknown, nil, false)
+		m.teardown(p, EventUnknown, nil, 0)
 		return false
 	}
 	if old := m.peers[id]; old != nil {
 		if !m.makeChallenger(p, id) {
-			m.teardown(p, EventUnknown, nil, false)
+			m.teardown(p, EventUnknown, nil, 0)
 			return false
 		}
 		return true
@@ -184,7 +184,7 @@ func (m *Mesh) onOffer(from transport.PeerID, msg signalMsg) {
 		if p.connected {
 			kind = EventDisconnected
 		}
-		m.teardown(p, kind, nil, false)
+		m.teardown(p, kind, nil, 0)
 	}
 	if m.refused[msg.ID] {
 		return

@@ -146,7 +146,7 @@ func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) 
 		p.links = append(p.links, l)
 	}
 	if err != nil {
-		m.closeAsync(p, false)
+		m.closeAsync(p, 0)
 		return nil, err
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -400,9 +400,9 @@ func (m *Mesh) onControl(p *peer, c wire.Control, err error) {
 			// (its refusal of our offers is silent, so that is cheap).
 			m.refused[p.id] = true
 		}
-		m.teardown(p, EventRefused, &RefusedError{Peer: p.id, ByRemote: true, Reason: c.Reason.String(), Detail: c.Detail}, false)
+		m.teardown(p, EventRefused, &RefusedError{Peer: p.id, ByRemote: true, Reason: c.Reason.String(), Detail: c.Detail}, 0)
 	case wire.KindBye:
-		m.teardown(p, EventLeft, nil, false)
+		m.teardown(p, EventLeft, nil, 0)
 	}
 }
 
@@ -411,7 +411,7 @@ func (m *Mesh) refuse(p *peer, r wire.Reason, detail string) {
 	m.log.Info("netcode: refusing peer", "peer", p.id, "reason", r, "detail", detail)
 	_ = p.ctrl.writeControl(wire.AppendRefuse(nil, r, detail))
 	m.refused[p.id] = true
-	m.teardown(p, EventRefused, &RefusedError{Peer: p.id, Reason: r.String(), Detail: detail}, true)
+	m.teardown(p, EventRefused, &RefusedError{Peer: p.id, Reason: r.String(), Detail: detail}, flushRefuse)
 }
 
 // maybeConnected publishes p once the handshake is done and every channel
@@ -445,7 +445,7 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 		case webrtc.PeerConnectionStateConnected:
 			m.verify(p)
 		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-			m.teardown(p, EventUnknown, nil, false)
+			m.teardown(p, EventUnknown, nil, 0)
 		}
 		return
 	}
@@ -471,7 +471,7 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 			return
 		}
 		if p.gone {
-			m.teardown(p, EventLeft, nil, false)
+			m.teardown(p, EventLeft, nil, 0)
 			return
 		}
 		if p.troubleSince.IsZero() {
@@ -496,7 +496,7 @@ func (m *Mesh) onPCState(p *peer, s webrtc.PeerConnectionState) {
 			m.fail(p, errors.New("netcode: the peer closed the connection before the handshake"))
 			return
 		}
-		m.teardown(p, EventLeft, nil, false)
+		m.teardown(p, EventLeft, nil, 0)
 	}
 }
 
@@ -541,13 +541,13 @@ func (m *Mesh) fail(p *peer, err error) {
 	if !p.announced {
 		kind = EventUnknown
 	}
-	m.teardown(p, kind, err, false)
+	m.teardown(p, kind, err, 0)
 }
 
 // teardown removes p, emits kind (unless EventUnknown) and closes the
-// PeerConnection in the background (after letting queued control frames
-// out when flush is set).
-func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush bool) {
+// PeerConnection in the background, after letting a queued control frame
+// out for up to flush (0: at once; flushBye, flushRefuse).
+func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush time.Duration) {
 	if p.closed {
 		return
 	}
@@ -580,13 +580,26 @@ func (m *Mesh) teardown(p *peer, kind EventKind, err error, flush bool) {
 
 // closeAsync closes p's channels and PeerConnection in a goroutine:
 // GracefulClose waits for pion and must not run in a pion callback.
-func (m *Mesh) closeAsync(p *peer, flush bool) {
+func (m *Mesh) closeAsync(p *peer, flush time.Duration) {
 	m.wg.Go(func() {
-		if flush && p.ctrl != nil && p.ctrl.pipe != nil {
-			deadline := time.Now().Add(flushTimeout)
-			for p.ctrl.pipe.buffered() > 0 && time.Now().Before(deadline) {
-				time.Sleep(2 * time.Millisecond)
+		if flush > 0 && p.ctrl != nil && p.ctrl.pipe != nil {
+			// A refusal's wait ends early when the mesh closes (Close's
+			// own Bye frames wait flushBye, the mesh closed already).
+			var quit <-chan struct{}
+			if flush == flushRefuse {
+				quit = m.quit
 			}
+			deadline := time.Now().Add(flush)
+			t := time.NewTicker(2 * time.Millisecond)
+		wait:
+			for p.ctrl.pipe.buffered() > 0 && time.Now().Before(deadline) {
+				select {
+				case <-t.C:
+				case <-quit:
+					break wait
+				}
+			}
+			t.Stop()
 		}
 		for _, l := range p.allLinks() {
 			if l != nil && l.pipe != nil {
@@ -611,9 +624,25 @@ func (m *Mesh) closeAsync(p *peer, flush bool) {
 // signaling still lists it.
 const leaveGrace = 5 * time.Second
 
-// flushTimeout bounds how long a closing peer waits for a Refuse or Bye
-// frame to be acknowledged before it closes the connection. The frame is
-// on the wire within microseconds, which is all that matters; waiting for
-// the acknowledgement would cost SCTP's 200 ms delayed SACK. (The remote
-// learns of the close from DTLS close_notify anyway.)
-const flushTimeout = 30 * time.Millisecond
+// How long a closing peer waits for its last control frame to be
+// acknowledged (the control link's buffered amount back to 0) before it
+// closes the connection, which drops whatever SCTP has not sent yet.
+//
+// flushBye: a Bye is on the wire within microseconds on an idle machine,
+// and losing it costs nothing (the remote learns of the close from DTLS
+// close_notify and reports EventLeft all the same), so Close does not
+// wait for the acknowledgement (SCTP's 200 ms delayed SACK).
+//
+// flushRefuse: a Refuse is what tells the remote why (EventRefused with
+// the reason), and it never hears it otherwise: it would report the
+// close as EventLeft or EventFailed and retry, and we ignore its offers.
+// 30 ms was not enough on a starved machine (TestHostileHandshake failed
+// under a CPU hog; with no wait at all, 28 runs in 50): wait for the
+// acknowledgement, about 200 ms, or 1 s more if the packet was lost
+// (SCTP's minimum RTO; TestVNetRefusalLost), bounded. A lying peer that
+// never acknowledges keeps its refused PeerConnection open that long, in
+// the background; Close cuts the wait short.
+const (
+	flushBye    = 30 * time.Millisecond
+	flushRefuse = 5 * time.Second
+)

@@ -147,5 +147,5 @@ func (m *Mesh) peerLeftSignaling(sigID transport.PeerID) {
 	if !p.announced {
 		kind = EventUnknown
 	}
-	m.teardown(p, kind, nil, false)
+	m.teardown(p, kind, nil, 0)
 }

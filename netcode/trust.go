@@ -38,7 +38,7 @@ func (m *Mesh) challenge(from transport.PeerID, msg signalMsg) {
 	m.log.Info("netcode: another signaling seat claims a linked ID; it must prove the key", "id", msg.ID, "signaling-id", from)
 	if err := m.answer(c, msg.SDP); err != nil {
 		m.log.Warn("netcode: answering a challenger", "peer", msg.ID, "err", err)
-		m.teardown(c, EventUnknown, nil, false)
+		m.teardown(c, EventUnknown, nil, 0)
 	}
 }
 
@@ -118,7 +118,7 @@ func (m *Mesh) verify(p *peer) bool {
 	if p.challenger {
 		if !proven {
 			// Only a proof may touch an existing link.
-			m.teardown(p, EventUnknown, nil, false)
+			m.teardown(p, EventUnknown, nil, 0)
 			return false
 		}
 		m.resolveChallenger(p)
@@ -143,7 +143,7 @@ func (m *Mesh) impersonation(p *peer, actual transport.PeerID, err error) {
 	if p.ctrl != nil && p.ctrl.pipe != nil {
 		_ = p.ctrl.writeControl(wire.AppendRefuse(nil, wire.ReasonIdentity, ""))
 	}
-	m.teardown(p, EventUnknown, nil, true)
+	m.teardown(p, EventUnknown, nil, flushRefuse)
 	who := actual
 	if who == "" {
 		who = p.addr
@@ -195,7 +195,7 @@ func (m *Mesh) replaceLink(live, c *peer) {
 			kind = EventDisconnected
 		}
 		m.log.Info("netcode: peer replaces its connection (key proven)", "peer", c.id)
-		m.teardown(live, kind, nil, false)
+		m.teardown(live, kind, nil, 0)
 	}
 	c.probeSince = 0
 	delete(m.challengers, c.session)
@@ -227,7 +227,7 @@ func (m *Mesh) challengerTick(now time.Time) {
 			continue
 		}
 		if !c.retireAt.IsZero() && now.After(c.retireAt) || now.Sub(c.created) > m.cfg.ConnectTimeout {
-			m.teardown(c, EventUnknown, nil, false)
+			m.teardown(c, EventUnknown, nil, 0)
 		}
 	}
 }
@@ -277,7 +277,7 @@ func (m *Mesh) Block(id transport.PeerID, reason string) error {
 		}
 		for _, c := range m.challengers {
 			if c.id == id {
-				m.teardown(c, EventUnknown, nil, false)
+				m.teardown(c, EventUnknown, nil, 0)
 			}
 		}
 	})
@@ -329,7 +329,7 @@ func (m *Mesh) refuseBlocked(p *peer) {
 		kind = EventUnknown
 	}
 	m.log.Info("netcode: peer blocked", "peer", p.id, "reason", reason)
-	m.teardown(p, kind, &RefusedError{Peer: p.id, Reason: wire.ReasonBlocked.String(), Detail: reason}, true)
+	m.teardown(p, kind, &RefusedError{Peer: p.id, Reason: wire.ReasonBlocked.String(), Detail: reason}, flushRefuse)
 }
 
 // onLoop runs f on the mesh loop and waits for it.

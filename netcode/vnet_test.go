@@ -5,6 +5,7 @@ package netcode
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type vnetLab struct {
 	cut        atomic.Bool // drop every packet to or from LAN A
 	noSCTP     atomic.Bool // drop DTLS application data (SCTP) on the WAN
 	noDirect   atomic.Bool // drop UDP between the two NATs (TURN still relays)
+	noSCTPToB  atomic.Bool // drop DTLS application data (SCTP) to LAN B
 	// wanBytesA and wanPktsA count the UDP payload bytes (plus 28 for
 	// the IPv4 and UDP headers) and packets that crossed the WAN to or
 	// from LAN A (upgrade_test.go's cost figures).
@@ -76,6 +78,9 @@ func newVNetLab(t *testing.T, natA, natB *vnet.NATType, impA, impB impair) *vnet
 		// While cut, LAN A is off the WAN (signaling, on real loopback,
 		// still works).
 		if lab.noSCTP.Load() && c.Network() == "udp" && len(c.UserData()) > 0 && c.UserData()[0] == dtlsApplicationData {
+			return false
+		}
+		if lab.noSCTPToB.Load() && c.Network() == "udp" && isLANB(c.DestinationAddr()) && len(c.UserData()) > 0 && c.UserData()[0] == dtlsApplicationData {
 			return false
 		}
 		if lab.noDirect.Load() && (isLANA(c.SourceAddr()) && isLANB(c.DestinationAddr()) || isLANB(c.SourceAddr()) && isLANA(c.DestinationAddr())) {
@@ -350,6 +355,49 @@ func TestVNetSCTPHandshakeLost(t *testing.T) {
 	}
 	if got := recvN(t, b.Channel("rel"), 1, 5*time.Second)[0]; string(got.Data) != "x" {
 		t.Errorf("got %q", got.Data)
+	}
+}
+
+// TestVNetRefusalLost: the refusal of a bad handshake reaches the
+// refused peer even if its packet is lost: the refusing side waits for
+// the Refuse frame's acknowledgement (SCTP retransmits it after its 1 s
+// RTO) before closing the connection, which drops what SCTP has not
+// delivered. Before, it closed 30 ms after the write, and the refused
+// peer never learned why (EventLeft or EventFailed, and offers its
+// refuser ignores): on a starved machine, where SCTP had not even sent
+// the frame within 30 ms, TestHostileHandshake failed that way. Here every
+// SCTP packet to the bad peer is dropped for 500 ms from the moment it
+// sends its Hello, the refusal included.
+func TestVNetRefusalLost(t *testing.T) {
+	sig := startSignaling(t)
+	lab := newVNetLab(t, fullCone, fullCone, impair{}, impair{})
+	honest := join(t, sig.url(), "room", "honest", lab.on(lab.netA))
+	bad := join(t, sig.url(), "room", "bad", lab.on(lab.netB), func(c *Config) {
+		c.testHello = func(h []byte) []byte {
+			lab.noSCTPToB.Store(true)
+			time.AfterFunc(500*time.Millisecond, func() { lab.noSCTPToB.Store(false) })
+			return h[:len(h)-3]
+		}
+	})
+	lh, lb := &eventLog{m: honest}, &eventLog{m: bad}
+	waitFor(t, 30*time.Second, "the honest peer's refusal", func() bool { return lh.has(EventRefused, bad.Local()) })
+	var re *RefusedError
+	waitFor(t, 30*time.Second, "the bad peer to hear it", func() bool {
+		for _, ev := range lb.poll() {
+			if ev.Peer != honest.Local() {
+				continue
+			}
+			switch ev.Kind {
+			case EventRefused:
+				return true
+			case EventLeft, EventFailed:
+				t.Fatalf("the bad peer saw %v, want the refusal", ev)
+			}
+		}
+		return false
+	})
+	if ev, _ := lb.find(EventRefused, honest.Local()); !errors.As(ev.Err, &re) || !re.ByRemote || re.Reason != "bad handshake" {
+		t.Errorf("the bad peer's refusal: %v, want a remote bad handshake refusal", ev.Err)
 	}
 }
 

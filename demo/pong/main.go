@@ -82,7 +82,7 @@ func main() {
 	flag.StringVar(&f.watch, "watch", "", "watch a running match without playing: CODE, HOST:PORT/CODE, or CODE with -signal (as -join)")
 	flag.StringVar(&f.say, "say", "", "headless network matches: say TEXT in the chat when the match starts and every 3 s of it (tests: chat reaches late joiners and watchers)")
 	flag.IntVar(&f.progress, "progress", 0, "headless network matches: print a \"progress frame=F score=A:B\" line every N frames of the match (0 = none; tests wait for it to know a match is under way)")
-	flag.StringVar(&f.identity, "identity", "", "keep your player identity in `FILE` (default: one per -name in your config directory), so a restarted pong rejoins its match; a host also keeps its room in FILE+room, so the same pong -host run again reopens the room and rejoins (lockstep only: not with -rollback)")
+	flag.StringVar(&f.identity, "identity", "", "keep your player identity in `FILE` (default: one per -name in your config directory), so a restarted pong rejoins its match; a host also keeps its room in FILE+room, so the same pong -host run again reopens the room and rejoins")
 	flag.StringVar(&f.signal, "signal", "", "signaling server URL for internet play, e.g. wss://signal.example.org/ws")
 	flag.StringVar(&f.name, "name", defaultName(), "your player name")
 	flag.BoolVar(&f.bot, "bot", false, "the AI plays your paddle")
@@ -102,7 +102,7 @@ func main() {
 	flag.BoolVar(&f.verbose, "v", false, "log details to stderr (the game's, the network's and pion's); without it only errors")
 	flag.BoolVar(&f.lanDisc, "lan", true, "announce hosted games and look for games on the LAN")
 	flag.StringVar(&f.lanAddr, "lan-addr", "", "LAN discovery on this unicast UDP address instead of multicast/broadcast (tests)")
-	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep; a rollback player can be watched (-watch), but nobody in its match can rejoin after a restart (that needs lockstep, the default, on both sides)")
+	flag.BoolVar(&f.rollback, "rollback", false, "network matches: rollback (predicted inputs, no input delay) instead of lockstep; rollback players can be watched (-watch) and rejoin after a restart, as lockstep ones")
 	flag.BoolVar(&f.loopback, "loopback", false, "WebRTC over loopback addresses only, no mDNS and no STUN (tests; a machine without network and a join to 127.0.0.1 need no flag)")
 	flag.Parse()
 

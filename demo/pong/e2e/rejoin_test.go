@@ -56,17 +56,10 @@ func waitFrame(t *testing.T, p *proc, from int, d time.Duration) {
 	t.Fatalf("%s reported no frame %d within %v\nstdout:\n%s\nstderr:\n%s", p.name, from, d, p.stdout.String(), p.stderr.String())
 }
 
-// startPair hosts ann's headless match on loopback and joins bob to it;
-// it returns both, bob's command line and the join target, once bob's
-// match started.
-func startPair(t *testing.T, bin string, env []string, score string, hostArgs ...string) (host, join *proc, joinArgs []string, target string) {
-	t.Helper()
-	host, join, _, joinArgs, target = startPairArgs(t, bin, env, score, nil, hostArgs...)
-	return host, join, joinArgs, target
-}
-
-// startPairArgs is startPair that returns ann's command line too; both
-// are flags for both players.
+// startPairArgs hosts ann's headless match on loopback (with the flags
+// both and more) and joins bob to it (with both); it returns both
+// processes, their command lines and the join target, once bob's match
+// started.
 func startPairArgs(t *testing.T, bin string, env []string, score string, both []string, more ...string) (host, join *proc, hostArgs, joinArgs []string, target string) {
 	t.Helper()
 	common := append([]string{"-headless", "-bot", "-loopback", "-lan=false", "-tps", "120", "-timeout", "150", "-score", score, "-progress", "60"}, both...)
@@ -88,10 +81,15 @@ func startPairArgs(t *testing.T, bin string, env []string, score string, both []
 // again with the same command (and the same config directory, where its
 // identity file is): ann's game waits for bob ("waiting for bob..."),
 // bob's rejoins its seat, and both print the same result line.
-func TestRejoinAfterKill(t *testing.T) {
+func TestRejoinAfterKill(t *testing.T) { testRejoinAfterKill(t, nil) }
+
+// TestRejoinRollbackAfterKill: the same with both players on -rollback.
+func TestRejoinRollbackAfterKill(t *testing.T) { testRejoinAfterKill(t, []string{"-rollback"}) }
+
+func testRejoinAfterKill(t *testing.T, both []string) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, joinArgs, _ := startPair(t, bin, env, "2")
+	host, join, _, joinArgs, _ := startPairArgs(t, bin, env, "2", both)
 	waitFrame(t, join, 240, 60*time.Second) // mid-match
 	if err := join.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -122,10 +120,18 @@ func TestRejoinAfterKill(t *testing.T) {
 // its port), her game reopens the room, bob's mesh finds the signaling
 // server again, bob's game waits for ann ("waiting for ann..."), ann's
 // rejoins her seat, and both print the same result line.
-func TestHostRejoinAfterKill(t *testing.T) {
+func TestHostRejoinAfterKill(t *testing.T) { testHostRejoinAfterKill(t, nil) }
+
+// TestHostRejoinRollbackAfterKill: the same with both players on
+// -rollback.
+func TestHostRejoinRollbackAfterKill(t *testing.T) {
+	testHostRejoinAfterKill(t, []string{"-rollback"})
+}
+
+func testHostRejoinAfterKill(t *testing.T, both []string) {
 	bin := build(t, true)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "HOME=" + t.TempDir()}
-	host, join, hostArgs, _, target := startPairArgs(t, bin, env, "2", nil)
+	host, join, hostArgs, _, target := startPairArgs(t, bin, env, "2", both)
 	waitFrame(t, host, 240, 60*time.Second) // mid-match
 	if err := host.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

@@ -31,8 +31,8 @@
 // Rollback players (-rollback) stream their confirmed frames
 // (rollback.Session.Steps) with the states after them from their
 // history ring, so a watcher cannot tell them from lockstep players. A
-// rollback session has no Control channel: in a match with a rollback
-// player nobody rejoins.
+// restarted rollback player rejoins as a lockstep one does (rollback
+// sessions run the same Control agreement; catchUpRollback).
 //
 // # Rejoin
 //

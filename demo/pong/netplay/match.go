@@ -152,7 +152,7 @@ func (m *Match) Tick(local sim.Input) error {
 	if m.retired {
 		return nil
 	}
-	if m.ls == nil && m.sp != nil {
+	if m.ls == nil && m.rb == nil && m.sp != nil {
 		return m.tickWatch()
 	}
 	if m.sp != nil {

@@ -80,6 +80,32 @@ func (m *Match) advanceRollback(local sim.Input) (ran bool, err error) {
 	return ran, err
 }
 
+// catchUpRollback is catchUp for a rollback session: while it waits for
+// admission its Advance returns no request (sync/rollback's doc); once
+// admitted at R, the game plays the stream up to R-1 and then carries out
+// requests from R on.
+func (m *Match) catchUpRollback(local sim.Input) (done bool, err error) {
+	rb := m.rb
+	r := rb.sess.JoinFrame()
+	if _, err := m.spectate(r); err != nil {
+		return false, err
+	}
+	if r == lockstep.NoFrame {
+		reqs, err := rb.sess.Advance(local)
+		if err == nil && len(reqs) > 0 {
+			err = fmt.Errorf("netplay: rollback ran %d requests before admitting this seat", len(reqs))
+		}
+		return false, err
+	}
+	if lockstep.Frame(m.s.Frame) < r {
+		return false, nil
+	}
+	m.sp = nil
+	rb.checked = r
+	m.room.note("back in the match")
+	return true, nil
+}
+
 // rates returns the rollbacks per second and frames re-simulated per
 // tick, averaged over the match (for the network overlay).
 func (rb *rbMatch) rates() (perSec, perTick float64) {

@@ -2,7 +2,6 @@ package netplay
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -354,16 +353,22 @@ func (r *Room) startMatch(m lobby.Match, join bool) error {
 	r.record = nil // one recording per room: the first match
 	adaptive(&cfg, r.net.cfg.Rollback)
 	if r.net.cfg.Rollback {
-		if join {
-			return errors.New("netplay: coming back into a running match needs lockstep (-rollback=false)")
-		}
-		cfg.Control = nil // no rejoin in rollback mode
+		// Rejoin works as in lockstep (sync/rollback: "Rejoin, join in
+		// progress and spectators"): the same Control agreement, and the
+		// game catches up from a Spectator before its first request.
 		sess, err := rollback.NewSession[sim.Input](r.mesh.Channel(chanInput), rollback.Config{Lockstep: cfg})
 		if err != nil {
 			return fmt.Errorf("netplay: starting rollback: %w", err)
 		}
 		r.match = newRollbackMatch(sess, sim.Config{Seed: m.Seed, WinScore: win}, r)
 		r.match.str = r.newStreamer(len(m.Seats), cfg.GameID)
+		if join {
+			if r.match.sp, err = r.catchUpFrom(m.Seats, cfg.GameID); err != nil {
+				_ = sess.Close()
+				r.match = nil
+				return fmt.Errorf("netplay: catching up: %w", err)
+			}
+		}
 	} else {
 		sess, err := lockstep.NewSession[sim.Input](r.mesh.Channel(chanInput), cfg)
 		if err != nil {

@@ -132,6 +132,9 @@ func (m *Match) spectate(upTo lockstep.Frame) (ran bool, err error) {
 		if err := m.restore(c); err != nil {
 			return false, err
 		}
+		if m.rb != nil && m.s.Frame > 0 {
+			m.rb.hist[(m.s.Frame-1)%histRing] = m.s
+		}
 		ran = true
 	}
 	steps, err := m.sp.Advance()
@@ -161,6 +164,9 @@ func (m *Match) spectate(upTo lockstep.Frame) (ran bool, err error) {
 			m.sp.ReportChecksum(st.Frame, sum)
 		}
 		m.stream(st, sum) // a rejoining player streams too, from here on
+		if m.rb != nil {
+			m.rb.hist[st.Frame%histRing] = m.s // a rollback streamer's snapshots come from there
+		}
 		if m.s.Over() && m.final == nil {
 			f := m.s
 			m.final = &f
@@ -200,6 +206,9 @@ func (m *Match) tickWatch() error {
 // the stream's frames. done reports that the state is the match's state
 // after JoinFrame-1: the session plays from here on.
 func (m *Match) catchUp(local sim.Input) (done bool, err error) {
+	if m.rb != nil {
+		return m.catchUpRollback(local)
+	}
 	r := m.ls.JoinFrame()
 	if _, err := m.spectate(r); err != nil {
 		return false, err

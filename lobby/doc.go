@@ -174,8 +174,14 @@
 // and the host answers one peer at most every 250 ms, dropping and
 // counting the rest in Stats.Ignored (TestRedTeamJoinFlood: 1,000
 // requests in 1 s, one seat, at most 5 answers). A lying host can still
-// tell a rejoiner or spectator a wrong match (its session then meets
-// nobody, or its checksums differ), or stream nothing; and it can tell
+// tell a rejoiner or newcomer a wrong match: with another seed or
+// settings (passed as lockstep.Config.Seed and Settings) the survivors'
+// sessions refuse its join requests and name it, with other seats it is
+// never admitted; either way it waits and never plays another game
+// (lockstep's TestRedteamRejoinOtherMatch). It can tell a spectator a
+// wrong match or name itself the only source (a spectator's state is
+// only as good as its sources: lockstep's "Spectators"), or stream
+// nothing; and it can tell
 // the seats different newcomers for one open seat. The seats then
 // disagree on who holds it, and lockstep admits neither newcomer (each
 // lacks the word of a survivor that binds the other); the honest seats

@@ -123,13 +123,17 @@ type Config struct {
 	// the same channel). Two IDs that differ in only one half always have
 	// different tags. It is written to replays.
 	GameID uint64
-	// Seed is the game's seed, written to replays only (the session
-	// itself uses no randomness).
+	// Seed is the game's seed, written to replays (the session itself
+	// uses no randomness). Every peer passes the same: a joiner
+	// (Config.Join) whose Seed or Settings differ from the survivors' is
+	// refused (its lobby told it another match). 0 is a seed like any
+	// other.
 	Seed uint64
 	// Settings are the match's settings as the game encodes them (e.g.
 	// lobby.Match.Settings.Data), at most MaxReplaySettings bytes. They
-	// are written to replays only (ReplayHeader.Settings), so a replay
-	// carries what it needs to be played back. nil: none.
+	// are written to replays (ReplayHeader.Settings), so a replay
+	// carries what it needs to be played back, and compared at a join
+	// (see Seed). nil: none.
 	Settings []byte
 	// Record, if set, receives the replay log: a header and every Step
 	// and reported checksum (see Replay). Writes are buffered; Close

@@ -558,6 +558,15 @@
 // is empty or dropped here, otherwise when the majority drops it, and
 // never moves a seat that plays (TestJoinInProgressRebind).
 //
+// A join request carries a fingerprint of the joiner's Config.Seed and
+// Config.Settings (FNV-1a, 4 bytes): the survivors refuse a joiner whose
+// lobby told it another match (EventRefused naming it, counted in
+// Stats.Dropped.Refused), never gate for it, and it never starts
+// (TestRedteamRejoinOtherMatch; before, only the game tag was compared,
+// and a joiner told another seed played another game). A joiner told
+// other seats is never admitted either: its requests reach no seat that
+// binds its ID, or the admission names another seat than its own.
+//
 // Survivors that Rebind one seat to different peers (a lying lobby host
 // that gives one open seat to two newcomers) never admit either: the
 // coordinator admits the peer it binds, a survivor sends its

@@ -58,7 +58,8 @@ type joinMatch struct {
 	leave, honest []int
 	wrap          func(i int, c transport.Conn) transport.Conn
 	tick          func(tick int)
-	stall         []int // out: each seat's longest run of ticks without a step, once it ran one
+	stall         []int  // out: each seat's longest run of ticks without a step, once it ran one
+	joinSeed      uint64 // the newcomer's Config.Seed, if not the match's (1)
 }
 
 // runJoinAttack plays a match (see joinMatch) for ticks ticks. It fails
@@ -86,8 +87,12 @@ func runJoin(t *testing.T, jm *joinMatch) ([]*lockstep.Session[input], []map[loc
 		if wrap != nil {
 			ctl = wrap(i, ctl)
 		}
+		seed := uint64(1)
+		if join && jm.joinSeed != 0 {
+			seed = jm.joinSeed
+		}
 		s, err := lockstep.NewSession[input](peer.Channel("ls", transport.Unreliable),
-			lockstep.Config{Seats: ids, Reserved: ids[last:], GameID: 9, Control: ctl, Join: join, InputDelay: 2})
+			lockstep.Config{Seats: ids, Reserved: ids[last:], GameID: 9, Seed: seed, Control: ctl, Join: join, InputDelay: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -512,5 +517,38 @@ func TestRedteamTwoNewcomersOneSeat(t *testing.T) {
 		t.Logf("frames run %d %d %d, x %d (JoinFrame %d), y %d (JoinFrame %d), longest stalls %v ticks, refused %d %d %d",
 			len(ran[0]), len(ran[1]), len(ran[2]), len(ran[3]), ss[3].JoinFrame(), len(ran[4]), ss[4].JoinFrame(), stall,
 			ss[0].Stats().Dropped.Refused, ss[1].Stats().Dropped.Refused, ss[2].Stats().Dropped.Refused)
+	})
+}
+
+// TestRedteamRejoinOtherMatch: a lying lobby host tells a newcomer the
+// right seats but another seed (the game's own randomness: its state
+// would differ from the first frame it runs). Before, the survivors
+// admitted it (the seed is not in the game tag) and it played a different
+// game. Now a join request carries a fingerprint of Config.Seed and
+// Config.Settings: the survivors refuse it and name the newcomer, never
+// gate, and play on; the newcomer never starts.
+func TestRedteamRejoinOtherMatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		jm := &joinMatch{seats: 4, ticks: 900, honest: []int{0, 1, 2}, joinSeed: 2}
+		ss, runs, events := runJoin(t, jm)
+		if r := ss[3].JoinFrame(); r != lockstep.NoFrame {
+			t.Errorf("the newcomer with another seed entered at %d", r)
+		}
+		for i := range 3 {
+			named := false
+			for _, e := range events[i] {
+				named = named || e.Kind == lockstep.EventRefused && e.Seat == 3
+				if e.Kind == lockstep.EventRejoined {
+					t.Errorf("seat %d admitted it: %+v", i, e)
+				}
+			}
+			if !named {
+				t.Errorf("seat %d did not name the newcomer", i)
+			}
+			if n := len(runs[i]); n < 890 {
+				t.Errorf("seat %d ran %d frames in 900 ticks", i, n)
+			}
+		}
+		t.Logf("refused at seat 0: %d, longest stalls %v ticks", ss[0].Stats().Dropped.Refused, jm.stall)
 	})
 }

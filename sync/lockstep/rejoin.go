@@ -53,7 +53,23 @@ const (
 	ctlHead         = len(ctlMagic) + 1 + 4
 	joinEvery       = 100 * time.Millisecond
 	joinClear uint8 = 1 // join request flag: no seat contradicts a lone survivor (see lone)
+	joinBody        = 5 // a join request's body: flags, match fingerprint (matchPrint)
 )
+
+// matchPrint is the fingerprint of the match a session plays, beyond its
+// game tag: FNV-1a of Config.Seed and Config.Settings. A join request
+// carries it, and the survivors refuse a joiner whose lobby told it
+// another seed or settings (TestRedteamRejoinOtherMatch).
+func matchPrint(seed uint64, settings []byte) uint32 {
+	h := uint32(2166136261)
+	for _, b := range binary.LittleEndian.AppendUint64(nil, seed) {
+		h = (h ^ uint32(b)) * 16777619
+	}
+	for _, b := range settings {
+		h = (h ^ uint32(b)) * 16777619
+	}
+	return h
+}
 
 // admission is a running admission of a seat: the one this peer
 // coordinates, or the one it accepted as a survivor, until its gate opens.
@@ -169,9 +185,12 @@ func (s *Session[I]) control(now time.Time) {
 		}
 		s.joinSent = now
 		b := appendCtl(s.ctlBuf[:0], ctlJoin, s.game)
+		var flags uint8
 		if s.clear(now) {
-			b = append(b, joinClear)
+			flags |= joinClear
 		}
+		b = append(b, flags)
+		b = binary.LittleEndian.AppendUint32(b, s.print)
 		s.ctlBuf = b
 		for t := range s.seats {
 			if t != s.me {
@@ -348,11 +367,17 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 	}
 	kind, body := b[4], b[ctlHead:]
 	if kind == ctlJoin {
-		if len(body) > 1 {
+		switch {
+		case len(body) != joinBody:
 			s.stats.Dropped.Malformed++
-			return
+		case binary.LittleEndian.Uint32(body[1:]) != s.print:
+			if !s.joining {
+				s.stats.Dropped.Refused++
+				s.refuse(from, reasonOtherMatch)
+			}
+		default:
+			s.onJoinRequest(now, from, body[0]&joinClear != 0)
 		}
-		s.onJoinRequest(now, from, len(body) == 1 && body[0]&joinClear != 0)
 		return
 	}
 	seat, v, ok := s.parseView(body, kind)

@@ -64,6 +64,7 @@ type Session[I any] struct {
 	dec     wire.Decoder
 	in, out wire.Packet
 	game    uint32 // wire.GameTag(GameID)
+	print   uint32 // matchPrint(Seed, Settings): a join request's (rejoin.go)
 	seq     uint16 // of the next Frame datagram
 	pings   [pingRing]pingSent
 	scratch []byte
@@ -234,6 +235,7 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 		delay:    st.InputDelay,
 		enc:      wire.NewEncoder(),
 		game:     wire.GameTag(st.GameID),
+		print:    matchPrint(st.Seed, st.Settings),
 		scratch:  make([]byte, max(st.window, st.relay)*isize),
 		steps:    make([]Step[I], 0, st.CatchUp),
 		stepIn:   make([]I, st.CatchUp*n),

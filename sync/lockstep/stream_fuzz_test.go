@@ -77,8 +77,9 @@ func FuzzStreamMessage(f *testing.F) {
 func FuzzControlMessage(f *testing.F) {
 	admit := append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
 	f.Add(admit)
-	f.Add([]byte("PPR3\x01\x00\x00\x00\x00"))
-	f.Add([]byte("PPR3\x01\x00\x00\x00\x00\x01"))
+	join := "PPR3\x01\x00\x00\x00\x00\x00\x65\x71\xe1\x9b" // flags, the fingerprint of Seed 0, no settings
+	f.Add([]byte(join))
+	f.Add([]byte("PPR3\x01\x00\x00\x00\x00\x01\x65\x71\xe1\x9b"))
 	f.Add(append([]byte("PPR3\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0))
 	f.Add(append([]byte("PPR3\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0))
 	f.Add(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
@@ -108,7 +109,7 @@ func FuzzControlMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, e := range a.PollEvents() {
-				bAsked := (len(data) == 9 || len(data) == 10) && string(data[:5]) == "PPR3\x01"
+				bAsked := len(data) == 14 && string(data[:5]) == "PPR3\x01" && string(data[10:]) == join[10:]
 				if e.Kind == lockstep.EventRejoined && e.Seat != 2 && (e.Seat != 1 || !bAsked) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}

@@ -422,8 +422,11 @@
 // (a liar) stops streaming while the match goes on. The rule
 // (failover.go): the source lags when its link is down (it is not in
 // Conn.Peers) or when a majority of the trusted witnesses (more than
-// half of the sources other than the current one, distrusted ones left
-// out) have sent the checksum of a frame the source has not sent. A
+// half of the sources other than the current one, distrusted ones and
+// those whose link is down left out: a crashed first source's last word
+// held the majority back for good, TestSpectatorFailoverDeadWitness)
+// have sent the checksum of a frame the source has not sent. A witness
+// whose link comes back (a restarted process) is subscribed again. A
 // source that lags for SpectatorConfig.Failover (DefaultFailover 3 s;
 // negative disables) without closing the gap (sending past the frame the
 // witnesses had when the lag began, or getting closer to theirs: a

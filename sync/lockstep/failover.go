@@ -29,7 +29,13 @@ type failover struct {
 	lagTarget  Frame     // their frame at lagSince: the source must deliver it
 	lagGap     Frame     // their frame minus the stream's at lagSince
 	downSince  time.Time // the source's link is down since (zero: up)
-	resumeSnap bool      // a snapshot from the new source may replace the state
+	// up says, per source, whether its link was up when last looked
+	// (linksAt): a witness whose link is down (a crashed first source)
+	// sends nothing, so it is no witness, and its last word must not
+	// hold the majority back.
+	up         []bool
+	linksAt    time.Time
+	resumeSnap bool // a snapshot from the new source may replace the state
 	scratch    []Frame
 }
 
@@ -43,6 +49,10 @@ func (fo *failover) init(n int) {
 		fo.top[i] = NoFrame
 	}
 	fo.fails, fo.distrust, fo.refused = make([]int, n), make([]bool, n), make([]bool, n)
+	fo.up = make([]bool, n)
+	for i := range fo.up {
+		fo.up[i] = true
+	}
 	fo.claimed = NoFrame
 	fo.scratch = make([]Frame, 0, n)
 }
@@ -54,12 +64,13 @@ func (fo *failover) heard(src int, frame Frame) { fo.top[src] = max(fo.top[src],
 func (fo *failover) progress(now time.Time) { fo.progressAt = now }
 
 // majority is the newest frame that more than half of the trusted
-// witnesses (every source but the current one and the distrusted) have
-// reported, NoFrame if none or no trusted witness.
+// witnesses (every source but the current one, the distrusted and those
+// whose link is down) have reported, NoFrame if none or no trusted
+// witness.
 func (fo *failover) majority() Frame {
 	tops := fo.scratch[:0]
 	for s, t := range fo.top {
-		if s != fo.cur && !fo.distrust[s] {
+		if s != fo.cur && !fo.distrust[s] && fo.up[s] {
 			tops = append(tops, t)
 		}
 	}
@@ -82,9 +93,14 @@ func (sp *Spectator[I]) checkFailover() {
 	if fo.progressAt.IsZero() {
 		fo.progressAt = now
 	}
-	// The link: looked up (Peers allocates) only once the source has
-	// been quiet for a moment; a live stream delivers every tick.
-	if now.Sub(fo.progressAt) < sp.cfg.Failover/8 || slices.Contains(sp.cfg.Conn.Peers(), sp.sources[fo.cur]) {
+	// The links: looked up (Peers allocates) every tick only once the
+	// source has been quiet for a moment (a live stream delivers every
+	// tick), else every Failover/8 (the witnesses' links).
+	quiet := now.Sub(fo.progressAt) >= sp.cfg.Failover/8
+	if quiet || now.Sub(fo.linksAt) >= sp.cfg.Failover/8 {
+		sp.lookLinks(now)
+	}
+	if !quiet || fo.up[fo.cur] {
 		fo.downSince = time.Time{}
 	} else if fo.downSince.IsZero() {
 		fo.downSince = now
@@ -113,6 +129,22 @@ func (sp *Spectator[I]) checkFailover() {
 		return
 	}
 	sp.switchSource(now, reason)
+}
+
+// lookLinks records which sources' links are up. A source whose link
+// came back (a restarted process knows no subscription) is subscribed
+// again; a streamer ignores a repeated subscription.
+func (sp *Spectator[I]) lookLinks(now time.Time) {
+	fo := &sp.fo
+	peers := sp.cfg.Conn.Peers()
+	for i, id := range sp.sources {
+		up := slices.Contains(peers, id)
+		if up && !fo.up[i] && !fo.refused[i] {
+			sp.subbed[i] = false
+		}
+		fo.up[i] = up
+	}
+	fo.linksAt = now
 }
 
 // refusedSwitch handles a refusal from the current source: after a

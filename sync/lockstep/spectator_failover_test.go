@@ -343,3 +343,32 @@ func TestSpectatorFailoverSlowCatchUp(t *testing.T) {
 		t.Logf("caught up from frame 0 in %d ticks, no switch", caughtUp-2400)
 	})
 }
+
+// TestSpectatorFailoverDeadWitness: a witness whose link is down (the
+// crashed first source) is no witness. Seat 0, the source, crashes at
+// tick 900 and the spectator follows seat 1; seat 1 then stops
+// streaming at tick 1500 with its link up. Seat 2, the only live
+// witness, shows the match going on: the spectator leaves seat 1. Before,
+// the dead seat 0's last checksum stayed in the majority for good (one
+// of two witnesses), so no lag ever showed and the spectator froze at
+// frame ~1500 while the match went on.
+func TestSpectatorFailoverDeadWitness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatch(t, 3, true)
+		defer m.close()
+		m.noFlush = func(seat, tick int) bool { return seat == 1 && tick >= 1500 }
+		w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+			func(tick int, _ *watcher) {
+				if tick == 900 {
+					m.crash(0)
+				}
+			})
+		if got := w.switches(); len(got) != 2 || got[0] != "p0>p1" || got[1] != "p1>p2" {
+			t.Fatalf("switches %v, want p0>p1, p1>p2", got)
+		}
+		if limit := 4 * 60; w.longest > limit {
+			t.Errorf("spectator waited %d ticks, want at most Failover (3 s) and a bit: %d", w.longest, limit)
+		}
+		t.Logf("switches %v; longest wait %d ticks", w.switches(), w.longest)
+	})
+}

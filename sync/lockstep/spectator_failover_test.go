@@ -372,3 +372,55 @@ func TestSpectatorFailoverDeadWitness(t *testing.T) {
 		t.Logf("switches %v; longest wait %d ticks", w.switches(), w.longest)
 	})
 }
+
+// TestRedteamResubscribeRefusedResume: the bound of 16 replacements must
+// hold when a replacement is refused too. A streamer without snapshots
+// whose log was trimmed (MaxLog) refuses a resume from before its log;
+// that refusal deleted the old subscription, and with it the count, so a
+// peer cycling checksums, resume from the log's start (the whole log
+// sent again), checksums, resume from 0 (refused: the count gone) had
+// the log replayed without end: 99 replays in 400 ticks. Now the refused
+// subscriber keeps its old subscription and its count.
+func TestRedteamResubscribeRefusedResume(t *testing.T) {
+	conns := locksteptest.Loopback("a", "x") // a streams, x lies
+	st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[0], Seats: 1, MaxLog: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := func(want byte, from int) []byte {
+		b := append([]byte("PPS1\x01"), binary.LittleEndian.AppendUint32(nil, wire.GameTag(0))...)
+		b = append(b, want)
+		if want == 3 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(from))
+		}
+		return b
+	}
+	replays := 0
+	for f := range 600 {
+		st.Step(lockstep.Step[input]{Frame: lockstep.Frame(f), Inputs: []input{{}}, Status: []lockstep.InputStatus{lockstep.InputConfirmed}})
+		if f >= 200 {
+			switch f % 4 {
+			case 0, 2:
+				_ = conns[1].Send("a", sub(2, 0))
+			case 1:
+				_ = conns[1].Send("a", sub(3, f-60)) // in the log: replayed
+			case 3:
+				_ = conns[1].Send("a", sub(3, 0)) // long gone: refused
+			}
+		}
+		st.Flush()
+		for {
+			m, ok := conns[1].TryRecv()
+			if !ok {
+				break
+			}
+			if len(m.Data) > 4 && m.Data[4] == 3 && len(m.Data) > 200 { // inputs: a replay of the log
+				replays++
+			}
+		}
+	}
+	if replays > 17 {
+		t.Fatalf("the log was replayed %d times for one peer's subscriptions (%d refused), want at most 17", replays, st.Stats().Refused)
+	}
+	t.Logf("%d replays, %d refused, %d bytes sent", replays, st.Stats().Refused, st.Stats().BytesSent)
+}

@@ -267,23 +267,23 @@ func (st *Streamer[I]) Flush() {
 const maxResubscribe = 16
 
 func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
-	sumNext, changes := st.end, 0
-	if i := slices.IndexFunc(st.subs, func(sb *subscriber) bool { return sb.id == id }); i >= 0 {
-		if want == st.subs[i].asked {
+	sumNext, changes, slots := st.end, 0, len(st.subs)
+	old := slices.IndexFunc(st.subs, func(sb *subscriber) bool { return sb.id == id })
+	if old >= 0 {
+		if want == st.subs[old].asked {
 			return // a repeated subscription (the subscriber retries)
 		}
 		// A new kind of subscription replaces the old: a spectator that
 		// switched source resumes from this one (wantResume), or demotes
-		// its old source to checksums. Each may cost a snapshot, so a
-		// subscriber has maxResubscribe of them.
-		sumNext, changes = st.subs[i].sumNext, st.subs[i].changes+1
+		// its old source to checksums. Each may cost a snapshot or the
+		// log sent again, so a subscriber has maxResubscribe of them.
+		sumNext, changes, slots = st.subs[old].sumNext, st.subs[old].changes+1, slots-1
 		if changes > maxResubscribe {
 			st.refuse(id) // the old subscription stays, and with it the count
 			return
 		}
-		st.subs = slices.Delete(st.subs, i, i+1)
 	}
-	refuse := len(st.subs) >= st.cfg.MaxSubscribers
+	refuse := slots >= st.cfg.MaxSubscribers
 	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1, changes: changes}
 	switch {
 	case want == wantChecksums:
@@ -300,8 +300,17 @@ func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
 		refuse = true
 	}
 	if refuse {
+		// A refused replacement keeps the old subscription and its count
+		// (else a refusal would reset the bound:
+		// TestRedteamResubscribeRefusedResume); the change is counted.
+		if old >= 0 {
+			st.subs[old].changes = changes
+		}
 		st.refuse(id)
 		return
+	}
+	if old >= 0 {
+		st.subs = slices.Delete(st.subs, old, old+1)
 	}
 	st.cfg.Logger.Info("lockstep: stream subscriber", "peer", id, "want", want, "from", sb.next)
 	st.subs = append(st.subs, sb)

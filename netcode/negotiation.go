@@ -163,6 +163,7 @@ func (m *Mesh) onOffer(from transport.PeerID, msg signalMsg) {
 		if p.offerer || p.addr != from {
 			return
 		}
+		m.holdCandidates(p)
 		if err := m.answer(p, msg.SDP); err != nil {
 			m.log.Warn("netcode: answering ICE restart", "peer", p.id, "err", err)
 		}

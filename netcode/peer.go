@@ -73,6 +73,14 @@ type peer struct {
 	turnErr                   *TURNError    // the latest failed TURN allocation, if any
 	unwatch                   func()        // stops the browser's TURN error listener
 
+	// punch primes this peer's sockets towards its direct candidates
+	// (nil: not on this build); holdUntil, when set, is when the
+	// candidates held in held go to pion (an upgrade probe we answer,
+	// ice_punch.go).
+	punch     *punchSet
+	holdUntil time.Time
+	held      []webrtc.ICECandidateInit
+
 	ctrl, ping *link
 	links      []*link // application channels, Config.Channels order
 	budget     *budget // memory held for this peer (Config.PeerMemory)
@@ -114,9 +122,12 @@ func (m *Mesh) newPeer(id, addr transport.PeerID, offerer bool, session uint64) 
 	if m.cfg.RelayOnly {
 		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
+	if !m.cfg.RelayOnly {
+		p.punch = newPunchSet()
+	}
 	pc, unwatch, err := m.api.newPeerConnection(conf, func(e *TURNError) {
 		m.post(func() { m.onTURNError(p, e) })
-	})
+	}, p.punch)
 	if err != nil {
 		return nil, fmt.Errorf("netcode: new PeerConnection: %w", err)
 	}
@@ -245,6 +256,13 @@ const maxPendingCandidates = 64
 
 func (m *Mesh) addRemoteCandidate(p *peer, c webrtc.ICECandidateInit) {
 	p.remoteDirect = p.remoteDirect || directCandidate(c.Candidate)
+	p.punch.addRemote(c.Candidate)
+	if !p.holdUntil.IsZero() {
+		if len(p.held) < maxPendingCandidates {
+			p.held = append(p.held, c)
+		}
+		return
+	}
 	if !p.remoteSet {
 		if len(p.pendingCands) < maxPendingCandidates {
 			p.pendingCands = append(p.pendingCands, c)

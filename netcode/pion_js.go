@@ -50,7 +50,7 @@ const canReadRemoteCert = false
 // become a *TURNError for onTURN (errorCode is the STUN error code, e.g.
 // 401, or 701 when the server did not answer). The returned stop function
 // removes the listener; call it after closing the PeerConnection.
-func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError)) (*webrtc.PeerConnection, func(), error) {
+func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError), _ *punchSet) (*webrtc.PeerConnection, func(), error) {
 	pc, err := a.api.NewPeerConnection(conf)
 	if err != nil {
 		return nil, nil, err

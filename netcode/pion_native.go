@@ -103,9 +103,11 @@ func newAPI(cfg *Config, id *Identity) (*pionAPI, error) {
 // newPeerConnection makes one PeerConnection. Each gets an API of its own
 // (about 30 µs), so that its ICE agent's logger can tell which peer a
 // failed TURN allocation belongs to: onTURN receives it, on a pion
-// goroutine. The returned stop function is for the browser build.
-func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError)) (*webrtc.PeerConnection, func(), error) {
+// goroutine, and so that its sockets can be primed (punch, ice_punch.go).
+// The returned stop function is for the browser build.
+func (a *pionAPI) newPeerConnection(conf webrtc.Configuration, onTURN func(*TURNError), punch *punchSet) (*webrtc.PeerConnection, func(), error) {
 	se := a.se
+	usePunchNet(&se, punch)
 	se.LoggerFactory = turnWatch{inner: a.se.LoggerFactory, report: func(e *TURNError) {
 		e.URL = turnURL(e.Server, conf.ICEServers)
 		onTURN(e)

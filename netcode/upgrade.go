@@ -60,6 +60,7 @@ const linkCheckInterval = 250 * time.Millisecond
 // checking, would report that only after its disconnected and failed
 // timeouts together.
 func (m *Mesh) watchLink(p *peer, now time.Time) {
+	m.releaseHeld(p, now)
 	if !p.connected || !p.up || !p.troubleSince.IsZero() {
 		p.noPairSince = time.Time{}
 		return
@@ -113,6 +114,7 @@ func (m *Mesh) watchLink(p *peer, now time.Time) {
 	p.upgradeProbes++
 	p.mu.Unlock()
 	m.log.Info("netcode: ICE restart to find a direct path", "peer", p.id, "probe", p.upgrades)
+	p.punch.arm() // prime our sockets for this restart (ice_punch.go)
 	if err := m.sendOffer(p, true); err != nil {
 		m.log.Warn("netcode: ICE restart failed", "peer", p.id, "err", err)
 	}

@@ -38,6 +38,15 @@ var (
 // path: the link stays relayed, the streams stay whole, and the log shows
 // what the probes cost (the stream's longest pause).
 //
+// noinput: as the five runs, with routers that have no WAN-input
+// firewall (their INPUT drop removed) and a router between them (the
+// internet namespace forwards), as on the internet: there, the checks
+// of both sides cross, and the first to arrive at a router made it move
+// the other side's mapping (conntrack), so every probe failed and the
+// link stayed relayed (before netcode primed its sockets and held the
+// answering side's checks on upgrade probes: ice_punch.go). Five runs;
+// the log has the median.
+//
 // late: the rule is lifted 40 s after the relayed connect, after the
 // quick probes (1, 2, 4, 8, 16 s) are spent, as when a player's router
 // reboots or a VPN drops mid-match; the slow probes (one a minute,
@@ -47,18 +56,27 @@ func TestRelayUpgrade(t *testing.T) {
 	var fromLift, fromConnect, pauses []time.Duration
 	for run := range 5 {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
-			l, c, p := upgradeRun(t, 0, 8*time.Second)
+			l, c, p := upgradeRun(t, upgradeCase{stream: 8 * time.Second})
 			fromLift, fromConnect, pauses = append(fromLift, l), append(fromConnect, c), append(pauses, p)
 		})
 	}
 	t.Logf("relay -> direct, later end, %d runs: after the direct path appeared %s; after the relayed connect %s; longest stream pause %s",
 		len(fromLift), medianOf(fromLift), medianOf(fromConnect), medianOf(pauses))
 	t.Run("never", func(t *testing.T) {
-		_, _, p := upgradeRun(t, -1, 12*time.Second)
+		_, _, p := upgradeRun(t, upgradeCase{liftAfter: -1, stream: 12 * time.Second})
 		t.Logf("no direct path: longest stream pause %v", p)
 	})
+	fromLift, fromConnect, pauses = nil, nil, nil
+	for run := range 5 {
+		t.Run(fmt.Sprint("noinput/", run), func(t *testing.T) {
+			l, c, p := upgradeRun(t, upgradeCase{stream: 8 * time.Second, openInput: true})
+			fromLift, fromConnect, pauses = append(fromLift, l), append(fromConnect, c), append(pauses, p)
+		})
+	}
+	t.Logf("routers without a WAN-input firewall, later end, %d runs: direct after the path appeared %s; after the relayed connect %s; longest stream pause %s",
+		len(fromLift), medianOf(fromLift), medianOf(fromConnect), medianOf(pauses))
 	t.Run("late", func(t *testing.T) {
-		l, c, p := upgradeRun(t, 40*time.Second, 100*time.Second)
+		l, c, p := upgradeRun(t, upgradeCase{liftAfter: 40 * time.Second, stream: 100 * time.Second})
 		t.Logf("path opened 40 s after the relayed connect: direct %v after it opened, %v after the relayed connect; longest stream pause %v", l, c, p)
 	})
 }
@@ -73,13 +91,20 @@ func medianOf(ds []time.Duration) string {
 		ds[0].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
 }
 
-// upgradeRun runs one TestRelayUpgrade lab: the firewall rule is lifted
+// upgradeCase is one TestRelayUpgrade lab: the firewall rule is lifted
 // liftAfter after both ends are relayed (at once for 0), or never for a
-// negative liftAfter. It returns the later end's switch to a direct link
+// negative liftAfter; the peers stream for stream; openInput removes the
+// routers' WAN-input drop (routers without that firewall).
+type upgradeCase struct {
+	liftAfter, stream time.Duration
+	openInput         bool
+}
+
+// upgradeRun runs one TestRelayUpgrade lab. It returns the later end's switch to a direct link
 // after the lift and after its relayed connect, and the longest pause of
 // either stream.
-func upgradeRun(t *testing.T, liftAfter, stream time.Duration) (fromLift, fromConnect, pause time.Duration) {
-	lift := liftAfter >= 0
+func upgradeRun(t *testing.T, c upgradeCase) (fromLift, fromConnect, pause time.Duration) {
+	liftAfter, stream, lift := c.liftAfter, c.stream, c.liftAfter >= 0
 	lab := netlab.New(t, netlab.Config{})
 	ra, rb := lab.AddRouter("ra", netlab.NATRestricted), lab.AddRouter("rb", netlab.NATRestricted)
 	hosts := []*netlab.Host{ra.AddHost("a"), rb.AddHost("b")}
@@ -93,6 +118,21 @@ func upgradeRun(t *testing.T, liftAfter, stream time.Duration) (fromLift, fromCo
 		}
 	}
 	block("-I")
+	if c.openInput {
+		// No WAN-input drop; and, as on the internet, a router between the
+		// two (the lab's routers share one segment): each reaches the
+		// other through the internet namespace, which forwards.
+		run := func(h *netlab.Host, args ...string) {
+			if out, err := h.Run(waitCtx(t, 10*time.Second), args[0], args[1:]...); err != nil {
+				t.Fatalf("%s %v: %v: %s", h.Name(), args, err, out)
+			}
+		}
+		run(lab.Internet(), "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+		for _, r := range [][2]*netlab.Router{{ra, rb}, {rb, ra}} {
+			run(&r[0].Host, "iptables", "-w", "5", "-D", "INPUT", "-i", "wan0", "-j", "DROP")
+			run(&r[0].Host, "ip", "route", "add", r[1].Addr().String()+"/32", "via", netlab.InternetAddr.String())
+		}
+	}
 	startSignald(t, lab)
 	var procs []*netlab.Proc
 	for _, h := range hosts {

@@ -34,11 +34,15 @@ import (
 //     peer address, and dies at the next hop, before it can reach (and
 //     poison) the peer's router;
 //   - holding: the answering (ICE-controlled) side primes at once but
-//     hands the offer's candidates to pion only punchHold later, so its
-//     own checks leave after the offering side has learned our
-//     candidates and primed towards them; meanwhile it answers the
-//     offering side's checks (pion learns their source as a
-//     peer-reflexive candidate).
+//     hands the offer's direct candidates to pion only punchHold later,
+//     so its own checks to them leave after the offering side has
+//     learned our candidates and primed towards them; meanwhile it
+//     answers the offering side's checks (pion learns their source as a
+//     peer-reflexive candidate). Relay candidates go to pion at once:
+//     checks to a TURN server cross nothing, and pion's controlled side
+//     selects a pair only once its own check of it passed, so holding
+//     the relay's too paused the link for the hold on every probe
+//     (netlab, no direct path: longest pause 0.50 s against 0.15 s).
 //
 // Either alone leaves the pair relayed (netlab TestRelayUpgrade/noinput,
 // measured with each turned off). pion has neither knob: its ICE agent
@@ -251,7 +255,7 @@ func punchHold(rtt time.Duration) time.Duration {
 
 // holdCandidates is called for an ICE restart offer we answer: while the
 // link is relayed (an upgrade probe) it arms priming and holds the
-// offer's candidates ("holding" above); watchLink releases them.
+// offer's direct candidates ("holding" above); watchLink releases them.
 func (m *Mesh) holdCandidates(p *peer) {
 	if !p.punch.on() || !p.connected || p.linkClass != LinkRelayed {
 		return

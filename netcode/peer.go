@@ -257,7 +257,7 @@ const maxPendingCandidates = 64
 func (m *Mesh) addRemoteCandidate(p *peer, c webrtc.ICECandidateInit) {
 	p.remoteDirect = p.remoteDirect || directCandidate(c.Candidate)
 	p.punch.addRemote(c.Candidate)
-	if !p.holdUntil.IsZero() {
+	if !p.holdUntil.IsZero() && directCandidate(c.Candidate) {
 		if len(p.held) < maxPendingCandidates {
 			p.held = append(p.held, c)
 		}

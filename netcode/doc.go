@@ -354,41 +354,89 @@
 // direct path that did not work at first or appeared later: while the
 // selected pair is relayed (and both sides offered a direct candidate),
 // the offering side makes an ICE restart after 1 s relayed, then after
-// 2, 4, 8 and 16 s (Config.UpgradeProbes, 5), and then one every minute
-// for as long as the link stays relayed (Config.UpgradeInterval),
-// upgrade.go: players' networks change mid-match (a router reboot, a VPN
-// dropped, a firewall rule lifted). An ICE restart
-// keeps DTLS, SCTP and every data channel; it gathers and checks all
-// pairs again, and the acceptance waits let a direct pair that works win
-// over the relay. Both sides report EventLinkChanged when a connected
-// link moves between relayed and direct (checked every 250 ms), and
-// Stats, which reads the selected pair at each call, says what it is.
+// 2, 4, 8 and 16 s (Config.UpgradeProbes, 5), and then one a minute for
+// as long as the link stays relayed (Config.UpgradeInterval), upgrade.go:
+// players' networks change mid-match (a router reboot, a VPN dropped, a
+// firewall rule lifted). An ICE restart keeps DTLS, SCTP and every data
+// channel; it gathers and checks all pairs again, and the acceptance
+// waits let a direct pair that works win over the relay. Both sides
+// report EventLinkChanged when a connected link moves between relayed and
+// direct (checked every 250 ms), and Stats, which reads the selected pair
+// at each call, says what it is.
+//
 // Measured (netlab TestRelayUpgrade: port-restricted NATs whose routers
 // drop each other's UDP until both ends are relayed, then the rule is
 // lifted; median of 5, the later end; load average 10 on 2 cores):
 // direct 1.47 s after the direct path appeared (1.50 s after the relayed
 // connect); a numbered Reliable stream both ways (one message per 5 ms)
 // arrived whole and in order, its longest pause 15 ms (at load 25:
-// 1.34 s, pauses 0.12-0.77 s). The cost: pion drops the selected pair
-// for the restart, so each probe pauses the link until the new checks
-// pass (Reliable data is retransmitted by SCTP, Unreliable datagrams of
-// that moment are lost): with no direct path, 34 ms at load 10 and up to
-// 0.25 s at load 25 per probe,
-// five times in the first 31 s of a relayed link and once a minute
-// after, plus a new TURN allocation each. Limits: a browser offerer probes only where the browser
-// shows the selected pair (Chromium's getSelectedCandidatePair; not
-// covered by browsertest); and routers
-// without a WAN-input firewall (Linux conntrack moves our mapping to
-// another port when the peer's punch arrives first, the third
-// case) stay relayed, since each restart crosses the punches again
-// (measured: 3 probes, relayed throughout). Lying peers: an answerer
-// that offers direct candidates that never work costs each offering peer
-// at most UpgradeProbes + t/UpgradeInterval ICE restarts over t seconds
-// of a link (the count is never reset for a peer, so going direct and
-// relayed again buys no quick probes; TestVNetRelayUpgradeNone checks the
-// bound all along); an offerer could always restart ICE at
-// will, and now also makes EventLinkChanged, at most one per 250 ms, into
-// the bounded event queue.
+// 1.34 s, pauses 0.12-0.77 s). A path that opens 40 s after the relayed
+// connect, after the quick probes (TestRelayUpgrade/late): direct 55 s
+// after it opened, at the first slow probe (91 s after the connect),
+// the streams whole; before the slow probes it was never found.
+//
+// The cost of a probe. pion drops the selected pair for the restart, so
+// each probe pauses the link until the new checks pass (Reliable data is
+// retransmitted by SCTP, Unreliable datagrams of that moment are lost):
+// with no direct path, longest pause 34 ms at load 10, 55-142 ms at load
+// 13-16, up to 0.25 s at load 25. On the wire (TestVNetRelayUpgradeCost,
+// a quiet relayed link): 11.6 KB in 91 UDP packets at one peer's NAT
+// (STUN and TURN: a new allocation each time, and the checks) plus
+// 3.7 KB of signaling for the two peers, against 5.1 KB in 45 packets per
+// 2 s of the link's own upkeep; once a minute that is about 1.8 kbit/s
+// and a pause of a few frames. Limits: a browser offerer probes only
+// where the browser shows the selected pair (Chromium's
+// getSelectedCandidatePair; not covered by browsertest).
+//
+// Crossed punches (ice_punch.go). A router without a WAN-input firewall
+// (the third case) accepts an unsolicited datagram for itself,
+// and Linux conntrack keeps its entry (peer:port -> wan:port); when our
+// own check to that peer leaves afterwards, MASQUERADE must give it
+// another source port (the tuple is taken) and the peer's NAT drops it.
+// ICE checks from both sides always cross like that (at LAN latency the
+// first to arrive wins by far), so such a pair stayed relayed through
+// every probe (netlab TestRelayUpgrade/noinput, routers with no INPUT
+// drop and a router between them: 3 probes, relayed throughout). On the
+// upgrade probes both sides now prime each ICE socket with a
+// zero-length datagram of TTL 2 to each direct IPv4 address the peer
+// offered, as soon as both are known: it maps our socket at our own
+// router (hop 1) and dies at the next hop, before it can reach the
+// peer's router. And the answering (ICE-controlled) side holds the
+// offer's direct candidates 250 ms + 2 RTT (at most 1 s) before handing
+// them to pion, so its own checks leave after the offering side learned
+// our candidates and primed; it answers the offering side's checks
+// meanwhile. Measured: direct in 5 runs of 5, median 1.45 s after the
+// path appeared, the same as with a firewall; priming alone and holding
+// alone each left the pair relayed (one run each, 3 probes). Only
+// native Linux builds prime (an IP_TTL control message on pion's own
+// sockets, seen through the transport.Net netcode hands pion, so not
+// when a SettingEngine hook sets its own Net); initial connects do
+// neither (such a pair connects relayed and goes direct at the first
+// probe, 1 s later). A TTL of 2 assumes the peer's router is more than
+// one hop past ours: with a carrier-grade NAT at hop 2 or further the
+// primer dies before it and helps nothing (the checks work as before).
+// pion lacks both knobs; the smallest upstream-able change is in
+// pion/ice: an agent option that, before the first check of a pair,
+// sends a TTL-limited primer from the local candidate's socket (say
+// WithPrimerTTL(2)), and one that delays the controlled agent's own
+// ordinary checks after a restart while answering and triggering checks
+// as now (WithControlledCheckDelay(d)); in pion/webrtc, SettingEngine
+// setters for both (and a getter for the Net it was given).
+//
+// Lying peers: an answerer that offers direct candidates that never work
+// costs each offering peer at most UpgradeProbes + t/UpgradeInterval ICE
+// restarts over t seconds of a link (the count is never reset for a
+// peer, so going direct and relayed again buys no quick probes;
+// TestVNetRelayUpgradeNone checks the bound all along). Each new direct
+// address a peer sends during a probe makes us send one zero-length
+// TTL-2 datagram from each live ICE socket (at most 16 addresses and 32
+// sockets remembered, a repeated address nothing: TestPunchBound), less
+// than the checks pion sends to the same address; a TTL-2 datagram
+// cannot reach past the next router. An offerer could always restart ICE
+// at will, and now also makes us hold its direct candidates for at most
+// 1 s per restart (it delays only our own checks to it) and makes
+// EventLinkChanged, at most one per 250 ms, into the bounded event
+// queue.
 //
 // Why not pion's renomination. pion/ice v4.4.8 has it (non-standard,
 // ice-options:renomination; SettingEngine.SetICERenomination turns on

@@ -205,6 +205,9 @@ func candidateAddr(line string) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(a, uint16(port)), true
 }
 
+// mdnsPort is multicast DNS's port (RFC 6762).
+const mdnsPort = 5353
+
 // punchNet is the transport.Net of one PeerConnection's ICE agent: the
 // standard one, with every UDP socket it opens for host and
 // server-reflexive candidates recorded in the peer's punchSet. The
@@ -217,6 +220,9 @@ type punchNet struct {
 
 func (n punchNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
 	c, err := n.Net.ListenUDP(network, laddr)
+	if laddr != nil && laddr.Port == mdnsPort {
+		return c, err // pion's mDNS socket, not an ICE candidate's
+	}
 	if u, ok := c.(*net.UDPConn); ok && err == nil {
 		n.set.addConn(u)
 	}

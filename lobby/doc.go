@@ -184,7 +184,8 @@
 // nothing; and it can tell
 // the seats different newcomers for one open seat. The seats then
 // disagree on who holds it, and lockstep admits neither newcomer (each
-// lacks the word of a survivor that binds the other); the honest seats
+// lacks the word of a survivor that binds the other) and reports the
+// disagreement (EventRefused on both sides); the honest seats
 // stall about half a second per attempt, the coordinator waits longer
 // after each failed one (lockstep's "Rejoin and join in progress",
 // TestRedteamTwoNewcomersOneSeat: 94 % of the frames in 60 s, nobody

@@ -580,7 +580,15 @@
 // coordinator admits the peer it binds, a survivor sends its
 // acknowledgement and view to the peer it binds, and each newcomer lacks
 // some survivor's word. Such an admission fails (the seat is dropped
-// again at R, never heard), and the coordinator waits 1 s, 2 s, 4 s ...
+// again at R, never heard). Admissions, acknowledgements and views carry
+// a fingerprint of the peer their sender binds the seat to (FNV-1a, 64
+// bits, of its ID), so each side names the other (EventRefused,
+// reasonOtherPeer: the lobby host or that seat lies) but still
+// acknowledges: a survivor that refused the admission instead kept the
+// seat's old holdings, the drop agreement that ends the failed admission
+// could not match, and that honest survivor was voted out after 938
+// ticks (tried in TestRedteamTwoNewcomersOneSeat). After a failed
+// admission the coordinator waits 1 s, 2 s, 4 s ...
 // up to 3·JoinTimeout before admitting that seat again; an admission that
 // worked resets it. Without the wait the gated survivors crawled for as
 // long as the newcomers asked: each admission stalled them until the

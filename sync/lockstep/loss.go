@@ -54,6 +54,7 @@ const (
 	reasonConflictAdmit = "admission acknowledged at another frame than the coordinator said here (the coordinator or this seat lies): the admission stalls"
 	reasonFalseBye      = "sent a new frame after its goodbye: it said goodbye to this seat alone"
 	reasonBadAdmit      = "admission of a seat not by the coordinator, not dropped, or at a frame already run"
+	reasonOtherPeer     = "binds the seat being admitted to another peer than this peer does (the lobby host or the sender lies): neither peer can enter"
 	reasonOtherMatch    = "asks to join with another Config.Seed or Config.Settings (its lobby told it another match)"
 )
 

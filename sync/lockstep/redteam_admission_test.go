@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -170,6 +171,14 @@ func runJoin(t *testing.T, jm *joinMatch) ([]*lockstep.Session[input], []map[loc
 	return ss, runs, events
 }
 
+// idPrint is the fingerprint of the peer a control message binds the seat
+// to (FNV-1a, 64 bits, little-endian).
+func idPrint(id transport.PeerID) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return binary.LittleEndian.AppendUint64(nil, h.Sum64())
+}
+
 // ctlKind returns a control message's kind, or 0.
 func ctlKind(b []byte) byte {
 	if len(b) < 9 || string(b[:3]) != "PPR" {
@@ -206,6 +215,7 @@ func TestRedteamFakeAdmission(t *testing.T) {
 				b = binary.LittleEndian.AppendUint16(b, 0)
 				b = binary.LittleEndian.AppendUint32(b, 10)
 				b = binary.LittleEndian.AppendUint32(b, 10)
+				b = append(b, idPrint("p3")...)
 				_ = c.Send("p3", b)
 				forged++
 			}}
@@ -222,6 +232,9 @@ func TestRedteamFakeAdmission(t *testing.T) {
 		}
 		if forged == 0 {
 			t.Fatal("the liar never saw a join request")
+		}
+		if m := ss[3].Stats().Dropped.Malformed; m != 0 {
+			t.Errorf("the newcomer dropped %d control messages as malformed: the forgery must be well-formed", m)
 		}
 		if len(honestR) < 2 || !slices.Contains(honestR, r) {
 			t.Errorf("the newcomer entered at %d, the honest seats admitted it at %v", r, honestR)
@@ -259,12 +272,16 @@ func TestRedteamAdmissionMembership(t *testing.T) {
 				b := slices.Clone(p[:18])
 				binary.LittleEndian.PutUint16(b[14:], 0b010) // seat 1 dropped
 				lies++
-				return binary.LittleEndian.AppendUint32(b, 5)
+				b = binary.LittleEndian.AppendUint32(b, 5)
+				return append(b, p[18:]...) // the peer it binds the seat to
 			}}
 		}
 		ss, runs, _ := runJoinAttack(t, 1500, []int{1, 2}, wrap)
 		if lies == 0 {
 			t.Fatal("the coordinator never lied")
+		}
+		if m := ss[3].Stats().Dropped.Malformed; m != 0 {
+			t.Errorf("the newcomer dropped %d control messages as malformed: the lie must be well-formed", m)
 		}
 		if n := len(runs[3]); n < 600 {
 			t.Errorf("the newcomer ran %d frames (JoinFrame %d)", n, ss[3].JoinFrame())
@@ -334,6 +351,7 @@ func TestRedteamLoneSurvivorContradicted(t *testing.T) {
 					b[4] = 4 // a view: nobody dropped
 					b = binary.LittleEndian.AppendUint32(b, 0xffffffff)
 					b = binary.LittleEndian.AppendUint32(b, 0)
+					b = append(b, idPrint("p3")...)
 					_ = liar.Send("p3", b)
 					views++
 				}
@@ -461,6 +479,7 @@ func TestRedteamTwoNewcomersOneSeat(t *testing.T) {
 		}
 		stall := make([]int, 5)
 		lastStep := make([]int, 5)
+		var events [5][]lockstep.Event
 		for tick := range ticks {
 			if tick == 60 {
 				for i, to := range []transport.PeerID{"x", "x", "y"} {
@@ -493,7 +512,7 @@ func TestRedteamTwoNewcomersOneSeat(t *testing.T) {
 					}
 					lastStep[i] = tick
 				}
-				s.PollEvents()
+				events[i] = append(events[i], s.PollEvents()...)
 			}
 			time.Sleep(time.Second / 60)
 		}
@@ -507,6 +526,16 @@ func TestRedteamTwoNewcomersOneSeat(t *testing.T) {
 						t.Fatalf("frame %d: seat %d ran %v %+v, honest seat %d %v %+v", f, i, a.status, a.in, j, b.status, b.in)
 					}
 				}
+			}
+		}
+		// Each side names the other: "the lobby host or the sender lies".
+		for i, blame := range []int{2, 2, 0} {
+			named := false
+			for _, e := range events[i] {
+				named = named || e.Kind == lockstep.EventRefused && e.Seat == blame
+			}
+			if !named {
+				t.Errorf("seat %d did not name seat %d, which binds seat 3 to another peer", i, blame)
 			}
 		}
 		for i := range 3 {

@@ -41,7 +41,9 @@ import (
 
 // Control message kinds ("PPR3", kind, game tag, body). Version 3 (an
 // acknowledgement carries its sender's membership, survivors answer a join
-// request with theirs, a join request may say "clear") does not mix with
+// request with theirs, a join request carries flags ("clear") and the
+// match's fingerprint, admissions, acknowledgements and views end with the
+// fingerprint of the peer the sender binds the seat to) does not mix with
 // earlier ones: a "PPR1" or "PPR2" message is dropped as malformed, so a
 // mixed match never admits anyone rather than split.
 const (
@@ -55,6 +57,20 @@ const (
 	joinClear uint8 = 1 // join request flag: no seat contradicts a lone survivor (see lone)
 	joinBody        = 5 // a join request's body: flags, match fingerprint (matchPrint)
 )
+
+// idPrint is the fingerprint of a peer ID in admissions, acknowledgements
+// and views (FNV-1a, 64 bits): the peer the sender binds the seat to. It
+// only lets a survivor see and name a binding that differs from its own
+// (reasonOtherPeer); a collision would lose that report, not admit anyone
+// (the joiner still needs every survivor's word, sent to the peer each
+// binds).
+func idPrint(id transport.PeerID) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range len(id) {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return h
+}
 
 // matchPrint is the fingerprint of the match a session plays, beyond its
 // game tag: FNV-1a of Config.Seed and Config.Settings. A join request
@@ -330,10 +346,11 @@ func (s *Session[I]) admitted(now time.Time) (view, bool) {
 }
 
 // parseView reads the body of an admission, acknowledgement or view (seat,
-// R, dropped and departed masks, drop frames) and normalises it.
-func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, bool) {
+// R, dropped and departed masks, drop frames, the peer the sender binds
+// the seat to: idPrint of its ID) and normalises it.
+func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, uint64, bool) {
 	if len(body) < 9 {
-		return 0, view{}, false
+		return 0, view{}, 0, false
 	}
 	seat := int(body[0])
 	v := view{r: Frame(int32(binary.LittleEndian.Uint32(body[1:])))}
@@ -341,10 +358,12 @@ func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, bool) {
 	v.left = uint32(binary.LittleEndian.Uint16(body[7:])) & s.all
 	rest := body[9:]
 	okR := v.r >= 0 && v.r < maxStreamFrame || kind == ctlView && v.r == NoFrame
-	if seat >= s.n || !okR || len(rest) != 4*bits.OnesCount32(uint32(binary.LittleEndian.Uint16(body[5:]))) {
-		return 0, view{}, false
-	}
 	all := uint32(binary.LittleEndian.Uint16(body[5:]))
+	nf := 4 * bits.OnesCount32(all)
+	if seat >= s.n || !okR || len(rest) != nf+8 {
+		return 0, view{}, 0, false
+	}
+	occ := binary.LittleEndian.Uint64(rest[nf:])
 	for d := all; d != 0; d &= d - 1 {
 		if t := bits.TrailingZeros32(d); s.all&(1<<t) != 0 {
 			v.frames[t] = Frame(int32(binary.LittleEndian.Uint32(rest)))
@@ -354,7 +373,7 @@ func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, bool) {
 	v.dropped &^= 1 << seat
 	v.frames[seat] = 0
 	v.left &^= v.dropped | 1<<seat
-	return seat, v, true
+	return seat, v, occ, true
 }
 
 func (s *Session[I]) onControl(now time.Time, m transport.Message) {
@@ -380,15 +399,20 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 		}
 		return
 	}
-	seat, v, ok := s.parseView(body, kind)
+	seat, v, occ, ok := s.parseView(body, kind)
 	if !ok || kind < ctlAdmit || kind > ctlView {
 		s.stats.Dropped.Malformed++
 		return
 	}
 	if s.joining {
+		if occ != idPrint(s.seats[s.me].id) {
+			s.stats.Dropped.Malformed++ // about another peer: not for this joiner
+			return
+		}
 		s.onWord(now, from, kind, seat, v)
 		return
 	}
+	other := occ != idPrint(s.seats[seat].id)
 	switch kind {
 	case ctlAdmit:
 		s.onAdmit(now, from, seat, v.r)
@@ -408,6 +432,17 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 		}
 	}
 	// A view is for a joiner; a member has nothing to do with one.
+	if other && kind != ctlView {
+		// The sender binds the seat to another peer than this peer does
+		// (the lobby host, or the sender, lies): reported only. The
+		// admission goes on: each survivor sends its word to the peer it
+		// binds, so neither peer gets every survivor's word and enters;
+		// refusing (or voting) instead would leave the survivors with
+		// different holdings of the seat, and the drop agreement that ends
+		// the admission would then vote an honest seat out.
+		s.stats.Dropped.Refused++
+		s.refuse(from, reasonOtherPeer)
+	}
 }
 
 // onWord (joiner): an admission, acknowledgement or view about this
@@ -559,6 +594,7 @@ func (s *Session[I]) viewBody(kind uint8, seat int, r Frame) []byte {
 	for d := dropped; d != 0; d &= d - 1 {
 		b = binary.LittleEndian.AppendUint32(b, uint32(s.dropFrame[bits.TrailingZeros32(d)]))
 	}
+	b = binary.LittleEndian.AppendUint64(b, idPrint(s.seats[seat].id))
 	s.ctlBuf = b
 	return b
 }

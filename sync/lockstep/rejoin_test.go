@@ -330,7 +330,8 @@ func TestRejoinLyingAdmission(t *testing.T) {
 			b = binary.LittleEndian.AppendUint32(b, 9) // GameTag(9)
 			b = append(b, seat)
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
-			return append(b, 0, 0, 0, 0) // no dropped, no departed seats
+			b = append(b, 0, 0, 0, 0) // no dropped, no departed seats
+			return append(b, idPrint(ids[seat])...)
 		}
 		var frames [2]lockstep.Frame
 		var refused int

@@ -75,14 +75,15 @@ func FuzzStreamMessage(f *testing.F) {
 // same messages from a and b reach a joining session in seat c, which
 // must not panic nor fail either.
 func FuzzControlMessage(f *testing.F) {
-	admit := append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0)
+	c := []byte{0xf2, 0xef, 0x01, 0x86, 0x4c, 0xde, 0x63, 0xaf} // idPrint("c")
+	admit := append(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...)
 	f.Add(admit)
 	join := "PPR3\x01\x00\x00\x00\x00\x00\x65\x71\xe1\x9b" // flags, the fingerprint of Seed 0, no settings
 	f.Add([]byte(join))
 	f.Add([]byte("PPR3\x01\x00\x00\x00\x00\x01\x65\x71\xe1\x9b"))
-	f.Add(append([]byte("PPR3\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0))
-	f.Add(append([]byte("PPR3\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0))
-	f.Add(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0))
+	f.Add(append(append([]byte("PPR3\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...))
+	f.Add(append(append([]byte("PPR3\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0), c...))
+	f.Add(append(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0), c...))
 	ids := []transport.PeerID{"a", "b", "c"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ls := locksteptest.Loopback(ids...)

@@ -566,36 +566,29 @@
 // is empty or dropped here, otherwise when the majority drops it, and
 // never moves a seat that plays (TestJoinInProgressRebind).
 //
-// A join request carries a fingerprint of the joiner's Config.Seed and
-// Config.Settings (FNV-1a, 4 bytes): the survivors refuse a joiner whose
-// lobby told it another match (EventRefused naming it, counted in
-// Stats.Dropped.Refused), never gate for it, and it never starts
-// (TestRedteamRejoinOtherMatch; before, only the game tag was compared,
-// and a joiner told another seed played another game). A joiner told
-// other seats is never admitted either: its requests reach no seat that
-// binds its ID, or the admission names another seat than its own.
+// A join request carries a fingerprint of Config.Seed and Settings
+// (FNV-1a, 4 bytes): the survivors refuse, name and never gate for a
+// joiner whose lobby told it another match (TestRedteamRejoinOtherMatch;
+// before, one told another seed was admitted and played another game).
+// One told other seats is never admitted: its requests reach no seat that
+// binds its ID, or the admission names another seat.
 //
 // Survivors that Rebind one seat to different peers (a lying lobby host
-// that gives one open seat to two newcomers) never admit either: the
-// coordinator admits the peer it binds, a survivor sends its
-// acknowledgement and view to the peer it binds, and each newcomer lacks
-// some survivor's word. Such an admission fails (the seat is dropped
-// again at R, never heard). Admissions, acknowledgements and views carry
-// a fingerprint of the peer their sender binds the seat to (FNV-1a, 64
-// bits, of its ID), so each side names the other (EventRefused,
-// reasonOtherPeer: the lobby host or that seat lies) but still
-// acknowledges: a survivor that refused the admission instead kept the
-// seat's old holdings, the drop agreement that ends the failed admission
-// could not match, and that honest survivor was voted out after 938
-// ticks (tried in TestRedteamTwoNewcomersOneSeat). After a failed
-// admission the coordinator waits 1 s, 2 s, 4 s ...
-// up to 3·JoinTimeout before admitting that seat again; an admission that
-// worked resets it. Without the wait the gated survivors crawled for as
-// long as the newcomers asked: each admission stalled them until the
-// newcomer's repeated request counted as its goodbye, a few frames ran,
-// and the next request gated them again (TestRedteamTwoNewcomersOneSeat:
-// 734 frames in 3600 ticks before, 3395 now, one 35-tick stall per
-// attempt, nobody voted out, neither newcomer plays).
+// that gives one open seat to two newcomers) admit neither: each survivor
+// sends its word to the peer it binds, so each newcomer lacks some
+// survivor's word, and the admission fails (the seat is dropped again at
+// R, never heard). Admissions, acknowledgements and views end with a
+// fingerprint of the peer the sender binds the seat to (FNV-1a, 64 bits),
+// so each side names the other (EventRefused, reasonOtherPeer) but still
+// acknowledges: refusing was tried, the refuser kept the seat's old
+// holdings, the drop agreement could not match and that honest survivor
+// was voted out after 938 ticks. After a failed admission the coordinator
+// waits 1 s, 2 s, 4 s ... up to 3·JoinTimeout before admitting that seat
+// again (reset by one that worked). Without it the survivors crawled
+// while the newcomers asked: each admission gated them until the
+// newcomer's repeated request counted as its goodbye
+// (TestRedteamTwoNewcomersOneSeat: 734 frames in 3600 ticks before, 3395
+// now, one 35-tick stall per attempt, nobody voted out).
 //
 // Checksums then compare as for any seat: the joiner's state after R
 // equals everyone's or a desync is reported. A joiner that never sends
@@ -605,81 +598,58 @@
 // coordinator, for a seat not dropped, or at a frame already run is
 // refused and reported (EventRefused, TestRejoinLyingAdmission). A
 // coordinator that admits at different frames toward different survivors
-// or the joiner cannot split them (control version 2; before, with
-// acknowledgements to the coordinator alone and its gate alone, it could:
-// TestRedteamRejoinSplit): an honest survivor that hears an
-// acknowledgement of another R than it was told refuses it (EventRefused
-// naming the sender, reasonConflictAdmit, Stats.Dropped.Refused: the
-// sender or the coordinator lies, it cannot tell which) and keeps its gate
-// shut; the joiner does not start.
+// or the joiner cannot split them (TestRedteamRejoinSplit, control
+// version 2): a survivor that hears an acknowledgement of another R than
+// it was told refuses it (EventRefused naming the sender,
+// reasonConflictAdmit: the sender or the coordinator lies) and keeps its
+// gate shut; the joiner does not start. Nothing faster is safe: if the
+// coordinator lied, an honest survivor gates at R'-1 and would run
+// R..R'-1 without the joiner, so opening at R splits; if the
+// acknowledging seat lied, it may have told another honest survivor R,
+// which then saw everyone agree and opened, so voiding or moving the
+// admission splits. Both worlds look the same to the seat, and with three
+// survivors to every honest seat (agreement with one liar among three is
+// impossible without signed messages: it needs 3f+1 = 4). The admission
+// ends only through the drop agreement, and a conflicting acknowledgement
+// is a vote against its sender (kept DisconnectTimeout, renewed while it
+// repeats). A survivor that lies in its acknowledgements is outvoted by
+// the honest ones (TestRedteamRejoinLyingAck: one 35-tick stall, the liar
+// dropped, the newcomer admitted 8 frames later; before, the honest seats
+// crawled for good, 392 frames in 2400 ticks, the liar never voted out).
+// A coordinator that tells survivors different frames makes the honest
+// ones vote against each other: its own vote can then drop the honest
+// seat it told another R (not measured; it can rejoin); without it the
+// gated seats stall until the usual rule drops a blocker (937 ticks,
+// 15.6 s, in TestRedteamRejoinSplit, the survivor told R+10 voted out),
+// as with a liar that fakes a broken link (Threat model).
 //
-// Why nothing faster is safe: a seat that hears an acknowledgement of R'
-// while the coordinator told it R cannot tell which lied. If the
-// coordinator did, an honest survivor gates at R'-1 and would run R..R'-1
-// without the joiner, so opening at R splits; if the acknowledging seat
-// did, it may have told another honest survivor R, which then saw
-// everyone agree and opened its gate, so voiding the admission (or moving
-// it) splits. Both worlds look the same to it; with three survivors they
-// look the same to every honest seat (agreement with one liar among
-// three is impossible without signed messages: it needs 3f+1 = 4). The
-// admission therefore ends only through the drop agreement (one frame,
-// a majority), and a conflicting acknowledgement is a vote against its
-// sender (renewed while it repeats, kept DisconnectTimeout). A survivor
-// that lies in its acknowledgement is outvoted by the honest ones it
-// lied to (TestRedteamRejoinLyingAck: one stall of 35 ticks, 0.6 s, the
-// liar and the newcomer dropped in one agreement, the newcomer admitted
-// again 8 frames later; before, the honest seats crawled for good, 392
-// frames in 2400 ticks, because the newcomer's repeated request counted
-// as its goodbye after WaitNotify and the liar was never voted out). A
-// coordinator that tells survivors different frames makes the honest
-// seats vote against each other: no majority without the liar's own
-// vote, which can then drop the honest seat it told another R as soon as
-// the newcomer's repeated request counts as its goodbye (not measured;
-// before, the same seat was voted out 15 s later; it can rejoin); an
-// honest coordinator session (as in
-// TestRedteamRejoinSplit, where only its channel lies) does not add it,
-// and the gated seats stall until the usual rule drops a blocker: 937
-// ticks (15.6 s) there, the survivor told R+10 voted out, as with a liar
-// that fakes a broken link (Threat model). A coordinator that never opens
-// its gate only stalls the admission until the blocker is voted out.
+// The joiner believes no word alone (control version "PPR3"; before, it
+// took the R and membership of any admission and waited only for the
+// seats it named): a non-coordinator's admission naming itself the only
+// survivor is contradicted by the honest survivors' views
+// (TestRedteamFakeAdmission: it started the joiner at frame 30 with seats
+// 0 and 1 dropped), a coordinator's lie about the membership by their
+// acknowledgements (TestRedteamAdmissionMembership: the joiner started
+// with an honest seat dropped and the honest seats froze at R; now the
+// two honest survivors' unanimous word starts it). With one liar and two
+// survivors or more, the joiner starts on an honest survivor's R and
+// membership. A conflict is named, but the joiner cannot tell which side
+// lies: it waits, and a liar among two survivors can keep it out.
 //
-// The joiner has no state of its own to check a word against, so it
-// believes none alone (control version "PPR3"; before, it took the R and
-// the membership of any admission and waited only for the seats that
-// admission named): a seat that is not the coordinator and sends it an
-// admission naming itself the only survivor is contradicted by the honest
-// survivors' views (TestRedteamFakeAdmission: it started the joiner at
-// frame 30 with seats 0 and 1 dropped, every frame different from theirs),
-// and a coordinator that tells the joiner a membership the survivors do
-// not have is contradicted by their acknowledgements
-// (TestRedteamAdmissionMembership: the joiner started with an honest seat
-// dropped and the honest seats froze at R; now, with three survivors, the
-// two honest ones' unanimous word starts it and everyone plays on). With
-// one liar and two survivors or more, the R and membership the joiner
-// starts on are therefore an honest survivor's, which every honest
-// survivor runs R with. A conflict is named (EventRefused,
-// reasonConflictAdmit) but the joiner cannot tell which side lies: it
-// waits, and a liar among two survivors can keep it out (the survivors
-// then drop the silent joiner again, as above).
-//
-// One survivor (a match of three seats or more where every other seat is
-// dropped or gone) has nobody to confirm its word. The joiner then waits
-// WaitNotify from its first request for a seat it names as out to speak
-// as a member (every live survivor answers a join request with its view),
-// and only then tells the lone survivor it is clear; the lone survivor
-// admits on a clear request only, so that a liar that holds the joiner
-// back never gates it (TestRejoinLoneSurvivor: admitted 600 ms after
-// the newcomer started, at 10 ms links). What a liar can still do there:
-// a dropped or departed seat that keeps answering with a member's view
-// keeps the joiner out for as long as it lies (safety first: the joiner
-// cannot tell it from a lone survivor that lies; the survivor plays on:
-// TestRedteamLoneSurvivorContradicted); and a liar that is really the
-// lone survivor, or that claims to be while no honest member is connected
-// to the joiner within WaitNotify, can start the joiner on any membership
-// it likes (only the liar plays with it; no honest seat is affected). A
-// 2-seat match has one survivor, the coordinator: nobody else to agree
-// with. The joiner's state is only as good as its Spectator's sources
-// (see above).
+// A lone survivor (three seats or more, every other seat dropped or
+// gone) has nobody to confirm its word: the joiner waits WaitNotify from
+// its first request for a seat named out to speak as a member (every
+// survivor answers a join request with its view), then tells the lone
+// survivor it is clear, and only then is it admitted, so a joiner held
+// back never gates the survivor (TestRejoinLoneSurvivor: 600 ms after
+// the newcomer started). A liar can still keep it out there by speaking
+// as a member after its drop or goodbye (the survivor plays on:
+// TestRedteamLoneSurvivorContradicted), and a liar that is the lone
+// survivor, or claims to be while no honest member reaches the joiner
+// within WaitNotify, can start it on any membership (only the liar plays
+// with it). A 2-seat match has one survivor, the coordinator: nobody else
+// to agree with. The joiner's state is only as good as its Spectator's
+// sources (see above).
 //
 // # Lockstep vs rollback
 //

@@ -475,7 +475,14 @@
 //     period must end with the frames the witnesses had at its start, so
 //     it holds the spectator at most about 2·Failover behind, or is left
 //     (TestSpectatorFailoverDrip: flushing every 4 s it is left, every
-//     2 s it is kept).
+//     2 s it is kept). A snapshot in flight from the source closes in
+//     while its chunks come (its frames arrive with its last chunk), for
+//     at most 8 Failovers from its first chunk (snapshotWait): a big
+//     state over a slow link is not left and begun again at every
+//     source in turn (TestSpectatorFailoverSlowSnapshot: 96 kB at
+//     100 kbit/s, three switches before, none now), and a source that
+//     drips a huge snapshot is left within 10 Failovers
+//     (TestSpectatorFailoverSnapshotDrip: 1 MB at 52 kbit/s, 28 s).
 //   - A spectator (the streamer's side) that alternates resume and
 //     checksums every tick to make the game snapshot its state and send
 //     it each time: a subscriber may replace its subscription 16 times

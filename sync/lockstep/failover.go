@@ -35,9 +35,15 @@ type failover struct {
 	// hold the majority back.
 	up         []bool
 	linksAt    time.Time
-	resumeSnap bool // a snapshot from the new source may replace the state
+	resumeSnap bool      // a snapshot from the new source may replace the state
+	snapStart  time.Time // the first chunk of the snapshot in flight arrived (zero: none)
+	snapSeen   int       // its bytes at the last check
 	scratch    []Frame
 }
+
+// snapshotWait bounds, in Failovers, how long a snapshot in flight from
+// the source counts as closing in on the match (see checkFailover).
+const snapshotWait = 8
 
 // maxSpectatorEvents bounds a Spectator's event queue (the drain
 // convention: the oldest is dropped and counted in EventsDropped).
@@ -117,6 +123,23 @@ func (sp *Spectator[I]) checkFailover() {
 	}
 	if fo.lagSince.IsZero() && m != NoFrame && m >= sp.end {
 		fo.lagSince, fo.lagTarget, fo.lagGap = now, m, m-sp.end
+	}
+	if inFlight := sp.snapFrame != NoFrame && !sp.gotAny; !inFlight {
+		fo.snapStart, fo.snapSeen = time.Time{}, 0
+	} else if sp.snapGot > fo.snapSeen {
+		// A snapshot from the source is coming in: it closes in (its
+		// frames all arrive with its last chunk), for at most
+		// snapshotWait·Failover from its first chunk, so that a slow link
+		// can deliver a big state (TestSpectatorFailoverSlowSnapshot:
+		// every source left in turn, each snapshot begun again) and a
+		// liar that drips chunks holds the spectator that long only.
+		if fo.snapStart.IsZero() {
+			fo.snapStart = now
+		}
+		fo.snapSeen = sp.snapGot
+		if !fo.lagSince.IsZero() && now.Sub(fo.snapStart) < snapshotWait*sp.cfg.Failover {
+			fo.lagSince, fo.lagTarget, fo.lagGap = now, m, m-sp.end
+		}
 	}
 	var reason string
 	switch {

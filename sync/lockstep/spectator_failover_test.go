@@ -424,3 +424,65 @@ func TestRedteamResubscribeRefusedResume(t *testing.T) {
 	}
 	t.Logf("%d replays, %d refused, %d bytes sent", replays, st.Stats().Refused, st.Stats().BytesSent)
 }
+
+// TestSpectatorFailoverSlowSnapshot: the false alarm with snapshots. A
+// spectator joins mid-match over 40 kbit/s links; the game's state is
+// 48 kB, so every source's snapshot takes ~10 s, longer than Failover,
+// while the witnesses report the live frame. A snapshot whose chunks keep
+// coming closes in on the match as a slow log replay does: the source is
+// kept, and the spectator restores it and follows to the end.
+func TestSpectatorFailoverSlowSnapshot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatchWith(t, 3, func(int) bool { return true })
+		defer m.close()
+		m.snapshot = func(_ int, sim *hashSim) []byte { return append(sim.snapshot(), make([]byte, 96<<10)...) }
+		for _, id := range m.ids {
+			m.net.SetLink(id, "spectator", memnet.Link{Latency: 30 * time.Millisecond, Bandwidth: 100_000})
+		}
+		w := m.followToEnd(3600, 600, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}}, nil)
+		if got := w.switches(); len(got) != 0 {
+			t.Fatalf("switches %v during a slow snapshot (%+v), restores %d, longest wait %d ticks", got, w.events, w.restores, w.longest)
+		}
+		t.Logf("restores %d, longest wait %d ticks", w.restores, w.longest)
+	})
+}
+
+// TestSpectatorFailoverSnapshotDrip bounds what that costs against a
+// liar: a source whose 1 MB snapshot drips in, one 16 kB chunk every
+// ~2.5 s (a 52 kbit/s link), each chunk within Failover of the last. Its
+// snapshot counts as closing in for snapshotWait (8) Failovers from the
+// first chunk (which came within Failover), then for one more Failover,
+// and the spectator leaves it: the switch comes at most 10 Failovers
+// (30 s; 28.4 s measured) after the spectator joined, not after the
+// ~160 s the whole snapshot takes.
+func TestSpectatorFailoverSnapshotDrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatchWith(t, 3, func(int) bool { return true })
+		defer m.close()
+		m.snapshot = func(seat int, sim *hashSim) []byte {
+			if seat == 0 {
+				return append(sim.snapshot(), make([]byte, 1<<20)...)
+			}
+			return sim.snapshot()
+		}
+		m.net.SetLink("p0", "spectator", memnet.Link{Latency: 30 * time.Millisecond, Bandwidth: 52_000})
+		const join = 600
+		// Then it stops flushing: only its snapshot is in flight (memnet
+		// counts in-flight messages against the receiver's inbox).
+		m.noFlush = func(seat, tick int) bool { return seat == 0 && tick > join+10 }
+		switchedAt := -1
+		w := m.followToEnd(3600, join, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+			func(tick int, w *watcher) {
+				if w != nil && switchedAt < 0 && w.sp.Source() != "p0" {
+					switchedAt = tick
+				}
+			})
+		if got := w.switches(); len(got) != 1 || got[0] != "p0>p1" {
+			t.Fatalf("switches %v, want p0>p1", got)
+		}
+		if limit := 10 * 3 * 60; switchedAt-join > limit {
+			t.Errorf("switched %d ticks after joining, want at most %d", switchedAt-join, limit)
+		}
+		t.Logf("switched %d ticks after joining (%s)", switchedAt-join, w.events[0].Reason)
+	})
+}

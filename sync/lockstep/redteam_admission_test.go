@@ -581,3 +581,47 @@ func TestRedteamRejoinOtherMatch(t *testing.T) {
 		t.Logf("refused at seat 0: %d, longest stalls %v ticks", ss[0].Stats().Dropped.Refused, jm.stall)
 	})
 }
+
+// TestRedteamAckLieToJoiner bounds what a survivor that lies to the
+// newcomer alone buys. Seat 2 of 5 acknowledges the right R to the other
+// survivors (their gates open) and R+5 to the newcomer, which then lacks
+// one survivor's agreement and never starts (it cannot tell the liar from
+// an honest survivor the coordinator told another R). Nobody can vote the
+// liar out (only the newcomer sees the lie), so each admission fails: the
+// honest seats stall about half a second per attempt, the coordinator
+// backs off (1 s, 2 s, 4 s ...), and they play on; no frame differs.
+func TestRedteamAckLieToJoiner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const ticks = 3600
+		lies := 0
+		jm := &joinMatch{seats: 5, ticks: ticks, honest: []int{0, 1, 3}}
+		jm.wrap = func(i int, c transport.Conn) transport.Conn {
+			if i != 2 {
+				return c
+			}
+			return &ctlLiar{Conn: c, onSend: func(to transport.PeerID, p []byte) []byte {
+				if to != "p4" || ctlKind(p) != 3 || len(p) < 14 {
+					return p
+				}
+				b := slices.Clone(p)
+				binary.LittleEndian.PutUint32(b[10:], binary.LittleEndian.Uint32(b[10:])+5)
+				lies++
+				return b
+			}}
+		}
+		ss, runs, _ := runJoin(t, jm)
+		if lies == 0 {
+			t.Fatal("seat 2 never lied")
+		}
+		if r := ss[4].JoinFrame(); r != lockstep.NoFrame {
+			t.Logf("the newcomer entered at %d", r) // allowed: then it ran every frame as the honest seats
+		}
+		for _, i := range []int{0, 1, 3} {
+			if n := len(runs[i]); n < ticks*9/10 {
+				t.Errorf("honest seat %d ran %d frames in %d ticks", i, n, ticks)
+			}
+		}
+		t.Logf("lies %d, newcomer JoinFrame %d, frames run %d %d %d, longest stalls %v ticks, refused at the newcomer %d",
+			lies, ss[4].JoinFrame(), len(runs[0]), len(runs[1]), len(runs[3]), jm.stall, ss[4].Stats().Dropped.Refused)
+	})
+}

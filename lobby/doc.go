@@ -181,15 +181,15 @@
 // (lockstep's TestRedteamRejoinOtherMatch). It can tell a spectator a
 // wrong match or name itself the only source (a spectator's state is
 // only as good as its sources: lockstep's "Spectators"), or stream
-// nothing; and it can tell
-// the seats different newcomers for one open seat. The seats then
-// disagree on who holds it, and lockstep admits neither newcomer (each
-// lacks the word of a survivor that binds the other) and reports the
-// disagreement (EventRefused on both sides); the honest seats
-// stall about half a second per attempt, the coordinator waits longer
-// after each failed one (lockstep's "Rejoin and join in progress",
-// TestRedteamTwoNewcomersOneSeat: 94 % of the frames in 60 s, nobody
-// voted out; before, the match crawled at 20 % for as long as the
+// nothing. And it can tell the seats different newcomers for one open
+// seat: the seats then disagree on who holds it, and lockstep admits
+// neither newcomer (each lacks the word of a survivor that binds the
+// other) and reports the disagreement (lockstep's EventRefused, on both
+// sides); the honest seats stall about half a second per attempt, the
+// coordinator waits longer after each failed one (lockstep's "Rejoin and
+// join in progress", TestRedteamTwoNewcomersOneSeat: 94 % of the frames
+// in 60 s, nobody voted out; before, the match crawled at 20 % for as
+// long as the
 // newcomers asked). No state diverges and no honest seat is lost. (An
 // honest host's Seated reaches every seat: one whose link to the host
 // was down when a newcomer was seated is told every seat's occupant

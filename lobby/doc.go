@@ -189,11 +189,10 @@
 // coordinator waits longer after each failed one (lockstep's "Rejoin and
 // join in progress", TestRedteamTwoNewcomersOneSeat: 94 % of the frames
 // in 60 s, nobody voted out; before, the match crawled at 20 % for as
-// long as the
-// newcomers asked). No state diverges and no honest seat is lost. (An
-// honest host's Seated reaches every seat: one whose link to the host
-// was down when a newcomer was seated is told every seat's occupant
-// when it is a member again: TestSeatedReachesSeatBackFromFlap.)
+// long as the newcomers asked). No state diverges and no honest seat is
+// lost. (An honest host's Seated reaches every seat: one whose link to
+// the host was down when a newcomer was seated is told every seat's
+// occupant when it is a member again: TestSeatedReachesSeatBackFromFlap.)
 //
 // # Kick
 //

@@ -219,6 +219,7 @@ func (sp *Spectator[I]) switchSource(now time.Time, reason string) bool {
 	sp.snapFrame, sp.snapGot, sp.snapBuf = NoFrame, 0, nil
 	fo.resumeSnap = true
 	fo.progressAt, fo.lagSince, fo.downSince = now, time.Time{}, time.Time{}
+	fo.snapStart, fo.snapSeen = time.Time{}, 0 // the new source's snapshot starts afresh
 	sp.cfg.Logger.Warn("lockstep: spectator switches source", "from", sp.sources[old], "to", sp.sources[best],
 		"frame", sp.end, "reason", reason)
 	if sp.events.Push(Event{Kind: EventSourceSwitched, Seat: best, Peer: sp.sources[best], From: sp.sources[old],

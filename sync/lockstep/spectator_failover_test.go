@@ -486,3 +486,29 @@ func TestSpectatorFailoverSnapshotDrip(t *testing.T) {
 		t.Logf("switched %d ticks after joining (%s)", switchedAt-join, w.events[0].Reason)
 	})
 }
+
+// TestSpectatorFailoverSlowSnapshotCrash: the slow snapshot's source
+// crashes half way through it; the next source's snapshot, as slow,
+// gets its own budget (switchSource starts it afresh), so it is kept: one
+// switch. (A scenario check: the first chunk of a slow snapshot comes
+// after a check that already saw no snapshot in flight, which resets the
+// budget too.)
+func TestSpectatorFailoverSlowSnapshotCrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatchWith(t, 3, func(int) bool { return true })
+		defer m.close()
+		m.snapshot = func(_ int, sim *hashSim) []byte { return append(sim.snapshot(), make([]byte, 96<<10)...) }
+		for _, id := range m.ids {
+			m.net.SetLink(id, "spectator", memnet.Link{Latency: 30 * time.Millisecond, Bandwidth: 100_000})
+		}
+		w := m.followToEnd(3600, 600, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+			func(tick int, _ *watcher) {
+				if tick == 600+300 {
+					m.crash(0)
+				}
+			})
+		if got := w.switches(); len(got) != 1 || got[0] != "p0>p1" {
+			t.Fatalf("switches %v (%+v), want p0>p1", got, w.events)
+		}
+	})
+}

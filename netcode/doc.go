@@ -406,8 +406,10 @@
 // them to pion, so its own checks leave after the offering side learned
 // our candidates and primed; it answers the offering side's checks
 // meanwhile. Measured: direct in 5 runs of 5, median 1.45 s after the
-// path appeared, the same as with a firewall; priming alone and holding
-// alone each left the pair relayed (one run each, 3 probes). Only
+// path appeared, the same as with a firewall (a second series at load
+// 15-19: 5 of 5, median 1.47 s, one of them at the second probe, 3.85
+// s); priming alone and holding alone each left the pair relayed (one
+// run each, 3 probes). Only
 // native Linux builds prime (an IP_TTL control message on pion's own
 // sockets, seen through the transport.Net netcode hands pion, so not
 // when a SettingEngine hook sets its own Net); initial connects do

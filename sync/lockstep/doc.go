@@ -535,17 +535,13 @@
 //     coordinator's admission is its word): no one runs R before every
 //     survivor stamped R, and no honest survivor stamps R before all
 //     agreed, so every survivor runs R with the joiner's input.
-//  5. Every survivor that is not the coordinator answers the joiner's
-//     request with its view (its membership: the dropped seats and their
-//     drop frames, the departed ones), and each acknowledgement carries
-//     its sender's membership too. The joiner starts at R (EventRejoined
-//     for itself, JoinFrame R) once every survivor of a membership said
-//     that R and that membership: the lowest of them (the coordinator, as
-//     the joiner can verify it) by its admission, every other by its
-//     acknowledgement; with three survivors or more the others'
-//     unanimous acknowledgements also stand without the coordinator's
-//     word. No seat the membership calls dropped or departed may have
-//     spoken as a member within the last second. Its
+//  5. Every other survivor answers the joiner's request with its view
+//     (its membership: dropped seats, their drop frames, departed
+//     seats); acknowledgements carry it too. The joiner starts at R
+//     (EventRejoined, JoinFrame R) once every survivor of a membership
+//     said that R and membership (its lowest, the coordinator, by its
+//     admission; with three or more, the others' unanimous word suffices)
+//     and no seat it names out spoke as a member within a second. Its
 //     game must first reach the match's state after R-1, from a Streamer
 //     through a Spectator (snapshot or log, fast-forwarded, checked by
 //     the witnesses' checksums), then call Advance. The survivors stall at

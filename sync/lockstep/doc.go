@@ -500,13 +500,13 @@
 // (Streamer.Step takes frames in order): its own subscribers see it stall
 // and fail over in turn, if they have witnesses.
 //
-// Not covered: a new source can forge the inputs or the snapshot it
-// resumes with, as the first source could; the witnesses' checksums
-// expose it (a *DesyncError naming it) but the spectator does not repair
-// its state. A liar among few witnesses can delay, never freeze: each
-// peer's lie costs at most one Failover of waiting. Without checksums
-// from the witnesses (a game that reports none to its Streamer) only a
-// link down is noticed.
+// Not covered: a new source can forge the inputs or the snapshot it resumes
+// with, as the first source could; the witnesses' checksums expose it (a
+// *DesyncError naming it) but the spectator does not repair its state. A
+// liar among few witnesses can delay, never freeze: each peer's lie costs
+// at most one Failover of waiting (ten, for a source that drips a
+// snapshot). Without checksums from the witnesses (a game that reports none
+// to its Streamer) only a link down is noticed.
 //
 // # Rejoin and join in progress
 //

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,6 +29,21 @@ type rejoinLoop struct {
 	dropped   chan struct{} // closed when seat 3's drop is seen (seat 0 only)
 	firstStep time.Time     // first step played after (re)joining
 	joinFrame lockstep.Frame
+	admitted  time.Time // a joiner: when JoinFrame was first set
+	caughtUp  time.Time // a joiner: when its state reached R-1
+}
+
+// retry forgets what a rejoin attempt admitted at frame r ran from r on,
+// for the next attempt (which catches up again).
+func (l *rejoinLoop) retry(r lockstep.Frame) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for f := range l.sums {
+		if f >= r {
+			delete(l.sums, f)
+		}
+	}
+	l.firstStep, l.joinFrame, l.admitted, l.caughtUp = time.Time{}, lockstep.NoFrame, time.Time{}, time.Time{}
 }
 
 // TestRejoinOverNetcode: four peers play over real pion data channels on
@@ -35,8 +51,9 @@ type rejoinLoop struct {
 // goodbye), the others drop it by majority, then it restarts with the
 // same netcode identity: a new mesh, a session with Config.Join, a
 // spectator catching up from peer 0's snapshot (witnessed by 1 and 2).
-// It must be playing again within 5 s of its restart, and every frame
-// all of them ran has one checksum.
+// It must be playing again (within 30 s of its restart: on a starved
+// machine its catch-up can outlast the disconnect timeout, and it joins
+// again), and every frame all of them ran has one checksum.
 func TestRejoinOverNetcode(t *testing.T) {
 	const n, frames, killAt = 4, 900, 200
 	// 5 minutes, not 2: beside a CPU hog (load ~20) the 60 Hz loops ran
@@ -82,6 +99,7 @@ func TestRejoinOverNetcode(t *testing.T) {
 		}()
 	}
 	var restart time.Time
+	attempts := 1 // rejoin attempts of peer n-1
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -106,8 +124,28 @@ func TestRejoinOverNetcode(t *testing.T) {
 		if err == nil && m.Local() != seats[n-1] {
 			err = fmt.Errorf("restarted as %s, was %s", m.Local(), seats[n-1])
 		}
-		if err == nil {
+		// A joiner sends nothing while its game catches up (it may not
+		// Advance before it has the match's state after R-1), so one
+		// whose catch-up outlasts the survivors' DisconnectTimeout (a
+		// starved machine: seen once beside a CPU hog) is dropped again
+		// where the head start it sent at its admission (its input delay,
+		// at most MaxInputDelay frames) runs out, by design (lockstep doc,
+		// Rejoin: "A joiner that never sends is dropped again"); the game
+		// then asks again with a new session. That drop, and only that
+		// one, is retried, twice at most: a drop further on (while it
+		// played), or a third drop, fails the test.
+		for err == nil {
 			err = playLoop(ctx, m, seats, n-1, true, -1, frames, l)
+			var de *lockstep.DroppedError
+			if attempts < 3 && errors.As(err, &de) && de.Frame <= l.joinFrame+lockstep.DefaultMaxInputDelay+1 {
+				t.Logf("peer %d admitted at frame %d, dropped again at %d (its catch-up took %v): joins again",
+					n-1, l.joinFrame, de.Frame, l.caughtUp.Sub(l.admitted))
+				l.retry(l.joinFrame)
+				attempts++
+				err = nil
+				continue
+			}
+			break
 		}
 		l.err = err
 	}()
@@ -121,9 +159,12 @@ func TestRejoinOverNetcode(t *testing.T) {
 	if l3.firstStep.IsZero() {
 		t.Fatalf("peer %d never played again", n-1)
 	}
+	// A bound for a starved machine (each dropped attempt costs the
+	// disconnect timeout and the coordinator's backoff); idle, it is
+	// back in ~0.3 s, as logged below.
 	back := l3.firstStep.Sub(restart)
-	if back > 5*time.Second {
-		t.Errorf("peer %d back %v after its restart, want within 5 s", n-1, back)
+	if back > 30*time.Second {
+		t.Errorf("peer %d back %v after its restart, want within 30 s", n-1, back)
 	}
 	compared := 0
 	for f, sum := range l3.sums {
@@ -139,8 +180,8 @@ func TestRejoinOverNetcode(t *testing.T) {
 	if compared < 3*(frames-int(l3.joinFrame))/2 {
 		t.Errorf("only %d checksums compared after rejoining at %d", compared, l3.joinFrame)
 	}
-	t.Logf("peer %d killed at frame %d, admitted at frame %d, playing %v after its restart; %d checksums compared",
-		n-1, killAt, l3.joinFrame, back, compared)
+	t.Logf("peer %d killed at frame %d, admitted at frame %d (attempt %d), playing %v after its restart; %d checksums compared",
+		n-1, killAt, l3.joinFrame, attempts, back, compared)
 }
 
 // playLoop runs one peer's 60 Hz game loop until frame frames (or until
@@ -196,6 +237,9 @@ func playLoop(ctx context.Context, m *netcode.Mesh, seats []transport.PeerID, me
 				return fmt.Errorf("spectating: %w", err)
 			}
 			r := s.JoinFrame()
+			if r != lockstep.NoFrame && l.admitted.IsZero() {
+				l.admitted = time.Now()
+			}
 			for _, st := range steps {
 				if r == lockstep.NoFrame || st.Frame < r {
 					if sum := step(st); st.Frame%30 == 0 {
@@ -212,7 +256,7 @@ func playLoop(ctx context.Context, m *netcode.Mesh, seats []transport.PeerID, me
 			if frame < r-1 {
 				continue // catching up
 			}
-			sp, l.joinFrame = nil, r
+			sp, l.joinFrame, l.caughtUp = nil, r, time.Now()
 			if err := newStreamer(); err != nil {
 				return err
 			}

@@ -569,8 +569,10 @@
 // is empty or dropped here, otherwise when the majority drops it, and
 // never moves a seat that plays (TestJoinInProgressRebind).
 //
-// A join request carries a fingerprint of Config.Seed and Settings
-// (FNV-1a, 4 bytes): the survivors refuse, name and never gate for a
+// A join request carries a fingerprint of Config.Seed and Settings (8
+// bytes of SHA-256: a lying host that forges a seed with the survivors'
+// fingerprint searches ~2^64; FNV-1a's 4 bytes until "PPR4" took at most
+// 2^32): the survivors refuse, name and never gate for a
 // joiner whose lobby told it another match (TestRedteamRejoinOtherMatch;
 // before, one told another seed was admitted and played another game).
 // One told other seats is never admitted: its requests reach no seat that
@@ -626,7 +628,7 @@
 // 15.6 s, in TestRedteamRejoinSplit, the survivor told R+10 voted out),
 // as with a liar that fakes a broken link (Threat model).
 //
-// The joiner believes no word alone (control version "PPR3"; before, it
+// The joiner believes no word alone (control version "PPR3", since "PPR4"; before, it
 // took the R and membership of any admission and waited only for the
 // seats it named): a non-coordinator's admission naming itself the only
 // survivor is contradicted by the honest survivors' views

@@ -1,6 +1,7 @@
 package lockstep
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -39,15 +40,16 @@ import (
 //     after R-1 from a Streamer (Spectator: a snapshot or the log,
 //     fast-forwarded) and then calls Advance.
 
-// Control message kinds ("PPR3", kind, game tag, body). Version 3 (an
+// Control message kinds ("PPR4", kind, game tag, body). Version 3 (an
 // acknowledgement carries its sender's membership, survivors answer a join
 // request with theirs, a join request carries flags ("clear") and the
 // match's fingerprint, admissions, acknowledgements and views end with the
 // fingerprint of the peer the sender binds the seat to) does not mix with
-// earlier ones: a "PPR1" or "PPR2" message is dropped as malformed, so a
-// mixed match never admits anyone rather than split.
+// earlier ones; version 4 widens the match fingerprint to 8 bytes of
+// SHA-256. An older message is dropped as malformed, so a mixed match
+// never admits anyone rather than split.
 const (
-	ctlMagic        = "PPR3"
+	ctlMagic        = "PPR4"
 	ctlJoin   uint8 = 1
 	ctlAdmit  uint8 = 2
 	ctlAck    uint8 = 3
@@ -55,7 +57,7 @@ const (
 	ctlHead         = len(ctlMagic) + 1 + 4
 	joinEvery       = 100 * time.Millisecond
 	joinClear uint8 = 1 // join request flag: no seat contradicts a lone survivor (see lone)
-	joinBody        = 5 // a join request's body: flags, match fingerprint (matchPrint)
+	joinBody        = 9 // a join request's body: flags, match fingerprint (matchPrint)
 )
 
 // idPrint is the fingerprint of a peer ID in admissions, acknowledgements
@@ -73,18 +75,18 @@ func idPrint(id transport.PeerID) uint64 {
 }
 
 // matchPrint is the fingerprint of the match a session plays, beyond its
-// game tag: FNV-1a of Config.Seed and Config.Settings. A join request
-// carries it, and the survivors refuse a joiner whose lobby told it
-// another seed or settings (TestRedteamRejoinOtherMatch).
-func matchPrint(seed uint64, settings []byte) uint32 {
-	h := uint32(2166136261)
-	for _, b := range binary.LittleEndian.AppendUint64(nil, seed) {
-		h = (h ^ uint32(b)) * 16777619
-	}
-	for _, b := range settings {
-		h = (h ^ uint32(b)) * 16777619
-	}
-	return h
+// game tag: the first 8 bytes of SHA-256(Seed || Settings) (Config.Seed
+// little-endian). A join request carries it, and the survivors refuse a
+// joiner whose lobby told it another seed or settings
+// (TestRedteamRejoinOtherMatch). A lying lobby host chooses both, so the
+// fingerprint must resist a search: forging a seed or settings with the
+// survivors' fingerprint costs ~2^64 SHA-256 (with the 32-bit FNV-1a of
+// version 3 it was 2^32 at most, minutes).
+func matchPrint(seed uint64, settings []byte) uint64 {
+	h := sha256.New()
+	_, _ = h.Write(binary.LittleEndian.AppendUint64(nil, seed))
+	_, _ = h.Write(settings)
+	return binary.LittleEndian.Uint64(h.Sum(nil))
 }
 
 // admission is a running admission of a seat: the one this peer
@@ -187,7 +189,7 @@ func (s *Session[I]) control(now time.Time) {
 			flags |= joinClear
 		}
 		b = append(b, flags)
-		b = binary.LittleEndian.AppendUint32(b, s.print)
+		b = binary.LittleEndian.AppendUint64(b, s.print)
 		s.ctlBuf = b
 		for t := range s.seats {
 			if t != s.me {
@@ -272,7 +274,7 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 		switch {
 		case len(body) != joinBody:
 			s.stats.Dropped.Malformed++
-		case binary.LittleEndian.Uint32(body[1:]) != s.print:
+		case binary.LittleEndian.Uint64(body[1:]) != s.print:
 			if !s.joining {
 				s.stats.Dropped.Refused++
 				s.refuse(from, reasonOtherMatch)

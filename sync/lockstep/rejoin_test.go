@@ -326,7 +326,7 @@ func TestRejoinLyingAdmission(t *testing.T) {
 			ss, ctls = append(ss, s), append(ctls, ctl)
 		}
 		admit := func(seat uint8, r int32) []byte {
-			b := append([]byte("PPR3"), 2)
+			b := append([]byte("PPR4"), 2)
 			b = binary.LittleEndian.AppendUint32(b, 9) // GameTag(9)
 			b = append(b, seat)
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))

@@ -64,7 +64,7 @@ type Session[I any] struct {
 	dec     wire.Decoder
 	in, out wire.Packet
 	game    uint32 // wire.GameTag(GameID)
-	print   uint32 // matchPrint(Seed, Settings): a join request's (rejoin.go)
+	print   uint64 // matchPrint(Seed, Settings): a join request's (rejoin.go)
 	seq     uint16 // of the next Frame datagram
 	pings   [pingRing]pingSent
 	scratch []byte

@@ -76,14 +76,14 @@ func FuzzStreamMessage(f *testing.F) {
 // must not panic nor fail either.
 func FuzzControlMessage(f *testing.F) {
 	c := []byte{0xf2, 0xef, 0x01, 0x86, 0x4c, 0xde, 0x63, 0xaf} // idPrint("c")
-	admit := append(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...)
+	admit := append(append([]byte("PPR4\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...)
 	f.Add(admit)
-	join := "PPR3\x01\x00\x00\x00\x00\x00\x65\x71\xe1\x9b" // flags, the fingerprint of Seed 0, no settings
+	join := "PPR4\x01\x00\x00\x00\x00\x00\xaf\x55\x70\xf5\xa1\x81\x0b\x7a" // flags, the fingerprint of Seed 0, no settings
 	f.Add([]byte(join))
-	f.Add([]byte("PPR3\x01\x00\x00\x00\x00\x01\x65\x71\xe1\x9b"))
-	f.Add(append(append([]byte("PPR3\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...))
-	f.Add(append(append([]byte("PPR3\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0), c...))
-	f.Add(append(append([]byte("PPR3\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0), c...))
+	f.Add([]byte("PPR4\x01\x00\x00\x00\x00\x01\xaf\x55\x70\xf5\xa1\x81\x0b\x7a"))
+	f.Add(append(append([]byte("PPR4\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...))
+	f.Add(append(append([]byte("PPR4\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0), c...))
+	f.Add(append(append([]byte("PPR4\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0), c...))
 	ids := []transport.PeerID{"a", "b", "c"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ls := locksteptest.Loopback(ids...)
@@ -110,7 +110,7 @@ func FuzzControlMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, e := range a.PollEvents() {
-				bAsked := len(data) == 14 && string(data[:5]) == "PPR3\x01" && string(data[10:]) == join[10:]
+				bAsked := len(data) == 18 && string(data[:5]) == "PPR4\x01" && string(data[10:]) == join[10:]
 				if e.Kind == lockstep.EventRejoined && e.Seat != 2 && (e.Seat != 1 || !bAsked) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}

@@ -204,7 +204,11 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 		// The front joins as usual; the network makes it a watcher
 		// (netConfig: Watch).
 		f.join = f.watch
-	case f.host || f.join != "":
+	case f.host || f.join != "" || (!f.headless && !f.local && rep == nil):
+		// A network game, or the menu (which hosts and joins too): the
+		// player's identity (and a host's room file), so that the same
+		// command run again after a crash, and the same choice in the
+		// menu, gets back into the match (README "Pong").
 		id, err := loadIdentity(f, log)
 		if err != nil {
 			return err

@@ -89,8 +89,10 @@ type Game struct {
 	sc  screen
 
 	// menu
-	sel  int
-	code string
+	sel      int
+	code     string
+	hosted   string    // hostedRoom's last answer
+	hostedAt time.Time // when hostedRoom asked
 
 	// connecting
 	cancel context.CancelFunc
@@ -377,8 +379,28 @@ func (g *Game) lanStatus() string {
 	return "looking for games on the LAN..."
 }
 
+// hostedRoom is the room this player hosted when its game died, which
+// Host reopens (netplay's room file; "" = none), checked once a second.
+func (g *Game) hostedRoom() string {
+	h, ok := g.opt.Net.(interface{ HostedRoom() string })
+	if !ok {
+		return ""
+	}
+	if time.Since(g.hostedAt) >= time.Second {
+		g.hostedAt = time.Now()
+		g.hosted = h.HostedRoom()
+	}
+	return g.hosted
+}
+
 func (g *Game) menuItems() []string {
-	items := []string{"Host a game", "Join by code: " + g.code + "_", "Play against the bot"}
+	host := "Host a game"
+	if code := g.hostedRoom(); code != "" {
+		// The last run hosted this room and died (crash, kill, sleep):
+		// the first item, as Host, reopens it and rejoins its match.
+		host = "Rejoin your room " + code + " (your game was cut off)"
+	}
+	items := []string{host, "Join by code: " + g.code + "_", "Play against the bot"}
 	if g.opt.Net != nil {
 		for _, lg := range g.opt.Net.LAN() {
 			items = append(items, "Join "+lg.Name+"'s game on the LAN ("+lg.Target+")")

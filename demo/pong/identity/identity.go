@@ -1,6 +1,8 @@
 // Package identity keeps a pong player's netcode identity (its mesh ID) in
 // a file, so that a pong killed mid-match and started again with the same
-// command is the same peer and rejoins its seat:
+// command is the same peer and rejoins its seat (pong -host, pong -join
+// and plain pong, whose menu hosts and joins, all keep one; -local,
+// -replay and -watch do not):
 //
 //	-identity FILE   that file (created if missing): Open
 //	default          os.UserConfigDir()/peerplay-pong/identity-NAME, NAME

@@ -57,7 +57,11 @@
 // Config.RoomFile, Host keeps the room's code and port in that file
 // while the room is open (Close removes it), and a Host that finds the
 // file reopens the room with that code, on that port when Listen says
-// port 0 (roomfile.go). The other player's mesh re-dials signaling
+// port 0 (roomfile.go). The file expires: one not rewritten for
+// RoomFileMaxAge (2 min; an open room rewrites it every 30 s) is ignored,
+// so a host that died in the lobby and starts days later opens a new room.
+// Network.HostedRoom names the room a Host would reopen (the menu offers
+// it as "Rejoin your room CODE"). The other player's mesh re-dials signaling
 // (netcode resumes when the server is back: backoff from 250 ms up to
 // 5 s), the lobby it now hosts (a migration) keeps the running match,
 // and the restarted host's lone lobby follows it (lobby: a running lobby

@@ -220,7 +220,7 @@ func shortNetErr(err error) string {
 func (n *Network) Host(ctx context.Context, name string) (play.Room, error) {
 	code := NewCode()
 	listen := n.cfg.Listen
-	if prev, ok := readRoomFile(n.cfg.RoomFile); ok {
+	if prev, ok := readRoomFile(n.cfg.RoomFile, time.Now()); ok {
 		// This host's game died with the room open: reopen it.
 		n.log.Info("pong: reopening room "+prev.code+" (the last run hosted it)", "file", n.cfg.RoomFile)
 		code = prev.code
@@ -315,6 +315,19 @@ func (n *Network) keepRoom(r *Room, port int) {
 		return
 	}
 	r.roomFile = n.cfg.RoomFile
+	r.roomTouched = time.Now()
+}
+
+// HostedRoom returns the code of the room the last run hosted with this
+// Config.RoomFile and did not close (its game died), while the file has
+// not expired (RoomFileMaxAge): the room Host reopens. The menu offers to
+// rejoin it. "" = none: Host opens a new room.
+func (n *Network) HostedRoom() string {
+	prev, ok := readRoomFile(n.cfg.RoomFile, time.Now())
+	if !ok {
+		return ""
+	}
+	return prev.code
 }
 
 // dialing says how open reaches the signaling server: where (for

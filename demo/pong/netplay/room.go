@@ -72,7 +72,8 @@ type Room struct {
 
 	// roomFile is the hosted room's file (Config.RoomFile), removed by
 	// Close; "" = none.
-	roomFile string
+	roomFile    string
+	roomTouched time.Time // when roomFile's time was last set
 
 	closeOnce sync.Once
 }
@@ -138,6 +139,12 @@ func (r *Room) note(s string) {
 func (r *Room) Poll() (chatLines []play.ChatLine, notices []string) {
 	if r.err != nil {
 		return nil, nil
+	}
+	if r.roomFile != "" && time.Since(r.roomTouched) >= roomFileRefresh {
+		r.roomTouched = time.Now()
+		if err := touchRoomFile(r.roomFile, r.roomTouched); err != nil {
+			r.net.log.Debug("netplay: cannot refresh the room file: it may expire", "err", err)
+		}
 	}
 	if evs := r.mesh.PollEvents(); len(evs) > 0 {
 		r.learnNames()

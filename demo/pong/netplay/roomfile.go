@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The room file (Config.RoomFile) lets a host whose game died come back
@@ -18,9 +19,26 @@ import (
 // in the room again; its lobby and lockstep rejoin the running match like
 // any restarted player (see "Rejoin" in the package doc). A file that
 // does not parse is ignored: the host opens a new room.
+//
+// A room file expires: one last written more than RoomFileMaxAge ago is
+// ignored (a host that crashed in the lobby and starts days later opens a
+// new room, not the dead one's code). An open room keeps its file fresh:
+// Room.Poll rewrites its time every roomFileRefresh. The match a dead
+// host played in is held for it only twice lockstep's disconnect timeout
+// (10 s by default) and the room ends for the other player when its host
+// leaves outside a match, so nothing waits for a file older than
+// RoomFileMaxAge: it covers a refresh period, a slow restart and a
+// machine that slept through the refresh with margin.
 
 // maxRoomFile bounds what is read of a room file.
 const maxRoomFile = 128
+
+// RoomFileMaxAge is how long after its last write a room file still
+// names a room to reopen (see above).
+const RoomFileMaxAge = 2 * time.Minute
+
+// roomFileRefresh is how often an open room rewrites its file's time.
+const roomFileRefresh = 30 * time.Second
 
 // hostedRoom is what a room file holds.
 type hostedRoom struct {
@@ -29,8 +47,8 @@ type hostedRoom struct {
 }
 
 // readRoomFile returns the room a previous run hosted, if path ("" =
-// none) holds a valid one.
-func readRoomFile(path string) (hostedRoom, bool) {
+// none) holds a valid one written less than RoomFileMaxAge before now.
+func readRoomFile(path string, now time.Time) (hostedRoom, bool) {
 	if path == "" {
 		return hostedRoom{}, false
 	}
@@ -39,6 +57,9 @@ func readRoomFile(path string) (hostedRoom, bool) {
 		return hostedRoom{}, false
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || now.Sub(st.ModTime()) > RoomFileMaxAge {
+		return hostedRoom{}, false // expired: that room is long gone
+	}
 	b := make([]byte, maxRoomFile)
 	n, _ := f.Read(b)
 	return parseRoomFile(string(b[:n]))
@@ -79,4 +100,13 @@ func reuseListen(listen string, prev int) string {
 		return listen
 	}
 	return net.JoinHostPort(host, strconv.Itoa(prev))
+}
+
+// touchRoomFile marks path ("" = none) as written now, so it does not
+// expire while its room is open; errors are the caller's to log.
+func touchRoomFile(path string, now time.Time) error {
+	if path == "" {
+		return nil
+	}
+	return os.Chtimes(path, now, now)
 }

@@ -5,20 +5,21 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestRoomFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "identity-ann+room")
-	if _, ok := readRoomFile(path); ok {
+	if _, ok := readRoomFile(path, time.Now()); ok {
 		t.Fatal("a missing room file reads as a room")
 	}
-	if _, ok := readRoomFile(""); ok {
+	if _, ok := readRoomFile("", time.Now()); ok {
 		t.Fatal("no room file reads as a room")
 	}
 	if err := writeRoomFile(path, hostedRoom{code: "K7Q2", port: 41234}); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := readRoomFile(path)
+	got, ok := readRoomFile(path, time.Now())
 	if !ok || got != (hostedRoom{code: "K7Q2", port: 41234}) {
 		t.Fatalf("read back %+v, %v", got, ok)
 	}
@@ -26,9 +27,54 @@ func TestRoomFile(t *testing.T) {
 		if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if r, ok := readRoomFile(path); ok {
+		if r, ok := readRoomFile(path, time.Now()); ok {
 			t.Errorf("%q reads as room %+v", bad, r)
 		}
+	}
+}
+
+// TestRoomFileExpires: a room file last written more than RoomFileMaxAge
+// ago names no room (a host that crashed in the lobby and starts days
+// later opens a new room); touchRoomFile (an open room's Poll) keeps it
+// fresh, and Network.HostedRoom (the menu's "Rejoin" item) follows it.
+func TestRoomFileExpires(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "identity-ann+room")
+	if err := writeRoomFile(path, hostedRoom{code: "K7Q2", port: 41234}); err != nil {
+		t.Fatal(err)
+	}
+	n := &Network{cfg: Config{RoomFile: path}}
+	if got := n.HostedRoom(); got != "K7Q2" {
+		t.Fatalf("HostedRoom of a fresh room file = %q, want K7Q2", got)
+	}
+	now := time.Now()
+	if _, ok := readRoomFile(path, now.Add(RoomFileMaxAge-time.Second)); !ok {
+		t.Fatal("a room file younger than RoomFileMaxAge expired")
+	}
+	if r, ok := readRoomFile(path, now.Add(RoomFileMaxAge+time.Second)); ok {
+		t.Fatalf("a room file older than RoomFileMaxAge reads as room %+v", r)
+	}
+	old := now.Add(-72 * time.Hour) // the host crashed days ago
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := readRoomFile(path, now); ok {
+		t.Fatalf("a room file three days old reads as room %+v", r)
+	}
+	if got := n.HostedRoom(); got != "" {
+		t.Fatalf("HostedRoom of an expired room file = %q, want none", got)
+	}
+	// The open room refreshes its file: it is valid again.
+	if err := touchRoomFile(path, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readRoomFile(path, now.Add(RoomFileMaxAge/2)); !ok {
+		t.Fatal("a refreshed room file expired")
+	}
+	if roomFileRefresh*2 >= RoomFileMaxAge {
+		t.Fatalf("refresh every %v cannot keep a file within %v with margin", roomFileRefresh, RoomFileMaxAge)
+	}
+	if (&Network{}).HostedRoom() != "" {
+		t.Fatal("no room file names a room")
 	}
 }
 

@@ -21,7 +21,8 @@ var matchOverRE = regexp.MustCompile(`pong: match over" score0=(\d+) score1=(\d+
 // code, on the same port) and she is back in the match. Then bob's pong is
 // killed and started again: he types the same address into "Join by code"
 // and is back in the match too. Both windows report the same final frame,
-// score and checksum.
+// score and checksum. Meanwhile a second pong named ann takes
+// identity-ann-2 (the lock holds) and offers no room back.
 //
 // (Not the LAN list: ann's menu browses the LAN as a newcomer's does, and
 // the test's unicast discovery address has room for one browser only.)
@@ -105,6 +106,19 @@ func TestWindowMenuRejoinAfterKill(t *testing.T) {
 		t.Errorf("the restarted host opened %s, not its room %s", got, target)
 	}
 	waitIn(t, bob, &bob.stderr, regexp.MustCompile(`room: ann is back`), 30*time.Second)
+
+	// A second pong named ann meanwhile: the running one holds the lock
+	// on identity-ann, so this one takes identity-ann-2 and its menu
+	// offers no room of the running one's (a crashed identity-ann-2 host
+	// would have its own room file).
+	twin := start(t, "ann's twin", bin, annEnv, annArgs...)
+	waitIn(t, twin, &twin.stderr, regexp.MustCompile(`pong: identity" path=\S+/identity-ann-2 `), 30*time.Second)
+	waitIn(t, twin, &twin.stderr, regexp.MustCompile(`pong: menu" items="Host a game \|`), 30*time.Second)
+	if err := twin.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-twin.done
+	twin.done <- nil
 
 	// bob (the joiner) dies and comes back through his menu.
 	midMatch(bw, bobDir, &bobShots)

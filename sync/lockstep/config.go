@@ -145,6 +145,17 @@ type Config struct {
 	// package doc). nil: this session neither asks for nor grants
 	// readmission; dropped seats stay dropped.
 	Control transport.Conn
+	// Signer signs this peer's admissions as the coordinator and checks
+	// the coordinator's signature on every admission and on the admission
+	// each acknowledgement carries, so that a coordinator that tells
+	// survivors different frames is proven a liar and voted out instead
+	// of the honest seats (see "Rejoin" in the package doc). Every seat
+	// must set one or none: a seat with a Signer refuses unsigned
+	// admissions. netcode.Mesh.Signer implements it with the peer
+	// identity keys. nil: admissions are unsigned, and an acknowledgement
+	// of another frame is a vote against its sender (which lets a lying
+	// coordinator turn the honest seats against each other).
+	Signer Signer
 	// Join makes this session enter a running match in which its seat was
 	// dropped (a player whose process crashed or paused too long, with the
 	// same identity): it asks the others on Control and advances nothing

@@ -55,6 +55,8 @@ const (
 	reasonFalseBye      = "sent a new frame after its goodbye: it said goodbye to this seat alone"
 	reasonBadAdmit      = "admission of a seat not by the coordinator, not dropped, or at a frame already run"
 	reasonOtherPeer     = "binds the seat being admitted to another peer than this peer does (the lobby host or the sender lies): neither peer can enter"
+	reasonEquivocation  = "coordinator signed two different admissions of one seat (proof of its lie): voted out"
+	reasonBadSigned     = "acknowledges an admission its coordinator did not sign (or at another frame): voted out"
 	reasonOtherMatch    = "asks to join with another Config.Seed or Config.Settings (its lobby told it another match)"
 )
 
@@ -165,7 +167,7 @@ func (s *Session[I]) agrees(v int, pending uint32) bool {
 	}
 	for p := pending; p != 0; p &= p - 1 {
 		l := bits.TrailingZeros32(p)
-		if sd.acks[l] != s.seats[l].hold {
+		if sd.acks[l] != s.seats[l].hold && !s.voidable(l, sd.acks[l]) {
 			return false
 		}
 	}
@@ -239,6 +241,9 @@ func (s *Session[I]) checkLoss(now time.Time) {
 		sd := &s.seats[l]
 		s.dropped |= 1 << l
 		s.dropFrame[l] = sd.hold
+		if s.void(l) {
+			s.dropFrame[l] = s.gapFrom[l] - 1 // the proven liar's admission is void (sign.go)
+		}
 		s.cfg.Logger.Info("lockstep: player dropped", "seat", l, "peer", sd.id, "frame", sd.hold+1)
 		s.event(Event{Kind: EventPlayerDropped, Seat: l, Peer: sd.id, Frame: sd.hold + 1, Reason: reasonAgreed})
 	}

@@ -61,6 +61,7 @@ type joinMatch struct {
 	tick          func(tick int)
 	stall         []int  // out: each seat's longest run of ticks without a step, once it ran one
 	joinSeed      uint64 // the newcomer's Config.Seed, if not the match's (1)
+	signed        bool   // every seat has a Config.Signer (edSigner)
 }
 
 // runJoinAttack plays a match (see joinMatch) for ticks ticks. It fails
@@ -88,12 +89,16 @@ func runJoin(t *testing.T, jm *joinMatch) ([]*lockstep.Session[input], []map[loc
 		if wrap != nil {
 			ctl = wrap(i, ctl)
 		}
+		var sg lockstep.Signer
+		if jm.signed {
+			sg = edSigner{keys: newKeys(ids...), me: ids[i]}
+		}
 		seed := uint64(1)
 		if join && jm.joinSeed != 0 {
 			seed = jm.joinSeed
 		}
 		s, err := lockstep.NewSession[input](peer.Channel("ls", transport.Unreliable),
-			lockstep.Config{Seats: ids, Reserved: ids[last:], GameID: 9, Seed: seed, Control: ctl, Join: join, InputDelay: 2})
+			lockstep.Config{Seats: ids, Reserved: ids[last:], GameID: 9, Seed: seed, Control: ctl, Join: join, InputDelay: 2, Signer: sg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,6 +221,7 @@ func TestRedteamFakeAdmission(t *testing.T) {
 				b = binary.LittleEndian.AppendUint32(b, 10)
 				b = binary.LittleEndian.AppendUint32(b, 10)
 				b = append(b, idPrint("p3")...)
+				b = append(b, 0, 0, 0, 0, 0) // drop frame, no signature
 				_ = c.Send("p3", b)
 				forged++
 			}}
@@ -396,14 +402,17 @@ func TestRedteamRejoinLyingAck(t *testing.T) {
 		seats     int
 		honest    []int
 		minFrames int
+		signed    bool // the lie's admission is not signed at that R: proof against the liar
 	}{
-		{5, []int{0, 1, 3}, 2000},
-		{4, []int{0, 1}, 1000},
+		{5, []int{0, 1, 3}, 2000, false},
+		{4, []int{0, 1}, 1000, false},
+		{5, []int{0, 1, 3}, 2000, true},
+		{4, []int{0, 1}, 1000, true},
 	} {
-		t.Run(fmt.Sprintf("seats=%d", tc.seats), func(t *testing.T) {
+		t.Run(fmt.Sprintf("seats=%d,signed=%v", tc.seats, tc.signed), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				lies := 0
-				jm := &joinMatch{seats: tc.seats, ticks: 2400, honest: tc.honest}
+				jm := &joinMatch{seats: tc.seats, ticks: 2400, honest: tc.honest, signed: tc.signed}
 				jm.wrap = func(i int, c transport.Conn) transport.Conn {
 					if i != 2 {
 						return c

@@ -49,7 +49,7 @@ import (
 // SHA-256. An older message is dropped as malformed, so a mixed match
 // never admits anyone rather than split.
 const (
-	ctlMagic        = "PPR4"
+	ctlMagic        = "PPR5"
 	ctlJoin   uint8 = 1
 	ctlAdmit  uint8 = 2
 	ctlAck    uint8 = 3
@@ -96,6 +96,13 @@ type admission struct {
 	frame  Frame // R
 	coord  int   // the coordinator's seat (its admission is its acknowledgement)
 	active bool
+	d      Frame  // the seat's drop frame at the coordinator (the attempt: sign.go)
+	sig    []byte // the coordinator's signature (Config.Signer), or nil
+}
+
+// signed returns the coordinator's signed admission this peer acts on.
+func (a *admission) signed() signed {
+	return signed{coord: a.coord, seat: a.seat, d: a.d, r: a.frame, sig: a.sig}
 }
 
 // ackRec is the last acknowledgement a seat sent: it admits seat at r.
@@ -232,10 +239,11 @@ func (s *Session[I]) agreed(seat int, r Frame, want uint32) bool {
 
 // parseView reads the body of an admission, acknowledgement or view (seat,
 // R, dropped and departed masks, drop frames, the peer the sender binds
-// the seat to: idPrint of its ID) and normalises it.
-func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, uint64, bool) {
+// the seat to: idPrint of its ID) and normalises it; it returns what
+// follows (an admission's signature, an acknowledgement's admission).
+func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, uint64, []byte, bool) {
 	if len(body) < 9 {
-		return 0, view{}, 0, false
+		return 0, view{}, 0, nil, false
 	}
 	seat := int(body[0])
 	v := view{r: Frame(int32(binary.LittleEndian.Uint32(body[1:])))}
@@ -245,10 +253,11 @@ func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, uint64, bool
 	okR := v.r >= 0 && v.r < maxStreamFrame || kind == ctlView && v.r == NoFrame
 	all := uint32(binary.LittleEndian.Uint16(body[5:]))
 	nf := 4 * bits.OnesCount32(all)
-	if seat >= s.n || !okR || len(rest) != nf+8 {
-		return 0, view{}, 0, false
+	if seat >= s.n || !okR || len(rest) < nf+8 {
+		return 0, view{}, 0, nil, false
 	}
 	occ := binary.LittleEndian.Uint64(rest[nf:])
+	tail := rest[nf+8:]
 	for d := all; d != 0; d &= d - 1 {
 		if t := bits.TrailingZeros32(d); s.all&(1<<t) != 0 {
 			v.frames[t] = Frame(int32(binary.LittleEndian.Uint32(rest)))
@@ -258,7 +267,7 @@ func (s *Session[I]) parseView(body []byte, kind uint8) (int, view, uint64, bool
 	v.dropped &^= 1 << seat
 	v.frames[seat] = 0
 	v.left &^= v.dropped | 1<<seat
-	return seat, v, occ, true
+	return seat, v, occ, tail, true
 }
 
 func (s *Session[I]) onControl(now time.Time, m transport.Message) {
@@ -284,8 +293,30 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 		}
 		return
 	}
-	seat, v, occ, ok := s.parseView(body, kind)
-	if !ok || kind < ctlAdmit || kind > ctlView {
+	if kind == ctlProof {
+		if !s.joining {
+			s.onProof(now, body)
+		}
+		return
+	}
+	seat, v, occ, tail, ok := s.parseView(body, kind)
+	adm := signed{coord: from, seat: seat, r: v.r}
+	switch {
+	case !ok || kind < ctlAdmit || kind > ctlView:
+		ok = false
+	case kind == ctlView:
+		ok = len(tail) == 0
+	case kind == ctlAck:
+		if ok = len(tail) > 0; ok {
+			adm.coord = int(tail[0])
+			tail, ok = parseSigned(tail[1:], &adm)
+		}
+		ok = ok && len(tail) == 0
+	default:
+		tail, ok = parseSigned(tail, &adm)
+		ok = ok && len(tail) == 0
+	}
+	if !ok {
 		s.stats.Dropped.Malformed++
 		return
 	}
@@ -300,14 +331,17 @@ func (s *Session[I]) onControl(now time.Time, m transport.Message) {
 	other := occ != idPrint(s.seats[seat].id)
 	switch kind {
 	case ctlAdmit:
-		s.onAdmit(now, from, seat, v.r)
+		s.onAdmit(now, from, adm)
 	case ctlAck:
 		if seat == from {
 			s.stats.Dropped.Malformed++
 			return
 		}
+		if s.cfg.Signer != nil && !s.onSignedAck(now, from, adm) {
+			return
+		}
 		s.acked[from] = ackRec{seat: seat, r: v.r, ok: true}
-		if a := &s.admit; a.active && a.seat == seat && v.r != a.frame {
+		if a := &s.admit; a.active && a.seat == seat && v.r != a.frame && s.cfg.Signer == nil {
 			// One of two lies: the coordinator told this peer another R
 			// than the sender, or the sender acknowledges an R it was not
 			// told. The gate stays shut: no split, the admission stalls.
@@ -389,10 +423,18 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int, clear bool) {
 			_ = s.cfg.Control.Send(s.seats[from].id, s.viewBody(ctlView, from, NoFrame))
 			return
 		}
-		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true}
+		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true, d: s.dropFrame[from]}
+		if sg := s.cfg.Signer; sg != nil {
+			sig, err := sg.Sign(s.statement(a.signed()))
+			if err != nil || len(sig) > maxSig {
+				s.cfg.Logger.Warn("lockstep: cannot sign an admission", "seat", from, "err", err, "size", len(sig))
+			} else {
+				a.sig = sig
+			}
+		}
 		s.readmit(now, from, a.frame)
 	}
-	body := s.viewBody(ctlAdmit, a.seat, a.frame)
+	body := appendSigned(s.viewBody(ctlAdmit, a.seat, a.frame), a.signed())
 	for t := range s.seats {
 		if t == from || s.survivor(t) {
 			_ = s.cfg.Control.Send(s.seats[t].id, body)
@@ -441,10 +483,47 @@ func (s *Session[I]) viewBody(kind uint8, seat int, r Frame) []byte {
 	return b
 }
 
+// onSignedAck checks the coordinator's admission that an acknowledgement
+// carries (Config.Signer): one its coordinator did not sign, or not at the
+// R the acknowledgement claims, is a vote against its sender; one that
+// proves the coordinator told this peer another R is a vote against the
+// coordinator (proven), not against the sender. It reports whether the
+// acknowledgement counts.
+func (s *Session[I]) onSignedAck(now time.Time, from int, adm signed) bool {
+	if !s.valid(adm) {
+		s.stats.Dropped.Refused++
+		s.refuse(from, reasonBadSigned)
+		s.seats[from].conflictAt = now
+		return false
+	}
+	a := &s.admit
+	if a.sig != nil && equivocates(a.signed(), adm) {
+		s.proven(now, a.signed(), adm)
+	} else if a.active && a.seat == adm.seat && adm.r != a.frame {
+		// Another coordinator's, or another attempt's: no proof, no vote.
+		s.stats.Dropped.Refused++
+		s.refuse(from, reasonConflictAdmit)
+	}
+	return true
+}
+
 // onAdmit: an admission for a survivor.
-func (s *Session[I]) onAdmit(now time.Time, from, seat int, r Frame) {
-	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next {
-		if !(s.dropped&(1<<seat) == 0 && s.joinedFrom[seat] == r) { // a repeat
+func (s *Session[I]) onAdmit(now time.Time, from int, adm signed) {
+	seat, r := adm.seat, adm.r
+	if s.cfg.Signer != nil {
+		if !s.valid(adm) {
+			s.stats.Dropped.Refused++
+			s.refuse(from, reasonBadAdmit) // only this peer saw it: no proof
+			return
+		}
+		if mine := s.admit.signed(); s.admit.sig != nil && equivocates(mine, adm) {
+			s.proven(now, mine, adm)
+			return
+		}
+	}
+	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next ||
+		s.cfg.Signer != nil && adm.d != s.dropFrame[seat] {
+		if !(s.dropped&(1<<seat) == 0 && s.joinedFrom[seat] == r && s.admit.seat == seat && s.admit.frame == r) { // a repeat
 			s.stats.Dropped.Refused++
 			s.refuse(from, reasonBadAdmit)
 			return
@@ -454,11 +533,14 @@ func (s *Session[I]) onAdmit(now time.Time, from, seat int, r Frame) {
 			return // one at a time: the coordinator repeats it
 		}
 		s.readmit(now, seat, r)
-		s.admit = admission{seat: seat, frame: r, coord: from, active: true} // the gate
+		s.admit = admission{seat: seat, frame: r, coord: from, active: true, d: adm.d, sig: adm.sig} // the gate
 	}
 	// To every survivor and the joiner: each gates on everyone's word, and
 	// the joiner checks this peer's membership against the admission's.
+	// The coordinator's signed admission goes with it (sign.go).
 	b := s.viewBody(ctlAck, seat, r)
+	b = appendSigned(append(b, uint8(s.admit.coord)), s.admit.signed())
+	s.ctlBuf = b
 	for t := range s.seats {
 		if t == seat || s.survivor(t) {
 			_ = s.cfg.Control.Send(s.seats[t].id, b)
@@ -471,6 +553,7 @@ func (s *Session[I]) onAdmit(now time.Time, from, seat int, r Frame) {
 func (s *Session[I]) readmit(now time.Time, d int, r Frame) {
 	bit := uint32(1) << d
 	s.gapFrom[d], s.joinedFrom[d] = s.dropFrame[d]+1, r
+	s.voidR[d] = s.voidR[d][:0]
 	s.dropped &^= bit
 	s.lost &^= bit
 	s.left &^= bit

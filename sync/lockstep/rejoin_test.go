@@ -326,12 +326,13 @@ func TestRejoinLyingAdmission(t *testing.T) {
 			ss, ctls = append(ss, s), append(ctls, ctl)
 		}
 		admit := func(seat uint8, r int32) []byte {
-			b := append([]byte("PPR4"), 2)
+			b := append([]byte("PPR5"), 2)
 			b = binary.LittleEndian.AppendUint32(b, 9) // GameTag(9)
 			b = append(b, seat)
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
 			b = append(b, 0, 0, 0, 0) // no dropped, no departed seats
-			return append(b, idPrint(ids[seat])...)
+			b = append(b, idPrint(ids[seat])...)
+			return append(b, 0, 0, 0, 0, 0) // drop frame, no signature
 		}
 		var frames [2]lockstep.Frame
 		var refused int

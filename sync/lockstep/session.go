@@ -95,6 +95,8 @@ type Session[I any] struct {
 	rebind     map[int]transport.PeerID // Rebind calls waiting for their seat to drop (rejoin.go)
 	admit      admission                // the admission this peer coordinates or accepted, while gated
 	acked      [MaxSeats]ackRec         // each seat's last acknowledgement
+	proved     [MaxSeats]bool           // a proof that this coordinator lied went out (sign.go)
+	voidR      [MaxSeats][]Frame        // the Rs a proven liar signed for the seat's current admission (sign.go)
 	byeSeq     [MaxSeats]uint16         // the last Frame number before a seat's goodbye (receive.go unleave)
 	words      [MaxSeats]word           // a joiner's: what each seat said of its admission
 	joinStart  time.Time                // a joiner's first join request

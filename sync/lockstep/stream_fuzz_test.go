@@ -76,19 +76,31 @@ func FuzzStreamMessage(f *testing.F) {
 // must not panic nor fail either.
 func FuzzControlMessage(f *testing.F) {
 	c := []byte{0xf2, 0xef, 0x01, 0x86, 0x4c, 0xde, 0x63, 0xaf} // idPrint("c")
-	admit := append(append([]byte("PPR4\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...)
+	unsigned := []byte{0, 0, 0, 0, 0}                           // an admission's drop frame, no signature
+	acked := []byte{0, 0, 0, 0, 0, 0}                           // an acknowledgement's coordinator (seat 0) and its admission
+	admit := append(append(append([]byte("PPR5\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...), unsigned...)
 	f.Add(admit)
-	join := "PPR4\x01\x00\x00\x00\x00\x00\xaf\x55\x70\xf5\xa1\x81\x0b\x7a" // flags, the fingerprint of Seed 0, no settings
+	sig := append([]byte{0xff, 0xff, 0xff, 0xff, 64}, make([]byte, 64)...) // drop frame -1, a 64-byte signature
+	f.Add(append(append(append([]byte("PPR5\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...), sig...))
+	f.Add(append(append(append([]byte("PPR5\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...), append([]byte{0}, sig...)...))
+	// a proof: coordinator 0, seat 2, two admissions (R, drop frame, signature)
+	proof := append([]byte("PPR5\x05\x00\x00\x00\x00\x00\x02\x05\x00\x00\x00"), sig...)
+	f.Add(append(append(proof, 6, 0, 0, 0), sig...))
+	join := "PPR5\x01\x00\x00\x00\x00\x00\xaf\x55\x70\xf5\xa1\x81\x0b\x7a" // flags, the fingerprint of Seed 0, no settings
 	f.Add([]byte(join))
-	f.Add([]byte("PPR4\x01\x00\x00\x00\x00\x01\xaf\x55\x70\xf5\xa1\x81\x0b\x7a"))
-	f.Add(append(append([]byte("PPR4\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...))
-	f.Add(append(append([]byte("PPR4\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0), c...))
-	f.Add(append(append([]byte("PPR4\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0), c...))
+	f.Add([]byte("PPR5\x01\x00\x00\x00\x00\x01\xaf\x55\x70\xf5\xa1\x81\x0b\x7a"))
+	f.Add(append(append(append([]byte("PPR5\x03\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 0, 0, 0, 0), c...), acked...))
+	f.Add(append(append([]byte("PPR5\x04\x00\x00\x00\x00\x02"), 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0), c...))
+	f.Add(append(append(append([]byte("PPR5\x02\x00\x00\x00\x00\x02"), 5, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0), c...), unsigned...))
 	ids := []transport.PeerID{"a", "b", "c"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ls := locksteptest.Loopback(ids...)
 		ctl := locksteptest.Loopback(ids...)
-		a, err := lockstep.NewSession[input](ls[0], lockstep.Config{Seats: ids, Reserved: ids[2:], Control: ctl[0]})
+		var sg lockstep.Signer // odd lengths: survivors with signatures (proofs, signed admissions)
+		if len(data)%2 == 1 {
+			sg = edSigner{keys: newKeys(ids...), me: "a"}
+		}
+		a, err := lockstep.NewSession[input](ls[0], lockstep.Config{Seats: ids, Reserved: ids[2:], Control: ctl[0], Signer: sg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +122,7 @@ func FuzzControlMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, e := range a.PollEvents() {
-				bAsked := len(data) == 18 && string(data[:5]) == "PPR4\x01" && string(data[10:]) == join[10:]
+				bAsked := len(data) == 18 && string(data[:5]) == "PPR5\x01" && string(data[10:]) == join[10:]
 				if e.Kind == lockstep.EventRejoined && e.Seat != 2 && (e.Seat != 1 || !bAsked) {
 					t.Fatalf("admitted a live seat: %+v", e)
 				}

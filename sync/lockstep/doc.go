@@ -449,51 +449,16 @@
 // resume (its log lost the frame and it has no snapshots) is skipped the
 // same way. A stall of the whole match is no lag: the witnesses stop too.
 //
-// What a lying peer can do with failover, each a test (the attacks that
-// need failover to exist were checked against a weaker rule: they failed
-// with it):
-//   - A source that crashes or leaves (TestSpectatorFailoverSourceCrash,
-//     locksteptest TestSpectatorSourceLeaves) or stops streaming with its
-//     link up (TestSpectatorFailoverSourceStalls): left after Failover;
-//     each froze the spectator for good before.
-//   - A witness that claims to be ahead (checksums of frames the match has
-//     not reached) to become the source: one witness of two or more is no
-//     majority, nothing happens (TestSpectatorFailoverLiarClaimsAhead
-//     one-of-two-witnesses: with "any witness ahead" as the rule it took
-//     the stream). The only witness (a 2-seat match) does become the
-//     source, and when it then does not deliver the frames it claimed,
-//     the spectator goes back and distrusts it: its claims never count
-//     again (only-witness: two switches in all; without the distrust the
-//     spectator flapped 8 times before the match ended). Choosing the new source never
-//     looks at claims, only at the fixed order, so lying does not make a
-//     peer the next source.
-//   - A source that streams a little after each switch to it and then
-//     stalls: left after Failover each time, and chosen after every
-//     source left fewer times (TestSpectatorFailoverStallsAfterSwitch: the
-//     liar is the source once among 3 switches).
-//   - A source that drips (sends, but slower than the match): each lag
-//     period must end with the frames the witnesses had at its start, so
-//     it holds the spectator at most about 2·Failover behind, or is left
-//     (TestSpectatorFailoverDrip: flushing every 4 s it is left, every
-//     2 s it is kept). A snapshot in flight from the source closes in
-//     while its chunks come (its frames arrive with its last chunk), for
-//     at most 8 Failovers from its first chunk (snapshotWait): a big
-//     state over a slow link is not left and begun again at every
-//     source in turn (TestSpectatorFailoverSlowSnapshot: 96 kB at
-//     100 kbit/s, three switches before, none now), and a source that
-//     drips a huge snapshot is left within 10 Failovers
-//     (TestSpectatorFailoverSnapshotDrip: 1 MB at 52 kbit/s, 28 s).
-//   - A spectator (the streamer's side) that alternates resume and
-//     checksums every tick to make the game snapshot its state and send
-//     it each time: a subscriber may replace its subscription 16 times
-//     (maxResubscribe), then it is refused and keeps the old one
-//     (TestRedteamResubscribeSnapshots: 8 snapshots in 400 ticks, 200
-//     without the bound). A replacement refused for another reason (a
-//     resume from before the log of a streamer without snapshots) also
-//     keeps the old subscription and counts: the refusal used to drop it
-//     and the count with it, and cycling through one replayed the whole
-//     log without end (TestRedteamResubscribeRefusedResume: 100 replays
-//     in 400 ticks, 6 now).
+// A source whose stream goes beyond what the trusted live witnesses
+// vouch for (each: its newest checksum frame plus twice its report
+// spacing plus twice what the match ran since, at its pace) does not get
+// those frames to the game (Advance holds them, Restore a snapshot beyond
+// them); if its stream stays beyond for Failover, it jumped ahead (a lie:
+// a resume snapshot of frame 1,000,000 froze the spectator for good) and
+// is left and distrusted, what it sent beyond is dropped, and the resume
+// starts from the frame the game reached. FAILOVER.md lists what a lying
+// peer can do with failover, each with its test, and the limits (a
+// spectator without witnesses believes its sole source in everything).
 //
 // A relay (a Spectator feeding its own Streamer) that resumed from a
 // snapshot cannot carry its stream across the frames it skipped
@@ -501,12 +466,13 @@
 // and fail over in turn, if they have witnesses.
 //
 // Not covered: a new source can forge the inputs or the snapshot it resumes
-// with, as the first source could; the witnesses' checksums expose it (a
-// *DesyncError naming it) but the spectator does not repair its state. A
-// liar among few witnesses can delay, never freeze: each peer's lie costs
-// at most one Failover of waiting (ten, for a source that drips a
-// snapshot). Without checksums from the witnesses (a game that reports none
-// to its Streamer) only a link down is noticed.
+// with (within what the witnesses vouch for), as the first source could;
+// the witnesses' checksums expose it (a *DesyncError naming it) but the
+// spectator does not repair its state. A liar among few witnesses can
+// delay, never freeze: each peer's lie costs at most one Failover of
+// waiting (ten, for a source that drips a snapshot). Without checksums
+// from the witnesses (a game that reports none to its Streamer) only a
+// link down is noticed, and nothing bounds a source that jumps ahead.
 //
 // # Rejoin and join in progress
 //

@@ -2,6 +2,7 @@ package lockstep
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -39,7 +40,26 @@ type failover struct {
 	snapStart  time.Time // the first chunk of the snapshot in flight arrived (zero: none)
 	snapSeen   int       // its bytes at the last check
 	scratch    []Frame
+	// gap is, per source, the spacing of its checksum frames (a max that
+	// decays: a long one after an outage halves at each report; 0: fewer
+	// than two reports). A witness vouches for the frames up to its
+	// newest report plus 2·gap (see ceiling).
+	gap []Frame
+	// at, first, firstAt: per source, when its newest report came, and
+	// its first report and when: the match's pace as it sees it.
+	at, firstAt []time.Time
+	first       []Frame
+	vouch       []Frame // per source: the newest frame it vouched for (see ceiling)
+	// ceil is the newest frame the trusted witnesses vouch for (noLimit:
+	// no witness has reported twice), set by checkFailover: frames and a
+	// snapshot beyond it are held back from the game.
+	ceil        Frame
+	aheadSince  time.Time // the stream holds frames beyond ceil since (zero: it does not)
+	aheadTarget Frame     // its newest frame then: the witnesses must vouch for it
 }
+
+// noLimit is failover.ceil when nothing bounds the stream.
+const noLimit = Frame(math.MaxInt32)
 
 // snapshotWait bounds, in Failovers, how long a snapshot in flight from
 // the source counts as closing in on the match (see checkFailover).
@@ -59,12 +79,54 @@ func (fo *failover) init(n int) {
 	for i := range fo.up {
 		fo.up[i] = true
 	}
-	fo.claimed = NoFrame
+	fo.claimed, fo.ceil = NoFrame, noLimit
+	fo.gap, fo.first, fo.vouch = make([]Frame, n), make([]Frame, n), make([]Frame, n)
+	fo.at, fo.firstAt = make([]time.Time, n), make([]time.Time, n)
 	fo.scratch = make([]Frame, 0, n)
 }
 
-// heard records that source src sent the checksum of frame.
-func (fo *failover) heard(src int, frame Frame) { fo.top[src] = max(fo.top[src], frame) }
+// heard records that source src sent the checksum of frame at now.
+func (fo *failover) heard(src int, frame Frame, now time.Time) {
+	t := fo.top[src]
+	if frame <= t {
+		return
+	}
+	if t != NoFrame {
+		d := int64(frame - t)
+		fo.gap[src] = Frame(max(d, (int64(fo.gap[src])+d)/2))
+	} else {
+		fo.first[src], fo.firstAt[src] = frame, now
+	}
+	fo.top[src], fo.at[src] = frame, now
+}
+
+// ceiling is the newest frame that no more than half of the trusted
+// witnesses (that reported at two moments) contradict. Each vouches for
+// its newest report plus twice its report spacing (an honest source is
+// at most about one spacing ahead of a witness's newest report) plus
+// twice the frames the match ran, at the pace the witness reported,
+// since that report (a witness that stopped reporting holds nothing
+// back for long). noLimit when no such witness.
+func (fo *failover) ceiling(now time.Time) Frame {
+	vs := fo.scratch[:0]
+	for s, t := range fo.top {
+		if s == fo.cur || fo.distrust[s] || !fo.up[s] || fo.gap[s] == 0 || !fo.at[s].After(fo.firstAt[s]) {
+			continue
+		}
+		pace := float64(t-fo.first[s]) / fo.at[s].Sub(fo.firstAt[s]).Seconds()
+		v := float64(t) + 2*float64(fo.gap[s]) + 2*pace*now.Sub(fo.at[s]).Seconds()
+		// What it vouched for stays vouched (a new report restarts the
+		// pace term from a lower base).
+		fo.vouch[s] = max(fo.vouch[s], Frame(min(v, float64(noLimit))))
+		vs = append(vs, fo.vouch[s])
+	}
+	if len(vs) == 0 {
+		return noLimit
+	}
+	slices.Sort(vs)
+	slices.Reverse(vs)
+	return vs[(len(vs)-1)/2]
+}
 
 // progress records that the current source delivered something new.
 func (fo *failover) progress(now time.Time) { fo.progressAt = now }
@@ -92,10 +154,13 @@ func (fo *failover) majority() Frame {
 // Failover; Advance calls it after reading what arrived.
 func (sp *Spectator[I]) checkFailover() {
 	fo := &sp.fo
-	if sp.cfg.Failover < 0 || len(sp.sources) < 2 || sp.ended {
+	if sp.cfg.Failover < 0 || len(sp.sources) < 2 {
 		return
 	}
 	now := sp.cfg.Now()
+	if sp.checkAhead(now) || sp.ended {
+		return
+	}
 	if fo.progressAt.IsZero() {
 		fo.progressAt = now
 	}
@@ -151,7 +216,64 @@ func (sp *Spectator[I]) checkFailover() {
 	default:
 		return
 	}
-	sp.switchSource(now, reason)
+	sp.switchSource(now, reason, false)
+}
+
+// checkAhead holds back the frames (and a snapshot) the trusted
+// witnesses do not vouch for (ceiling), and leaves a source whose stream
+// stays beyond what they vouch for during Failover: a source that jumps
+// ahead (a resume snapshot of frame 1,000,000, one message of 65535
+// frames) and then stops streaming is never behind the witnesses, so the
+// lag rule would keep it for good (TestSpectatorFailoverLiarJumpsAhead).
+// It lied: it is distrusted, and what it sent beyond the ceiling is
+// dropped before the resume. It reports whether it switched.
+func (sp *Spectator[I]) checkAhead(now time.Time) bool {
+	fo := &sp.fo
+	fo.ceil = fo.ceiling(now)
+	// Only while the game has not run past the ceiling: frames it ran
+	// (taken before any witness reported twice, or a ceiling that
+	// dropped as witnesses left) cannot be taken back by a switch.
+	held := sp.end-1 > fo.ceil && sp.gamePos() <= fo.ceil+1
+	if !held || fo.ceil >= fo.aheadTarget {
+		fo.aheadSince = time.Time{}
+	}
+	if !held {
+		return false
+	}
+	if fo.aheadSince.IsZero() {
+		fo.aheadSince, fo.aheadTarget = now, sp.end-1
+	}
+	if now.Sub(fo.aheadSince) < sp.cfg.Failover {
+		return false
+	}
+	return sp.switchSource(now, fmt.Sprintf("stream at frame %d, witnesses vouch for %d for %v",
+		sp.end-1, fo.ceil, now.Sub(fo.aheadSince).Round(time.Millisecond)), true)
+}
+
+// gamePos is the next frame the game runs: before a pending restore, the
+// frame it had reached.
+func (sp *Spectator[I]) gamePos() Frame {
+	if sp.restore != nil {
+		return sp.preNext
+	}
+	return sp.next
+}
+
+// dropAhead drops what the stream holds beyond the ceiling (a pending
+// snapshot beyond it included): the resume starts from what the game
+// has or the witnesses vouch for.
+func (sp *Spectator[I]) dropAhead() {
+	if sp.restore != nil && sp.restore.Frame > sp.fo.ceil {
+		sp.restore = nil
+		sp.base, sp.end, sp.next = sp.preNext, sp.preNext, sp.preNext
+		sp.buf = sp.buf[:0]
+		sp.started, sp.gotAny = sp.preStarted, sp.preStarted
+	}
+	if end := max(sp.next, min(sp.end, sp.fo.ceil+1)); end < sp.end {
+		sp.buf = sp.buf[:int(end-sp.base)*sp.rec]
+		sp.end = end
+	}
+	sp.ended = false
 }
 
 // lookLinks records which sources' links are up. A source whose link
@@ -179,12 +301,14 @@ func (sp *Spectator[I]) refusedSwitch() bool {
 		return false
 	}
 	fo.refused[fo.cur] = true
-	return sp.switchSource(sp.cfg.Now(), "refused the resume")
+	return sp.switchSource(sp.cfg.Now(), "refused the resume", false)
 }
 
 // switchSource leaves the current source for the best other one: not
 // refused, trusted, link up, left the fewest times, the next in order.
-func (sp *Spectator[I]) switchSource(now time.Time, reason string) bool {
+// ahead: the source's stream went beyond what the witnesses vouch for
+// (checkAhead): it is distrusted and what it sent beyond is dropped.
+func (sp *Spectator[I]) switchSource(now time.Time, reason string, ahead bool) bool {
 	fo := &sp.fo
 	old := fo.cur
 	var peers []transport.PeerID
@@ -206,6 +330,10 @@ func (sp *Spectator[I]) switchSource(now time.Time, reason string) bool {
 		return false
 	}
 	fo.fails[old]++
+	if ahead {
+		fo.distrust[old] = true
+		sp.dropAhead()
+	}
 	if fo.claimed != NoFrame && sp.end <= fo.claimed {
 		// It became the source on a claim (its checksums said it had
 		// these frames) and did not deliver them: its claims no longer
@@ -218,7 +346,7 @@ func (sp *Spectator[I]) switchSource(now time.Time, reason string) bool {
 	sp.subbed[old], sp.subbed[best] = false, false // demote the old, resume from the new
 	sp.snapFrame, sp.snapGot, sp.snapBuf = NoFrame, 0, nil
 	fo.resumeSnap = true
-	fo.progressAt, fo.lagSince, fo.downSince = now, time.Time{}, time.Time{}
+	fo.progressAt, fo.lagSince, fo.downSince, fo.aheadSince = now, time.Time{}, time.Time{}, time.Time{}
 	fo.snapStart, fo.snapSeen = time.Time{}, 0 // the new source's snapshot starts afresh
 	sp.cfg.Logger.Warn("lockstep: spectator switches source", "from", sp.sources[old], "to", sp.sources[best],
 		"frame", sp.end, "reason", reason)

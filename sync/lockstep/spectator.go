@@ -106,8 +106,12 @@ type Spectator[I any] struct {
 	snapFrame Frame
 	snapGot   int
 	started   bool // restore taken (or none needed)
-	gotAny    bool
-	ended     bool // the source finished the stream at end
+	// preNext, preStarted: next and started before the latest resume
+	// snapshot (the game's position while its restore is pending).
+	preNext    Frame
+	preStarted bool
+	gotAny     bool
+	ended      bool // the source finished the stream at end
 
 	buf    []byte // records of frames base...
 	base   Frame
@@ -185,7 +189,7 @@ func (sp *Spectator[I]) sourceOf(id transport.PeerID) int {
 // Restore returns the snapshot the game must load before the next steps,
 // once; Advance returns no steps while one is pending.
 func (sp *Spectator[I]) Restore() (Catchup, bool) {
-	if sp.restore == nil {
+	if sp.restore == nil || sp.restore.Frame > sp.fo.ceil {
 		return Catchup{}, false
 	}
 	c := *sp.restore
@@ -231,6 +235,7 @@ func (sp *Spectator[I]) Advance() ([]Step[I], error) {
 	if !sp.ended {
 		ready -= sp.cfg.Delay
 	}
+	ready = min(ready, int(sp.fo.ceil)+1-int(sp.next)) // held back: checkAhead
 	k := min(ready, sp.cfg.CatchUp)
 	if k <= 0 {
 		return sp.steps[:0], nil
@@ -303,7 +308,7 @@ func (sp *Spectator[I]) receive() {
 				return
 			}
 		case p.kind == smChecksum:
-			sp.fo.heard(src, p.frame)
+			sp.fo.heard(src, p.frame, sp.cfg.Now())
 			sp.remoteSum(src, p.frame, p.sum)
 		case p.kind == smSnapshot && cur:
 			sp.onSnapshot(p)
@@ -328,7 +333,8 @@ func (sp *Spectator[I]) onSnapshot(p *streamMsg) {
 		// The new source no longer holds the log from the frame the
 		// spectator reached: its snapshot (of a frame not before it)
 		// replaces the state. Frames received and not returned are
-		// superseded.
+		// superseded (and come back if it is held and dropped: dropAhead).
+		sp.preNext, sp.preStarted = sp.next, sp.started
 		sp.gotAny, sp.started = false, false
 	}
 	if sp.gotAny || (sp.snapFrame != NoFrame && (p.frame != sp.snapFrame || p.total != len(sp.snapBuf))) ||

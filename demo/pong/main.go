@@ -73,6 +73,10 @@ type flags struct {
 	// file (netplay.Config.RoomFile), so a restarted host reopens it;
 	// "" without an identity file.
 	roomFile string
+	// joinFile keeps a joined room's target next to the identity file
+	// (netplay.Config.JoinFile), so a restarted game's menu offers to
+	// rejoin it; "" without an identity file.
+	joinFile string
 }
 
 func main() {
@@ -218,6 +222,7 @@ func run(f flags, out io.Writer, log *slog.Logger) error {
 			f.ident = id.ID
 			if id.Path != "" {
 				f.roomFile = id.Path + "+room" // fileSafe names have no "+": no identity file is called that
+				f.joinFile = id.Path + "+join"
 			}
 		}
 	}

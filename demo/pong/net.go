@@ -29,6 +29,7 @@ func netConfig(f flags, log *slog.Logger) netplay.Config {
 		Identity:   f.ident,
 		Watch:      f.watch != "",
 		RoomFile:   f.roomFile,
+		JoinFile:   f.joinFile,
 
 		JoinCommand: joinCommand(),
 	}

@@ -19,8 +19,9 @@ var matchOverRE = regexp.MustCompile(`pong: match over" score0=(\d+) score1=(\d+
 // the same way: her menu's first item now offers her room back ("Rejoin
 // your room CODE (your game was cut off)"), Enter reopens it (the same
 // code, on the same port) and she is back in the match. Then bob's pong is
-// killed and started again: he types the same address into "Join by code"
-// and is back in the match too. Both windows report the same final frame,
+// killed and started again: his menu's first item is now "Rejoin
+// HOST:PORT/CODE (your game was cut off)" (the join file), Enter and he is
+// back in the match too. Both windows report the same final frame,
 // score and checksum. Meanwhile a second pong named ann takes
 // identity-ann-2 (the lock holds) and offers no room back.
 //
@@ -124,7 +125,8 @@ func TestWindowMenuRejoinAfterKill(t *testing.T) {
 	midMatch(bw, bobDir, &bobShots)
 	killed = kill(bob)
 	bob = start(t, "bob again", bin, bobEnv, bobArgs...)
-	joinFromMenu(bob)
+	waitIn(t, bob, &bob.stderr, regexp.MustCompile(`pong: menu" items="Rejoin `+regexp.QuoteMeta(target)+` \(your game was cut off\) \| Host a game \|`), 30*time.Second)
+	press(t, disp, window(t, disp, "bob"), "Return")
 	waitIn(t, bob, &bob.stderr, regexp.MustCompile(`room: back in the match`), 30*time.Second)
 	t.Logf("bob back in the match %v after the kill (through the menu)", time.Since(killed).Round(10*time.Millisecond))
 	waitIn(t, ann, &ann.stderr, regexp.MustCompile(`room: bob is back`), 30*time.Second)

@@ -91,8 +91,10 @@ type Game struct {
 	// menu
 	sel      int
 	code     string
-	hosted   string    // hostedRoom's last answer
-	hostedAt time.Time // when hostedRoom asked
+	hosted   string    // cutOff's last answers
+	joinedTo string    //
+	hostedAt time.Time // when cutOff asked
+	rejoin   int       // 1 when the menu starts with a joiner's "Rejoin" item
 
 	// connecting
 	cancel context.CancelFunc
@@ -250,6 +252,7 @@ func (g *Game) toMenu() {
 	g.close()
 	g.match, g.room, g.cancel = nil, nil, nil
 	g.chat, g.typing, g.ready, g.rematch = nil, false, false, false
+	g.hostedAt = time.Time{} // the closed room's file is gone: ask again
 	g.setScreen(scMenu)
 }
 
@@ -379,28 +382,41 @@ func (g *Game) lanStatus() string {
 	return "looking for games on the LAN..."
 }
 
-// hostedRoom is the room this player hosted when its game died, which
-// Host reopens (netplay's room file; "" = none), checked once a second.
-func (g *Game) hostedRoom() string {
-	h, ok := g.opt.Net.(interface{ HostedRoom() string })
-	if !ok {
-		return ""
-	}
+// cutOff returns the room this player hosted when its game died, which
+// Host reopens (netplay's room file), else the target of the room it had
+// joined (its join file); "" = none. Checked once a second.
+func (g *Game) cutOff() (hosted, joined string) {
 	if time.Since(g.hostedAt) >= time.Second {
 		g.hostedAt = time.Now()
-		g.hosted = h.HostedRoom()
+		g.hosted, g.joinedTo = "", ""
+		if h, ok := g.opt.Net.(interface{ HostedRoom() string }); ok {
+			g.hosted = h.HostedRoom()
+		}
+		if j, ok := g.opt.Net.(interface{ JoinedRoom() string }); ok && g.hosted == "" {
+			g.joinedTo = j.JoinedRoom()
+		}
 	}
-	return g.hosted
+	return g.hosted, g.joinedTo
 }
 
+// menuItems lists the menu. After a game that died (crash, kill, sleep)
+// the first item gets the player back: a host's "Host a game" becomes
+// "Rejoin your room CODE" (Host reopens it), a joiner gets a "Rejoin
+// TARGET" item before it; then g.rejoin is 1 and every other item is one
+// further down.
 func (g *Game) menuItems() []string {
 	host := "Host a game"
-	if code := g.hostedRoom(); code != "" {
-		// The last run hosted this room and died (crash, kill, sleep):
-		// the first item, as Host, reopens it and rejoins its match.
-		host = "Rejoin your room " + code + " (your game was cut off)"
+	hosted, joined := g.cutOff()
+	var items []string
+	g.rejoin = 0
+	switch {
+	case hosted != "":
+		host = "Rejoin your room " + hosted + " (your game was cut off)"
+	case joined != "":
+		items = append(items, "Rejoin "+joined+" (your game was cut off)")
+		g.rejoin = 1
 	}
-	items := []string{host, "Join by code: " + g.code + "_", "Play against the bot"}
+	items = append(items, host, "Join by code: "+g.code+"_", "Play against the bot")
 	if g.opt.Net != nil {
 		for _, lg := range g.opt.Net.LAN() {
 			items = append(items, "Join "+lg.Name+"'s game on the LAN ("+lg.Target+")")
@@ -422,7 +438,8 @@ func (g *Game) updateMenu() {
 		g.sel = (g.sel + len(items) - 1) % len(items)
 	}
 	g.sel = min(g.sel, len(items)-1)
-	if g.sel == 1 {
+	sel := g.sel - g.rejoin // the item without a "Rejoin" one first
+	if sel == 1 {
 		for _, r := range ebiten.AppendInputChars(nil) {
 			if len(g.code) < 200 && r > ' ' && r < 127 {
 				g.code += strings.ToUpper(string(r))
@@ -439,19 +456,21 @@ func (g *Game) updateMenu() {
 		return
 	}
 	switch {
-	case g.sel == 0:
+	case sel < 0:
+		g.connect(g.joinedTo, false)
+	case sel == 0:
 		g.connect("", true)
-	case g.sel == 1:
+	case sel == 1:
 		if g.code != "" {
 			g.connect(g.code, false)
 		}
-	case g.sel == 2:
+	case sel == 2:
 		g.startLocal()
 	case g.sel == len(items)-1:
 		g.quit = true
 	default:
 		lan := g.opt.Net.LAN()
-		if i := g.sel - 3; i < len(lan) {
+		if i := sel - 3; i < len(lan) {
 			g.connect(lan[i].Target, false)
 		}
 	}

@@ -100,7 +100,7 @@ func (g *Game) drawMenu(dst *ebiten.Image) {
 		text(dst, prefix+it, 80, y, 1)
 		y += 22
 	}
-	if g.opt.Net != nil && len(items) == 4 {
+	if g.opt.Net != nil && len(items) == 4+g.rejoin {
 		text(dst, "   ("+g.lanStatus()+")", 80, y, 1)
 	}
 	centred(dst, "Up/Down: choose   Enter: go   Esc: quit", ScreenH-24, 1)

@@ -61,7 +61,9 @@
 // RoomFileMaxAge (2 min; an open room rewrites it every 30 s) is ignored,
 // so a host that died in the lobby and starts days later opens a new room.
 // Network.HostedRoom names the room a Host would reopen (the menu offers
-// it as "Rejoin your room CODE"). The other player's mesh re-dials signaling
+// it as "Rejoin your room CODE"); a joiner's Config.JoinFile keeps the
+// target it joined the same way (Network.JoinedRoom, the menu's "Rejoin
+// TARGET"). The other player's mesh re-dials signaling
 // (netcode resumes when the server is back: backoff from 250 ms up to
 // 5 s), the lobby it now hosts (a migration) keeps the running match,
 // and the restarted host's lone lobby follows it (lobby: a running lobby

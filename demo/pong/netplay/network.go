@@ -111,6 +111,11 @@ type Config struct {
 	// game died, to reopen it: with Identity kept too, it rejoins its
 	// running match (roomfile.go). "" = every Host opens a new room.
 	RoomFile string
+	// JoinFile, if set, is where Join keeps the target of the room it
+	// entered as a player while that room is open (Close removes it), so
+	// that a restarted game can offer to join it again (JoinedRoom); it
+	// expires as a room file does. "" = none.
+	JoinFile string
 }
 
 // Network implements play.Network over netcode, lobby, chat and lockstep.
@@ -375,7 +380,31 @@ func (n *Network) Join(ctx context.Context, target, name string) (play.Room, err
 		url = "ws://" + g.Addr.String() + "/ws"
 		d.where = g.Addr.String()
 	}
-	return n.open(ctx, url, t.Room, name, "", nil, nil, d)
+	r, err := n.open(ctx, url, t.Room, name, "", nil, nil, d)
+	if err != nil {
+		return nil, err
+	}
+	if !n.cfg.Watch && n.cfg.JoinFile != "" {
+		if err := writeJoinFile(n.cfg.JoinFile, strings.TrimSpace(target)); err != nil {
+			n.log.Debug("pong: no join file: a restarted game cannot offer to rejoin", "err", err)
+		} else {
+			r.roomFile = n.cfg.JoinFile // refreshed by Poll, removed by Close
+			r.roomTouched = time.Now()
+		}
+	}
+	return r, nil
+}
+
+// JoinedRoom returns the target (as given to Join) of the room the last
+// run joined with this Config.JoinFile and did not leave (its game died),
+// while the file has not expired (RoomFileMaxAge). The menu offers to
+// rejoin it. "" = none.
+func (n *Network) JoinedRoom() string {
+	target, ok := readJoinFile(n.cfg.JoinFile, time.Now())
+	if !ok {
+		return ""
+	}
+	return target
 }
 
 func (n *Network) findLAN(ctx context.Context, room string) (lan.Game, error) {

@@ -70,7 +70,8 @@ type Room struct {
 	notes     []string
 	rates     map[transport.PeerID]*rateSample
 
-	// roomFile is the hosted room's file (Config.RoomFile), removed by
+	// roomFile is the hosted room's file (Config.RoomFile), or the
+	// joined room's (Config.JoinFile), refreshed by Poll and removed by
 	// Close; "" = none.
 	roomFile    string
 	roomTouched time.Time // when roomFile's time was last set

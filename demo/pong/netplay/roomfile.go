@@ -110,3 +110,59 @@ func touchRoomFile(path string, now time.Time) error {
 	}
 	return os.Chtimes(path, now, now)
 }
+
+// The join file (Config.JoinFile) is the joiner's room file: one line,
+// the target Join was given (a code or HOST:PORT/CODE), kept, refreshed,
+// removed and expired as a room file is.
+
+// readJoinFile returns the target a previous run joined, if path ("" =
+// none) holds a valid one written less than RoomFileMaxAge before now.
+func readJoinFile(path string, now time.Time) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || now.Sub(st.ModTime()) > RoomFileMaxAge {
+		return "", false
+	}
+	b := make([]byte, maxJoinFile)
+	n, _ := f.Read(b)
+	return parseJoinFile(string(b[:n]))
+}
+
+// maxJoinFile bounds what is read of a join file.
+const maxJoinFile = 512
+
+// parseJoinFile parses one target that ParseTarget accepts, of printable
+// ASCII without spaces; anything else is not a room.
+func parseJoinFile(s string) (string, bool) {
+	fields := strings.Fields(s)
+	if len(fields) != 1 || len(fields[0]) > maxJoinFile {
+		return "", false
+	}
+	for _, c := range []byte(fields[0]) {
+		if c <= ' ' || c >= 127 {
+			return "", false
+		}
+	}
+	if _, err := ParseTarget(fields[0]); err != nil {
+		return "", false
+	}
+	return fields[0], true
+}
+
+// writeJoinFile records the joined target in path, as writeRoomFile.
+func writeJoinFile(path, target string) error {
+	if _, ok := parseJoinFile(target); !ok {
+		return fmt.Errorf("netplay: %q is not a target to keep", target)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(target+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -120,3 +120,53 @@ func FuzzParseRoomFile(f *testing.F) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestJoinFile: the joiner's file keeps a target, expires as a room file
+// and refuses what Join would not take.
+func TestJoinFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "identity-bob+join")
+	n := &Network{cfg: Config{JoinFile: path}}
+	if got := n.JoinedRoom(); got != "" {
+		t.Fatalf("no join file names %q", got)
+	}
+	if err := writeJoinFile(path, "127.0.0.1:41234/K7Q2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.JoinedRoom(); got != "127.0.0.1:41234/K7Q2" {
+		t.Fatalf("JoinedRoom = %q", got)
+	}
+	if _, ok := readJoinFile(path, time.Now().Add(RoomFileMaxAge+time.Second)); ok {
+		t.Fatal("a join file older than RoomFileMaxAge names a room")
+	}
+	for _, bad := range []string{"", "a b", "K7/Q2/x", "\x00\x01", "K7Q2 80"} {
+		if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.JoinedRoom(); got != "" {
+			t.Errorf("%q names room %q", bad, got)
+		}
+	}
+	if err := writeJoinFile(path, "two words"); err == nil {
+		t.Error("a target with a space was written")
+	}
+}
+
+// FuzzParseJoinFile: any bytes either parse to one printable target that
+// ParseTarget accepts and that parses back the same, or are refused.
+func FuzzParseJoinFile(f *testing.F) {
+	f.Add("127.0.0.1:7700/K7Q2\n")
+	f.Add("k7q2")
+	f.Add("a b")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseJoinFile(s)
+		if !ok {
+			return
+		}
+		if _, err := ParseTarget(got); err != nil {
+			t.Fatalf("%q parsed to %q, which ParseTarget refuses: %v", s, got, err)
+		}
+		if again, ok := parseJoinFile(got); !ok || again != got {
+			t.Fatalf("%q does not round-trip: %q %v", got, again, ok)
+		}
+	})
+}

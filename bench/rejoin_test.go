@@ -29,8 +29,9 @@ type rejoinLoop struct {
 	dropped   chan struct{} // closed when seat 3's drop is seen (seat 0 only)
 	firstStep time.Time     // first step played after (re)joining
 	joinFrame lockstep.Frame
-	admitted  time.Time // a joiner: when JoinFrame was first set
-	caughtUp  time.Time // a joiner: when its state reached R-1
+	admitted  time.Time       // a joiner: when JoinFrame was first set
+	caughtUp  time.Time       // a joiner: when its state reached R-1
+	signer    lockstep.Signer // signs admissions with the peer's identity (netcode.NewSigner)
 }
 
 // retry forgets what a rejoin attempt admitted at frame r ran from r on,
@@ -87,6 +88,11 @@ func TestRejoinOverNetcode(t *testing.T) {
 	loops := make([]*rejoinLoop, n)
 	for i := range loops {
 		loops[i] = &rejoinLoop{sums: map[lockstep.Frame]uint64{}, joinFrame: lockstep.NoFrame}
+		sg, err := netcode.NewSigner(idents[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		loops[i].signer = sg
 	}
 	droppedCh := make(chan struct{})
 	loops[0].dropped = droppedCh
@@ -188,7 +194,7 @@ func TestRejoinOverNetcode(t *testing.T) {
 // frame stopAt: the kill). join: enter the running match (Config.Join)
 // after catching up through a spectator.
 func playLoop(ctx context.Context, m *netcode.Mesh, seats []transport.PeerID, me int, join bool, stopAt, frames int, l *rejoinLoop) error {
-	cfg := lockstep.Config{Seats: seats, InputDelay: 3, GameID: 7, Control: m.Channel(labelControl), Join: join}
+	cfg := lockstep.Config{Seats: seats, InputDelay: 3, GameID: 7, Control: m.Channel(labelControl), Join: join, Signer: l.signer}
 	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), cfg)
 	if err != nil {
 		return err

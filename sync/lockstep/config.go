@@ -151,8 +151,9 @@ type Config struct {
 	// survivors different frames is proven a liar and voted out instead
 	// of the honest seats (see "Rejoin" in the package doc). Every seat
 	// must set one or none: a seat with a Signer refuses unsigned
-	// admissions. netcode.Mesh.Signer implements it with the peer
-	// identity keys. nil: admissions are unsigned, and an acknowledgement
+	// admissions. netcode.NewSigner implements it with the mesh
+	// identity (its signatures carry the key, checked against the
+	// PeerID). nil: admissions are unsigned, and an acknowledgement
 	// of another frame is a vote against its sender (which lets a lying
 	// coordinator turn the honest seats against each other).
 	Signer Signer

@@ -18,9 +18,10 @@ type Signer interface {
 }
 
 const (
-	// maxSig bounds a signature on the wire (ed25519: 64 bytes, ECDSA
-	// P-256 in ASN.1: at most 72); a longer one is malformed.
-	maxSig   = 128
+	// maxSig bounds a signature on the wire (one length byte; ed25519: 64
+	// bytes, netcode.Signer with a P-256 identity: about 165 with its
+	// key); a longer one is not sent (the admission goes out unsigned).
+	maxSig   = 255
 	signTag  = "PPRS" // domain of a signed admission statement
 	ctlProof = uint8(5)
 	maxVoid  = 8 // Rs kept per seat from proofs (a liar signs as many as it likes)

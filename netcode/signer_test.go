@@ -1,0 +1,75 @@
+package netcode
+
+import (
+	"testing"
+)
+
+func TestSignerSignVerify(t *testing.T) {
+	a, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := NewSigner(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := NewSigner(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("PPRS admission")
+	sig, err := sa.Sign(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sig) > 255 {
+		t.Errorf("a P-256 signature takes %d bytes: it must fit lockstep's one-byte length", len(sig))
+	}
+	if !sb.Verify(a.ID(), msg, sig) {
+		t.Error("a's signature does not verify as a's")
+	}
+	if sb.Verify(b.ID(), msg, sig) {
+		t.Error("a's signature verifies as b's: a peer could sign for another")
+	}
+	if sb.Verify(a.ID(), []byte("PPRS other"), sig) {
+		t.Error("a's signature verifies another message")
+	}
+	bad := append([]byte(nil), sig...)
+	bad[len(bad)-1] ^= 1
+	if sb.Verify(a.ID(), msg, bad) {
+		t.Error("a tampered signature verifies")
+	}
+	if sb.Verify("~browser", msg, sig) || sb.Verify(a.ID(), msg, sig[:10]) || sb.Verify(a.ID(), msg, nil) {
+		t.Error("malformed input verifies")
+	}
+}
+
+// FuzzSignerVerify: Verify reads a signature off the wire (a lockstep
+// acknowledgement carries another peer's): never a panic, never true for
+// a key whose ID is not the peer's.
+func FuzzSignerVerify(f *testing.F) {
+	a, err := NewIdentity()
+	if err != nil {
+		f.Fatal(err)
+	}
+	sa, err := NewSigner(a)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, err := sa.Sign([]byte("m"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("m"), sig)
+	f.Add([]byte{}, []byte{0xff, 0xff})
+	f.Fuzz(func(t *testing.T, msg, sig []byte) {
+		if sa.Verify("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", msg, sig) {
+			t.Fatal("verified for an ID no key has")
+		}
+		_ = sa.Verify(a.ID(), msg, sig)
+	})
+}

@@ -512,3 +512,64 @@ func TestSpectatorFailoverSlowSnapshotCrash(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamerResubscribeRegain (review1 item 8): the bound of 16
+// replacements was a lifetime count, so an honest spectator that went
+// back and forth between two sources 8 times in a long match (each
+// switch: a resume at the new one, a demotion at the old) was refused
+// for good by both. A subscriber now regains one replacement per 3600
+// frames logged.
+//   - honest: one replacement every 2400 frames (40 s at 60 Hz), 40 in
+//     all: none refused (before: refused from the 17th on).
+//   - liar: a replacement every frame for 18000 frames (5 minutes), every
+//     other one a resume from frame 0 (a snapshot): at most 9 snapshots
+//     in the first 400 frames as before, and one more per regained
+//     replacement pair after.
+func TestStreamerResubscribeRegain(t *testing.T) {
+	sub := func(want byte) []byte {
+		b := append([]byte("PPS1\x01"), binary.LittleEndian.AppendUint32(nil, wire.GameTag(0))...)
+		b = append(b, want)
+		if want == 3 {
+			b = binary.LittleEndian.AppendUint32(b, 0)
+		}
+		return b
+	}
+	run := func(t *testing.T, frames, every int) (refused uint64, snapshots int) {
+		conns := locksteptest.Loopback("a", "x")
+		st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[0], Seats: 1, Snapshots: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f := range frames {
+			if f%every == 0 {
+				_ = conns[1].Send("a", sub(byte(2+(f/every)%2)))
+			}
+			st.Step(lockstep.Step[input]{Frame: lockstep.Frame(f), Inputs: []input{{}}, Status: []lockstep.InputStatus{lockstep.InputConfirmed}})
+			st.Flush()
+			if st.Wanted() {
+				snapshots++
+				if err := st.Snapshot(make([]byte, 64)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for {
+				if _, ok := conns[1].TryRecv(); !ok {
+					break
+				}
+			}
+		}
+		return st.Stats().Refused, snapshots
+	}
+	t.Run("honest", func(t *testing.T) {
+		if refused, _ := run(t, 40*2400, 2400); refused != 0 {
+			t.Fatalf("%d of 40 replacements refused, one every 2400 frames", refused)
+		}
+	})
+	t.Run("liar", func(t *testing.T) {
+		refused, snapshots := run(t, 18000, 1)
+		if limit := 9 + 18000/3600; snapshots > limit || refused == 0 {
+			t.Fatalf("%d snapshots (%d refused) in 18000 frames, want at most %d", snapshots, refused, limit)
+		}
+		t.Logf("%d snapshots, %d refused", snapshots, refused)
+	})
+}

@@ -89,7 +89,8 @@ type subscriber struct {
 	id      transport.PeerID
 	want    uint8 // wantInputs or wantChecksums
 	asked   uint8 // the want of its subscription (a retry repeats it)
-	changes int   // subscriptions it replaced (at most maxResubscribe)
+	changes int   // subscriptions it replaced (at most maxResubscribe), less those regained
+	regain  Frame // the streamer's end when it last regained one (resubscribeRegain)
 	waiting bool  // for a snapshot
 	next    Frame // the next frame to send
 	snapOff int   // bytes of the snapshot sent (-1: none to send)
@@ -263,28 +264,41 @@ func (st *Streamer[I]) Flush() {
 // subscription (a spectator's source switches: a resume, a demotion to
 // checksums). Overflow rule: the replacement is refused (Stats.Refused,
 // a refused message), so a peer that alternates subscriptions to make
-// the game snapshot its state every tick gets at most this many.
+// the game snapshot its state every tick gets at most this many, and
+// then one per resubscribeRegain frames.
 const maxResubscribe = 16
 
+// resubscribeRegain is how many frames the streamer logs for a
+// subscriber to regain one replacement (a minute at 60 Hz): an honest
+// spectator that goes back and forth between two sources now and then
+// is not refused for good after maxResubscribe switches
+// (TestStreamerResubscribeRegain).
+const resubscribeRegain = 3600
+
 func (st *Streamer[I]) subscribe(id transport.PeerID, want uint8, from Frame) {
-	sumNext, changes, slots := st.end, 0, len(st.subs)
+	sumNext, changes, regain, slots := st.end, 0, st.end, len(st.subs)
 	old := slices.IndexFunc(st.subs, func(sb *subscriber) bool { return sb.id == id })
 	if old >= 0 {
-		if want == st.subs[old].asked {
+		o := st.subs[old]
+		if want == o.asked {
 			return // a repeated subscription (the subscriber retries)
 		}
 		// A new kind of subscription replaces the old: a spectator that
 		// switched source resumes from this one (wantResume), or demotes
 		// its old source to checksums. Each may cost a snapshot or the
-		// log sent again, so a subscriber has maxResubscribe of them.
-		sumNext, changes, slots = st.subs[old].sumNext, st.subs[old].changes+1, slots-1
+		// log sent again, so a subscriber has maxResubscribe of them,
+		// and regains one per resubscribeRegain frames logged.
+		if n := (st.end - o.regain) / resubscribeRegain; n > 0 {
+			o.changes, o.regain = max(0, o.changes-int(n)), o.regain+n*resubscribeRegain
+		}
+		sumNext, changes, regain, slots = o.sumNext, o.changes+1, o.regain, slots-1
 		if changes > maxResubscribe {
 			st.refuse(id) // the old subscription stays, and with it the count
 			return
 		}
 	}
 	refuse := slots >= st.cfg.MaxSubscribers
-	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1, changes: changes}
+	sb := &subscriber{id: id, want: want, asked: want, snapOff: -1, changes: changes, regain: regain}
 	switch {
 	case want == wantChecksums:
 		sb.sumNext = min(sumNext, st.end)

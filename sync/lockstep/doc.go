@@ -325,7 +325,9 @@
 //   - a liar that survives a real loss can relay made-up inputs of the
 //     lost seat for frames no honest survivor held (a seat's inputs are
 //     not signed); if it relays different ones to two honest survivors,
-//     their checksums differ and both report EventDesync.
+//     their checksums differ and both report EventDesync;
+//   - readmissions (Rejoin): a liar can keep a newcomer out for good and,
+//     as coordinator, have one survivor dropped by the blocker rule.
 //
 // The red-team tests are in redteam_test.go (TestRedteam...).
 //
@@ -569,32 +571,51 @@
 // coordinator, for a seat not dropped, or at a frame already run is
 // refused and reported (EventRefused, TestRejoinLyingAdmission). A
 // coordinator that admits at different frames toward different survivors
-// or the joiner cannot split them (TestRedteamRejoinSplit, control
-// version 2): a survivor that hears an acknowledgement of another R than
-// it was told refuses it (EventRefused naming the sender,
-// reasonConflictAdmit: the sender or the coordinator lies) and keeps its
-// gate shut; the joiner does not start. Nothing faster is safe: if the
-// coordinator lied, an honest survivor gates at R'-1 and would run
-// R..R'-1 without the joiner, so opening at R splits; if the
-// acknowledging seat lied, it may have told another honest survivor R,
-// which then saw everyone agree and opened, so voiding or moving the
-// admission splits. Both worlds look the same to the seat, and with three
-// survivors to every honest seat (agreement with one liar among three is
-// impossible without signed messages: it needs 3f+1 = 4). The admission
-// ends only through the drop agreement, and a conflicting acknowledgement
+// or the joiner cannot split them (TestRedteamRejoinSplit): a survivor
+// that hears an acknowledgement of another R than it was told refuses it
+// (EventRefused) and keeps its gate shut; the joiner does not start.
+// Nothing faster is safe: if the coordinator lied, an honest survivor
+// gates at R'-1 and would run R..R'-1 without the joiner, so opening at R
+// splits; if the acknowledging seat lied, it may have told another honest
+// survivor R, which then opened, so voiding or moving the admission
+// splits. Without signatures both worlds look the same (agreement with
+// one liar among three needs 3f+1 = 4), and a conflicting acknowledgement
 // is a vote against its sender (kept DisconnectTimeout, renewed while it
-// repeats). A survivor that lies in its acknowledgements is outvoted by
-// the honest ones (TestRedteamRejoinLyingAck: one 35-tick stall, the liar
-// dropped, the newcomer admitted 8 frames later; before, the honest seats
-// crawled for good, 392 frames in 2400 ticks, the liar never voted out).
-// A coordinator that tells survivors different frames makes the honest
-// ones vote against each other: its own vote can then drop the honest
-// seat it told another R (not measured; it can rejoin); without it the
-// gated seats stall until the usual rule drops a blocker (937 ticks,
-// 15.6 s, in TestRedteamRejoinSplit, the survivor told R+10 voted out),
-// as with a liar that fakes a broken link (Threat model).
+// repeats): a survivor lying in its acknowledgements is outvoted
+// (TestRedteamRejoinLyingAck: one 35-tick stall; before, 392 frames in
+// 2400 ticks), but a coordinator that tells survivors different frames
+// turns the honest seats against each other: in a 6-seat match the seat
+// told R+10 is voted out by the three told R, 0.65 s after the request,
+// no liar's vote needed (TestRedteamCoordSplitVotesHonestOut without a
+// Signer).
 //
-// The joiner believes no word alone (control version "PPR3", since "PPR4"; before, it
+// Signed admissions (Config.Signer, control version "PPR5") tell the two
+// worlds apart. The coordinator signs (match fingerprint, game tag, its
+// seat, the seat, the seat's drop frame D, R) once per attempt; each
+// acknowledgement carries the signed admission its sender acted on (the
+// membership is not signed: it may change during an admission, and the
+// joiner checks it against every survivor). An acknowledgement whose
+// admission the coordinator did not sign at the R it claims is a vote
+// against its sender (reasonBadSigned). Two validly signed admissions of
+// one seat by one coordinator whose attempts overlap (an honest
+// coordinator's next attempt follows a drop at R-1 or later) prove the
+// coordinator lied: the survivor names it (reasonEquivocation), votes
+// against it, and forwards the proof to every survivor; gates stay shut
+// (moving one could still split). Once the coordinator and the silent
+// joiner are out, the drop agreement accepts holdings of the joiner at
+// any proven R and drops it at D, as if never admitted: nobody ran R
+// with its input (an honest gate opens only on every survivor's R), and
+// its frames after D were the zero input either way. Review1's test,
+// signed: the coordinator dropped at tick 99, no honest seat, 35-tick
+// stalls, the newcomer admitted at 132 (R was 64). A liar can still sign
+// garbage to one survivor or withhold its admission (unprovable: it
+// refuses, the others stall until the blocker rule drops one seat, 938
+// ticks in TestRedteamRejoinSplit either way, as with a faked broken
+// link), replay signatures into a later match with the same GameID, Seed
+// and Settings, and, with a colluding survivor, do what two liars can.
+// Every seat sets a Signer or none; a 2-seat match gains nothing.
+//
+// The joiner believes no word alone (control version "PPR3" and later; before, it
 // took the R and membership of any admission and waited only for the
 // seats it named): a non-coordinator's admission naming itself the only
 // survivor is contradicted by the honest survivors' views
@@ -608,7 +629,16 @@
 // lies: it waits, so a survivor that lies to it alone keeps it out (each
 // admission fails, the honest seats stall 35 ticks per attempt under the
 // coordinator's backoff: TestRedteamAckLieToJoiner, 3395 frames in 3600
-// ticks).
+// ticks). That is the one honest peer a single liar can stall for good
+// (the newcomer; the match plays on). Why not start on what 2f+1 of 3f+1
+// survivors said (3 of 4, the coordinator among them)? It would be safe
+// for the survivors (their gates open only on every survivor's R, so the
+// joiner at worst waits at an R that is then voided and asks again), but
+// it helps only matches of 5 seats or more (4 survivors besides the
+// joiner), the membership words must then come from one moment of the
+// match (they change as seats drop), and the cost today is the
+// newcomer's alone; left as a possible change, with signed admissions
+// the R part of it could come from the coordinator's signature instead.
 //
 // A lone survivor (three seats or more, every other seat dropped or
 // gone) has nobody to confirm its word: the joiner waits WaitNotify from

@@ -130,8 +130,10 @@ func (s *Session[I]) suspicions(now time.Time) {
 	// was told blocks every gate: it (or the coordinator) lies. Voting it
 	// out is safe (a drop is the majority's, at one frame) and ends the
 	// stall when the honest seats it told that R outnumber it; while the
-	// coordinator lies instead, the honest seats blame each other and no
-	// majority forms (see the package doc, Rejoin).
+	// coordinator lies instead, the honest seats blame each other, and
+	// the larger group of them votes the smaller out. With a Signer the
+	// vote goes to the proven liar instead (sign.go; see the package doc,
+	// Rejoin).
 	for v := range s.seats {
 		if at := s.seats[v].conflictAt; s.survivor(v) && !at.IsZero() && now.Sub(at) < s.cfg.DisconnectTimeout {
 			s.suspect |= 1 << v

@@ -31,7 +31,9 @@ import (
 //     every survivor agree, so all run R with the joiner's input. A
 //     conflicting R (a coordinator that told survivors different frames,
 //     or a survivor lying in its acknowledgement) keeps the gates shut
-//     (EventRefused, never a split): see the package doc.
+//     (EventRefused, never a split): see the package doc. With a
+//     Config.Signer the admission is signed and every acknowledgement
+//     carries it, so a coordinator's two Rs are a proof (sign.go).
 //  5. The joiner starts at R once every survivor of a membership said R
 //     and that membership (admissions, acknowledgements and views carry
 //     their sender's membership; the coordinator must be the lowest

@@ -160,3 +160,98 @@ func TestRedteamCoordSplitVotesHonestOut(t *testing.T) {
 		t.Logf("coordinator dropped at tick %d, newcomer joined at %d, longest stalls %v ticks", endTick[0], ss[5].JoinFrame(), stall)
 	})
 }
+
+// signedAdmission is coordinator c's signature of an admission of seat at
+// r, the seat dropped at d (the layout sign.go signs; GameID 9, Seed 0).
+func signedAdmission(key ed25519.PrivateKey, c, seat byte, d, r int32) []byte {
+	st := binary.LittleEndian.AppendUint32([]byte("PPRS"), 9)
+	st = append(append(st, seed0Print...), c, seat)
+	st = binary.LittleEndian.AppendUint32(st, uint32(d))
+	return ed25519.Sign(key, binary.LittleEndian.AppendUint32(st, uint32(r)))
+}
+
+// TestRedteamEquivocationProofForwarded: seat 3 of 4 holds two
+// admissions of seat 2 that seat 0 signed at different frames for one
+// attempt (a coordinator's lie) and sends the proof to seat 1 alone.
+// Seat 1 checks both signatures, names seat 0, and forwards the proof to
+// seat 2, so that three seats vote seat 0 out. A proof whose signatures
+// are not seat 0's (forged by seat 3) is malformed and changes nothing.
+func TestRedteamEquivocationProofForwarded(t *testing.T) {
+	for _, forged := range []bool{false, true} {
+		t.Run(map[bool]string{false: "signed", true: "forged"}[forged], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := memnet.New(memnet.Config{Seed: 3, Link: memnet.Link{Latency: 10 * time.Millisecond}})
+				defer n.Close()
+				ids := []transport.PeerID{"p0", "p1", "p2", "p3"}
+				keys := newKeys(ids...)
+				ss := make([]*lockstep.Session[input], 4)
+				ctls := make([]transport.Conn, 4)
+				for i := range ss {
+					peer := n.Join(ids[i])
+					ctls[i] = peer.Channel("ctl", transport.Reliable)
+					s, err := lockstep.NewSession[input](peer.Channel("ls", transport.Unreliable),
+						lockstep.Config{Seats: ids, GameID: 9, Control: ctls[i], InputDelay: 2, Signer: edSigner{keys: keys, me: ids[i]}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ss[i] = s
+				}
+				signer := keys["p0"]
+				if forged {
+					signer = keys["p3"]
+				}
+				proof := binary.LittleEndian.AppendUint32([]byte("PPR5\x05"), 9)
+				proof = append(proof, 0, 2) // coordinator 0, seat 2
+				for _, r := range []int32{100, 110} {
+					sig := signedAdmission(signer, 0, 2, 50, r)
+					proof = binary.LittleEndian.AppendUint32(proof, uint32(r))
+					proof = binary.LittleEndian.AppendUint32(proof, 50)
+					proof = append(append(proof, byte(len(sig))), sig...)
+				}
+				ended := make([]error, 4)
+				named := make([]bool, 4)
+				for tick := range 600 {
+					if tick == 30 {
+						_ = ctls[3].Send("p1", proof)
+					}
+					for i, s := range ss {
+						if ended[i] != nil {
+							continue
+						}
+						if _, err := s.Advance(input{Buttons: uint8(tick + i)}); err != nil {
+							ended[i] = err
+							continue
+						}
+						for _, e := range s.PollEvents() {
+							named[i] = named[i] || e.Kind == lockstep.EventRefused && e.Seat == 0
+						}
+					}
+					time.Sleep(time.Second / 60)
+				}
+				for _, s := range ss {
+					_ = s.Close()
+				}
+				for i := 1; i < 4; i++ {
+					if ended[i] != nil {
+						t.Errorf("seat %d ended: %v", i, ended[i])
+					}
+				}
+				if forged {
+					if ended[0] != nil || named[1] || named[2] {
+						t.Errorf("a forged proof had effect: seat 0 ended %v, named by 1: %v, by 2: %v", ended[0], named[1], named[2])
+					}
+					if m := ss[1].Stats().Dropped.Malformed; m == 0 {
+						t.Error("the forged proof was not counted as malformed")
+					}
+					return
+				}
+				if !named[1] || !named[2] {
+					t.Errorf("seat 0 named by seat 1: %v, by seat 2 (forwarded): %v", named[1], named[2])
+				}
+				if !errors.Is(ended[0], lockstep.ErrDropped) {
+					t.Errorf("the proven liar was not dropped: %v", ended[0])
+				}
+			})
+		})
+	}
+}

@@ -428,7 +428,10 @@
 // those whose link is down left out: a crashed first source's last word
 // held the majority back for good, TestSpectatorFailoverDeadWitness)
 // have sent the checksum of a frame the source has not sent. A witness
-// whose link comes back (a restarted process) is subscribed again. A
+// whose link comes back (a restarted process) is subscribed again; the
+// source itself is resubscribed with a resume (below), so a restarted
+// source that streams again within Failover is kept
+// (TestSpectatorFailoverSourceRestarts). A
 // source that lags for SpectatorConfig.Failover (DefaultFailover 3 s;
 // negative disables) without closing the gap (sending past the frame the
 // witnesses had when the lag began, or getting closer to theirs: a

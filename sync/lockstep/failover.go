@@ -36,10 +36,14 @@ type failover struct {
 	// hold the majority back.
 	up         []bool
 	linksAt    time.Time
-	resumeSnap bool      // a snapshot from the new source may replace the state
-	snapStart  time.Time // the first chunk of the snapshot in flight arrived (zero: none)
-	snapSeen   int       // its bytes at the last check
-	scratch    []Frame
+	resumeSnap bool // a snapshot from the new source may replace the state
+	// resume: the current source is subscribed with a resume from the
+	// frame the spectator reached (after a switch, or its link came
+	// back: a restarted process resumes the spectator, no switch).
+	resume    bool
+	snapStart time.Time // the first chunk of the snapshot in flight arrived (zero: none)
+	snapSeen  int       // its bytes at the last check
+	scratch   []Frame
 	// gap is, per source, the spacing of its checksum frames (a max that
 	// decays: a long one after an outage halves at each report; 0: fewer
 	// than two reports). A witness vouches for the frames up to its
@@ -286,18 +290,29 @@ func (sp *Spectator[I]) lookLinks(now time.Time) {
 		up := slices.Contains(peers, id)
 		if up && !fo.up[i] && !fo.refused[i] {
 			sp.subbed[i] = false
+			if i == fo.cur && sp.cfg.Failover >= 0 {
+				// The source itself came back (a restarted process knows
+				// nothing of the spectator, a streamer that went on replaces
+				// the subscription): a resume from the frame reached, whose
+				// snapshot may replace the state, as after a switch.
+				fo.resume, fo.resumeSnap = true, true
+				sp.snapFrame, sp.snapGot, sp.snapBuf = NoFrame, 0, nil
+				fo.snapStart, fo.snapSeen = time.Time{}, 0
+			}
 		}
 		fo.up[i] = up
 	}
 	fo.linksAt = now
 }
 
-// refusedSwitch handles a refusal from the current source: after a
-// switch, the spectator tries the next source (false when none is left);
-// the configured Source's refusal ends the spectator as before.
+// refusedSwitch handles a refusal from the current source: a refused
+// resume (after a switch, or from a restarted source) makes the
+// spectator try the next source (false when none is left); the
+// configured Source's refusal of the first subscription ends the
+// spectator as before.
 func (sp *Spectator[I]) refusedSwitch() bool {
 	fo := &sp.fo
-	if fo.switches == 0 || sp.cfg.Failover < 0 {
+	if !fo.resume || sp.cfg.Failover < 0 {
 		return false
 	}
 	fo.refused[fo.cur] = true
@@ -345,7 +360,7 @@ func (sp *Spectator[I]) switchSource(now time.Time, reason string, ahead bool) b
 	sp.st.Failovers++
 	sp.subbed[old], sp.subbed[best] = false, false // demote the old, resume from the new
 	sp.snapFrame, sp.snapGot, sp.snapBuf = NoFrame, 0, nil
-	fo.resumeSnap = true
+	fo.resumeSnap, fo.resume = true, true
 	fo.progressAt, fo.lagSince, fo.downSince, fo.aheadSince = now, time.Time{}, time.Time{}, time.Time{}
 	fo.snapStart, fo.snapSeen = time.Time{}, 0 // the new source's snapshot starts afresh
 	sp.cfg.Logger.Warn("lockstep: spectator switches source", "from", sp.sources[old], "to", sp.sources[best],

@@ -280,7 +280,7 @@ func (sp *Spectator[I]) subscribe() {
 			want = wantInputs
 		}
 		b := append(appendStreamHead(nil, smSubscribe, sp.game), want)
-		if i == sp.fo.cur && sp.fo.switches > 0 {
+		if i == sp.fo.cur && sp.fo.resume {
 			b = binary.LittleEndian.AppendUint32(append(b[:len(b)-1], wantResume), uint32(sp.end))
 		}
 		sp.subbed[i] = sp.cfg.Conn.Send(id, b) == nil

@@ -34,7 +34,7 @@ func (m *specMatch) followToEnd(ticks, join int, cfg lockstep.SpectatorConfig, a
 		}
 		if tick == ticks-100 {
 			for i, st := range m.str {
-				if !m.crashed[i] {
+				if !m.crashed[i] || m.restarted[i] >= 0 {
 					st.Finish() // the match is over
 				}
 			}
@@ -572,4 +572,69 @@ func TestStreamerResubscribeRegain(t *testing.T) {
 		}
 		t.Logf("%d snapshots, %d refused", snapshots, refused)
 	})
+}
+
+// TestSpectatorFailoverSourceRestarts (review1 item 10): the source's
+// process (seat 0) crashes at tick 900 and comes back 0.5 s later (a
+// restarted pong host), before Failover: its new Streamer knows nothing
+// of the spectator and has no log before its restart (the seats drop the
+// crashed seat after a 1 s DisconnectTimeout and play on; its streamer
+// gets their steps from then). The spectator sees the link come back and
+// resubscribes it with a resume from the frame it reached; the restarted
+// streamer answers with a snapshot, which replaces the state: no switch.
+// Before, the resubscription asked for the stream from the start, the
+// snapshot was dropped as malformed (the spectator had frames) and the
+// spectator switched to seat 1 after Failover.
+func TestSpectatorFailoverSourceRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatchWith(t, 3, func(i int) bool { return i == 0 },
+			func(c *lockstep.Config) { c.DisconnectTimeout = time.Second })
+		defer m.close()
+		w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}},
+			func(tick int, _ *watcher) {
+				switch tick {
+				case 900:
+					m.crash(0)
+				case 930:
+					m.restart(0, 1)
+				}
+			})
+		if got := w.switches(); len(got) != 0 || w.sp.Source() != "p0" {
+			t.Fatalf("switches %v (%+v), source %s; want none, p0 resumed", got, w.events, w.sp.Source())
+		}
+		if w.restores != 2 {
+			t.Errorf("%d snapshots restored, want 2 (the join's, the restarted source's)", w.restores)
+		}
+		t.Logf("longest wait %d ticks, %d restores", w.longest, w.restores)
+	})
+}
+
+// TestRedteamResumeBeforeFirstStep: a resume subscription reaches a
+// streamer before its first step (a restarted process, a relay that
+// starts from a snapshot), from a frame before the one it then starts
+// at. The streamer's log then begins after the subscriber's frame: it
+// sliced the log at a negative offset (a panic any peer could trigger
+// with a resume from frame 0). Now, with snapshots, the subscriber waits
+// for the next snapshot; without, it is refused.
+func TestRedteamResumeBeforeFirstStep(t *testing.T) {
+	for _, snapshots := range []bool{true, false} {
+		t.Run(fmt.Sprint("snapshots=", snapshots), func(t *testing.T) {
+			conns := locksteptest.Loopback("a", "x")
+			st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[0], Seats: 1, Snapshots: snapshots})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := append([]byte("PPS1\x01"), binary.LittleEndian.AppendUint32(nil, wire.GameTag(0))...)
+			b = binary.LittleEndian.AppendUint32(append(b, 3), 0) // resume from frame 0
+			_ = conns[1].Send("a", b)
+			st.Flush()
+			for f := 500; f < 510; f++ {
+				st.Step(lockstep.Step[input]{Frame: lockstep.Frame(f), Inputs: []input{{}}, Status: []lockstep.InputStatus{lockstep.InputConfirmed}})
+				st.Flush()
+			}
+			if snapshots != st.Wanted() || st.Stats().Refused != uint64(btoi(!snapshots)) {
+				t.Fatalf("wanted %v, %d refused", st.Wanted(), st.Stats().Refused)
+			}
+		})
+	}
 }

@@ -56,6 +56,9 @@ type specMatch struct {
 	// streamEvery is the frames between the checksums the seats report to
 	// their streamers (0: specInterval).
 	streamEvery int
+	// restarted: per seat, the seat whose steps feed its streamer after
+	// restart (-1: not restarted).
+	restarted []int
 }
 
 const specInterval = 30
@@ -65,8 +68,8 @@ func newSpecMatch(t *testing.T, seats int, snapshots bool) *specMatch {
 }
 
 // newSpecMatchWith is newSpecMatch where snapshots says which seats'
-// streamers give snapshots.
-func newSpecMatchWith(t *testing.T, seats int, snapshots func(seat int) bool) *specMatch {
+// streamers give snapshots; opts change the seats' Config.
+func newSpecMatchWith(t *testing.T, seats int, snapshots func(seat int) bool, opts ...func(*lockstep.Config)) *specMatch {
 	m := &specMatch{t: t, net: memnet.New(memnet.Config{Seed: 7, Link: memnet.Link{Latency: 30 * time.Millisecond, Jitter: 5 * time.Millisecond}}),
 		sums: map[lockstep.Frame]uint64{}}
 	for i := range seats {
@@ -74,7 +77,11 @@ func newSpecMatchWith(t *testing.T, seats int, snapshots func(seat int) bool) *s
 	}
 	for i, id := range m.ids {
 		p := m.net.Join(id)
-		s, err := lockstep.NewSession[input](p.Channel("ls", transport.Unreliable), lockstep.Config{Seats: m.ids, InputDelay: 4, GameID: 9})
+		cfg := lockstep.Config{Seats: m.ids, InputDelay: 4, GameID: 9}
+		for _, o := range opts {
+			o(&cfg)
+		}
+		s, err := lockstep.NewSession[input](p.Channel("ls", transport.Unreliable), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,6 +91,7 @@ func newSpecMatchWith(t *testing.T, seats int, snapshots func(seat int) bool) *s
 			t.Fatal(err)
 		}
 		m.peers, m.conns, m.crashed = append(m.peers, p), append(m.conns, conn), append(m.crashed, false)
+		m.restarted = append(m.restarted, -1)
 		m.sess, m.str, m.sims = append(m.sess, s), append(m.str, st), append(m.sims, newHashSim(seats))
 	}
 	m.snapshot = func(_ int, sim *hashSim) []byte { return sim.snapshot() }
@@ -111,6 +119,14 @@ func (m *specMatch) tick(tick int, play bool) {
 				if ss := m.streamSum(i, st, sum); st.Frame%every == 0 {
 					m.str[i].ReportChecksum(st.Frame, ss)
 				}
+				for r, from := range m.restarted {
+					if from == i {
+						m.str[r].Step(st)
+						if st.Frame%every == 0 {
+							m.str[r].ReportChecksum(st.Frame, sum)
+						}
+					}
+				}
 				if _, ok := m.sums[st.Frame]; !ok {
 					m.sums[st.Frame] = sum // the first seat's to run it
 				}
@@ -120,11 +136,37 @@ func (m *specMatch) tick(tick int, play bool) {
 					m.t.Fatal(err)
 				}
 			}
+			for r, from := range m.restarted {
+				if from == i && len(steps) > 0 && m.str[r].Wanted() {
+					if err := m.str[r].Snapshot(m.snapshot(r, m.sims[i])); err != nil {
+						m.t.Fatal(err)
+					}
+				}
+			}
 		}
 		if m.noFlush == nil || !m.noFlush(i, tick) {
 			m.str[i].Flush()
 		}
 	}
+	for r, from := range m.restarted {
+		if from >= 0 && (m.noFlush == nil || !m.noFlush(r, tick)) {
+			m.str[r].Flush()
+		}
+	}
+}
+
+// restart brings crashed seat i's process back as a streamer only (its
+// Session is gone; the match dropped it): a new peer and a Streamer with
+// snapshots fed the steps seat from runs (its game state is that seat's),
+// from the next one.
+func (m *specMatch) restart(i, from int) {
+	p := m.net.Join(m.ids[i])
+	conn := p.Channel("spec", transport.Reliable)
+	st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conn, Seats: len(m.ids), GameID: 9, Snapshots: true})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.peers[i], m.conns[i], m.str[i], m.restarted[i] = p, conn, st, from
 }
 
 // crash stops seat i's process: no goodbye, its peer leaves the network.

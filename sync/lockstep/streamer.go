@@ -134,6 +134,7 @@ func (st *Streamer[I]) Step(s Step[I]) {
 	}
 	if st.end == 0 && st.base == 0 && len(st.log) == 0 && s.Frame > 0 {
 		st.base, st.end = s.Frame, s.Frame // a relay that started from a snapshot
+		st.rebase()
 	}
 	if s.Frame != st.end {
 		return
@@ -151,6 +152,26 @@ func (st *Streamer[I]) Step(s Step[I]) {
 	}
 	st.end++
 	st.trim()
+}
+
+// rebase handles the subscribers that subscribed before the first step
+// of a streamer that starts at a later frame (a relay from a snapshot, a
+// restarted process): one that resumes from before the log waits for the
+// next snapshot, or without snapshots is refused (its frames never
+// existed here; the log used to be sliced at a negative offset:
+// TestRedteamResumeBeforeFirstStep).
+func (st *Streamer[I]) rebase() {
+	st.subs = slices.DeleteFunc(st.subs, func(sb *subscriber) bool {
+		if sb.waiting || sb.want != wantInputs || sb.next >= st.base {
+			return false
+		}
+		if st.cfg.Snapshots {
+			sb.waiting = true
+			return false
+		}
+		st.refuse(sb.id)
+		return true
+	})
 }
 
 // trim discards the frames no subscriber needs (with snapshots) and

@@ -56,6 +56,7 @@ const (
 	reasonBadAdmit      = "admission of a seat not by the coordinator, not dropped, or at a frame already run"
 	reasonOtherPeer     = "binds the seat being admitted to another peer than this peer does (the lobby host or the sender lies): neither peer can enter"
 	reasonEquivocation  = "coordinator signed two different admissions of one seat (proof of its lie): voted out"
+	reasonUnsigned      = "admission not signed by the coordinator at its frame, or at another drop frame than this peer's (no proof: only this peer saw it)"
 	reasonBadSigned     = "acknowledges an admission its coordinator did not sign (or at another frame): voted out"
 	reasonOtherMatch    = "asks to join with another Config.Seed or Config.Settings (its lobby told it another match)"
 )

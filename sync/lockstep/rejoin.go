@@ -515,7 +515,7 @@ func (s *Session[I]) onAdmit(now time.Time, from int, adm signed) {
 	if s.cfg.Signer != nil {
 		if !s.valid(adm) {
 			s.stats.Dropped.Refused++
-			s.refuse(from, reasonBadAdmit) // only this peer saw it: no proof
+			s.refuse(from, reasonUnsigned)
 			return
 		}
 		if mine := s.admit.signed(); s.admit.sig != nil && equivocates(mine, adm) {
@@ -526,8 +526,12 @@ func (s *Session[I]) onAdmit(now time.Time, from int, adm signed) {
 	if s.coordinator(seat) != from || s.dropped&(1<<seat) == 0 || r < s.next ||
 		s.cfg.Signer != nil && adm.d != s.dropFrame[seat] {
 		if !(s.dropped&(1<<seat) == 0 && s.joinedFrom[seat] == r && s.admit.seat == seat && s.admit.frame == r) { // a repeat
+			why := reasonBadAdmit
+			if s.dropped&(1<<seat) != 0 && adm.d != s.dropFrame[seat] && s.coordinator(seat) == from && r >= s.next {
+				why = reasonUnsigned
+			}
 			s.stats.Dropped.Refused++
-			s.refuse(from, reasonBadAdmit)
+			s.refuse(from, why)
 			return
 		}
 	} else {

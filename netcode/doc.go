@@ -53,7 +53,10 @@
 // handshake hashes to the ID it claimed; a link that fails is refused
 // before any data flows (see "Threat model"). A game that keeps its
 // Identity (MarshalIdentity / ParseIdentity) keeps its ID across runs;
-// by default each Mesh has a fresh key.
+// by default each Mesh has a fresh key. NewSigner(identity) signs with
+// it, carrying the public key so that any peer can check a signature
+// against the signer's ID, even one relayed by a third peer (lockstep's
+// Config.Signer: signed admissions).
 //
 // Signaling. Offers, answers and trickled ICE candidates travel as small
 // JSON messages (versioned) through the signaling server; remote

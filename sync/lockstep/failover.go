@@ -237,7 +237,7 @@ func (sp *Spectator[I]) checkAhead(now time.Time) bool {
 	// Only while the game has not run past the ceiling: frames it ran
 	// (taken before any witness reported twice, or a ceiling that
 	// dropped as witnesses left) cannot be taken back by a switch.
-	held := sp.end-1 > fo.ceil && sp.gamePos() <= fo.ceil+1
+	held := sp.end-1 > fo.ceil && int64(sp.gamePos()) <= int64(fo.ceil)+1
 	if !held || fo.ceil >= fo.aheadTarget {
 		fo.aheadSince = time.Time{}
 	}
@@ -273,7 +273,7 @@ func (sp *Spectator[I]) dropAhead() {
 		sp.buf = sp.buf[:0]
 		sp.started, sp.gotAny = sp.preStarted, sp.preStarted
 	}
-	if end := max(sp.next, min(sp.end, sp.fo.ceil+1)); end < sp.end {
+	if end := max(sp.next, Frame(min(int64(sp.end), int64(sp.fo.ceil)+1))); end < sp.end {
 		sp.buf = sp.buf[:int(end-sp.base)*sp.rec]
 		sp.end = end
 	}

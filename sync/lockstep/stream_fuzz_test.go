@@ -143,46 +143,57 @@ func FuzzStreamerSubscribe(f *testing.F) {
 	f.Add([]byte("PPS1\x01\x00\x00\x00\x00\x02"), resume(5))
 	f.Add([]byte("PPS1\x01\x00\x00\x00\x00\x01"), resume(0))
 	f.Add(resume(1_000_000), resume(30))
+	f.Add(resume(0), []byte(nil)) // before the first step of a streamer that starts at 100
 	f.Fuzz(func(t *testing.T, m1, m2 []byte) {
-		conns := locksteptest.Loopback("a", "b", "s") // sorted: a, b, s
-		st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[2], Seats: 2, Snapshots: true, MaxLog: 16})
-		if err != nil {
-			t.Fatal(err)
+		for _, start := range []int{0, 100} { // 100: a relay from a snapshot, a restarted process
+			fuzzSubscribe(t, m1, m2, start)
 		}
-		for frame := range 60 {
-			switch frame {
-			case 10, 40:
-				_ = conns[0].Send("s", m1)
-				_ = conns[1].Send("s", m2)
-			case 25:
-				_ = conns[0].Send("s", m2)
-				_ = conns[1].Send("s", m1)
-			}
-			st.Step(lockstep.Step[input]{Frame: lockstep.Frame(frame), Inputs: []input{{1, 2}, {3, 4}},
-				Status: []lockstep.InputStatus{lockstep.InputConfirmed, lockstep.InputConfirmed}})
-			st.ReportChecksum(lockstep.Frame(frame), uint64(frame))
-			if st.Wanted() {
-				_ = st.Snapshot([]byte("state"))
-			}
-			st.Flush()
-			for _, c := range conns[:2] {
-				for {
-					m, ok := c.TryRecv()
-					if !ok {
-						break
-					}
-					if len(m.Data) >= 17 && m.Data[4] == 3 { // inputs
-						first := int32(binary.LittleEndian.Uint32(m.Data[9:]))
-						count := int(binary.LittleEndian.Uint16(m.Data[15:]))
-						if first < 0 || int(first)+count > frame+1 {
-							t.Fatalf("frame %d: inputs %d+%d beyond the log", frame, first, count)
-						}
+	})
+}
+
+// fuzzSubscribe runs a streamer whose first step is at frame start, with
+// m1 sent before it and both at frames start+10, 25 and 40.
+func fuzzSubscribe(t *testing.T, m1, m2 []byte, start int) {
+	conns := locksteptest.Loopback("a", "b", "s") // sorted: a, b, s
+	st, err := lockstep.NewStreamer[input](lockstep.StreamConfig{Conn: conns[2], Seats: 2, Snapshots: true, MaxLog: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conns[0].Send("s", m1) // before the first step
+	st.Flush()
+	for frame := start; frame < start+60; frame++ {
+		switch frame - start {
+		case 10, 40:
+			_ = conns[0].Send("s", m1)
+			_ = conns[1].Send("s", m2)
+		case 25:
+			_ = conns[0].Send("s", m2)
+			_ = conns[1].Send("s", m1)
+		}
+		st.Step(lockstep.Step[input]{Frame: lockstep.Frame(frame), Inputs: []input{{1, 2}, {3, 4}},
+			Status: []lockstep.InputStatus{lockstep.InputConfirmed, lockstep.InputConfirmed}})
+		st.ReportChecksum(lockstep.Frame(frame), uint64(frame))
+		if st.Wanted() {
+			_ = st.Snapshot([]byte("state"))
+		}
+		st.Flush()
+		for _, c := range conns[:2] {
+			for {
+				m, ok := c.TryRecv()
+				if !ok {
+					break
+				}
+				if len(m.Data) >= 17 && m.Data[4] == 3 { // inputs
+					first := int32(binary.LittleEndian.Uint32(m.Data[9:]))
+					count := int(binary.LittleEndian.Uint16(m.Data[15:]))
+					if int(first) < start || int(first)+count > frame+1 {
+						t.Fatalf("frame %d: inputs %d+%d beyond the log", frame, first, count)
 					}
 				}
 			}
 		}
-		if s := st.Stats(); s.Subscribers > 2 {
-			t.Fatalf("%d subscribers from two peers", s.Subscribers)
-		}
-	})
+	}
+	if s := st.Stats(); s.Subscribers > 2 {
+		t.Fatalf("%d subscribers from two peers", s.Subscribers)
+	}
 }

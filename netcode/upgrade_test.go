@@ -224,7 +224,7 @@ func TestVNetRelayUpgradeLate(t *testing.T) {
 // TestVNetRelayUpgradeCut: the path is lost just before a probe, so the
 // probe's ICE restart finds no pair at all. pion's restarted agents stay
 // "checking" (they would fail only after ICEDisconnectedTimeout plus
-// ICEFailedTimeout, here 33 s), so without netcode's own bound neither
+// ICEFailedTimeout, here 68 s), so without netcode's own bound neither
 // side would report the loss for that long; with it both see
 // EventDisconnected, and EventConnected once the path is back, on the
 // same connection.
@@ -233,17 +233,22 @@ func TestVNetRelayUpgradeCut(t *testing.T) {
 	sig := startSignaling(t)
 	lab := newVNetLab(t, portRestr, portRestr, impair{}, impair{})
 	lab.noDirect.Store(true)
-	slow := func(c *Config) { c.ICEDisconnectedTimeout, c.ICEFailedTimeout = 3*time.Second, 30*time.Second }
+	// ICE's own disconnect timer (from the cut) must not beat the probe
+	// (due 1 s after the connect): 8 s leaves a starved machine's loop
+	// room to make it (with 3 s, a probe 3 s late under a CPU hog let
+	// pion report the loss first: 0 probes). The probe's own loss report
+	// comes the same 8 s after it.
+	slow := func(c *Config) { c.ICEDisconnectedTimeout, c.ICEFailedTimeout = 8*time.Second, 60*time.Second }
 	a := join(t, sig.url(), "room", "a", lab.on(lab.netA), slow)
 	b := join(t, sig.url(), "room", "b", lab.on(lab.netB), slow)
 	waitMesh(t, 20*time.Second, a, b)
-	lab.cut.Store(true) // the first probe comes 1 s after the connect, ICE notices after 3 s
+	lab.cut.Store(true) // the first probe comes 1 s after the connect, ICE would notice after 8 s
 	a.PollEvents()
 	b.PollEvents()
 	la, lb := &eventLog{m: a}, &eventLog{m: b}
 	off, ans := offerer(t, a, b)
 	for _, l := range []*eventLog{la, lb} {
-		waitFor(t, 15*time.Second, "EventDisconnected", func() bool { return l.has(EventDisconnected, other(l.m, a, b).Local()) })
+		waitFor(t, 30*time.Second, "EventDisconnected", func() bool { return l.has(EventDisconnected, other(l.m, a, b).Local()) })
 	}
 	if ps, _ := off.Stats().Peer(ans.Local()); ps.UpgradeProbes != 1 {
 		t.Fatalf("offerer: %d probes before the loss was reported, want 1 (the loss must come from the probe)", ps.UpgradeProbes)

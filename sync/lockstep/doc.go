@@ -451,8 +451,11 @@
 // source, From the old, Frame the resume frame, Reason) from
 // Spectator.PollEvents and counts SpectatorStats.Failovers;
 // Spectator.Source names the current one. A source that refuses the
-// resume (its log lost the frame and it has no snapshots) is skipped the
-// same way. A stall of the whole match is no lag: the witnesses stop too.
+// resume (its log lost the frame and it has no snapshots), or the
+// configured Source that refuses the first subscription (its
+// MaxSubscribers taken: TestSpectatorFailoverSourceFull), is skipped the
+// same way; ErrStreamRefused ends the spectator when every source
+// refused. A stall of the whole match is no lag: the witnesses stop too.
 //
 // A source whose stream goes beyond what the trusted live witnesses
 // vouch for (each: its newest checksum frame plus twice its report
@@ -465,19 +468,8 @@
 // peer can do with failover, each with its test, and the limits (a
 // spectator without witnesses believes its sole source in everything).
 //
-// A relay (a Spectator feeding its own Streamer) that resumed from a
-// snapshot cannot carry its stream across the frames it skipped
-// (Streamer.Step takes frames in order): its own subscribers see it stall
-// and fail over in turn, if they have witnesses.
-//
-// Not covered: a new source can forge the inputs or the snapshot it resumes
-// with (within what the witnesses vouch for), as the first source could;
-// the witnesses' checksums expose it (a *DesyncError naming it) but the
-// spectator does not repair its state. A liar among few witnesses can
-// delay, never freeze: each peer's lie costs at most one Failover of
-// waiting (ten, for a source that drips a snapshot). Without checksums
-// from the witnesses (a game that reports none to its Streamer) only a
-// link down is noticed, and nothing bounds a source that jumps ahead.
+// FAILOVER.md also says what is not covered (a new source forging what
+// it resumes with; a relay that resumed from a snapshot).
 //
 // # Rejoin and join in progress
 //

@@ -35,9 +35,10 @@ var (
 	// ErrStreamOverflow ends a Spectator whose game does not consume the
 	// frames it receives (more than SpectatorConfig.MaxBuffer pending).
 	ErrStreamOverflow = errors.New("lockstep: spectator buffer overflow")
-	// ErrStreamRefused ends a Spectator whose source refused the
+	// ErrStreamRefused ends a Spectator whose sources all refused the
 	// subscription (too many subscribers, or no catch-up possible: no
-	// snapshots and the log no longer starts at frame 0).
+	// snapshots and the log no longer starts at frame 0); with failover
+	// disabled, the first refusal.
 	ErrStreamRefused = errors.New("lockstep: the stream source refused the subscription")
 	// errBadStream: a stream message that does not decode (counted,
 	// dropped).

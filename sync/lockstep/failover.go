@@ -305,18 +305,18 @@ func (sp *Spectator[I]) lookLinks(now time.Time) {
 	fo.linksAt = now
 }
 
-// refusedSwitch handles a refusal from the current source: a refused
-// resume (after a switch, or from a restarted source) makes the
-// spectator try the next source (false when none is left); the
-// configured Source's refusal of the first subscription ends the
-// spectator as before.
+// refusedSwitch handles a refusal from the current source (the
+// configured Source's of the first subscription too: its MaxSubscribers
+// are taken, TestSpectatorFailoverSourceFull): the spectator tries the
+// next source (false when none is left, or failover is disabled: the
+// spectator ends with ErrStreamRefused).
 func (sp *Spectator[I]) refusedSwitch() bool {
 	fo := &sp.fo
-	if !fo.resume || sp.cfg.Failover < 0 {
+	if sp.cfg.Failover < 0 {
 		return false
 	}
 	fo.refused[fo.cur] = true
-	return sp.switchSource(sp.cfg.Now(), "refused the resume", false)
+	return sp.switchSource(sp.cfg.Now(), "refused the subscription", false)
 }
 
 // switchSource leaves the current source for the best other one: not

@@ -213,7 +213,8 @@ func (sp *Spectator[I]) Stats() SpectatorStats { return sp.st }
 // and each Step's Inputs are reused until the next Advance. Errors: a
 // *DesyncError when the game's checksum disagrees with a source's (Seat
 // is the source's index: 0 Source, 1.. Witnesses), once per mismatch;
-// ErrStreamOverflow and a refused subscription end the spectator.
+// ErrStreamOverflow and ErrStreamRefused (every source refused) end the
+// spectator.
 func (sp *Spectator[I]) Advance() ([]Step[I], error) {
 	if sp.err != nil {
 		return nil, sp.err

@@ -638,3 +638,29 @@ func TestRedteamResumeBeforeFirstStep(t *testing.T) {
 		})
 	}
 }
+
+// TestSpectatorFailoverSourceFull (review1 item 9): the configured
+// Source refuses the first subscription (its MaxSubscribers, 8, are
+// taken: a 9th watcher). Before, the spectator ended with
+// ErrStreamRefused although its witnesses could serve it; now it
+// switches to the next source as after any refused resume, and follows
+// seat 1 to the end (from its snapshot).
+func TestSpectatorFailoverSourceFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newSpecMatchWith(t, 3, func(int) bool { return true })
+		defer m.close()
+		for i := range 8 {
+			c := m.net.Join(transport.PeerID(fmt.Sprint("w", i))).Channel("spec", transport.Reliable)
+			b := append([]byte("PPS1\x01"), binary.LittleEndian.AppendUint32(nil, wire.GameTag(9))...)
+			_ = c.Send("p0", append(b, 2)) // checksums: a watcher's witness subscription
+		}
+		w := m.followToEnd(2400, 300, lockstep.SpectatorConfig{Source: "p0", Witnesses: []transport.PeerID{"p1", "p2"}}, nil)
+		if got := w.switches(); len(got) != 1 || got[0] != "p0>p1" {
+			t.Fatalf("switches %v (%+v), want p0>p1", got, w.events)
+		}
+		if m.str[0].Stats().Refused == 0 {
+			t.Errorf("seat 0 refused no subscription")
+		}
+		t.Logf("%s; longest wait %d ticks", w.events[0].Reason, w.longest)
+	})
+}

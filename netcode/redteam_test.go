@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -356,17 +357,47 @@ func TestRedTeamUnfinishedChunks(t *testing.T) {
 	sig := startSignaling(t)
 	chans := []ChannelSpec{{Label: "rel", Reliability: transport.Reliable}, {Label: "rel2", Reliability: transport.Reliable}}
 	const budget = 17 * mib
-	victim := join(t, sig.url(), "room", "victim", func(c *Config) {
+	// Beside a CPU hog the 6 meshes of this process (-race) starve for
+	// seconds at a time: with the game-tuned ICE timers (disconnected
+	// after 2 s, 3 restarts, dropped after 15 s) every link went
+	// Disconnected at once, the honest peer's ICE restarts did not get
+	// through in 15 s, the victim dropped it with the 2 MiB message queued
+	// on the old connection (lost: it never arrived), and an attacker
+	// that reconnected showed fresh, empty stats. Slow timers let the
+	// links ride out the starvation; they change nothing of the attack.
+	patient := func(c *Config) {
+		c.Channels = chans
+		c.ICEDisconnectedTimeout, c.ICEFailedTimeout = 5*time.Second, 25*time.Second
+		c.PeerTimeout, c.ICERestarts = 2*time.Minute, 30
+	}
+	victim := join(t, sig.url(), "room", "victim", patient, func(c *Config) {
 		// ChunkTimeout 30 s, not the default 10: beside a CPU hog an honest
 		// 2 MiB message stalled 10 s between chunks and timed out.
-		c.Channels, c.PeerMemory, c.ChunkTimeout = chans, budget, 30*time.Second
+		c.PeerMemory, c.ChunkTimeout = budget, 30*time.Second
 	})
 	meshes := []*Mesh{victim}
 	for i := range 5 {
-		meshes = append(meshes, join(t, sig.url(), "room", fmt.Sprint("m", i), func(c *Config) { c.Channels = chans }))
+		meshes = append(meshes, join(t, sig.url(), "room", fmt.Sprint("m", i), patient))
 	}
 	waitMesh(t, 60*time.Second, meshes...)
 	honest, attackers := meshes[1], meshes[2:]
+	// On a failure, say who is who and what the victim saw of each peer
+	// (a lost or replaced connection shows here, not in the counters).
+	names := map[transport.PeerID]string{honest.Local(): "honest"}
+	for i, a := range attackers {
+		names[a.Local()] = fmt.Sprint("attacker", i)
+	}
+	evs, gone := watchEvents(t, victim, names)
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		t.Logf("victim's events: %s", evs())
+		for _, ps := range victim.Stats().Peers {
+			t.Logf("victim's %s (%s): connected %v, %s, memory %d, over budget %d, rel %+v, rel2 %+v", names[ps.Peer], ps.Peer,
+				ps.Connected, ps.State, ps.Memory, ps.OverBudget, ps.Channels[0], ps.Channels[1])
+		}
+	}()
 	base := liveHeap()
 
 	stop := make(chan struct{})
@@ -375,7 +406,10 @@ func TestRedTeamUnfinishedChunks(t *testing.T) {
 		for idx := range chans {
 			l := hostileLink(t, a, victim.Local(), idx)
 			pressed := func() bool { return attackerOverBudget(victim, []*Mesh{a}) > 0 }
-			wg.Go(func() { pacedWrite(l, unfinished(16*mib), stop, 3*time.Second, pressed) })
+			wg.Go(func() {
+				n := pacedWrite(l, unfinished(16*mib), stop, 3*time.Second, pressed)
+				t.Logf("%s stopped writing on %s after %d bytes", names[a.Local()], chans[idx].Label, n)
+			})
 		}
 	}
 	defer close(stop)
@@ -397,22 +431,23 @@ func TestRedTeamUnfinishedChunks(t *testing.T) {
 	if err := honest.Channel("rel").Send(victim.Local(), big); err != nil {
 		t.Fatal(err)
 	}
-	if got := recvN(t, victim.Channel("rel"), 1, 30*time.Second)[0]; got.From != honest.Local() || !bytes.Equal(got.Data, big) {
+	if got := recvN(t, victim.Channel("rel"), 1, 60*time.Second)[0]; got.From != honest.Local() || !bytes.Equal(got.Data, big) {
 		t.Fatalf("honest message: %d bytes from %s", len(got.Data), got.From)
 	}
-	defer func() {
-		if t.Failed() {
-			for _, a := range attackers {
-				ps, _ := victim.Stats().Peer(a.Local())
-				t.Logf("attacker %s: memory %d, over budget %d, rel %+v, rel2 %+v", a.Local(), ps.Memory, ps.OverBudget, ps.Channels[0], ps.Channels[1])
-			}
-		}
-	}()
 	// Of each attacker's two messages, the one that did not fit was
-	// dropped; the other times out and frees its memory.
+	// dropped; the other times out and frees its memory. An attacker the
+	// victim dropped (and that came back on a new connection, with new
+	// counters) took its memory with the old connection: it must hold
+	// nothing, but its new connection has nothing to time out.
 	waitFor(t, 120*time.Second, "the unfinished messages to time out", func() bool {
 		for _, a := range attackers {
 			ps, _ := victim.Stats().Peer(a.Local())
+			if gone(a.Local()) {
+				if ps.Memory != 0 {
+					return false
+				}
+				continue
+			}
 			rel, rel2 := ps.Channels[0], ps.Channels[1]
 			if ps.Memory != 0 || rel.ChunkTimeouts+rel2.ChunkTimeouts < 1 ||
 				rel.ChunkTimeouts+rel2.ChunkTimeouts+rel.DroppedBudget+rel2.DroppedBudget < 2 {
@@ -421,12 +456,68 @@ func TestRedTeamUnfinishedChunks(t *testing.T) {
 		}
 		return true
 	})
+	kept := 0
+	for _, a := range attackers {
+		if !gone(a.Local()) {
+			kept++
+		}
+	}
+	if kept == 0 {
+		t.Fatalf("the victim dropped every attacker's connection: no unfinished message was left to time out%s", evs())
+	}
 	if n := attackerOverBudget(victim, attackers); n == 0 {
 		t.Error("no attacker counted over budget")
 	}
 	if after := int64(liveHeap()) - int64(base); after > 16*mib {
 		t.Errorf("heap still %d MiB above the baseline after the timeouts", after/mib)
 	}
+}
+
+// watchEvents records m's events (with the time since the call, and the
+// peer's name from names) until the test ends. list lists them; gone
+// reports whether a peer's connection ended (Failed, Left or Refused: a
+// reconnection is a new connection, with new stats).
+func watchEvents(t *testing.T, m *Mesh, names map[transport.PeerID]string) (list func() string, gone func(transport.PeerID) bool) {
+	var mu sync.Mutex
+	var b strings.Builder
+	ended := map[transport.PeerID]bool{}
+	start := time.Now()
+	drain := func() { // with mu held
+		for _, ev := range m.PollEvents() {
+			fmt.Fprintf(&b, "\n\t%5.1fs %s %s (%s) %v", time.Since(start).Seconds(), ev.Kind, names[ev.Peer], ev.Peer, ev.Err)
+			if ev.Kind == EventFailed || ev.Kind == EventLeft || ev.Kind == EventRefused {
+				ended[ev.Peer] = true
+			}
+		}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			mu.Lock()
+			drain()
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	list = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		drain()
+		return b.String()
+	}
+	gone = func(id transport.PeerID) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		drain()
+		return ended[id]
+	}
+	return list, gone
 }
 
 func attackerOverBudget(victim *Mesh, attackers []*Mesh) (n uint64) {

@@ -29,9 +29,13 @@ type rejoinLoop struct {
 	dropped   chan struct{} // closed when seat 3's drop is seen (seat 0 only)
 	firstStep time.Time     // first step played after (re)joining
 	joinFrame lockstep.Frame
-	admitted  time.Time       // a joiner: when JoinFrame was first set
-	caughtUp  time.Time       // a joiner: when its state reached R-1
-	signer    lockstep.Signer // signs admissions with the peer's identity (netcode.NewSigner)
+	admitted  time.Time // a joiner: when JoinFrame was first set
+	caughtUp  time.Time // a joiner: when its state reached R-1
+	// signing and sigsOK: the last session's Stats().Signing (the
+	// default Signer, the netcode channel's) and the admission
+	// signatures it found valid, summed over its sessions.
+	signing bool
+	sigsOK  uint64
 }
 
 // retry forgets what a rejoin attempt admitted at frame r ran from r on,
@@ -88,11 +92,6 @@ func TestRejoinOverNetcode(t *testing.T) {
 	loops := make([]*rejoinLoop, n)
 	for i := range loops {
 		loops[i] = &rejoinLoop{sums: map[lockstep.Frame]uint64{}, joinFrame: lockstep.NoFrame}
-		sg, err := netcode.NewSigner(idents[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		loops[i].signer = sg
 	}
 	droppedCh := make(chan struct{})
 	loops[0].dropped = droppedCh
@@ -172,6 +171,15 @@ func TestRejoinOverNetcode(t *testing.T) {
 	if back > 30*time.Second {
 		t.Errorf("peer %d back %v after its restart, want within 30 s", n-1, back)
 	}
+	// No Config.Signer: every session signs with its mesh identity (the
+	// netcode channel's default), and the admission was signed: every
+	// survivor checked the coordinator's signature (the joiner believes
+	// the survivors' word, not a signature).
+	for i, l := range loops {
+		if !l.signing || i < n-1 && l.sigsOK == 0 {
+			t.Errorf("peer %d: signing %v, %d valid admission signatures; want the netcode default to sign", i, l.signing, l.sigsOK)
+		}
+	}
 	compared := 0
 	for f, sum := range l3.sums {
 		for i, l := range loops[:n-1] {
@@ -186,20 +194,26 @@ func TestRejoinOverNetcode(t *testing.T) {
 	if compared < 3*(frames-int(l3.joinFrame))/2 {
 		t.Errorf("only %d checksums compared after rejoining at %d", compared, l3.joinFrame)
 	}
-	t.Logf("peer %d killed at frame %d, admitted at frame %d (attempt %d), playing %v after its restart; %d checksums compared",
-		n-1, killAt, l3.joinFrame, attempts, back, compared)
+	t.Logf("peer %d killed at frame %d, admitted at frame %d (attempt %d), playing %v after its restart; %d checksums compared; valid admission signatures per peer: %d %d %d %d",
+		n-1, killAt, l3.joinFrame, attempts, back, compared, loops[0].sigsOK, loops[1].sigsOK, loops[2].sigsOK, loops[3].sigsOK)
 }
 
 // playLoop runs one peer's 60 Hz game loop until frame frames (or until
 // frame stopAt: the kill). join: enter the running match (Config.Join)
 // after catching up through a spectator.
 func playLoop(ctx context.Context, m *netcode.Mesh, seats []transport.PeerID, me int, join bool, stopAt, frames int, l *rejoinLoop) error {
-	cfg := lockstep.Config{Seats: seats, InputDelay: 3, GameID: 7, Control: m.Channel(labelControl), Join: join, Signer: l.signer}
+	cfg := lockstep.Config{Seats: seats, InputDelay: 3, GameID: 7, Control: m.Channel(labelControl), Join: join}
 	s, err := lockstep.NewSession[Input](m.Channel(LabelInput), cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	defer func() {
+		st := s.Stats()
+		l.mu.Lock()
+		l.signing, l.sigsOK = st.Signing, l.sigsOK+st.SignaturesOK
+		l.mu.Unlock()
+	}()
 	spec := m.Channel(labelSpec)
 	var str *lockstep.Streamer[Input]
 	var sp *lockstep.Spectator[Input]

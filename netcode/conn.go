@@ -40,7 +40,10 @@ type queued struct {
 	b      *budget
 }
 
-var _ transport.Conn = (*channel)(nil)
+var (
+	_ transport.Conn         = (*channel)(nil)
+	_ transport.SignerSource = (*channel)(nil)
+)
 
 func newChannel(m *Mesh, idx int, spec ChannelSpec) *channel {
 	return &channel{m: m, idx: idx, spec: spec, perPeer: make(map[transport.PeerID]*inboxCount)}
@@ -48,6 +51,23 @@ func newChannel(m *Mesh, idx int, spec ChannelSpec) *channel {
 
 func (c *channel) Local() transport.PeerID   { return c.m.Local() }
 func (c *channel) Peers() []transport.PeerID { return c.m.Peers() }
+
+// Signer returns the mesh identity's Signer if every peer of group has a
+// key-derived ID (one its DTLS certificate proves), else nil: a browser
+// peer ("~...") proves no key, and a browser mesh has none to sign with.
+// So every peer of a group gets a Signer, or none does. sync/lockstep
+// signs its rejoin admissions with it by default (Config.Signer).
+func (c *channel) Signer(group []transport.PeerID) transport.Signer {
+	if c.m.signer == nil {
+		return nil
+	}
+	for _, id := range group {
+		if !keyID(id) {
+			return nil
+		}
+	}
+	return c.m.signer
+}
 
 // Send queues p for one peer; it never blocks. Errors: ErrTooLarge above
 // the channel's limit, ErrUnknownPeer for a peer not in Peers,

@@ -23,7 +23,11 @@ type Mesh struct {
 	log   *slog.Logger
 	api   *pionAPI
 	local transport.PeerID
-	epoch time.Time // origin of the ping clock
+	// signer signs with the mesh identity (nil in the browser build, whose
+	// mesh has no identity key): what its channels give as their
+	// transport.SignerSource.
+	signer *Signer
+	epoch  time.Time // origin of the ping clock
 
 	chans   []*channel
 	byLabel map[string]*channel
@@ -128,6 +132,12 @@ func Join(ctx context.Context, cfg Config) (*Mesh, error) {
 	if m.api, err = newAPI(&m.cfg, ident); err != nil {
 		_ = sig.Close()
 		return nil, err
+	}
+	if ident != nil {
+		if m.signer, err = NewSigner(ident); err != nil {
+			_ = sig.Close()
+			return nil, err
+		}
 	}
 	for i, spec := range cfg.Channels {
 		ch := newChannel(m, i, spec)

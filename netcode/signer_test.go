@@ -2,6 +2,8 @@ package netcode
 
 import (
 	"testing"
+
+	"github.com/peerplay/peerplay/netcode/transport"
 )
 
 func TestSignerSignVerify(t *testing.T) {
@@ -72,4 +74,37 @@ func FuzzSignerVerify(f *testing.F) {
 		}
 		_ = sa.Verify(a.ID(), msg, sig)
 	})
+}
+
+// TestChannelSignerSource: a channel gives its mesh's Signer for a group
+// of key-derived IDs (lockstep's default Signer), none if one of them is
+// a browser ID (it proves no key) or if the mesh has no identity (the
+// browser build), so that every peer of a group decides alike.
+func TestChannelSignerSource(t *testing.T) {
+	a, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := NewSigner(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c transport.Conn = &channel{m: &Mesh{signer: sa}}
+	src, ok := c.(transport.SignerSource)
+	if !ok {
+		t.Fatal("a netcode channel is not a transport.SignerSource")
+	}
+	if got := src.Signer([]transport.PeerID{a.ID(), b.ID()}); got != transport.Signer(sa) {
+		t.Errorf("key-derived group: Signer %v, want the mesh's", got)
+	}
+	if got := src.Signer([]transport.PeerID{a.ID(), newBrowserID()}); got != nil {
+		t.Errorf("group with a browser ID: Signer %v, want nil", got)
+	}
+	if got := (&channel{m: &Mesh{}}).Signer([]transport.PeerID{a.ID()}); got != nil {
+		t.Errorf("mesh without an identity: Signer %v, want nil", got)
+	}
 }

@@ -153,10 +153,21 @@ type Config struct {
 	// must set one or none: a seat with a Signer refuses unsigned
 	// admissions. netcode.NewSigner implements it with the mesh
 	// identity (its signatures carry the key, checked against the
-	// PeerID). nil: admissions are unsigned, and an acknowledgement
-	// of another frame is a vote against its sender (which lets a lying
-	// coordinator turn the honest seats against each other).
+	// PeerID). nil: the Signer of the session's Conn (or else of
+	// Control) if it is a transport.SignerSource, as netcode's channels
+	// are (the mesh identity's, when every seat has a key-derived ID);
+	// with Control set and no such Conn (memnet, a browser seat in the
+	// match), or with Unsigned, admissions are unsigned, and an
+	// acknowledgement of another frame is a vote against its sender
+	// (which lets a lying coordinator turn the honest seats against each
+	// other).
 	Signer Signer
+	// Unsigned turns off the default Signer (the Conn's, see Signer): a
+	// nil Signer then means unsigned admissions. Every seat must agree;
+	// only for matches whose seats cannot all sign (an identity whose
+	// signature exceeds 255 bytes, e.g. RSA: see "Rejoin" in the package
+	// doc). false: the default applies. Ignored when Signer is set.
+	Unsigned bool
 	// Join makes this session enter a running match in which its seat was
 	// dropped (a player whose process crashed or paused too long, with the
 	// same identity): it asks the others on Control and advances nothing

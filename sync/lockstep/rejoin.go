@@ -425,15 +425,21 @@ func (s *Session[I]) onJoinRequest(now time.Time, from int, clear bool) {
 			_ = s.cfg.Control.Send(s.seats[from].id, s.viewBody(ctlView, from, NoFrame))
 			return
 		}
-		*a = admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true, d: s.dropFrame[from]}
+		next := admission{seat: from, frame: s.seats[s.me].hold + 1, coord: s.me, active: true, d: s.dropFrame[from]}
 		if sg := s.cfg.Signer; sg != nil {
-			sig, err := sg.Sign(s.statement(a.signed()))
+			sig, err := sg.Sign(s.statement(next.signed()))
 			if err != nil || len(sig) > maxSig {
-				s.cfg.Logger.Warn("lockstep: cannot sign an admission", "seat", from, "err", err, "size", len(sig))
-			} else {
-				a.sig = sig
+				// Every survivor would refuse it unsigned: admitting would
+				// only gate the match until the admission fails.
+				if !s.cantSign {
+					s.cantSign = true
+					s.cfg.Logger.Warn("lockstep: cannot sign an admission; not admitting", "seat", from, "err", err, "size", len(sig))
+				}
+				return
 			}
+			next.sig = sig
 		}
+		*a = next
 		s.readmit(now, from, a.frame)
 	}
 	body := appendSigned(s.viewBody(ctlAdmit, a.seat, a.frame), a.signed())

@@ -97,6 +97,7 @@ type Session[I any] struct {
 	acked      [MaxSeats]ackRec         // each seat's last acknowledgement
 	proved     [MaxSeats]bool           // a proof that this coordinator lied went out (sign.go)
 	voidR      [MaxSeats][]Frame        // the Rs a proven liar signed for the seat's current admission (sign.go)
+	cantSign   bool                     // this coordinator's Signer failed (or signed too long): logged once (rejoin.go)
 	byeSeq     [MaxSeats]uint16         // the last Frame number before a seat's goodbye (receive.go unleave)
 	words      [MaxSeats]word           // a joiner's: what each seat said of its admission
 	joinStart  time.Time                // a joiner's first join request
@@ -219,6 +220,9 @@ func NewSession[I any](conn transport.Conn, cfg Config) (*Session[I], error) {
 	st, err := cfg.normalize(conn.Local(), isize)
 	if err != nil {
 		return nil, err
+	}
+	if st.Signer == nil && !st.Unsigned && st.Control != nil {
+		st.Signer = connSigner(st.Seats, conn, st.Control)
 	}
 	n := len(st.Seats)
 	rcap := minRing

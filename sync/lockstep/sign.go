@@ -9,12 +9,21 @@ import (
 )
 
 // Signer signs and checks statements with the peers' identity keys
-// (Config.Signer). Verify must report whether sig is peer's signature of
-// msg, with the key that the transport proved belongs to peer (false for
-// a peer whose key it does not know). Both may be called from Advance.
-type Signer interface {
-	Sign(msg []byte) ([]byte, error)
-	Verify(peer transport.PeerID, msg, sig []byte) bool
+// (Config.Signer): transport.Signer. Verify must report whether sig is
+// peer's signature of msg, with the key that the transport proved belongs
+// to peer (false for a peer whose key it does not know). Both may be
+// called from Advance.
+type Signer = transport.Signer
+
+// connSigner returns the default Signer (Config.Signer nil): the first
+// conn's that is a transport.SignerSource, for the seats; or nil.
+func connSigner(seats []transport.PeerID, conns ...transport.Conn) Signer {
+	for _, c := range conns {
+		if src, ok := c.(transport.SignerSource); ok {
+			return src.Signer(seats)
+		}
+	}
+	return nil
 }
 
 const (
@@ -60,7 +69,11 @@ func (s *Session[I]) valid(a signed) bool {
 	if a.coord < 0 || a.coord >= s.n || a.seat >= s.n || len(a.sig) == 0 {
 		return false
 	}
-	return s.cfg.Signer.Verify(s.seats[a.coord].id, s.statement(a), a.sig)
+	ok := s.cfg.Signer.Verify(s.seats[a.coord].id, s.statement(a), a.sig)
+	if ok {
+		s.stats.SignaturesOK++
+	}
+	return ok
 }
 
 // equivocates reports whether two admissions, both validly signed by the

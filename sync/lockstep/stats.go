@@ -36,6 +36,11 @@ type Stats struct {
 	SendErrors    uint64 // Conn.Send failures (peer not connected, ...)
 	Relayed       uint64 // relay datagrams sent during player-loss agreements
 	EventsDropped uint64 // events lost to a full queue
+	// Signing reports whether admissions are signed (Config.Signer or
+	// the Conn's default); SignaturesOK counts admission signatures this
+	// peer checked and found valid (its own included).
+	Signing      bool
+	SignaturesOK uint64
 
 	Dropped Drops // received datagrams dropped, by reason
 
@@ -93,6 +98,7 @@ func (s *Session[I]) Stats() Stats {
 	st.InputFrame = s.seats[s.me].hold
 	st.InputDelay = s.delay
 	st.Window = s.cfg.window
+	st.Signing = s.cfg.Signer != nil
 	st.FramesAhead = s.ahead
 	worst := -1
 	st.Seats = make([]SeatStats, s.n)

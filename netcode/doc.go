@@ -56,7 +56,13 @@
 // by default each Mesh has a fresh key. NewSigner(identity) signs with
 // it, carrying the public key so that any peer can check a signature
 // against the signer's ID, even one relayed by a third peer (lockstep's
-// Config.Signer: signed admissions).
+// Config.Signer: signed admissions). Every channel is a
+// transport.SignerSource: it gives the mesh identity's Signer for a
+// group of key-derived IDs (nil if one is a browser ID, and in the
+// browser build), which lockstep uses when Config.Signer is nil, so
+// admissions over a mesh are signed by default. An RSA identity's
+// signature (over 550 bytes) does not fit an admission: such a peer
+// does not coordinate rejoins (lockstep doc, "Rejoin").
 //
 // Signaling. Offers, answers and trickled ICE candidates travel as small
 // JSON messages (versioned) through the signaling server; remote

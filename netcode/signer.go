@@ -14,8 +14,10 @@ import (
 )
 
 // Signer signs statements with a mesh identity and checks other peers'
-// signatures against their PeerIDs. It implements lockstep.Signer (the
-// signed admissions of sync/lockstep's rejoin) without importing it.
+// signatures against their PeerIDs. It implements transport.Signer
+// (lockstep.Signer: the signed admissions of sync/lockstep's rejoin); a
+// mesh's channels give their mesh's (transport.SignerSource), so
+// lockstep signs by default over a mesh.
 //
 // A signature is self-certifying: the signer's public key (DER
 // SubjectPublicKeyInfo, 2-byte length first) followed by the key's
@@ -23,8 +25,8 @@ import (
 // (PeerIDOf) is the claimed peer, the ID DTLS proves on every link, so a
 // peer cannot sign for another. Sizes: ECDSA P-256 about 165 bytes,
 // P-384 about 226; an RSA identity's (over 550 bytes) does not fit
-// lockstep's one-byte length, whose admissions then go out unsigned and
-// are refused. Browser IDs ("~...") prove no key: Verify reports false.
+// lockstep's one-byte length: a lockstep coordinator with one does not
+// admit (the others would refuse an unsigned admission). Browser IDs ("~...") prove no key: Verify reports false.
 // A Signer is safe for concurrent use.
 type Signer struct {
 	key  crypto.Signer

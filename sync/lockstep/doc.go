@@ -12,6 +12,7 @@
 //		Seats:    match.Seats, // every peer passes the same IDs
 //		Seed:     match.Seed,
 //		Adaptive: lockstep.AdaptiveDelay{Enabled: true},
+//		Control:  mesh.Channel("control"), // reliable: rejoin (optional)
 //	})
 //	if err != nil {
 //		return err
@@ -40,7 +41,10 @@
 //		}
 //	}
 //
-// The package example runs exactly this over memnet. The session starts no
+// Over a netcode mesh, a session with Control signs its rejoin
+// admissions with the mesh identity by default (see "Rejoin and join in
+// progress": Config.Signer, Config.Unsigned). The package example runs
+// exactly this over memnet. The session starts no
 // goroutines, never calls game code and reads the clock only through
 // Config.Now; the game loop drives it. It is not safe for concurrent use.
 //
@@ -609,6 +613,28 @@
 // link), replay signatures into a later match with the same GameID, Seed
 // and Settings, and, with a colluding survivor, do what two liars can.
 // Every seat sets a Signer or none; a 2-seat match gains nothing.
+//
+// Signing is the default over netcode: a nil Config.Signer takes the
+// session Conn's Signer (or Control's) when it is a
+// transport.SignerSource, which a netcode channel is: it gives the mesh
+// identity's netcode.Signer when every seat has a key-derived ID, and
+// nil when one is a browser ID ("~...", which proves no key) or this
+// mesh is a browser one, so every seat of a match decides alike. A game
+// that follows the quick start is protected without wiring anything
+// (bench TestRejoinOverNetcode: Stats.Signing, SignaturesOK). Over
+// memnet or another transport nothing changes. Config.Unsigned turns
+// the default off (every seat must); an explicit Config.Signer wins. A
+// coordinator whose Signer fails or signs more than 255 bytes (an RSA
+// identity: about 550) does not admit at all, and logs it once: every
+// signing survivor would refuse the unsigned admission, and the gate it
+// set would stall the survivors until they voted the coordinator out
+// (TestDefaultSignerRejoin, "signature too long": the coordinator was
+// dropped at tick 367 before; now no stall, the newcomer waits). So with
+// RSA identities the seat whose identity is RSA cannot coordinate a
+// rejoin: use ECDSA identities (NewIdentity's P-256, or P-384), or set
+// Unsigned on every seat to get the unsigned agreement back. A build
+// before this default (Signer nil, unsigned) meeting one with it: the
+// signing seats refuse its admissions, as with any Signer mismatch.
 //
 // The joiner believes no word alone (control version "PPR3" and later; before, it
 // took the R and membership of any admission and waited only for the

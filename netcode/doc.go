@@ -163,7 +163,14 @@
 // while signaling is up), Connected again on recovery, and finally one of
 // Left (the peer said goodbye, closed its connection, or left the room
 // while unreachable), Failed (no connection within ConnectTimeout, or
-// disconnected longer than PeerTimeout) or Refused.
+// disconnected longer than PeerTimeout) or Refused. A Failed peer's
+// connection is gone with whatever it held: Reliable messages sent to it
+// and not yet acknowledged are lost, not carried to the peer's next
+// connection (a process starved of CPU for longer than the ICE timers and
+// PeerTimeout together, ~20 s with the defaults, looks like a lost peer to
+// the others; TestRedTeamUnfinishedChunks saw it beside a CPU hog). Games
+// whose messages must survive that resend at their own level (lockstep's
+// rejoin does: the rejoined seat catches up from a snapshot or the log).
 //
 // Signaling outages. Once connected, peers talk directly: if the
 // signaling server goes away, traffic continues (EventSignalingLost). The

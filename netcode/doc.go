@@ -167,7 +167,7 @@
 // connection is gone with whatever it held: Reliable messages sent to it
 // and not yet acknowledged are lost, not carried to the peer's next
 // connection (a process starved of CPU for longer than the ICE timers and
-// PeerTimeout together, ~20 s with the defaults, looks like a lost peer to
+// PeerTimeout together, ~17 s with the defaults, looks like a lost peer to
 // the others; TestRedTeamUnfinishedChunks saw it beside a CPU hog). Games
 // whose messages must survive that resend at their own level (lockstep's
 // rejoin does: the rejoined seat catches up from a snapshot or the log).

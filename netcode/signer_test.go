@@ -6,23 +6,23 @@ import (
 	"github.com/peerplay/peerplay/netcode/transport"
 )
 
+// testSigner is a fresh identity and its Signer.
+func testSigner(tb testing.TB) (*Identity, *Signer) {
+	tb.Helper()
+	id, err := NewIdentity()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := NewSigner(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id, s
+}
+
 func TestSignerSignVerify(t *testing.T) {
-	a, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := NewSigner(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := NewSigner(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, sa := testSigner(t)
+	b, sb := testSigner(t)
 	msg := []byte("PPRS admission")
 	sig, err := sa.Sign(msg)
 	if err != nil {
@@ -54,14 +54,7 @@ func TestSignerSignVerify(t *testing.T) {
 // acknowledgement carries another peer's): never a panic, never true for
 // a key whose ID is not the peer's.
 func FuzzSignerVerify(f *testing.F) {
-	a, err := NewIdentity()
-	if err != nil {
-		f.Fatal(err)
-	}
-	sa, err := NewSigner(a)
-	if err != nil {
-		f.Fatal(err)
-	}
+	a, sa := testSigner(f)
 	sig, err := sa.Sign([]byte("m"))
 	if err != nil {
 		f.Fatal(err)
@@ -81,18 +74,8 @@ func FuzzSignerVerify(f *testing.F) {
 // a browser ID (it proves no key) or if the mesh has no identity (the
 // browser build), so that every peer of a group decides alike.
 func TestChannelSignerSource(t *testing.T) {
-	a, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := NewSigner(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, sa := testSigner(t)
+	b, _ := testSigner(t)
 	var c transport.Conn = &channel{m: &Mesh{signer: sa}}
 	src, ok := c.(transport.SignerSource)
 	if !ok {
